@@ -1,0 +1,433 @@
+//! Reference data: airports with scheduled service, metropolitan city codes, countries, airlines,
+//! alliances, low-cost carriers and minimum connection times, all compiled into the binary from
+//! `data/` (see `data/LICENSE.md`), plus the airport autocomplete index.
+
+mod autocomplete;
+mod tz;
+
+pub use autocomplete::{Suggestion, SuggestionKind};
+pub use tz::{offset_minutes_at, offset_transitions};
+
+use chrono_tz::Tz;
+use spontra_domain::{Alliance, AirportCode, CarrierCode, CountryCode};
+use std::collections::HashMap;
+
+const AIRPORTS_CSV: &str = include_str!("../../../data/airports.csv");
+const CITY_CODES_CSV: &str = include_str!("../../../data/city_codes.csv");
+const COUNTRIES_CSV: &str = include_str!("../../../data/countries.csv");
+const AIRLINES_CSV: &str = include_str!("../../../data/airlines.csv");
+const ALLIANCES_CSV: &str = include_str!("../../../data/alliances.csv");
+const LOW_COST_CSV: &str = include_str!("../../../data/low_cost.csv");
+/// OpenFlights routes: `origin,destination,airlines` (space-separated carrier codes).
+pub const ROUTES_CSV: &str = include_str!("../../../data/routes.csv");
+/// BTS DB1B market fares for US origin–destination pairs, in USD.
+pub const FARES_US_CSV: &str = include_str!("../../../data/fares_us.csv");
+
+/// Why the embedded reference data failed to load (only a broken build can cause this).
+#[derive(Debug, thiserror::Error)]
+pub enum RefDataError {
+    #[error("{file} line {line}: {reason}")]
+    Bad {
+        file: &'static str,
+        line: u64,
+        reason: String,
+    },
+}
+
+/// How big an airport is, which drives minimum connection times, banks and frequencies.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
+pub enum SizeClass {
+    Small,
+    Medium,
+    Large,
+    Hub,
+}
+
+impl SizeClass {
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "small" => SizeClass::Small,
+            "medium" => SizeClass::Medium,
+            "large" => SizeClass::Large,
+            "hub" => SizeClass::Hub,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SizeClass::Small => "small",
+            SizeClass::Medium => "medium",
+            SizeClass::Large => "large",
+            SizeClass::Hub => "hub",
+        }
+    }
+}
+
+/// Minimum connection times in minutes at one airport.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Mct {
+    /// Both flights domestic.
+    pub domestic: u16,
+    /// Either flight international.
+    pub international: u16,
+}
+
+impl Mct {
+    /// Defaults by airport size (the published MCTs of comparable airports cluster around these).
+    pub fn for_size(size: SizeClass) -> Mct {
+        match size {
+            SizeClass::Hub => Mct {
+                domestic: 60,
+                international: 90,
+            },
+            SizeClass::Large => Mct {
+                domestic: 45,
+                international: 70,
+            },
+            SizeClass::Medium => Mct {
+                domestic: 35,
+                international: 50,
+            },
+            SizeClass::Small => Mct {
+                domestic: 25,
+                international: 40,
+            },
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Airport {
+    pub code: AirportCode,
+    pub icao: String,
+    pub name: String,
+    pub city: String,
+    /// The metropolitan city code (LON for LHR), when the airport belongs to one.
+    pub city_code: Option<AirportCode>,
+    pub country: CountryCode,
+    pub lat: f64,
+    pub lon: f64,
+    pub tz: Tz,
+    pub size: SizeClass,
+    /// Number of (route, airline) pairs touching this airport in the OpenFlights data.
+    pub routes: u32,
+    pub mct: Mct,
+}
+
+#[derive(Clone, Debug)]
+pub struct City {
+    pub code: AirportCode,
+    pub name: String,
+    pub country: CountryCode,
+    pub airports: Vec<AirportCode>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Airline {
+    pub code: CarrierCode,
+    pub icao: String,
+    pub name: String,
+    pub country: String,
+    pub alliance: Option<Alliance>,
+    pub low_cost: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Country {
+    pub code: CountryCode,
+    pub name: String,
+    pub continent: String,
+}
+
+/// All reference data, loaded once and shared read-only.
+pub struct RefData {
+    airports: Vec<Airport>,
+    airport_by_code: HashMap<AirportCode, usize>,
+    cities: Vec<City>,
+    city_by_code: HashMap<AirportCode, usize>,
+    airlines: Vec<Airline>,
+    airline_by_code: HashMap<CarrierCode, usize>,
+    countries: HashMap<CountryCode, Country>,
+    autocomplete: autocomplete::Index,
+}
+
+/// What a code names: an airport, or a city with several airports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Place {
+    Airport(AirportCode),
+    City(AirportCode, Vec<AirportCode>),
+}
+
+impl Place {
+    pub fn airports(&self) -> Vec<AirportCode> {
+        match self {
+            Place::Airport(a) => vec![*a],
+            Place::City(_, list) => list.clone(),
+        }
+    }
+}
+
+impl RefData {
+    /// Parse the embedded data. Fails only if the committed data files are broken.
+    pub fn load() -> Result<Self, RefDataError> {
+        let countries = parse_countries()?;
+        let mut airports = parse_airports()?;
+        let cities = parse_cities(&airports)?;
+        let mut city_of: HashMap<AirportCode, AirportCode> = HashMap::new();
+        for city in &cities {
+            for a in &city.airports {
+                city_of.insert(*a, city.code);
+            }
+        }
+        for a in &mut airports {
+            a.city_code = city_of.get(&a.code).copied();
+        }
+        let airport_by_code = airports
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.code, i))
+            .collect();
+        let city_by_code = cities
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.code, i))
+            .collect();
+        let airlines = parse_airlines()?;
+        let airline_by_code = airlines
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.code, i))
+            .collect();
+        let autocomplete = autocomplete::Index::build(&airports, &cities, &countries);
+        Ok(Self {
+            airports,
+            airport_by_code,
+            cities,
+            city_by_code,
+            airlines,
+            airline_by_code,
+            countries,
+            autocomplete,
+        })
+    }
+
+    pub fn airports(&self) -> &[Airport] {
+        &self.airports
+    }
+
+    pub fn airport(&self, code: AirportCode) -> Option<&Airport> {
+        self.airport_by_code.get(&code).map(|&i| &self.airports[i])
+    }
+
+    pub fn city(&self, code: AirportCode) -> Option<&City> {
+        self.city_by_code.get(&code).map(|&i| &self.cities[i])
+    }
+
+    pub fn cities(&self) -> &[City] {
+        &self.cities
+    }
+
+    /// Resolve a code to an airport or a metropolitan city. An airport code wins over a city
+    /// code spelled the same (e.g. `BFS`, `DXB`), since the airport is in that city anyway.
+    pub fn place(&self, code: AirportCode) -> Option<Place> {
+        if let Some(city) = self.city(code) {
+            if city.airports.len() > 1 || self.airport(code).is_none() {
+                return Some(Place::City(code, city.airports.clone()));
+            }
+        }
+        self.airport(code).map(|a| Place::Airport(a.code))
+    }
+
+    pub fn airlines(&self) -> &[Airline] {
+        &self.airlines
+    }
+
+    pub fn airline(&self, code: CarrierCode) -> Option<&Airline> {
+        self.airline_by_code.get(&code).map(|&i| &self.airlines[i])
+    }
+
+    pub fn country(&self, code: CountryCode) -> Option<&Country> {
+        self.countries.get(&code)
+    }
+
+    /// Autocomplete over codes, cities, airport names and countries; prefix and typo tolerant.
+    pub fn suggest(&self, query: &str, limit: usize) -> Vec<Suggestion> {
+        self.autocomplete.search(self, query, limit)
+    }
+}
+
+fn reader(text: &'static str) -> csv::Reader<&'static [u8]> {
+    csv::ReaderBuilder::new().from_reader(text.as_bytes())
+}
+
+fn bad(file: &'static str, rec: &csv::StringRecord, reason: impl Into<String>) -> RefDataError {
+    RefDataError::Bad {
+        file,
+        line: rec.position().map(|p| p.line()).unwrap_or(0),
+        reason: reason.into(),
+    }
+}
+
+fn records(
+    file: &'static str,
+    text: &'static str,
+) -> Result<Vec<csv::StringRecord>, RefDataError> {
+    reader(text)
+        .records()
+        .map(|r| {
+            r.map_err(|e| RefDataError::Bad {
+                file,
+                line: e.position().map(|p| p.line()).unwrap_or(0),
+                reason: e.to_string(),
+            })
+        })
+        .collect()
+}
+
+fn parse_airports() -> Result<Vec<Airport>, RefDataError> {
+    const F: &str = "airports.csv";
+    let mut out = Vec::new();
+    for rec in records(F, AIRPORTS_CSV)? {
+        let code = AirportCode::parse(&rec[0]).map_err(|e| bad(F, &rec, e.to_string()))?;
+        let country = CountryCode::parse(&rec[4]).map_err(|e| bad(F, &rec, e.to_string()))?;
+        let lat: f64 = rec[5].parse().map_err(|_| bad(F, &rec, "lat"))?;
+        let lon: f64 = rec[6].parse().map_err(|_| bad(F, &rec, "lon"))?;
+        let tz: Tz = rec[7].parse().map_err(|_| bad(F, &rec, "tz"))?;
+        let size = SizeClass::parse(&rec[8]).ok_or_else(|| bad(F, &rec, "size"))?;
+        let routes: u32 = rec[9].parse().map_err(|_| bad(F, &rec, "routes"))?;
+        out.push(Airport {
+            code,
+            icao: rec[1].to_string(),
+            name: rec[2].to_string(),
+            city: rec[3].to_string(),
+            city_code: None,
+            country,
+            lat,
+            lon,
+            tz,
+            size,
+            routes,
+            mct: Mct::for_size(size),
+        });
+    }
+    Ok(out)
+}
+
+fn parse_cities(airports: &[Airport]) -> Result<Vec<City>, RefDataError> {
+    const F: &str = "city_codes.csv";
+    let known: HashMap<AirportCode, &Airport> = airports.iter().map(|a| (a.code, a)).collect();
+    let mut out: Vec<City> = Vec::new();
+    for rec in records(F, CITY_CODES_CSV)? {
+        let code = AirportCode::parse(&rec[0]).map_err(|e| bad(F, &rec, e.to_string()))?;
+        let airport = AirportCode::parse(&rec[3]).map_err(|e| bad(F, &rec, e.to_string()))?;
+        let country = CountryCode::parse(&rec[2]).map_err(|e| bad(F, &rec, e.to_string()))?;
+        if !known.contains_key(&airport) {
+            continue;
+        }
+        match out.last_mut() {
+            Some(city) if city.code == code => city.airports.push(airport),
+            _ => out.push(City {
+                code,
+                name: rec[1].to_string(),
+                country,
+                airports: vec![airport],
+            }),
+        }
+    }
+    // Largest airport first, so a city's list reads LHR, LGW, STN, ...
+    for city in &mut out {
+        city.airports
+            .sort_by_key(|a| std::cmp::Reverse(known.get(a).map(|x| x.routes).unwrap_or(0)));
+    }
+    Ok(out)
+}
+
+fn parse_countries() -> Result<HashMap<CountryCode, Country>, RefDataError> {
+    const F: &str = "countries.csv";
+    let mut out = HashMap::new();
+    for rec in records(F, COUNTRIES_CSV)? {
+        // OurAirports lists Kosovo as XK and a few pseudo-codes; skip what is not two letters.
+        let Ok(code) = CountryCode::parse(&rec[0]) else {
+            continue;
+        };
+        out.insert(
+            code,
+            Country {
+                code,
+                name: rec[1].to_string(),
+                continent: rec[2].to_string(),
+            },
+        );
+    }
+    Ok(out)
+}
+
+fn parse_airlines() -> Result<Vec<Airline>, RefDataError> {
+    let mut alliance: HashMap<String, Alliance> = HashMap::new();
+    for rec in records("alliances.csv", ALLIANCES_CSV)? {
+        let a = Alliance::parse(&rec[1]).ok_or_else(|| bad("alliances.csv", &rec, "alliance"))?;
+        alliance.insert(rec[0].to_string(), a);
+    }
+    let low_cost: std::collections::HashSet<String> = records("low_cost.csv", LOW_COST_CSV)?
+        .iter()
+        .map(|r| r[0].to_string())
+        .collect();
+    const F: &str = "airlines.csv";
+    let mut out = Vec::new();
+    for rec in records(F, AIRLINES_CSV)? {
+        let code = CarrierCode::parse(&rec[0]).map_err(|e| bad(F, &rec, e.to_string()))?;
+        out.push(Airline {
+            code,
+            icao: rec[1].to_string(),
+            name: rec[2].to_string(),
+            country: rec[4].to_string(),
+            alliance: alliance.get(&rec[0]).copied(),
+            low_cost: low_cost.contains(&rec[0]),
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rd() -> RefData {
+        RefData::load().unwrap()
+    }
+
+    #[test]
+    fn loads_thousands_of_airports_with_time_zones() {
+        let r = rd();
+        assert!(r.airports().len() > 3500, "{}", r.airports().len());
+        let lhr = r.airport(AirportCode::parse("LHR").unwrap()).unwrap();
+        assert_eq!(lhr.tz, chrono_tz::Europe::London);
+        assert_eq!(lhr.size, SizeClass::Hub);
+        assert_eq!(lhr.city_code, Some(AirportCode::parse("LON").unwrap()));
+    }
+
+    #[test]
+    fn city_codes_resolve_to_their_airports_largest_first() {
+        let r = rd();
+        let place = r.place(AirportCode::parse("LON").unwrap()).unwrap();
+        let airports = place.airports();
+        assert_eq!(airports[0].as_str(), "LHR");
+        assert!(airports.iter().any(|a| a.as_str() == "LGW"));
+        assert!(airports.iter().any(|a| a.as_str() == "STN"));
+        assert_eq!(
+            r.place(AirportCode::parse("JFK").unwrap()),
+            Some(Place::Airport(AirportCode::parse("JFK").unwrap()))
+        );
+        assert_eq!(r.place(AirportCode::parse("QQQ").unwrap()), None);
+    }
+
+    #[test]
+    fn airlines_carry_alliances_and_low_cost_flags() {
+        let r = rd();
+        let ba = r.airline(CarrierCode::parse("BA").unwrap()).unwrap();
+        assert_eq!(ba.alliance, Some(Alliance::Oneworld));
+        assert!(!ba.low_cost);
+        assert!(r.airline(CarrierCode::parse("FR").unwrap()).unwrap().low_cost);
+    }
+}
