@@ -19,9 +19,9 @@ macro_rules! code_type {
             pub fn parse(input: &str) -> Result<Self, CodeError> {
                 let bytes = input.trim().as_bytes();
                 let ok = bytes.len() == $len
-                    && bytes.iter().all(|b| {
-                        b.is_ascii_alphabetic() || ($allow_digits && b.is_ascii_digit())
-                    });
+                    && bytes
+                        .iter()
+                        .all(|b| b.is_ascii_alphabetic() || ($allow_digits && b.is_ascii_digit()));
                 if !ok {
                     return Err(CodeError::Malformed {
                         expected: $what,
@@ -66,10 +66,25 @@ macro_rules! code_type {
     };
 }
 
-code_type!(AirportCode, 3, "a three-letter IATA airport or city code", false);
-code_type!(CarrierCode, 2, "a two-character IATA airline designator", true);
+code_type!(
+    AirportCode,
+    3,
+    "a three-letter IATA airport or city code",
+    false
+);
+code_type!(
+    CarrierCode,
+    2,
+    "a two-character IATA airline designator",
+    true
+);
 code_type!(CountryCode, 2, "a two-letter ISO 3166 country code", false);
-code_type!(CurrencyCode, 3, "a three-letter ISO 4217 currency code", false);
+code_type!(
+    CurrencyCode,
+    3,
+    "a three-letter ISO 4217 currency code",
+    false
+);
 
 #[cfg(test)]
 mod tests {

@@ -62,7 +62,11 @@ pub enum Alliance {
 }
 
 impl Alliance {
-    pub const ALL: [Alliance; 3] = [Alliance::StarAlliance, Alliance::Oneworld, Alliance::SkyTeam];
+    pub const ALL: [Alliance; 3] = [
+        Alliance::StarAlliance,
+        Alliance::Oneworld,
+        Alliance::SkyTeam,
+    ];
 
     pub fn parse(input: &str) -> Option<Alliance> {
         match input
@@ -354,6 +358,9 @@ mod tests {
         assert_eq!(Cabin::parse("premium_economy"), Some(Cabin::PremiumEconomy));
         assert_eq!(Cabin::parse("J"), Some(Cabin::Business));
         assert_eq!(Cabin::parse("deluxe"), None);
-        assert_eq!(Alliance::parse("Star Alliance"), Some(Alliance::StarAlliance));
+        assert_eq!(
+            Alliance::parse("Star Alliance"),
+            Some(Alliance::StarAlliance)
+        );
     }
 }

@@ -62,12 +62,8 @@ impl Index {
         cities: &[City],
         countries: &HashMap<CountryCode, Country>,
     ) -> Self {
-        let country_name = |c: CountryCode| {
-            countries
-                .get(&c)
-                .map(|x| fold(&x.name))
-                .unwrap_or_default()
-        };
+        let country_name =
+            |c: CountryCode| countries.get(&c).map(|x| fold(&x.name)).unwrap_or_default();
         let mut entries = Vec::with_capacity(airports.len() + cities.len());
         let weight_of: HashMap<AirportCode, u32> =
             airports.iter().map(|a| (a.code, a.routes + 1)).collect();
@@ -81,7 +77,12 @@ impl Index {
                 name: fold(&c.name),
                 country: country_name(c.country),
                 // A city outranks its own largest airport.
-                weight: c.airports.iter().filter_map(|a| weight_of.get(a)).sum::<u32>() + 1,
+                weight: c
+                    .airports
+                    .iter()
+                    .filter_map(|a| weight_of.get(a))
+                    .sum::<u32>()
+                    + 1,
             });
         }
         for a in airports {
@@ -221,8 +222,16 @@ mod tests {
 
     #[test]
     fn typos_are_tolerated() {
-        assert!(codes("londn").contains(&"LON".to_string()), "{:?}", codes("londn"));
-        assert!(codes("barcleona").contains(&"BCN".to_string()), "{:?}", codes("barcleona"));
+        assert!(
+            codes("londn").contains(&"LON".to_string()),
+            "{:?}",
+            codes("londn")
+        );
+        assert!(
+            codes("barcleona").contains(&"BCN".to_string()),
+            "{:?}",
+            codes("barcleona")
+        );
         assert!(codes("frankfrut").contains(&"FRA".to_string()));
     }
 

@@ -9,7 +9,7 @@ pub use autocomplete::{Suggestion, SuggestionKind};
 pub use tz::{offset_minutes_at, offset_transitions};
 
 use chrono_tz::Tz;
-use spontra_domain::{Alliance, AirportCode, CarrierCode, CountryCode};
+use spontra_domain::{AirportCode, Alliance, CarrierCode, CountryCode};
 use std::collections::HashMap;
 
 const AIRPORTS_CSV: &str = include_str!("../../../data/airports.csv");
@@ -269,10 +269,7 @@ fn bad(file: &'static str, rec: &csv::StringRecord, reason: impl Into<String>) -
     }
 }
 
-fn records(
-    file: &'static str,
-    text: &'static str,
-) -> Result<Vec<csv::StringRecord>, RefDataError> {
+fn records(file: &'static str, text: &'static str) -> Result<Vec<csv::StringRecord>, RefDataError> {
     reader(text)
         .records()
         .map(|r| {
@@ -428,6 +425,10 @@ mod tests {
         let ba = r.airline(CarrierCode::parse("BA").unwrap()).unwrap();
         assert_eq!(ba.alliance, Some(Alliance::Oneworld));
         assert!(!ba.low_cost);
-        assert!(r.airline(CarrierCode::parse("FR").unwrap()).unwrap().low_cost);
+        assert!(
+            r.airline(CarrierCode::parse("FR").unwrap())
+                .unwrap()
+                .low_cost
+        );
     }
 }

@@ -54,7 +54,8 @@ mod tests {
         assert_eq!(t[0].1, 120);
         assert_eq!(t[1].1, 60);
         // 2026-10-25 01:00 UTC
-        let change = spontra_domain::utc_minute(chrono::NaiveDate::from_ymd_opt(2026, 10, 25).unwrap(), 60);
+        let change =
+            spontra_domain::utc_minute(chrono::NaiveDate::from_ymd_opt(2026, 10, 25).unwrap(), 60);
         assert_eq!(t[1].0, change);
     }
 }

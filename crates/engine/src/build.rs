@@ -1,0 +1,295 @@
+use crate::index::{AirportInfo, CarrierInfo, Index, Leg, Route};
+use crate::{AirportId, CarrierId};
+use spontra_domain::{AirportCode, Alliance, CarrierCode, CountryCode, CurrencyCode, UtcMinute};
+use std::collections::HashMap;
+
+/// An airport as the engine needs it.
+#[derive(Clone, Debug)]
+pub struct AirportSpec {
+    pub code: AirportCode,
+    pub city: Option<AirportCode>,
+    pub country: CountryCode,
+    pub mct_domestic: u16,
+    pub mct_international: u16,
+    pub lat: f64,
+    pub lon: f64,
+    /// UTC offsets in force: (from UTC minute, offset minutes), first entry at or before the
+    /// index epoch.
+    pub offsets: Vec<(UtcMinute, i32)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct CarrierSpec {
+    pub code: CarrierCode,
+    pub alliance: Option<Alliance>,
+}
+
+/// One dated leg to add.
+#[derive(Clone, Debug)]
+pub struct LegInput {
+    pub carrier: CarrierId,
+    pub flight_number: u16,
+    pub origin: AirportId,
+    pub destination: AirportId,
+    pub departure: UtcMinute,
+    pub arrival: UtcMinute,
+    pub aircraft: u8,
+    /// Per-adult fare in minor units for each cabin (economy, premium, business, first);
+    /// economy is required.
+    pub fares: [Option<u64>; 4],
+    pub seats: [u8; 4],
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BuildError {
+    #[error("unknown airport id {0}")]
+    UnknownAirport(AirportId),
+    #[error("unknown carrier id {0}")]
+    UnknownCarrier(CarrierId),
+    #[error("airport {0} added twice")]
+    DuplicateAirport(AirportCode),
+    #[error("carrier {0} added twice")]
+    DuplicateCarrier(CarrierCode),
+    #[error("too many airports (at most 65,535)")]
+    TooManyAirports,
+    #[error("a leg arrives before it departs or lasts over 45 hours")]
+    BadDuration,
+    #[error("a leg departs before the index epoch or too far after it")]
+    OutOfWindow,
+    #[error("a leg has the same origin and destination")]
+    SameEnds,
+    #[error("a leg has no economy fare, or a fare out of range")]
+    BadFare,
+}
+
+/// Collects airports, carriers and legs, then builds the [`Index`].
+pub struct IndexBuilder {
+    epoch: UtcMinute,
+    currency: CurrencyCode,
+    airports: Vec<AirportSpec>,
+    airport_by_code: HashMap<AirportCode, AirportId>,
+    carriers: Vec<CarrierSpec>,
+    carrier_by_code: HashMap<CarrierCode, CarrierId>,
+    aircraft: Vec<String>,
+    legs: Vec<Leg>,
+}
+
+impl IndexBuilder {
+    /// `epoch` must be at or before the first departure; times are stored relative to it.
+    pub fn new(currency: CurrencyCode, epoch: UtcMinute) -> Self {
+        Self {
+            epoch,
+            currency,
+            airports: vec![],
+            airport_by_code: HashMap::new(),
+            carriers: vec![],
+            carrier_by_code: HashMap::new(),
+            aircraft: vec![],
+            legs: vec![],
+        }
+    }
+
+    pub fn reserve_legs(&mut self, n: usize) {
+        self.legs.reserve(n);
+    }
+
+    pub fn add_airport(&mut self, spec: AirportSpec) -> Result<AirportId, BuildError> {
+        if self.airport_by_code.contains_key(&spec.code) {
+            return Err(BuildError::DuplicateAirport(spec.code));
+        }
+        let id =
+            AirportId::try_from(self.airports.len()).map_err(|_| BuildError::TooManyAirports)?;
+        self.airport_by_code.insert(spec.code, id);
+        self.airports.push(spec);
+        Ok(id)
+    }
+
+    pub fn airport_id(&self, code: AirportCode) -> Option<AirportId> {
+        self.airport_by_code.get(&code).copied()
+    }
+
+    pub fn add_carrier(&mut self, spec: CarrierSpec) -> Result<CarrierId, BuildError> {
+        if self.carrier_by_code.contains_key(&spec.code) {
+            return Err(BuildError::DuplicateCarrier(spec.code));
+        }
+        let id = self.carriers.len() as CarrierId;
+        self.carrier_by_code.insert(spec.code, id);
+        self.carriers.push(spec);
+        Ok(id)
+    }
+
+    pub fn carrier_id(&self, code: CarrierCode) -> Option<CarrierId> {
+        self.carrier_by_code.get(&code).copied()
+    }
+
+    /// Register an aircraft type name, returning its id (reused if already known).
+    pub fn aircraft_id(&mut self, name: &str) -> u8 {
+        if let Some(i) = self.aircraft.iter().position(|a| a == name) {
+            return i as u8;
+        }
+        self.aircraft.push(name.to_string());
+        (self.aircraft.len() - 1).min(255) as u8
+    }
+
+    pub fn add_leg(&mut self, leg: LegInput) -> Result<(), BuildError> {
+        if leg.origin as usize >= self.airports.len() {
+            return Err(BuildError::UnknownAirport(leg.origin));
+        }
+        if leg.destination as usize >= self.airports.len() {
+            return Err(BuildError::UnknownAirport(leg.destination));
+        }
+        if leg.carrier as usize >= self.carriers.len() {
+            return Err(BuildError::UnknownCarrier(leg.carrier));
+        }
+        if leg.origin == leg.destination {
+            return Err(BuildError::SameEnds);
+        }
+        let duration = leg.arrival - leg.departure;
+        if !(1..=45 * 60).contains(&duration) {
+            return Err(BuildError::BadDuration);
+        }
+        let dep = leg.departure - self.epoch;
+        if dep < 0 || dep > (u32::MAX / 2) as i64 {
+            return Err(BuildError::OutOfWindow);
+        }
+        let economy = leg.fares[0].ok_or(BuildError::BadFare)?;
+        if economy == 0 || economy > u32::MAX as u64 {
+            return Err(BuildError::BadFare);
+        }
+        let mut cabin_multiplier = [0u8; 3];
+        for (m, fare) in cabin_multiplier.iter_mut().zip(&leg.fares[1..]) {
+            if let Some(f) = fare {
+                // Tenths of the economy fare, rounded, at least 1.0x and at most 25.5x.
+                *m = ((f * 10 + economy / 2) / economy).clamp(10, 255) as u8;
+            }
+        }
+        let mut seats = 0u16;
+        for (i, s) in leg.seats.iter().enumerate() {
+            seats |= ((*s).min(15) as u16) << (i * 4);
+        }
+        self.legs.push(Leg {
+            dep: dep as u32,
+            fare: economy as u32,
+            origin: leg.origin,
+            dest: leg.destination,
+            carrier: leg.carrier,
+            flight_number: leg.flight_number,
+            duration: duration as u16,
+            seats,
+            cabin_multiplier,
+            aircraft: leg.aircraft,
+        });
+        Ok(())
+    }
+
+    pub fn build(mut self) -> Index {
+        self.legs
+            .sort_unstable_by_key(|l| (l.origin, l.dest, l.dep, l.carrier, l.flight_number));
+        self.legs.shrink_to_fit();
+        let n_airports = self.airports.len();
+        let mut routes: Vec<Route> = Vec::new();
+        let mut i = 0usize;
+        while i < self.legs.len() {
+            let (o, d) = (self.legs[i].origin, self.legs[i].dest);
+            let mut j = i;
+            let mut min_fare = u32::MAX;
+            let mut min_duration = u16::MAX;
+            while j < self.legs.len() && self.legs[j].origin == o && self.legs[j].dest == d {
+                min_fare = min_fare.min(self.legs[j].fare);
+                min_duration = min_duration.min(self.legs[j].duration);
+                j += 1;
+            }
+            let (a, b) = (&self.airports[o as usize], &self.airports[d as usize]);
+            let km = spontra_domain::great_circle_km(a.lat, a.lon, b.lat, b.lon);
+            routes.push(Route {
+                origin: o,
+                dest: d,
+                start: i as u32,
+                end: j as u32,
+                min_fare,
+                min_duration,
+                distance_km: km.round().min(u16::MAX as f64) as u16,
+            });
+            i = j;
+        }
+        let mut routes_from = vec![0u32; n_airports + 1];
+        for r in &routes {
+            routes_from[r.origin as usize + 1] += 1;
+        }
+        for a in 0..n_airports {
+            routes_from[a + 1] += routes_from[a];
+        }
+        let mut into: Vec<u32> = (0..routes.len() as u32).collect();
+        into.sort_unstable_by_key(|&r| (routes[r as usize].dest, routes[r as usize].origin));
+        let mut routes_into = vec![0u32; n_airports + 1];
+        for r in &routes {
+            routes_into[r.dest as usize + 1] += 1;
+        }
+        for a in 0..n_airports {
+            routes_into[a + 1] += routes_into[a];
+        }
+        let mut by_city: HashMap<AirportCode, Vec<AirportId>> = HashMap::new();
+        for (i, a) in self.airports.iter().enumerate() {
+            if let Some(c) = a.city {
+                by_city.entry(c).or_default().push(i as AirportId);
+            }
+        }
+        let epoch = self.epoch;
+        let airports = self
+            .airports
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let mut offsets: Vec<(u32, i16)> = a
+                    .offsets
+                    .iter()
+                    .map(|&(from, off)| ((from - epoch).max(0) as u32, off as i16))
+                    .collect();
+                if offsets.is_empty() {
+                    offsets.push((0, 0));
+                }
+                offsets[0].0 = 0;
+                AirportInfo {
+                    code: a.code,
+                    city: a.city,
+                    country: a.country,
+                    mct_domestic: a.mct_domestic,
+                    mct_international: a.mct_international,
+                    lat: a.lat,
+                    lon: a.lon,
+                    offsets,
+                    siblings: a
+                        .city
+                        .and_then(|c| by_city.get(&c))
+                        .map(|list| list.iter().copied().filter(|&s| s as usize != i).collect())
+                        .unwrap_or_default(),
+                }
+            })
+            .collect();
+        let first = self.legs.iter().map(|l| l.dep).min().unwrap_or(0) as i64 + epoch;
+        let last = self.legs.iter().map(|l| l.dep).max().unwrap_or(0) as i64 + epoch;
+        Index {
+            epoch,
+            currency: self.currency,
+            airports,
+            airport_by_code: self.airport_by_code,
+            carriers: self
+                .carriers
+                .into_iter()
+                .map(|c| CarrierInfo {
+                    code: c.code,
+                    alliance: c.alliance,
+                })
+                .collect(),
+            carrier_by_code: self.carrier_by_code,
+            aircraft: self.aircraft,
+            legs: self.legs,
+            routes,
+            routes_from,
+            routes_into,
+            routes_into_ids: into,
+            first_day: first.div_euclid(1440) * 1440,
+            last_day: last.div_euclid(1440) * 1440,
+        }
+    }
+}

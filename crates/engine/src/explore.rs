@@ -1,0 +1,214 @@
+//! One-to-all "explore": from an origin (or city) over a departure window, the cheapest
+//! itinerary to every reachable destination, optionally within a whole-journey duration range
+//! (the time-first search: "anywhere 2–4 hours away").
+//!
+//! Passes run by number of stops (direct first), so each destination's best price is known
+//! early and later passes skip any route whose cheapest fare (a lower bound kept per route)
+//! cannot beat it, or whose fastest flight cannot arrive within the duration limit.
+
+use crate::index::{Index, Leg, Route};
+use crate::query::{CompiledSlice, Filters, SliceQuery};
+use crate::search::Candidate;
+use crate::{AirportId, LegId};
+use spontra_domain::DateRange;
+
+/// The cheapest way found to one destination.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExploreHit {
+    pub destination: AirportId,
+    pub best: Candidate,
+}
+
+struct Best {
+    hits: Vec<Option<Candidate>>,
+    max_price: u64,
+}
+
+impl Best {
+    fn bound(&self, d: AirportId) -> u64 {
+        match self.hits[d as usize] {
+            Some(c) => c.price + 1,
+            None => self.max_price.saturating_add(1),
+        }
+    }
+    fn offer(&mut self, d: AirportId, c: Candidate) {
+        let slot = &mut self.hits[d as usize];
+        if slot.is_none_or(|b| c.sort_key() < b.sort_key()) {
+            *slot = Some(c);
+        }
+    }
+}
+
+impl Index {
+    /// Cheapest itinerary to every destination, sorted by price. Destinations in the origin's
+    /// city are left out.
+    pub fn explore(
+        &self,
+        origins: &[AirportId],
+        dates: DateRange,
+        filters: &Filters,
+    ) -> Vec<ExploreHit> {
+        if origins.is_empty() {
+            return vec![];
+        }
+        let slice = SliceQuery {
+            origins: origins.to_vec(),
+            destinations: vec![],
+            date: dates.first(),
+        };
+        let mut q = CompiledSlice::new(self, &slice, filters);
+        // Nowhere in the origin's city is a destination or a layover of its own trip.
+        for &o in origins {
+            for s in self.connect_points(o) {
+                q.is_origin[s as usize] = true;
+                q.layover_ok[s as usize] = false;
+            }
+        }
+        let mut best = Best {
+            hits: vec![None; self.airport_count()],
+            max_price: q.max_price,
+        };
+        for stops in 0..=q.max_stops {
+            for day in dates.days() {
+                q.set_date(day);
+                for &o in origins {
+                    self.explore_from(&q, o, stops, &mut best);
+                }
+            }
+        }
+        let mut out: Vec<ExploreHit> = best
+            .hits
+            .iter()
+            .enumerate()
+            .filter_map(|(d, c)| {
+                c.map(|best| ExploreHit {
+                    destination: d as AirportId,
+                    best,
+                })
+            })
+            .collect();
+        out.sort_by_key(|h| (h.best.price, h.best.duration(), h.destination));
+        out
+    }
+
+    fn explore_from(&self, q: &CompiledSlice, o: AirportId, stops: u8, best: &mut Best) {
+        let (lo, hi) = self.day_bounds(o, q.local_day, q);
+        for route in self.routes_from(o) {
+            let a = route.dest;
+            if q.is_origin[a as usize] {
+                continue;
+            }
+            if stops == 0 && self.route_hopeless(q, route, 0, 0, best.bound(a)) {
+                continue;
+            }
+            for id1 in self.legs_between(route, lo, hi) {
+                let l1 = &self.legs[id1 as usize];
+                if !self.usable(q, l1) {
+                    continue;
+                }
+                let (day, minute) = self.local_day_minute(o, l1.dep);
+                if day != q.local_day || !q.dep_window.contains(minute) {
+                    continue;
+                }
+                if stops == 0 {
+                    if let Some(c) = self.candidate(q, &[id1], 0) {
+                        best.offer(a, c);
+                    }
+                    continue;
+                }
+                if !q.layover_ok[a as usize] || l1.duration as u32 > q.max_duration {
+                    continue;
+                }
+                let f1 = self.fare(q, l1);
+                if self.prune(q, f1, q.max_price.saturating_add(1)) {
+                    continue;
+                }
+                self.explore_onward(q, &[id1], f1, 0, stops, best);
+            }
+        }
+    }
+
+    /// True if no leg of `route` can improve on `bound` or meet the duration limit, given
+    /// the partial fare and the minute the trip started.
+    fn route_hopeless(
+        &self,
+        q: &CompiledSlice,
+        route: &Route,
+        partial: u64,
+        elapsed_min: u32,
+        bound: u64,
+    ) -> bool {
+        self.prune(q, partial + route.min_fare as u64, bound)
+            || elapsed_min + route.min_duration as u32 > q.max_duration
+    }
+
+    /// Extend `ids` (ending at a layover airport) by one more leg; complete with exactly
+    /// `stops` connections.
+    fn explore_onward(
+        &self,
+        q: &CompiledSlice,
+        ids: &[LegId],
+        fare: u64,
+        flags: u8,
+        stops: u8,
+        best: &mut Best,
+    ) {
+        let prev: &Leg = &self.legs[ids[ids.len() - 1] as usize];
+        let first: &Leg = &self.legs[ids[0] as usize];
+        let last_leg = ids.len() as u8 == stops;
+        let visited = |a: AirportId| {
+            ids.iter().any(|&i| {
+                let l = &self.legs[i as usize];
+                l.origin == a || l.dest == a
+            })
+        };
+        for x in self.connect_points(prev.dest) {
+            if !q.layover_ok[x as usize] || (x != prev.dest && visited(x)) {
+                continue;
+            }
+            // Earliest possible departure from x, for the duration bound.
+            let elapsed = prev.arr() + self.min_mct(x) - first.dep;
+            for route in self.routes_from(x) {
+                let b = route.dest;
+                if q.is_origin[b as usize] || visited(b) {
+                    continue;
+                }
+                let bound = if last_leg {
+                    best.bound(b)
+                } else {
+                    if !q.layover_ok[b as usize] {
+                        continue;
+                    }
+                    q.max_price.saturating_add(1)
+                };
+                if self.route_hopeless(q, route, fare, elapsed, bound) {
+                    continue;
+                }
+                for id in self.followers(q, prev, route) {
+                    let l = &self.legs[id as usize];
+                    if !self.usable(q, l) || l.arr() - first.dep > q.max_duration {
+                        continue;
+                    }
+                    let Some(f) = self.connects(prev, l) else {
+                        continue;
+                    };
+                    let total = fare + self.fare(q, l);
+                    if self.prune(q, total, bound) {
+                        continue;
+                    }
+                    let mut next = [0; 3];
+                    next[..ids.len()].copy_from_slice(ids);
+                    next[ids.len()] = id;
+                    let next = &next[..ids.len() + 1];
+                    if last_leg {
+                        if let Some(c) = self.candidate(q, next, flags | f) {
+                            best.offer(b, c);
+                        }
+                    } else {
+                        self.explore_onward(q, next, total, flags | f, stops, best);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,446 @@
+//! Point-to-point enumeration of itineraries with up to two stops.
+//!
+//! Legs are grouped in routes (origin, destination) sorted by departure, so every step is a
+//! binary search into a short run. Before enumerating, the search marks the airports with a
+//! route into the destination set ("to-dest" runs); one-stop itineraries then only look at
+//! those runs, and two-stop itineraries only at middle routes whose far end has such a run.
+//! Nothing is pruned that could complete into a valid itinerary, except by the collector's
+//! price bound (an exact lower bound), so the result is exactly the set of valid itineraries.
+
+use crate::index::{Index, Leg, Route};
+use crate::price::{apply_discount, lower_bound};
+use crate::query::CompiledSlice;
+use crate::{AirportId, LegId};
+use std::cell::RefCell;
+
+/// Extra minimum connection time for a self-transfer (collect bags, check in again).
+pub const SELF_TRANSFER_EXTRA_MINUTES: u32 = 60;
+/// Minimum time to change airports within a city (e.g. LHR to LGW).
+pub const AIRPORT_CHANGE_MINUTES: u32 = 240;
+pub const FLAG_SELF_TRANSFER: u8 = 1;
+pub const FLAG_AIRPORT_CHANGE: u8 = 2;
+
+/// One itinerary for one slice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Candidate {
+    pub legs: [LegId; 3],
+    pub len: u8,
+    pub flags: u8,
+    /// Total for the whole party, minor units.
+    pub price: u64,
+    pub dep: u32,
+    pub arr: u32,
+}
+
+impl Candidate {
+    pub fn legs(&self) -> &[LegId] {
+        &self.legs[..self.len as usize]
+    }
+    pub fn stops(&self) -> u8 {
+        self.len - 1
+    }
+    pub fn duration(&self) -> u32 {
+        self.arr - self.dep
+    }
+    pub fn self_transfer(&self) -> bool {
+        self.flags & FLAG_SELF_TRANSFER != 0
+    }
+    pub fn airport_change(&self) -> bool {
+        self.flags & FLAG_AIRPORT_CHANGE != 0
+    }
+    /// A total order used to make results deterministic.
+    pub fn sort_key(&self) -> (u64, u32, u8, u32, [LegId; 3]) {
+        (self.price, self.duration(), self.len, self.dep, self.legs)
+    }
+}
+
+/// Receives complete itineraries. `bound` lets a collector prune: partial itineraries whose
+/// price lower bound is at or above it are not completed.
+pub trait Collector {
+    fn bound(&self) -> u64 {
+        u64::MAX
+    }
+    fn offer(&mut self, candidate: Candidate);
+}
+
+/// Keeps everything.
+#[derive(Default)]
+pub struct CollectAll(pub Vec<Candidate>);
+
+impl Collector for CollectAll {
+    fn offer(&mut self, candidate: Candidate) {
+        self.0.push(candidate);
+    }
+}
+
+/// Keeps the cheapest (ties broken by [`Candidate::sort_key`]).
+#[derive(Default)]
+pub struct CheapestCollector {
+    pub best: Option<Candidate>,
+}
+
+impl Collector for CheapestCollector {
+    fn bound(&self) -> u64 {
+        self.best.map(|b| b.price + 1).unwrap_or(u64::MAX)
+    }
+    fn offer(&mut self, c: Candidate) {
+        if self.best.is_none_or(|b| c.sort_key() < b.sort_key()) {
+            self.best = Some(c);
+        }
+    }
+}
+
+#[derive(Default)]
+struct Scratch {
+    generation: u32,
+    to_dest_stamp: Vec<u32>,
+    to_dest_range: Vec<(u32, u32)>,
+    to_dest_routes: Vec<u32>,
+    mid_stamp: Vec<u32>,
+    mid_range: Vec<(u32, u32)>,
+    mid_routes: Vec<u32>,
+    pairs: Vec<(AirportId, u32)>,
+}
+
+impl Scratch {
+    fn begin(&mut self, airports: usize) {
+        if self.to_dest_stamp.len() != airports {
+            *self = Scratch {
+                to_dest_stamp: vec![0; airports],
+                to_dest_range: vec![(0, 0); airports],
+                mid_stamp: vec![0; airports],
+                mid_range: vec![(0, 0); airports],
+                ..Default::default()
+            };
+        }
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            self.to_dest_stamp.fill(0);
+            self.mid_stamp.fill(0);
+            self.generation = 1;
+        }
+        self.to_dest_routes.clear();
+        self.mid_routes.clear();
+        self.pairs.clear();
+    }
+
+    fn to_dest(&self, x: AirportId) -> &[u32] {
+        if self.to_dest_stamp[x as usize] != self.generation {
+            return &[];
+        }
+        let (s, e) = self.to_dest_range[x as usize];
+        &self.to_dest_routes[s as usize..e as usize]
+    }
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+impl Index {
+    /// Offer every valid itinerary of the slice to `out`.
+    pub fn search_slice<C: Collector>(&self, q: &CompiledSlice, out: &mut C) {
+        SCRATCH.with(|s| {
+            let mut s = s.borrow_mut();
+            self.enumerate(q, &mut s, out)
+        })
+    }
+
+    /// All valid itineraries of a slice.
+    pub fn slice_candidates(&self, q: &CompiledSlice) -> Vec<Candidate> {
+        let mut all = CollectAll::default();
+        self.search_slice(q, &mut all);
+        all.0
+    }
+
+    /// The cheapest itinerary of a slice.
+    pub fn cheapest(&self, q: &CompiledSlice) -> Option<Candidate> {
+        let mut c = CheapestCollector::default();
+        self.search_slice(q, &mut c);
+        c.best
+    }
+
+    /// Index-minute range that certainly contains every departure on the local day at `o`
+    /// within the window (widened by 3 h for daylight-saving changes; callers check exactly).
+    pub(crate) fn day_bounds(&self, o: AirportId, local_day: i64, q: &CompiledSlice) -> (u32, u32) {
+        let local_midnight = local_day * 1440;
+        let off = self.offset_at(o, local_midnight) as i64;
+        let lo = local_midnight + q.dep_window.from_minute as i64 - off - 180;
+        let hi = local_midnight + q.dep_window.to_minute as i64 - off + 180;
+        (self.to_index_minute(lo), self.to_index_minute(hi))
+    }
+
+    pub(crate) fn usable(&self, q: &CompiledSlice, l: &Leg) -> bool {
+        q.carrier_ok[l.carrier as usize]
+            && l.fare_for(q.cabin).is_some()
+            && l.seats_left(q.cabin) >= q.seats
+    }
+
+    /// Legs of `route` that could follow `prev` (by departure time; exact MCT checked after).
+    pub(crate) fn followers(
+        &self,
+        q: &CompiledSlice,
+        prev: &Leg,
+        route: &Route,
+    ) -> std::ops::Range<u32> {
+        let arr = prev.arr();
+        self.legs_between(
+            route,
+            arr + self.min_mct(route.origin),
+            arr.saturating_add(q.max_layover),
+        )
+    }
+
+    /// Whether `next` can follow `prev`; returns the connection's flags.
+    pub(crate) fn connects(&self, prev: &Leg, next: &Leg) -> Option<u8> {
+        let (mct, flags) = self.connection_rule(prev, next);
+        (next.dep >= prev.arr() + mct).then_some(flags)
+    }
+
+    pub(crate) fn fare(&self, q: &CompiledSlice, l: &Leg) -> u64 {
+        l.fare_for(q.cabin).unwrap_or(u64::MAX / 4)
+    }
+
+    pub(crate) fn prune(&self, q: &CompiledSlice, partial_fare: u64, bound: u64) -> bool {
+        q.passengers.total_for(lower_bound(partial_fare)) >= bound
+    }
+
+    /// The itinerary made of `ids`, if it passes the slice's price, duration and arrival
+    /// filters.
+    pub(crate) fn candidate(
+        &self,
+        q: &CompiledSlice,
+        ids: &[LegId],
+        flags: u8,
+    ) -> Option<Candidate> {
+        let mut legs: [&Leg; 3] = [&self.legs[ids[0] as usize]; 3];
+        let mut sum = 0;
+        for (i, &id) in ids.iter().enumerate() {
+            legs[i] = &self.legs[id as usize];
+            sum += self.fare(q, legs[i]);
+        }
+        let legs = &legs[..ids.len()];
+        let price = q.passengers.total_for(apply_discount(self, legs, sum));
+        if price > q.max_price {
+            return None;
+        }
+        let (first, last) = (legs[0], legs[ids.len() - 1]);
+        let duration = last.arr() - first.dep;
+        if duration > q.max_duration || duration < q.min_duration {
+            return None;
+        }
+        let (_, arr_minute) = self.local_day_minute(last.dest, last.arr());
+        if !q.arr_window.contains(arr_minute) {
+            return None;
+        }
+        let mut arr_legs = [0; 3];
+        arr_legs[..ids.len()].copy_from_slice(ids);
+        Some(Candidate {
+            legs: arr_legs,
+            len: ids.len() as u8,
+            flags,
+            price,
+            dep: first.dep,
+            arr: last.arr(),
+        })
+    }
+
+    fn emit<C: Collector>(&self, q: &CompiledSlice, out: &mut C, ids: &[LegId], flags: u8) {
+        if let Some(c) = self.candidate(q, ids, flags) {
+            out.offer(c);
+        }
+    }
+
+    fn build_to_dest(&self, q: &CompiledSlice, s: &mut Scratch) {
+        for &d in &q.dests {
+            for &rid in self.route_ids_into(d) {
+                let x = self.routes[rid as usize].origin;
+                if q.layover_ok[x as usize] {
+                    s.pairs.push((x, rid));
+                }
+            }
+        }
+        s.pairs.sort_unstable();
+        let generation = s.generation;
+        for i in 0..s.pairs.len() {
+            let (x, rid) = s.pairs[i];
+            let pos = s.to_dest_routes.len() as u32;
+            if s.to_dest_stamp[x as usize] != generation {
+                s.to_dest_stamp[x as usize] = generation;
+                s.to_dest_range[x as usize] = (pos, pos);
+            }
+            s.to_dest_routes.push(rid);
+            s.to_dest_range[x as usize].1 = pos + 1;
+        }
+    }
+
+    /// Routes from `x` to an airport from which (or from whose city) a route reaches the
+    /// destination set; built once per airport per search.
+    fn mid_routes(&self, q: &CompiledSlice, s: &mut Scratch, x: AirportId) -> (u32, u32) {
+        if s.mid_stamp[x as usize] == s.generation {
+            return s.mid_range[x as usize];
+        }
+        let start = s.mid_routes.len() as u32;
+        let base = self.routes_from[x as usize];
+        for (i, r) in self.routes_from(x).iter().enumerate() {
+            let b = r.dest;
+            if !q.layover_ok[b as usize] {
+                continue;
+            }
+            if self
+                .connect_points(b)
+                .any(|y| q.layover_ok[y as usize] && !s.to_dest(y).is_empty())
+            {
+                s.mid_routes.push(base + i as u32);
+            }
+        }
+        let range = (start, s.mid_routes.len() as u32);
+        s.mid_stamp[x as usize] = s.generation;
+        s.mid_range[x as usize] = range;
+        range
+    }
+
+    fn enumerate<C: Collector>(&self, q: &CompiledSlice, s: &mut Scratch, out: &mut C) {
+        s.begin(self.airport_count());
+        if q.max_stops > 0 {
+            self.build_to_dest(q, s);
+        }
+        for &o in &q.origins {
+            let (lo, hi) = self.day_bounds(o, q.local_day, q);
+            for route in self.routes_from(o) {
+                let a = route.dest;
+                if q.is_origin[a as usize] {
+                    continue;
+                }
+                for id1 in self.legs_between(route, lo, hi) {
+                    let l1 = &self.legs[id1 as usize];
+                    if !self.usable(q, l1) {
+                        continue;
+                    }
+                    let (day, minute) = self.local_day_minute(o, l1.dep);
+                    if day != q.local_day || !q.dep_window.contains(minute) {
+                        continue;
+                    }
+                    if q.is_dest[a as usize] {
+                        self.emit(q, out, &[id1], 0);
+                        continue;
+                    }
+                    if q.max_stops == 0
+                        || !q.layover_ok[a as usize]
+                        || l1.duration as u32 > q.max_duration
+                    {
+                        continue;
+                    }
+                    let f1 = self.fare(q, l1);
+                    if self.prune(q, f1, out.bound().min(q.max_price.saturating_add(1))) {
+                        continue;
+                    }
+                    self.one_stop(q, s, out, id1, f1);
+                    if q.max_stops >= 2 {
+                        self.two_stop(q, s, out, id1, f1);
+                    }
+                }
+            }
+        }
+    }
+
+    fn one_stop<C: Collector>(
+        &self,
+        q: &CompiledSlice,
+        s: &mut Scratch,
+        out: &mut C,
+        id1: LegId,
+        f1: u64,
+    ) {
+        let l1 = &self.legs[id1 as usize];
+        for x in self.connect_points(l1.dest) {
+            if !q.layover_ok[x as usize] {
+                continue;
+            }
+            let (a, b) = (s.to_dest_stamp[x as usize], s.to_dest_range[x as usize]);
+            if a != s.generation {
+                continue;
+            }
+            for ri in b.0..b.1 {
+                let route = &self.routes[s.to_dest_routes[ri as usize] as usize];
+                for id2 in self.followers(q, l1, route) {
+                    let l2 = &self.legs[id2 as usize];
+                    if !self.usable(q, l2) || l2.arr() - l1.dep > q.max_duration {
+                        continue;
+                    }
+                    let Some(flags) = self.connects(l1, l2) else {
+                        continue;
+                    };
+                    if self.prune(q, f1 + self.fare(q, l2), out.bound()) {
+                        continue;
+                    }
+                    self.emit(q, out, &[id1, id2], flags);
+                }
+            }
+        }
+    }
+
+    fn two_stop<C: Collector>(
+        &self,
+        q: &CompiledSlice,
+        s: &mut Scratch,
+        out: &mut C,
+        id1: LegId,
+        f1: u64,
+    ) {
+        let l1 = &self.legs[id1 as usize];
+        let a = l1.dest;
+        for x in self.connect_points(a) {
+            if !q.layover_ok[x as usize] {
+                continue;
+            }
+            let (ms, me) = self.mid_routes(q, s, x);
+            for mi in ms..me {
+                let mid = &self.routes[s.mid_routes[mi as usize] as usize];
+                let b = mid.dest;
+                if b == a {
+                    continue;
+                }
+                for id2 in self.followers(q, l1, mid) {
+                    let l2 = &self.legs[id2 as usize];
+                    if !self.usable(q, l2) || l2.arr() - l1.dep > q.max_duration {
+                        continue;
+                    }
+                    let Some(flags2) = self.connects(l1, l2) else {
+                        continue;
+                    };
+                    let f12 = f1 + self.fare(q, l2);
+                    if self.prune(q, f12, out.bound().min(q.max_price.saturating_add(1))) {
+                        continue;
+                    }
+                    for y in self.connect_points(b) {
+                        if y == a || y == x || !q.layover_ok[y as usize] {
+                            continue;
+                        }
+                        let (st, range) =
+                            (s.to_dest_stamp[y as usize], s.to_dest_range[y as usize]);
+                        if st != s.generation {
+                            continue;
+                        }
+                        for ri in range.0..range.1 {
+                            let route = &self.routes[s.to_dest_routes[ri as usize] as usize];
+                            for id3 in self.followers(q, l2, route) {
+                                let l3 = &self.legs[id3 as usize];
+                                if !self.usable(q, l3) || l3.arr() - l1.dep > q.max_duration {
+                                    continue;
+                                }
+                                let Some(flags3) = self.connects(l2, l3) else {
+                                    continue;
+                                };
+                                if self.prune(q, f12 + self.fare(q, l3), out.bound()) {
+                                    continue;
+                                }
+                                self.emit(q, out, &[id1, id2, id3], flags2 | flags3);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
