@@ -105,3 +105,8 @@ mod tests {
         assert!(CarrierCode::parse("U-").is_err());
     }
 }
+
+impl CurrencyCode {
+    pub const EUR: CurrencyCode = CurrencyCode(*b"EUR");
+    pub const USD: CurrencyCode = CurrencyCode(*b"USD");
+}

@@ -1,0 +1,200 @@
+//! Schedules: when each service flies, on what aircraft, and at what fare.
+//!
+//! A service with `n` flights a week gets `ceil(n/7)` daily slots, each with a fixed local
+//! departure time and a days-of-week pattern spread over the week. At a carrier's hub,
+//! departures sit in banks (06:30, 09:00, 11:30, 14:00, 16:30, 19:00, 21:30 local) and flights
+//! into the hub arrive about an hour before a bank, so connections line up as they do in real
+//! hub-and-spoke networks. Elsewhere departures spread over 06:00–22:00; long-haul flights
+//! from outside hubs leave mostly in the evening. Block time is `32 min + 0.0735 min/km`, 6 %
+//! longer flying west and 4 % shorter flying east (prevailing winds), rounded to 5 minutes.
+
+use crate::fares::{self, FareInputs};
+use crate::network::{Network, RouteService};
+use crate::rng::{code3, hash, unit};
+use crate::WorldConfig;
+use chrono::{Datelike, Days, Weekday};
+use spontra_domain::{utc_minute, CarrierCode};
+use spontra_engine::{IndexBuilder, LegInput};
+use spontra_refdata::RefData;
+use std::collections::HashMap;
+
+/// An aircraft type and its seats per cabin (economy, premium economy, business, first).
+#[derive(Clone, Copy, Debug)]
+pub struct Aircraft {
+    pub name: &'static str,
+    pub seats: [u16; 4],
+}
+
+pub const AIRCRAFT: [Aircraft; 9] = [
+    Aircraft { name: "ATR 72-600", seats: [70, 0, 0, 0] },
+    Aircraft { name: "Embraer E190", seats: [88, 0, 12, 0] },
+    Aircraft { name: "Airbus A320neo", seats: [186, 0, 0, 0] },
+    Aircraft { name: "Boeing 737-800", seats: [189, 0, 0, 0] },
+    Aircraft { name: "Airbus A320", seats: [150, 0, 12, 0] },
+    Aircraft { name: "Boeing 787-9", seats: [240, 21, 30, 0] },
+    Aircraft { name: "Boeing 777-300ER", seats: [270, 24, 42, 8] },
+    Aircraft { name: "Airbus A350-900", seats: [250, 24, 36, 0] },
+    Aircraft { name: "Airbus A330-300", seats: [377, 0, 0, 0] },
+];
+
+const BANKS: [u16; 7] = [390, 540, 690, 840, 990, 1140, 1290];
+
+pub(crate) fn block_minutes(s: &RouteService, west: bool) -> i64 {
+    let wind = if west { 1.06 } else { 0.96 };
+    let m = 32.0 + s.km * 0.0735 * wind;
+    ((m / 5.0).round() as i64 * 5).max(35)
+}
+
+fn pick_aircraft(s: &RouteService) -> usize {
+    let per_day = s.per_week as f64 / 7.0;
+    let variant = (hash(&[code3(s.carrier.as_str()), 7]) % 2) as usize;
+    match (s.low_cost, s.km) {
+        (true, km) if km < 4500.0 => 2 + variant,
+        (true, _) => 8,
+        (false, km) if km < 700.0 && per_day < 3.0 => 0,
+        (false, km) if km < 1500.0 && per_day < 2.0 => 1,
+        (false, km) if km < 4500.0 => 4,
+        (false, km) if km < 8000.0 => 5,
+        (false, _) if per_day >= 2.0 => 6,
+        _ => 7,
+    }
+}
+
+fn is_westbound(lon_o: f64, lon_d: f64) -> bool {
+    let delta = (lon_d - lon_o + 540.0).rem_euclid(360.0) - 180.0;
+    delta < 0.0
+}
+
+/// Local departure minute for slot `i` of `n`, before any hub alignment of arrivals.
+fn slot_time(seed: u64, s: &RouteService, i: u32, n: u32) -> u16 {
+    let key = [seed, code3(s.origin.as_str()), code3(s.dest.as_str()), code3(s.carrier.as_str()), i as u64];
+    let jitter = (unit(&key) * 50.0) as i32 - 20;
+    let minute = if s.hub_origin {
+        let bank = BANKS[((i as usize * BANKS.len()) / n as usize + (hash(&key) % 2) as usize) % BANKS.len()];
+        bank as i32 + jitter
+    } else if s.km > 5000.0 && unit(&[key[1], key[2], key[3], 99]) < 0.7 {
+        // Evening long-haul departures, staggered by slot.
+        1050 + ((i * 50) % 240) as i32 + jitter
+    } else {
+        let span = 960.0 / n as f64;
+        (360.0 + (i as f64 + 0.5) * span) as i32 + jitter
+    };
+    ((minute.clamp(330, 1415) / 5) * 5) as u16
+}
+
+/// Days of the week (Mon = 0) slot `i` operates, given its weekly count.
+fn slot_days(seed: u64, s: &RouteService, i: u32, weekly: u32) -> [bool; 7] {
+    let mut days = [false; 7];
+    if weekly >= 7 {
+        return [true; 7];
+    }
+    let h = hash(&[seed, code3(s.origin.as_str()), code3(s.dest.as_str()), code3(s.carrier.as_str()), i as u64, 1]);
+    let stride = [1, 2, 3][(h % 3) as usize];
+    let start = (h >> 8) % 7;
+    for j in 0..weekly as u64 {
+        days[((start + j * stride) % 7) as usize] = true;
+    }
+    days
+}
+
+/// Generate every dated leg into `builder`; returns how many.
+pub(crate) fn generate_legs(refdata: &RefData, network: &Network, config: &WorldConfig, builder: &mut IndexBuilder) -> usize {
+    let seed = config.seed;
+    let days = config.days as i64;
+    // UTC offset of each airport on each day, at local noon.
+    let mut offsets: HashMap<spontra_domain::AirportCode, Vec<i32>> = HashMap::new();
+    let mut flight_numbers: HashMap<CarrierCode, u16> = HashMap::new();
+    let aircraft_ids: Vec<u8> = AIRCRAFT.iter().map(|a| builder.aircraft_id(a.name)).collect();
+    builder.reserve_legs(network.services.iter().map(|s| s.per_week as usize).sum::<usize>() * days as usize / 7 + 1024);
+    let mut count = 0usize;
+    for s in &network.services {
+        let (Some(ao), Some(ad)) = (refdata.airport(s.origin), refdata.airport(s.dest)) else {
+            continue;
+        };
+        let (Some(o_id), Some(d_id), Some(c_id)) = (builder.airport_id(s.origin), builder.airport_id(s.dest), builder.carrier_id(s.carrier)) else {
+            continue;
+        };
+        for a in [ao, ad] {
+            offsets.entry(a.code).or_insert_with(|| {
+                (0..days)
+                    .map(|d| {
+                        let date = config.start + Days::new(d as u64);
+                        spontra_refdata::offset_minutes_at(a.tz, utc_minute(date, 720))
+                    })
+                    .collect()
+            });
+        }
+        let (off_o, off_d) = (&offsets[&s.origin], &offsets[&s.dest]);
+        let west = is_westbound(ao.lon, ad.lon);
+        let block = block_minutes(s, west);
+        let aircraft = AIRCRAFT[pick_aircraft(s)];
+        let multipliers = fares::cabin_multipliers(s.km);
+        let slots = s.per_week.div_ceil(7);
+        for i in 0..slots {
+            let weekly = s.per_week / slots + u32::from(i < s.per_week % slots);
+            let pattern = slot_days(seed, s, i, weekly);
+            let counter = flight_numbers.entry(s.carrier).or_insert(100 + (hash(&[code3(s.carrier.as_str())]) % 50) as u16 * 10);
+            let flight_number = *counter;
+            *counter = if *counter >= 9899 { 100 } else { *counter + 1 };
+            let mut local = slot_time(seed, s, i, slots) as i64;
+            if s.hub_dest && !s.hub_origin {
+                // Arrive at the hub about an hour before a bank (in the hub's local time).
+                let bank = BANKS[(i as usize * BANKS.len() / slots as usize + 1) % BANKS.len()] as i64;
+                let arrive_local = bank - 55 - (unit(&[seed, code3(s.origin.as_str()), i as u64, 3]) * 20.0) as i64;
+                let dep_local = arrive_local - off_d[0] as i64 - block + off_o[0] as i64;
+                if (330..=1415).contains(&dep_local) {
+                    local = dep_local / 5 * 5;
+                }
+            }
+            for day in 0..days {
+                let date = config.start + Days::new(day as u64);
+                let weekday = date.weekday();
+                if !pattern[weekday.num_days_from_monday() as usize] {
+                    continue;
+                }
+                let departure = utc_minute(date, local) - off_o[day as usize] as i64;
+                let key = [seed, code3(s.origin.as_str()), code3(s.dest.as_str()), code3(s.carrier.as_str()), i as u64, day as u64];
+                let weekend = matches!(weekday, Weekday::Fri | Weekday::Sat | Weekday::Sun);
+                let lf = fares::load_factor(day, weekend, unit(&key));
+                let economy = fares::economy_fare_cents(&FareInputs {
+                    base_usd: s.base_fare_usd,
+                    low_cost: s.low_cost,
+                    carriers_on_route: s.carriers_on_route,
+                    days_to_departure: day,
+                    weekday,
+                    local_minute: local as u16,
+                    load_factor: lf,
+                    noise: unit(&[key[0], key[1], key[2], key[3], key[4], key[5], 2]),
+                });
+                let mut fares = [Some(economy), None, None, None];
+                let mut seats = [0u8; 4];
+                for c in 0..4 {
+                    let cap = aircraft.seats[c] as f64;
+                    if cap == 0.0 {
+                        continue;
+                    }
+                    if c > 0 {
+                        fares[c] = Some((economy as f64 * multipliers[c - 1]).round() as u64);
+                    }
+                    let cabin_lf = (lf + 0.2 * (unit(&[key[1], key[5], c as u64, key[4]]) - 0.5)).clamp(0.0, 1.0);
+                    seats[c] = (cap * (1.0 - cabin_lf)).floor().min(15.0) as u8;
+                }
+                let leg = LegInput {
+                    carrier: c_id,
+                    flight_number,
+                    origin: o_id,
+                    destination: d_id,
+                    departure,
+                    arrival: departure + block,
+                    aircraft: aircraft_ids[pick_aircraft(s)],
+                    fares,
+                    seats,
+                };
+                if builder.add_leg(leg).is_ok() {
+                    count += 1;
+                }
+            }
+        }
+    }
+    count
+}
