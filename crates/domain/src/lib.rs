@@ -59,3 +59,8 @@ mod tests {
         assert!((km - 5540.0).abs() < 20.0, "{km}");
     }
 }
+
+/// Grams to kilograms with one decimal, for display.
+pub fn co2_kg_round(grams: u64) -> f64 {
+    (grams as f64 / 100.0).round() / 10.0
+}

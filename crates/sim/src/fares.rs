@@ -2,8 +2,8 @@
 //!
 //! A route's typical one-way economy fare (USD) is the BTS DB1B median where the US market
 //! data has the route (either direction), otherwise the curve fitted to those medians,
-//! `147.8 + 0.499 · km^0.7` (passenger-weighted least squares over 20,000 US markets, mean
-//! absolute error 24 %), times a regional factor (intra-Europe 0.55, intra-Asia 0.6, within
+//! `176.8 + 0.597 · km^0.7` (the shape from a passenger-weighted least-squares fit over 20,000
+//! US markets, scaled so its median ratio to the BTS medians is 1; typical error 24 %), times a regional factor (intra-Europe 0.55, intra-Asia 0.6, within
 //! South America 0.7, within Oceania 0.85, within Africa 0.9, elsewhere 1.0: short-haul markets
 //! outside the US are cheaper per km). It is converted at 0.92 EUR per USD.
 //!
@@ -42,7 +42,11 @@ fn bts() -> &'static HashMap<(AirportCode, AirportCode), f64> {
             if f.len() < 3 {
                 continue;
             }
-            let (Ok(o), Ok(d), Ok(median)) = (AirportCode::parse(f[0]), AirportCode::parse(f[1]), f[2].parse::<f64>()) else {
+            let (Ok(o), Ok(d), Ok(median)) = (
+                AirportCode::parse(f[0]),
+                AirportCode::parse(f[1]),
+                f[2].parse::<f64>(),
+            ) else {
                 continue;
             };
             m.insert((o, d), median);
@@ -58,7 +62,7 @@ pub fn bts_median_usd(o: AirportCode, d: AirportCode) -> Option<f64> {
 }
 
 pub fn curve_usd(km: f64) -> f64 {
-    147.8 + 0.499 * km.max(0.0).powf(0.7)
+    176.8 + 0.597 * km.max(0.0).powf(0.7)
 }
 
 fn region_factor(continent_o: &str, continent_d: &str) -> f64 {
@@ -167,7 +171,8 @@ pub fn cabin_multipliers(km: f64) -> [f64; 3] {
 /// Share of seats sold: fuller as departure nears and at weekends.
 pub fn load_factor(days_to_departure: i64, weekend: bool, noise: f64) -> f64 {
     let closeness = 1.0 - (days_to_departure.max(0) as f64 / 45.0).min(1.0);
-    (0.42 + 0.5 * closeness + if weekend { 0.05 } else { 0.0 } + 0.25 * (noise - 0.5)).clamp(0.15, 1.0)
+    (0.42 + 0.5 * closeness + if weekend { 0.05 } else { 0.0 } + 0.25 * (noise - 0.5))
+        .clamp(0.15, 1.0)
 }
 
 #[cfg(test)]
@@ -184,7 +189,11 @@ mod tests {
             .map(|i| {
                 let days = (i % 35) as i64;
                 let weekday = Weekday::try_from((i % 7) as u8).unwrap_or(Weekday::Mon);
-                let lf = load_factor(days, matches!(weekday, Weekday::Sat | Weekday::Sun), unit(&[i, 1]));
+                let lf = load_factor(
+                    days,
+                    matches!(weekday, Weekday::Sat | Weekday::Sun),
+                    unit(&[i, 1]),
+                );
                 dynamic_factor(&FareInputs {
                     base_usd: 100.0,
                     low_cost: unit(&[i, 2]) < 0.25,
@@ -210,7 +219,10 @@ mod tests {
             .skip(1)
             .filter_map(|l| {
                 let f: Vec<&str> = l.split(',').collect();
-                let (a, b) = (refdata.airport(AirportCode::parse(f[0]).ok()?)?, refdata.airport(AirportCode::parse(f[1]).ok()?)?);
+                let (a, b) = (
+                    refdata.airport(AirportCode::parse(f[0]).ok()?)?,
+                    refdata.airport(AirportCode::parse(f[1]).ok()?)?,
+                );
                 let km = spontra_domain::great_circle_km(a.lat, a.lon, b.lat, b.lon);
                 Some(curve_usd(km) / f[2].parse::<f64>().ok()?)
             })
@@ -225,15 +237,17 @@ mod tests {
         assert!(days_factor(0) > days_factor(7));
         assert!(days_factor(7) > days_factor(30));
         assert!(competition_factor(1) > competition_factor(4));
-        assert!(economy_fare_cents(&FareInputs {
-            base_usd: 10.0,
-            low_cost: true,
-            carriers_on_route: 4,
-            days_to_departure: 30,
-            weekday: Weekday::Tue,
-            local_minute: 700,
-            load_factor: 0.2,
-            noise: 0.0,
-        }) >= 999);
+        assert!(
+            economy_fare_cents(&FareInputs {
+                base_usd: 10.0,
+                low_cost: true,
+                carriers_on_route: 4,
+                days_to_departure: 30,
+                weekday: Weekday::Tue,
+                local_minute: 700,
+                load_factor: 0.2,
+                noise: 0.0,
+            }) >= 999
+        );
     }
 }

@@ -85,11 +85,23 @@ impl Network {
             .map(|(c, m)| {
                 let mut v: Vec<(u32, AirportCode)> = m.into_iter().map(|(a, n)| (n, a)).collect();
                 v.sort_by(|a, b| b.cmp(a));
-                (c, v.into_iter().filter(|x| x.0 >= 8).take(2).map(|x| x.1).collect())
+                (
+                    c,
+                    v.into_iter()
+                        .filter(|x| x.0 >= 8)
+                        .take(2)
+                        .map(|x| x.1)
+                        .collect(),
+                )
             })
             .collect();
 
-        let weight = |a: AirportCode| refdata.airport(a).map(|x| x.routes as f64 + 1.0).unwrap_or(1.0);
+        let weight = |a: AirportCode| {
+            refdata
+                .airport(a)
+                .map(|x| x.routes as f64 + 1.0)
+                .unwrap_or(1.0)
+        };
         let demand: Vec<f64> = raw
             .iter()
             .map(|r| {
@@ -114,7 +126,10 @@ impl Network {
         let keep: HashSet<AirportCode> = {
             let mut v: Vec<_> = refdata.airports().iter().collect();
             v.sort_by(|a, b| b.routes.cmp(&a.routes).then(a.code.cmp(&b.code)));
-            v.into_iter().take(scale.airports()).map(|a| a.code).collect()
+            v.into_iter()
+                .take(scale.airports())
+                .map(|a| a.code)
+                .collect()
         };
         let mut services = Vec::new();
         for (r, dem) in raw.iter().zip(&demand) {
@@ -128,8 +143,14 @@ impl Network {
             let per_day = daily(k * dem, km) * scale.frequency_factor();
             // Stochastic rounding, so thin routes still get some weekly flights.
             let week = per_day * 7.0;
-            let jitter = unit(&[seed, code3(r.o.as_str()), code3(r.d.as_str()), code3(r.c.as_str())]);
-            let per_week = (week.floor() + if jitter < week.fract() { 1.0 } else { 0.0 }).max(1.0) as u32;
+            let jitter = unit(&[
+                seed,
+                code3(r.o.as_str()),
+                code3(r.d.as_str()),
+                code3(r.c.as_str()),
+            ]);
+            let per_week =
+                (week.floor() + if jitter < week.fract() { 1.0 } else { 0.0 }).max(1.0) as u32;
             let hub = hubs.get(&r.c);
             services.push(RouteService {
                 origin: r.o,
@@ -149,7 +170,11 @@ impl Network {
     }
 
     pub fn airports_served(&self) -> usize {
-        let set: HashSet<AirportCode> = self.services.iter().flat_map(|s| [s.origin, s.dest]).collect();
+        let set: HashSet<AirportCode> = self
+            .services
+            .iter()
+            .flat_map(|s| [s.origin, s.dest])
+            .collect();
         set.len()
     }
 
@@ -181,7 +206,13 @@ fn calibrate(raw: &[Raw], demand: &[f64], refdata: &RefData) -> f64 {
             _ => 1000.0,
         })
         .collect();
-    let total = |k: f64| -> f64 { demand.iter().zip(&kms).map(|(d, km)| daily(k * d, *km)).sum() };
+    let total = |k: f64| -> f64 {
+        demand
+            .iter()
+            .zip(&kms)
+            .map(|(d, km)| daily(k * d, *km))
+            .sum()
+    };
     let (mut lo, mut hi) = (1e-6, 10.0);
     for _ in 0..60 {
         let mid = (lo + hi) / 2.0;
@@ -200,11 +231,16 @@ fn gravity_fill(
     add: &mut impl FnMut(&mut Vec<Raw>, AirportCode, AirportCode, CarrierCode),
 ) {
     let mut out_count: HashMap<AirportCode, u32> = HashMap::new();
-    let mut country_carriers: HashMap<spontra_domain::CountryCode, HashMap<CarrierCode, u32>> = HashMap::new();
+    let mut country_carriers: HashMap<spontra_domain::CountryCode, HashMap<CarrierCode, u32>> =
+        HashMap::new();
     for r in raw.iter() {
         *out_count.entry(r.o).or_default() += 1;
         if let Some(a) = refdata.airport(r.o) {
-            *country_carriers.entry(a.country).or_default().entry(r.c).or_default() += 1;
+            *country_carriers
+                .entry(a.country)
+                .or_default()
+                .entry(r.c)
+                .or_default() += 1;
         }
     }
     let flag_carrier = |country| -> Option<CarrierCode> {
@@ -214,7 +250,11 @@ fn gravity_fill(
             .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
             .map(|(c, _)| *c)
     };
-    let hubs: Vec<_> = refdata.airports().iter().filter(|a| a.routes >= 40).collect();
+    let hubs: Vec<_> = refdata
+        .airports()
+        .iter()
+        .filter(|a| a.routes >= 40)
+        .collect();
     for a in refdata.airports() {
         if out_count.get(&a.code).copied().unwrap_or(0) >= 2 {
             continue;
@@ -229,9 +269,8 @@ fn gravity_fill(
             .collect();
         cands.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
         for (_, h) in cands.into_iter().take(2) {
-            let carrier = flag_carrier(a.country).or_else(|| {
-                refdata.airport(h).and_then(|ha| flag_carrier(ha.country))
-            });
+            let carrier = flag_carrier(a.country)
+                .or_else(|| refdata.airport(h).and_then(|ha| flag_carrier(ha.country)));
             if let Some(c) = carrier {
                 add(raw, a.code, h, c);
                 add(raw, h, a.code, c);

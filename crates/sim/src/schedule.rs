@@ -26,15 +26,42 @@ pub struct Aircraft {
 }
 
 pub const AIRCRAFT: [Aircraft; 9] = [
-    Aircraft { name: "ATR 72-600", seats: [70, 0, 0, 0] },
-    Aircraft { name: "Embraer E190", seats: [88, 0, 12, 0] },
-    Aircraft { name: "Airbus A320neo", seats: [186, 0, 0, 0] },
-    Aircraft { name: "Boeing 737-800", seats: [189, 0, 0, 0] },
-    Aircraft { name: "Airbus A320", seats: [150, 0, 12, 0] },
-    Aircraft { name: "Boeing 787-9", seats: [240, 21, 30, 0] },
-    Aircraft { name: "Boeing 777-300ER", seats: [270, 24, 42, 8] },
-    Aircraft { name: "Airbus A350-900", seats: [250, 24, 36, 0] },
-    Aircraft { name: "Airbus A330-300", seats: [377, 0, 0, 0] },
+    Aircraft {
+        name: "ATR 72-600",
+        seats: [70, 0, 0, 0],
+    },
+    Aircraft {
+        name: "Embraer E190",
+        seats: [88, 0, 12, 0],
+    },
+    Aircraft {
+        name: "Airbus A320neo",
+        seats: [186, 0, 0, 0],
+    },
+    Aircraft {
+        name: "Boeing 737-800",
+        seats: [189, 0, 0, 0],
+    },
+    Aircraft {
+        name: "Airbus A320",
+        seats: [150, 0, 12, 0],
+    },
+    Aircraft {
+        name: "Boeing 787-9",
+        seats: [240, 21, 30, 0],
+    },
+    Aircraft {
+        name: "Boeing 777-300ER",
+        seats: [270, 24, 42, 8],
+    },
+    Aircraft {
+        name: "Airbus A350-900",
+        seats: [250, 24, 36, 0],
+    },
+    Aircraft {
+        name: "Airbus A330-300",
+        seats: [377, 0, 0, 0],
+    },
 ];
 
 const BANKS: [u16; 7] = [390, 540, 690, 840, 990, 1140, 1290];
@@ -67,10 +94,17 @@ fn is_westbound(lon_o: f64, lon_d: f64) -> bool {
 
 /// Local departure minute for slot `i` of `n`, before any hub alignment of arrivals.
 fn slot_time(seed: u64, s: &RouteService, i: u32, n: u32) -> u16 {
-    let key = [seed, code3(s.origin.as_str()), code3(s.dest.as_str()), code3(s.carrier.as_str()), i as u64];
+    let key = [
+        seed,
+        code3(s.origin.as_str()),
+        code3(s.dest.as_str()),
+        code3(s.carrier.as_str()),
+        i as u64,
+    ];
     let jitter = (unit(&key) * 50.0) as i32 - 20;
     let minute = if s.hub_origin {
-        let bank = BANKS[((i as usize * BANKS.len()) / n as usize + (hash(&key) % 2) as usize) % BANKS.len()];
+        let bank = BANKS
+            [((i as usize * BANKS.len()) / n as usize + (hash(&key) % 2) as usize) % BANKS.len()];
         bank as i32 + jitter
     } else if s.km > 5000.0 && unit(&[key[1], key[2], key[3], 99]) < 0.7 {
         // Evening long-haul departures, staggered by slot.
@@ -88,7 +122,14 @@ fn slot_days(seed: u64, s: &RouteService, i: u32, weekly: u32) -> [bool; 7] {
     if weekly >= 7 {
         return [true; 7];
     }
-    let h = hash(&[seed, code3(s.origin.as_str()), code3(s.dest.as_str()), code3(s.carrier.as_str()), i as u64, 1]);
+    let h = hash(&[
+        seed,
+        code3(s.origin.as_str()),
+        code3(s.dest.as_str()),
+        code3(s.carrier.as_str()),
+        i as u64,
+        1,
+    ]);
     let stride = [1, 2, 3][(h % 3) as usize];
     let start = (h >> 8) % 7;
     for j in 0..weekly as u64 {
@@ -98,20 +139,41 @@ fn slot_days(seed: u64, s: &RouteService, i: u32, weekly: u32) -> [bool; 7] {
 }
 
 /// Generate every dated leg into `builder`; returns how many.
-pub(crate) fn generate_legs(refdata: &RefData, network: &Network, config: &WorldConfig, builder: &mut IndexBuilder) -> usize {
+pub(crate) fn generate_legs(
+    refdata: &RefData,
+    network: &Network,
+    config: &WorldConfig,
+    builder: &mut IndexBuilder,
+) -> usize {
     let seed = config.seed;
     let days = config.days as i64;
     // UTC offset of each airport on each day, at local noon.
     let mut offsets: HashMap<spontra_domain::AirportCode, Vec<i32>> = HashMap::new();
     let mut flight_numbers: HashMap<CarrierCode, u16> = HashMap::new();
-    let aircraft_ids: Vec<u8> = AIRCRAFT.iter().map(|a| builder.aircraft_id(a.name)).collect();
-    builder.reserve_legs(network.services.iter().map(|s| s.per_week as usize).sum::<usize>() * days as usize / 7 + 1024);
+    let aircraft_ids: Vec<u8> = AIRCRAFT
+        .iter()
+        .map(|a| builder.aircraft_id(a.name))
+        .collect();
+    builder.reserve_legs(
+        network
+            .services
+            .iter()
+            .map(|s| s.per_week as usize)
+            .sum::<usize>()
+            * days as usize
+            / 7
+            + 1024,
+    );
     let mut count = 0usize;
     for s in &network.services {
         let (Some(ao), Some(ad)) = (refdata.airport(s.origin), refdata.airport(s.dest)) else {
             continue;
         };
-        let (Some(o_id), Some(d_id), Some(c_id)) = (builder.airport_id(s.origin), builder.airport_id(s.dest), builder.carrier_id(s.carrier)) else {
+        let (Some(o_id), Some(d_id), Some(c_id)) = (
+            builder.airport_id(s.origin),
+            builder.airport_id(s.dest),
+            builder.carrier_id(s.carrier),
+        ) else {
             continue;
         };
         for a in [ao, ad] {
@@ -133,14 +195,19 @@ pub(crate) fn generate_legs(refdata: &RefData, network: &Network, config: &World
         for i in 0..slots {
             let weekly = s.per_week / slots + u32::from(i < s.per_week % slots);
             let pattern = slot_days(seed, s, i, weekly);
-            let counter = flight_numbers.entry(s.carrier).or_insert(100 + (hash(&[code3(s.carrier.as_str())]) % 50) as u16 * 10);
+            let counter = flight_numbers
+                .entry(s.carrier)
+                .or_insert(100 + (hash(&[code3(s.carrier.as_str())]) % 50) as u16 * 10);
             let flight_number = *counter;
             *counter = if *counter >= 9899 { 100 } else { *counter + 1 };
             let mut local = slot_time(seed, s, i, slots) as i64;
             if s.hub_dest && !s.hub_origin {
                 // Arrive at the hub about an hour before a bank (in the hub's local time).
-                let bank = BANKS[(i as usize * BANKS.len() / slots as usize + 1) % BANKS.len()] as i64;
-                let arrive_local = bank - 55 - (unit(&[seed, code3(s.origin.as_str()), i as u64, 3]) * 20.0) as i64;
+                let bank =
+                    BANKS[(i as usize * BANKS.len() / slots as usize + 1) % BANKS.len()] as i64;
+                let arrive_local = bank
+                    - 55
+                    - (unit(&[seed, code3(s.origin.as_str()), i as u64, 3]) * 20.0) as i64;
                 let dep_local = arrive_local - off_d[0] as i64 - block + off_o[0] as i64;
                 if (330..=1415).contains(&dep_local) {
                     local = dep_local / 5 * 5;
@@ -153,7 +220,14 @@ pub(crate) fn generate_legs(refdata: &RefData, network: &Network, config: &World
                     continue;
                 }
                 let departure = utc_minute(date, local) - off_o[day as usize] as i64;
-                let key = [seed, code3(s.origin.as_str()), code3(s.dest.as_str()), code3(s.carrier.as_str()), i as u64, day as u64];
+                let key = [
+                    seed,
+                    code3(s.origin.as_str()),
+                    code3(s.dest.as_str()),
+                    code3(s.carrier.as_str()),
+                    i as u64,
+                    day as u64,
+                ];
                 let weekend = matches!(weekday, Weekday::Fri | Weekday::Sat | Weekday::Sun);
                 let lf = fares::load_factor(day, weekend, unit(&key));
                 let economy = fares::economy_fare_cents(&FareInputs {
@@ -176,7 +250,8 @@ pub(crate) fn generate_legs(refdata: &RefData, network: &Network, config: &World
                     if c > 0 {
                         fares[c] = Some((economy as f64 * multipliers[c - 1]).round() as u64);
                     }
-                    let cabin_lf = (lf + 0.2 * (unit(&[key[1], key[5], c as u64, key[4]]) - 0.5)).clamp(0.0, 1.0);
+                    let cabin_lf = (lf + 0.2 * (unit(&[key[1], key[5], c as u64, key[4]]) - 0.5))
+                        .clamp(0.0, 1.0);
                     seats[c] = (cap * (1.0 - cabin_lf)).floor().min(15.0) as u8;
                 }
                 let leg = LegInput {

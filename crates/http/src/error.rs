@@ -1,0 +1,261 @@
+//! The one error-code table: every client-visible error has a stable `code`, an HTTP status
+//! and a title, and is rendered as RFC 9457 `application/problem+json` with field errors.
+//! Internal errors are opaque to the client and logged once, here, with their cause chain.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+macro_rules! error_codes {
+    ($( $variant:ident => ($code:literal, $status:ident, $title:literal) ),* $(,)?) => {
+        /// Every stable error code the API returns.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum ErrorCode { $( $variant ),* }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[ $( ErrorCode::$variant ),* ];
+            pub fn as_str(self) -> &'static str {
+                match self { $( ErrorCode::$variant => $code ),* }
+            }
+            pub fn status(self) -> StatusCode {
+                match self { $( ErrorCode::$variant => StatusCode::$status ),* }
+            }
+            pub fn title(self) -> &'static str {
+                match self { $( ErrorCode::$variant => $title ),* }
+            }
+        }
+    };
+}
+
+error_codes! {
+    MalformedJson => ("malformed_json", BAD_REQUEST, "The request body is not valid JSON of the expected shape"),
+    MalformedQuery => ("malformed_query", BAD_REQUEST, "The query string is malformed"),
+    UnsupportedMediaType => ("unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, "The request body must be application/json"),
+    PayloadTooLarge => ("payload_too_large", PAYLOAD_TOO_LARGE, "The request body is too large"),
+    MissingField => ("missing_field", BAD_REQUEST, "A required field is missing"),
+    InvalidField => ("invalid_field", BAD_REQUEST, "A field has an invalid value"),
+    UnknownAirport => ("unknown_airport", BAD_REQUEST, "Unknown airport or city code"),
+    UnknownCarrier => ("unknown_carrier", BAD_REQUEST, "Unknown airline code"),
+    UnknownAlliance => ("unknown_alliance", BAD_REQUEST, "Unknown alliance"),
+    UnknownCabin => ("unknown_cabin", BAD_REQUEST, "Unknown cabin class"),
+    InvalidDate => ("invalid_date", BAD_REQUEST, "The date is not a valid YYYY-MM-DD date"),
+    DateInPast => ("date_in_past", BAD_REQUEST, "The date is in the past"),
+    DateNotServed => ("date_not_served", BAD_REQUEST, "The date is outside the bookable window"),
+    ReturnBeforeOutbound => ("return_before_outbound", BAD_REQUEST, "The return or later slice leaves before the previous one"),
+    SameOriginDestination => ("same_origin_destination", BAD_REQUEST, "Origin and destination are the same place"),
+    TooManyPassengers => ("too_many_passengers", BAD_REQUEST, "At most 9 seated passengers per booking"),
+    TooManyInfants => ("too_many_infants", BAD_REQUEST, "Each lap infant needs an adult"),
+    NoAdult => ("no_adult", BAD_REQUEST, "At least one adult must travel"),
+    InvalidRange => ("invalid_range", BAD_REQUEST, "The range is inverted or out of bounds"),
+    RangeTooLong => ("range_too_long", BAD_REQUEST, "The range is longer than allowed"),
+    TooManySlices => ("too_many_slices", BAD_REQUEST, "A trip has between 1 and 6 slices"),
+    InvalidLimit => ("invalid_limit", BAD_REQUEST, "The limit is out of range"),
+    InvalidCursor => ("invalid_cursor", BAD_REQUEST, "The cursor is not one this API returned"),
+    NotFound => ("not_found", NOT_FOUND, "No such resource"),
+    MethodNotAllowed => ("method_not_allowed", METHOD_NOT_ALLOWED, "Method not allowed on this resource"),
+    NotReady => ("not_ready", SERVICE_UNAVAILABLE, "The service is starting"),
+    Internal => ("internal", INTERNAL_SERVER_ERROR, "Internal error"),
+}
+
+/// One field's problem.
+#[derive(Clone, Debug, Serialize, ToSchema, PartialEq)]
+pub struct FieldError {
+    /// The request field at fault, e.g. `depart` or `slices[1].origin`.
+    pub field: String,
+    /// The stable error code for this field.
+    pub code: String,
+    pub message: String,
+}
+
+/// The problem+json body.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ProblemDetails {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable, machine-readable error code.
+    pub code: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// An error an API handler returns.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The client's fault, or a resource that does not exist.
+    #[error("{code:?}: {detail}")]
+    Client {
+        code: ErrorCode,
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    /// Ours. The text is logged, never sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        ApiError::Client {
+            code,
+            detail: detail.into(),
+            errors: vec![],
+        }
+    }
+
+    /// An error about one field.
+    pub fn field(code: ErrorCode, field: impl Into<String>, message: impl Into<String>) -> Self {
+        let (field, message) = (field.into(), message.into());
+        ApiError::Client {
+            code,
+            detail: format!("{field}: {message}"),
+            errors: vec![FieldError {
+                field,
+                code: code.as_str().to_string(),
+                message,
+            }],
+        }
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        ApiError::Internal(cause.to_string())
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ApiError::Client { code, .. } => *code,
+            ApiError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    pub fn problem(&self) -> ProblemDetails {
+        let code = self.code();
+        let (detail, errors) = match self {
+            ApiError::Client { detail, errors, .. } => (detail.clone(), errors.clone()),
+            ApiError::Internal(_) => (
+                "Something went wrong on our side; it has been logged.".to_string(),
+                vec![],
+            ),
+        };
+        ProblemDetails {
+            type_: format!("https://spontra.dev/problems/{}", code.as_str()),
+            title: code.title().to_string(),
+            status: code.status().as_u16(),
+            detail,
+            code: code.as_str().to_string(),
+            errors,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(cause) = &self {
+            tracing::error!(error.cause = %cause, "internal error");
+        }
+        let problem = self.problem();
+        let status = self.code().status();
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            body,
+        )
+            .into_response()
+    }
+}
+
+/// Collects field errors while parsing a request, so the client hears about all of them.
+#[derive(Default, Debug)]
+pub struct FieldErrors(Vec<(ErrorCode, FieldError)>);
+
+impl FieldErrors {
+    pub fn push(&mut self, code: ErrorCode, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push((
+            code,
+            FieldError {
+                field: field.into(),
+                code: code.as_str().to_string(),
+                message: message.into(),
+            },
+        ));
+    }
+
+    /// Keep the value, or record its error.
+    pub fn take<T>(&mut self, r: Result<T, ApiError>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(ApiError::Client {
+                code,
+                errors,
+                detail,
+            }) => {
+                if errors.is_empty() {
+                    self.push(code, "", detail);
+                } else {
+                    self.0.extend(errors.into_iter().map(|e| (code, e)));
+                }
+                None
+            }
+            Err(ApiError::Internal(e)) => {
+                self.push(ErrorCode::Internal, "", e);
+                None
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok(())` if nothing went wrong, otherwise one error whose code is the first problem's.
+    pub fn finish(self) -> Result<(), ApiError> {
+        let Some((code, first)) = self.0.first().cloned() else {
+            return Ok(());
+        };
+        let detail = if self.0.len() == 1 {
+            format!("{}: {}", first.field, first.message)
+        } else {
+            format!(
+                "{} fields are invalid; first: {}: {}",
+                self.0.len(),
+                first.field,
+                first.message
+            )
+        };
+        Err(ApiError::Client {
+            code,
+            detail,
+            errors: self.0.into_iter().map(|(_, e)| e).collect(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_client_codes_are_4xx() {
+        let mut seen = std::collections::HashSet::new();
+        for c in ErrorCode::ALL {
+            assert!(seen.insert(c.as_str()), "duplicate {}", c.as_str());
+            if !matches!(c, ErrorCode::Internal | ErrorCode::NotReady) {
+                assert!(c.status().is_client_error(), "{}", c.as_str());
+            }
+        }
+    }
+
+    #[test]
+    fn field_errors_keep_every_problem() {
+        let mut e = FieldErrors::default();
+        e.push(ErrorCode::UnknownAirport, "origin", "no airport XXX");
+        e.push(ErrorCode::InvalidDate, "depart", "not a date");
+        let err = e.finish().unwrap_err();
+        assert_eq!(err.code(), ErrorCode::UnknownAirport);
+        assert_eq!(err.problem().errors.len(), 2);
+    }
+}

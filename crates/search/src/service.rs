@@ -1,0 +1,1076 @@
+//! The search service: parses requests into engine queries and turns engine results into the
+//! API's DTOs. Used by the HTTP handlers and by the CLI, so both say the same things.
+
+use crate::dto::*;
+use crate::parse::{self, Params, Place, Window};
+use chrono::{DateTime, Days, FixedOffset, NaiveDate};
+use spontra_domain::{co2_kg_round, great_circle_km, Cabin, Money, Passengers, UtcMinute};
+use spontra_engine::{
+    adult_fare, best_scores, co2_grams_per_passenger, leg_co2_grams, score_inputs, sort_by,
+    Candidate, Filters, Index, SliceQuery, SortOrder, TripOption,
+};
+use spontra_http::{ApiError, Cursor, ErrorCode, FieldErrors};
+use spontra_refdata::{RefData, SuggestionKind};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::time::Instant;
+
+pub const MAX_SLICES: usize = 6;
+pub const CALENDAR_MAX_DAYS: i64 = 62;
+pub const ROUND_TRIP_CALENDAR_MAX_DAYS: i64 = 31;
+pub const EXPLORE_MAX_DAYS: i64 = 14;
+
+/// A parsed search.
+#[derive(Clone, Debug)]
+pub struct TripQuery {
+    pub slices: Vec<SliceQuery>,
+    pub places: Vec<(Place, Place)>,
+    pub filters: Filters,
+    pub sort: SortOrder,
+    pub limit: usize,
+    pub offset: usize,
+    pub fingerprint: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct CalendarQuery {
+    pub slice: SliceQuery,
+    pub filters: Filters,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub nights: Option<(u32, u32)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ExploreQuery {
+    pub origin: Place,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub filters: Filters,
+    pub group_by_country: bool,
+    pub by_duration: bool,
+    pub limit: usize,
+    pub offset: usize,
+    pub fingerprint: u64,
+}
+
+pub struct SearchService {
+    refdata: Arc<RefData>,
+    index: Arc<Index>,
+    window: Window,
+}
+
+fn fingerprint(parts: impl std::fmt::Debug) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    format!("{parts:?}").hash(&mut h);
+    h.finish()
+}
+
+impl SearchService {
+    /// `today` is the first bookable date; the last is the index's last day of departures.
+    pub fn new(refdata: Arc<RefData>, index: Arc<Index>, today: NaiveDate) -> Self {
+        let (_, last_day) = index.day_span();
+        let last = spontra_domain::utc_date(last_day).max(today);
+        Self {
+            refdata,
+            index,
+            window: Window { today, last },
+        }
+    }
+
+    pub fn refdata(&self) -> &RefData {
+        &self.refdata
+    }
+
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+
+    pub fn window(&self) -> (NaiveDate, NaiveDate) {
+        (self.window.today, self.window.last)
+    }
+
+    fn money(&self, minor: u64) -> Price {
+        let m = Money::new(minor as i64, self.index.currency());
+        Price {
+            amount: m.decimal(),
+            currency: m.currency.to_string(),
+            minor,
+        }
+    }
+
+    fn moment(&self, utc: UtcMinute, offset: i32) -> Moment {
+        let dt = DateTime::from_timestamp(utc * 60, 0).unwrap_or_default();
+        let local = FixedOffset::east_opt(offset * 60).map(|o| dt.with_timezone(&o).to_rfc3339());
+        Moment {
+            local: local.unwrap_or_else(|| dt.to_rfc3339()),
+            utc: dt.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            utc_offset_minutes: offset,
+        }
+    }
+
+    // ------------------------------------------------------------------ parsing
+
+    /// A GET search's query string as a [`SearchBody`].
+    pub fn search_body_from_query(raw: Option<&str>) -> Result<SearchBody, ApiError> {
+        let p = Params::parse(raw)?;
+        let mut e = FieldErrors::default();
+        let body = SearchBody {
+            slices: None,
+            origin: p.str("origin"),
+            destination: p.str("destination"),
+            depart: p.str("depart"),
+            return_date: p.str("return"),
+            adults: p.u32("adults", &mut e),
+            children: p.u32("children", &mut e),
+            infants: p.u32("infants", &mut e),
+            cabin: p.str("cabin"),
+            max_stops: p.u32("max_stops", &mut e),
+            carriers: p.list("carriers"),
+            exclude_carriers: p.list("exclude_carriers"),
+            alliances: p.list("alliances"),
+            exclude_alliances: p.list("exclude_alliances"),
+            layovers: p.list("layovers"),
+            exclude_layovers: p.list("exclude_layovers"),
+            depart_time: p.str("depart_time"),
+            arrive_time: p.str("arrive_time"),
+            max_duration_hours: p.f64("max_duration_hours", &mut e),
+            max_layover_hours: p.f64("max_layover_hours", &mut e),
+            max_price: p.f64("max_price", &mut e),
+            sort: p.str("sort"),
+            limit: p.u32("limit", &mut e),
+            cursor: p.str("cursor"),
+        };
+        e.finish()?;
+        Ok(body)
+    }
+
+    fn filters(&self, e: &mut FieldErrors, b: &SearchBody) -> Filters {
+        let mut f = Filters::default();
+        let pax = e.take(parse::passengers(b.adults, b.children, b.infants));
+        f.passengers = pax.unwrap_or(Passengers::one_adult());
+        f.cabin = e
+            .take(parse::cabin(b.cabin.as_deref()))
+            .unwrap_or(Cabin::Economy);
+        f.max_stops = e.take(parse::max_stops(b.max_stops)).unwrap_or(2);
+        let (rd, ix) = (&*self.refdata, &*self.index);
+        let list = |v: &Option<Vec<String>>| v.clone().unwrap_or_default();
+        f.carriers_include = e
+            .take(parse::carriers(ix, "carriers", &list(&b.carriers)))
+            .unwrap_or_default();
+        f.carriers_exclude = e
+            .take(parse::carriers(
+                ix,
+                "exclude_carriers",
+                &list(&b.exclude_carriers),
+            ))
+            .unwrap_or_default();
+        f.alliances_include = e
+            .take(parse::alliances("alliances", &list(&b.alliances)))
+            .unwrap_or_default();
+        f.alliances_exclude = e
+            .take(parse::alliances(
+                "exclude_alliances",
+                &list(&b.exclude_alliances),
+            ))
+            .unwrap_or_default();
+        f.layovers_include = e
+            .take(parse::airports(rd, ix, "layovers", &list(&b.layovers)))
+            .unwrap_or_default();
+        f.layovers_exclude = e
+            .take(parse::airports(
+                rd,
+                ix,
+                "exclude_layovers",
+                &list(&b.exclude_layovers),
+            ))
+            .unwrap_or_default();
+        if let Some(w) = &b.depart_time {
+            f.departure_window = e
+                .take(parse::day_window("depart_time", w))
+                .unwrap_or(f.departure_window);
+        }
+        if let Some(w) = &b.arrive_time {
+            f.arrival_window = e
+                .take(parse::day_window("arrive_time", w))
+                .unwrap_or(f.arrival_window);
+        }
+        if let Some(h) = b.max_duration_hours {
+            f.max_duration_minutes = e.take(parse::hours("max_duration_hours", h, 72.0));
+        }
+        if let Some(h) = b.max_layover_hours {
+            f.max_layover_minutes = e
+                .take(parse::hours("max_layover_hours", h, 24.0))
+                .unwrap_or(f.max_layover_minutes);
+        }
+        if let Some(p) = b.max_price {
+            f.max_price = e.take(parse::price("max_price", p));
+        }
+        f
+    }
+
+    pub fn parse_search(&self, b: &SearchBody) -> Result<TripQuery, ApiError> {
+        let mut e = FieldErrors::default();
+        let mut raw_slices: Vec<(String, Option<&str>, Option<&str>, Option<&str>)> = vec![];
+        match &b.slices {
+            Some(s) => {
+                if b.origin.is_some()
+                    || b.destination.is_some()
+                    || b.depart.is_some()
+                    || b.return_date.is_some()
+                {
+                    e.push(
+                        ErrorCode::InvalidField,
+                        "slices",
+                        "give either slices or origin/destination/depart, not both",
+                    );
+                }
+                if s.is_empty() || s.len() > MAX_SLICES {
+                    e.push(
+                        ErrorCode::TooManySlices,
+                        "slices",
+                        format!(
+                            "a trip has between 1 and {MAX_SLICES} slices, got {}",
+                            s.len()
+                        ),
+                    );
+                }
+                for (i, sl) in s.iter().enumerate().take(MAX_SLICES) {
+                    raw_slices.push((
+                        format!("slices[{i}]."),
+                        Some(&sl.origin),
+                        Some(&sl.destination),
+                        Some(&sl.date),
+                    ));
+                }
+            }
+            None => {
+                raw_slices.push((
+                    String::new(),
+                    b.origin.as_deref(),
+                    b.destination.as_deref(),
+                    b.depart.as_deref(),
+                ));
+                if let Some(r) = &b.return_date {
+                    raw_slices.push((
+                        "return:".into(),
+                        b.destination.as_deref(),
+                        b.origin.as_deref(),
+                        Some(r),
+                    ));
+                }
+            }
+        }
+        let filters = self.filters(&mut e, b);
+        let mut slices = vec![];
+        let mut places = vec![];
+        let mut prev_date: Option<NaiveDate> = None;
+        for (prefix, o, d, date) in &raw_slices {
+            let is_return = prefix == "return:";
+            let name = |f: &str| {
+                if is_return {
+                    f.to_string()
+                } else {
+                    format!("{prefix}{f}")
+                }
+            };
+            let date_field = if is_return {
+                "return".to_string()
+            } else if prefix.is_empty() {
+                "depart".into()
+            } else {
+                name("date")
+            };
+            let (origin_field, dest_field) = if is_return {
+                ("destination".to_string(), "origin".to_string())
+            } else {
+                (name("origin"), name("destination"))
+            };
+            let origin = match o {
+                Some(v) => {
+                    if is_return {
+                        None
+                    } else {
+                        e.take(parse::place(&self.refdata, &self.index, &origin_field, v))
+                    }
+                }
+                None => {
+                    e.push(ErrorCode::MissingField, origin_field.clone(), "required");
+                    None
+                }
+            };
+            let dest = match d {
+                Some(v) => {
+                    if is_return {
+                        None
+                    } else {
+                        e.take(parse::place(&self.refdata, &self.index, &dest_field, v))
+                    }
+                }
+                None => {
+                    if !is_return {
+                        e.push(ErrorCode::MissingField, dest_field.clone(), "required");
+                    }
+                    None
+                }
+            };
+            let date = match date {
+                Some(v) => e.take(parse::date(&date_field, v, self.window)),
+                None => {
+                    e.push(ErrorCode::MissingField, date_field.clone(), "required");
+                    None
+                }
+            };
+            if let (Some(prev), Some(d)) = (prev_date, date) {
+                if d < prev {
+                    e.push(
+                        ErrorCode::ReturnBeforeOutbound,
+                        date_field.clone(),
+                        format!("{d} is before the previous slice's date {prev}"),
+                    );
+                }
+            }
+            prev_date = date.or(prev_date);
+            let (origin, dest) = if is_return {
+                match places.last() {
+                    Some((a, b)) => (Some(Clone::clone(b)), Some(Clone::clone(a))),
+                    None => (None, None),
+                }
+            } else {
+                (origin, dest)
+            };
+            if let (Some(o), Some(d)) = (&origin, &dest) {
+                let overlap = o.code == d.code || o.airports.iter().any(|a| d.airports.contains(a));
+                if overlap && !is_return {
+                    e.push(
+                        ErrorCode::SameOriginDestination,
+                        dest_field.clone(),
+                        format!("{} and {} are the same place", o.code, d.code),
+                    );
+                }
+            }
+            if let (Some(o), Some(d), Some(date)) = (origin, dest, date) {
+                slices.push(SliceQuery {
+                    origins: o.airports.clone(),
+                    destinations: d.airports.clone(),
+                    date,
+                });
+                places.push((o, d));
+            }
+        }
+        let sort = match &b.sort {
+            None => Some(SortOrder::Best),
+            Some(s) => {
+                let r = SortOrder::parse(s);
+                if r.is_none() {
+                    e.push(
+                        ErrorCode::InvalidField,
+                        "sort",
+                        format!("{s:?} is not one of best, cheapest, fastest"),
+                    );
+                }
+                r
+            }
+        };
+        let limit = e.take(parse::limit(b.limit, 20, 100));
+        let mut key = b.clone();
+        key.cursor = None;
+        key.limit = None;
+        key.sort = None;
+        let fp = fingerprint(&key);
+        let offset = match &b.cursor {
+            Some(c) => e.take(Cursor::decode(c, fp)),
+            None => Some(0),
+        };
+        e.finish()?;
+        Ok(TripQuery {
+            slices,
+            places,
+            filters,
+            sort: sort.unwrap_or(SortOrder::Best),
+            limit: limit.unwrap_or(20),
+            offset: offset.unwrap_or(0),
+            fingerprint: fp,
+        })
+    }
+
+    pub fn calendar_params_from_query(raw: Option<&str>) -> Result<CalendarParams, ApiError> {
+        let p = Params::parse(raw)?;
+        let mut e = FieldErrors::default();
+        let c = CalendarParams {
+            origin: p.str("origin"),
+            destination: p.str("destination"),
+            from: p.str("from"),
+            to: p.str("to"),
+            nights: p.str("nights"),
+            adults: p.u32("adults", &mut e),
+            children: p.u32("children", &mut e),
+            infants: p.u32("infants", &mut e),
+            cabin: p.str("cabin"),
+            max_stops: p.u32("max_stops", &mut e),
+        };
+        e.finish()?;
+        Ok(c)
+    }
+
+    pub fn parse_calendar(&self, c: &CalendarParams) -> Result<CalendarQuery, ApiError> {
+        let body = SearchBody {
+            origin: c.origin.clone(),
+            destination: c.destination.clone(),
+            depart: Some(
+                c.from
+                    .clone()
+                    .unwrap_or_else(|| self.window.today.to_string()),
+            ),
+            adults: c.adults,
+            children: c.children,
+            infants: c.infants,
+            cabin: c.cabin.clone(),
+            max_stops: c.max_stops,
+            ..Default::default()
+        };
+        let mut e = FieldErrors::default();
+        let trip = e.take(
+            self.parse_search(&body)
+                .map_err(|err| rename_field(err, "depart", "from")),
+        );
+        let from = trip.as_ref().map(|t| t.slices[0].date);
+        let to = match &c.to {
+            Some(v) => e.take(parse::date("to", v, self.window)),
+            None => from.map(|f| (f + Days::new(30)).min(self.window.last)),
+        };
+        let nights = match &c.nights {
+            None => None,
+            Some(v) => e.take(parse_nights(v)),
+        };
+        let max = if nights.is_some() {
+            ROUND_TRIP_CALENDAR_MAX_DAYS
+        } else {
+            CALENDAR_MAX_DAYS
+        };
+        if let (Some(f), Some(t)) = (from, to) {
+            e.take(parse::date_range("to", f, t, max));
+        }
+        e.finish()?;
+        let (Some(trip), Some(to)) = (trip, to) else {
+            return Err(ApiError::internal("calendar parse left no value"));
+        };
+        Ok(CalendarQuery {
+            from: trip.slices[0].date,
+            slice: trip.slices[0].clone(),
+            filters: trip.filters,
+            to,
+            nights,
+        })
+    }
+
+    pub fn explore_params_from_query(raw: Option<&str>) -> Result<ExploreParams, ApiError> {
+        let p = Params::parse(raw)?;
+        let mut e = FieldErrors::default();
+        let x = ExploreParams {
+            origin: p.str("origin"),
+            depart_from: p.str("depart_from"),
+            depart_to: p.str("depart_to"),
+            min_hours: p.f64("min_hours", &mut e),
+            max_hours: p.f64("max_hours", &mut e),
+            max_price: p.f64("max_price", &mut e),
+            max_stops: p.u32("max_stops", &mut e),
+            adults: p.u32("adults", &mut e),
+            children: p.u32("children", &mut e),
+            infants: p.u32("infants", &mut e),
+            cabin: p.str("cabin"),
+            group_by: p.str("group_by"),
+            sort: p.str("sort"),
+            limit: p.u32("limit", &mut e),
+            cursor: p.str("cursor"),
+        };
+        e.finish()?;
+        Ok(x)
+    }
+
+    pub fn parse_explore(&self, x: &ExploreParams) -> Result<ExploreQuery, ApiError> {
+        let mut e = FieldErrors::default();
+        let origin = match &x.origin {
+            Some(v) => e.take(parse::place(&self.refdata, &self.index, "origin", v)),
+            None => {
+                e.push(ErrorCode::MissingField, "origin", "required");
+                None
+            }
+        };
+        let from = match &x.depart_from {
+            Some(v) => e.take(parse::date("depart_from", v, self.window)),
+            None => Some(self.window.today),
+        };
+        let to = match &x.depart_to {
+            Some(v) => e.take(parse::date("depart_to", v, self.window)),
+            None => from,
+        };
+        if let (Some(f), Some(t)) = (from, to) {
+            e.take(parse::date_range("depart_to", f, t, EXPLORE_MAX_DAYS));
+        }
+        let mut f = Filters {
+            max_stops: 1,
+            ..Filters::default()
+        };
+        if let Some(p) = e.take(parse::passengers(x.adults, x.children, x.infants)) {
+            f.passengers = p;
+        }
+        if let Some(c) = e.take(parse::cabin(x.cabin.as_deref())) {
+            f.cabin = c;
+        }
+        if x.max_stops.is_some() {
+            f.max_stops = e.take(parse::max_stops(x.max_stops)).unwrap_or(1);
+        }
+        f.duration_range = e
+            .take(parse::hours_range(x.min_hours, x.max_hours))
+            .flatten();
+        if let Some(p) = x.max_price {
+            f.max_price = e.take(parse::price("max_price", p));
+        }
+        let group_by_country = match x.group_by.as_deref() {
+            None | Some("none") => false,
+            Some("country") => true,
+            Some(other) => {
+                e.push(
+                    ErrorCode::InvalidField,
+                    "group_by",
+                    format!("{other:?} is not one of country, none"),
+                );
+                false
+            }
+        };
+        let by_duration = match x.sort.as_deref() {
+            None | Some("price") | Some("cheapest") => false,
+            Some("duration") | Some("fastest") => true,
+            Some(other) => {
+                e.push(
+                    ErrorCode::InvalidField,
+                    "sort",
+                    format!("{other:?} is not one of price, duration"),
+                );
+                false
+            }
+        };
+        let limit = e.take(parse::limit(x.limit, 50, 500));
+        let fp = fingerprint((
+            &x.origin,
+            &x.depart_from,
+            &x.depart_to,
+            x.min_hours,
+            x.max_hours,
+            x.max_price,
+            x.max_stops,
+            x.adults,
+            x.children,
+            x.infants,
+            &x.cabin,
+            &x.sort,
+        ));
+        let offset = match &x.cursor {
+            Some(c) => e.take(Cursor::decode(c, fp)),
+            None => Some(0),
+        };
+        e.finish()?;
+        let (Some(origin), Some(from), Some(to)) = (origin, from, to) else {
+            return Err(ApiError::internal("explore parse left no value"));
+        };
+        Ok(ExploreQuery {
+            origin,
+            from,
+            to,
+            filters: f,
+            group_by_country,
+            by_duration,
+            limit: limit.unwrap_or(50),
+            offset: offset.unwrap_or(0),
+            fingerprint: fp,
+        })
+    }
+
+    // ------------------------------------------------------------------ running
+
+    pub fn search(&self, q: &TripQuery) -> SearchResponse {
+        let started = Instant::now();
+        let options = self.index.search_trip(&q.slices, &q.filters);
+        let inputs = score_inputs(&self.index, &options);
+        let order = sort_by(&inputs, q.sort);
+        let scores = best_scores(&inputs);
+        let engine_micros = started.elapsed().as_micros() as u64;
+        let summary_of = |o: SortOrder| {
+            sort_by(&inputs, o).first().map(|&i| SortSummary {
+                price: self.money(options[i].price),
+                duration_minutes: options[i].duration(),
+            })
+        };
+        let summary = SearchSummary {
+            total: options.len(),
+            best: summary_of(SortOrder::Best),
+            cheapest: summary_of(SortOrder::Cheapest),
+            fastest: summary_of(SortOrder::Fastest),
+        };
+        let end = (q.offset + q.limit).min(order.len());
+        let itineraries = order
+            .get(q.offset.min(end)..end)
+            .unwrap_or(&[])
+            .iter()
+            .map(|&i| self.itinerary(&options[i], scores[i], &q.filters))
+            .collect();
+        SearchResponse {
+            currency: self.index.currency().to_string(),
+            sort: q.sort.as_str().to_string(),
+            summary,
+            itineraries,
+            next_cursor: (end < order.len()).then(|| Cursor::encode(end, q.fingerprint)),
+            engine_micros,
+        }
+    }
+
+    fn itinerary(&self, o: &TripOption, score: f64, f: &Filters) -> ItineraryDto {
+        let cabin = f.cabin.index();
+        let mut adult = 0u64;
+        let mut co2 = 0u64;
+        let mut typical = 0u64;
+        let mut ids = vec![];
+        let slices = o
+            .slices
+            .iter()
+            .map(|c| {
+                let legs: Vec<_> = c.legs().iter().map(|&id| self.index.leg(id)).collect();
+                adult += adult_fare(&self.index, &legs, cabin).unwrap_or(0);
+                let slice = self.slice(c, f.cabin);
+                let kms: Vec<u32> = slice.segments.iter().map(|s| s.distance_km).collect();
+                co2 += co2_grams_per_passenger(&kms, cabin);
+                let (first, last) = (legs[0], legs[legs.len() - 1]);
+                let (a, b) = (
+                    self.index.airport_lat_lon(first.origin),
+                    self.index.airport_lat_lon(last.dest),
+                );
+                typical += leg_co2_grams(great_circle_km(a.0, a.1, b.0, b.1).round() as u32, cabin);
+                ids.extend(slice.segments.iter().map(|s| {
+                    format!("{}-{}", s.flight, &s.departure.local[..10].replace('-', ""))
+                }));
+                slice
+            })
+            .collect();
+        let p = f.passengers;
+        let mut breakdown = vec![PassengerPrice {
+            passenger_type: "adult".into(),
+            count: p.adults(),
+            each: self.money(adult),
+        }];
+        if p.children() > 0 {
+            breakdown.push(PassengerPrice {
+                passenger_type: "child".into(),
+                count: p.children(),
+                each: self.money(Passengers::child_fare(adult)),
+            });
+        }
+        if p.infants() > 0 {
+            breakdown.push(PassengerPrice {
+                passenger_type: "infant".into(),
+                count: p.infants(),
+                each: self.money(Passengers::infant_fare(adult)),
+            });
+        }
+        ItineraryDto {
+            id: ids.join("."),
+            price: self.money(o.price),
+            price_breakdown: breakdown,
+            duration_minutes: o.duration(),
+            stops: o.stops(),
+            pareto: o.pareto,
+            score: (score * 1000.0).round() / 1000.0,
+            co2_kg: co2_kg_round(co2),
+            typical_co2_kg: co2_kg_round(typical),
+            slices,
+        }
+    }
+
+    fn slice(&self, c: &Candidate, cabin: Cabin) -> SliceDto {
+        let views: Vec<_> = c.legs().iter().map(|&id| self.index.leg_view(id)).collect();
+        let segments: Vec<Segment> = views
+            .iter()
+            .map(|v| Segment {
+                carrier: v.carrier.to_string(),
+                carrier_name: self
+                    .refdata
+                    .airline(v.carrier)
+                    .map(|a| a.name.clone())
+                    .unwrap_or_default(),
+                flight: format!("{}{}", v.carrier, v.flight_number),
+                origin: v.origin.to_string(),
+                destination: v.destination.to_string(),
+                departure: self.moment(v.departure, v.departure_offset),
+                arrival: self.moment(v.arrival, v.arrival_offset),
+                duration_minutes: v.duration_minutes,
+                aircraft: v.aircraft.clone(),
+                distance_km: v.distance_km,
+                cabin: cabin.as_str().to_string(),
+            })
+            .collect();
+        let layovers = views
+            .windows(2)
+            .map(|w| {
+                let (a, b) = (self.index.leg(w[0].id), self.index.leg(w[1].id));
+                let (_, flags) = self.index.connection_rule(a, b);
+                Layover {
+                    arrival_airport: w[0].destination.to_string(),
+                    departure_airport: w[1].origin.to_string(),
+                    duration_minutes: (w[1].departure - w[0].arrival) as u32,
+                    self_transfer: flags & spontra_engine::FLAG_SELF_TRANSFER != 0,
+                    airport_change: flags & spontra_engine::FLAG_AIRPORT_CHANGE != 0,
+                }
+            })
+            .collect();
+        let (first, last) = (&views[0], &views[views.len() - 1]);
+        let local_day = |m: UtcMinute, off: i32| (m + off as i64).div_euclid(1440);
+        SliceDto {
+            origin: first.origin.to_string(),
+            destination: last.destination.to_string(),
+            departure: self.moment(first.departure, first.departure_offset),
+            arrival: self.moment(last.arrival, last.arrival_offset),
+            duration_minutes: c.duration(),
+            stops: c.stops() as u32,
+            arrival_day_offset: local_day(last.arrival, last.arrival_offset)
+                - local_day(first.departure, first.departure_offset),
+            self_transfer: c.self_transfer(),
+            airport_change: c.airport_change(),
+            segments,
+            layovers,
+        }
+    }
+
+    pub fn calendar(&self, q: &CalendarQuery) -> CalendarResponse {
+        let started = Instant::now();
+        let range = spontra_domain::DateRange::new(q.from, q.to, i64::MAX)
+            .unwrap_or(spontra_domain::DateRange::single(q.from));
+        let day = |d: NaiveDate, c: Option<Candidate>| CalendarDay {
+            date: d.to_string(),
+            price: c.map(|c| self.money(c.price)),
+            duration_minutes: c.map(|c| c.duration()),
+            stops: c.map(|c| c.stops() as u32),
+        };
+        let days: Vec<CalendarDay> = self
+            .index
+            .calendar(&q.slice, &q.filters, range)
+            .into_iter()
+            .map(|(d, c)| day(d, c))
+            .collect();
+        let grid = match q.nights {
+            None => vec![],
+            Some((lo, hi)) => self
+                .index
+                .round_trip_calendar(&q.slice, &q.filters, range, lo..=hi)
+                .into_iter()
+                .map(|(d, n, p)| CalendarCell {
+                    depart: d.to_string(),
+                    nights: n,
+                    return_date: (d + Days::new(n as u64)).to_string(),
+                    price: p.map(|p| self.money(p)),
+                })
+                .collect(),
+        };
+        let cheapest = days
+            .iter()
+            .filter(|d| d.price.is_some())
+            .min_by_key(|d| d.price.as_ref().map(|p| p.minor))
+            .cloned();
+        CalendarResponse {
+            currency: self.index.currency().to_string(),
+            days,
+            grid,
+            cheapest,
+            engine_micros: started.elapsed().as_micros() as u64,
+        }
+    }
+
+    pub fn explore(&self, q: &ExploreQuery) -> ExploreResponse {
+        let started = Instant::now();
+        let range = spontra_domain::DateRange::new(q.from, q.to, i64::MAX)
+            .unwrap_or(spontra_domain::DateRange::single(q.from));
+        let mut hits = self.index.explore(&q.origin.airports, range, &q.filters);
+        if q.by_duration {
+            hits.sort_by_key(|h| (h.best.duration(), h.best.price, h.destination));
+        }
+        let engine_micros = started.elapsed().as_micros() as u64;
+        let total = hits.len();
+        let end = (q.offset + q.limit).min(total);
+        let cabin = q.filters.cabin.index();
+        let destinations: Vec<ExploreDestination> = hits
+            .get(q.offset.min(end)..end)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|h| {
+                let code = self.index.airport_code(h.destination);
+                let airport = self.airport_dto(code)?;
+                let views: Vec<_> = h
+                    .best
+                    .legs()
+                    .iter()
+                    .map(|&id| self.index.leg_view(id))
+                    .collect();
+                let kms: Vec<u32> = views.iter().map(|v| v.distance_km).collect();
+                let (first, last) = (views.first()?, views.last()?);
+                Some(ExploreDestination {
+                    airport,
+                    price: self.money(h.best.price),
+                    duration_minutes: h.best.duration(),
+                    stops: h.best.stops() as u32,
+                    departure: self.moment(first.departure, first.departure_offset),
+                    arrival: self.moment(last.arrival, last.arrival_offset),
+                    flights: views
+                        .iter()
+                        .map(|v| format!("{}{}", v.carrier, v.flight_number))
+                        .collect(),
+                    co2_kg: co2_kg_round(co2_grams_per_passenger(&kms, cabin)),
+                })
+            })
+            .collect();
+        let mut groups: Vec<CountryGroup> = vec![];
+        if q.group_by_country {
+            for d in &destinations {
+                match groups.iter_mut().find(|g| g.country == d.airport.country) {
+                    Some(g) => g.destinations.push(d.clone()),
+                    None => groups.push(CountryGroup {
+                        country: d.airport.country.clone(),
+                        country_name: d.airport.country_name.clone(),
+                        cheapest: d.price.clone(),
+                        destinations: vec![d.clone()],
+                    }),
+                }
+            }
+            groups.sort_by_key(|g| g.cheapest.minor);
+        }
+        ExploreResponse {
+            currency: self.index.currency().to_string(),
+            origin: q.origin.code.to_string(),
+            total,
+            destinations,
+            groups,
+            next_cursor: (end < total).then(|| Cursor::encode(end, q.fingerprint)),
+            engine_micros,
+        }
+    }
+
+    // ------------------------------------------------------------------ reference data
+
+    pub fn airport_dto(&self, code: spontra_domain::AirportCode) -> Option<AirportDto> {
+        let a = self.refdata.airport(code)?;
+        Some(AirportDto {
+            kind: "airport".into(),
+            code: a.code.to_string(),
+            name: a.name.clone(),
+            city: a.city.clone(),
+            city_code: a.city_code.map(|c| c.to_string()),
+            country: a.country.to_string(),
+            country_name: self
+                .refdata
+                .country(a.country)
+                .map(|c| c.name.clone())
+                .unwrap_or_default(),
+            lat: Some(a.lat),
+            lon: Some(a.lon),
+            time_zone: Some(a.tz.name().to_string()),
+            size: Some(a.size.as_str().to_string()),
+            airports: vec![],
+        })
+    }
+
+    pub fn place_dto(&self, raw: &str) -> Result<AirportDto, ApiError> {
+        let not_found = || {
+            ApiError::field(
+                ErrorCode::NotFound,
+                "code",
+                format!("no airport or city has the code {raw:?}"),
+            )
+        };
+        let code = spontra_domain::AirportCode::parse(raw).map_err(|_| not_found())?;
+        match self.refdata.place(code).ok_or_else(not_found)? {
+            spontra_refdata::Place::Airport(a) => self.airport_dto(a).ok_or_else(not_found),
+            spontra_refdata::Place::City(c, airports) => {
+                let city = self.refdata.city(c).ok_or_else(not_found)?;
+                Ok(AirportDto {
+                    kind: "city".into(),
+                    code: c.to_string(),
+                    name: city.name.clone(),
+                    city: city.name.clone(),
+                    city_code: Some(c.to_string()),
+                    country: city.country.to_string(),
+                    country_name: self
+                        .refdata
+                        .country(city.country)
+                        .map(|x| x.name.clone())
+                        .unwrap_or_default(),
+                    lat: None,
+                    lon: None,
+                    time_zone: None,
+                    size: None,
+                    airports: airports.iter().map(|a| a.to_string()).collect(),
+                })
+            }
+        }
+    }
+
+    pub fn suggest(&self, q: &AirportQuery) -> Result<Vec<AirportDto>, ApiError> {
+        let limit = parse::limit(q.limit, 10, 50)?;
+        let text = q.q.clone().unwrap_or_default();
+        if text.trim().is_empty() {
+            return Err(ApiError::field(
+                ErrorCode::MissingField,
+                "q",
+                "type part of a code, city, airport or country",
+            ));
+        }
+        Ok(self
+            .refdata
+            .suggest(&text, limit)
+            .into_iter()
+            .map(|s| AirportDto {
+                kind: match s.kind {
+                    SuggestionKind::City => "city".into(),
+                    SuggestionKind::Airport => "airport".into(),
+                },
+                code: s.code.to_string(),
+                name: s.name,
+                city: s.city,
+                city_code: match s.kind {
+                    SuggestionKind::City => Some(s.code.to_string()),
+                    SuggestionKind::Airport => self
+                        .refdata
+                        .airport(s.code)
+                        .and_then(|a| a.city_code)
+                        .map(|c| c.to_string()),
+                },
+                country: s.country.to_string(),
+                country_name: s.country_name,
+                lat: self
+                    .refdata
+                    .airport(s.code)
+                    .filter(|_| s.kind == SuggestionKind::Airport)
+                    .map(|a| a.lat),
+                lon: self
+                    .refdata
+                    .airport(s.code)
+                    .filter(|_| s.kind == SuggestionKind::Airport)
+                    .map(|a| a.lon),
+                time_zone: self
+                    .refdata
+                    .airport(s.code)
+                    .filter(|_| s.kind == SuggestionKind::Airport)
+                    .map(|a| a.tz.name().to_string()),
+                size: self
+                    .refdata
+                    .airport(s.code)
+                    .filter(|_| s.kind == SuggestionKind::Airport)
+                    .map(|a| a.size.as_str().to_string()),
+                airports: s.airports.iter().map(|a| a.to_string()).collect(),
+            })
+            .collect())
+    }
+
+    fn airline_dto(a: &spontra_refdata::Airline) -> AirlineDto {
+        AirlineDto {
+            code: a.code.to_string(),
+            icao: a.icao.clone(),
+            name: a.name.clone(),
+            country: a.country.clone(),
+            alliance: a.alliance.map(|x| x.as_str().to_string()),
+            low_cost: a.low_cost,
+        }
+    }
+
+    pub fn airlines(&self, q: &AirlineQuery) -> Result<Vec<AirlineDto>, ApiError> {
+        let limit = parse::limit(q.limit, 100, 1000)?;
+        let alliance = match &q.alliance {
+            Some(a) => Some(parse::alliances("alliance", std::slice::from_ref(a))?[0]),
+            None => None,
+        };
+        let needle = q.q.as_deref().unwrap_or("").trim().to_lowercase();
+        Ok(self
+            .refdata
+            .airlines()
+            .iter()
+            .filter(|a| alliance.is_none() || a.alliance == alliance)
+            .filter(|a| {
+                needle.is_empty()
+                    || a.code.as_str().eq_ignore_ascii_case(&needle)
+                    || a.name.to_lowercase().contains(&needle)
+            })
+            .take(limit)
+            .map(Self::airline_dto)
+            .collect())
+    }
+
+    pub fn airline(&self, raw: &str) -> Result<AirlineDto, ApiError> {
+        let not_found = || {
+            ApiError::field(
+                ErrorCode::NotFound,
+                "code",
+                format!("no airline has the code {raw:?}"),
+            )
+        };
+        let code = spontra_domain::CarrierCode::parse(raw).map_err(|_| not_found())?;
+        self.refdata
+            .airline(code)
+            .map(Self::airline_dto)
+            .ok_or_else(not_found)
+    }
+}
+
+fn parse_nights(v: &str) -> Result<(u32, u32), ApiError> {
+    let bad = || {
+        ApiError::field(
+            ErrorCode::InvalidField,
+            "nights",
+            format!("{v:?} is not N or MIN..MAX nights"),
+        )
+    };
+    let (lo, hi) = match v.split_once("..") {
+        Some((a, b)) => (
+            a.trim().parse::<u32>().map_err(|_| bad())?,
+            b.trim().parse::<u32>().map_err(|_| bad())?,
+        ),
+        None => {
+            let n = v.trim().parse::<u32>().map_err(|_| bad())?;
+            (n, n)
+        }
+    };
+    if hi < lo {
+        return Err(ApiError::field(
+            ErrorCode::InvalidRange,
+            "nights",
+            "the range ends before it starts",
+        ));
+    }
+    if lo == 0 || hi > 30 || hi - lo >= 21 {
+        return Err(ApiError::field(
+            ErrorCode::RangeTooLong,
+            "nights",
+            "nights must be 1–30, at most 21 values",
+        ));
+    }
+    Ok((lo, hi))
+}
+
+fn rename_field(err: ApiError, from: &str, to: &str) -> ApiError {
+    match err {
+        ApiError::Client {
+            code,
+            detail,
+            errors,
+        } => ApiError::Client {
+            code,
+            detail: detail.replace(&format!("{from}:"), &format!("{to}:")),
+            errors: errors
+                .into_iter()
+                .map(|mut e| {
+                    if e.field == from {
+                        e.field = to.to_string();
+                    }
+                    e
+                })
+                .collect(),
+        },
+        other => other,
+    }
+}
