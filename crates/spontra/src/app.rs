@@ -1,0 +1,114 @@
+//! The HTTP application: every service router mounted under `/api/v1`, health checks, the
+//! OpenAPI document, and the web app's static files. Build is separate from run so tests can
+//! bind port 0.
+
+use crate::world::World;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use spontra_http::{with_common_layers, ApiError, ErrorCode};
+use spontra_search::{SearchApi, SearchService};
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tower_http::services::{ServeDir, ServeFile};
+use utoipa::OpenApi;
+
+pub struct App {
+    router: Router,
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(ErrorCode::NotFound, "no such API route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        "this route does not accept that method",
+    )
+}
+
+impl App {
+    pub fn build(world: &World, web_dir: Option<PathBuf>) -> App {
+        let service = Arc::new(SearchService::new(
+            world.refdata.clone(),
+            world.index.clone(),
+            world.today,
+        ));
+        let (first, last) = service.window();
+        let ready = serde_json::json!({
+            "status": "ready",
+            "inventory": world.description,
+            "legs": world.index.leg_count(),
+            "routes": world.index.route_count(),
+            "bookable_from": first.to_string(),
+            "bookable_to": last.to_string(),
+        });
+        let openapi = SearchApi::openapi();
+        let api = spontra_search::router(service)
+            .route(
+                "/openapi.json",
+                get(move || {
+                    let doc = openapi.clone();
+                    async move { Json(doc) }
+                }),
+            )
+            .fallback(not_found)
+            .method_not_allowed_fallback(method_not_allowed);
+        let mut router = Router::new()
+            .route(
+                "/healthz",
+                get(|| async { Json(serde_json::json!({"status": "ok"})) }),
+            )
+            .route(
+                "/readyz",
+                get(move || {
+                    let r = ready.clone();
+                    async move { Json(r) }
+                }),
+            )
+            .nest("/api/v1", api)
+            .route("/api", get(not_found))
+            .route("/api/{*rest}", get(not_found).fallback(not_found));
+        router = match web_dir.filter(|d| d.join("index.html").exists()) {
+            Some(dir) => {
+                let index = dir.join("index.html");
+                router.fallback_service(
+                    ServeDir::new(dir)
+                        .append_index_html_on_directories(true)
+                        .fallback(ServeFile::new(index)),
+                )
+            }
+            None => router.fallback(|| async { no_web_app() }),
+        };
+        App {
+            router: with_common_layers(router),
+        }
+    }
+
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    pub async fn run(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+fn no_web_app() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "Spontra API is running: see /api/v1/openapi.json. The web app is not built here.\n",
+    )
+        .into_response()
+}

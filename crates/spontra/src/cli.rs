@@ -1,0 +1,577 @@
+use crate::app::App;
+use crate::config::Settings;
+use crate::world::{self, World};
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+use spontra_http::ApiError;
+use spontra_search::dto::{CalendarParams, ExploreParams, SearchBody, SliceBody};
+use spontra_search::SearchService;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "spontra",
+    version,
+    about = "Spontra flight search: serve the API, search, explore, import, bench"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+pub struct WorldArgs {
+    /// World scale: tiny, small, medium or full.
+    #[arg(long, default_value = "full", env = "SPONTRA__WORLD__SCALE")]
+    pub scale: String,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Days of departures to load.
+    #[arg(long, default_value_t = 35)]
+    pub days: u32,
+    /// Pretend today is this date (YYYY-MM-DD).
+    #[arg(long)]
+    pub today: Option<String>,
+    /// Serve an imported schedule (SSIM or CSV) instead of the simulated world.
+    #[arg(long)]
+    pub schedule: Option<PathBuf>,
+}
+
+impl WorldArgs {
+    fn load(&self) -> anyhow::Result<World> {
+        world::load(
+            &self.scale,
+            self.seed,
+            self.days,
+            self.today.as_deref(),
+            self.schedule.as_deref(),
+        )
+    }
+}
+
+#[derive(Args, Clone, Default)]
+struct PartyArgs {
+    #[arg(long)]
+    adults: Option<u32>,
+    #[arg(long)]
+    children: Option<u32>,
+    #[arg(long)]
+    infants: Option<u32>,
+    /// economy, premium_economy, business or first.
+    #[arg(long)]
+    cabin: Option<String>,
+    #[arg(long)]
+    max_stops: Option<u32>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API and the web app.
+    Serve {
+        /// A TOML configuration file (defaults, then this, then SPONTRA__ variables).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Address to listen on (overrides the configuration).
+        #[arg(long)]
+        bind: Option<String>,
+        #[arg(long)]
+        scale: Option<String>,
+        #[arg(long)]
+        today: Option<String>,
+        #[arg(long)]
+        schedule: Option<PathBuf>,
+        /// The built web app to serve at / (default: web/out if present).
+        #[arg(long)]
+        web_dir: Option<PathBuf>,
+    },
+    /// Search itineraries: `spontra search LHR NYC 2026-12-18 --return 2026-12-22`.
+    Search {
+        origin: String,
+        destination: String,
+        date: String,
+        #[arg(long = "return")]
+        return_date: Option<String>,
+        /// Further slices for a multi-city trip: ORIGIN:DESTINATION:DATE (repeatable).
+        #[arg(long = "then")]
+        then: Vec<String>,
+        #[command(flatten)]
+        party: PartyArgs,
+        /// best, cheapest or fastest.
+        #[arg(long)]
+        sort: Option<String>,
+        #[arg(long, default_value_t = 10)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        world: WorldArgs,
+    },
+    /// Cheapest price per day: `spontra calendar LHR BCN --from 2026-12-01 --to 2026-12-31`.
+    Calendar {
+        origin: String,
+        destination: String,
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+        /// Round trip lengths: N or MIN..MAX nights.
+        #[arg(long)]
+        nights: Option<String>,
+        #[command(flatten)]
+        party: PartyArgs,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        world: WorldArgs,
+    },
+    /// Everywhere you can go: `spontra explore LHR --depart 2026-12-18..2026-12-19 --min-hours 2 --max-hours 4 --max-price 150`.
+    Explore {
+        origin: String,
+        /// A date or FROM..TO.
+        #[arg(long)]
+        depart: Option<String>,
+        #[arg(long)]
+        min_hours: Option<f64>,
+        #[arg(long)]
+        max_hours: Option<f64>,
+        #[arg(long)]
+        max_price: Option<f64>,
+        /// country, to group by country.
+        #[arg(long)]
+        group_by: Option<String>,
+        /// price or duration.
+        #[arg(long)]
+        sort: Option<String>,
+        #[arg(long, default_value_t = 30)]
+        limit: u32,
+        #[command(flatten)]
+        party: PartyArgs,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        world: WorldArgs,
+    },
+    /// Validate a schedule file and report bad records by line and field.
+    Import {
+        /// ssim or csv.
+        format: String,
+        file: PathBuf,
+        /// First date to expand SSIM periods from (default today).
+        #[arg(long)]
+        from: Option<String>,
+        /// Days to expand (default 35).
+        #[arg(long, default_value_t = 35)]
+        days: u32,
+    },
+    /// Benchmark the engine on a world with a CSV of queries (origin,destination,date).
+    Bench(crate::bench::BenchArgs),
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve {
+            config,
+            bind,
+            scale,
+            today,
+            schedule,
+            web_dir,
+        } => {
+            let mut settings = Settings::load(config.as_deref())?;
+            if let Some(b) = bind {
+                settings.server.bind = b;
+            }
+            if let Some(s) = scale {
+                settings.world.scale = s;
+            }
+            if today.is_some() {
+                settings.world.today = today;
+            }
+            if schedule.is_some() {
+                settings.world.schedule = schedule;
+            }
+            if web_dir.is_some() {
+                settings.web.dir = web_dir;
+            }
+            serve(settings)
+        }
+        Command::Search {
+            origin,
+            destination,
+            date,
+            return_date,
+            then,
+            party,
+            sort,
+            limit,
+            json,
+            world,
+        } => {
+            let w = world.load()?;
+            let svc = service(&w);
+            let mut body = party_body(&party);
+            if then.is_empty() {
+                body.origin = Some(origin);
+                body.destination = Some(destination);
+                body.depart = Some(date);
+                body.return_date = return_date;
+            } else {
+                let mut slices = vec![SliceBody {
+                    origin,
+                    destination,
+                    date,
+                }];
+                for t in then {
+                    let p: Vec<&str> = t.split(':').collect();
+                    if p.len() != 3 {
+                        anyhow::bail!("--then {t:?}: expected ORIGIN:DESTINATION:DATE");
+                    }
+                    slices.push(SliceBody {
+                        origin: p[0].into(),
+                        destination: p[1].into(),
+                        date: p[2].into(),
+                    });
+                }
+                body.slices = Some(slices);
+            }
+            body.sort = sort;
+            body.limit = Some(limit);
+            let q = match svc.parse_search(&body) {
+                Ok(q) => q,
+                Err(e) => return Ok(api_error(e)),
+            };
+            let r = svc.search(&q);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                print_search(&r);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Calendar {
+            origin,
+            destination,
+            from,
+            to,
+            nights,
+            party,
+            json,
+            world,
+        } => {
+            let w = world.load()?;
+            let svc = service(&w);
+            let params = CalendarParams {
+                origin: Some(origin),
+                destination: Some(destination),
+                from,
+                to,
+                nights,
+                adults: party.adults,
+                children: party.children,
+                infants: party.infants,
+                cabin: party.cabin,
+                max_stops: party.max_stops,
+            };
+            let q = match svc.parse_calendar(&params) {
+                Ok(q) => q,
+                Err(e) => return Ok(api_error(e)),
+            };
+            let r = svc.calendar(&q);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                let mut t = table(&["date", "cheapest", "duration", "stops"]);
+                for d in &r.days {
+                    t.add_row(vec![
+                        d.date.clone(),
+                        d.price
+                            .as_ref()
+                            .map(|p| format!("{} {}", p.amount, p.currency))
+                            .unwrap_or_else(|| "—".into()),
+                        d.duration_minutes.map(hm).unwrap_or_default(),
+                        d.stops.map(|s| s.to_string()).unwrap_or_default(),
+                    ]);
+                }
+                println!("{t}");
+                if !r.grid.is_empty() {
+                    let mut g = table(&["depart", "nights", "return", "round trip"]);
+                    for c in &r.grid {
+                        g.add_row(vec![
+                            c.depart.clone(),
+                            c.nights.to_string(),
+                            c.return_date.clone(),
+                            c.price
+                                .as_ref()
+                                .map(|p| format!("{} {}", p.amount, p.currency))
+                                .unwrap_or_else(|| "—".into()),
+                        ]);
+                    }
+                    println!("{g}");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explore {
+            origin,
+            depart,
+            min_hours,
+            max_hours,
+            max_price,
+            group_by,
+            sort,
+            limit,
+            party,
+            json,
+            world,
+        } => {
+            let w = world.load()?;
+            let svc = service(&w);
+            let (from, to) = match depart.as_deref().map(|d| {
+                d.split_once("..")
+                    .map(|(a, b)| (a.to_string(), b.to_string()))
+                    .unwrap_or((d.to_string(), d.to_string()))
+            }) {
+                Some((a, b)) => (Some(a), Some(b)),
+                None => (None, None),
+            };
+            let params = ExploreParams {
+                origin: Some(origin),
+                depart_from: from,
+                depart_to: to,
+                min_hours,
+                max_hours,
+                max_price,
+                max_stops: party.max_stops,
+                adults: party.adults,
+                children: party.children,
+                infants: party.infants,
+                cabin: party.cabin,
+                group_by,
+                sort,
+                limit: Some(limit),
+                cursor: None,
+            };
+            let q = match svc.parse_explore(&params) {
+                Ok(q) => q,
+                Err(e) => return Ok(api_error(e)),
+            };
+            let r = svc.explore(&q);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                let mut t = table(&[
+                    "to",
+                    "city",
+                    "country",
+                    "from price",
+                    "duration",
+                    "stops",
+                    "departs",
+                    "flights",
+                ]);
+                for d in &r.destinations {
+                    t.add_row(vec![
+                        d.airport.code.clone(),
+                        d.airport.city.clone(),
+                        d.airport.country_name.clone(),
+                        format!("{} {}", d.price.amount, d.price.currency),
+                        hm(d.duration_minutes),
+                        d.stops.to_string(),
+                        d.departure.local[..16].replace('T', " "),
+                        d.flights.join(" "),
+                    ]);
+                }
+                println!("{t}");
+                println!(
+                    "{} destinations from {} (engine {} µs)",
+                    r.total, r.origin, r.engine_micros
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import {
+            format,
+            file,
+            from,
+            days,
+        } => {
+            let refdata = spontra_refdata::RefData::load()?;
+            let first = world::today(from.as_deref())?;
+            let last = first + chrono::Days::new(days.max(1) as u64 - 1);
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let report = match format.as_str() {
+                "ssim" => spontra_sim::import::parse_ssim(&refdata, &text, first, last),
+                "csv" => spontra_sim::import::parse_csv(&refdata, &text),
+                other => anyhow::bail!("format {other:?} is not ssim or csv"),
+            };
+            for e in &report.errors {
+                eprintln!("{}:{e}", file.display());
+            }
+            println!(
+                "{} records, {} dated legs from {first} to {last}, {} errors",
+                report.records,
+                report.legs.len(),
+                report.errors.len()
+            );
+            Ok(if report.errors.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Bench(args) => crate::bench::run(args),
+    }
+}
+
+fn party_body(p: &PartyArgs) -> SearchBody {
+    SearchBody {
+        adults: p.adults,
+        children: p.children,
+        infants: p.infants,
+        cabin: p.cabin.clone(),
+        max_stops: p.max_stops,
+        ..Default::default()
+    }
+}
+
+fn service(w: &World) -> SearchService {
+    SearchService::new(w.refdata.clone(), w.index.clone(), w.today)
+}
+
+/// Print an API error as the API would word it, and exit with 2 (bad input).
+fn api_error(e: ApiError) -> ExitCode {
+    let p = e.problem();
+    eprintln!("error: {} ({}): {}", p.title, p.code, p.detail);
+    for f in &p.errors {
+        eprintln!("  {}: {} [{}]", f.field, f.message, f.code);
+    }
+    ExitCode::from(2)
+}
+
+fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    t.set_header(header.to_vec());
+    t
+}
+
+pub fn hm(minutes: u32) -> String {
+    format!("{}h{:02}", minutes / 60, minutes % 60)
+}
+
+fn print_search(r: &spontra_search::dto::SearchResponse) {
+    let mut t = table(&[
+        "#", "price", "duration", "stops", "departs", "arrives", "flights", "notes",
+    ]);
+    for (i, it) in r.itineraries.iter().enumerate() {
+        let slices: Vec<&spontra_search::dto::SliceDto> = it.slices.iter().collect();
+        let dep = slices
+            .iter()
+            .map(|s| s.departure.local[..16].replace('T', " "))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let arr = slices
+            .iter()
+            .map(|s| {
+                format!(
+                    "{}{}",
+                    &s.arrival.local[11..16],
+                    if s.arrival_day_offset > 0 {
+                        format!(" +{}", s.arrival_day_offset)
+                    } else {
+                        String::new()
+                    }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let flights = slices
+            .iter()
+            .map(|s| {
+                s.segments
+                    .iter()
+                    .map(|g| format!("{} {}-{}", g.flight, g.origin, g.destination))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut notes = vec![];
+        if it.slices.iter().any(|s| s.self_transfer) {
+            notes.push("self-transfer");
+        }
+        if it.slices.iter().any(|s| s.airport_change) {
+            notes.push("airport change");
+        }
+        t.add_row(vec![
+            (i + 1).to_string(),
+            format!("{} {}", it.price.amount, it.price.currency),
+            slices
+                .iter()
+                .map(|s| hm(s.duration_minutes))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            slices
+                .iter()
+                .map(|s| s.stops.to_string())
+                .collect::<Vec<_>>()
+                .join("\n"),
+            dep,
+            arr,
+            flights,
+            notes.join(", "),
+        ]);
+    }
+    println!("{t}");
+    println!(
+        "{} itineraries, sorted by {} (engine {} µs){}",
+        r.summary.total,
+        r.sort,
+        r.engine_micros,
+        if r.next_cursor.is_some() {
+            "; more with --limit"
+        } else {
+            ""
+        }
+    );
+}
+
+fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
+    init_logging(&settings.log);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let w = settings.world.clone();
+        let world = tokio::task::spawn_blocking(move || world::load(&w.scale, w.seed, w.days, w.today.as_deref(), w.schedule.as_deref())).await??;
+        tracing::info!(inventory = %world.description, legs = world.index.leg_count(), build_ms = world.build_ms as u64, "inventory loaded");
+        let web_dir = settings.web.dir.clone().or_else(|| Some(PathBuf::from("web/out")));
+        let app = App::build(&world, web_dir);
+        let listener = tokio::net::TcpListener::bind(&settings.server.bind).await.with_context(|| format!("binding {}", settings.server.bind))?;
+        tracing::info!(address = %listener.local_addr()?, "listening");
+        println!("Spontra is listening on http://{}", listener.local_addr()?);
+        app.run(listener, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn init_logging(log: &crate::config::LogSettings) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&log.filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if log.format == "pretty" {
+        builder.init();
+    } else {
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .init();
+    }
+}

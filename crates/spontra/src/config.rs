@@ -1,0 +1,72 @@
+//! Layered configuration: built-in defaults, then an optional TOML file, then environment
+//! variables prefixed `SPONTRA__` (e.g. `SPONTRA__SERVER__BIND=0.0.0.0:8080`).
+
+use anyhow::Context;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub world: WorldSettings,
+    pub web: WebSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    pub bind: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WorldSettings {
+    /// `tiny`, `small`, `medium` or `full`.
+    pub scale: String,
+    pub seed: u64,
+    pub days: u32,
+    /// Override "today" (YYYY-MM-DD); defaults to the current UTC date.
+    pub today: Option<String>,
+    /// Serve this schedule (SSIM or CSV) instead of the simulated world.
+    pub schedule: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebSettings {
+    /// Built web app to serve at `/` (Next.js static export).
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    /// `json` (default) or `pretty`.
+    pub format: String,
+    /// A tracing filter, e.g. `info` or `spontra=debug,tower_http=info`.
+    pub filter: String,
+}
+
+impl Settings {
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Settings> {
+        let mut b = config::Config::builder()
+            .set_default("server.bind", "127.0.0.1:8080")?
+            .set_default("world.scale", "full")?
+            .set_default("world.seed", 42)?
+            .set_default("world.days", 35)?
+            .set_default("log.format", "json")?
+            .set_default("log.filter", "info")?;
+        if let Some(f) = file {
+            b = b.add_source(config::File::from(f).format(config::FileFormat::Toml));
+        } else if Path::new("spontra.toml").exists() {
+            b = b.add_source(
+                config::File::with_name("spontra.toml").format(config::FileFormat::Toml),
+            );
+        }
+        b = b.add_source(
+            config::Environment::with_prefix("SPONTRA")
+                .separator("__")
+                .try_parsing(true),
+        );
+        b.build()?
+            .try_deserialize()
+            .context("reading the configuration")
+    }
+}

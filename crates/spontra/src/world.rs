@@ -1,0 +1,99 @@
+//! Loading the inventory: the simulated world, or an imported schedule.
+
+use anyhow::{bail, Context};
+use chrono::NaiveDate;
+use spontra_engine::Index;
+use spontra_refdata::RefData;
+use spontra_sim::import::{self, ImportReport};
+use spontra_sim::{Scale, WorldConfig};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub struct World {
+    pub refdata: Arc<RefData>,
+    pub index: Arc<Index>,
+    pub today: NaiveDate,
+    pub description: String,
+    pub build_ms: u128,
+}
+
+pub fn today(over: Option<&str>) -> anyhow::Result<NaiveDate> {
+    match over {
+        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .with_context(|| format!("today: {s:?} is not YYYY-MM-DD")),
+        None => Ok(chrono::Utc::now().date_naive()),
+    }
+}
+
+/// Read a schedule file, SSIM if it looks like one (fixed 200-column records), else CSV.
+pub fn read_schedule(
+    refdata: &RefData,
+    path: &Path,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> anyhow::Result<ImportReport> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let ssim = path.extension().is_some_and(|e| {
+        e.eq_ignore_ascii_case("ssim")
+            || e.eq_ignore_ascii_case("txt")
+            || e.eq_ignore_ascii_case("dat")
+    }) || text.lines().any(|l| l.len() == 200 && l.starts_with('3'));
+    Ok(if ssim {
+        import::parse_ssim(refdata, &text, first, last)
+    } else {
+        import::parse_csv(refdata, &text)
+    })
+}
+
+pub fn load(
+    scale: &str,
+    seed: u64,
+    days: u32,
+    today_override: Option<&str>,
+    schedule: Option<&Path>,
+) -> anyhow::Result<World> {
+    let started = Instant::now();
+    let refdata = Arc::new(RefData::load().context("loading reference data")?);
+    let today = today(today_override)?;
+    let (index, description) = match schedule {
+        Some(path) => {
+            let last = today + chrono::Days::new(days.max(1) as u64 - 1);
+            let report = read_schedule(&refdata, path, today, last)?;
+            if let Some(e) = report.errors.first() {
+                bail!(
+                    "{}: {} bad records; first: {e} (run `spontra import` for the full list)",
+                    path.display(),
+                    report.errors.len()
+                );
+            }
+            let index = import::build_index(&refdata, &report.legs, today);
+            (
+                index,
+                format!("schedule {} ({} records)", path.display(), report.records),
+            )
+        }
+        None => {
+            let scale = Scale::parse(scale)
+                .with_context(|| format!("scale {scale:?} is not tiny, small, medium or full"))?;
+            let (index, stats) = spontra_sim::generate(
+                &refdata,
+                &WorldConfig {
+                    seed,
+                    scale,
+                    start: today,
+                    days,
+                },
+            );
+            (index, format!("simulated world, scale {}, seed {seed}, {:.0} flights/day, {} days from {today}", scale.as_str(), stats.flights_per_day, days))
+        }
+    };
+    Ok(World {
+        refdata,
+        index: Arc::new(index),
+        today,
+        description,
+        build_ms: started.elapsed().as_millis(),
+    })
+}
