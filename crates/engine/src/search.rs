@@ -60,7 +60,71 @@ pub trait Collector {
     fn bound(&self) -> u64 {
         u64::MAX
     }
+    /// Whether every itinerary with at least this price and duration is of no interest
+    /// (used to prune two-stop itineraries that a simpler one beats on both).
+    fn dominated(&self, _price_lb: u64, _duration_lb: u32) -> bool {
+        false
+    }
     fn offer(&mut self, candidate: Candidate);
+}
+
+/// Which itineraries an enumeration produces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Direct and connecting, up to the slice's stop limit.
+    All,
+    /// Direct and one-stop only.
+    UpToOneStop,
+    /// Two-stop only.
+    TwoStopOnly,
+}
+
+/// The (price, duration) staircase of a set of itineraries: answers "is there one at most
+/// this expensive and at most this long?" in O(log n).
+pub struct Staircase {
+    prices: Vec<u64>,
+    min_duration: Vec<u32>,
+}
+
+impl Staircase {
+    pub fn new(points: impl Iterator<Item = (u64, u32)>) -> Self {
+        let mut v: Vec<(u64, u32)> = points.collect();
+        v.sort_unstable();
+        let mut best = u32::MAX;
+        let min_duration = v
+            .iter()
+            .map(|p| {
+                best = best.min(p.1);
+                best
+            })
+            .collect();
+        Staircase {
+            prices: v.into_iter().map(|p| p.0).collect(),
+            min_duration,
+        }
+    }
+
+    pub fn covers(&self, price: u64, duration: u32) -> bool {
+        let n = self.prices.partition_point(|&p| p <= price);
+        n > 0 && self.min_duration[n - 1] <= duration
+    }
+}
+
+/// Collects two-stop itineraries not beaten on both price and duration by a simpler one.
+pub struct TwoStopCollector<'a> {
+    pub simpler: &'a Staircase,
+    pub found: Vec<Candidate>,
+}
+
+impl Collector for TwoStopCollector<'_> {
+    fn dominated(&self, price_lb: u64, duration_lb: u32) -> bool {
+        self.simpler.covers(price_lb, duration_lb)
+    }
+    fn offer(&mut self, c: Candidate) {
+        if !self.simpler.covers(c.price, c.duration()) {
+            self.found.push(c);
+        }
+    }
 }
 
 /// Keeps everything.
@@ -95,6 +159,8 @@ struct Scratch {
     generation: u32,
     to_dest_stamp: Vec<u32>,
     to_dest_range: Vec<(u32, u32)>,
+    /// Cheapest fare and shortest flight of the routes from an airport into the destination set.
+    to_dest_min: Vec<(u32, u16)>,
     to_dest_routes: Vec<u32>,
     mid_stamp: Vec<u32>,
     mid_range: Vec<(u32, u32)>,
@@ -108,6 +174,7 @@ impl Scratch {
             *self = Scratch {
                 to_dest_stamp: vec![0; airports],
                 to_dest_range: vec![(0, 0); airports],
+                to_dest_min: vec![(0, 0); airports],
                 mid_stamp: vec![0; airports],
                 mid_range: vec![(0, 0); airports],
                 ..Default::default()
@@ -138,25 +205,47 @@ thread_local! {
 }
 
 impl Index {
-    /// Offer every valid itinerary of the slice to `out`.
-    pub fn search_slice<C: Collector>(&self, q: &CompiledSlice, out: &mut C) {
+    /// Offer every valid itinerary of the slice (of the phase's stop counts) to `out`.
+    pub fn search_slice<C: Collector>(&self, q: &CompiledSlice, phase: Phase, out: &mut C) {
         SCRATCH.with(|s| {
             let mut s = s.borrow_mut();
-            self.enumerate(q, &mut s, out)
+            self.enumerate(q, phase, &mut s, out)
         })
     }
 
     /// All valid itineraries of a slice.
     pub fn slice_candidates(&self, q: &CompiledSlice) -> Vec<Candidate> {
         let mut all = CollectAll::default();
-        self.search_slice(q, &mut all);
+        self.search_slice(q, Phase::All, &mut all);
         all.0
     }
 
-    /// The cheapest itinerary of a slice.
+    /// Valid itineraries of a slice, except two-stop ones that some direct or one-stop
+    /// itinerary beats on both price and duration (those are pruned, not enumerated).
+    pub fn slice_candidates_pruned(&self, q: &CompiledSlice) -> Vec<Candidate> {
+        let mut simple = CollectAll::default();
+        self.search_slice(q, Phase::UpToOneStop, &mut simple);
+        let mut all = simple.0;
+        if q.max_stops >= 2 {
+            let stairs = Staircase::new(all.iter().map(|c| (c.price, c.duration())));
+            let mut two = TwoStopCollector {
+                simpler: &stairs,
+                found: vec![],
+            };
+            self.search_slice(q, Phase::TwoStopOnly, &mut two);
+            all.extend(two.found);
+        }
+        all
+    }
+
+    /// The cheapest itinerary of a slice (simpler itineraries first, so the price bound
+    /// prunes most two-stop paths).
     pub fn cheapest(&self, q: &CompiledSlice) -> Option<Candidate> {
         let mut c = CheapestCollector::default();
-        self.search_slice(q, &mut c);
+        self.search_slice(q, Phase::UpToOneStop, &mut c);
+        if q.max_stops >= 2 {
+            self.search_slice(q, Phase::TwoStopOnly, &mut c);
+        }
         c.best
     }
 
@@ -265,12 +354,16 @@ impl Index {
         for i in 0..s.pairs.len() {
             let (x, rid) = s.pairs[i];
             let pos = s.to_dest_routes.len() as u32;
+            let r = &self.routes[rid as usize];
             if s.to_dest_stamp[x as usize] != generation {
                 s.to_dest_stamp[x as usize] = generation;
                 s.to_dest_range[x as usize] = (pos, pos);
+                s.to_dest_min[x as usize] = (u32::MAX, u16::MAX);
             }
             s.to_dest_routes.push(rid);
             s.to_dest_range[x as usize].1 = pos + 1;
+            let m = &mut s.to_dest_min[x as usize];
+            *m = (m.0.min(r.min_fare), m.1.min(r.min_duration));
         }
     }
 
@@ -300,11 +393,34 @@ impl Index {
         range
     }
 
-    fn enumerate<C: Collector>(&self, q: &CompiledSlice, s: &mut Scratch, out: &mut C) {
+    /// Lower bounds (fare, flight minutes) of finishing from airport `b` (or its city).
+    fn finish_bounds(&self, q: &CompiledSlice, s: &Scratch, b: AirportId) -> (u64, u32) {
+        let mut best = (u64::MAX, u32::MAX);
+        for y in self.connect_points(b) {
+            if q.layover_ok[y as usize] && s.to_dest_stamp[y as usize] == s.generation {
+                let (f, d) = s.to_dest_min[y as usize];
+                best = (best.0.min(f as u64), best.1.min(d as u32 + self.min_mct(y)));
+            }
+        }
+        best
+    }
+
+    fn enumerate<C: Collector>(
+        &self,
+        q: &CompiledSlice,
+        phase: Phase,
+        s: &mut Scratch,
+        out: &mut C,
+    ) {
         s.begin(self.airport_count());
         if q.max_stops > 0 {
             self.build_to_dest(q, s);
         }
+        let (direct, one, two) = match phase {
+            Phase::All => (true, q.max_stops >= 1, q.max_stops >= 2),
+            Phase::UpToOneStop => (true, q.max_stops >= 1, false),
+            Phase::TwoStopOnly => (false, false, q.max_stops >= 2),
+        };
         for &o in &q.origins {
             let (lo, hi) = self.day_bounds(o, q.local_day, q);
             for route in self.routes_from(o) {
@@ -322,10 +438,12 @@ impl Index {
                         continue;
                     }
                     if q.is_dest[a as usize] {
-                        self.emit(q, out, &[id1], 0);
+                        if direct {
+                            self.emit(q, out, &[id1], 0);
+                        }
                         continue;
                     }
-                    if q.max_stops == 0
+                    if !(one || two)
                         || !q.layover_ok[a as usize]
                         || l1.duration as u32 > q.max_duration
                     {
@@ -335,8 +453,10 @@ impl Index {
                     if self.prune(q, f1, out.bound().min(q.max_price.saturating_add(1))) {
                         continue;
                     }
-                    self.one_stop(q, s, out, id1, f1);
-                    if q.max_stops >= 2 {
+                    if one {
+                        self.one_stop(q, s, out, id1, f1);
+                    }
+                    if two {
                         self.two_stop(q, s, out, id1, f1);
                     }
                 }
@@ -401,6 +521,19 @@ impl Index {
                 if b == a {
                     continue;
                 }
+                // Route-level bounds: the cheapest and quickest this route could possibly be
+                // finished, against the price bound and the simpler itineraries.
+                let (finish_fare, finish_minutes) = self.finish_bounds(q, s, b);
+                let route_fare = f1 + mid.min_fare as u64 + finish_fare;
+                let route_arrival =
+                    l1.arr() + self.min_mct(x) + mid.min_duration as u32 + finish_minutes;
+                let route_price = q.passengers.total_for(lower_bound(route_fare));
+                if route_price >= out.bound().min(q.max_price.saturating_add(1))
+                    || out.dominated(route_price, route_arrival - l1.dep)
+                    || route_arrival - l1.dep > q.max_duration
+                {
+                    continue;
+                }
                 for id2 in self.followers(q, l1, mid) {
                     let l2 = &self.legs[id2 as usize];
                     if !self.usable(q, l2) || l2.arr() - l1.dep > q.max_duration {
@@ -410,7 +543,19 @@ impl Index {
                         continue;
                     };
                     let f12 = f1 + self.fare(q, l2);
-                    if self.prune(q, f12, out.bound().min(q.max_price.saturating_add(1))) {
+                    if self.prune(
+                        q,
+                        f12 + finish_fare,
+                        out.bound().min(q.max_price.saturating_add(1)),
+                    ) {
+                        continue;
+                    }
+                    let earliest = l2.arr() + finish_minutes - l1.dep;
+                    if out.dominated(
+                        q.passengers.total_for(lower_bound(f12 + finish_fare)),
+                        earliest,
+                    ) || earliest > q.max_duration
+                    {
                         continue;
                     }
                     for y in self.connect_points(b) {

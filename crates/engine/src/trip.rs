@@ -66,10 +66,12 @@ fn compatible(prev: &Candidate, next: &Candidate) -> bool {
 }
 
 impl Index {
-    /// The options of each slice worth showing (see [`group_pareto`]).
+    /// The options of one slice worth showing: within each group sharing a first flight, the
+    /// Pareto set (see [`group_pareto`]), without two-stop itineraries that a direct or
+    /// one-stop itinerary beats on both price and duration.
     pub fn slice_options(&self, slice: &SliceQuery, filters: &Filters) -> Vec<Candidate> {
         let q = CompiledSlice::new(self, slice, filters);
-        group_pareto(self.slice_candidates(&q))
+        group_pareto(self.slice_candidates_pruned(&q))
     }
 
     /// Search a trip of one or more slices. For several slices, the result holds every

@@ -378,6 +378,23 @@ proptest! {
                 .map(|o| o.slices[0].legs().to_vec()).collect();
             prop_assert_eq!(engine_front, slow_front);
 
+            // The options shown: per first flight the Pareto set, minus two-stop itineraries
+            // that a direct or one-stop itinerary beats on both price and duration.
+            let as_candidate = |x: &(Vec<LegId>, u64, u8)| {
+                let mut legs = [0; 3];
+                legs[..x.0.len()].copy_from_slice(&x.0);
+                Candidate { legs, len: x.0.len() as u8, flags: x.2, price: x.1,
+                    dep: w.index.leg(x.0[0]).dep, arr: w.index.leg(x.0[x.0.len() - 1]).arr() }
+            };
+            let simple: Vec<Candidate> = slow.iter().filter(|x| x.0.len() <= 2).map(as_candidate).collect();
+            let slow_options: BTreeSet<Vec<LegId>> = group_pareto(slow.iter().map(as_candidate).collect())
+                .into_iter()
+                .filter(|c| c.len < 3 || !simple.iter().any(|s| s.price <= c.price && s.duration() <= c.duration()))
+                .map(|c| c.legs().to_vec())
+                .collect();
+            let engine_options: BTreeSet<Vec<LegId>> = w.index.slice_options(&q, &f).iter().map(|c| c.legs().to_vec()).collect();
+            prop_assert_eq!(engine_options, slow_options);
+
             // Cheapest (with its price-bound pruning) agrees with the minimum.
             let cheapest = w.index.cheapest(&compiled).map(|c| c.price);
             prop_assert_eq!(cheapest, slow.iter().map(|x| x.1).min());
