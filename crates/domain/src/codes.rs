@@ -86,6 +86,11 @@ code_type!(
     false
 );
 
+impl CurrencyCode {
+    pub const EUR: CurrencyCode = CurrencyCode(*b"EUR");
+    pub const USD: CurrencyCode = CurrencyCode(*b"USD");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,9 +109,4 @@ mod tests {
         assert!(CarrierCode::parse("U").is_err());
         assert!(CarrierCode::parse("U-").is_err());
     }
-}
-
-impl CurrencyCode {
-    pub const EUR: CurrencyCode = CurrencyCode(*b"EUR");
-    pub const USD: CurrencyCode = CurrencyCode(*b"USD");
 }

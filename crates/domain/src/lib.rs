@@ -41,6 +41,11 @@ pub fn great_circle_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
     2.0 * 6371.0 * a.sqrt().asin()
 }
 
+/// Grams to kilograms with one decimal, for display.
+pub fn co2_kg_round(grams: u64) -> f64 {
+    (grams as f64 / 100.0).round() / 10.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,9 +63,4 @@ mod tests {
         let km = great_circle_km(51.4706, -0.46194, 40.63993, -73.77869);
         assert!((km - 5540.0).abs() < 20.0, "{km}");
     }
-}
-
-/// Grams to kilograms with one decimal, for display.
-pub fn co2_kg_round(grams: u64) -> f64 {
-    (grams as f64 / 100.0).round() / 10.0
 }

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test and benchmark code may panic
 //! The engine against a slow, obviously-correct reference search on random small networks:
 //! same itineraries, same Pareto sets, same MCT rules, same explore answers.
 
@@ -47,7 +48,7 @@ fn world(seed: u64) -> World {
         // Airports 0 and 1 form city XAA; 2 and 3 sometimes form XBB.
         let city = match i {
             0 | 1 => Some("XAA"),
-            2 | 3 if seed % 2 == 0 => Some("XBB"),
+            2 | 3 if seed.is_multiple_of(2) => Some("XBB"),
             _ => None,
         };
         let offset = [-300, 0, 60, 330][i % 4];
@@ -131,8 +132,7 @@ fn world(seed: u64) -> World {
 fn offset(spec: &AirportSpec, utc: i64) -> i64 {
     spec.offsets
         .iter()
-        .filter(|(from, _)| *from <= utc)
-        .next_back()
+        .rfind(|(from, _)| *from <= utc)
         .map(|o| o.1 as i64)
         .unwrap_or(0)
 }

@@ -285,8 +285,7 @@ impl Params {
         let bytes = raw.as_bytes();
         for (i, b) in bytes.iter().enumerate() {
             if *b == b'%'
-                && !(i + 2 < bytes.len() + 0
-                    && bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
                     && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
             {
                 return Err(ApiError::new(

@@ -54,6 +54,38 @@ pub struct ExploreQuery {
     pub fingerprint: u64,
 }
 
+/// One slice as given, with the names of its fields for error messages.
+#[derive(Default)]
+struct RawSlice<'a> {
+    origin_field: String,
+    destination_field: String,
+    date_field: String,
+    origin: Option<&'a str>,
+    destination: Option<&'a str>,
+    date: Option<&'a str>,
+    is_return: bool,
+}
+
+impl<'a> RawSlice<'a> {
+    fn named(
+        prefix: &str,
+        date_name: &str,
+        origin: Option<&'a str>,
+        destination: Option<&'a str>,
+        date: Option<&'a str>,
+    ) -> Self {
+        RawSlice {
+            origin_field: format!("{prefix}origin"),
+            destination_field: format!("{prefix}destination"),
+            date_field: format!("{prefix}{date_name}"),
+            origin,
+            destination,
+            date,
+            is_return: false,
+        }
+    }
+}
+
 pub struct SearchService {
     refdata: Arc<RefData>,
     index: Arc<Index>,
@@ -211,7 +243,7 @@ impl SearchService {
 
     pub fn parse_search(&self, b: &SearchBody) -> Result<TripQuery, ApiError> {
         let mut e = FieldErrors::default();
-        let mut raw_slices: Vec<(String, Option<&str>, Option<&str>, Option<&str>)> = vec![];
+        let mut raw: Vec<RawSlice> = vec![];
         match &b.slices {
             Some(s) => {
                 if b.origin.is_some()
@@ -236,8 +268,9 @@ impl SearchService {
                     );
                 }
                 for (i, sl) in s.iter().enumerate().take(MAX_SLICES) {
-                    raw_slices.push((
-                        format!("slices[{i}]."),
+                    raw.push(RawSlice::named(
+                        &format!("slices[{i}]."),
+                        "date",
                         Some(&sl.origin),
                         Some(&sl.destination),
                         Some(&sl.date),
@@ -245,79 +278,32 @@ impl SearchService {
                 }
             }
             None => {
-                raw_slices.push((
-                    String::new(),
+                raw.push(RawSlice::named(
+                    "",
+                    "depart",
                     b.origin.as_deref(),
                     b.destination.as_deref(),
                     b.depart.as_deref(),
                 ));
                 if let Some(r) = &b.return_date {
-                    raw_slices.push((
-                        "return:".into(),
-                        b.destination.as_deref(),
-                        b.origin.as_deref(),
-                        Some(r),
-                    ));
+                    raw.push(RawSlice {
+                        date_field: "return".into(),
+                        date: Some(r),
+                        is_return: true,
+                        ..RawSlice::default()
+                    });
                 }
             }
         }
         let filters = self.filters(&mut e, b);
         let mut slices = vec![];
-        let mut places = vec![];
+        let mut places: Vec<(Place, Place)> = vec![];
         let mut prev_date: Option<NaiveDate> = None;
-        for (prefix, o, d, date) in &raw_slices {
-            let is_return = prefix == "return:";
-            let name = |f: &str| {
-                if is_return {
-                    f.to_string()
-                } else {
-                    format!("{prefix}{f}")
-                }
-            };
-            let date_field = if is_return {
-                "return".to_string()
-            } else if prefix.is_empty() {
-                "depart".into()
-            } else {
-                name("date")
-            };
-            let (origin_field, dest_field) = if is_return {
-                ("destination".to_string(), "origin".to_string())
-            } else {
-                (name("origin"), name("destination"))
-            };
-            let origin = match o {
-                Some(v) => {
-                    if is_return {
-                        None
-                    } else {
-                        e.take(parse::place(&self.refdata, &self.index, &origin_field, v))
-                    }
-                }
+        for r in &raw {
+            let date = match r.date {
+                Some(v) => e.take(parse::date(&r.date_field, v, self.window)),
                 None => {
-                    e.push(ErrorCode::MissingField, origin_field.clone(), "required");
-                    None
-                }
-            };
-            let dest = match d {
-                Some(v) => {
-                    if is_return {
-                        None
-                    } else {
-                        e.take(parse::place(&self.refdata, &self.index, &dest_field, v))
-                    }
-                }
-                None => {
-                    if !is_return {
-                        e.push(ErrorCode::MissingField, dest_field.clone(), "required");
-                    }
-                    None
-                }
-            };
-            let date = match date {
-                Some(v) => e.take(parse::date(&date_field, v, self.window)),
-                None => {
-                    e.push(ErrorCode::MissingField, date_field.clone(), "required");
+                    e.push(ErrorCode::MissingField, r.date_field.clone(), "required");
                     None
                 }
             };
@@ -325,30 +311,39 @@ impl SearchService {
                 if d < prev {
                     e.push(
                         ErrorCode::ReturnBeforeOutbound,
-                        date_field.clone(),
+                        r.date_field.clone(),
                         format!("{d} is before the previous slice's date {prev}"),
                     );
                 }
             }
             prev_date = date.or(prev_date);
-            let (origin, dest) = if is_return {
+            // A return retraces the outbound; its places were checked there.
+            let (origin, dest) = if r.is_return {
                 match places.last() {
-                    Some((a, b)) => (Some(Clone::clone(b)), Some(Clone::clone(a))),
+                    Some((o, d)) => (Some(d.clone()), Some(o.clone())),
                     None => (None, None),
                 }
             } else {
+                let mut place = |field: &str, value: Option<&str>| match value {
+                    Some(v) => e.take(parse::place(&self.refdata, &self.index, field, v)),
+                    None => {
+                        e.push(ErrorCode::MissingField, field, "required");
+                        None
+                    }
+                };
+                let origin = place(&r.origin_field, r.origin);
+                let dest = place(&r.destination_field, r.destination);
+                if let (Some(o), Some(d)) = (&origin, &dest) {
+                    if o.code == d.code || o.airports.iter().any(|a| d.airports.contains(a)) {
+                        e.push(
+                            ErrorCode::SameOriginDestination,
+                            r.destination_field.clone(),
+                            format!("{} and {} are the same place", o.code, d.code),
+                        );
+                    }
+                }
                 (origin, dest)
             };
-            if let (Some(o), Some(d)) = (&origin, &dest) {
-                let overlap = o.code == d.code || o.airports.iter().any(|a| d.airports.contains(a));
-                if overlap && !is_return {
-                    e.push(
-                        ErrorCode::SameOriginDestination,
-                        dest_field.clone(),
-                        format!("{} and {} are the same place", o.code, d.code),
-                    );
-                }
-            }
             if let (Some(o), Some(d), Some(date)) = (origin, dest, date) {
                 slices.push(SliceQuery {
                     origins: o.airports.clone(),
@@ -627,7 +622,8 @@ impl SearchService {
 
     fn itinerary(&self, o: &TripOption, score: f64, f: &Filters) -> ItineraryDto {
         let cabin = f.cabin.index();
-        let mut adult = 0u64;
+        // Per-passenger prices are summed slice by slice, exactly as the total is.
+        let (mut adult, mut child, mut infant) = (0u64, 0u64, 0u64);
         let mut co2 = 0u64;
         let mut typical = 0u64;
         let mut ids = vec![];
@@ -636,7 +632,10 @@ impl SearchService {
             .iter()
             .map(|c| {
                 let legs: Vec<_> = c.legs().iter().map(|&id| self.index.leg(id)).collect();
-                adult += adult_fare(&self.index, &legs, cabin).unwrap_or(0);
+                let fare = adult_fare(&self.index, &legs, cabin).unwrap_or(0);
+                adult += fare;
+                child += Passengers::child_fare(fare);
+                infant += Passengers::infant_fare(fare);
                 let slice = self.slice(c, f.cabin);
                 let kms: Vec<u32> = slice.segments.iter().map(|s| s.distance_km).collect();
                 co2 += co2_grams_per_passenger(&kms, cabin);
@@ -662,14 +661,14 @@ impl SearchService {
             breakdown.push(PassengerPrice {
                 passenger_type: "child".into(),
                 count: p.children(),
-                each: self.money(Passengers::child_fare(adult)),
+                each: self.money(child),
             });
         }
         if p.infants() > 0 {
             breakdown.push(PassengerPrice {
                 passenger_type: "infant".into(),
                 count: p.infants(),
-                each: self.money(Passengers::infant_fare(adult)),
+                each: self.money(infant),
             });
         }
         ItineraryDto {

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test and benchmark code may panic
 //! Print the figures of a generated world: `cargo run --release -p spontra-sim --example worldstats -- full`
 fn main() {
     let scale = std::env::args()

@@ -165,7 +165,7 @@ impl Network {
                 base_fare_usd: fares::route_base_usd(refdata, r.o, r.d, km),
             });
         }
-        services.sort_by(|a, b| (a.carrier, a.origin, a.dest).cmp(&(b.carrier, b.origin, b.dest)));
+        services.sort_by_key(|s| (s.carrier, s.origin, s.dest));
         Network { services }
     }
 

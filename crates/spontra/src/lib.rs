@@ -1,0 +1,8 @@
+//! The Spontra binary's library half: configuration, inventory loading, the HTTP app and the
+//! CLI, so integration tests can build a real app and bind it to port 0.
+
+pub mod app;
+pub mod bench;
+pub mod cli;
+pub mod config;
+pub mod world;

@@ -1,0 +1,663 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test and benchmark code may panic
+//! The HTTP API against a real instance on a port-0 listener, on the tiny simulated world with
+//! a fixed "today" so results are reproducible.
+
+use serde_json::Value;
+use spontra::app::App;
+use spontra::world::{self, World};
+use spontra_domain::{AirportCode, CarrierCode};
+use spontra_refdata::RefData;
+use std::sync::OnceLock;
+
+const TODAY: &str = "2026-12-01";
+
+fn shared_world() -> &'static World {
+    static W: OnceLock<World> = OnceLock::new();
+    W.get_or_init(|| world::load("tiny", 42, 35, Some(TODAY), None).expect("tiny world"))
+}
+
+struct TestApp {
+    base: String,
+    client: reqwest::Client,
+}
+
+impl TestApp {
+    async fn spawn() -> TestApp {
+        let app = App::build(shared_world(), None);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(app.run(listener, std::future::pending()));
+        TestApp {
+            base: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> (u16, String, Value) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request");
+        let status = r.status().as_u16();
+        let ct = r
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let body = r.json::<Value>().await.unwrap_or(Value::Null);
+        (status, ct, body)
+    }
+
+    async fn post(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> (u16, String, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        let status = r.status().as_u16();
+        let ct = r
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        (status, ct, r.json::<Value>().await.unwrap_or(Value::Null))
+    }
+}
+
+fn refdata() -> &'static RefData {
+    &shared_world().refdata
+}
+
+#[tokio::test]
+async fn health_readiness_openapi_and_request_ids() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.get("/healthz").await.2["status"], "ok");
+    let (s, _, ready) = app.get("/readyz").await;
+    assert_eq!(s, 200);
+    assert!(ready["legs"].as_u64().unwrap() > 10_000);
+    assert_eq!(ready["bookable_from"], TODAY);
+    let (s, _, doc) = app.get("/api/v1/openapi.json").await;
+    assert_eq!(s, 200);
+    for path in [
+        "/api/v1/search",
+        "/api/v1/calendar",
+        "/api/v1/explore",
+        "/api/v1/airports",
+        "/api/v1/airports/{code}",
+        "/api/v1/airlines",
+        "/api/v1/airlines/{code}",
+    ] {
+        assert!(
+            doc["paths"][path].is_object(),
+            "{path} missing from OpenAPI"
+        );
+    }
+    let r = app
+        .client
+        .get(format!("{}/healthz", app.base))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["x-request-id"], "abc-123");
+    let r = app
+        .client
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers()["x-request-id"].len() >= 32);
+}
+
+/// The documented MCT rules, from the reference data.
+fn expected_mct(
+    prev_origin: &str,
+    at: &str,
+    next_origin: &str,
+    next_dest: &str,
+    self_transfer: bool,
+) -> i64 {
+    let ap = |c: &str| refdata().airport(AirportCode::parse(c).unwrap()).unwrap();
+    let airport = ap(next_origin);
+    let domestic = [prev_origin, at, next_dest]
+        .iter()
+        .all(|c| ap(c).country == airport.country);
+    let mut m = if domestic {
+        airport.mct.domestic
+    } else {
+        airport.mct.international
+    } as i64;
+    if self_transfer {
+        m += 60;
+    }
+    if at != next_origin {
+        m = m.max(240);
+    }
+    m
+}
+
+#[tokio::test]
+async fn search_ranks_itineraries_that_respect_connection_times() {
+    let app = TestApp::spawn().await;
+    let (s, _, r) = app
+        .get("/api/v1/search?origin=LHR&destination=SIN&depart=2026-12-10&limit=100&sort=cheapest")
+        .await;
+    assert_eq!(s, 200, "{r}");
+    let its = r["itineraries"].as_array().unwrap();
+    assert!(!its.is_empty());
+    let prices: Vec<u64> = its
+        .iter()
+        .map(|i| i["price"]["minor"].as_u64().unwrap())
+        .collect();
+    assert!(
+        prices.windows(2).all(|w| w[0] <= w[1]),
+        "cheapest sort: {prices:?}"
+    );
+    assert_eq!(
+        r["summary"]["cheapest"]["price"]["minor"].as_u64(),
+        prices.first().copied()
+    );
+    let mut connections = 0;
+    for it in its {
+        for slice in it["slices"].as_array().unwrap() {
+            let segs = slice["segments"].as_array().unwrap();
+            assert_eq!(slice["stops"].as_u64().unwrap() as usize, segs.len() - 1);
+            assert!(slice["departure"]["local"]
+                .as_str()
+                .unwrap()
+                .starts_with("2026-12-10"));
+            for (k, lay) in slice["layovers"].as_array().unwrap().iter().enumerate() {
+                connections += 1;
+                let (a, b) = (&segs[k], &segs[k + 1]);
+                let carriers = [
+                    a["carrier"].as_str().unwrap(),
+                    b["carrier"].as_str().unwrap(),
+                ];
+                let alliance = |c: &str| {
+                    refdata()
+                        .airline(CarrierCode::parse(c).unwrap())
+                        .and_then(|x| x.alliance)
+                };
+                let protected = carriers[0] == carriers[1]
+                    || (alliance(carriers[0]).is_some()
+                        && alliance(carriers[0]) == alliance(carriers[1]));
+                assert_eq!(lay["self_transfer"].as_bool().unwrap(), !protected);
+                let mct = expected_mct(
+                    a["origin"].as_str().unwrap(),
+                    a["destination"].as_str().unwrap(),
+                    b["origin"].as_str().unwrap(),
+                    b["destination"].as_str().unwrap(),
+                    !protected,
+                );
+                assert!(
+                    lay["duration_minutes"].as_i64().unwrap() >= mct,
+                    "layover {lay} shorter than MCT {mct}"
+                );
+                assert!(lay["duration_minutes"].as_i64().unwrap() <= 12 * 60);
+            }
+        }
+    }
+    assert!(connections > 0, "expected connecting itineraries LHR-SIN");
+    // Other orders.
+    let (_, _, fastest) = app
+        .get("/api/v1/search?origin=LHR&destination=SIN&depart=2026-12-10&limit=100&sort=fastest")
+        .await;
+    let d: Vec<u64> = fastest["itineraries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["duration_minutes"].as_u64().unwrap())
+        .collect();
+    assert!(d.windows(2).all(|w| w[0] <= w[1]));
+    let (_, _, best) = app
+        .get("/api/v1/search?origin=LHR&destination=SIN&depart=2026-12-10")
+        .await;
+    let scores: Vec<f64> = best["itineraries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["score"].as_f64().unwrap())
+        .collect();
+    assert!(scores.windows(2).all(|w| w[0] <= w[1]), "{scores:?}");
+}
+
+#[tokio::test]
+async fn round_trips_city_codes_passengers_and_pagination() {
+    let app = TestApp::spawn().await;
+    let (s, _, r) = app.get("/api/v1/search?origin=LON&destination=NYC&depart=2026-12-10&return=2026-12-17&adults=2&children=1&infants=1&cabin=business&limit=5").await;
+    assert_eq!(s, 200, "{r}");
+    let it = &r["itineraries"][0];
+    assert_eq!(it["slices"].as_array().unwrap().len(), 2);
+    let london = ["LHR", "LGW", "LCY", "STN", "LTN", "SEN"];
+    assert!(london.contains(&it["slices"][0]["origin"].as_str().unwrap()));
+    assert!(london.contains(&it["slices"][1]["destination"].as_str().unwrap()));
+    assert_eq!(it["slices"][0]["segments"][0]["cabin"], "business");
+    let b = it["price_breakdown"].as_array().unwrap();
+    let each = |i: usize| b[i]["each"]["minor"].as_u64().unwrap();
+    assert_eq!(b[0]["count"], 2);
+    // Children pay 75 % and lap infants 10 % of the adult fare (rounded down per slice).
+    assert!(each(0) * 75 / 100 - each(1) <= 1);
+    assert!(each(0) / 10 - each(2) <= 1);
+    assert_eq!(
+        it["price"]["minor"].as_u64().unwrap(),
+        2 * each(0) + each(1) + each(2)
+    );
+    // Page 2 continues where page 1 stopped.
+    let cursor = r["next_cursor"].as_str().expect("more pages");
+    let (s, _, page2) = app.get(&format!("/api/v1/search?origin=LON&destination=NYC&depart=2026-12-10&return=2026-12-17&adults=2&children=1&infants=1&cabin=business&limit=5&cursor={cursor}")).await;
+    assert_eq!(s, 200);
+    let ids = |v: &Value| {
+        v["itineraries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let (a, b) = (ids(&r), ids(&page2));
+    assert!(!b.is_empty() && a.iter().all(|x| !b.contains(x)));
+}
+
+#[tokio::test]
+async fn filters_apply() {
+    let app = TestApp::spawn().await;
+    let (_, _, r) = app
+        .get("/api/v1/search?origin=LHR&destination=SIN&depart=2026-12-10&max_stops=0")
+        .await;
+    assert!(r["itineraries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["stops"] == 0));
+    let (_, _, r) = app.get("/api/v1/search?origin=LHR&destination=SIN&depart=2026-12-10&exclude_carriers=SQ,BA&limit=100").await;
+    for it in r["itineraries"].as_array().unwrap() {
+        for seg in it["slices"][0]["segments"].as_array().unwrap() {
+            assert!(!["SQ", "BA"].contains(&seg["carrier"].as_str().unwrap()));
+        }
+    }
+    let (_, _, r) = app.get("/api/v1/search?origin=LHR&destination=SIN&depart=2026-12-10&depart_time=06:00-12:00&max_price=2000&limit=100").await;
+    for it in r["itineraries"].as_array().unwrap() {
+        let local = it["slices"][0]["departure"]["local"].as_str().unwrap();
+        let hour: u32 = local[11..13].parse().unwrap();
+        assert!((6..=12).contains(&hour), "{local}");
+        assert!(it["price"]["minor"].as_u64().unwrap() <= 200_000);
+    }
+}
+
+#[tokio::test]
+async fn multi_city_by_post() {
+    let app = TestApp::spawn().await;
+    let body = r#"{"slices":[{"origin":"LHR","destination":"CDG","date":"2026-12-05"},{"origin":"CDG","destination":"FRA","date":"2026-12-08"},{"origin":"FRA","destination":"LHR","date":"2026-12-12"}],"sort":"cheapest"}"#;
+    let (s, _, r) = app.post("/api/v1/search", "application/json", body).await;
+    assert_eq!(s, 200, "{r}");
+    let it = &r["itineraries"][0];
+    let route: Vec<(&str, &str)> = it["slices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["origin"].as_str().unwrap(),
+                s["destination"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(route, vec![("LHR", "CDG"), ("CDG", "FRA"), ("FRA", "LHR")]);
+}
+
+#[tokio::test]
+async fn calendar_and_explore_answer() {
+    let app = TestApp::spawn().await;
+    let (s, _, c) = app
+        .get("/api/v1/calendar?origin=LHR&destination=JFK&from=2026-12-01&to=2026-12-31")
+        .await;
+    assert_eq!(s, 200, "{c}");
+    let days = c["days"].as_array().unwrap();
+    assert_eq!(days.len(), 31);
+    assert!(days.iter().filter(|d| d["price"].is_object()).count() >= 28);
+    // The calendar's price for a day is that day's cheapest search result.
+    let (_, _, day) = app
+        .get("/api/v1/search?origin=LHR&destination=JFK&depart=2026-12-09&sort=cheapest&limit=1")
+        .await;
+    assert_eq!(
+        days[8]["price"]["minor"],
+        day["itineraries"][0]["price"]["minor"]
+    );
+    let (s, _, g) = app
+        .get(
+            "/api/v1/calendar?origin=LHR&destination=JFK&from=2026-12-01&to=2026-12-07&nights=3..5",
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(g["grid"].as_array().unwrap().len(), 21);
+
+    let (s, _, x) = app.get("/api/v1/explore?origin=LHR&depart_from=2026-12-18&depart_to=2026-12-19&min_hours=2&max_hours=4&group_by=country").await;
+    assert_eq!(s, 200, "{x}");
+    let dests = x["destinations"].as_array().unwrap();
+    assert!(!dests.is_empty());
+    for d in dests {
+        let m = d["duration_minutes"].as_u64().unwrap();
+        assert!((120..=240).contains(&m), "{d}");
+        assert_ne!(d["airport"]["city_code"], "LON");
+    }
+    let prices: Vec<u64> = dests
+        .iter()
+        .map(|d| d["price"]["minor"].as_u64().unwrap())
+        .collect();
+    assert!(prices.windows(2).all(|w| w[0] <= w[1]));
+    assert!(!x["groups"].as_array().unwrap().is_empty());
+    let (_, _, cheap) = app
+        .get("/api/v1/explore?origin=LHR&depart_from=2026-12-18&max_price=150")
+        .await;
+    assert!(cheap["destinations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d["price"]["minor"].as_u64().unwrap() <= 15_000));
+}
+
+#[tokio::test]
+async fn airports_and_airlines() {
+    let app = TestApp::spawn().await;
+    let (_, _, a) = app.get("/api/v1/airports?q=londn").await;
+    assert_eq!(a[0]["code"], "LON");
+    assert_eq!(a[0]["kind"], "city");
+    let (_, _, a) = app.get("/api/v1/airports/LHR").await;
+    assert_eq!(a["time_zone"], "Europe/London");
+    let (_, _, a) = app.get("/api/v1/airports/NYC").await;
+    assert!(a["airports"].as_array().unwrap().iter().any(|x| x == "JFK"));
+    let (_, _, l) = app.get("/api/v1/airlines?alliance=oneworld").await;
+    assert!(l.as_array().unwrap().iter().any(|x| x["code"] == "BA"));
+    let (_, _, l) = app.get("/api/v1/airlines/BA").await;
+    assert_eq!(l["name"], "British Airways");
+}
+
+#[tokio::test]
+async fn every_bad_input_is_a_4xx_problem_with_code_and_field() {
+    let app = TestApp::spawn().await;
+    let s = "/api/v1/search?origin=LHR&destination=JFK&depart=2026-12-10";
+    let cases: Vec<(String, u16, &str, Option<&str>)> = vec![
+        (
+            "/api/v1/search?origin=XXX&destination=JFK&depart=2026-12-10".into(),
+            400,
+            "unknown_airport",
+            Some("origin"),
+        ),
+        (
+            "/api/v1/search?origin=LHR&destination=J1K&depart=2026-12-10".into(),
+            400,
+            "unknown_airport",
+            Some("destination"),
+        ),
+        (
+            "/api/v1/search?origin=LHR&destination=JFK&depart=2026-13-40".into(),
+            400,
+            "invalid_date",
+            Some("depart"),
+        ),
+        (
+            "/api/v1/search?origin=LHR&destination=JFK&depart=2026-11-20".into(),
+            400,
+            "date_in_past",
+            Some("depart"),
+        ),
+        (
+            "/api/v1/search?origin=LHR&destination=JFK&depart=2027-06-01".into(),
+            400,
+            "date_not_served",
+            Some("depart"),
+        ),
+        (
+            format!("{s}&return=2026-12-05"),
+            400,
+            "return_before_outbound",
+            Some("return"),
+        ),
+        (
+            "/api/v1/search?origin=LHR&destination=LHR&depart=2026-12-10".into(),
+            400,
+            "same_origin_destination",
+            Some("destination"),
+        ),
+        (
+            "/api/v1/search?origin=LON&destination=LHR&depart=2026-12-10".into(),
+            400,
+            "same_origin_destination",
+            Some("destination"),
+        ),
+        (
+            "/api/v1/search?destination=JFK&depart=2026-12-10".into(),
+            400,
+            "missing_field",
+            Some("origin"),
+        ),
+        (
+            format!("{s}&adults=10"),
+            400,
+            "too_many_passengers",
+            Some("adults"),
+        ),
+        (
+            format!("{s}&adults=5&children=5"),
+            400,
+            "too_many_passengers",
+            Some("adults"),
+        ),
+        (
+            format!("{s}&adults=1&infants=2"),
+            400,
+            "too_many_infants",
+            Some("infants"),
+        ),
+        (format!("{s}&adults=0"), 400, "no_adult", Some("adults")),
+        (
+            format!("{s}&adults=two"),
+            400,
+            "invalid_field",
+            Some("adults"),
+        ),
+        (
+            format!("{s}&cabin=deluxe"),
+            400,
+            "unknown_cabin",
+            Some("cabin"),
+        ),
+        (format!("{s}&limit=0"), 400, "invalid_limit", Some("limit")),
+        (
+            format!("{s}&limit=101"),
+            400,
+            "invalid_limit",
+            Some("limit"),
+        ),
+        (
+            format!("{s}&cursor=bm9wZQ"),
+            400,
+            "invalid_cursor",
+            Some("cursor"),
+        ),
+        (
+            format!("{s}&sort=random"),
+            400,
+            "invalid_field",
+            Some("sort"),
+        ),
+        (
+            format!("{s}&depart_time=18:00-06:00"),
+            400,
+            "invalid_range",
+            Some("depart_time"),
+        ),
+        (
+            format!("{s}&carriers=ZZ9"),
+            400,
+            "unknown_carrier",
+            Some("carriers"),
+        ),
+        (
+            format!("{s}&alliances=galaxy"),
+            400,
+            "unknown_alliance",
+            Some("alliances"),
+        ),
+        (
+            format!("{s}&max_stops=3"),
+            400,
+            "invalid_field",
+            Some("max_stops"),
+        ),
+        (
+            format!("{s}&max_price=-5"),
+            400,
+            "invalid_field",
+            Some("max_price"),
+        ),
+        (format!("{s}&depart=%zz"), 400, "malformed_query", None),
+        (
+            format!("{s}&origin=CDG"),
+            400,
+            "malformed_query",
+            Some("origin"),
+        ),
+        (
+            "/api/v1/explore?origin=LHR&depart_from=2026-12-10&min_hours=5&max_hours=2".into(),
+            400,
+            "invalid_range",
+            Some("min_hours"),
+        ),
+        (
+            "/api/v1/explore?origin=LHR&depart_from=2026-12-10&max_hours=100".into(),
+            400,
+            "invalid_range",
+            Some("max_hours"),
+        ),
+        (
+            "/api/v1/explore?origin=LHR&depart_from=2026-12-10&depart_to=2026-12-05".into(),
+            400,
+            "invalid_range",
+            Some("depart_to"),
+        ),
+        (
+            "/api/v1/explore?origin=LHR&depart_from=2026-12-01&depart_to=2026-12-30".into(),
+            400,
+            "range_too_long",
+            Some("depart_to"),
+        ),
+        (
+            "/api/v1/explore?origin=QQQ".into(),
+            400,
+            "unknown_airport",
+            Some("origin"),
+        ),
+        (
+            "/api/v1/explore?origin=LHR&limit=501".into(),
+            400,
+            "invalid_limit",
+            Some("limit"),
+        ),
+        (
+            "/api/v1/explore?origin=LHR&group_by=planet".into(),
+            400,
+            "invalid_field",
+            Some("group_by"),
+        ),
+        (
+            "/api/v1/calendar?origin=LHR&destination=JFK&from=2026-12-10&to=2026-12-01".into(),
+            400,
+            "invalid_range",
+            Some("to"),
+        ),
+        (
+            "/api/v1/calendar?origin=LHR&destination=JFK&from=2026-12-01&to=2026-12-20&nights=5..2"
+                .into(),
+            400,
+            "invalid_range",
+            Some("nights"),
+        ),
+        (
+            "/api/v1/calendar?origin=LHR&destination=JFK&from=2026-11-01".into(),
+            400,
+            "date_in_past",
+            Some("from"),
+        ),
+        (
+            "/api/v1/airports?q=lon&limit=1000".into(),
+            400,
+            "invalid_limit",
+            Some("limit"),
+        ),
+        ("/api/v1/airports".into(), 400, "missing_field", Some("q")),
+        (
+            "/api/v1/airports/ZZZ".into(),
+            404,
+            "not_found",
+            Some("code"),
+        ),
+        ("/api/v1/airlines/Z".into(), 404, "not_found", Some("code")),
+        ("/api/v1/nowhere".into(), 404, "not_found", None),
+    ];
+    for (url, status, code, field) in cases {
+        let (s, ct, body) = app.get(&url).await;
+        assert_eq!(
+            (s, body["code"].as_str().unwrap_or("")),
+            (status, code),
+            "{url}: {body}"
+        );
+        assert_eq!(ct, "application/problem+json", "{url}");
+        assert_eq!(body["status"], status);
+        if let Some(f) = field {
+            assert!(
+                body["errors"]
+                    .as_array()
+                    .is_some_and(|e| e.iter().any(|x| x["field"] == f)),
+                "{url}: {body}"
+            );
+        }
+    }
+    let posts: Vec<(&str, String, u16, &str, Option<&str>)> = vec![
+        ("application/json", "{not json".into(), 400, "malformed_json", None),
+        ("application/json", r#"{"origin":"LHR","destination":"JFK","depart":"2026-12-10","adults":"two"}"#.into(), 400, "malformed_json", Some("adults")),
+        ("application/json", r#"{"origin":"LHR","destination":"JFK","depart":"2026-12-10","colour":"red"}"#.into(), 400, "malformed_json", None),
+        ("text/plain", "{}".into(), 415, "unsupported_media_type", None),
+        ("application/json", format!("{{\"origin\":\"{}\"}}", "x".repeat(70_000)), 413, "payload_too_large", None),
+        ("application/json", format!("{{\"slices\":[{}]}}", [r#"{"origin":"LHR","destination":"CDG","date":"2026-12-05"}"#; 7].join(",")), 400, "too_many_slices", Some("slices")),
+        ("application/json", r#"{"slices":[{"origin":"LHR","destination":"CDG","date":"2026-12-09"},{"origin":"CDG","destination":"FRA","date":"2026-12-05"}]}"#.into(), 400, "return_before_outbound", Some("slices[1].date")),
+    ];
+    for (ct, body, status, code, field) in posts {
+        let (s, rct, r) = app.post("/api/v1/search", ct, body).await;
+        assert_eq!((s, r["code"].as_str().unwrap_or("")), (status, code), "{r}");
+        assert_eq!(rct, "application/problem+json");
+        if let Some(f) = field {
+            assert!(
+                r["errors"]
+                    .as_array()
+                    .is_some_and(|e| e.iter().any(|x| x["field"] == f)),
+                "{r}"
+            );
+        }
+    }
+    let r = app
+        .client
+        .delete(format!("{}/api/v1/search", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 405);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["code"],
+        "method_not_allowed"
+    );
+}

@@ -1,0 +1,118 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test and benchmark code may panic
+//! The CLI: readable tables, `--json`, and bad input reported like the API with a non-zero exit.
+
+use std::process::Command;
+
+fn spontra(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_spontra"))
+        .args(args)
+        .args(["--scale", "tiny", "--today", "2026-12-01"])
+        .output()
+        .expect("run spontra");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[test]
+fn search_prints_a_table_and_json() {
+    let (code, out, err) = spontra(&["search", "LHR", "JFK", "2026-12-10", "--limit", "3"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("EUR") && out.contains("LHR-JFK"), "{out}");
+    let (code, out, _) = spontra(&[
+        "search",
+        "LON",
+        "NYC",
+        "2026-12-10",
+        "--return",
+        "2026-12-15",
+        "--json",
+        "--limit",
+        "2",
+    ]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(
+        v["itineraries"][0]["slices"].as_array().map(|s| s.len()),
+        Some(2)
+    );
+}
+
+#[test]
+fn explore_and_calendar_run() {
+    let (code, out, err) = spontra(&[
+        "explore",
+        "LHR",
+        "--depart",
+        "2026-12-18..2026-12-19",
+        "--min-hours",
+        "1",
+        "--max-hours",
+        "4",
+        "--max-price",
+        "300",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("destinations from LHR"), "{out}");
+    let (code, out, _) = spontra(&[
+        "calendar",
+        "LHR",
+        "CDG",
+        "--from",
+        "2026-12-01",
+        "--to",
+        "2026-12-07",
+    ]);
+    assert_eq!(code, 0);
+    assert!(out.contains("2026-12-07"));
+}
+
+#[test]
+fn bad_input_exits_non_zero_with_the_api_message() {
+    let (code, _, err) = spontra(&["search", "XXX", "JFK", "2026-12-10"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("unknown_airport") && err.contains("origin"),
+        "{err}"
+    );
+    let (code, _, err) = spontra(&["explore", "LHR", "--min-hours", "5", "--max-hours", "2"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("invalid_range"), "{err}");
+    let (code, _, err) = spontra(&[
+        "search",
+        "LHR",
+        "JFK",
+        "2026-12-10",
+        "--adults",
+        "2",
+        "--infants",
+        "3",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("too_many_infants"), "{err}");
+}
+
+#[test]
+fn import_reports_line_and_field() {
+    let dir = std::env::temp_dir().join(format!("spontra-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.csv");
+    std::fs::write(
+        &file,
+        "carrier,flight,origin,destination,date,departure,arrival,arrival_day_offset,aircraft,economy,premium_economy,business,first\n\
+         BA,117,LHR,JFK,2026-12-18,08:25,11:20,0,777,489.00,,,\n\
+         BA,118,LHR,JFK,2026-12-18,25:00,11:20,0,777,,,,\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_spontra"))
+        .args(["import", "csv"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(err.contains("line 3, field departure"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
