@@ -165,13 +165,15 @@ impl Passengers {
     /// Total price in minor units for a per-adult fare: children pay 75 %, lap infants 10 %
     /// (the usual IATA-style ratios; documented in ARCHITECTURE.md).
     pub fn total_for(&self, adult_fare: u64) -> u64 {
-        adult_fare * self.adults as u64
-            + self.children as u64 * Self::child_fare(adult_fare)
-            + self.infants as u64 * Self::infant_fare(adult_fare)
+        // Saturating: search bounds pass "infinite" fares through here.
+        adult_fare
+            .saturating_mul(self.adults as u64)
+            .saturating_add((self.children as u64).saturating_mul(Self::child_fare(adult_fare)))
+            .saturating_add((self.infants as u64).saturating_mul(Self::infant_fare(adult_fare)))
     }
 
     pub fn child_fare(adult_fare: u64) -> u64 {
-        adult_fare * 75 / 100
+        adult_fare / 100 * 75 + adult_fare % 100 * 75 / 100
     }
 
     pub fn infant_fare(adult_fare: u64) -> u64 {

@@ -93,6 +93,7 @@ impl Index {
 
     fn explore_from(&self, q: &CompiledSlice, o: AirportId, stops: u8, best: &mut Best) {
         let (lo, hi) = self.day_bounds(o, q.local_day, q);
+        let mut group: Vec<(LegId, u64)> = Vec::new();
         for route in self.routes_from(o) {
             let a = route.dest;
             if q.is_origin[a as usize] {
@@ -101,6 +102,7 @@ impl Index {
             if stops == 0 && self.route_hopeless(q, route, 0, 0, best.bound(a)) {
                 continue;
             }
+            group.clear();
             for id1 in self.legs_between(route, lo, hi) {
                 let l1 = &self.legs[id1 as usize];
                 if !self.usable(q, l1) {
@@ -120,10 +122,48 @@ impl Index {
                     continue;
                 }
                 let f1 = self.fare(q, l1);
-                if self.prune(q, f1, q.max_price.saturating_add(1)) {
+                if !self.prune(q, f1, q.max_price.saturating_add(1)) {
+                    group.push((id1, f1));
+                }
+            }
+            if group.is_empty() {
+                continue;
+            }
+            if stops == 1 {
+                self.explore_one_stop(q, a, &group, best);
+            } else {
+                for &(id1, f1) in &group {
+                    self.explore_onward(q, &[id1], f1, 0, stops, best);
+                }
+            }
+        }
+    }
+
+    /// One-stop itineraries from all first legs into `a` at once: a route out of `a` that
+    /// cannot help even with the cheapest and quickest of those legs is skipped for all.
+    fn explore_one_stop(&self, q: &CompiledSlice, a: AirportId, group: &[(LegId, u64)], best: &mut Best) {
+        let min_fare = group.iter().map(|g| g.1).min().unwrap_or(0);
+        let min_flight = group.iter().map(|g| self.legs[g.0 as usize].duration as u32).min().unwrap_or(0);
+        for x in self.connect_points(a) {
+            if !q.layover_ok[x as usize] {
+                continue;
+            }
+            let mct = self.min_mct(x);
+            for route in self.routes_from(x) {
+                let b = route.dest;
+                if q.is_origin[b as usize] || b == a {
                     continue;
                 }
-                self.explore_onward(q, &[id1], f1, 0, stops, best);
+                if self.route_hopeless(q, route, min_fare, min_flight + mct, best.bound(b)) {
+                    continue;
+                }
+                for &(id1, f1) in group {
+                    let l1 = &self.legs[id1 as usize];
+                    if self.route_hopeless(q, route, f1, l1.duration as u32 + mct, best.bound(b)) {
+                        continue;
+                    }
+                    self.extend(q, &[id1], f1, 0, route, true, 1, best);
+                }
             }
         }
     }
@@ -184,30 +224,41 @@ impl Index {
                 if self.route_hopeless(q, route, fare, elapsed, bound) {
                     continue;
                 }
-                for id in self.followers(q, prev, route) {
-                    let l = &self.legs[id as usize];
-                    if !self.usable(q, l) || l.arr() - first.dep > q.max_duration {
-                        continue;
-                    }
-                    let Some(f) = self.connects(prev, l) else {
-                        continue;
-                    };
-                    let total = fare + self.fare(q, l);
-                    if self.prune(q, total, bound) {
-                        continue;
-                    }
-                    let mut next = [0; 3];
-                    next[..ids.len()].copy_from_slice(ids);
-                    next[ids.len()] = id;
-                    let next = &next[..ids.len() + 1];
-                    if last_leg {
-                        if let Some(c) = self.candidate(q, next, flags | f) {
-                            best.offer(b, c);
-                        }
-                    } else {
-                        self.explore_onward(q, next, total, flags | f, stops, best);
-                    }
+                self.extend(q, ids, fare, flags, route, last_leg, stops, best);
+            }
+        }
+    }
+
+    /// Add each leg of `route` that can follow `ids`; complete the itinerary if this is its
+    /// last leg, else go one stop further.
+    #[allow(clippy::too_many_arguments)]
+    fn extend(&self, q: &CompiledSlice, ids: &[LegId], fare: u64, flags: u8, route: &Route, last_leg: bool, stops: u8, best: &mut Best) {
+        let prev: &Leg = &self.legs[ids[ids.len() - 1] as usize];
+        let first: &Leg = &self.legs[ids[0] as usize];
+        let b = route.dest;
+        for id in self.followers(q, prev, route) {
+            let l = &self.legs[id as usize];
+            if !self.usable(q, l) || l.arr() - first.dep > q.max_duration {
+                continue;
+            }
+            let Some(f) = self.connects(prev, l) else {
+                continue;
+            };
+            let total = fare + self.fare(q, l);
+            let bound = if last_leg { best.bound(b) } else { q.max_price.saturating_add(1) };
+            if self.prune(q, total, bound) {
+                continue;
+            }
+            let mut next = [0; 3];
+            next[..ids.len()].copy_from_slice(ids);
+            next[ids.len()] = id;
+            let next = &next[..ids.len() + 1];
+            if last_leg {
+                if let Some(c) = self.candidate(q, next, flags | f) {
+                    best.offer(b, c);
                 }
+            } else {
+                self.explore_onward(q, next, fare + self.fare(q, l), flags | f, stops, best);
             }
         }
     }

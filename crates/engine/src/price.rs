@@ -39,5 +39,5 @@ pub(crate) fn apply_discount(index: &Index, legs: &[&Leg], sum: u64) -> u64 {
 /// A lower bound of the final per-adult fare of any completion of a partial slice whose leg
 /// fares sum to `partial`.
 pub(crate) fn lower_bound(partial: u64) -> u64 {
-    partial * (100 - ONLINE_DISCOUNT_PCT) / 100
+    partial.saturating_mul(100 - ONLINE_DISCOUNT_PCT) / 100
 }

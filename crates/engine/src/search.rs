@@ -75,6 +75,10 @@ pub enum Phase {
     All,
     /// Direct and one-stop only.
     UpToOneStop,
+    /// Direct only.
+    DirectOnly,
+    /// One-stop only.
+    OneStopOnly,
     /// Two-stop only.
     TwoStopOnly,
 }
@@ -242,7 +246,10 @@ impl Index {
     /// prunes most two-stop paths).
     pub fn cheapest(&self, q: &CompiledSlice) -> Option<Candidate> {
         let mut c = CheapestCollector::default();
-        self.search_slice(q, Phase::UpToOneStop, &mut c);
+        self.search_slice(q, Phase::DirectOnly, &mut c);
+        if q.max_stops >= 1 {
+            self.search_slice(q, Phase::OneStopOnly, &mut c);
+        }
         if q.max_stops >= 2 {
             self.search_slice(q, Phase::TwoStopOnly, &mut c);
         }
@@ -419,6 +426,8 @@ impl Index {
         let (direct, one, two) = match phase {
             Phase::All => (true, q.max_stops >= 1, q.max_stops >= 2),
             Phase::UpToOneStop => (true, q.max_stops >= 1, false),
+            Phase::DirectOnly => (true, false, false),
+            Phase::OneStopOnly => (false, q.max_stops >= 1, false),
             Phase::TwoStopOnly => (false, false, q.max_stops >= 2),
         };
         for &o in &q.origins {
@@ -450,7 +459,10 @@ impl Index {
                         continue;
                     }
                     let f1 = self.fare(q, l1);
-                    if self.prune(q, f1, out.bound().min(q.max_price.saturating_add(1))) {
+                    // Without two-stop itineraries, a one-stop must finish on a route into the
+                    // destination from here, so its cheapest fare is a lower bound too.
+                    let finish = if two { 0 } else { self.finish_bounds(q, s, a).0 };
+                    if self.prune(q, f1.saturating_add(finish), out.bound().min(q.max_price.saturating_add(1))) {
                         continue;
                     }
                     if one {
