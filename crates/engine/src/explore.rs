@@ -19,6 +19,9 @@ pub struct ExploreHit {
     pub best: Candidate,
 }
 
+/// (cheapest first-leg fare, first stop, first legs with their fares).
+type Group = (u64, AirportId, Vec<(LegId, u64)>);
+
 struct Best {
     hits: Vec<Option<Candidate>>,
     max_price: u64,
@@ -69,10 +72,23 @@ impl Index {
             max_price: q.max_price,
         };
         for stops in 0..=q.max_stops {
+            // First legs of every day and origin grouped by their first stop; cheapest groups
+            // first, so destinations get a best price early and later routes are skipped.
+            let mut groups: Vec<Group> = Vec::new();
             for day in dates.days() {
                 q.set_date(day);
                 for &o in origins {
-                    self.explore_from(&q, o, stops, &mut best);
+                    self.first_legs(&q, o, stops, &mut best, &mut groups);
+                }
+            }
+            groups.sort_unstable_by_key(|g| (g.0, g.1));
+            for (_, a, group) in &groups {
+                if stops == 1 {
+                    self.explore_one_stop(&q, *a, group, &mut best);
+                } else {
+                    for &(id1, f1) in group {
+                        self.explore_onward(&q, &[id1], f1, 0, stops, &mut best);
+                    }
                 }
             }
         }
@@ -91,9 +107,17 @@ impl Index {
         out
     }
 
-    fn explore_from(&self, q: &CompiledSlice, o: AirportId, stops: u8, best: &mut Best) {
+    /// Direct itineraries (when `stops` is 0) go straight to `best`; otherwise the usable first
+    /// legs from `o` on the slice's date are added to `groups` by first stop.
+    fn first_legs(
+        &self,
+        q: &CompiledSlice,
+        o: AirportId,
+        stops: u8,
+        best: &mut Best,
+        groups: &mut Vec<Group>,
+    ) {
         let (lo, hi) = self.day_bounds(o, q.local_day, q);
-        let mut group: Vec<(LegId, u64)> = Vec::new();
         for route in self.routes_from(o) {
             let a = route.dest;
             if q.is_origin[a as usize] {
@@ -102,7 +126,7 @@ impl Index {
             if stops == 0 && self.route_hopeless(q, route, 0, 0, best.bound(a)) {
                 continue;
             }
-            group.clear();
+            let mut group = Vec::new();
             for id1 in self.legs_between(route, lo, hi) {
                 let l1 = &self.legs[id1 as usize];
                 if !self.usable(q, l1) {
@@ -126,24 +150,28 @@ impl Index {
                     group.push((id1, f1));
                 }
             }
-            if group.is_empty() {
-                continue;
-            }
-            if stops == 1 {
-                self.explore_one_stop(q, a, &group, best);
-            } else {
-                for &(id1, f1) in &group {
-                    self.explore_onward(q, &[id1], f1, 0, stops, best);
-                }
+            if !group.is_empty() {
+                group.sort_unstable_by_key(|g| (g.1, g.0));
+                groups.push((group[0].1, a, group));
             }
         }
     }
 
     /// One-stop itineraries from all first legs into `a` at once: a route out of `a` that
     /// cannot help even with the cheapest and quickest of those legs is skipped for all.
-    fn explore_one_stop(&self, q: &CompiledSlice, a: AirportId, group: &[(LegId, u64)], best: &mut Best) {
+    fn explore_one_stop(
+        &self,
+        q: &CompiledSlice,
+        a: AirportId,
+        group: &[(LegId, u64)],
+        best: &mut Best,
+    ) {
         let min_fare = group.iter().map(|g| g.1).min().unwrap_or(0);
-        let min_flight = group.iter().map(|g| self.legs[g.0 as usize].duration as u32).min().unwrap_or(0);
+        let min_flight = group
+            .iter()
+            .map(|g| self.legs[g.0 as usize].duration as u32)
+            .min()
+            .unwrap_or(0);
         for x in self.connect_points(a) {
             if !q.layover_ok[x as usize] {
                 continue;
@@ -232,7 +260,17 @@ impl Index {
     /// Add each leg of `route` that can follow `ids`; complete the itinerary if this is its
     /// last leg, else go one stop further.
     #[allow(clippy::too_many_arguments)]
-    fn extend(&self, q: &CompiledSlice, ids: &[LegId], fare: u64, flags: u8, route: &Route, last_leg: bool, stops: u8, best: &mut Best) {
+    fn extend(
+        &self,
+        q: &CompiledSlice,
+        ids: &[LegId],
+        fare: u64,
+        flags: u8,
+        route: &Route,
+        last_leg: bool,
+        stops: u8,
+        best: &mut Best,
+    ) {
         let prev: &Leg = &self.legs[ids[ids.len() - 1] as usize];
         let first: &Leg = &self.legs[ids[0] as usize];
         let b = route.dest;
@@ -245,7 +283,11 @@ impl Index {
                 continue;
             };
             let total = fare + self.fare(q, l);
-            let bound = if last_leg { best.bound(b) } else { q.max_price.saturating_add(1) };
+            let bound = if last_leg {
+                best.bound(b)
+            } else {
+                q.max_price.saturating_add(1)
+            };
             if self.prune(q, total, bound) {
                 continue;
             }

@@ -461,8 +461,16 @@ impl Index {
                     let f1 = self.fare(q, l1);
                     // Without two-stop itineraries, a one-stop must finish on a route into the
                     // destination from here, so its cheapest fare is a lower bound too.
-                    let finish = if two { 0 } else { self.finish_bounds(q, s, a).0 };
-                    if self.prune(q, f1.saturating_add(finish), out.bound().min(q.max_price.saturating_add(1))) {
+                    let finish = if two {
+                        0
+                    } else {
+                        self.finish_bounds(q, s, a).0
+                    };
+                    if self.prune(
+                        q,
+                        f1.saturating_add(finish),
+                        out.bound().min(q.max_price.saturating_add(1)),
+                    ) {
                         continue;
                     }
                     if one {
