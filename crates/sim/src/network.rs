@@ -71,6 +71,7 @@ impl Network {
                 }
             }
         }
+        drop_codeshares(refdata, &mut raw);
         gravity_fill(refdata, &mut raw, &mut add);
 
         // Hubs: each carrier's two airports with most departures.
@@ -223,6 +224,50 @@ fn calibrate(raw: &[Raw], demand: &[f64], refdata: &RefData) -> f64 {
         }
     }
     lo
+}
+
+/// The route data lists marketing carriers, codeshares included (American "flying" London–
+/// Vienna). A carrier based in neither end's country that shares a route with an alliance
+/// partner based at one end is taken to be a codeshare and dropped, so each flight is flown
+/// once, by its operator.
+fn drop_codeshares(refdata: &RefData, raw: &mut Vec<Raw>) {
+    let country_by_name: HashMap<String, spontra_domain::CountryCode> = refdata
+        .airports()
+        .iter()
+        .filter_map(|a| {
+            refdata
+                .country(a.country)
+                .map(|c| (c.name.to_lowercase(), a.country))
+        })
+        .collect();
+    let home = |c: CarrierCode| {
+        refdata
+            .airline(c)
+            .and_then(|a| country_by_name.get(&a.country.to_lowercase()).copied())
+    };
+    let country = |a: AirportCode| refdata.airport(a).map(|x| x.country);
+    let mut on_route: HashMap<(AirportCode, AirportCode), Vec<CarrierCode>> = HashMap::new();
+    for r in raw.iter() {
+        on_route.entry((r.o, r.d)).or_default().push(r.c);
+    }
+    let based_at_end = |c: CarrierCode, o: AirportCode, d: AirportCode| {
+        home(c).is_some_and(|h| Some(h) == country(o) || Some(h) == country(d))
+    };
+    raw.retain(|r| {
+        if based_at_end(r.c, r.o, r.d) {
+            return true;
+        }
+        let alliance = refdata.airline(r.c).and_then(|a| a.alliance);
+        let partner_based = on_route.get(&(r.o, r.d)).is_some_and(|cs| {
+            cs.iter().any(|&p| {
+                p != r.c
+                    && alliance.is_some()
+                    && refdata.airline(p).and_then(|a| a.alliance) == alliance
+                    && based_at_end(p, r.o, r.d)
+            })
+        });
+        !partner_based
+    });
 }
 
 fn gravity_fill(

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 pub struct Settings {
     pub server: ServerSettings,
     pub world: WorldSettings,
+    #[serde(default)]
     pub web: WebSettings,
     pub log: LogSettings,
 }
@@ -30,7 +31,7 @@ pub struct WorldSettings {
     pub schedule: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct WebSettings {
     /// Built web app to serve at `/` (Next.js static export).
     pub dir: Option<PathBuf>,
@@ -68,5 +69,36 @@ impl Settings {
         b.build()?
             .try_deserialize()
             .context("reading the configuration")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_then_file_then_environment() {
+        let s = Settings::load(None).unwrap();
+        assert_eq!(s.server.bind, "127.0.0.1:8080");
+        assert_eq!(s.world.scale, "full");
+        assert!(s.web.dir.is_none());
+        let dir = std::env::temp_dir().join(format!("spontra-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("spontra.toml");
+        std::fs::write(
+            &file,
+            "[server]\nbind = \"0.0.0.0:9000\"\n[world]\nscale = \"small\"\n",
+        )
+        .unwrap();
+        let s = Settings::load(Some(&file)).unwrap();
+        assert_eq!(
+            (s.server.bind.as_str(), s.world.scale.as_str()),
+            ("0.0.0.0:9000", "small")
+        );
+        std::env::set_var("SPONTRA__WORLD__SCALE", "tiny");
+        let s = Settings::load(Some(&file)).unwrap();
+        std::env::remove_var("SPONTRA__WORLD__SCALE");
+        assert_eq!(s.world.scale, "tiny");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
