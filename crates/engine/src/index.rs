@@ -240,12 +240,16 @@ impl Index {
         self.offset(a, self.to_index_minute(m))
     }
 
-    /// Legs of one route within `[from, to]` (index minutes of departure), as leg ids.
+    /// Legs of one route within `[from, to]` (index minutes of departure), as leg ids: a
+    /// binary search for the start, then a scan (windows are short next to a route's 35 days).
     pub(crate) fn legs_between(&self, r: &Route, from: u32, to: u32) -> std::ops::Range<u32> {
         let legs = &self.legs[r.start as usize..r.end as usize];
-        let lo = legs.partition_point(|l| l.dep < from) as u32;
-        let hi = legs.partition_point(|l| l.dep <= to) as u32;
-        r.start + lo..r.start + hi.max(lo)
+        let lo = legs.partition_point(|l| l.dep < from);
+        let mut hi = lo;
+        while hi < legs.len() && legs[hi].dep <= to {
+            hi += 1;
+        }
+        r.start + lo as u32..r.start + hi as u32
     }
 
     pub(crate) fn route_distance(&self, leg: &Leg) -> u16 {

@@ -84,33 +84,33 @@ pub enum Phase {
 }
 
 /// The (price, duration) staircase of a set of itineraries: answers "is there one at most
-/// this expensive and at most this long?" in O(log n).
+/// this expensive and at most this long?" with one lookup in a table of the lowest price
+/// within each duration (in minutes).
 pub struct Staircase {
-    prices: Vec<u64>,
-    min_duration: Vec<u32>,
+    /// `cheapest_within[d]`: the lowest price among itineraries lasting at most `d` minutes.
+    cheapest_within: Vec<u64>,
 }
 
 impl Staircase {
     pub fn new(points: impl Iterator<Item = (u64, u32)>) -> Self {
-        let mut v: Vec<(u64, u32)> = points.collect();
-        v.sort_unstable();
-        let mut best = u32::MAX;
-        let min_duration = v
-            .iter()
-            .map(|p| {
-                best = best.min(p.1);
-                best
-            })
-            .collect();
-        Staircase {
-            prices: v.into_iter().map(|p| p.0).collect(),
-            min_duration,
+        let points: Vec<(u64, u32)> = points.collect();
+        let longest = points.iter().map(|p| p.1).max().unwrap_or(0) as usize;
+        let mut cheapest_within = vec![u64::MAX; if points.is_empty() { 0 } else { longest + 1 }];
+        for &(price, duration) in &points {
+            let slot = &mut cheapest_within[duration as usize];
+            *slot = (*slot).min(price);
         }
+        for d in 1..cheapest_within.len() {
+            cheapest_within[d] = cheapest_within[d].min(cheapest_within[d - 1]);
+        }
+        Staircase { cheapest_within }
     }
 
     pub fn covers(&self, price: u64, duration: u32) -> bool {
-        let n = self.prices.partition_point(|&p| p <= price);
-        n > 0 && self.min_duration[n - 1] <= duration
+        let Some(last) = self.cheapest_within.len().checked_sub(1) else {
+            return false;
+        };
+        self.cheapest_within[(duration as usize).min(last)] <= price
     }
 }
 
@@ -138,6 +138,46 @@ pub struct CollectAll(pub Vec<Candidate>);
 impl Collector for CollectAll {
     fn offer(&mut self, candidate: Candidate) {
         self.0.push(candidate);
+    }
+}
+
+/// Keeps, for each first flight, the Pareto set of what it was offered. Enumeration emits
+/// all completions of one first leg together, so a small buffer per first leg is reduced as
+/// soon as the next first leg starts; the raw candidates are never all held at once.
+#[derive(Default)]
+pub struct GroupFrontCollector {
+    current: Option<LegId>,
+    buffer: Vec<Candidate>,
+    pub kept: Vec<Candidate>,
+}
+
+impl GroupFrontCollector {
+    fn flush(&mut self) {
+        if self.buffer.len() <= 1 {
+            self.kept.append(&mut self.buffer);
+            return;
+        }
+        let points: Vec<crate::pareto::Criteria> =
+            self.buffer.iter().map(|c| (c.price, c.duration(), c.stops() as u32)).collect();
+        for i in crate::pareto::pareto_front(&points) {
+            self.kept.push(self.buffer[i]);
+        }
+        self.buffer.clear();
+    }
+
+    pub fn finish(mut self) -> Vec<Candidate> {
+        self.flush();
+        self.kept
+    }
+}
+
+impl Collector for GroupFrontCollector {
+    fn offer(&mut self, c: Candidate) {
+        if self.current != Some(c.legs[0]) {
+            self.flush();
+            self.current = Some(c.legs[0]);
+        }
+        self.buffer.push(c);
     }
 }
 
@@ -226,10 +266,12 @@ impl Index {
 
     /// Valid itineraries of a slice, except two-stop ones that some direct or one-stop
     /// itinerary beats on both price and duration (those are pruned, not enumerated).
+    /// Per first flight, already reduced to its Pareto set (a subset of the pruned set with
+    /// the same [`crate::group_pareto`]).
     pub fn slice_candidates_pruned(&self, q: &CompiledSlice) -> Vec<Candidate> {
-        let mut simple = CollectAll::default();
+        let mut simple = GroupFrontCollector::default();
         self.search_slice(q, Phase::UpToOneStop, &mut simple);
-        let mut all = simple.0;
+        let mut all = simple.finish();
         if q.max_stops >= 2 {
             let stairs = Staircase::new(all.iter().map(|c| (c.price, c.duration())));
             let mut two = TwoStopCollector {
@@ -503,6 +545,9 @@ impl Index {
             }
             for ri in b.0..b.1 {
                 let route = &self.routes[s.to_dest_routes[ri as usize] as usize];
+                if self.prune(q, f1 + route.min_fare as u64, out.bound()) {
+                    continue;
+                }
                 for id2 in self.followers(q, l1, route) {
                     let l2 = &self.legs[id2 as usize];
                     if !self.usable(q, l2) || l2.arr() - l1.dep > q.max_duration {
@@ -589,6 +634,11 @@ impl Index {
                         }
                         for ri in range.0..range.1 {
                             let route = &self.routes[s.to_dest_routes[ri as usize] as usize];
+                            let fare_lb = q.passengers.total_for(lower_bound(f12 + route.min_fare as u64));
+                            let arrival_lb = l2.arr() + self.min_mct(y) + route.min_duration as u32;
+                            if fare_lb >= out.bound() || out.dominated(fare_lb, arrival_lb - l1.dep) {
+                                continue;
+                            }
                             for id3 in self.followers(q, l2, route) {
                                 let l3 = &self.legs[id3 as usize];
                                 if !self.usable(q, l3) || l3.arr() - l1.dep > q.max_duration {
