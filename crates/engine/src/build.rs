@@ -188,6 +188,7 @@ impl IndexBuilder {
         self.legs.shrink_to_fit();
         let n_airports = self.airports.len();
         let mut routes: Vec<Route> = Vec::new();
+        let mut day_starts: Vec<u32> = Vec::new();
         let mut i = 0usize;
         while i < self.legs.len() {
             let (o, d) = (self.legs[i].origin, self.legs[i].dest);
@@ -201,6 +202,16 @@ impl IndexBuilder {
             }
             let (a, b) = (&self.airports[o as usize], &self.airports[d as usize]);
             let km = spontra_domain::great_circle_km(a.lat, a.lon, b.lat, b.lon);
+            let first_day = self.legs[i].dep / 1440;
+            let days = self.legs[j - 1].dep / 1440 - first_day + 1;
+            let day_base = day_starts.len() as u32;
+            let mut k = i;
+            for day in first_day..first_day + days {
+                while k < j && self.legs[k].dep < day * 1440 {
+                    k += 1;
+                }
+                day_starts.push(k as u32);
+            }
             routes.push(Route {
                 origin: o,
                 dest: d,
@@ -209,6 +220,9 @@ impl IndexBuilder {
                 min_fare,
                 min_duration,
                 distance_km: km.round().min(u16::MAX as f64) as u16,
+                first_day,
+                day_base,
+                days,
             });
             i = j;
         }
@@ -288,6 +302,7 @@ impl IndexBuilder {
             routes_from,
             routes_into,
             routes_into_ids: into,
+            day_starts,
             first_day: first.div_euclid(1440) * 1440,
             last_day: last.div_euclid(1440) * 1440,
         }

@@ -62,6 +62,12 @@ pub struct Route {
     pub min_fare: u32,
     pub min_duration: u16,
     pub distance_km: u16,
+    /// Day (index minute / 1440) of the route's first departure.
+    pub first_day: u32,
+    /// Where the route's day directory starts in `Index::day_starts`.
+    pub day_base: u32,
+    /// Days in the directory (last departure day − first day + 1).
+    pub days: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -101,6 +107,9 @@ pub struct Index {
     /// route ids arriving at each airport: routes_into_ids[routes_into[a]..routes_into[a+1]].
     pub(crate) routes_into: Vec<u32>,
     pub(crate) routes_into_ids: Vec<u32>,
+    /// For each route and each day from its first to its last departure, the id of its first
+    /// leg departing that day or later: searches start at the right day, not by bisection.
+    pub(crate) day_starts: Vec<u32>,
     pub(crate) first_day: UtcMinute,
     pub(crate) last_day: UtcMinute,
 }
@@ -145,7 +154,8 @@ impl Index {
             + self.routes.capacity() * std::mem::size_of::<Route>()
             + (self.routes_from.capacity()
                 + self.routes_into.capacity()
-                + self.routes_into_ids.capacity())
+                + self.routes_into_ids.capacity()
+                + self.day_starts.capacity())
                 * 4
     }
 
@@ -240,16 +250,25 @@ impl Index {
         self.offset(a, self.to_index_minute(m))
     }
 
-    /// Legs of one route within `[from, to]` (index minutes of departure), as leg ids: a
-    /// binary search for the start, then a scan (windows are short next to a route's 35 days).
+    /// Legs of one route within `[from, to]` (index minutes of departure), as leg ids: jump
+    /// to the first leg of `from`'s day through the day directory, then scan.
     pub(crate) fn legs_between(&self, r: &Route, from: u32, to: u32) -> std::ops::Range<u32> {
-        let legs = &self.legs[r.start as usize..r.end as usize];
-        let lo = legs.partition_point(|l| l.dep < from);
+        let day = from / 1440;
+        let mut lo = if day < r.first_day {
+            r.start
+        } else if day - r.first_day >= r.days {
+            r.end
+        } else {
+            self.day_starts[(r.day_base + day - r.first_day) as usize]
+        };
+        while lo < r.end && self.legs[lo as usize].dep < from {
+            lo += 1;
+        }
         let mut hi = lo;
-        while hi < legs.len() && legs[hi].dep <= to {
+        while hi < r.end && self.legs[hi as usize].dep <= to {
             hi += 1;
         }
-        r.start + lo as u32..r.start + hi as u32
+        lo..hi
     }
 
     pub(crate) fn route_distance(&self, leg: &Leg) -> u16 {
