@@ -165,6 +165,9 @@ impl Passengers {
     /// Total price in minor units for a per-adult fare: children pay 75 %, lap infants 10 %
     /// (the usual IATA-style ratios; documented in ARCHITECTURE.md).
     pub fn total_for(&self, adult_fare: u64) -> u64 {
+        if self.children == 0 && self.infants == 0 {
+            return adult_fare.saturating_mul(self.adults as u64);
+        }
         // Saturating: search bounds pass "infinite" fares through here.
         adult_fare
             .saturating_mul(self.adults as u64)

@@ -479,6 +479,21 @@ impl Index {
                 if q.is_origin[a as usize] {
                     continue;
                 }
+                // Skip whole routes that cannot lead anywhere in this phase or within bounds.
+                if q.is_dest[a as usize] {
+                    if !direct {
+                        continue;
+                    }
+                } else {
+                    if !(one || two) || !q.layover_ok[a as usize] {
+                        continue;
+                    }
+                    let finish = if two { 0 } else { self.finish_bounds(q, s, a).0 };
+                    let bound = out.bound().min(q.max_price.saturating_add(1));
+                    if self.prune(q, (route.min_fare as u64).saturating_add(finish), bound) {
+                        continue;
+                    }
+                }
                 for id1 in self.legs_between(route, lo, hi) {
                     let l1 = &self.legs[id1 as usize];
                     if !self.usable(q, l1) {
