@@ -157,8 +157,11 @@ impl GroupFrontCollector {
             self.kept.append(&mut self.buffer);
             return;
         }
-        let points: Vec<crate::pareto::Criteria> =
-            self.buffer.iter().map(|c| (c.price, c.duration(), c.stops() as u32)).collect();
+        let points: Vec<crate::pareto::Criteria> = self
+            .buffer
+            .iter()
+            .map(|c| (c.price, c.duration(), c.stops() as u32))
+            .collect();
         for i in crate::pareto::pareto_front(&points) {
             self.kept.push(self.buffer[i]);
         }
@@ -208,6 +211,8 @@ struct Scratch {
     to_dest_routes: Vec<u32>,
     mid_stamp: Vec<u32>,
     mid_range: Vec<(u32, u32)>,
+    /// Cheapest possible fare of the last two legs of a two-stop itinerary from an airport.
+    mid_floor: Vec<u64>,
     mid_routes: Vec<u32>,
     pairs: Vec<(AirportId, u32)>,
 }
@@ -221,6 +226,7 @@ impl Scratch {
                 to_dest_min: vec![(0, 0); airports],
                 mid_stamp: vec![0; airports],
                 mid_range: vec![(0, 0); airports],
+                mid_floor: vec![0; airports],
                 ..Default::default()
             };
         }
@@ -424,22 +430,49 @@ impl Index {
         }
         let start = s.mid_routes.len() as u32;
         let base = self.routes_from[x as usize];
+        let mut floor = u64::MAX;
         for (i, r) in self.routes_from(x).iter().enumerate() {
             let b = r.dest;
             if !q.layover_ok[b as usize] {
                 continue;
             }
-            if self
-                .connect_points(b)
-                .any(|y| q.layover_ok[y as usize] && !s.to_dest(y).is_empty())
-            {
+            let finish = self.finish_bounds(q, s, b).0;
+            if finish != u64::MAX {
                 s.mid_routes.push(base + i as u32);
+                floor = floor.min(r.min_fare as u64 + finish);
             }
         }
         let range = (start, s.mid_routes.len() as u32);
         s.mid_stamp[x as usize] = s.generation;
         s.mid_range[x as usize] = range;
+        s.mid_floor[x as usize] = floor;
         range
+    }
+
+    /// Lower bound of the fare still to pay after a first leg into `a`, for the itineraries
+    /// this phase produces: one more leg into the destination, or two.
+    fn completion_floor(
+        &self,
+        q: &CompiledSlice,
+        s: &mut Scratch,
+        a: AirportId,
+        one: bool,
+        two: bool,
+    ) -> u64 {
+        let mut floor = if one {
+            self.finish_bounds(q, s, a).0
+        } else {
+            u64::MAX
+        };
+        if two {
+            for x in self.connect_points(a) {
+                if q.layover_ok[x as usize] {
+                    self.mid_routes(q, s, x);
+                    floor = floor.min(s.mid_floor[x as usize]);
+                }
+            }
+        }
+        floor
     }
 
     /// Lower bounds (fare, flight minutes) of finishing from airport `b` (or its city).
@@ -480,6 +513,7 @@ impl Index {
                     continue;
                 }
                 // Skip whole routes that cannot lead anywhere in this phase or within bounds.
+                let mut finish = 0;
                 if q.is_dest[a as usize] {
                     if !direct {
                         continue;
@@ -488,7 +522,7 @@ impl Index {
                     if !(one || two) || !q.layover_ok[a as usize] {
                         continue;
                     }
-                    let finish = if two { 0 } else { self.finish_bounds(q, s, a).0 };
+                    finish = self.completion_floor(q, s, a, one, two);
                     let bound = out.bound().min(q.max_price.saturating_add(1));
                     if self.prune(q, (route.min_fare as u64).saturating_add(finish), bound) {
                         continue;
@@ -516,13 +550,7 @@ impl Index {
                         continue;
                     }
                     let f1 = self.fare(q, l1);
-                    // Without two-stop itineraries, a one-stop must finish on a route into the
-                    // destination from here, so its cheapest fare is a lower bound too.
-                    let finish = if two {
-                        0
-                    } else {
-                        self.finish_bounds(q, s, a).0
-                    };
+                    // `finish`: the cheapest the rest of the itinerary can be (see above).
                     if self.prune(
                         q,
                         f1.saturating_add(finish),
@@ -649,9 +677,12 @@ impl Index {
                         }
                         for ri in range.0..range.1 {
                             let route = &self.routes[s.to_dest_routes[ri as usize] as usize];
-                            let fare_lb = q.passengers.total_for(lower_bound(f12 + route.min_fare as u64));
+                            let fare_lb = q
+                                .passengers
+                                .total_for(lower_bound(f12 + route.min_fare as u64));
                             let arrival_lb = l2.arr() + self.min_mct(y) + route.min_duration as u32;
-                            if fare_lb >= out.bound() || out.dominated(fare_lb, arrival_lb - l1.dep) {
+                            if fare_lb >= out.bound() || out.dominated(fare_lb, arrival_lb - l1.dep)
+                            {
                                 continue;
                             }
                             for id3 in self.followers(q, l2, route) {
