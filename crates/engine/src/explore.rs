@@ -274,15 +274,8 @@ impl Index {
         let prev: &Leg = &self.legs[ids[ids.len() - 1] as usize];
         let first: &Leg = &self.legs[ids[0] as usize];
         let b = route.dest;
-        for id in self.followers(q, prev, route) {
-            let l = &self.legs[id as usize];
-            if !self.usable(q, l) || l.arr() - first.dep > q.max_duration {
-                continue;
-            }
-            let Some(f) = self.connects(prev, l) else {
-                continue;
-            };
-            let total = fare + self.fare(q, l);
+        for (id, _, leg_fare, f) in self.onward(q, prev, route, first.dep) {
+            let total = fare + leg_fare;
             let bound = if last_leg {
                 best.bound(b)
             } else {
@@ -300,7 +293,7 @@ impl Index {
                     best.offer(b, c);
                 }
             } else {
-                self.explore_onward(q, next, fare + self.fare(q, l), flags | f, stops, best);
+                self.explore_onward(q, next, total, flags | f, stops, best);
             }
         }
     }

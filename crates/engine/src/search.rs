@@ -335,6 +335,26 @@ impl Index {
         )
     }
 
+    /// Legs of `route` that can follow `prev` on a slice whose first leg left at `start`:
+    /// usable, connecting within the minimum connection time rules, and within the maximum
+    /// duration. Each comes with its id, fare and connection flags.
+    pub(crate) fn onward<'a>(
+        &'a self,
+        q: &'a CompiledSlice,
+        prev: &'a Leg,
+        route: &Route,
+        start: u32,
+    ) -> impl Iterator<Item = (LegId, &'a Leg, u64, u8)> + 'a {
+        self.followers(q, prev, route).filter_map(move |id| {
+            let l = &self.legs[id as usize];
+            if !self.usable(q, l) || l.arr() - start > q.max_duration {
+                return None;
+            }
+            let flags = self.connects(prev, l)?;
+            Some((id, l, self.fare(q, l), flags))
+        })
+    }
+
     /// Whether `next` can follow `prev`; returns the connection's flags.
     pub(crate) fn connects(&self, prev: &Leg, next: &Leg) -> Option<u8> {
         let (mct, flags) = self.connection_rule(prev, next);
@@ -582,27 +602,15 @@ impl Index {
             if !q.layover_ok[x as usize] {
                 continue;
             }
-            let (a, b) = (s.to_dest_stamp[x as usize], s.to_dest_range[x as usize]);
-            if a != s.generation {
-                continue;
-            }
-            for ri in b.0..b.1 {
-                let route = &self.routes[s.to_dest_routes[ri as usize] as usize];
+            for &rid in s.to_dest(x) {
+                let route = &self.routes[rid as usize];
                 if self.prune(q, f1 + route.min_fare as u64, out.bound()) {
                     continue;
                 }
-                for id2 in self.followers(q, l1, route) {
-                    let l2 = &self.legs[id2 as usize];
-                    if !self.usable(q, l2) || l2.arr() - l1.dep > q.max_duration {
-                        continue;
+                for (id2, _, f2, flags) in self.onward(q, l1, route, l1.dep) {
+                    if !self.prune(q, f1 + f2, out.bound()) {
+                        self.emit(q, out, &[id1, id2], flags);
                     }
-                    let Some(flags) = self.connects(l1, l2) else {
-                        continue;
-                    };
-                    if self.prune(q, f1 + self.fare(q, l2), out.bound()) {
-                        continue;
-                    }
-                    self.emit(q, out, &[id1, id2], flags);
                 }
             }
         }
@@ -642,15 +650,8 @@ impl Index {
                 {
                     continue;
                 }
-                for id2 in self.followers(q, l1, mid) {
-                    let l2 = &self.legs[id2 as usize];
-                    if !self.usable(q, l2) || l2.arr() - l1.dep > q.max_duration {
-                        continue;
-                    }
-                    let Some(flags2) = self.connects(l1, l2) else {
-                        continue;
-                    };
-                    let f12 = f1 + self.fare(q, l2);
+                for (id2, l2, f2, flags2) in self.onward(q, l1, mid, l1.dep) {
+                    let f12 = f1 + f2;
                     if self.prune(
                         q,
                         f12 + finish_fare,
@@ -670,13 +671,8 @@ impl Index {
                         if y == a || y == x || !q.layover_ok[y as usize] {
                             continue;
                         }
-                        let (st, range) =
-                            (s.to_dest_stamp[y as usize], s.to_dest_range[y as usize]);
-                        if st != s.generation {
-                            continue;
-                        }
-                        for ri in range.0..range.1 {
-                            let route = &self.routes[s.to_dest_routes[ri as usize] as usize];
+                        for &rid in s.to_dest(y) {
+                            let route = &self.routes[rid as usize];
                             let fare_lb = q
                                 .passengers
                                 .total_for(lower_bound(f12 + route.min_fare as u64));
@@ -685,18 +681,10 @@ impl Index {
                             {
                                 continue;
                             }
-                            for id3 in self.followers(q, l2, route) {
-                                let l3 = &self.legs[id3 as usize];
-                                if !self.usable(q, l3) || l3.arr() - l1.dep > q.max_duration {
-                                    continue;
+                            for (id3, _, f3, flags3) in self.onward(q, l2, route, l1.dep) {
+                                if !self.prune(q, f12 + f3, out.bound()) {
+                                    self.emit(q, out, &[id1, id2, id3], flags2 | flags3);
                                 }
-                                let Some(flags3) = self.connects(l2, l3) else {
-                                    continue;
-                                };
-                                if self.prune(q, f12 + self.fare(q, l3), out.bound()) {
-                                    continue;
-                                }
-                                self.emit(q, out, &[id1, id2, id3], flags2 | flags3);
                             }
                         }
                     }

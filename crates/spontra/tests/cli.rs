@@ -95,6 +95,60 @@ fn bad_input_exits_non_zero_with_the_api_message() {
 }
 
 #[test]
+fn searches_an_imported_schedule() {
+    let dir = std::env::temp_dir().join(format!("spontra-cli-schedule-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("schedule.csv");
+    std::fs::write(
+        &file,
+        "carrier,flight,origin,destination,date,departure,arrival,arrival_day_offset,aircraft,economy,premium_economy,business,first\n\
+         BA,117,LHR,JFK,2026-12-10,08:25,11:20,0,777,489.00,,,\n\
+         BA,432,LHR,AMS,2026-12-10,07:00,09:15,0,320,89.00,,,\n\
+         KL,643,AMS,JFK,2026-12-10,12:00,14:20,0,333,,,,\n",
+    )
+    .unwrap();
+    let path = file.to_string_lossy().to_string();
+    let (code, out, err) = spontra(&[
+        "search",
+        "LHR",
+        "JFK",
+        "2026-12-10",
+        "--schedule",
+        &path,
+        "--json",
+        "--sort",
+        "cheapest",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let flights: Vec<String> = v["itineraries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            i["slices"][0]["segments"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["flight"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+                .join("+")
+        })
+        .collect();
+    assert!(flights.contains(&"BA117".to_string()), "{flights:?}");
+    assert!(flights.contains(&"BA432+KL643".to_string()), "{flights:?}");
+    // The direct carries its given fare; the connection got one from the fare model.
+    let direct = v["itineraries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["stops"] == 0)
+        .unwrap();
+    assert_eq!(direct["price"]["minor"], 48900);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn import_reports_line_and_field() {
     let dir = std::env::temp_dir().join(format!("spontra-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
