@@ -2,10 +2,12 @@
 //! edge (`parse`/`TryFrom`), and everything inside works with these. No IO, no serde, no HTTP.
 
 mod codes;
+mod email;
 mod money;
 mod travel;
 
 pub use codes::{AirportCode, CarrierCode, CodeError, CountryCode, CurrencyCode};
+pub use email::{Email, EmailError};
 pub use money::Money;
 pub use travel::{
     Alliance, Cabin, DateRange, DayWindow, HoursRange, Passengers, PassengersError, RangeError,

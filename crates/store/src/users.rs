@@ -1,0 +1,201 @@
+//! Accounts, sessions with rotating refresh tokens, one-time tokens, preferences and consents.
+
+use crate::StoreResult;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use spontra_domain::Email;
+use uuid::Uuid;
+
+macro_rules! id_type {
+    ($name:ident) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub Uuid);
+
+        impl $name {
+            pub fn new() -> Self {
+                Self(Uuid::new_v4())
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+id_type!(UserId);
+id_type!(SessionId);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    User,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Admin => "admin",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "user" => Some(Role::User),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// A stored account. `email` is `None` once the account is deleted (anonymised).
+#[derive(Clone, Debug, PartialEq)]
+pub struct User {
+    pub id: UserId,
+    pub email: Option<Email>,
+    pub password_hash: String,
+    pub display_name: String,
+    pub role: Role,
+    pub disabled: bool,
+    pub email_verified_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewUser {
+    pub id: UserId,
+    pub email: Email,
+    pub password_hash: String,
+    pub display_name: String,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Fields to change; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct UserUpdate {
+    pub display_name: Option<String>,
+    pub password_hash: Option<String>,
+    pub role: Option<Role>,
+    pub disabled: Option<bool>,
+    pub email_verified_at: Option<DateTime<Utc>>,
+}
+
+/// A login session: one family of refresh tokens.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Session {
+    pub id: SessionId,
+    pub user_id: UserId,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub user_agent: String,
+    pub ip: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewSession {
+    pub id: SessionId,
+    pub user_id: UserId,
+    /// Hash of the first refresh token (never the token itself).
+    pub refresh_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub user_agent: String,
+    pub ip: String,
+}
+
+/// What presenting a refresh token did.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Rotation {
+    /// The token was current: it is now used, and the new one is current.
+    Rotated(Session),
+    /// The token had already been used: the whole session is revoked (possible theft).
+    ReuseDetected(UserId),
+    /// Unknown token, or its session is revoked or expired.
+    Invalid,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenPurpose {
+    VerifyEmail,
+    ResetPassword,
+}
+
+impl TokenPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenPurpose::VerifyEmail => "verify_email",
+            TokenPurpose::ResetPassword => "reset_password",
+        }
+    }
+}
+
+/// A single-use token, stored by hash.
+#[derive(Clone, Debug)]
+pub struct NewOneTimeToken {
+    pub hash: String,
+    pub user_id: UserId,
+    pub purpose: TokenPurpose,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A consent decision, kept as an append-only history.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Consent {
+    pub user_id: UserId,
+    /// e.g. `marketing`, `analytics`.
+    pub kind: String,
+    pub granted: bool,
+    pub recorded_at: DateTime<Utc>,
+}
+
+#[async_trait]
+pub trait UserStore: Send + Sync + 'static {
+    /// `Conflict` if the email is taken.
+    async fn create_user(&self, user: &NewUser) -> StoreResult<User>;
+    async fn user_by_id(&self, id: UserId) -> StoreResult<User>;
+    async fn user_by_email(&self, email: &Email) -> StoreResult<User>;
+    async fn update_user(&self, id: UserId, update: &UserUpdate, at: DateTime<Utc>) -> StoreResult<User>;
+    /// Accounts whose email or display name contains `query` (case-insensitive), newest first.
+    async fn search_users(&self, query: &str, limit: u32, offset: u32) -> StoreResult<Vec<User>>;
+    /// Erase personal data: email, name, password, preferences, sessions and tokens. The row
+    /// stays (anonymised) so whatever refers to the account keeps its integrity.
+    async fn anonymise_user(&self, id: UserId, at: DateTime<Utc>) -> StoreResult<()>;
+
+    /// Preferences as a JSON document (the service owns its shape).
+    async fn preferences(&self, id: UserId) -> StoreResult<Option<String>>;
+    async fn put_preferences(&self, id: UserId, json: &str, at: DateTime<Utc>) -> StoreResult<()>;
+
+    async fn record_consent(&self, consent: &Consent) -> StoreResult<()>;
+    /// Every consent decision of a user, oldest first.
+    async fn consents(&self, id: UserId) -> StoreResult<Vec<Consent>>;
+
+    async fn create_session(&self, session: &NewSession) -> StoreResult<Session>;
+    async fn session(&self, id: SessionId) -> StoreResult<Session>;
+    /// Live (not revoked, not expired at `now`) sessions of a user, newest first.
+    async fn live_sessions(&self, user: UserId, now: DateTime<Utc>) -> StoreResult<Vec<Session>>;
+    /// Atomically trade the refresh token hashed `presented` for `replacement`; see
+    /// [`Rotation`].
+    async fn rotate_refresh(&self, presented: &str, replacement: &str, now: DateTime<Utc>) -> StoreResult<Rotation>;
+    async fn revoke_session(&self, id: SessionId, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Revoke every live session of a user but `keep`; returns how many.
+    async fn revoke_sessions(&self, user: UserId, keep: Option<SessionId>, at: DateTime<Utc>) -> StoreResult<u64>;
+
+    async fn create_token(&self, token: &NewOneTimeToken) -> StoreResult<()>;
+    /// Use a token once: `NotFound` if unknown, of another purpose, expired or already used.
+    async fn consume_token(&self, hash: &str, purpose: TokenPurpose, now: DateTime<Utc>) -> StoreResult<UserId>;
+}
