@@ -165,6 +165,16 @@ enum Command {
         #[arg(long, default_value_t = 35)]
         days: u32,
     },
+    /// Create or upgrade the database schema: `spontra migrate --database-url sqlite://spontra.db`.
+    Migrate {
+        /// `sqlite://PATH` or `postgres://USER@HOST:PORT/DB`.
+        #[arg(
+            long,
+            env = "SPONTRA__DATABASE__URL",
+            default_value = "sqlite://spontra.db"
+        )]
+        database_url: String,
+    },
     /// Benchmark the engine on a world with a CSV of queries (origin,destination,date).
     Bench(crate::bench::BenchArgs),
 }
@@ -421,6 +431,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::from(1)
             })
+        }
+        Command::Migrate { database_url } => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            // Opening a store applies its migrations.
+            runtime.block_on(crate::store::open(&database_url))?;
+            println!("{database_url}: schema up to date");
+            Ok(ExitCode::SUCCESS)
         }
         Command::Bench(args) => crate::bench::run(args),
     }

@@ -170,3 +170,31 @@ fn import_reports_line_and_field() {
     assert!(err.contains("line 3, field departure"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn migrate_creates_the_schema_and_refuses_unknown_urls() {
+    let path = std::env::temp_dir().join(format!("spontra-migrate-{}.db", std::process::id()));
+    let url = format!("sqlite://{}", path.display());
+    for _ in 0..2 {
+        let out = Command::new(env!("CARGO_BIN_EXE_spontra"))
+            .args(["migrate", "--database-url", &url])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(path.exists());
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_spontra"))
+        .args(["migrate", "--database-url", "mysql://x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sqlite: or postgres://"));
+}

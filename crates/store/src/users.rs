@@ -8,7 +8,18 @@ use uuid::Uuid;
 
 macro_rules! id_type {
     ($name:ident) => {
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[derive(
+            Clone,
+            Copy,
+            Debug,
+            PartialEq,
+            Eq,
+            Hash,
+            PartialOrd,
+            Ord,
+            serde::Serialize,
+            serde::Deserialize,
+        )]
         #[serde(transparent)]
         pub struct $name(pub Uuid);
 
@@ -169,7 +180,12 @@ pub trait UserStore: Send + Sync + 'static {
     async fn create_user(&self, user: &NewUser) -> StoreResult<User>;
     async fn user_by_id(&self, id: UserId) -> StoreResult<User>;
     async fn user_by_email(&self, email: &Email) -> StoreResult<User>;
-    async fn update_user(&self, id: UserId, update: &UserUpdate, at: DateTime<Utc>) -> StoreResult<User>;
+    async fn update_user(
+        &self,
+        id: UserId,
+        update: &UserUpdate,
+        at: DateTime<Utc>,
+    ) -> StoreResult<User>;
     /// Accounts whose email or display name contains `query` (case-insensitive), newest first.
     async fn search_users(&self, query: &str, limit: u32, offset: u32) -> StoreResult<Vec<User>>;
     /// Erase personal data: email, name, password, preferences, sessions and tokens. The row
@@ -190,12 +206,27 @@ pub trait UserStore: Send + Sync + 'static {
     async fn live_sessions(&self, user: UserId, now: DateTime<Utc>) -> StoreResult<Vec<Session>>;
     /// Atomically trade the refresh token hashed `presented` for `replacement`; see
     /// [`Rotation`].
-    async fn rotate_refresh(&self, presented: &str, replacement: &str, now: DateTime<Utc>) -> StoreResult<Rotation>;
+    async fn rotate_refresh(
+        &self,
+        presented: &str,
+        replacement: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Rotation>;
     async fn revoke_session(&self, id: SessionId, at: DateTime<Utc>) -> StoreResult<()>;
     /// Revoke every live session of a user but `keep`; returns how many.
-    async fn revoke_sessions(&self, user: UserId, keep: Option<SessionId>, at: DateTime<Utc>) -> StoreResult<u64>;
+    async fn revoke_sessions(
+        &self,
+        user: UserId,
+        keep: Option<SessionId>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<u64>;
 
     async fn create_token(&self, token: &NewOneTimeToken) -> StoreResult<()>;
     /// Use a token once: `NotFound` if unknown, of another purpose, expired or already used.
-    async fn consume_token(&self, hash: &str, purpose: TokenPurpose, now: DateTime<Utc>) -> StoreResult<UserId>;
+    async fn consume_token(
+        &self,
+        hash: &str,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> StoreResult<UserId>;
 }

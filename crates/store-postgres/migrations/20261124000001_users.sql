@@ -1,0 +1,60 @@
+-- Accounts, sessions with rotating refresh tokens, one-time tokens, preferences, consents.
+CREATE TABLE users (
+    id                UUID PRIMARY KEY,
+    email             TEXT UNIQUE,              -- NULL once the account is deleted
+    password_hash     TEXT NOT NULL,
+    display_name      TEXT NOT NULL,
+    role              TEXT NOT NULL CHECK (role IN ('user', 'admin')),
+    disabled          BOOLEAN NOT NULL DEFAULT FALSE,
+    email_verified_at TIMESTAMPTZ,
+    created_at        TIMESTAMPTZ NOT NULL,
+    updated_at        TIMESTAMPTZ NOT NULL,
+    deleted_at        TIMESTAMPTZ
+);
+CREATE INDEX users_created ON users (created_at);
+
+CREATE TABLE sessions (
+    id           UUID PRIMARY KEY,
+    user_id      UUID NOT NULL REFERENCES users (id),
+    created_at   TIMESTAMPTZ NOT NULL,
+    last_used_at TIMESTAMPTZ NOT NULL,
+    expires_at   TIMESTAMPTZ NOT NULL,
+    revoked_at   TIMESTAMPTZ,
+    user_agent   TEXT NOT NULL,
+    ip           TEXT NOT NULL
+);
+CREATE INDEX sessions_user ON sessions (user_id);
+
+-- Every refresh token ever issued in a session, by hash; a used one presented again
+-- reveals theft and revokes the session.
+CREATE TABLE refresh_tokens (
+    hash       TEXT PRIMARY KEY,
+    session_id UUID NOT NULL REFERENCES sessions (id),
+    issued_at  TIMESTAMPTZ NOT NULL,
+    used_at    TIMESTAMPTZ
+);
+CREATE INDEX refresh_tokens_session ON refresh_tokens (session_id);
+
+CREATE TABLE one_time_tokens (
+    hash       TEXT PRIMARY KEY,
+    user_id    UUID NOT NULL REFERENCES users (id),
+    purpose    TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL,
+    used_at    TIMESTAMPTZ
+);
+
+CREATE TABLE preferences (
+    user_id    UUID PRIMARY KEY REFERENCES users (id),
+    document   TEXT NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE consents (
+    seq         BIGSERIAL PRIMARY KEY,
+    user_id     UUID NOT NULL REFERENCES users (id),
+    kind        TEXT NOT NULL,
+    granted     BOOLEAN NOT NULL,
+    recorded_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX consents_user ON consents (user_id);
