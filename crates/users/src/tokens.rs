@@ -154,7 +154,7 @@ mod tests {
     fn ring(active: &str) -> KeyRing {
         let spec = format!(
             "{},{}",
-            KeyRing::generate_spec("k1").replace("k1", "k1"),
+            KeyRing::generate_spec("k1"),
             KeyRing::generate_spec("k2")
         );
         KeyRing::parse(&spec, active).unwrap()
