@@ -2,11 +2,13 @@
 //! responses, extractors whose rejections use that format, pagination cursors, request ids and
 //! request tracing.
 
+mod auth;
 mod cursor;
 mod error;
 mod extract;
 mod telemetry;
 
+pub use auth::{AdminAuth, Auth, Authenticator, Principal};
 pub use cursor::Cursor;
 pub use error::{ApiError, ErrorCode, FieldError, FieldErrors, ProblemDetails};
 pub use extract::ApiJson;

@@ -1,0 +1,320 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code may panic
+//! The account API over HTTP (tower `oneshot` on the real router) on a fresh SQLite store.
+
+use axum::body::Body;
+use axum::http::{Method, Request};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use spontra_store::{UserStore, UserUpdate};
+use spontra_users::tokens::KeyRing;
+use spontra_users::{router, UsersService, UsersState};
+use std::sync::Arc;
+use tower::ServiceExt;
+
+struct App {
+    router: axum::Router,
+    store: Arc<dyn UserStore>,
+    _db: TempDb,
+}
+
+struct TempDb(std::path::PathBuf);
+
+impl Drop for TempDb {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.0.display()));
+        }
+    }
+}
+
+async fn app() -> App {
+    let path = std::env::temp_dir().join(format!("spontra-users-{}.db", uuid::Uuid::new_v4()));
+    let store: Arc<dyn UserStore> = Arc::new(
+        spontra_store_sqlite::SqliteStore::open(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap(),
+    );
+    let keys = KeyRing::parse(&KeyRing::generate_spec("k1"), "k1").unwrap();
+    let service = Arc::new(UsersService::new(store.clone(), keys));
+    let state = UsersState {
+        service: service.clone(),
+        auth: service,
+    };
+    App {
+        router: router(state),
+        store,
+        _db: TempDb(path),
+    }
+}
+
+impl App {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+    ) -> (u16, Value) {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(b) => req
+                .header("content-type", "application/json")
+                .body(Body::from(b.to_string())),
+            None => req.body(Body::empty()),
+        }
+        .unwrap();
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status().as_u16();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    async fn register(&self, email: &str) -> (u16, Value) {
+        self.call(
+            Method::POST,
+            "/auth/register",
+            Some(
+                json!({"email": email, "password": "correct horse battery", "display_name": "Ada"}),
+            ),
+            None,
+        )
+        .await
+    }
+
+    async fn login(&self, email: &str, password: &str) -> (u16, Value) {
+        self.call(
+            Method::POST,
+            "/auth/login",
+            Some(json!({"email": email, "password": password})),
+            None,
+        )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn registration_validates_and_refuses_duplicates() {
+    let a = app().await;
+    let (s, body) = a.register("Ada@Example.com").await;
+    assert_eq!(s, 201, "{body}");
+    assert_eq!(body["email"], "ada@example.com");
+    assert_eq!(body["role"], "user");
+    assert_eq!(body["email_verified"], false);
+    let (s, body) = a.register("ada@example.com").await;
+    assert_eq!((s, body["code"].as_str()), (409, Some("email_taken")));
+    for (email, password, code, field) in [
+        (
+            "not-an-email",
+            "correct horse battery",
+            "invalid_email",
+            "email",
+        ),
+        ("b@example.com", "short", "weak_password", "password"),
+        ("b@example.com", "password1", "weak_password", "password"),
+        (
+            "b@example.com",
+            &"x".repeat(129),
+            "weak_password",
+            "password",
+        ),
+    ] {
+        let (s, body) = a
+            .call(
+                Method::POST,
+                "/auth/register",
+                Some(json!({"email": email, "password": password, "display_name": "B"})),
+                None,
+            )
+            .await;
+        assert_eq!((s, body["code"].as_str()), (400, Some(code)), "{body}");
+        assert_eq!(body["errors"][0]["field"], field);
+    }
+    let (s, body) = a
+        .call(
+            Method::POST,
+            "/auth/register",
+            Some(json!({"email": "b@example.com"})),
+            None,
+        )
+        .await;
+    assert_eq!((s, body["code"].as_str()), (400, Some("malformed_json")));
+}
+
+#[tokio::test]
+async fn login_does_not_reveal_whether_an_email_is_registered() {
+    let a = app().await;
+    a.register("ada@example.com").await;
+    let (s1, wrong_password) = a.login("ada@example.com", "not the password").await;
+    let (s2, unknown_email) = a.login("nobody@example.com", "not the password").await;
+    assert_eq!((s1, s2), (401, 401));
+    assert_eq!(wrong_password, unknown_email);
+    assert_eq!(wrong_password["code"], "invalid_credentials");
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_reuse_ends_the_session() {
+    let a = app().await;
+    a.register("ada@example.com").await;
+    let (s, t1) = a.login("ADA@example.com", "correct horse battery").await;
+    assert_eq!(s, 200, "{t1}");
+    assert_eq!(t1["token_type"], "Bearer");
+    assert_eq!(t1["expires_in"], 900);
+    let access1 = t1["access_token"].as_str().unwrap();
+    let (s, me) = a.call(Method::GET, "/me", None, Some(access1)).await;
+    assert_eq!((s, me["email"].as_str()), (200, Some("ada@example.com")));
+
+    let (s, t2) = a
+        .call(
+            Method::POST,
+            "/auth/refresh",
+            Some(json!({"refresh_token": t1["refresh_token"]})),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{t2}");
+    assert_ne!(t2["refresh_token"], t1["refresh_token"]);
+    assert_eq!(t2["session_id"], t1["session_id"]);
+    // The first refresh token again: theft is assumed, the whole session ends.
+    let (s, body) = a
+        .call(
+            Method::POST,
+            "/auth/refresh",
+            Some(json!({"refresh_token": t1["refresh_token"]})),
+            None,
+        )
+        .await;
+    assert_eq!((s, body["code"].as_str()), (401, Some("token_reused")));
+    let (s, body) = a
+        .call(
+            Method::POST,
+            "/auth/refresh",
+            Some(json!({"refresh_token": t2["refresh_token"]})),
+            None,
+        )
+        .await;
+    assert_eq!((s, body["code"].as_str()), (401, Some("invalid_token")));
+    let (s, _) = a
+        .call(
+            Method::GET,
+            "/me",
+            None,
+            Some(t2["access_token"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(
+        s, 401,
+        "access tokens of an ended session stop working at once"
+    );
+}
+
+#[tokio::test]
+async fn logout_sessions_and_ownership() {
+    let a = app().await;
+    a.register("ada@example.com").await;
+    a.register("grace@example.com").await;
+    let (_, ada1) = a.login("ada@example.com", "correct horse battery").await;
+    let (_, ada2) = a.login("ada@example.com", "correct horse battery").await;
+    let (_, grace) = a.login("grace@example.com", "correct horse battery").await;
+    let tok = |v: &Value| v["access_token"].as_str().unwrap().to_string();
+    let (s, list) = a
+        .call(Method::GET, "/me/sessions", None, Some(&tok(&ada1)))
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["current"] == true)
+            .count(),
+        1
+    );
+    // Grace cannot end Ada's session.
+    let path = format!("/me/sessions/{}", ada2["session_id"].as_str().unwrap());
+    let (s, body) = a
+        .call(Method::DELETE, &path, None, Some(&tok(&grace)))
+        .await;
+    assert_eq!((s, body["code"].as_str()), (404, Some("not_found")));
+    let (s, _) = a.call(Method::DELETE, &path, None, Some(&tok(&ada1))).await;
+    assert_eq!(s, 204);
+    assert_eq!(
+        a.call(Method::GET, "/me", None, Some(&tok(&ada2))).await.0,
+        401
+    );
+    assert_eq!(
+        a.call(Method::POST, "/auth/logout", None, Some(&tok(&ada1)))
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        a.call(Method::GET, "/me", None, Some(&tok(&ada1))).await.0,
+        401
+    );
+    // Logout everywhere.
+    let (_, g2) = a.login("grace@example.com", "correct horse battery").await;
+    assert_eq!(
+        a.call(Method::POST, "/auth/logout-all", None, Some(&tok(&g2)))
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        a.call(Method::GET, "/me", None, Some(&tok(&grace))).await.0,
+        401
+    );
+    // Missing or forged tokens.
+    let (s, body) = a.call(Method::GET, "/me", None, None).await;
+    assert_eq!((s, body["code"].as_str()), (401, Some("unauthorized")));
+    assert_eq!(
+        a.call(Method::GET, "/me", None, Some("not.a.jwt")).await.0,
+        401
+    );
+}
+
+#[tokio::test]
+async fn disabled_accounts_cannot_sign_in_or_refresh() {
+    let a = app().await;
+    let (_, user) = a.register("ada@example.com").await;
+    let (_, t) = a.login("ada@example.com", "correct horse battery").await;
+    let id = spontra_store::UserId(uuid::Uuid::parse_str(user["id"].as_str().unwrap()).unwrap());
+    a.store
+        .update_user(
+            id,
+            &UserUpdate {
+                disabled: Some(true),
+                ..Default::default()
+            },
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    let (s, body) = a.login("ada@example.com", "correct horse battery").await;
+    assert_eq!((s, body["code"].as_str()), (403, Some("account_disabled")));
+    let (s, _) = a
+        .call(
+            Method::POST,
+            "/auth/refresh",
+            Some(json!({"refresh_token": t["refresh_token"]})),
+            None,
+        )
+        .await;
+    assert_eq!(s, 403);
+    assert_ne!(
+        a.call(
+            Method::GET,
+            "/me",
+            None,
+            Some(t["access_token"].as_str().unwrap())
+        )
+        .await
+        .0,
+        200
+    );
+}
