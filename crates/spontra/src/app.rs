@@ -9,6 +9,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use spontra_http::{with_common_layers, ApiError, ErrorCode};
 use spontra_search::{SearchApi, SearchService};
+use spontra_users::{UsersApi, UsersState};
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -32,7 +33,9 @@ async fn method_not_allowed() -> ApiError {
 }
 
 impl App {
-    pub fn build(world: &World, web_dir: Option<PathBuf>) -> App {
+    /// `users`: the accounts service, when a database is configured (the search API works
+    /// without one).
+    pub fn build(world: &World, web_dir: Option<PathBuf>, users: Option<UsersState>) -> App {
         let service = Arc::new(SearchService::new(
             world.refdata.clone(),
             world.index.clone(),
@@ -47,8 +50,13 @@ impl App {
             "bookable_from": first.to_string(),
             "bookable_to": last.to_string(),
         });
-        let openapi = SearchApi::openapi();
-        let api = spontra_search::router(service)
+        let mut openapi = SearchApi::openapi();
+        let mut api = spontra_search::router(service);
+        if let Some(state) = users {
+            openapi.merge(UsersApi::openapi());
+            api = api.merge(spontra_users::router(state));
+        }
+        let api = api
             .route(
                 "/openapi.json",
                 get(move || {

@@ -11,6 +11,10 @@ pub struct Settings {
     pub world: WorldSettings,
     #[serde(default)]
     pub web: WebSettings,
+    pub data: DataSettings,
+    pub database: DatabaseSettings,
+    #[serde(default)]
+    pub auth: AuthSettings,
     pub log: LogSettings,
 }
 
@@ -29,6 +33,41 @@ pub struct WorldSettings {
     pub today: Option<String>,
     /// Serve this schedule (SSIM or CSV) instead of the simulated world.
     pub schedule: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DataSettings {
+    /// Where the embedded profile keeps its files (database, generated keys, mail outbox).
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// `sqlite://…` (embedded default) or `postgres://…`. Never logged.
+    pub url: String,
+}
+
+/// Access-token signing keys: `jwt_keys = "kid1:BASE64,kid2:BASE64"`, `active_key = "kid2"`.
+/// When unset, the embedded profile generates a key once and keeps it in the data directory.
+#[derive(Clone, Default, Deserialize)]
+pub struct AuthSettings {
+    pub jwt_keys: Option<String>,
+    pub active_key: Option<String>,
+}
+
+impl std::fmt::Debug for AuthSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "AuthSettings {{ jwt_keys: {}, active_key: {:?} }}",
+            if self.jwt_keys.is_some() {
+                "<set>"
+            } else {
+                "<unset>"
+            },
+            self.active_key
+        )
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -52,6 +91,8 @@ impl Settings {
             .set_default("world.scale", "full")?
             .set_default("world.seed", 42)?
             .set_default("world.days", 35)?
+            .set_default("data.dir", "spontra-data")?
+            .set_default("database.url", "sqlite://spontra-data/spontra.db")?
             .set_default("log.format", "json")?
             .set_default("log.filter", "info")?;
         if let Some(f) = file {

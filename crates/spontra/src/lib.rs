@@ -1,6 +1,7 @@
 //! The Spontra binary's library half: configuration, inventory loading, the HTTP app and the
 //! CLI, so integration tests can build a real app and bind it to port 0.
 
+pub mod accounts;
 pub mod app;
 pub mod bench;
 pub mod cli;

@@ -23,7 +23,7 @@ struct TestApp {
 
 impl TestApp {
     async fn spawn() -> TestApp {
-        let app = App::build(shared_world(), None);
+        let app = App::build(shared_world(), None, None);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

@@ -1,0 +1,125 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code may panic
+//! `spontra serve` as the README runs it (here on the tiny world, port 0, a temporary data
+//! directory): the search API and the account API answer over HTTP.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+struct Child(std::process::Child, std::path::PathBuf);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+        let _ = std::fs::remove_dir_all(&self.1);
+    }
+}
+
+#[tokio::test]
+async fn serve_answers_search_and_accounts() {
+    let dir = std::env::temp_dir().join(format!("spontra-serve-{}", uuid_like()));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spontra"))
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--scale",
+            "tiny",
+            "--today",
+            "2026-12-01",
+        ])
+        .env("SPONTRA__DATA__DIR", &dir)
+        .env(
+            "SPONTRA__DATABASE__URL",
+            format!("sqlite://{}/spontra.db", dir.display()),
+        )
+        .env("SPONTRA__LOG__FILTER", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let guard = Child(child, dir.clone());
+    let base = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| l.split("listening on ").nth(1).map(str::to_string))
+        .expect("serve prints its address");
+    let http = reqwest::Client::new();
+    let health: Value = http
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    let search = http
+        .get(format!(
+            "{base}/api/v1/search?origin=LHR&destination=JFK&depart=2026-12-10"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(search.status().as_u16(), 200);
+    let reg = http
+        .post(format!("{base}/api/v1/auth/register"))
+        .json(&json!({"email": "ada@example.com", "password": "correct horse battery", "display_name": "Ada"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reg.status().as_u16(), 201);
+    let tokens: Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"email": "ada@example.com", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let me: Value = http
+        .get(format!("{base}/api/v1/me"))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["email"], "ada@example.com");
+    let doc: Value = http
+        .get(format!("{base}/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["paths"]["/api/v1/auth/login"].is_object());
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    // The generated signing key is kept privately in the data directory.
+    let key = dir.join("jwt-keys");
+    assert!(key.exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    drop(guard);
+}
+
+fn uuid_like() -> String {
+    format!(
+        "{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    )
+}
