@@ -55,6 +55,7 @@ error_codes! {
     InvalidEmail => ("invalid_email", BAD_REQUEST, "The email address is not valid"),
     WeakPassword => ("weak_password", BAD_REQUEST, "The password does not meet the policy"),
     EmailTaken => ("email_taken", CONFLICT, "An account with this email already exists"),
+    WrongPassword => ("wrong_password", BAD_REQUEST, "The current password is wrong"),
     InvalidCredentials => ("invalid_credentials", UNAUTHORIZED, "Email or password is wrong"),
     Unauthorized => ("unauthorized", UNAUTHORIZED, "Sign in first"),
     InvalidToken => ("invalid_token", UNAUTHORIZED, "The token is invalid, expired or already used"),

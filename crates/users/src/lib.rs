@@ -34,8 +34,8 @@ impl Modify for BearerScheme {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(routes::register, routes::login, routes::refresh, routes::logout, routes::logout_all, routes::me, routes::sessions, routes::revoke_session),
-    components(schemas(routes::RegisterBody, routes::LoginBody, routes::RefreshBody, routes::TokenResponse, routes::ProfileDto, routes::SessionDto)),
+    paths(routes::register, routes::login, routes::refresh, routes::logout, routes::logout_all, routes::me, routes::update_profile, routes::change_password, routes::sessions, routes::revoke_session),
+    components(schemas(routes::RegisterBody, routes::LoginBody, routes::RefreshBody, routes::TokenResponse, routes::ProfileDto, routes::SessionDto, routes::PasswordChangeBody, routes::ProfileUpdateBody)),
     modifiers(&BearerScheme),
     tags((name = "accounts", description = "Accounts, sign-in and sessions"))
 )]

@@ -45,6 +45,19 @@ pub struct RefreshBody {
     pub refresh_token: String,
 }
 
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChangeBody {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileUpdateBody {
+    pub display_name: String,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct TokenResponse {
     /// JWT, valid 15 minutes; send as `Authorization: Bearer …`.
@@ -135,7 +148,8 @@ pub fn router(state: UsersState) -> Router {
         .route("/auth/refresh", post(refresh))
         .route("/auth/logout", post(logout))
         .route("/auth/logout-all", post(logout_all))
-        .route("/me", get(me))
+        .route("/me", get(me).patch(update_profile))
+        .route("/me/password", post(change_password))
         .route("/me/sessions", get(sessions))
         .route("/me/sessions/{id}", delete(revoke_session))
         .with_state(state)
@@ -200,6 +214,33 @@ pub async fn logout_all(
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])), responses((status = 200, body = ProfileDto), (status = 401, body = spontra_http::ProblemDetails)))]
 pub async fn me(State(s): State<UsersState>, Auth(p): Auth) -> Result<Json<ProfileDto>, ApiError> {
     Ok(Json(profile(&s.service.me(&p).await?)))
+}
+
+/// Change the display name.
+#[utoipa::path(patch, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])), request_body = ProfileUpdateBody,
+    responses((status = 200, body = ProfileDto), (status = 400, body = spontra_http::ProblemDetails)))]
+pub async fn update_profile(
+    State(s): State<UsersState>,
+    Auth(p): Auth,
+    ApiJson(b): ApiJson<ProfileUpdateBody>,
+) -> Result<Json<ProfileDto>, ApiError> {
+    Ok(Json(profile(
+        &s.service.update_profile(&p, &b.display_name).await?,
+    )))
+}
+
+/// Change the password (needs the current one); every other session ends.
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "accounts", security(("bearer" = [])), request_body = PasswordChangeBody,
+    responses((status = 204), (status = 400, body = spontra_http::ProblemDetails)))]
+pub async fn change_password(
+    State(s): State<UsersState>,
+    Auth(p): Auth,
+    ApiJson(b): ApiJson<PasswordChangeBody>,
+) -> Result<StatusCode, ApiError> {
+    s.service
+        .change_password(&p, &b.current_password, &b.new_password)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Live sessions of this account.

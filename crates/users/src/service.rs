@@ -8,6 +8,7 @@ use spontra_domain::Email;
 use spontra_http::{ApiError, Authenticator, ErrorCode, FieldErrors, Principal};
 use spontra_store::{
     NewSession, NewUser, Role, Rotation, Session, SessionId, StoreError, User, UserId, UserStore,
+    UserUpdate,
 };
 use std::sync::Arc;
 
@@ -235,6 +236,70 @@ impl UsersService {
     pub async fn logout_everywhere(&self, p: &Principal) -> Result<u64, ApiError> {
         self.store
             .revoke_sessions(user_id(p)?, None, Utc::now())
+            .await
+            .map_err(store_error)
+    }
+
+    /// Change the password: the current one is required, and every other session ends (the
+    /// one making the change stays signed in).
+    pub async fn change_password(
+        &self,
+        p: &Principal,
+        current: &str,
+        new: &str,
+    ) -> Result<(), ApiError> {
+        let user = self.me(p).await?;
+        if !password::verify(current, &user.password_hash) {
+            return Err(ApiError::field(
+                ErrorCode::WrongPassword,
+                "current_password",
+                "the current password is wrong",
+            ));
+        }
+        let new = Password::parse(new).map_err(|e| password_error("new_password", e))?;
+        if new.expose() == current {
+            return Err(ApiError::field(
+                ErrorCode::WeakPassword,
+                "new_password",
+                "choose a password different from the current one",
+            ));
+        }
+        let hash = password::hash(new.expose()).map_err(ApiError::internal)?;
+        let now = Utc::now();
+        let update = UserUpdate {
+            password_hash: Some(hash),
+            ..Default::default()
+        };
+        self.store
+            .update_user(user.id, &update, now)
+            .await
+            .map_err(store_error)?;
+        self.store
+            .revoke_sessions(user.id, Some(session_id(p)?), now)
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    pub async fn update_profile(
+        &self,
+        p: &Principal,
+        display_name: &str,
+    ) -> Result<User, ApiError> {
+        let name = display_name.trim();
+        if name.is_empty() || name.chars().count() > 80 {
+            return Err(ApiError::field(
+                ErrorCode::InvalidField,
+                "display_name",
+                "give a name of 1 to 80 characters",
+            ));
+        }
+        let update = UserUpdate {
+            display_name: Some(name.to_string()),
+            ..Default::default()
+        };
+        self.store
+            .update_user(user_id(p)?, &update, Utc::now())
             .await
             .map_err(store_error)
     }

@@ -318,3 +318,89 @@ async fn disabled_accounts_cannot_sign_in_or_refresh() {
         200
     );
 }
+
+#[tokio::test]
+async fn password_change_needs_the_current_one_and_ends_other_sessions() {
+    let a = app().await;
+    a.register("ada@example.com").await;
+    let (_, here) = a.login("ada@example.com", "correct horse battery").await;
+    let (_, elsewhere) = a.login("ada@example.com", "correct horse battery").await;
+    let tok = |v: &Value| v["access_token"].as_str().unwrap().to_string();
+    let change =
+        |current: &str, new: &str| json!({"current_password": current, "new_password": new});
+    let (s, body) = a
+        .call(
+            Method::POST,
+            "/me/password",
+            Some(change("wrong one!", "a brand new secret")),
+            Some(&tok(&here)),
+        )
+        .await;
+    assert_eq!(
+        (
+            s,
+            body["code"].as_str(),
+            body["errors"][0]["field"].as_str()
+        ),
+        (400, Some("wrong_password"), Some("current_password"))
+    );
+    let (s, body) = a
+        .call(
+            Method::POST,
+            "/me/password",
+            Some(change("correct horse battery", "12345678")),
+            Some(&tok(&here)),
+        )
+        .await;
+    assert_eq!((s, body["code"].as_str()), (400, Some("weak_password")));
+    let (s, _) = a
+        .call(
+            Method::POST,
+            "/me/password",
+            Some(change("correct horse battery", "a brand new secret")),
+            Some(&tok(&here)),
+        )
+        .await;
+    assert_eq!(s, 204);
+    assert_eq!(
+        a.call(Method::GET, "/me", None, Some(&tok(&here))).await.0,
+        200,
+        "this session stays"
+    );
+    assert_eq!(
+        a.call(Method::GET, "/me", None, Some(&tok(&elsewhere)))
+            .await
+            .0,
+        401,
+        "others end"
+    );
+    assert_eq!(
+        a.login("ada@example.com", "correct horse battery").await.0,
+        401
+    );
+    assert_eq!(
+        a.login("ada@example.com", "a brand new secret").await.0,
+        200
+    );
+    let (s, me) = a
+        .call(
+            Method::PATCH,
+            "/me",
+            Some(json!({"display_name": "  Countess Ada "})),
+            Some(&tok(&here)),
+        )
+        .await;
+    assert_eq!(
+        (s, me["display_name"].as_str()),
+        (200, Some("Countess Ada"))
+    );
+    let (s, body) = a
+        .call(
+            Method::PATCH,
+            "/me",
+            Some(json!({"display_name": ""})),
+            Some(&tok(&here)),
+        )
+        .await;
+    assert_eq!((s, body["code"].as_str()), (400, Some("invalid_field")));
+}
