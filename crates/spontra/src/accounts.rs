@@ -53,13 +53,16 @@ fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
     std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }
 
-pub async fn users_state(settings: &Settings) -> anyhow::Result<UsersState> {
+pub async fn users_state(
+    settings: &Settings,
+    refdata: Arc<spontra_refdata::RefData>,
+) -> anyhow::Result<UsersState> {
     if settings.database.url.starts_with("sqlite:") {
         std::fs::create_dir_all(&settings.data.dir)
             .with_context(|| format!("creating {}", settings.data.dir.display()))?;
     }
     let store = crate::store::open(&settings.database.url).await?;
-    let service = Arc::new(UsersService::new(store, keys(settings)?));
+    let service = Arc::new(UsersService::new(store, keys(settings)?, refdata));
     Ok(UsersState {
         service: service.clone(),
         auth: service,

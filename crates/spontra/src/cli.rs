@@ -568,7 +568,7 @@ fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         let world = tokio::task::spawn_blocking(move || world::load(&w.scale, w.seed, w.days, w.today.as_deref(), w.schedule.as_deref())).await??;
         tracing::info!(inventory = %world.description, legs = world.index.leg_count(), build_ms = world.build_ms as u64, "inventory loaded");
         let web_dir = settings.web.dir.clone().or_else(|| Some(PathBuf::from("web/out")));
-        let users = crate::accounts::users_state(&settings).await?;
+        let users = crate::accounts::users_state(&settings, world.refdata.clone()).await?;
         let app = App::build(&world, web_dir, Some(users));
         let listener = tokio::net::TcpListener::bind(&settings.server.bind).await.with_context(|| format!("binding {}", settings.server.bind))?;
         tracing::info!(address = %listener.local_addr()?, "listening");

@@ -5,6 +5,7 @@
 //! follow.
 
 pub mod password;
+pub mod preferences;
 pub mod routes;
 pub mod service;
 pub mod tokens;
@@ -34,8 +35,8 @@ impl Modify for BearerScheme {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(routes::register, routes::login, routes::refresh, routes::logout, routes::logout_all, routes::me, routes::update_profile, routes::change_password, routes::sessions, routes::revoke_session),
-    components(schemas(routes::RegisterBody, routes::LoginBody, routes::RefreshBody, routes::TokenResponse, routes::ProfileDto, routes::SessionDto, routes::PasswordChangeBody, routes::ProfileUpdateBody)),
+    paths(routes::register, routes::login, routes::refresh, routes::logout, routes::logout_all, routes::me, routes::update_profile, routes::change_password, routes::preferences, routes::set_preferences, routes::sessions, routes::revoke_session),
+    components(schemas(routes::RegisterBody, routes::LoginBody, routes::RefreshBody, routes::TokenResponse, routes::ProfileDto, routes::SessionDto, routes::PasswordChangeBody, routes::ProfileUpdateBody, preferences::Preferences, preferences::TripHours, preferences::Notifications)),
     modifiers(&BearerScheme),
     tags((name = "accounts", description = "Accounts, sign-in and sessions"))
 )]

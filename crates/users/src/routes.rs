@@ -1,5 +1,6 @@
 //! The users service's HTTP routes (nested under `/api/v1`).
 
+use crate::preferences::Preferences;
 use crate::service::{ClientInfo, Registration, TokenPair, UsersService};
 use axum::extract::{FromRef, Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -150,6 +151,7 @@ pub fn router(state: UsersState) -> Router {
         .route("/auth/logout-all", post(logout_all))
         .route("/me", get(me).patch(update_profile))
         .route("/me/password", post(change_password))
+        .route("/me/preferences", get(preferences).put(set_preferences))
         .route("/me/sessions", get(sessions))
         .route("/me/sessions/{id}", delete(revoke_session))
         .with_state(state)
@@ -241,6 +243,27 @@ pub async fn change_password(
         .change_password(&p, &b.current_password, &b.new_password)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Travel preferences (defaults until set).
+#[utoipa::path(get, path = "/api/v1/me/preferences", tag = "accounts", security(("bearer" = [])), responses((status = 200, body = Preferences)))]
+pub async fn preferences(
+    State(s): State<UsersState>,
+    Auth(p): Auth,
+) -> Result<Json<Preferences>, ApiError> {
+    Ok(Json(s.service.preferences(&p).await?))
+}
+
+/// Replace the travel preferences (every field checked: airport or city code, ISO 4217
+/// currency, cabin, passengers, hours range, budget).
+#[utoipa::path(put, path = "/api/v1/me/preferences", tag = "accounts", security(("bearer" = [])), request_body = Preferences,
+    responses((status = 200, body = Preferences), (status = 400, body = spontra_http::ProblemDetails)))]
+pub async fn set_preferences(
+    State(s): State<UsersState>,
+    Auth(p): Auth,
+    ApiJson(b): ApiJson<Preferences>,
+) -> Result<Json<Preferences>, ApiError> {
+    Ok(Json(s.service.set_preferences(&p, b).await?))
 }
 
 /// Live sessions of this account.

@@ -2,10 +2,12 @@
 //! Handlers parse requests into these calls; nothing here knows HTTP beyond `ApiError`.
 
 use crate::password::{self, Password, PasswordError};
+use crate::preferences::Preferences;
 use crate::tokens::{self, KeyRing, ACCESS_TTL_SECONDS};
 use chrono::{DateTime, Duration, Utc};
 use spontra_domain::Email;
 use spontra_http::{ApiError, Authenticator, ErrorCode, FieldErrors, Principal};
+use spontra_refdata::RefData;
 use spontra_store::{
     NewSession, NewUser, Role, Rotation, Session, SessionId, StoreError, User, UserId, UserStore,
     UserUpdate,
@@ -18,6 +20,7 @@ pub const SESSION_DAYS: i64 = 30;
 pub struct UsersService {
     store: Arc<dyn UserStore>,
     keys: KeyRing,
+    refdata: Arc<RefData>,
 }
 
 /// A new account's details, already valid.
@@ -87,8 +90,39 @@ impl Registration {
 }
 
 impl UsersService {
-    pub fn new(store: Arc<dyn UserStore>, keys: KeyRing) -> Self {
-        Self { store, keys }
+    pub fn new(store: Arc<dyn UserStore>, keys: KeyRing, refdata: Arc<RefData>) -> Self {
+        Self {
+            store,
+            keys,
+            refdata,
+        }
+    }
+
+    /// Stored preferences, or the defaults.
+    pub async fn preferences(&self, p: &Principal) -> Result<Preferences, ApiError> {
+        match self
+            .store
+            .preferences(user_id(p)?)
+            .await
+            .map_err(store_error)?
+        {
+            Some(json) => serde_json::from_str(&json).map_err(ApiError::internal),
+            None => Ok(Preferences::default()),
+        }
+    }
+
+    pub async fn set_preferences(
+        &self,
+        p: &Principal,
+        prefs: Preferences,
+    ) -> Result<Preferences, ApiError> {
+        let prefs = prefs.validated(&self.refdata)?;
+        let json = serde_json::to_string(&prefs).map_err(ApiError::internal)?;
+        self.store
+            .put_preferences(user_id(p)?, &json, Utc::now())
+            .await
+            .map_err(store_error)?;
+        Ok(prefs)
     }
 
     pub fn store(&self) -> &Arc<dyn UserStore> {

@@ -35,7 +35,8 @@ async fn app() -> App {
             .unwrap(),
     );
     let keys = KeyRing::parse(&KeyRing::generate_spec("k1"), "k1").unwrap();
-    let service = Arc::new(UsersService::new(store.clone(), keys));
+    let refdata = Arc::new(spontra_refdata::RefData::load().unwrap());
+    let service = Arc::new(UsersService::new(store.clone(), keys, refdata));
     let state = UsersState {
         service: service.clone(),
         auth: service,
@@ -403,4 +404,57 @@ async fn password_change_needs_the_current_one_and_ends_other_sessions() {
         )
         .await;
     assert_eq!((s, body["code"].as_str()), (400, Some("invalid_field")));
+}
+
+#[tokio::test]
+async fn preferences_default_validate_and_persist() {
+    let a = app().await;
+    a.register("ada@example.com").await;
+    let (_, t) = a.login("ada@example.com", "correct horse battery").await;
+    let tok = t["access_token"].as_str().unwrap().to_string();
+    let (s, p) = a
+        .call(Method::GET, "/me/preferences", None, Some(&tok))
+        .await;
+    assert_eq!(
+        (s, p["currency"].as_str(), p["adults"].as_u64()),
+        (200, Some("EUR"), Some(1))
+    );
+    let mut new = p.clone();
+    new["home_airport"] = json!("lhr");
+    new["currency"] = json!("gbp");
+    new["trip_hours"] = json!({"min": 2, "max": 4});
+    let (s, saved) = a
+        .call(
+            Method::PUT,
+            "/me/preferences",
+            Some(new.clone()),
+            Some(&tok),
+        )
+        .await;
+    assert_eq!(
+        (
+            s,
+            saved["home_airport"].as_str(),
+            saved["currency"].as_str()
+        ),
+        (200, Some("LHR"), Some("GBP")),
+        "{saved}"
+    );
+    assert_eq!(
+        a.call(Method::GET, "/me/preferences", None, Some(&tok))
+            .await
+            .1,
+        saved
+    );
+    new["home_airport"] = json!("QQQ");
+    new["currency"] = json!("ZZZ");
+    let (s, body) = a
+        .call(Method::PUT, "/me/preferences", Some(new), Some(&tok))
+        .await;
+    assert_eq!((s, body["code"].as_str()), (400, Some("unknown_airport")));
+    assert_eq!(body["errors"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        a.call(Method::GET, "/me/preferences", None, None).await.0,
+        401
+    );
 }
