@@ -50,7 +50,18 @@ pub struct ImportReport {
     pub errors: Vec<ImportError>,
 }
 
+/// Errors kept per import (the count of records still covers them all).
 const MAX_ERRORS: usize = 1000;
+
+impl ImportReport {
+    fn add(&mut self, record: Result<Vec<ScheduleLeg>, ImportError>) {
+        match record {
+            Ok(legs) => self.legs.extend(legs),
+            Err(e) if self.errors.len() < MAX_ERRORS => self.errors.push(e),
+            Err(_) => {}
+        }
+    }
+}
 
 fn err(line: usize, field: &'static str, message: impl Into<String>) -> ImportError {
     ImportError {
@@ -163,14 +174,7 @@ pub fn parse_ssim(
             continue;
         }
         report.records += 1;
-        match ssim_record(refdata, line, raw, first, last) {
-            Ok(legs) => report.legs.extend(legs),
-            Err(e) => {
-                if report.errors.len() < MAX_ERRORS {
-                    report.errors.push(e);
-                }
-            }
-        }
+        report.add(ssim_record(refdata, line, raw, first, last));
     }
     report
 }
@@ -363,18 +367,11 @@ pub fn parse_csv(refdata: &RefData, text: &str) -> ImportReport {
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                report.errors.push(err(line, "record", e.to_string()));
+                report.add(Err(err(line, "record", e.to_string())));
                 continue;
             }
         };
-        match csv_record(refdata, line, &rec) {
-            Ok(leg) => report.legs.push(leg),
-            Err(e) => {
-                if report.errors.len() < MAX_ERRORS {
-                    report.errors.push(e);
-                }
-            }
-        }
+        report.add(csv_record(refdata, line, &rec).map(|leg| vec![leg]));
     }
     report
 }

@@ -5,7 +5,7 @@ use anyhow::{bail, Context};
 use chrono::{Days, NaiveDate};
 use clap::Args;
 use spontra_domain::{AirportCode, DateRange};
-use spontra_engine::{CompiledSlice, Filters, Index, SliceQuery};
+use spontra_engine::{Filters, Index, SliceQuery};
 use spontra_refdata::RefData;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -288,6 +288,5 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         cal.push(t.elapsed().as_secs_f64() * 1e6);
     }
     report("calendar, 31 days", cal);
-    let _ = CompiledSlice::new;
     Ok(ExitCode::SUCCESS)
 }

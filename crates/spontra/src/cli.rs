@@ -248,17 +248,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             body.sort = sort;
             body.limit = Some(limit);
-            let q = match svc.parse_search(&body) {
-                Ok(q) => q,
-                Err(e) => return Ok(api_error(e)),
-            };
-            let r = svc.search(&q);
-            if json {
-                println!("{}", serde_json::to_string_pretty(&r)?);
-            } else {
-                print_search(&r);
-            }
-            Ok(ExitCode::SUCCESS)
+            answer(
+                svc.parse_search(&body),
+                |q| svc.search(q),
+                json,
+                print_search,
+            )
         }
         Command::Calendar {
             origin,
@@ -284,44 +279,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 cabin: party.cabin,
                 max_stops: party.max_stops,
             };
-            let q = match svc.parse_calendar(&params) {
-                Ok(q) => q,
-                Err(e) => return Ok(api_error(e)),
-            };
-            let r = svc.calendar(&q);
-            if json {
-                println!("{}", serde_json::to_string_pretty(&r)?);
-            } else {
-                let mut t = table(&["date", "cheapest", "duration", "stops"]);
-                for d in &r.days {
-                    t.add_row(vec![
-                        d.date.clone(),
-                        d.price
-                            .as_ref()
-                            .map(|p| format!("{} {}", p.amount, p.currency))
-                            .unwrap_or_else(|| "—".into()),
-                        d.duration_minutes.map(hm).unwrap_or_default(),
-                        d.stops.map(|s| s.to_string()).unwrap_or_default(),
-                    ]);
-                }
-                println!("{t}");
-                if !r.grid.is_empty() {
-                    let mut g = table(&["depart", "nights", "return", "round trip"]);
-                    for c in &r.grid {
-                        g.add_row(vec![
-                            c.depart.clone(),
-                            c.nights.to_string(),
-                            c.return_date.clone(),
-                            c.price
-                                .as_ref()
-                                .map(|p| format!("{} {}", p.amount, p.currency))
-                                .unwrap_or_else(|| "—".into()),
-                        ]);
-                    }
-                    println!("{g}");
-                }
-            }
-            Ok(ExitCode::SUCCESS)
+            answer(
+                svc.parse_calendar(&params),
+                |q| svc.calendar(q),
+                json,
+                print_calendar,
+            )
         }
         Command::Explore {
             origin,
@@ -363,43 +326,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 limit: Some(limit),
                 cursor: None,
             };
-            let q = match svc.parse_explore(&params) {
-                Ok(q) => q,
-                Err(e) => return Ok(api_error(e)),
-            };
-            let r = svc.explore(&q);
-            if json {
-                println!("{}", serde_json::to_string_pretty(&r)?);
-            } else {
-                let mut t = table(&[
-                    "to",
-                    "city",
-                    "country",
-                    "from price",
-                    "duration",
-                    "stops",
-                    "departs",
-                    "flights",
-                ]);
-                for d in &r.destinations {
-                    t.add_row(vec![
-                        d.airport.code.clone(),
-                        d.airport.city.clone(),
-                        d.airport.country_name.clone(),
-                        format!("{} {}", d.price.amount, d.price.currency),
-                        hm(d.duration_minutes),
-                        d.stops.to_string(),
-                        d.departure.local[..16].replace('T', " "),
-                        d.flights.join(" "),
-                    ]);
-                }
-                println!("{t}");
-                println!(
-                    "{} destinations from {} (engine {} µs)",
-                    r.total, r.origin, r.engine_micros
-                );
-            }
-            Ok(ExitCode::SUCCESS)
+            answer(
+                svc.parse_explore(&params),
+                |q| svc.explore(q),
+                json,
+                print_explore,
+            )
         }
         Command::Import {
             format,
@@ -445,6 +377,82 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Parse, run and print a query the way every read command does: bad input prints the API's
+/// problem and exits 2; `--json` prints the API's JSON, otherwise a table.
+fn answer<Q, R: serde::Serialize>(
+    parsed: Result<Q, ApiError>,
+    run: impl FnOnce(&Q) -> R,
+    json: bool,
+    print: impl FnOnce(&R),
+) -> anyhow::Result<ExitCode> {
+    let query = match parsed {
+        Ok(q) => q,
+        Err(e) => return Ok(api_error(e)),
+    };
+    let result = run(&query);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&result)?);
+    } else {
+        print(&result);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_calendar(r: &spontra_search::dto::CalendarResponse) {
+    let mut t = table(&["date", "cheapest", "duration", "stops"]);
+    for d in &r.days {
+        t.add_row(vec![
+            d.date.clone(),
+            money(d.price.as_ref()),
+            d.duration_minutes.map(hm).unwrap_or_default(),
+            d.stops.map(|s| s.to_string()).unwrap_or_default(),
+        ]);
+    }
+    println!("{t}");
+    if !r.grid.is_empty() {
+        let mut g = table(&["depart", "nights", "return", "round trip"]);
+        for c in &r.grid {
+            g.add_row(vec![
+                c.depart.clone(),
+                c.nights.to_string(),
+                c.return_date.clone(),
+                money(c.price.as_ref()),
+            ]);
+        }
+        println!("{g}");
+    }
+}
+
+fn print_explore(r: &spontra_search::dto::ExploreResponse) {
+    let mut t = table(&[
+        "to",
+        "city",
+        "country",
+        "from price",
+        "duration",
+        "stops",
+        "departs",
+        "flights",
+    ]);
+    for d in &r.destinations {
+        t.add_row(vec![
+            d.airport.code.clone(),
+            d.airport.city.clone(),
+            d.airport.country_name.clone(),
+            money(Some(&d.price)),
+            hm(d.duration_minutes),
+            d.stops.to_string(),
+            d.departure.local[..16].replace('T', " "),
+            d.flights.join(" "),
+        ]);
+    }
+    println!("{t}");
+    println!(
+        "{} destinations from {} (engine {} µs)",
+        r.total, r.origin, r.engine_micros
+    );
+}
+
 fn party_body(p: &PartyArgs) -> SearchBody {
     SearchBody {
         adults: p.adults,
@@ -475,6 +483,12 @@ fn table(header: &[&str]) -> Table {
     t.load_preset(UTF8_FULL_CONDENSED);
     t.set_header(header.to_vec());
     t
+}
+
+/// A price as `149.99 EUR`, or a dash when there is none.
+fn money(p: Option<&spontra_search::dto::Price>) -> String {
+    p.map(|p| format!("{} {}", p.amount, p.currency))
+        .unwrap_or_else(|| "—".into())
 }
 
 pub fn hm(minutes: u32) -> String {
@@ -527,7 +541,7 @@ fn print_search(r: &spontra_search::dto::SearchResponse) {
         }
         t.add_row(vec![
             (i + 1).to_string(),
-            format!("{} {}", it.price.amount, it.price.currency),
+            money(Some(&it.price)),
             slices
                 .iter()
                 .map(|s| hm(s.duration_minutes))
