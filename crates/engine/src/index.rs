@@ -172,10 +172,6 @@ impl Index {
         self.airports[id as usize].code
     }
 
-    pub fn airport_country(&self, id: AirportId) -> CountryCode {
-        self.airports[id as usize].country
-    }
-
     pub fn airport_city(&self, id: AirportId) -> Option<AirportCode> {
         self.airports[id as usize].city
     }

@@ -153,8 +153,4 @@ impl CompiledSlice {
     pub fn set_date(&mut self, date: NaiveDate) {
         self.local_day = day_number(date);
     }
-
-    pub fn local_day(&self) -> i64 {
-        self.local_day
-    }
 }

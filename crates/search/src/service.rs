@@ -886,28 +886,31 @@ impl SearchService {
         let code = spontra_domain::AirportCode::parse(raw).map_err(|_| not_found())?;
         match self.refdata.place(code).ok_or_else(not_found)? {
             spontra_refdata::Place::Airport(a) => self.airport_dto(a).ok_or_else(not_found),
-            spontra_refdata::Place::City(c, airports) => {
-                let city = self.refdata.city(c).ok_or_else(not_found)?;
-                Ok(AirportDto {
-                    kind: "city".into(),
-                    code: c.to_string(),
-                    name: city.name.clone(),
-                    city: city.name.clone(),
-                    city_code: Some(c.to_string()),
-                    country: city.country.to_string(),
-                    country_name: self
-                        .refdata
-                        .country(city.country)
-                        .map(|x| x.name.clone())
-                        .unwrap_or_default(),
-                    lat: None,
-                    lon: None,
-                    time_zone: None,
-                    size: None,
-                    airports: airports.iter().map(|a| a.to_string()).collect(),
-                })
-            }
+            spontra_refdata::Place::City(c, _) => self.city_dto(c).ok_or_else(not_found),
         }
+    }
+
+    /// A metropolitan city with its airports, largest first.
+    pub fn city_dto(&self, code: spontra_domain::AirportCode) -> Option<AirportDto> {
+        let city = self.refdata.city(code)?;
+        Some(AirportDto {
+            kind: "city".into(),
+            code: code.to_string(),
+            name: city.name.clone(),
+            city: city.name.clone(),
+            city_code: Some(code.to_string()),
+            country: city.country.to_string(),
+            country_name: self
+                .refdata
+                .country(city.country)
+                .map(|x| x.name.clone())
+                .unwrap_or_default(),
+            lat: None,
+            lon: None,
+            time_zone: None,
+            size: None,
+            airports: city.airports.iter().map(|a| a.to_string()).collect(),
+        })
     }
 
     pub fn suggest(&self, q: &AirportQuery) -> Result<Vec<AirportDto>, ApiError> {
@@ -924,45 +927,9 @@ impl SearchService {
             .refdata
             .suggest(&text, limit)
             .into_iter()
-            .map(|s| AirportDto {
-                kind: match s.kind {
-                    SuggestionKind::City => "city".into(),
-                    SuggestionKind::Airport => "airport".into(),
-                },
-                code: s.code.to_string(),
-                name: s.name,
-                city: s.city,
-                city_code: match s.kind {
-                    SuggestionKind::City => Some(s.code.to_string()),
-                    SuggestionKind::Airport => self
-                        .refdata
-                        .airport(s.code)
-                        .and_then(|a| a.city_code)
-                        .map(|c| c.to_string()),
-                },
-                country: s.country.to_string(),
-                country_name: s.country_name,
-                lat: self
-                    .refdata
-                    .airport(s.code)
-                    .filter(|_| s.kind == SuggestionKind::Airport)
-                    .map(|a| a.lat),
-                lon: self
-                    .refdata
-                    .airport(s.code)
-                    .filter(|_| s.kind == SuggestionKind::Airport)
-                    .map(|a| a.lon),
-                time_zone: self
-                    .refdata
-                    .airport(s.code)
-                    .filter(|_| s.kind == SuggestionKind::Airport)
-                    .map(|a| a.tz.name().to_string()),
-                size: self
-                    .refdata
-                    .airport(s.code)
-                    .filter(|_| s.kind == SuggestionKind::Airport)
-                    .map(|a| a.size.as_str().to_string()),
-                airports: s.airports.iter().map(|a| a.to_string()).collect(),
+            .filter_map(|s| match s.kind {
+                SuggestionKind::City => self.city_dto(s.code),
+                SuggestionKind::Airport => self.airport_dto(s.code),
             })
             .collect())
     }

@@ -180,18 +180,11 @@ fn write_queries(path: &PathBuf, index: &Index, count: usize, seed: u64) -> anyh
 
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let world = args.world.clone();
-    let w = crate::world::load(
-        &world.scale,
-        world.seed,
-        world.days,
-        world.today.as_deref(),
-        world.schedule.as_deref(),
-    )?;
+    let w = args.world.load()?;
     let load_ms = started.elapsed().as_millis();
     let index = &w.index;
     if let Some(path) = &args.write_queries {
-        write_queries(path, index, args.count, world.seed)?;
+        write_queries(path, index, args.count, args.world.seed)?;
         println!("wrote {} queries to {}", args.count, path.display());
         return Ok(ExitCode::SUCCESS);
     }

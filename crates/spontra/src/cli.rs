@@ -40,7 +40,7 @@ pub struct WorldArgs {
 }
 
 impl WorldArgs {
-    fn load(&self) -> anyhow::Result<World> {
+    pub(crate) fn load(&self) -> anyhow::Result<World> {
         world::load(
             &self.scale,
             self.seed,

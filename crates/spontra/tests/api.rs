@@ -36,21 +36,7 @@ impl TestApp {
     }
 
     async fn get(&self, path: &str) -> (u16, String, Value) {
-        let r = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .expect("request");
-        let status = r.status().as_u16();
-        let ct = r
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
-        let body = r.json::<Value>().await.unwrap_or(Value::Null);
-        (status, ct, body)
+        send(self.client.get(format!("{}{path}", self.base))).await
     }
 
     async fn post(
@@ -59,23 +45,27 @@ impl TestApp {
         content_type: &str,
         body: impl Into<reqwest::Body>,
     ) -> (u16, String, Value) {
-        let r = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header("content-type", content_type)
-            .body(body)
-            .send()
-            .await
-            .expect("request");
-        let status = r.status().as_u16();
-        let ct = r
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
-        (status, ct, r.json::<Value>().await.unwrap_or(Value::Null))
+        send(
+            self.client
+                .post(format!("{}{path}", self.base))
+                .header("content-type", content_type)
+                .body(body),
+        )
+        .await
     }
+}
+
+/// Status, content type and JSON body (null if not JSON).
+async fn send(request: reqwest::RequestBuilder) -> (u16, String, Value) {
+    let r = request.send().await.expect("request");
+    let status = r.status().as_u16();
+    let ct = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    (status, ct, r.json::<Value>().await.unwrap_or(Value::Null))
 }
 
 fn refdata() -> &'static RefData {
