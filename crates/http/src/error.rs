@@ -60,6 +60,9 @@ error_codes! {
     Unauthorized => ("unauthorized", UNAUTHORIZED, "Sign in first"),
     InvalidToken => ("invalid_token", UNAUTHORIZED, "The token is invalid, expired or already used"),
     TokenReused => ("token_reused", UNAUTHORIZED, "This refresh token was already used; the session has been ended"),
+    InvalidLinkToken => ("invalid_link_token", BAD_REQUEST, "The link is invalid, expired or already used"),
+    AlreadyVerified => ("already_verified", CONFLICT, "The email address is already verified"),
+    TooManyAttempts => ("too_many_attempts", TOO_MANY_REQUESTS, "Too many attempts; wait before trying again"),
     AccountDisabled => ("account_disabled", FORBIDDEN, "This account is disabled"),
     Forbidden => ("forbidden", FORBIDDEN, "Not allowed"),
     NotFound => ("not_found", NOT_FOUND, "No such resource"),
@@ -102,6 +105,12 @@ pub enum ApiError {
         detail: String,
         errors: Vec<FieldError>,
     },
+    /// Slow down: sent as 429 with `Retry-After` (whole seconds, at least 1).
+    #[error("throttled for {retry_after_secs} s: {detail}")]
+    Throttled {
+        retry_after_secs: u64,
+        detail: String,
+    },
     /// Ours. The text is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -137,6 +146,7 @@ impl ApiError {
     pub fn code(&self) -> ErrorCode {
         match self {
             ApiError::Client { code, .. } => *code,
+            ApiError::Throttled { .. } => ErrorCode::TooManyAttempts,
             ApiError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -145,6 +155,7 @@ impl ApiError {
         let code = self.code();
         let (detail, errors) = match self {
             ApiError::Client { detail, errors, .. } => (detail.clone(), errors.clone()),
+            ApiError::Throttled { detail, .. } => (detail.clone(), vec![]),
             ApiError::Internal(_) => (
                 "Something went wrong on our side; it has been logged.".to_string(),
                 vec![],
@@ -169,12 +180,21 @@ impl IntoResponse for ApiError {
         let problem = self.problem();
         let status = self.code().status();
         let body = serde_json::to_vec(&problem).unwrap_or_default();
-        (
+        let mut response = (
             status,
             [(header::CONTENT_TYPE, "application/problem+json")],
             body,
         )
-            .into_response()
+            .into_response();
+        if let ApiError::Throttled {
+            retry_after_secs, ..
+        } = &self
+        {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, (*retry_after_secs).max(1).into());
+        }
+        response
     }
 }
 
@@ -208,6 +228,10 @@ impl FieldErrors {
                 } else {
                     self.0.extend(errors.into_iter().map(|e| (code, e)));
                 }
+                None
+            }
+            Err(e @ ApiError::Throttled { .. }) => {
+                self.push(e.code(), "", e.to_string());
                 None
             }
             Err(ApiError::Internal(e)) => {
@@ -257,6 +281,17 @@ mod tests {
                 assert!(c.status().is_client_error(), "{}", c.as_str());
             }
         }
+    }
+
+    #[test]
+    fn throttled_is_a_429_with_retry_after() {
+        let r = ApiError::Throttled {
+            retry_after_secs: 8,
+            detail: "wait".into(),
+        }
+        .into_response();
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "8");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 use crate::{ApiError, ErrorCode};
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header;
+use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 /// Largest JSON body accepted.
@@ -51,5 +52,29 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 }
             }
         }
+    }
+}
+
+/// Like `axum::extract::Query`, with problem+json rejections naming the parameter at fault.
+/// Use `#[serde(deny_unknown_fields)]` on `T` so a misspelt parameter is an error, not ignored.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map(ApiQuery)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let message = e.inner().to_string();
+                if path.is_empty() || path == "." {
+                    ApiError::new(ErrorCode::MalformedQuery, message)
+                } else {
+                    ApiError::field(ErrorCode::MalformedQuery, path, message)
+                }
+            })
     }
 }

@@ -3,8 +3,12 @@
 
 use crate::config::Settings;
 use anyhow::Context;
+use spontra_http::ApiError;
+use spontra_mail::{Mailer, OutboxMailer, SmtpMailer};
+use spontra_store::{Role, UserUpdate};
+use spontra_users::service::Registration;
 use spontra_users::tokens::KeyRing;
-use spontra_users::{UsersService, UsersState};
+use spontra_users::{Outgoing, UsersService, UsersState};
 use std::sync::Arc;
 
 const GENERATED_KID: &str = "local-1";
@@ -53,18 +57,93 @@ fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
     std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }
 
-pub async fn users_state(
+fn mailer(settings: &Settings) -> anyhow::Result<Arc<dyn Mailer>> {
+    Ok(match &settings.mail.smtp_url {
+        Some(url) => Arc::new(SmtpMailer::new(url, &settings.mail.from)?),
+        None => {
+            let dir = settings.data.dir.join("outbox");
+            tracing::info!(outbox = %dir.display(), "no SMTP server configured: mail is written to the outbox");
+            Arc::new(OutboxMailer::new(&dir, &settings.mail.from)?)
+        }
+    })
+}
+
+/// The users service, its store opened (and migrated) from the database URL. `public_url`:
+/// where links in mails point.
+pub async fn users_service(
     settings: &Settings,
     refdata: Arc<spontra_refdata::RefData>,
-) -> anyhow::Result<UsersState> {
+    public_url: &str,
+) -> anyhow::Result<Arc<UsersService>> {
     if settings.database.url.starts_with("sqlite:") {
         std::fs::create_dir_all(&settings.data.dir)
             .with_context(|| format!("creating {}", settings.data.dir.display()))?;
     }
     let store = crate::store::open(&settings.database.url).await?;
-    let service = Arc::new(UsersService::new(store, keys(settings)?, refdata));
+    let outgoing = Outgoing {
+        mailer: mailer(settings)?,
+        public_url: settings
+            .server
+            .public_url
+            .clone()
+            .unwrap_or_else(|| public_url.to_string()),
+    };
+    Ok(Arc::new(UsersService::new(
+        store,
+        keys(settings)?,
+        refdata,
+        outgoing,
+    )))
+}
+
+pub async fn users_state(
+    settings: &Settings,
+    refdata: Arc<spontra_refdata::RefData>,
+    public_url: &str,
+) -> anyhow::Result<UsersState> {
+    let service = users_service(settings, refdata, public_url).await?;
     Ok(UsersState {
         service: service.clone(),
         auth: service,
     })
+}
+
+/// `spontra admin create-user`: bad input prints the field at fault and exits 2.
+pub async fn create_user(
+    settings: &Settings,
+    email: &str,
+    password: &str,
+    name: &str,
+    admin: bool,
+) -> anyhow::Result<std::process::ExitCode> {
+    let refdata = Arc::new(spontra_refdata::RefData::load()?);
+    let service = users_service(settings, refdata, "").await?;
+    let role = if admin { Role::Admin } else { Role::User };
+    let created = match Registration::parse(email, password, name) {
+        Ok(reg) => service.create_account(reg, role).await,
+        Err(e) => Err(e),
+    };
+    match created {
+        Ok(user) => {
+            let now = chrono::Utc::now();
+            let verified = UserUpdate {
+                email_verified_at: Some(now),
+                ..Default::default()
+            };
+            service.store().update_user(user.id, &verified, now).await?;
+            println!("created {} {} ({})", role.as_str(), user.id, email.trim());
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Err(ApiError::Internal(e)) => Err(anyhow::anyhow!(e)),
+        Err(e) => {
+            let problem = e.problem();
+            for f in &problem.errors {
+                eprintln!("error: {}: {} ({})", f.field, f.message, f.code);
+            }
+            if problem.errors.is_empty() {
+                eprintln!("error: {} ({})", problem.detail, problem.code);
+            }
+            Ok(std::process::ExitCode::from(2))
+        }
+    }
 }

@@ -7,10 +7,11 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use spontra_http::{with_common_layers, ApiError, ErrorCode};
+use spontra_http::{with_common_layers, ApiError, ErrorCode, TrustForwardedFor};
 use spontra_search::{SearchApi, SearchService};
 use spontra_users::{UsersApi, UsersState};
 use std::future::Future;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -101,14 +102,26 @@ impl App {
         self.router.clone()
     }
 
+    /// Behind a proxy: take the client address from `X-Forwarded-For` (its right-most entry).
+    pub fn trust_forwarded_for(mut self, trust: bool) -> App {
+        if trust {
+            self.router = self.router.layer(axum::Extension(TrustForwardedFor));
+        }
+        self
+    }
+
     pub async fn run(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        axum::serve(
+            listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
     }
 }
 

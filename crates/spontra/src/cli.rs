@@ -177,6 +177,28 @@ enum Command {
     },
     /// Benchmark the engine on a world with a CSV of queries (origin,destination,date).
     Bench(crate::bench::BenchArgs),
+    /// Administration that needs no running server.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an account (email already verified), e.g. the first administrator:
+    /// `echo "$PASSWORD" | spontra admin create-user --email ops@example.com --name Ops --admin`.
+    /// The password is read from the first line of standard input.
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Give the account the admin role.
+        #[arg(long)]
+        admin: bool,
+        /// Configuration file (database URL, keys); default spontra.toml if present.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -374,6 +396,25 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(args) => crate::bench::run(args),
+        Command::Admin(AdminCommand::CreateUser {
+            email,
+            name,
+            admin,
+            config,
+        }) => {
+            let settings = Settings::load(config.as_deref())?;
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .context("reading the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(crate::accounts::create_user(
+                &settings, &email, password, &name, admin,
+            ))
+        }
     }
 }
 
@@ -582,9 +623,10 @@ fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         let world = tokio::task::spawn_blocking(move || world::load(&w.scale, w.seed, w.days, w.today.as_deref(), w.schedule.as_deref())).await??;
         tracing::info!(inventory = %world.description, legs = world.index.leg_count(), build_ms = world.build_ms as u64, "inventory loaded");
         let web_dir = settings.web.dir.clone().or_else(|| Some(PathBuf::from("web/out")));
-        let users = crate::accounts::users_state(&settings, world.refdata.clone()).await?;
-        let app = App::build(&world, web_dir, Some(users));
         let listener = tokio::net::TcpListener::bind(&settings.server.bind).await.with_context(|| format!("binding {}", settings.server.bind))?;
+        let public_url = format!("http://{}", listener.local_addr()?);
+        let users = crate::accounts::users_state(&settings, world.refdata.clone(), &public_url).await?;
+        let app = App::build(&world, web_dir, Some(users)).trust_forwarded_for(settings.server.trust_forwarded_for);
         tracing::info!(address = %listener.local_addr()?, "listening");
         println!("Spontra is listening on http://{}", listener.local_addr()?);
         app.run(listener, async {

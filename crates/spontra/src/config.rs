@@ -15,12 +15,42 @@ pub struct Settings {
     pub database: DatabaseSettings,
     #[serde(default)]
     pub auth: AuthSettings,
+    pub mail: MailSettings,
     pub log: LogSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct ServerSettings {
     pub bind: String,
+    /// The address users reach the web app at, for links in mails (default: the bound
+    /// address, `http://127.0.0.1:8080`).
+    pub public_url: Option<String>,
+    /// Believe the right-most `X-Forwarded-For` entry (only behind a proxy that sets it).
+    #[serde(default)]
+    pub trust_forwarded_for: bool,
+}
+
+/// Outgoing mail: SMTP when `smtp_url` is set (`smtps://user:pass@host`, or
+/// `smtp://host:port` for a local relay), otherwise files in `<data.dir>/outbox`.
+#[derive(Clone, Deserialize)]
+pub struct MailSettings {
+    pub smtp_url: Option<String>,
+    pub from: String,
+}
+
+impl std::fmt::Debug for MailSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "MailSettings {{ smtp_url: {}, from: {:?} }}",
+            if self.smtp_url.is_some() {
+                "<set>"
+            } else {
+                "<unset: outbox>"
+            },
+            self.from
+        )
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -93,6 +123,7 @@ impl Settings {
             .set_default("world.days", 35)?
             .set_default("data.dir", "spontra-data")?
             .set_default("database.url", "sqlite://spontra-data/spontra.db")?
+            .set_default("mail.from", "Spontra <no-reply@spontra.localhost>")?
             .set_default("log.format", "json")?
             .set_default("log.filter", "info")?;
         if let Some(f) = file {

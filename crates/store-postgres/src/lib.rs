@@ -1,5 +1,7 @@
 //! The PostgreSQL backend: the scaled profile's database. Migrations are applied on open.
 
+pub mod scratch;
+
 use spontra_store::{StoreError, StoreResult};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;

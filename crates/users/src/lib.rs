@@ -1,17 +1,20 @@
-//! The users service, in progress (issue #3): registration, login, refresh-token rotation
-//! with reuse detection, logout (one session or all), the profile and session list; password
-//! policy and argon2id hashing; JWT access tokens signed with a rotating key ring.
-//! Verification and reset emails, preferences, privacy, admin routes and login throttling
-//! follow.
+//! The users service: registration, login (throttled), refresh-token rotation with reuse
+//! detection, logout (one session or all), email verification, forgotten-password reset,
+//! profile, preferences, sessions, privacy (export, deletion, consents) and administration;
+//! password policy and argon2id hashing; JWT access tokens signed with a rotating key ring.
 
+pub mod admin;
 pub mod password;
 pub mod preferences;
+pub mod privacy;
+pub mod recovery;
 pub mod routes;
 pub mod service;
+pub mod throttle;
 pub mod tokens;
 
 pub use routes::{router, UsersState};
-pub use service::UsersService;
+pub use service::{Outgoing, UsersService};
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -35,9 +38,16 @@ impl Modify for BearerScheme {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(routes::register, routes::login, routes::refresh, routes::logout, routes::logout_all, routes::me, routes::update_profile, routes::change_password, routes::preferences, routes::set_preferences, routes::sessions, routes::revoke_session),
-    components(schemas(routes::RegisterBody, routes::LoginBody, routes::RefreshBody, routes::TokenResponse, routes::ProfileDto, routes::SessionDto, routes::PasswordChangeBody, routes::ProfileUpdateBody, preferences::Preferences, preferences::TripHours, preferences::Notifications)),
+    paths(routes::register, routes::login, routes::refresh, routes::logout, routes::logout_all, routes::me, routes::update_profile, routes::change_password, routes::preferences, routes::set_preferences, routes::sessions, routes::revoke_session,
+        routes::verify_email, routes::resend_verification, routes::forgot_password, routes::reset_password,
+        routes::export, routes::delete_account, routes::consents, routes::set_consents,
+        routes::admin_list_users, routes::admin_get_user, routes::admin_update_user),
+    components(schemas(routes::RegisterBody, routes::LoginBody, routes::RefreshBody, routes::TokenResponse, routes::ProfileDto, routes::SessionDto, routes::PasswordChangeBody, routes::ProfileUpdateBody, preferences::Preferences, preferences::TripHours, preferences::Notifications,
+        routes::TokenBody, routes::ForgotPasswordBody, routes::ResetPasswordBody, routes::DeleteAccountBody, routes::ConsentDto, routes::ConsentsDto, routes::ConsentsBody, routes::ExportDto,
+        routes::AdminUserDto, routes::AdminUserList, routes::AdminUpdateBody)),
     modifiers(&BearerScheme),
-    tags((name = "accounts", description = "Accounts, sign-in and sessions"))
+    tags((name = "accounts", description = "Accounts, sign-in, email links and sessions"),
+        (name = "privacy", description = "Data export, account deletion, consents"),
+        (name = "admin", description = "Account administration (administrators only)"))
 )]
 pub struct UsersApi;

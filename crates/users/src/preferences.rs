@@ -21,9 +21,10 @@ pub struct Notifications {
     pub newsletter: bool,
 }
 
-/// A user's preferences; `GET` returns the defaults until they are set.
+/// A user's preferences; `GET` returns the defaults until they are set. `PUT` replaces the
+/// whole document; a field left out takes its default.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Preferences {
     /// Airport or city code, e.g. `LHR` or `LON`.
     pub home_airport: Option<String>,

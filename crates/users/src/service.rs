@@ -1,12 +1,16 @@
-//! Account logic: registration, login, refresh-token rotation, logout, sessions.
-//! Handlers parse requests into these calls; nothing here knows HTTP beyond `ApiError`.
+//! Account logic: registration, login, refresh-token rotation, logout, sessions, profile and
+//! preferences. Email links live in `recovery`, privacy in `privacy`, administration in
+//! `admin`. Handlers parse requests into these calls; nothing here knows HTTP beyond
+//! `ApiError`.
 
 use crate::password::{self, Password, PasswordError};
 use crate::preferences::Preferences;
+use crate::throttle::{retry_after_secs, LoginThrottle, MailQuota};
 use crate::tokens::{self, KeyRing, ACCESS_TTL_SECONDS};
 use chrono::{DateTime, Duration, Utc};
 use spontra_domain::Email;
-use spontra_http::{ApiError, Authenticator, ErrorCode, FieldErrors, Principal};
+use spontra_http::{ApiError, Authenticator, ClientInfo, ErrorCode, FieldErrors, Principal};
+use spontra_mail::Mailer;
 use spontra_refdata::RefData;
 use spontra_store::{
     NewSession, NewUser, Role, Rotation, Session, SessionId, StoreError, User, UserId, UserStore,
@@ -18,9 +22,20 @@ use std::sync::Arc;
 pub const SESSION_DAYS: i64 = 30;
 
 pub struct UsersService {
-    store: Arc<dyn UserStore>,
+    pub(crate) store: Arc<dyn UserStore>,
     keys: KeyRing,
     refdata: Arc<RefData>,
+    pub(crate) outgoing: Outgoing,
+    throttle: LoginThrottle,
+    pub(crate) mail_quota: MailQuota,
+}
+
+/// How the service reaches people: the mailer, and the web app's address for links in mails
+/// (e.g. `https://spontra.example`; links are `{public_url}/verify-email?token=…`).
+#[derive(Clone)]
+pub struct Outgoing {
+    pub mailer: Arc<dyn Mailer>,
+    pub public_url: String,
 }
 
 /// A new account's details, already valid.
@@ -38,21 +53,14 @@ pub struct TokenPair {
     pub session_id: SessionId,
 }
 
-/// Where a login comes from, for the session list.
-#[derive(Clone, Debug, Default)]
-pub struct ClientInfo {
-    pub user_agent: String,
-    pub ip: String,
-}
-
-fn store_error(e: StoreError) -> ApiError {
+pub(crate) fn store_error(e: StoreError) -> ApiError {
     match e {
         StoreError::NotFound => ApiError::new(ErrorCode::NotFound, "no such resource"),
         other => ApiError::internal(other),
     }
 }
 
-fn password_error(field: &str, e: PasswordError) -> ApiError {
+pub(crate) fn password_error(field: &str, e: PasswordError) -> ApiError {
     ApiError::field(ErrorCode::WeakPassword, field, e.to_string())
 }
 
@@ -90,11 +98,19 @@ impl Registration {
 }
 
 impl UsersService {
-    pub fn new(store: Arc<dyn UserStore>, keys: KeyRing, refdata: Arc<RefData>) -> Self {
+    pub fn new(
+        store: Arc<dyn UserStore>,
+        keys: KeyRing,
+        refdata: Arc<RefData>,
+        outgoing: Outgoing,
+    ) -> Self {
         Self {
             store,
             keys,
             refdata,
+            outgoing,
+            throttle: LoginThrottle::default(),
+            mail_quota: MailQuota::default(),
         }
     }
 
@@ -129,7 +145,15 @@ impl UsersService {
         &self.store
     }
 
-    pub async fn register(&self, r: Registration, role: Role) -> Result<User, ApiError> {
+    /// Create an account and mail it a verification link.
+    pub async fn register(&self, r: Registration) -> Result<User, ApiError> {
+        let user = self.create_account(r, Role::User).await?;
+        self.send_verification(&user).await?;
+        Ok(user)
+    }
+
+    /// Create an account without mail (the command-line admin bootstrap marks it verified).
+    pub async fn create_account(&self, r: Registration, role: Role) -> Result<User, ApiError> {
         let hash = password::hash(r.password.expose()).map_err(ApiError::internal)?;
         let new = NewUser {
             id: UserId::new(),
@@ -157,6 +181,16 @@ impl UsersService {
         client: ClientInfo,
     ) -> Result<TokenPair, ApiError> {
         let wrong = || ApiError::new(ErrorCode::InvalidCredentials, "email or password is wrong");
+        let key = email.trim().to_lowercase();
+        if let Some(wait) = self
+            .throttle
+            .wait(&key, &client.ip, std::time::Instant::now())
+        {
+            return Err(ApiError::Throttled {
+                retry_after_secs: retry_after_secs(wait),
+                detail: "too many failed sign-ins; wait before trying again".into(),
+            });
+        }
         let user = match Email::parse(email) {
             Ok(email) => match self.store.user_by_email(&email).await {
                 Ok(u) => Some(u),
@@ -167,11 +201,16 @@ impl UsersService {
         };
         let Some(user) = user else {
             password::verify(password, password::decoy_hash());
+            self.throttle
+                .failed(&key, &client.ip, std::time::Instant::now());
             return Err(wrong());
         };
         if !password::verify(password, &user.password_hash) {
+            self.throttle
+                .failed(&key, &client.ip, std::time::Instant::now());
             return Err(wrong());
         }
+        self.throttle.succeeded(&key);
         if user.disabled {
             return Err(ApiError::new(
                 ErrorCode::AccountDisabled,
@@ -188,7 +227,7 @@ impl UsersService {
                 refresh_hash: tokens::digest(&refresh),
                 created_at: now,
                 expires_at: now + Duration::days(SESSION_DAYS),
-                user_agent: client.user_agent.chars().take(200).collect(),
+                user_agent: client.user_agent,
                 ip: client.ip,
             })
             .await
@@ -312,6 +351,7 @@ impl UsersService {
             .revoke_sessions(user.id, Some(session_id(p)?), now)
             .await
             .map_err(store_error)?;
+        self.notify_password_changed(&user);
         Ok(())
     }
 
@@ -372,7 +412,7 @@ impl UsersService {
     }
 }
 
-fn user_id(p: &Principal) -> Result<UserId, ApiError> {
+pub(crate) fn user_id(p: &Principal) -> Result<UserId, ApiError> {
     uuid::Uuid::parse_str(&p.user_id)
         .map(UserId)
         .map_err(|_| ApiError::new(ErrorCode::Unauthorized, "sign in again"))

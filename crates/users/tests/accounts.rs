@@ -5,9 +5,10 @@ use axum::body::Body;
 use axum::http::{Method, Request};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
+use spontra_mail::{Mail, MailError, Mailer};
 use spontra_store::{UserStore, UserUpdate};
 use spontra_users::tokens::KeyRing;
-use spontra_users::{router, UsersService, UsersState};
+use spontra_users::{router, Outgoing, UsersService, UsersState};
 use std::sync::Arc;
 use tower::ServiceExt;
 
@@ -15,6 +16,18 @@ struct App {
     router: axum::Router,
     store: Arc<dyn UserStore>,
     _db: TempDb,
+}
+
+/// Keeps mail in memory (the SMTP path is tested end to end in `crates/spontra/tests`).
+#[derive(Default)]
+struct Recorder(std::sync::Mutex<Vec<Mail>>);
+
+#[async_trait::async_trait]
+impl Mailer for Recorder {
+    async fn send(&self, mail: &Mail) -> Result<(), MailError> {
+        self.0.lock().unwrap().push(mail.clone());
+        Ok(())
+    }
 }
 
 struct TempDb(std::path::PathBuf);
@@ -36,7 +49,11 @@ async fn app() -> App {
     );
     let keys = KeyRing::parse(&KeyRing::generate_spec("k1"), "k1").unwrap();
     let refdata = Arc::new(spontra_refdata::RefData::load().unwrap());
-    let service = Arc::new(UsersService::new(store.clone(), keys, refdata));
+    let outgoing = Outgoing {
+        mailer: Arc::new(Recorder::default()),
+        public_url: "http://spontra.test".into(),
+    };
+    let service = Arc::new(UsersService::new(store.clone(), keys, refdata, outgoing));
     let state = UsersState {
         service: service.clone(),
         auth: service,

@@ -1,0 +1,93 @@
+//! Privacy: everything stored about an account as one JSON document, account deletion, and
+//! consent records.
+//!
+//! Deleting an account erases the email, name, password hash, preferences, sessions and
+//! tokens; the row itself stays, anonymised and disabled, so anything that refers to the
+//! account (later: price alerts, audit entries) keeps its integrity without personal data.
+//! Consents are an append-only history: each decision is kept with its time.
+
+use crate::preferences::Preferences;
+use crate::service::{store_error, user_id, UsersService};
+use chrono::Utc;
+use spontra_http::{ApiError, ErrorCode, Principal};
+use spontra_store::{Consent, Session, User};
+
+/// The kinds of consent the product asks for.
+pub const CONSENT_KINDS: [&str; 2] = ["marketing", "analytics"];
+
+/// Everything stored about one account.
+pub struct Export {
+    pub user: User,
+    pub preferences: Preferences,
+    pub consents: Vec<Consent>,
+    pub sessions: Vec<Session>,
+}
+
+impl UsersService {
+    pub async fn export(&self, p: &Principal) -> Result<Export, ApiError> {
+        Ok(Export {
+            user: self.me(p).await?,
+            preferences: self.preferences(p).await?,
+            consents: self.consents(p).await?,
+            sessions: self.sessions(p).await?,
+        })
+    }
+
+    /// Delete the caller's account; the password is asked again so a stolen access token
+    /// alone cannot do it.
+    pub async fn delete_account(&self, p: &Principal, password: &str) -> Result<(), ApiError> {
+        let user = self.me(p).await?;
+        if !crate::password::verify(password, &user.password_hash) {
+            return Err(ApiError::field(
+                ErrorCode::WrongPassword,
+                "password",
+                "the password is wrong",
+            ));
+        }
+        self.store
+            .anonymise_user(user.id, Utc::now())
+            .await
+            .map_err(store_error)?;
+        tracing::info!(user_id = %user.id, "account deleted (anonymised)");
+        Ok(())
+    }
+
+    /// The caller's consent history, oldest first.
+    pub async fn consents(&self, p: &Principal) -> Result<Vec<Consent>, ApiError> {
+        self.store.consents(user_id(p)?).await.map_err(store_error)
+    }
+
+    /// Record decisions (`kind`, granted); returns the whole history.
+    pub async fn record_consents(
+        &self,
+        p: &Principal,
+        decisions: &[(&str, bool)],
+    ) -> Result<Vec<Consent>, ApiError> {
+        let id = user_id(p)?;
+        let now = Utc::now();
+        for (kind, granted) in decisions {
+            if !CONSENT_KINDS.contains(kind) {
+                return Err(ApiError::field(
+                    ErrorCode::InvalidField,
+                    *kind,
+                    "not a consent this service records",
+                ));
+            }
+            self.store
+                .record_consent(&Consent {
+                    user_id: id,
+                    kind: (*kind).to_string(),
+                    granted: *granted,
+                    recorded_at: now,
+                })
+                .await
+                .map_err(store_error)?;
+        }
+        self.consents(p).await
+    }
+}
+
+/// The latest decision of each kind, if any.
+pub fn current(history: &[Consent], kind: &str) -> Option<Consent> {
+    history.iter().rev().find(|c| c.kind == kind).cloned()
+}
