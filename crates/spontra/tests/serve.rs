@@ -97,8 +97,56 @@ async fn serve_answers_search_and_accounts() {
         .json()
         .await
         .unwrap();
-    assert!(doc["paths"]["/api/v1/auth/login"].is_object());
+    for path in [
+        "/api/v1/auth/register",
+        "/api/v1/auth/login",
+        "/api/v1/auth/refresh",
+        "/api/v1/auth/logout",
+        "/api/v1/auth/logout-all",
+        "/api/v1/auth/verify-email",
+        "/api/v1/auth/verify-email/resend",
+        "/api/v1/auth/forgot-password",
+        "/api/v1/auth/reset-password",
+        "/api/v1/me",
+        "/api/v1/me/password",
+        "/api/v1/me/preferences",
+        "/api/v1/me/sessions",
+        "/api/v1/me/sessions/{id}",
+        "/api/v1/me/export",
+        "/api/v1/me/consents",
+        "/api/v1/admin/users",
+        "/api/v1/admin/users/{id}",
+    ] {
+        assert!(doc["paths"][path].is_object(), "OpenAPI lacks {path}");
+    }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    assert_eq!(
+        doc["paths"]["/api/v1/admin/users"]["get"]["security"][0]["bearer"],
+        serde_json::json!([])
+    );
+    // Without an SMTP server the verification mail lands in the outbox, linking to this
+    // instance.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mail = loop {
+        let found = std::fs::read_dir(dir.join("outbox"))
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .find(|m| m.contains("To: ada@example.com"));
+        if let Some(m) = found {
+            break m;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no mail in the outbox"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(
+        mail.contains(&format!("{base}/verify-email?token")),
+        "{mail}"
+    );
     // The generated signing key is kept privately in the data directory.
     let key = dir.join("jwt-keys");
     assert!(key.exists());

@@ -385,6 +385,7 @@ macro_rules! impl_user_store {
                 now: chrono::DateTime<chrono::Utc>,
             ) -> spontra_store::StoreResult<spontra_store::UserId> {
                 use $crate::sqlx::Row;
+                let mut tx = self.pool.begin().await.map_err($crate::translate)?;
                 let row = $crate::sqlx::query(
                     "UPDATE one_time_tokens SET used_at = $3 WHERE hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3 \
                      RETURNING user_id",
@@ -392,10 +393,21 @@ macro_rules! impl_user_store {
                 .bind(hash)
                 .bind(purpose.as_str())
                 .bind(now)
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *tx)
                 .await
                 .map_err($crate::translate)?;
-                Ok(spontra_store::UserId(row.try_get("user_id").map_err($crate::translate)?))
+                let user: uuid::Uuid = row.try_get("user_id").map_err($crate::translate)?;
+                $crate::sqlx::query(
+                    "UPDATE one_time_tokens SET used_at = $3 WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL",
+                )
+                .bind(user)
+                .bind(purpose.as_str())
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err($crate::translate)?;
+                tx.commit().await.map_err($crate::translate)?;
+                Ok(spontra_store::UserId(user))
             }
         }
     };

@@ -241,6 +241,10 @@ pub async fn one_time_tokens_work_once(store: &dyn UserStore) {
         .create_token(&token("r2", TokenPurpose::ResetPassword, 5))
         .await
         .unwrap();
+    store
+        .create_token(&token("r3", TokenPurpose::ResetPassword, 30))
+        .await
+        .unwrap();
     assert!(matches!(
         store
             .consume_token("r1", TokenPurpose::VerifyEmail, t(1))
@@ -263,6 +267,13 @@ pub async fn one_time_tokens_work_once(store: &dyn UserStore) {
     assert!(matches!(
         store
             .consume_token("r2", TokenPurpose::ResetPassword, t(6))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    // Using r1 spent the account's other reset links: an older mail must not work later.
+    assert!(matches!(
+        store
+            .consume_token("r3", TokenPurpose::ResetPassword, t(2))
             .await,
         Err(StoreError::NotFound)
     ));

@@ -223,6 +223,8 @@ pub trait UserStore: Send + Sync + 'static {
 
     async fn create_token(&self, token: &NewOneTimeToken) -> StoreResult<()>;
     /// Use a token once: `NotFound` if unknown, of another purpose, expired or already used.
+    /// Using one also spends the account's other unused tokens of that purpose, so an older
+    /// link cannot be used after a newer one did its job.
     async fn consume_token(
         &self,
         hash: &str,

@@ -120,10 +120,14 @@ impl SmtpServer {
         let Ok(dir) = std::fs::read_dir(self.maildir.join("new")) else {
             return vec![];
         };
-        let mut files: Vec<_> = dir.filter_map(Result::ok).map(|e| e.path()).collect();
+        // Arrival order: Maildir names are not zero-padded, so sort by modification time.
+        let mut files: Vec<_> = dir
+            .filter_map(Result::ok)
+            .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+            .collect();
         files.sort();
+        let files = files.into_iter().map(|(_, p)| p);
         files
-            .into_iter()
             .filter_map(|p| std::fs::read_to_string(p).ok())
             .map(|raw| {
                 let body = raw
