@@ -167,11 +167,37 @@ pub struct SearchSummary {
     pub fastest: Option<SortSummary>,
 }
 
+/// One choice of a filter and what it would give.
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct FacetValue {
+    /// The value to send in the filter parameter (`max_stops`, `carriers`, `alliances`,
+    /// `layovers`).
+    pub value: String,
+    pub label: String,
+    /// Itineraries having it (for stops: exactly this many stops on the busiest slice).
+    pub count: usize,
+    pub min_price: Price,
+}
+
+/// Filter counts, over this search without its narrowing filters.
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct Facets {
+    pub stops: Vec<FacetValue>,
+    pub carriers: Vec<FacetValue>,
+    pub alliances: Vec<FacetValue>,
+    pub layovers: Vec<FacetValue>,
+    pub price_min: Option<Price>,
+    pub price_max: Option<Price>,
+    pub duration_min_minutes: Option<u32>,
+    pub duration_max_minutes: Option<u32>,
+}
+
 #[derive(Serialize, ToSchema, Clone, Debug)]
 pub struct SearchResponse {
     pub currency: String,
     pub sort: String,
     pub summary: SearchSummary,
+    pub facets: Facets,
     pub itineraries: Vec<ItineraryDto>,
     /// Pass as `cursor` for the next page; absent on the last page.
     pub next_cursor: Option<String>,

@@ -5,6 +5,7 @@
 //! run the engine on the blocking pool (search is CPU-bound), map to DTOs.
 
 pub mod dto;
+pub mod facets;
 pub mod parse;
 pub mod service;
 
@@ -23,7 +24,7 @@ use utoipa::OpenApi;
     paths(search_get, search_post, calendar, explore, airports, airport, airlines, airline),
     components(schemas(
         SearchBody, SliceBody, SearchResponse, ItineraryDto, SliceDto, Segment, Layover, Moment, Price,
-        PassengerPrice, SearchSummary, SortSummary, CalendarResponse, CalendarDay, CalendarCell,
+        PassengerPrice, SearchSummary, SortSummary, Facets, FacetValue, CalendarResponse, CalendarDay, CalendarCell,
         ExploreResponse, ExploreDestination, CountryGroup, AirportDto, AirlineDto, ProblemDetails
     )),
     tags((name = "search", description = "Browse search over the in-memory inventory"),

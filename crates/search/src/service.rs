@@ -2,6 +2,7 @@
 //! API's DTOs. Used by the HTTP handlers and by the CLI, so both say the same things.
 
 use crate::dto::*;
+use crate::facets;
 use crate::parse::{self, Params, Place, Window};
 use chrono::{DateTime, Days, FixedOffset, NaiveDate};
 use spontra_domain::{co2_kg_round, great_circle_km, Cabin, Money, Passengers, UtcMinute};
@@ -590,6 +591,14 @@ impl SearchService {
         let inputs = score_inputs(&self.index, &options);
         let order = sort_by(&inputs, q.sort);
         let scores = best_scores(&inputs);
+        let facets = if facets::narrows(&q.filters) {
+            let all = self
+                .index
+                .search_trip(&q.slices, &facets::unnarrowed(&q.filters));
+            facets::facets(&self.index, &self.refdata, &all, |m| self.money(m))
+        } else {
+            facets::facets(&self.index, &self.refdata, &options, |m| self.money(m))
+        };
         let engine_micros = started.elapsed().as_micros() as u64;
         let summary_of = |o: SortOrder| {
             sort_by(&inputs, o).first().map(|&i| SortSummary {
@@ -614,6 +623,7 @@ impl SearchService {
             currency: self.index.currency().to_string(),
             sort: q.sort.as_str().to_string(),
             summary,
+            facets,
             itineraries,
             next_cursor: (end < order.len()).then(|| Cursor::encode(end, q.fingerprint)),
             engine_micros,

@@ -289,6 +289,64 @@ async fn filters_apply() {
 }
 
 #[tokio::test]
+async fn facets_count_the_choices_each_filter_offers() {
+    let app = TestApp::spawn().await;
+    let base = "/api/v1/search?origin=LHR&destination=SIN&depart=2026-12-10&limit=100";
+    let (s, _, all) = app.get(base).await;
+    assert_eq!(s, 200);
+    let f = &all["facets"];
+    let sum = |v: &Value| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["count"].as_u64().unwrap())
+            .sum::<u64>()
+    };
+    let total = all["summary"]["total"].as_u64().unwrap();
+    assert!(total > 0);
+    assert_eq!(sum(&f["stops"]), total, "{f}");
+    assert_eq!(f["price_min"], all["summary"]["cheapest"]["price"]);
+    assert_eq!(
+        f["duration_min_minutes"],
+        all["summary"]["fastest"]["duration_minutes"]
+    );
+    // Each airline's count is the number of itineraries flying it, from its cheapest price.
+    let itins = all["itineraries"].as_array().unwrap();
+    assert_eq!(itins.len() as u64, total, "one page holds them all");
+    for c in f["carriers"].as_array().unwrap() {
+        let code = c["value"].as_str().unwrap();
+        let having: Vec<&Value> = itins
+            .iter()
+            .filter(|i| {
+                i["slices"][0]["segments"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|s| s["carrier"] == code)
+            })
+            .collect();
+        assert_eq!(c["count"].as_u64().unwrap(), having.len() as u64, "{code}");
+        let cheapest = having
+            .iter()
+            .map(|i| i["price"]["minor"].as_u64().unwrap())
+            .min()
+            .unwrap();
+        assert_eq!(c["min_price"]["minor"].as_u64().unwrap(), cheapest);
+        assert!(!c["label"].as_str().unwrap().is_empty());
+    }
+    // A narrowing filter does not change the counts, and its choice's count is what it gives.
+    let (_, _, nonstop) = app.get(&format!("{base}&max_stops=0")).await;
+    assert_eq!(nonstop["facets"], all["facets"]);
+    let zero = f["stops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["value"] == "0")
+        .map_or(0, |x| x["count"].as_u64().unwrap());
+    assert_eq!(nonstop["summary"]["total"].as_u64().unwrap(), zero);
+}
+
+#[tokio::test]
 async fn multi_city_by_post() {
     let app = TestApp::spawn().await;
     let body = r#"{"slices":[{"origin":"LHR","destination":"CDG","date":"2026-12-05"},{"origin":"CDG","destination":"FRA","date":"2026-12-08"},{"origin":"FRA","destination":"LHR","date":"2026-12-12"}],"sort":"cheapest"}"#;
