@@ -1,0 +1,292 @@
+"use client";
+
+import { useEffect, useState } from "react";
+import { useRouter } from "next/navigation";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useForm } from "react-hook-form";
+import { zodResolver } from "@hookform/resolvers/zod";
+import type { z } from "zod";
+import { api, ApiProblem } from "@/lib/api";
+import { applyProblem } from "@/lib/forms";
+import { useSession } from "@/lib/session";
+import { CABINS, placeCode, preferencesSchema } from "@/lib/validation";
+import type { Preferences, Profile, SessionInfo } from "@/lib/types";
+import { Alert, FieldError, buttonClass, inputClass, secondaryButtonClass } from "@/components/Field";
+
+type PrefsForm = z.input<typeof preferencesSchema>;
+
+function Card({ title, children }: { title: string; children: React.ReactNode }) {
+  const id = title.toLowerCase().replace(/\W+/g, "-");
+  return (
+    <section aria-labelledby={id} className="space-y-3 rounded-xl bg-white p-5 ring-1 ring-slate-200">
+      <h2 id={id} className="text-lg font-semibold">
+        {title}
+      </h2>
+      {children}
+    </section>
+  );
+}
+
+function ProfileCard({ profile }: { profile: Profile }) {
+  const [name, setName] = useState(profile.display_name);
+  const [note, setNote] = useState<{ tone: "success" | "error"; text: string } | null>(null);
+  const setProfile = useSession((s) => s.setProfile);
+  const save = async (e: React.FormEvent) => {
+    e.preventDefault();
+    try {
+      setProfile(await api<Profile>("/me", { method: "PATCH", body: { display_name: name }, auth: true }));
+      setNote({ tone: "success", text: "Saved." });
+    } catch (err) {
+      setNote({ tone: "error", text: err instanceof ApiProblem ? err.message : "Not saved." });
+    }
+  };
+  const resend = async () => {
+    try {
+      await api("/auth/verify-email/resend", { method: "POST", auth: true });
+      setNote({ tone: "success", text: "A new confirmation link is on its way." });
+    } catch (err) {
+      setNote({ tone: "error", text: err instanceof ApiProblem ? err.message : "Not sent." });
+    }
+  };
+  return (
+    <Card title="Profile">
+      {note ? <Alert tone={note.tone}>{note.text}</Alert> : null}
+      <p className="text-sm">
+        {profile.email} ·{" "}
+        {profile.email_verified ? (
+          <span className="font-semibold text-emerald-800">confirmed</span>
+        ) : (
+          <>
+            <span className="font-semibold text-amber-800">not confirmed yet</span>{" "}
+            <button type="button" onClick={resend} className="text-sky-800 underline">
+              Send a new link
+            </button>
+          </>
+        )}
+      </p>
+      <form onSubmit={save} className="flex flex-wrap items-end gap-3">
+        <div className="flex-1">
+          <label htmlFor="display-name" className="block text-sm font-medium text-slate-700">
+            Name
+          </label>
+          <input id="display-name" className={inputClass} value={name} onChange={(e) => setName(e.target.value)} />
+        </div>
+        <button type="submit" className={buttonClass}>
+          Save name
+        </button>
+      </form>
+    </Card>
+  );
+}
+
+function PreferencesCard() {
+  const qc = useQueryClient();
+  const profile = useSession((s) => s.profile);
+  const prefs = useQuery({ queryKey: ["preferences", profile?.id], queryFn: () => api<Preferences>("/me/preferences", { auth: true }) });
+  const [message, setMessage] = useState<{ tone: "success" | "error"; text: string } | null>(null);
+  const { register, handleSubmit, reset, setError, formState } = useForm<PrefsForm>({ resolver: zodResolver(preferencesSchema) });
+  useEffect(() => {
+    const p = prefs.data;
+    if (!p) return;
+    reset({
+      home_airport: p.home_airport ?? "",
+      currency: p.currency,
+      cabin: p.cabin as PrefsForm["cabin"],
+      adults: p.adults,
+      children: p.children,
+      infants: p.infants,
+      min_hours: p.trip_hours?.min ?? 2,
+      max_hours: p.trip_hours?.max ?? 4,
+      budget: p.budget === null ? "" : String(p.budget),
+      price_alerts: p.notifications.price_alerts,
+      deals: p.notifications.deals,
+      newsletter: p.notifications.newsletter,
+    });
+  }, [prefs.data, reset]);
+  const submit = async (raw: PrefsForm) => {
+    const v = preferencesSchema.parse(raw);
+    const body: Preferences = {
+      home_airport: v.home_airport ? placeCode(v.home_airport) : null,
+      currency: v.currency,
+      cabin: v.cabin,
+      adults: v.adults,
+      children: v.children,
+      infants: v.infants,
+      trip_hours: { min: v.min_hours, max: v.max_hours },
+      budget: v.budget === "" ? null : Number(v.budget),
+      notifications: { price_alerts: v.price_alerts, deals: v.deals, newsletter: v.newsletter },
+    };
+    try {
+      const saved = await api<Preferences>("/me/preferences", { method: "PUT", body, auth: true });
+      qc.setQueryData(["preferences", profile?.id], saved);
+      setMessage({ tone: "success", text: "Preferences saved. New searches start from them." });
+    } catch (e) {
+      const fields = ["home_airport", "currency", "cabin", "adults", "children", "infants", "max_hours", "budget"];
+      const text = applyProblem(e, fields, setError, { trip_hours: "max_hours" });
+      setMessage(text ? { tone: "error", text } : null);
+    }
+  };
+  const err = formState.errors;
+  const small = (name: keyof PrefsForm, label: string, type = "number") => (
+    <div>
+      <label htmlFor={`p-${name}`} className="block text-sm font-medium text-slate-700">
+        {label}
+      </label>
+      <input id={`p-${name}`} type={type} className={inputClass} aria-invalid={err[name] ? true : undefined} aria-describedby={err[name] ? `p-${name}-error` : undefined} {...register(name)} />
+      <FieldError id={`p-${name}-error`} message={err[name]?.message as string | undefined} />
+    </div>
+  );
+  return (
+    <Card title="Travel preferences">
+      {message ? <Alert tone={message.tone}>{message.text}</Alert> : null}
+      <form onSubmit={handleSubmit(submit)} noValidate className="grid gap-3 md:grid-cols-3">
+        {small("home_airport", "Home airport or city (e.g. LHR, LON)", "text")}
+        {small("currency", "Currency (ISO 4217)", "text")}
+        <div>
+          <label htmlFor="p-cabin" className="block text-sm font-medium text-slate-700">
+            Cabin
+          </label>
+          <select id="p-cabin" className={inputClass} {...register("cabin")}>
+            {CABINS.map((c) => (
+              <option key={c} value={c}>
+                {c.replace("_", " ")}
+              </option>
+            ))}
+          </select>
+        </div>
+        {small("adults", "Adults")}
+        {small("children", "Children")}
+        {small("infants", "Lap infants")}
+        {small("min_hours", "Shortest flight time (hours)")}
+        {small("max_hours", "Longest flight time (hours)")}
+        {small("budget", "Budget per trip", "text")}
+        <fieldset className="md:col-span-3">
+          <legend className="text-sm font-medium text-slate-700">Email me about</legend>
+          {(
+            [
+              ["price_alerts", "Price alerts I set"],
+              ["deals", "Deals from my home airport"],
+              ["newsletter", "Spontra news"],
+            ] as const
+          ).map(([k, label]) => (
+            <label key={k} className="mr-4 inline-flex items-center gap-2 text-sm">
+              <input type="checkbox" className="h-4 w-4 accent-sky-700" {...register(k)} />
+              {label}
+            </label>
+          ))}
+        </fieldset>
+        <div className="md:col-span-3">
+          <button type="submit" className={buttonClass} disabled={formState.isSubmitting}>
+            Save preferences
+          </button>
+        </div>
+      </form>
+    </Card>
+  );
+}
+
+function SessionsCard() {
+  const qc = useQueryClient();
+  const sessions = useQuery({ queryKey: ["sessions"], queryFn: () => api<SessionInfo[]>("/me/sessions", { auth: true }) });
+  const revoke = useMutation({
+    mutationFn: (id: string) => api(`/me/sessions/${id}`, { method: "DELETE", auth: true }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: ["sessions"] }),
+  });
+  return (
+    <Card title="Where you are signed in">
+      <ul className="divide-y divide-slate-100 text-sm">
+        {(sessions.data ?? []).map((s) => (
+          <li key={s.id} className="flex items-center justify-between gap-3 py-2">
+            <span>
+              <span className="font-medium">{s.user_agent || "Unknown device"}</span>
+              <span className="block text-xs text-slate-600">
+                {s.ip || "unknown address"} · since {new Date(s.created_at).toLocaleString("en-GB")} · last used {new Date(s.last_used_at).toLocaleString("en-GB")}
+              </span>
+            </span>
+            {s.current ? (
+              <span className="text-xs font-semibold text-emerald-800">this device</span>
+            ) : (
+              <button type="button" className={secondaryButtonClass} onClick={() => revoke.mutate(s.id)}>
+                Sign out
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+    </Card>
+  );
+}
+
+function PrivacyCard() {
+  const router = useRouter();
+  const clear = useSession((s) => s.clear);
+  const [password, setPassword] = useState("");
+  const [error, setError] = useState("");
+  const download = async () => {
+    const data = await api<unknown>("/me/export", { auth: true });
+    const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: "application/json" }));
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = "spontra-export.json";
+    a.click();
+    URL.revokeObjectURL(url);
+  };
+  const remove = async (e: React.FormEvent) => {
+    e.preventDefault();
+    if (!window.confirm("Delete your account and everything we keep about you? This cannot be undone.")) return;
+    try {
+      await api("/me", { method: "DELETE", body: { password }, auth: true });
+      clear();
+      router.push("/?deleted=1");
+    } catch (err) {
+      setError(err instanceof ApiProblem ? (err.fieldMessage("password") ?? err.message) : "Not deleted.");
+    }
+  };
+  const logoutAll = async () => {
+    await api("/auth/logout-all", { method: "POST", auth: true }).catch(() => undefined);
+    clear();
+    router.push("/login/");
+  };
+  return (
+    <Card title="Privacy and security">
+      <div className="flex flex-wrap gap-3">
+        <button type="button" className={secondaryButtonClass} onClick={download}>
+          Download my data (JSON)
+        </button>
+        <button type="button" className={secondaryButtonClass} onClick={logoutAll}>
+          Sign out everywhere
+        </button>
+      </div>
+      <form onSubmit={remove} className="flex flex-wrap items-end gap-3 border-t border-slate-200 pt-3">
+        <div className="flex-1">
+          <label htmlFor="delete-password" className="block text-sm font-medium text-slate-700">
+            Delete my account — confirm with your password
+          </label>
+          <input id="delete-password" type="password" autoComplete="current-password" className={inputClass} value={password} onChange={(e) => setPassword(e.target.value)} aria-describedby={error ? "delete-password-error" : undefined} />
+          <FieldError id="delete-password-error" message={error} />
+        </div>
+        <button type="submit" className="rounded-md bg-red-700 px-4 py-2 font-semibold text-white hover:bg-red-800">
+          Delete account
+        </button>
+      </form>
+    </Card>
+  );
+}
+
+export default function AccountPage() {
+  const router = useRouter();
+  const { profile, ready } = useSession();
+  useEffect(() => {
+    if (ready && !profile) router.replace("/login/?next=/account/");
+  }, [ready, profile, router]);
+  if (!profile) return <div className="skeleton h-40" role="status" aria-label="Loading your account" />;
+  return (
+    <div className="space-y-4">
+      <h1 className="text-2xl font-bold">Your account</h1>
+      <ProfileCard profile={profile} />
+      <PreferencesCard />
+      <SessionsCard />
+      <PrivacyCard />
+    </div>
+  );
+}

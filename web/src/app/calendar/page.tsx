@@ -1,0 +1,222 @@
+"use client";
+
+import { Suspense, useMemo, useState } from "react";
+import Link from "next/link";
+import { useRouter, useSearchParams } from "next/navigation";
+import { useQuery } from "@tanstack/react-query";
+import { api, ApiProblem } from "@/lib/api";
+import { useBookable } from "@/lib/hooks";
+import { addDays, formatDay, formatMoney } from "@/lib/format";
+import { priceColour, PRICE_SCALE } from "@/lib/colour";
+import { placeCode } from "@/lib/validation";
+import { toQuery, emptyForm } from "@/lib/searchUrl";
+import type { CalendarResponse } from "@/lib/types";
+import { PlaceInput } from "@/components/PlaceInput";
+import { Alert, FieldError, buttonClass, inputClass } from "@/components/Field";
+
+const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+function monthDays(month: string): string[] {
+  const [y, m] = month.split("-").map(Number);
+  const n = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  return Array.from({ length: n }, (_, i) => `${month}-${String(i + 1).padStart(2, "0")}`);
+}
+
+function searchHref(origin: string, destination: string, depart: string, ret?: string) {
+  const form = { ...emptyForm(), trip: ret ? ("return" as const) : ("oneway" as const), origin, destination, depart, return: ret ?? "" };
+  return `/search/?${toQuery({ form, filters: {}, sort: "best" }).toString()}`;
+}
+
+function Calendar() {
+  const params = useSearchParams();
+  const router = useRouter();
+  const bookable = useBookable();
+  const origin = params.get("origin") ?? "";
+  const destination = params.get("destination") ?? "";
+  const month = params.get("month") ?? bookable.data?.bookable_from.slice(0, 7) ?? "";
+  const nights = params.get("nights") ?? "";
+  const [o, setO] = useState(origin);
+  const [d, setD] = useState(destination);
+  const [n, setN] = useState(nights);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+
+  const days = useMemo(() => (month ? monthDays(month) : []), [month]);
+  const from = days.length && bookable.data ? (days[0] < bookable.data.bookable_from ? bookable.data.bookable_from : days[0]) : "";
+  const to = days.length && bookable.data ? (days.at(-1)! > bookable.data.bookable_to ? bookable.data.bookable_to : days.at(-1)!) : "";
+  const enabled = !!(origin && destination && from && to && from <= to);
+  const q = useQuery({
+    queryKey: ["calendar", origin, destination, from, to, nights],
+    queryFn: () =>
+      api<CalendarResponse>(`/calendar?origin=${origin}&destination=${destination}&from=${from}&to=${to}${nights ? `&nights=${nights}` : ""}`),
+    enabled,
+  });
+  const problem = q.error instanceof ApiProblem ? q.error : null;
+  const prices = (q.data?.days ?? []).flatMap((x) => (x.price ? [x.price.minor] : []));
+  const min = Math.min(...prices);
+  const max = Math.max(...prices);
+  const byDate = new Map((q.data?.days ?? []).map((x) => [x.date, x]));
+  const lead = days.length ? (new Date(`${days[0]}T00:00:00Z`).getUTCDay() + 6) % 7 : 0;
+  const months = bookable.data ? [bookable.data.bookable_from.slice(0, 7), bookable.data.bookable_to.slice(0, 7)].filter((v, i, a) => a.indexOf(v) === i) : [];
+
+  const submit = (e: React.FormEvent) => {
+    e.preventDefault();
+    const oc = placeCode(o);
+    const dc = placeCode(d);
+    const errs: Record<string, string> = {};
+    if (!/^[A-Z]{3}$/.test(oc)) errs.origin = "Choose an airport or city";
+    if (!/^[A-Z]{3}$/.test(dc)) errs.destination = "Choose an airport or city";
+    else if (oc === dc) errs.destination = "Choose a destination other than the origin";
+    if (n && !/^\d{1,2}(\.\.\d{1,2})?$/.test(n)) errs.nights = "Nights like 7, or a range like 3..7";
+    setErrors(errs);
+    if (Object.keys(errs).length) return;
+    const p = new URLSearchParams({ origin: oc, destination: dc, month });
+    if (n) p.set("nights", n);
+    router.push(`/calendar/?${p.toString()}`);
+  };
+
+  return (
+    <div className="space-y-4">
+      <h1 className="text-2xl font-bold">Price calendar</h1>
+      <form onSubmit={submit} noValidate className="grid gap-3 rounded-xl bg-white p-4 ring-1 ring-slate-200 md:grid-cols-[1fr_1fr_10rem_10rem_auto]">
+        <PlaceInput id="cal-origin" label="From" value={o} onChange={setO} error={errors.origin ?? problem?.fieldMessage("origin")} />
+        <PlaceInput id="cal-destination" label="To" value={d} onChange={setD} error={errors.destination ?? problem?.fieldMessage("destination")} />
+        <div>
+          <label htmlFor="cal-month" className="block text-sm font-medium text-slate-700">
+            Month
+          </label>
+          <select id="cal-month" className={inputClass} value={month} onChange={(e) => router.replace(`/calendar/?${new URLSearchParams({ ...Object.fromEntries(params), month: e.target.value })}`)}>
+            {months.map((m) => (
+              <option key={m} value={m}>
+                {new Intl.DateTimeFormat("en-GB", { month: "long", year: "numeric", timeZone: "UTC" }).format(new Date(`${m}-01T00:00:00Z`))}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div>
+          <label htmlFor="cal-nights" className="block text-sm font-medium text-slate-700">
+            Nights (return)
+          </label>
+          <input id="cal-nights" className={inputClass} placeholder="one way" value={n} onChange={(e) => setN(e.target.value)} aria-describedby={errors.nights || problem?.fieldMessage("nights") ? "cal-nights-error" : undefined} />
+          <FieldError id="cal-nights-error" message={errors.nights ?? problem?.fieldMessage("nights")} />
+        </div>
+        <div className="flex items-end">
+          <button type="submit" className={buttonClass}>
+            Show prices
+          </button>
+        </div>
+      </form>
+      {problem && !problem.errors.length ? <Alert>{problem.message}</Alert> : null}
+      {enabled && q.isPending ? <div className="skeleton h-80" role="status" aria-label="Loading prices" /> : null}
+      {q.data ? (
+        <section aria-labelledby="cal-title" className="rounded-xl bg-white p-4 ring-1 ring-slate-200">
+          <h2 id="cal-title" className="mb-2 font-semibold">
+            Cheapest {nights ? `return (${nights} nights)` : "one-way"} fare per departure day, {origin} → {destination}
+            {q.data.cheapest?.price ? ` · lowest ${formatMoney(q.data.cheapest.price.minor, q.data.currency, { whole: true })} on ${formatDay(q.data.cheapest.date)}` : ""}
+          </h2>
+          <div className="grid grid-cols-7 gap-1 text-center text-xs font-semibold text-slate-700" aria-hidden="true">
+            {WEEKDAYS.map((w) => (
+              <div key={w}>{w}</div>
+            ))}
+          </div>
+          <ol className="mt-1 grid grid-cols-7 gap-1" aria-label="Days">
+            {Array.from({ length: lead }, (_, i) => (
+              <li key={`pad-${i}`} aria-hidden="true" />
+            ))}
+            {days.map((date) => {
+              const day = byDate.get(date);
+              const price = day?.price;
+              const label = `${formatDay(date)}: ${price ? formatMoney(price.minor, price.currency, { whole: true }) : "no flights"}`;
+              return (
+                <li key={date}>
+                  {price ? (
+                    <Link
+                      href={searchHref(origin, destination, date, nights ? addDays(date, Number(nights.split("..")[0])) : undefined)}
+                      aria-label={label}
+                      data-testid="calendar-day"
+                      className="flex h-16 flex-col items-center justify-center rounded-md text-white hover:ring-2 hover:ring-sky-900 focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-900"
+                      style={{ backgroundColor: priceColour(price.minor, min, max) }}
+                    >
+                      <span className="text-xs">{Number(date.slice(8))}</span>
+                      <span className="text-sm font-semibold">{formatMoney(price.minor, price.currency, { whole: true })}</span>
+                    </Link>
+                  ) : (
+                    <div aria-label={label} className="flex h-16 flex-col items-center justify-center rounded-md bg-slate-100 text-slate-600">
+                      <span className="text-xs">{Number(date.slice(8))}</span>
+                      <span className="text-xs">—</span>
+                    </div>
+                  )}
+                </li>
+              );
+            })}
+          </ol>
+          <div className="mt-3 flex items-center gap-2 text-xs text-slate-700" aria-hidden="true">
+            cheaper
+            {PRICE_SCALE.map((c) => (
+              <span key={c} className="inline-block h-3 w-6 rounded" style={{ backgroundColor: c }} />
+            ))}
+            dearer
+          </div>
+          {q.data.grid.length ? <TripLengthGrid data={q.data} origin={origin} destination={destination} /> : null}
+        </section>
+      ) : null}
+    </div>
+  );
+}
+
+function TripLengthGrid({ data, origin, destination }: { data: CalendarResponse; origin: string; destination: string }) {
+  const departs = [...new Set(data.grid.map((c) => c.depart))].slice(0, 14);
+  const nights = [...new Set(data.grid.map((c) => c.nights))].sort((a, b) => a - b);
+  const cells = new Map(data.grid.map((c) => [`${c.depart}/${c.nights}`, c]));
+  const prices = data.grid.flatMap((c) => (c.price ? [c.price.minor] : []));
+  const [min, max] = [Math.min(...prices), Math.max(...prices)];
+  return (
+    <div className="mt-6 overflow-x-auto">
+      <table className="text-xs">
+        <caption className="mb-2 text-left text-sm font-semibold">Return price by departure day and trip length</caption>
+        <thead>
+          <tr>
+            <th scope="col" className="p-1 text-left">
+              Nights
+            </th>
+            {departs.map((d) => (
+              <th key={d} scope="col" className="p-1 font-medium">
+                {formatDay(d)}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {nights.map((n) => (
+            <tr key={n}>
+              <th scope="row" className="p-1 text-left font-medium">
+                {n}
+              </th>
+              {departs.map((d) => {
+                const c = cells.get(`${d}/${n}`);
+                return (
+                  <td key={d} className="p-0.5">
+                    {c?.price ? (
+                      <Link href={searchHref(origin, destination, c.depart, c.return_date)} className="block rounded px-1 py-1 text-center text-white" style={{ backgroundColor: priceColour(c.price.minor, min, max) }}>
+                        {formatMoney(c.price.minor, c.price.currency, { whole: true })}
+                      </Link>
+                    ) : (
+                      <span className="block text-center text-slate-500">—</span>
+                    )}
+                  </td>
+                );
+              })}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export default function CalendarPage() {
+  return (
+    <Suspense fallback={<div className="skeleton h-40" />}>
+      <Calendar />
+    </Suspense>
+  );
+}

@@ -1,0 +1,205 @@
+"use client";
+
+import { Suspense, useState } from "react";
+import Link from "next/link";
+import { useRouter, useSearchParams } from "next/navigation";
+import { useQuery } from "@tanstack/react-query";
+import { api, ApiProblem } from "@/lib/api";
+import { useBookable, usePreferences } from "@/lib/hooks";
+import { addDays, formatDuration, formatMoney, localTime } from "@/lib/format";
+import { placeCode } from "@/lib/validation";
+import { emptyForm, toQuery } from "@/lib/searchUrl";
+import type { ExploreDestination, ExploreResponse, Place } from "@/lib/types";
+import { PlaceInput } from "@/components/PlaceInput";
+import { WorldMap } from "@/components/WorldMap";
+import { Alert, FieldError, buttonClass, inputClass } from "@/components/Field";
+
+function resultsHref(origin: string, d: ExploreDestination) {
+  const form = { ...emptyForm(), trip: "oneway" as const, origin, destination: d.airport.code, depart: d.departure.local.slice(0, 10) };
+  return `/search/?${toQuery({ form, filters: {}, sort: "best" }).toString()}`;
+}
+
+function Explore() {
+  const params = useSearchParams();
+  const router = useRouter();
+  const bookable = useBookable();
+  const prefs = usePreferences();
+  const today = bookable.data?.bookable_from ?? "";
+  const get = (k: string, dflt = "") => params.get(k) ?? dflt;
+  const origin = get("origin");
+  const [form, setForm] = useState(() => ({
+    origin: get("origin", prefs.data?.home_airport ?? ""),
+    depart_from: get("depart_from"),
+    depart_to: get("depart_to"),
+    min_hours: get("min_hours", String(prefs.data?.trip_hours?.min ?? 2)),
+    max_hours: get("max_hours", String(prefs.data?.trip_hours?.max ?? 4)),
+    max_price: get("max_price", prefs.data?.budget ? String(prefs.data.budget) : ""),
+    max_stops: get("max_stops", "1"),
+  }));
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const sort = get("sort", "price");
+  const query = useQuery({
+    queryKey: ["explore", params.toString()],
+    queryFn: () => {
+      const q = new URLSearchParams(params.toString());
+      q.set("group_by", "country");
+      q.set("limit", "200");
+      return api<ExploreResponse>(`/explore?${q.toString()}`);
+    },
+    enabled: !!origin,
+  });
+  const originPlace = useQuery({
+    queryKey: ["place", origin],
+    queryFn: () => api<Place>(`/airports/${origin}`),
+    enabled: !!origin,
+  });
+  const problem = query.error instanceof ApiProblem ? query.error : null;
+  const fieldError = (f: string) => errors[f] ?? problem?.fieldMessage(f);
+
+  const submit = (e: React.FormEvent) => {
+    e.preventDefault();
+    const errs: Record<string, string> = {};
+    const code = placeCode(form.origin);
+    if (!/^[A-Z]{3}$/.test(code)) errs.origin = "Choose an airport or city";
+    const lo = Number(form.min_hours);
+    const hi = Number(form.max_hours);
+    if (!(lo >= 0 && hi > 0 && lo <= hi)) errs.max_hours = "The longest flight time must not be below the shortest";
+    if (form.max_price && !(Number(form.max_price) > 0)) errs.max_price = "A positive amount";
+    if (form.depart_from && form.depart_to && form.depart_to < form.depart_from) errs.depart_to = "Must not be before the first day";
+    setErrors(errs);
+    if (Object.keys(errs).length) return;
+    const q = new URLSearchParams({ origin: code, min_hours: form.min_hours, max_hours: form.max_hours, max_stops: form.max_stops });
+    const from = form.depart_from || today;
+    q.set("depart_from", from);
+    q.set("depart_to", form.depart_to || addDays(from, 2));
+    if (form.max_price) q.set("max_price", form.max_price);
+    if (sort !== "price") q.set("sort", sort);
+    router.push(`/explore/?${q.toString()}`);
+  };
+  const setSort = (s: string) => {
+    const q = new URLSearchParams(params.toString());
+    q.set("sort", s);
+    router.replace(`/explore/?${q.toString()}`, { scroll: false });
+  };
+  const set = (k: keyof typeof form) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) => setForm({ ...form, [k]: e.target.value });
+  const data = query.data;
+
+  return (
+    <div className="space-y-4">
+      <h1 className="text-2xl font-bold">Explore: where can I fly?</h1>
+      <form onSubmit={submit} noValidate className="grid gap-3 rounded-xl bg-white p-4 ring-1 ring-slate-200 md:grid-cols-4 lg:grid-cols-8">
+        <div className="md:col-span-2">
+          <PlaceInput id="ex-origin" label="From" value={form.origin} onChange={(v) => setForm({ ...form, origin: v })} error={fieldError("origin")} />
+        </div>
+        <div>
+          <label htmlFor="ex-from" className="block text-sm font-medium text-slate-700">
+            Leave from
+          </label>
+          <input id="ex-from" type="date" className={inputClass} min={bookable.data?.bookable_from} max={bookable.data?.bookable_to} value={form.depart_from} onChange={set("depart_from")} />
+        </div>
+        <div>
+          <label htmlFor="ex-to" className="block text-sm font-medium text-slate-700">
+            Leave by
+          </label>
+          <input id="ex-to" type="date" className={inputClass} min={bookable.data?.bookable_from} max={bookable.data?.bookable_to} value={form.depart_to} onChange={set("depart_to")} aria-describedby={fieldError("depart_to") ? "ex-to-error" : undefined} />
+          <FieldError id="ex-to-error" message={fieldError("depart_to")} />
+        </div>
+        <fieldset className="md:col-span-2">
+          <legend className="block text-sm font-medium text-slate-700">
+            Flight time: {form.min_hours}–{form.max_hours} h
+          </legend>
+          <label htmlFor="ex-min-hours" className="sr-only">
+            Shortest flight time in hours
+          </label>
+          <input id="ex-min-hours" type="range" min={0} max={24} step={0.5} value={form.min_hours} onChange={set("min_hours")} className="w-full accent-sky-700" />
+          <label htmlFor="ex-max-hours" className="sr-only">
+            Longest flight time in hours
+          </label>
+          <input id="ex-max-hours" type="range" min={0.5} max={24} step={0.5} value={form.max_hours} onChange={set("max_hours")} className="w-full accent-sky-700" aria-describedby={fieldError("max_hours") ? "ex-hours-error" : undefined} />
+          <FieldError id="ex-hours-error" message={fieldError("max_hours") ?? fieldError("min_hours")} />
+        </fieldset>
+        <div>
+          <label htmlFor="ex-price" className="block text-sm font-medium text-slate-700">
+            Max price (EUR)
+          </label>
+          <input id="ex-price" type="number" min={1} inputMode="numeric" className={inputClass} value={form.max_price} onChange={set("max_price")} aria-describedby={fieldError("max_price") ? "ex-price-error" : undefined} />
+          <FieldError id="ex-price-error" message={fieldError("max_price")} />
+        </div>
+        <div>
+          <label htmlFor="ex-stops" className="block text-sm font-medium text-slate-700">
+            Stops
+          </label>
+          <select id="ex-stops" className={inputClass} value={form.max_stops} onChange={set("max_stops")}>
+            <option value="0">Nonstop</option>
+            <option value="1">Up to 1 stop</option>
+          </select>
+        </div>
+        <div className="flex items-end md:col-span-4 lg:col-span-8">
+          <button type="submit" className={buttonClass}>
+            Explore
+          </button>
+        </div>
+      </form>
+      {problem && !problem.errors.length ? <Alert>{problem.message}</Alert> : null}
+      {origin && query.isPending ? <div className="skeleton h-96" role="status" aria-label="Finding destinations" /> : null}
+      {data ? (
+        data.total === 0 ? (
+          <div role="status" className="rounded-xl bg-white p-6 ring-1 ring-slate-200">
+            <h2 className="text-lg font-semibold">Nowhere matches yet</h2>
+            <p>Widen the flight-time range, raise the budget, allow a stop, or leave on more days.</p>
+          </div>
+        ) : (
+          <div className="grid gap-4 lg:grid-cols-[3fr_2fr]">
+            <WorldMap origin={originPlace.data ?? null} destinations={data.destinations} hrefFor={(d) => resultsHref(data.origin, d)} />
+            <section aria-labelledby="ex-list" className="rounded-xl bg-white p-4 ring-1 ring-slate-200">
+              <div className="mb-2 flex items-center justify-between gap-2">
+                <h2 id="ex-list" className="font-semibold">
+                  {data.total} destinations
+                </h2>
+                <label className="text-sm">
+                  Sort by{" "}
+                  <select className="rounded border border-slate-300 px-2 py-1" value={sort} onChange={(e) => setSort(e.target.value)}>
+                    <option value="price">price</option>
+                    <option value="duration">flight time</option>
+                  </select>
+                </label>
+              </div>
+              <div className="max-h-[32rem] space-y-4 overflow-auto pr-1">
+                {data.groups.map((g) => (
+                  <section key={g.country} aria-label={g.country_name}>
+                    <h3 className="sticky top-0 bg-white py-1 text-sm font-semibold text-slate-800">
+                      {g.country_name} · from {formatMoney(g.cheapest.minor, g.cheapest.currency, { whole: true })}
+                    </h3>
+                    <ul className="divide-y divide-slate-100">
+                      {g.destinations.map((d) => (
+                        <li key={d.airport.code}>
+                          <Link href={resultsHref(data.origin, d)} className="flex items-center justify-between gap-2 py-2 hover:bg-slate-50 focus-visible:outline focus-visible:outline-2 focus-visible:outline-sky-700" data-testid="explore-destination">
+                            <span>
+                              <span className="font-medium">{d.airport.city}</span> <span className="font-mono text-xs text-slate-600">{d.airport.code}</span>
+                              <span className="block text-xs text-slate-600">
+                                {d.departure.local.slice(0, 10)} {localTime(d.departure.local)} · {formatDuration(d.duration_minutes)} · {d.stops === 0 ? "nonstop" : `${d.stops} stop`}
+                              </span>
+                            </span>
+                            <span className="font-semibold">{formatMoney(d.price.minor, d.price.currency, { whole: true })}</span>
+                          </Link>
+                        </li>
+                      ))}
+                    </ul>
+                  </section>
+                ))}
+              </div>
+            </section>
+          </div>
+        )
+      ) : null}
+    </div>
+  );
+}
+
+export default function ExplorePage() {
+  return (
+    <Suspense fallback={<div className="skeleton h-40" />}>
+      <Explore />
+    </Suspense>
+  );
+}

@@ -1,0 +1,180 @@
+"use client";
+
+import { Suspense, useMemo } from "react";
+import Link from "next/link";
+import { useRouter, useSearchParams } from "next/navigation";
+import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { api, ApiProblem } from "@/lib/api";
+import { apiRequest, fromQuery, toQuery, type Filters, type SearchState, type Sort } from "@/lib/searchUrl";
+import type { CalendarResponse, SearchResponse } from "@/lib/types";
+import { addDays, formatDay, formatDuration, formatMoney } from "@/lib/format";
+import { SearchForm } from "@/components/SearchForm";
+import { FiltersPanel } from "@/components/FiltersPanel";
+import { ItineraryCard } from "@/components/ItineraryCard";
+import { Alert, secondaryButtonClass } from "@/components/Field";
+
+const TABS: [Sort, string][] = [
+  ["best", "Best"],
+  ["cheapest", "Cheapest"],
+  ["fastest", "Fastest"],
+];
+
+function Skeleton() {
+  return (
+    <div aria-hidden="true" className="space-y-3">
+      {[0, 1, 2, 3].map((i) => (
+        <div key={i} className="rounded-xl bg-white p-4 ring-1 ring-slate-200">
+          <div className="skeleton mb-3 h-5 w-2/3" />
+          <div className="skeleton h-4 w-1/2" />
+        </div>
+      ))}
+    </div>
+  );
+}
+
+/** "No flights": the cheapest day within ±3 days, from the price calendar. */
+function NearbyDays({ state }: { state: SearchState }) {
+  const f = state.form;
+  const enabled = f.trip !== "multi" && !!f.depart;
+  const from = enabled ? addDays(f.depart, -3) : "";
+  const { data } = useQuery({
+    queryKey: ["nearby", f.origin, f.destination, f.depart, f.adults, f.children, f.infants, f.cabin],
+    queryFn: () =>
+      api<CalendarResponse>(
+        `/calendar?origin=${f.origin}&destination=${f.destination}&from=${from}&to=${addDays(f.depart, 3)}&adults=${f.adults}&children=${f.children}&infants=${f.infants}&cabin=${f.cabin}`,
+      ).catch(() => null),
+    enabled,
+  });
+  const best = data?.cheapest;
+  if (!best?.price) return <p>Try other dates or nearby airports.</p>;
+  const shift = Math.round((Date.parse(best.date) - Date.parse(f.depart)) / 86_400_000);
+  const next: SearchState = {
+    ...state,
+    filters: {},
+    form: { ...f, depart: best.date, return: f.trip === "return" && f.return ? addDays(f.return, shift) : f.return },
+  };
+  return (
+    <p>
+      Try ±3 days: the cheapest nearby day is{" "}
+      <Link className="font-semibold text-sky-800 underline" href={`/search/?${toQuery(next).toString()}`}>
+        {formatDay(best.date)} from {formatMoney(best.price.minor, best.price.currency, { whole: true })}
+      </Link>
+      .
+    </p>
+  );
+}
+
+function Results() {
+  const params = useSearchParams();
+  const router = useRouter();
+  const state = useMemo(() => fromQuery(new URLSearchParams(params.toString())), [params]);
+  const request = (cursor?: string) => apiRequest(state, cursor);
+  const ready = state.form.trip === "multi" ? state.form.slices.length > 0 : !!(state.form.origin && state.form.destination && state.form.depart);
+  const query = useInfiniteQuery({
+    queryKey: ["search", apiRequest(state)],
+    queryFn: ({ pageParam, signal }) => {
+      const r = request(pageParam ?? undefined);
+      return api<SearchResponse>(r.path, { body: r.body, signal });
+    },
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.next_cursor,
+    enabled: ready,
+  });
+  const go = (next: SearchState) => router.replace(`/search/?${toQuery(next).toString()}`, { scroll: false });
+  const setFilters = (filters: Filters) => go({ ...state, filters });
+  const first = query.data?.pages[0];
+  const problem = query.error instanceof ApiProblem ? query.error : null;
+  const itineraries = query.data?.pages.flatMap((p) => p.itineraries) ?? [];
+  const title =
+    state.form.trip === "multi"
+      ? state.form.slices.map((s) => s.origin).concat(state.form.slices.at(-1)?.destination ?? "").join(" → ")
+      : `${state.form.origin} → ${state.form.destination}`;
+
+  return (
+    <div className="space-y-4">
+      <SearchForm key={params.toString()} initial={state.form} filters={state.filters} sort={state.sort} problem={problem} />
+      <h1 className="text-xl font-bold">{ready ? `Flights ${title}` : "Search flights"}</h1>
+      {problem && problem.status < 500 ? (
+        <Alert>{problem.errors.length ? "Please correct the highlighted fields." : problem.message}</Alert>
+      ) : query.isError ? (
+        <Alert>
+          Search is unavailable right now ({(query.error as Error).message}).{" "}
+          <button type="button" className="underline" onClick={() => query.refetch()}>
+            Try again
+          </button>
+        </Alert>
+      ) : null}
+      {ready && !problem ? (
+        <div className="grid gap-4 lg:grid-cols-[18rem_1fr]">
+          <div>{first ? <FiltersPanel facets={first.facets} filters={state.filters} onChange={setFilters} /> : <div className="skeleton h-96" />}</div>
+          <div className="space-y-3">
+            <div role="tablist" aria-label="Sort results" className="grid grid-cols-3 overflow-hidden rounded-xl bg-white ring-1 ring-slate-200">
+              {TABS.map(([sort, label]) => {
+                const s = first?.summary[sort];
+                const selected = state.sort === sort;
+                return (
+                  <button
+                    key={sort}
+                    role="tab"
+                    type="button"
+                    aria-selected={selected}
+                    onClick={() => go({ ...state, sort })}
+                    className={`px-3 py-2 text-left ${selected ? "border-b-4 border-sky-700 bg-sky-50" : "border-b-4 border-transparent hover:bg-slate-50"}`}
+                  >
+                    <span className="block font-semibold">{label}</span>
+                    <span className="block text-sm text-slate-700">
+                      {s ? `${formatMoney(s.price.minor, s.price.currency, { whole: true })} · ${formatDuration(s.duration_minutes)}` : "—"}
+                    </span>
+                  </button>
+                );
+              })}
+            </div>
+            {query.isPending ? (
+              <>
+                <p role="status" className="sr-only">
+                  Searching flights…
+                </p>
+                <Skeleton />
+              </>
+            ) : first && first.summary.total === 0 ? (
+              <div className="rounded-xl bg-white p-6 ring-1 ring-slate-200" role="status">
+                <h2 className="mb-2 text-lg font-semibold">No flights match</h2>
+                {Object.values(state.filters).some(Boolean) ? (
+                  <p className="mb-2">
+                    Your filters hide every flight.{" "}
+                    <button type="button" className="font-semibold text-sky-800 underline" onClick={() => setFilters({})}>
+                      Clear the filters
+                    </button>
+                  </p>
+                ) : null}
+                <NearbyDays state={state} />
+              </div>
+            ) : (
+              <>
+                <p className="text-sm text-slate-700" role="status">
+                  {first?.summary.total} itineraries
+                </p>
+                {itineraries.map((it) => (
+                  <ItineraryCard key={it.id} it={it} />
+                ))}
+                {query.hasNextPage ? (
+                  <button type="button" className={`${secondaryButtonClass} w-full`} onClick={() => query.fetchNextPage()} disabled={query.isFetchingNextPage}>
+                    {query.isFetchingNextPage ? "Loading…" : "Show more flights"}
+                  </button>
+                ) : null}
+              </>
+            )}
+          </div>
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+export default function SearchPage() {
+  return (
+    <Suspense fallback={<div className="skeleton h-40" />}>
+      <Results />
+    </Suspense>
+  );
+}

@@ -1,0 +1,164 @@
+"use client";
+
+// Filters with counts. Every change rewrites the URL (the search's single source of truth).
+
+import type { Facets } from "@/lib/types";
+import type { FilterKey, Filters } from "@/lib/searchUrl";
+import { formatDuration, formatMoney, minutesToClock } from "@/lib/format";
+import { currencyDigits } from "@/lib/format";
+
+function listOf(v?: string): string[] {
+  return v ? v.split(",").filter(Boolean) : [];
+}
+
+function parseRange(v: string | undefined): [number, number] {
+  const m = /^(\d{2}):(\d{2})-(\d{2}):(\d{2})$/.exec(v ?? "");
+  if (!m) return [0, 24 * 60];
+  return [+m[1] * 60 + +m[2], +m[3] * 60 + +m[4]];
+}
+
+function TimeRange({ id, label, value, onChange }: { id: string; label: string; value?: string; onChange: (v?: string) => void }) {
+  const [from, to] = parseRange(value);
+  const set = (a: number, b: number) => onChange(a === 0 && b === 1440 ? undefined : `${minutesToClock(a)}-${minutesToClock(Math.min(b, 1439))}`);
+  return (
+    <fieldset className="space-y-1">
+      <legend className="text-sm font-semibold">{label}</legend>
+      <p className="text-xs text-slate-700" aria-live="polite">
+        {minutesToClock(from)} – {minutesToClock(to === 1439 ? 1440 : to)}
+      </p>
+      <label htmlFor={`${id}-from`} className="sr-only">
+        {label}: earliest
+      </label>
+      <input id={`${id}-from`} type="range" min={0} max={1440} step={60} value={from} onChange={(e) => set(Math.min(+e.target.value, to), to)} className="w-full accent-sky-700" />
+      <label htmlFor={`${id}-to`} className="sr-only">
+        {label}: latest
+      </label>
+      <input id={`${id}-to`} type="range" min={0} max={1440} step={60} value={to === 1439 ? 1440 : to} onChange={(e) => set(from, Math.max(+e.target.value, from))} className="w-full accent-sky-700" />
+    </fieldset>
+  );
+}
+
+export function FiltersPanel({ facets, filters, onChange }: { facets: Facets; filters: Filters; onChange: (f: Filters) => void }) {
+  const set = (k: FilterKey, v?: string) => onChange({ ...filters, [k]: v });
+  const toggle = (k: FilterKey, value: string) => {
+    const cur = listOf(filters[k]);
+    const next = cur.includes(value) ? cur.filter((x) => x !== value) : [...cur, value];
+    set(k, next.length ? next.join(",") : undefined);
+  };
+  const currency = facets.price_min?.currency ?? "EUR";
+  const digits = currencyDigits(currency);
+  const cumulative = (n: number) => facets.stops.filter((s) => +s.value <= n).reduce((a, s) => a + s.count, 0);
+  const stopChoices: [string | undefined, string, number][] = [
+    [undefined, "Any number of stops", cumulative(9)],
+    ["0", "Nonstop only", cumulative(0)],
+    ["1", "1 stop or fewer", cumulative(1)],
+  ];
+  const priceMin = facets.price_min ? Math.floor(facets.price_min.minor / 10 ** digits) : 0;
+  const priceMax = facets.price_max ? Math.ceil(facets.price_max.minor / 10 ** digits) : 0;
+  const price = filters.max_price ? Number(filters.max_price) : priceMax;
+  const durMax = Math.ceil((facets.duration_max_minutes ?? 0) / 60);
+  const durMin = Math.floor((facets.duration_min_minutes ?? 0) / 60);
+  const duration = filters.max_duration_hours ? Number(filters.max_duration_hours) : durMax;
+
+  const box = "h-4 w-4 accent-sky-700";
+  return (
+    <aside aria-label="Filters" className="space-y-5 rounded-xl bg-white p-4 text-sm shadow-sm ring-1 ring-slate-200">
+      <div className="flex items-center justify-between">
+        <h2 className="text-base font-semibold">Filters</h2>
+        {Object.values(filters).some(Boolean) ? (
+          <button type="button" className="text-sm text-sky-800 underline" onClick={() => onChange({})}>
+            Clear all
+          </button>
+        ) : null}
+      </div>
+      <fieldset>
+        <legend className="mb-1 font-semibold">Stops</legend>
+        {stopChoices.map(([value, label, count]) => (
+          <label key={label} className="flex items-center gap-2 py-0.5">
+            <input type="radio" name="stops" className={box} checked={filters.max_stops === value} onChange={() => set("max_stops", value)} />
+            <span className="flex-1">{label}</span>
+            <span className="text-slate-600">{count}</span>
+          </label>
+        ))}
+      </fieldset>
+      {facets.price_max ? (
+        <div>
+          <label htmlFor="max-price" className="font-semibold">
+            Max price
+          </label>
+          <p className="text-xs text-slate-700" aria-live="polite">
+            up to {formatMoney(price * 10 ** digits, currency, { whole: true })}
+          </p>
+          <input
+            id="max-price"
+            type="range"
+            min={priceMin}
+            max={priceMax}
+            step={Math.max(1, Math.round((priceMax - priceMin) / 50))}
+            value={price}
+            onChange={(e) => set("max_price", +e.target.value >= priceMax ? undefined : e.target.value)}
+            className="w-full accent-sky-700"
+          />
+        </div>
+      ) : null}
+      {durMax > 0 ? (
+        <div>
+          <label htmlFor="max-duration" className="font-semibold">
+            Max journey time
+          </label>
+          <p className="text-xs text-slate-700" aria-live="polite">
+            up to {formatDuration(duration * 60)}
+          </p>
+          <input
+            id="max-duration"
+            type="range"
+            min={Math.max(1, durMin)}
+            max={durMax}
+            step={1}
+            value={duration}
+            onChange={(e) => set("max_duration_hours", +e.target.value >= durMax ? undefined : e.target.value)}
+            className="w-full accent-sky-700"
+          />
+        </div>
+      ) : null}
+      <TimeRange id="depart-time" label="Departure time" value={filters.depart_time} onChange={(v) => set("depart_time", v)} />
+      <TimeRange id="arrive-time" label="Arrival time" value={filters.arrive_time} onChange={(v) => set("arrive_time", v)} />
+      {facets.alliances.length ? (
+        <fieldset>
+          <legend className="mb-1 font-semibold">Alliances</legend>
+          {facets.alliances.map((a) => (
+            <label key={a.value} className="flex items-center gap-2 py-0.5">
+              <input type="checkbox" className={box} checked={listOf(filters.alliances).includes(a.value)} onChange={() => toggle("alliances", a.value)} />
+              <span className="flex-1">{a.label}</span>
+              <span className="text-slate-600">{a.count}</span>
+            </label>
+          ))}
+        </fieldset>
+      ) : null}
+      <fieldset>
+        <legend className="mb-1 font-semibold">Airlines</legend>
+        {facets.carriers.slice(0, 15).map((c) => (
+          <label key={c.value} className="flex items-center gap-2 py-0.5">
+            <input type="checkbox" className={box} checked={listOf(filters.carriers).includes(c.value)} onChange={() => toggle("carriers", c.value)} />
+            <span className="flex-1 truncate">{c.label}</span>
+            <span className="whitespace-nowrap text-slate-600">
+              {c.count} · {formatMoney(c.min_price.minor, currency, { whole: true })}
+            </span>
+          </label>
+        ))}
+      </fieldset>
+      {facets.layovers.length ? (
+        <fieldset>
+          <legend className="mb-1 font-semibold">Connect in</legend>
+          {facets.layovers.slice(0, 12).map((l) => (
+            <label key={l.value} className="flex items-center gap-2 py-0.5">
+              <input type="checkbox" className={box} checked={listOf(filters.layovers).includes(l.value)} onChange={() => toggle("layovers", l.value)} />
+              <span className="flex-1 truncate">{l.label}</span>
+              <span className="text-slate-600">{l.count}</span>
+            </label>
+          ))}
+        </fieldset>
+      ) : null}
+    </aside>
+  );
+}

@@ -1,0 +1,60 @@
+"use client";
+
+import Link from "next/link";
+import { useRouter } from "next/navigation";
+import { api } from "@/lib/api";
+import { useSession } from "@/lib/session";
+
+export function Header() {
+  const profile = useSession((s) => s.profile);
+  const clear = useSession((s) => s.clear);
+  const router = useRouter();
+  const logout = async () => {
+    try {
+      await api("/auth/logout", { method: "POST", auth: true });
+    } catch {
+      /* signing out locally is what matters */
+    }
+    clear();
+    router.push("/");
+  };
+  const link = "rounded px-2 py-1 text-sm font-medium text-slate-700 hover:bg-slate-100 focus-visible:outline focus-visible:outline-2 focus-visible:outline-sky-600";
+  return (
+    <header className="border-b border-slate-200 bg-white">
+      <nav aria-label="Main" className="mx-auto flex max-w-6xl flex-wrap items-center gap-2 px-4 py-3">
+        <Link href="/" className="mr-4 text-lg font-bold text-sky-800">
+          Spontra
+        </Link>
+        <Link href="/" className={link}>
+          Flights
+        </Link>
+        <Link href="/explore/" className={link}>
+          Explore
+        </Link>
+        <Link href="/calendar/" className={link}>
+          Price calendar
+        </Link>
+        <span className="flex-1" />
+        {profile ? (
+          <>
+            <Link href="/account/" className={link}>
+              {profile.display_name || "Account"}
+            </Link>
+            <button type="button" onClick={logout} className={link}>
+              Sign out
+            </button>
+          </>
+        ) : (
+          <>
+            <Link href="/login/" className={link}>
+              Sign in
+            </Link>
+            <Link href="/register/" className={`${link} bg-sky-700 text-white hover:bg-sky-800`}>
+              Create account
+            </Link>
+          </>
+        )}
+      </nav>
+    </header>
+  );
+}

@@ -1,0 +1,242 @@
+"use client";
+
+import { useEffect } from "react";
+import { Controller, useFieldArray, useForm, type Resolver } from "react-hook-form";
+import { useRouter } from "next/navigation";
+import { PlaceInput } from "./PlaceInput";
+import { FieldError, buttonClass, inputClass, secondaryButtonClass } from "./Field";
+import { useBookable } from "@/lib/hooks";
+import { ApiProblem } from "@/lib/api";
+import { CABINS, formField, nestErrors, placeCode, validateSearch, type SearchForm as Form } from "@/lib/validation";
+import { toQuery, type Filters, type Sort } from "@/lib/searchUrl";
+
+const CABIN_LABEL: Record<string, string> = {
+  economy: "Economy",
+  premium_economy: "Premium economy",
+  business: "Business",
+  first: "First",
+};
+
+function normalised(f: Form): Form {
+  return {
+    ...f,
+    origin: placeCode(f.origin),
+    destination: placeCode(f.destination),
+    slices: f.slices.map((s) => ({ ...s, origin: placeCode(s.origin), destination: placeCode(s.destination) })),
+    adults: Number(f.adults),
+    children: Number(f.children),
+    infants: Number(f.infants),
+  };
+}
+
+export function SearchForm({
+  initial,
+  filters = {},
+  sort = "best",
+  problem,
+}: {
+  initial: Form;
+  filters?: Filters;
+  sort?: Sort;
+  /** The API's answer to the last search, if it refused it: shown at its fields. */
+  problem?: ApiProblem | null;
+}) {
+  const router = useRouter();
+  const bookable = useBookable();
+  const window = bookable.data ? { from: bookable.data.bookable_from, to: bookable.data.bookable_to } : null;
+  const resolver: Resolver<Form> = async (values) => {
+    const v = normalised(values);
+    const errors = validateSearch(v, window);
+    if (Object.keys(errors).length === 0) return { values: v, errors: {} };
+    return { values: {}, errors: nestErrors(errors) as never };
+  };
+  const {
+    control,
+    register,
+    handleSubmit,
+    watch,
+    setError,
+    formState: { errors, isSubmitting },
+  } = useForm<Form>({ defaultValues: initial, resolver });
+  const slices = useFieldArray({ control, name: "slices" });
+  const trip = watch("trip");
+
+  useEffect(() => {
+    if (!problem) return;
+    for (const e of problem.errors) {
+      const field = formField(e.field === "date" ? "depart" : e.field);
+      setError(field as never, { type: "server", message: e.message });
+    }
+  }, [problem, setError]);
+
+  const submit = (v: Form) => {
+    router.push(`/search/?${toQuery({ form: v, filters, sort }).toString()}`);
+  };
+
+  const err = (path: string): string | undefined => {
+    const parts = path.split(".");
+    let node: unknown = errors;
+    for (const p of parts) node = (node as Record<string, unknown> | undefined)?.[p];
+    return (node as { message?: string } | undefined)?.message;
+  };
+  const num = "w-full rounded-md border border-slate-300 px-2 py-2";
+
+  return (
+    <form onSubmit={handleSubmit(submit)} noValidate aria-label="Search flights" className="rounded-xl bg-white p-4 shadow-sm ring-1 ring-slate-200">
+      <fieldset className="mb-3 flex flex-wrap gap-4">
+        <legend className="sr-only">Trip type</legend>
+        {(
+          [
+            ["return", "Return"],
+            ["oneway", "One way"],
+            ["multi", "Multi-city"],
+          ] as const
+        ).map(([value, text]) => (
+          <label key={value} className="flex items-center gap-2 text-sm font-medium">
+            <input type="radio" value={value} {...register("trip")} className="h-4 w-4 accent-sky-700" />
+            {text}
+          </label>
+        ))}
+      </fieldset>
+
+      {trip !== "multi" ? (
+        <div className="grid gap-3 md:grid-cols-4">
+          <Controller
+            control={control}
+            name="origin"
+            render={({ field }) => (
+              <PlaceInput id="origin" label="From" value={field.value} onChange={field.onChange} error={err("origin")} />
+            )}
+          />
+          <Controller
+            control={control}
+            name="destination"
+            render={({ field }) => (
+              <PlaceInput id="destination" label="To" value={field.value} onChange={field.onChange} error={err("destination")} />
+            )}
+          />
+          <div>
+            <label htmlFor="depart" className="block text-sm font-medium text-slate-700">
+              Depart
+            </label>
+            <input
+              id="depart"
+              type="date"
+              min={window?.from}
+              max={window?.to}
+              className={inputClass}
+              aria-invalid={err("depart") ? true : undefined}
+              aria-describedby={err("depart") ? "depart-error" : undefined}
+              {...register("depart")}
+            />
+            <FieldError id="depart-error" message={err("depart")} />
+          </div>
+          {trip === "return" ? (
+            <div>
+              <label htmlFor="return" className="block text-sm font-medium text-slate-700">
+                Return
+              </label>
+              <input
+                id="return"
+                type="date"
+                min={window?.from}
+                max={window?.to}
+                className={inputClass}
+                aria-invalid={err("return") ? true : undefined}
+                aria-describedby={err("return") ? "return-error" : undefined}
+                {...register("return")}
+              />
+              <FieldError id="return-error" message={err("return")} />
+            </div>
+          ) : null}
+        </div>
+      ) : (
+        <div className="space-y-3">
+          {slices.fields.map((s, i) => (
+            <fieldset key={s.id} className="grid gap-3 md:grid-cols-[1fr_1fr_1fr_auto]">
+              <legend className="sr-only">Flight {i + 1}</legend>
+              <Controller
+                control={control}
+                name={`slices.${i}.origin`}
+                render={({ field }) => (
+                  <PlaceInput id={`slices-${i}-origin`} label={`Flight ${i + 1} from`} value={field.value} onChange={field.onChange} error={err(`slices.${i}.origin`)} />
+                )}
+              />
+              <Controller
+                control={control}
+                name={`slices.${i}.destination`}
+                render={({ field }) => (
+                  <PlaceInput id={`slices-${i}-destination`} label="To" value={field.value} onChange={field.onChange} error={err(`slices.${i}.destination`)} />
+                )}
+              />
+              <div>
+                <label htmlFor={`slices-${i}-date`} className="block text-sm font-medium text-slate-700">
+                  Date
+                </label>
+                <input id={`slices-${i}-date`} type="date" min={window?.from} max={window?.to} className={inputClass} {...register(`slices.${i}.date`)} />
+                <FieldError id={`slices-${i}-date-error`} message={err(`slices.${i}.date`)} />
+              </div>
+              <div className="flex items-end">
+                {slices.fields.length > 1 ? (
+                  <button type="button" className={secondaryButtonClass} onClick={() => slices.remove(i)} aria-label={`Remove flight ${i + 1}`}>
+                    Remove
+                  </button>
+                ) : null}
+              </div>
+            </fieldset>
+          ))}
+          {slices.fields.length < 6 ? (
+            <button type="button" className={secondaryButtonClass} onClick={() => slices.append({ origin: "", destination: "", date: "" })}>
+              Add a flight
+            </button>
+          ) : null}
+        </div>
+      )}
+
+      <div className="mt-3 grid grid-cols-2 gap-3 md:grid-cols-5">
+        {(
+          [
+            ["adults", "Adults (12+)", 1, 9],
+            ["children", "Children (2–11)", 0, 8],
+            ["infants", "Lap infants (<2)", 0, 9],
+          ] as const
+        ).map(([name, text, min, max]) => (
+          <div key={name}>
+            <label htmlFor={name} className="block text-sm font-medium text-slate-700">
+              {text}
+            </label>
+            <input
+              id={name}
+              type="number"
+              inputMode="numeric"
+              min={min}
+              max={max}
+              className={`${num} mt-1`}
+              aria-invalid={err(name) ? true : undefined}
+              aria-describedby={err(name) ? `${name}-error` : undefined}
+              {...register(name, { valueAsNumber: true })}
+            />
+            <FieldError id={`${name}-error`} message={err(name)} />
+          </div>
+        ))}
+        <div>
+          <label htmlFor="cabin" className="block text-sm font-medium text-slate-700">
+            Cabin
+          </label>
+          <select id="cabin" className={`${num} mt-1 bg-white`} {...register("cabin")}>
+            {CABINS.map((c) => (
+              <option key={c} value={c}>
+                {CABIN_LABEL[c]}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="col-span-2 flex items-end md:col-span-1">
+          <button type="submit" className={`${buttonClass} w-full`} disabled={isSubmitting}>
+            Search
+          </button>
+        </div>
+      </div>
+    </form>
+  );
+}
