@@ -26,18 +26,24 @@ export function WorldMap({
   destinations: ExploreDestination[];
   hrefFor: (d: ExploreDestination) => string;
 }) {
-  const { path, projection, countries } = useMemo(() => {
-    const topo = world as unknown as Topology<{ countries: GeometryCollection }>;
-    const countries = feature(topo, topo.objects.countries);
-    const projection = geoNaturalEarth1().fitSize([WIDTH, HEIGHT], countries);
-    return { path: geoPath(projection), projection, countries };
-  }, []);
+  const topo = world as unknown as Topology<{ countries: GeometryCollection }>;
+  const countries = useMemo(() => feature(topo, topo.objects.countries), [topo]);
+  // Frame the origin and its destinations (a regional answer fills the map), or the world.
+  const { path, projection } = useMemo(() => {
+    const points = [origin, ...destinations.map((d) => d.airport)]
+      .filter((p): p is Place => !!p && p.lat !== null && p.lon !== null)
+      .map((p) => [p.lon as number, p.lat as number]);
+    const projection = geoNaturalEarth1();
+    if (points.length >= 2) projection.fitExtent([[40, 40], [WIDTH - 40, HEIGHT - 40]], { type: "MultiPoint", coordinates: points });
+    else projection.fitSize([WIDTH, HEIGHT], countries);
+    return { path: geoPath(projection), projection };
+  }, [origin, destinations, countries]);
   const prices = destinations.map((d) => d.price.minor);
   const [min, max] = [Math.min(...prices), Math.max(...prices)];
   const at = (p: { lat: number | null; lon: number | null }) => (p.lat === null || p.lon === null ? null : projection([p.lon, p.lat]));
   const o = origin ? at(origin) : null;
   return (
-    <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="group" aria-label="Map of destinations" className="h-auto w-full rounded-xl bg-sky-50 ring-1 ring-slate-200">
+    <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} overflow="hidden" role="group" aria-label="Map of destinations" className="h-auto w-full rounded-xl bg-sky-50 ring-1 ring-slate-200">
       <g aria-hidden="true">
         {countries.features.map((f, i) => (
           <path key={i} d={path(f as GeoPermissibleObjects) ?? undefined} fill="#e2e8f0" stroke="#94a3b8" strokeWidth={0.5} />
@@ -61,7 +67,7 @@ export function WorldMap({
         );
       })}
       {o ? (
-        <g aria-label={`Origin ${origin?.city}`}>
+        <g role="img" aria-label={`Origin: ${origin?.city}`}>
           <circle cx={o[0]} cy={o[1]} r={7} fill="#0c4a6e" stroke="white" strokeWidth={2} />
         </g>
       ) : null}

@@ -131,18 +131,25 @@ function Calendar() {
                   {price ? (
                     <Link
                       href={searchHref(origin, destination, date, nights ? addDays(date, Number(nights.split("..")[0])) : undefined)}
-                      aria-label={label}
                       data-testid="calendar-day"
                       className="flex h-16 flex-col items-center justify-center rounded-md text-white hover:ring-2 hover:ring-sky-900 focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-900"
                       style={{ backgroundColor: priceColour(price.minor, min, max) }}
                     >
-                      <span className="text-xs">{Number(date.slice(8))}</span>
+                      <span className="sr-only">{formatDay(date)}: </span>
+                      <span className="text-xs" aria-hidden="true">
+                        {Number(date.slice(8))}
+                      </span>
                       <span className="text-sm font-semibold">{formatMoney(price.minor, price.currency, { whole: true })}</span>
                     </Link>
                   ) : (
-                    <div aria-label={label} className="flex h-16 flex-col items-center justify-center rounded-md bg-slate-100 text-slate-600">
-                      <span className="text-xs">{Number(date.slice(8))}</span>
-                      <span className="text-xs">—</span>
+                    <div className="flex h-16 flex-col items-center justify-center rounded-md bg-slate-100 text-slate-600">
+                      <span className="sr-only">{label}</span>
+                      <span className="text-xs" aria-hidden="true">
+                        {Number(date.slice(8))}
+                      </span>
+                      <span className="text-xs" aria-hidden="true">
+                        —
+                      </span>
                     </div>
                   )}
                 </li>

@@ -1,0 +1,322 @@
+// End-to-end tests: a real `spontra serve` (demo world, SQLite in a temporary directory, mail
+// through a real SMTP server on loopback) serving the built web app, driven by Debian's
+// Chromium through playwright-core. Each flow saves a screenshot to e2e/screenshots/ and runs
+// axe on the pages it visits (any serious or critical WCAG 2 A/AA violation fails the flow).
+//
+//   node e2e/run.mjs            (after `npm run build` and `cargo build -p spontra`)
+//
+// Environment: SPONTRA_BIN (default ../target/debug/spontra), CHROMIUM (default
+// /usr/bin/chromium), SPONTRA_E2E_SCALE (default small: the simulated world at one eighth of
+// the full network, a few seconds to generate in a debug build).
+
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const web = path.resolve(here, "..");
+const root = path.resolve(web, "..");
+const require = createRequire(import.meta.url);
+const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+const SHOTS = path.join(here, "screenshots");
+const TODAY = "2026-12-01";
+mkdirSync(SHOTS, { recursive: true });
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on("error", reject);
+  });
+}
+
+async function waitForPort(port, ms) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const ok = await new Promise((r) => {
+      const c = net.connect(port, "127.0.0.1", () => (c.end(), r(true)));
+      c.on("error", () => r(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nothing listens on ${port} after ${ms} ms`);
+}
+
+const children = [];
+const tmp = mkdtempSync(path.join(os.tmpdir(), "spontra-e2e-"));
+function cleanup() {
+  for (const c of children) c.kill("SIGTERM");
+  rmSync(tmp, { recursive: true, force: true });
+}
+process.on("exit", cleanup);
+process.on("SIGINT", () => process.exit(130));
+
+// --- SMTP server (aiosmtpd, delivering into a Maildir we read) -----------------------------
+const smtpPort = await freePort();
+const maildir = path.join(tmp, "mail");
+children.push(spawn("python3", ["-m", "aiosmtpd", "-n", "-l", `127.0.0.1:${smtpPort}`, "-c", "aiosmtpd.handlers.Mailbox", maildir], { stdio: "inherit" }));
+await waitForPort(smtpPort, 20_000);
+
+function decodeQuotedPrintable(s) {
+  return s.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+}
+
+async function waitForMail(to, subject) {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const dir = path.join(maildir, "new");
+    let files = [];
+    try {
+      files = readdirSync(dir).map((f) => path.join(dir, f));
+    } catch {}
+    files.sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs);
+    for (const f of files) {
+      const raw = readFileSync(f, "utf8");
+      if (raw.includes(`To: ${to}`) && raw.includes(subject)) return decodeQuotedPrintable(raw);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no mail to ${to} about ${subject}`);
+}
+
+// --- Spontra -----------------------------------------------------------------------------
+const bin = process.env.SPONTRA_BIN ?? path.join(root, "target", "debug", "spontra");
+const spontra = spawn(
+  bin,
+  ["serve", "--bind", "127.0.0.1:0", "--scale", process.env.SPONTRA_E2E_SCALE ?? "small", "--today", TODAY, "--web-dir", path.join(web, "out")],
+  {
+    env: {
+      ...process.env,
+      SPONTRA__DATA__DIR: path.join(tmp, "data"),
+      SPONTRA__DATABASE__URL: `sqlite://${path.join(tmp, "data", "spontra.db")}`,
+      SPONTRA__MAIL__SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      SPONTRA__LOG__FILTER: "warn",
+    },
+    stdio: ["ignore", "pipe", "inherit"],
+  },
+);
+children.push(spontra);
+const base = await new Promise((resolve, reject) => {
+  let out = "";
+  const timer = setTimeout(() => reject(new Error(`spontra serve did not start: ${out}`)), 180_000);
+  spontra.stdout.on("data", (d) => {
+    out += d;
+    const m = /listening on (http:\/\/\S+)/.exec(out);
+    if (m) {
+      clearTimeout(timer);
+      resolve(m[1]);
+    }
+  });
+  spontra.on("exit", (code) => reject(new Error(`spontra serve exited with ${code}: ${out}`)));
+});
+console.log(`spontra at ${base}, SMTP on ${smtpPort}`);
+
+// --- Browser -----------------------------------------------------------------------------
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+});
+
+function assert(cond, message) {
+  if (!cond) throw new Error(`assertion failed: ${message}`);
+}
+
+async function axe(page, label) {
+  await page.addScriptTag({ content: AXE });
+  const result = await page.evaluate(() =>
+    window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }),
+  );
+  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  for (const v of result.violations)
+    console.log(`  axe ${label}: ${v.impact} ${v.id} (${v.nodes.length}) ${v.help}${v.nodes[0] ? ` — ${v.nodes[0].target}` : ""}`);
+  assert(bad.length === 0, `${label}: ${bad.length} serious accessibility violations`);
+}
+
+async function pickPlace(page, id, typed, code) {
+  const input = page.locator(`#${id}`);
+  await input.fill(typed);
+  const option = page.locator(`[role="option"]`, { hasText: code }).first();
+  await option.waitFor();
+  // Keyboard: move down until the wanted option is active, then Enter.
+  for (let i = 0; i < 8; i++) {
+    await input.press("ArrowDown");
+    const active = await input.getAttribute("aria-activedescendant");
+    if (active && (await page.locator(`[id="${active}"]`).innerText()).includes(code)) break;
+  }
+  await input.press("Enter");
+  const value = await input.inputValue();
+  assert(value.includes(`(${code})`), `${id} shows the picked place: ${value}`);
+}
+
+const flows = [];
+function flow(name, fn) {
+  flows.push([name, fn]);
+}
+
+async function prices(page) {
+  return (await page.locator('[data-testid="price"]').allInnerTexts()).map((t) => Number(t.replace(/[^\d.]/g, "")));
+}
+
+flow("return search with autocomplete, sorting and filters", async (page) => {
+  await page.goto(`${base}/`);
+  await axe(page, "home");
+  await pickPlace(page, "origin", "londn", "LON");
+  await pickPlace(page, "destination", "new york", "NYC");
+  await page.fill("#depart", "2026-12-10");
+  await page.fill("#return", "2026-12-17");
+  await page.fill("#adults", "2");
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.waitForURL(/\/search\/\?/);
+  await page.locator('[data-testid="itinerary"]').first().waitFor();
+  const url = new URL(page.url());
+  assert(url.searchParams.get("origin") === "LON" && url.searchParams.get("return") === "2026-12-17", `the URL holds the search: ${url}`);
+  await page.getByRole("tab", { name: /Cheapest/ }).click();
+  await page.waitForURL(/sort=cheapest/);
+  await page.locator('[data-testid="itinerary"]').first().waitFor();
+  const cheapest = await prices(page);
+  assert(cheapest.length > 1 && cheapest.every((p, i) => i === 0 || cheapest[i - 1] <= p), `cheapest first: ${cheapest.slice(0, 5)}`);
+  await page.getByLabel("Nonstop only").click();
+  await page.waitForURL(/max_stops=0/);
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="itinerary"]')].length > 0);
+  await page.waitForTimeout(300);
+  const stops = await page.locator('[data-testid="itinerary"]').allInnerTexts();
+  assert(stops.length > 0 && stops.every((t) => !/\d stop/.test(t)), "only nonstop itineraries after the filter");
+  // Reload: the URL alone restores the same search, sort and filter.
+  await page.reload();
+  await page.locator('[data-testid="itinerary"]').first().waitFor();
+  assert(await page.getByLabel("Nonstop only").isChecked(), "the filter survives a reload");
+  await page.locator('[data-testid="itinerary"]').first().getByRole("button", { name: "Details" }).click();
+  await page.getByText("Price per passenger").first().waitFor();
+  await axe(page, "results");
+  await page.screenshot({ path: path.join(SHOTS, "results.png"), fullPage: false });
+});
+
+flow("price calendar, and a day opens its results", async (page) => {
+  await page.goto(`${base}/calendar/?origin=LHR&destination=BCN&month=2026-12`);
+  await page.locator('[data-testid="calendar-day"]').first().waitFor();
+  const days = await page.locator('[data-testid="calendar-day"]').count();
+  assert(days >= 20, `prices for most days: ${days}`);
+  await axe(page, "calendar");
+  await page.screenshot({ path: path.join(SHOTS, "calendar.png"), fullPage: false });
+  await page.locator('[data-testid="calendar-day"]').nth(3).click();
+  await page.waitForURL(/\/search\/\?.*destination=BCN/);
+  await page.locator('[data-testid="itinerary"]').first().waitFor();
+});
+
+flow("time-first explore on the map, through to results", async (page) => {
+  await page.goto(`${base}/explore/`);
+  await pickPlace(page, "ex-origin", "heathrow", "LHR");
+  await page.fill("#ex-from", "2026-12-11");
+  await page.fill("#ex-to", "2026-12-12");
+  await page.locator("#ex-min-hours").fill("2");
+  await page.locator("#ex-max-hours").fill("4");
+  await page.getByRole("button", { name: "Explore" }).click();
+  await page.waitForURL(/min_hours=2&max_hours=4/);
+  await page.locator('[data-testid="map-destination"]').first().waitFor();
+  const list = await page.locator('[data-testid="explore-destination"]').allInnerTexts();
+  assert(list.length > 3, `destinations listed: ${list.length}`);
+  for (const t of list) {
+    const m = /(\d+)h(?: (\d+)m)?/.exec(t);
+    const minutes = m ? Number(m[1]) * 60 + Number(m[2] ?? 0) : 0;
+    assert(minutes >= 120 && minutes <= 240, `within 2–4 hours: ${t}`);
+  }
+  await axe(page, "explore");
+  await page.screenshot({ path: path.join(SHOTS, "explore.png"), fullPage: false });
+  await page.locator('[data-testid="map-destination"]').first().click();
+  await page.waitForURL(/\/search\/\?/);
+  await page.locator('[data-testid="itinerary"]').first().waitFor();
+});
+
+flow("register, verify by the real mail, sign in, set preferences, sign out", async (page) => {
+  const email = `e2e-${Date.now()}@example.com`;
+  await page.goto(`${base}/register/`);
+  await page.fill("#f-display_name", "Ada");
+  await page.fill("#f-email", email);
+  await page.fill("#f-password", "correct horse battery");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByText("Check your inbox").waitFor();
+  const mail = await waitForMail(email, "Confirm your email");
+  const link = /(http:\/\/\S+\/verify-email\?token=[\w-]+)/.exec(mail)?.[1];
+  assert(link, "the mail holds a verification link");
+  await page.goto(link);
+  await page.getByText("Your email address is confirmed").waitFor();
+  await page.goto(`${base}/login/`);
+  await page.fill("#f-email", email);
+  await page.fill("#f-password", "wrong password!");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByText("email or password is wrong").waitFor();
+  await page.fill("#f-password", "correct horse battery");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(/\/account\//);
+  await page.getByText("confirmed", { exact: true }).waitFor();
+  // A bad preference comes back from the API at its field; a good one is saved.
+  await page.fill("#p-home_airport", "QQQ");
+  await page.getByRole("button", { name: "Save preferences" }).click();
+  await page.locator("#p-home_airport-error").waitFor();
+  await page.fill("#p-home_airport", "LHR");
+  await page.fill("#p-max_hours", "5");
+  await page.getByRole("button", { name: "Save preferences" }).click();
+  await page.getByText("Preferences saved").waitFor();
+  await axe(page, "account");
+  await page.screenshot({ path: path.join(SHOTS, "account.png"), fullPage: true });
+  // A reload keeps the session (the refresh token is traded for a new pair).
+  await page.reload();
+  await page.getByText("Your account").waitFor();
+  // The home airport prefills the search.
+  await page.goto(`${base}/`);
+  await page.waitForFunction(() => document.querySelector("#origin")?.value === "LHR");
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("link", { name: "Sign in" }).waitFor();
+  await page.goto(`${base}/account/`);
+  await page.waitForURL(/\/login\//);
+});
+
+flow("bad input is shown at its field", async (page) => {
+  await page.goto(`${base}/`);
+  await page.fill("#origin", "LHR");
+  await page.fill("#destination", "lhr");
+  await page.fill("#depart", "2026-12-10");
+  await page.fill("#return", "2026-12-08");
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.locator("#destination-error").waitFor();
+  assert((await page.locator("#return-error").innerText()).length > 0, "the return date is refused too");
+  // The API's own refusal (an airport that does not exist) lands at the field it names.
+  await page.goto(`${base}/search/?trip=oneway&origin=QQQ&destination=JFK&depart=2026-12-10&adults=1&cabin=economy`);
+  await page.locator("#origin-error").waitFor();
+  const message = await page.locator("#origin-error").innerText();
+  assert(/QQQ|code/.test(message), `the API's message: ${message}`);
+  assert((await page.locator("#origin").getAttribute("aria-invalid")) === "true", "the field is marked invalid");
+  await axe(page, "search with an error");
+  await page.screenshot({ path: path.join(SHOTS, "bad-input.png"), fullPage: false });
+});
+
+let failed = 0;
+for (const [name, fn] of flows) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  const started = Date.now();
+  try {
+    await fn(page);
+    assert(errors.length === 0, `no script errors: ${errors.join("; ")}`);
+    console.log(`ok   ${name} (${Date.now() - started} ms)`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${name}: ${e.message}`);
+    await page.screenshot({ path: path.join(SHOTS, `failed-${flows.findIndex((f) => f[0] === name)}.png`), fullPage: true }).catch(() => {});
+  }
+  await context.close();
+}
+await browser.close();
+console.log(`e2e: ${flows.length - failed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
