@@ -3,7 +3,7 @@
 //! bind port 0.
 
 use crate::world::World;
-use axum::http::{header, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -15,6 +15,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::net::TcpListener;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
 use utoipa::OpenApi;
 
@@ -100,6 +101,38 @@ impl App {
 
     pub fn router(&self) -> Router {
         self.router.clone()
+    }
+
+    /// Let browsers on these origins call the API (a web app hosted elsewhere). Credentials
+    /// are bearer tokens in a header, so no cookies are allowed across origins.
+    pub fn allow_origins(mut self, origins: &[String]) -> anyhow::Result<App> {
+        if origins.is_empty() {
+            return Ok(self);
+        }
+        let origins = origins
+            .iter()
+            .map(|o| {
+                header::HeaderValue::from_str(o.trim_end_matches('/'))
+                    .map_err(|_| anyhow::anyhow!("server.cors_origins: {o:?} is not an origin"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let cors = CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+            .expose_headers([
+                header::RETRY_AFTER,
+                header::HeaderName::from_static(spontra_http::REQUEST_ID_HEADER),
+            ])
+            .max_age(std::time::Duration::from_secs(3600));
+        self.router = self.router.layer(cors);
+        Ok(self)
     }
 
     /// Behind a proxy: take the client address from `X-Forwarded-For` (its right-most entry).

@@ -626,7 +626,9 @@ fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         let listener = tokio::net::TcpListener::bind(&settings.server.bind).await.with_context(|| format!("binding {}", settings.server.bind))?;
         let public_url = format!("http://{}", listener.local_addr()?);
         let users = crate::accounts::users_state(&settings, world.refdata.clone(), &public_url).await?;
-        let app = App::build(&world, web_dir, Some(users)).trust_forwarded_for(settings.server.trust_forwarded_for);
+        let app = App::build(&world, web_dir, Some(users))
+            .trust_forwarded_for(settings.server.trust_forwarded_for)
+            .allow_origins(&settings.server.cors_origins)?;
         tracing::info!(address = %listener.local_addr()?, "listening");
         println!("Spontra is listening on http://{}", listener.local_addr()?);
         app.run(listener, async {

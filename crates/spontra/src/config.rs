@@ -28,6 +28,10 @@ pub struct ServerSettings {
     /// Believe the right-most `X-Forwarded-For` entry (only behind a proxy that sets it).
     #[serde(default)]
     pub trust_forwarded_for: bool,
+    /// Origins allowed to call the API from a browser when the web app is served from another
+    /// host, e.g. `["https://app.spontra.example"]` (same-origin needs nothing).
+    #[serde(default)]
+    pub cors_origins: Vec<String>,
 }
 
 /// Outgoing mail: SMTP when `smtp_url` is set (`smtps://user:pass@host`, or

@@ -347,6 +347,37 @@ async fn facets_count_the_choices_each_filter_offers() {
 }
 
 #[tokio::test]
+async fn browsers_on_configured_origins_may_call_the_api() {
+    let app = App::build(shared_world(), None, None)
+        .allow_origins(&["https://app.spontra.example".to_string()])
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(app.run(listener, std::future::pending()));
+    let http = reqwest::Client::new();
+    let preflight = |origin: &'static str| {
+        http.request(reqwest::Method::OPTIONS, format!("{base}/api/v1/search"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization,content-type",
+            )
+            .send()
+    };
+    let ok = preflight("https://app.spontra.example").await.unwrap();
+    assert_eq!(
+        ok.headers()["access-control-allow-origin"],
+        "https://app.spontra.example"
+    );
+    let other = preflight("https://evil.example").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+    assert!(App::build(shared_world(), None, None)
+        .allow_origins(&["bad\norigin".to_string()])
+        .is_err());
+}
+
+#[tokio::test]
 async fn multi_city_by_post() {
     let app = TestApp::spawn().await;
     let body = r#"{"slices":[{"origin":"LHR","destination":"CDG","date":"2026-12-05"},{"origin":"CDG","destination":"FRA","date":"2026-12-08"},{"origin":"FRA","destination":"LHR","date":"2026-12-12"}],"sort":"cheapest"}"#;
