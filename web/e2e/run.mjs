@@ -299,6 +299,22 @@ flow("bad input is shown at its field", async (page) => {
   await page.screenshot({ path: path.join(SHOTS, "bad-input.png"), fullPage: false });
 });
 
+flow("phone layout: no sideways scrolling, everything reachable", async (page) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const [label, url, ready] of [
+    ["home", `${base}/`, "#origin"],
+    ["results", `${base}/search/?trip=return&origin=LHR&destination=JFK&depart=2026-12-10&return=2026-12-14&adults=1&cabin=economy`, '[data-testid="itinerary"]'],
+    ["explore", `${base}/explore/?origin=LHR&depart_from=2026-12-11&depart_to=2026-12-12&min_hours=2&max_hours=4&max_stops=1`, '[data-testid="explore-destination"]'],
+  ]) {
+    await page.goto(url);
+    await page.locator(ready).first().waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert(overflow <= 1, `${label}: no horizontal scrolling on a phone (${overflow}px too wide)`);
+    await axe(page, `${label} (phone)`);
+  }
+  await page.screenshot({ path: path.join(SHOTS, "phone-explore.png"), fullPage: false });
+});
+
 let failed = 0;
 for (const [name, fn] of flows) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });

@@ -15,7 +15,7 @@ use chrono::{Duration, Utc};
 use spontra_domain::Email;
 use spontra_http::{ApiError, ErrorCode, Principal};
 use spontra_mail::Mail;
-use spontra_store::{NewOneTimeToken, StoreError, TokenPurpose, User, UserUpdate};
+use spontra_store::{NewOneTimeToken, StoreError, TokenPurpose, User, UserId, UserUpdate};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -69,6 +69,21 @@ impl UsersService {
         Ok(token)
     }
 
+    /// Spend a link's token: the account it belongs to, or `invalid_link_token`.
+    async fn consume_link_token(
+        &self,
+        token: &str,
+        purpose: TokenPurpose,
+    ) -> Result<UserId, ApiError> {
+        self.store
+            .consume_token(&tokens::digest(token.trim()), purpose, Utc::now())
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => invalid_link(),
+                other => store_error(other),
+            })
+    }
+
     pub(crate) async fn send_verification(&self, user: &User) -> Result<(), ApiError> {
         let Some(email) = &user.email else {
             return Ok(());
@@ -115,17 +130,8 @@ impl UsersService {
     /// Mark the address of the token's account as verified.
     pub async fn verify_email(&self, token: &str) -> Result<(), ApiError> {
         let id = self
-            .store
-            .consume_token(
-                &tokens::digest(token.trim()),
-                TokenPurpose::VerifyEmail,
-                Utc::now(),
-            )
-            .await
-            .map_err(|e| match e {
-                StoreError::NotFound => invalid_link(),
-                other => store_error(other),
-            })?;
+            .consume_link_token(token, TokenPurpose::VerifyEmail)
+            .await?;
         let user = self.store.user_by_id(id).await.map_err(store_error)?;
         if user.email_verified_at.is_none() {
             let now = Utc::now();
@@ -201,17 +207,8 @@ impl UsersService {
         let password =
             Password::parse(new_password).map_err(|e| password_error("new_password", e))?;
         let id = self
-            .store
-            .consume_token(
-                &tokens::digest(token.trim()),
-                TokenPurpose::ResetPassword,
-                Utc::now(),
-            )
-            .await
-            .map_err(|e| match e {
-                StoreError::NotFound => invalid_link(),
-                other => store_error(other),
-            })?;
+            .consume_link_token(token, TokenPurpose::ResetPassword)
+            .await?;
         let hash = crate::password::hash(password.expose()).map_err(ApiError::internal)?;
         let now = Utc::now();
         let user = self.store.user_by_id(id).await.map_err(store_error)?;
