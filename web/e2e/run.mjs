@@ -266,6 +266,8 @@ flow("register, verify by the real mail, sign in, set preferences, sign out", as
   await page.fill("#p-max_hours", "5");
   await page.getByRole("button", { name: "Save preferences" }).click();
   await page.getByText("Preferences saved").waitFor();
+  await page.getByLabel("Marketing emails").click();
+  await page.getByText(/^given /).waitFor();
   await axe(page, "account");
   await page.screenshot({ path: path.join(SHOTS, "account.png"), fullPage: true });
   // A reload keeps the session (the refresh token is traded for a new pair).

@@ -217,6 +217,37 @@ function SessionsCard() {
   );
 }
 
+interface Consents {
+  marketing: { granted: boolean; recorded_at: string } | null;
+  analytics: { granted: boolean; recorded_at: string } | null;
+}
+
+function ConsentToggles() {
+  const qc = useQueryClient();
+  const consents = useQuery({ queryKey: ["consents"], queryFn: () => api<Consents>("/me/consents", { auth: true }) });
+  const record = useMutation({
+    mutationFn: (change: Partial<Record<keyof Consents, boolean>>) => api<Consents>("/me/consents", { method: "PUT", body: change, auth: true }),
+    onSuccess: (data) => qc.setQueryData(["consents"], data),
+  });
+  const row = (kind: keyof Consents, label: string) => {
+    const c = consents.data?.[kind];
+    return (
+      <label className="flex items-center gap-2 text-sm">
+        <input type="checkbox" className="h-4 w-4 accent-sky-700" checked={c?.granted ?? false} disabled={!consents.data || record.isPending} onChange={(e) => record.mutate({ [kind]: e.target.checked })} />
+        <span className="flex-1">{label}</span>
+        <span className="text-xs text-slate-600">{c ? `${c.granted ? "given" : "refused"} ${new Date(c.recorded_at).toLocaleString("en-GB")}` : "not asked yet"}</span>
+      </label>
+    );
+  };
+  return (
+    <fieldset className="space-y-2">
+      <legend className="mb-1 text-sm font-medium text-slate-700">Consents (each decision is recorded with its time)</legend>
+      {row("marketing", "Marketing emails")}
+      {row("analytics", "Anonymous usage analytics")}
+    </fieldset>
+  );
+}
+
 function PrivacyCard() {
   const router = useRouter();
   const clear = useSession((s) => s.clear);
@@ -249,7 +280,8 @@ function PrivacyCard() {
   };
   return (
     <Card title="Privacy and security">
-      <div className="flex flex-wrap gap-3">
+      <ConsentToggles />
+      <div className="flex flex-wrap gap-3 border-t border-slate-200 pt-3">
         <button type="button" className={secondaryButtonClass} onClick={download}>
           Download my data (JSON)
         </button>
