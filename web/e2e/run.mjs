@@ -323,6 +323,11 @@ for (const [name, fn] of flows) {
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
+  // Console errors too (a Content-Security-Policy refusal shows up only there), except the
+  // browser's own note on 4xx answers, which some flows provoke on purpose.
+  page.on("console", (m) => {
+    if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) errors.push(m.text());
+  });
   const started = Date.now();
   try {
     await fn(page);

@@ -347,6 +347,61 @@ async fn facets_count_the_choices_each_filter_offers() {
 }
 
 #[tokio::test]
+async fn the_web_app_is_served_with_security_headers() {
+    let dir = std::env::temp_dir().join(format!("spontra-web-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("reset-password")).unwrap();
+    std::fs::write(dir.join("index.html"), "<h1>home</h1>").unwrap();
+    std::fs::write(dir.join("reset-password/index.html"), "<h1>reset</h1>").unwrap();
+    let app = App::build(shared_world(), Some(dir.clone()), None);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(app.run(listener, std::future::pending()));
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    // A mail's link: redirected to the page's directory with its token kept.
+    let link = http
+        .get(format!("{base}/reset-password?token=abc"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(link.status(), 307);
+    assert_eq!(link.headers()["location"], "/reset-password/?token=abc");
+    let page = http
+        .get(format!("{base}/reset-password/?token=abc"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let h = page.headers();
+    assert_eq!(
+        h["referrer-policy"], "no-referrer",
+        "tokens never leak as referrer"
+    );
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["x-frame-options"], "DENY");
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"));
+    // Client-side routes fall back to the app; the API keeps its own answers.
+    let deep = http
+        .get(format!("{base}/no/such/page"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deep.text().await.unwrap(), "<h1>home</h1>");
+    let api = http
+        .get(format!("{base}/api/v1/nope"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 404);
+    assert_eq!(api.headers()["x-content-type-options"], "nosniff");
+    assert!(api.headers().get("content-security-policy").is_none());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
 async fn browsers_on_configured_origins_may_call_the_api() {
     let app = App::build(shared_world(), None, None)
         .allow_origins(&["https://app.spontra.example".to_string()])
