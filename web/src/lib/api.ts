@@ -91,14 +91,16 @@ export async function api<T>(path: string, opts: Options = {}): Promise<T> {
 let inflight: Promise<string | null> | null = null;
 
 /**
- * Trade the stored refresh token for a new pair. Concurrent callers share one request: a
- * refresh token is single use, and presenting it twice would end the session.
+ * Trade the stored refresh token for a new pair. A refresh token is single use, and presenting
+ * it twice ends the session, so concurrent callers in this tab share one request, and tabs
+ * take turns through a Web Lock, each reading the token only once it holds the lock (by then
+ * another tab may have rotated it).
  */
 export function refreshSession(): Promise<string | null> {
   if (inflight) return inflight;
-  const refresh = useSession.getState().refreshToken();
-  if (!refresh) return Promise.resolve(null);
-  inflight = (async () => {
+  const run = async (): Promise<string | null> => {
+    const refresh = useSession.getState().refreshToken();
+    if (!refresh) return null;
     try {
       const res = await send("/auth/refresh", { body: { refresh_token: refresh } }, null);
       if (!res.ok) {
@@ -110,9 +112,12 @@ export function refreshSession(): Promise<string | null> {
       return t.access_token;
     } catch {
       return null;
-    } finally {
-      inflight = null;
     }
-  })();
-  return inflight;
+  };
+  const locks = typeof navigator !== "undefined" ? navigator.locks : undefined;
+  const shared: Promise<string | null> = (locks ? locks.request("spontra.refresh", run).then((p) => p) : run()).finally(() => {
+    inflight = null;
+  });
+  inflight = shared;
+  return shared;
 }
