@@ -16,6 +16,16 @@ fn shared_world() -> &'static World {
     W.get_or_init(|| world::load("tiny", 42, 35, Some(TODAY), None).expect("tiny world"))
 }
 
+/// Run `app` on a port-0 listener; its base URL.
+async fn serve(app: App) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(app.run(listener, std::future::pending()));
+    format!("http://{addr}")
+}
+
 struct TestApp {
     base: String,
     client: reqwest::Client,
@@ -23,14 +33,8 @@ struct TestApp {
 
 impl TestApp {
     async fn spawn() -> TestApp {
-        let app = App::build(shared_world(), None, None);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(app.run(listener, std::future::pending()));
         TestApp {
-            base: format!("http://{addr}"),
+            base: serve(App::build(shared_world(), None, None)).await,
             client: reqwest::Client::new(),
         }
     }
@@ -352,10 +356,7 @@ async fn the_web_app_is_served_with_security_headers() {
     std::fs::create_dir_all(dir.join("reset-password")).unwrap();
     std::fs::write(dir.join("index.html"), "<h1>home</h1>").unwrap();
     std::fs::write(dir.join("reset-password/index.html"), "<h1>reset</h1>").unwrap();
-    let app = App::build(shared_world(), Some(dir.clone()), None);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(app.run(listener, std::future::pending()));
+    let base = serve(App::build(shared_world(), Some(dir.clone()), None)).await;
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -406,9 +407,7 @@ async fn browsers_on_configured_origins_may_call_the_api() {
     let app = App::build(shared_world(), None, None)
         .allow_origins(&["https://app.spontra.example".to_string()])
         .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(app.run(listener, std::future::pending()));
+    let base = serve(app).await;
     let http = reqwest::Client::new();
     let preflight = |origin: &'static str| {
         http.request(reqwest::Method::OPTIONS, format!("{base}/api/v1/search"))

@@ -80,6 +80,24 @@ export function SearchForm({
     return (node as { message?: string } | undefined)?.message;
   };
   const num = "w-full rounded-md border border-slate-300 px-2 py-2";
+  const dateField = (name: "depart" | "return" | `slices.${number}.date`, id: string, label: string) => (
+    <div>
+      <label htmlFor={id} className="block text-sm font-medium text-slate-700">
+        {label}
+      </label>
+      <input
+        id={id}
+        type="date"
+        min={window?.from}
+        max={window?.to}
+        className={inputClass}
+        aria-invalid={err(name) ? true : undefined}
+        aria-describedby={err(name) ? `${id}-error` : undefined}
+        {...register(name)}
+      />
+      <FieldError id={`${id}-error`} message={err(name)} />
+    </div>
+  );
 
   return (
     <form onSubmit={handleSubmit(submit)} noValidate aria-label="Search flights" className="rounded-xl bg-white p-4 shadow-sm ring-1 ring-slate-200">
@@ -115,40 +133,8 @@ export function SearchForm({
               <PlaceInput id="destination" label="To" value={field.value} onChange={field.onChange} error={err("destination")} />
             )}
           />
-          <div>
-            <label htmlFor="depart" className="block text-sm font-medium text-slate-700">
-              Depart
-            </label>
-            <input
-              id="depart"
-              type="date"
-              min={window?.from}
-              max={window?.to}
-              className={inputClass}
-              aria-invalid={err("depart") ? true : undefined}
-              aria-describedby={err("depart") ? "depart-error" : undefined}
-              {...register("depart")}
-            />
-            <FieldError id="depart-error" message={err("depart")} />
-          </div>
-          {trip === "return" ? (
-            <div>
-              <label htmlFor="return" className="block text-sm font-medium text-slate-700">
-                Return
-              </label>
-              <input
-                id="return"
-                type="date"
-                min={window?.from}
-                max={window?.to}
-                className={inputClass}
-                aria-invalid={err("return") ? true : undefined}
-                aria-describedby={err("return") ? "return-error" : undefined}
-                {...register("return")}
-              />
-              <FieldError id="return-error" message={err("return")} />
-            </div>
-          ) : null}
+          {dateField("depart", "depart", "Depart")}
+          {trip === "return" ? dateField("return", "return", "Return") : null}
         </div>
       ) : (
         <div className="space-y-3">
@@ -169,13 +155,7 @@ export function SearchForm({
                   <PlaceInput id={`slices-${i}-destination`} label="To" value={field.value} onChange={field.onChange} error={err(`slices.${i}.destination`)} />
                 )}
               />
-              <div>
-                <label htmlFor={`slices-${i}-date`} className="block text-sm font-medium text-slate-700">
-                  Date
-                </label>
-                <input id={`slices-${i}-date`} type="date" min={window?.from} max={window?.to} className={inputClass} {...register(`slices.${i}.date`)} />
-                <FieldError id={`slices-${i}-date-error`} message={err(`slices.${i}.date`)} />
-              </div>
+              {dateField(`slices.${i}.date`, `slices-${i}-date`, "Date")}
               <div className="flex items-end">
                 {slices.fields.length > 1 ? (
                   <button type="button" className={secondaryButtonClass} onClick={() => slices.remove(i)} aria-label={`Remove flight ${i + 1}`}>
