@@ -46,14 +46,7 @@ async fn serve_answers_search_and_accounts() {
         .find_map(|l| l.split("listening on ").nth(1).map(str::to_string))
         .expect("serve prints its address");
     let http = reqwest::Client::new();
-    let health: Value = http
-        .get(format!("{base}/healthz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = json_of(http.get(format!("{base}/healthz"))).await;
     assert_eq!(health["status"], "ok");
     let search = http
         .get(format!(
@@ -70,33 +63,18 @@ async fn serve_answers_search_and_accounts() {
         .await
         .unwrap();
     assert_eq!(reg.status().as_u16(), 201);
-    let tokens: Value = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"email": "ada@example.com", "password": "correct horse battery"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let me: Value = http
-        .get(format!("{base}/api/v1/me"))
-        .bearer_auth(tokens["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tokens = json_of(
+        http.post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({"email": "ada@example.com", "password": "correct horse battery"})),
+    )
+    .await;
+    let me = json_of(
+        http.get(format!("{base}/api/v1/me"))
+            .bearer_auth(tokens["access_token"].as_str().unwrap()),
+    )
+    .await;
     assert_eq!(me["email"], "ada@example.com");
-    let doc: Value = http
-        .get(format!("{base}/api/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = json_of(http.get(format!("{base}/api/v1/openapi.json"))).await;
     for path in [
         "/api/v1/auth/register",
         "/api/v1/auth/login",
@@ -159,6 +137,10 @@ async fn serve_answers_search_and_accounts() {
         );
     }
     drop(guard);
+}
+
+async fn json_of(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
 }
 
 fn uuid_like() -> String {
