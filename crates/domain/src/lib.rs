@@ -4,11 +4,13 @@
 mod codes;
 mod email;
 mod money;
+mod text;
 mod travel;
 
 pub use codes::{AirportCode, CarrierCode, CodeError, CountryCode, CurrencyCode};
 pub use email::{Email, EmailError};
 pub use money::Money;
+pub use text::{is_printable_line, is_unprintable, DisplayName, DisplayNameError};
 pub use travel::{
     Alliance, Cabin, DateRange, DayWindow, HoursRange, Passengers, PassengersError, RangeError,
     MAX_SEATS,

@@ -6,6 +6,7 @@
 //! early and later passes skip any route whose cheapest fare (a lower bound kept per route)
 //! cannot beat it, or whose fastest flight cannot arrive within the duration limit.
 
+use crate::budget;
 use crate::index::{Index, Leg, Route};
 use crate::query::{CompiledSlice, Filters, SliceQuery};
 use crate::search::Candidate;
@@ -83,6 +84,9 @@ impl Index {
             }
             groups.sort_unstable_by_key(|g| (g.0, g.1));
             for (_, a, group) in &groups {
+                if budget::spent() {
+                    break;
+                }
                 if stops == 1 {
                     self.explore_one_stop(&q, *a, group, &mut best);
                 } else {
@@ -119,6 +123,9 @@ impl Index {
     ) {
         let (lo, hi) = self.day_bounds(o, q.local_day, q);
         for route in self.routes_from(o) {
+            if budget::spent() {
+                return;
+            }
             let a = route.dest;
             if q.is_origin[a as usize] {
                 continue;
@@ -178,6 +185,9 @@ impl Index {
             }
             let mct = self.min_mct(x);
             for route in self.routes_from(x) {
+                if budget::spent() {
+                    return;
+                }
                 let b = route.dest;
                 if q.is_origin[b as usize] || b == a {
                     continue;
@@ -237,6 +247,9 @@ impl Index {
             // Earliest possible departure from x, for the duration bound.
             let elapsed = prev.arr() + self.min_mct(x) - first.dep;
             for route in self.routes_from(x) {
+                if budget::spent() {
+                    return;
+                }
                 let b = route.dest;
                 if q.is_origin[b as usize] || visited(b) {
                     continue;

@@ -2,8 +2,10 @@
 //! it (point-to-point with up to two stops, calendar, one-to-all explore).
 //!
 //! Architecture invariant: this crate is pure and synchronous. It knows nothing of HTTP, SQL,
-//! serde, async or the clock; callers hand it ids and dates and get candidates back.
+//! serde, async or the clock; callers hand it ids and dates and get candidates back. Work is
+//! bounded by a step budget ([`budget`]), not by time.
 
+pub mod budget;
 mod build;
 mod co2;
 mod explore;

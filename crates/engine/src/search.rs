@@ -7,6 +7,7 @@
 //! Nothing is pruned that could complete into a valid itinerary, except by the collector's
 //! price bound (an exact lower bound), so the result is exactly the set of valid itineraries.
 
+use crate::budget;
 use crate::index::{Index, Leg, Route};
 use crate::price::{apply_discount, lower_bound};
 use crate::query::CompiledSlice;
@@ -528,6 +529,9 @@ impl Index {
         for &o in &q.origins {
             let (lo, hi) = self.day_bounds(o, q.local_day, q);
             for route in self.routes_from(o) {
+                if budget::spent() {
+                    return;
+                }
                 let a = route.dest;
                 if q.is_origin[a as usize] {
                     continue;
@@ -603,6 +607,9 @@ impl Index {
                 continue;
             }
             for &rid in s.to_dest(x) {
+                if budget::spent() {
+                    return;
+                }
                 let route = &self.routes[rid as usize];
                 if self.prune(q, f1 + route.min_fare as u64, out.bound()) {
                     continue;
@@ -632,6 +639,9 @@ impl Index {
             }
             let (ms, me) = self.mid_routes(q, s, x);
             for mi in ms..me {
+                if budget::spent() {
+                    return;
+                }
                 let mid = &self.routes[s.mid_routes[mi as usize] as usize];
                 let b = mid.dest;
                 if b == a {
@@ -672,6 +682,9 @@ impl Index {
                             continue;
                         }
                         for &rid in s.to_dest(y) {
+                            if budget::spent() {
+                                return;
+                            }
                             let route = &self.routes[rid as usize];
                             let fare_lb = q
                                 .passengers

@@ -13,6 +13,8 @@ pub struct Principal {
     pub user_id: String,
     pub session_id: String,
     pub role: String,
+    /// The session proved a second factor.
+    pub mfa: bool,
 }
 
 impl Principal {
@@ -30,7 +32,8 @@ pub trait Authenticator: Send + Sync {
 /// A signed-in caller (401 `unauthorized` otherwise).
 pub struct Auth(pub Principal);
 
-/// A signed-in admin (401 if not signed in, 403 `forbidden` for other roles).
+/// A signed-in admin whose session proved a second factor (401 if not signed in, 403
+/// `forbidden` for other roles, 403 `two_factor_required` without the second factor).
 pub struct AdminAuth(pub Principal);
 
 impl<S> FromRequestParts<S> for Auth
@@ -74,6 +77,12 @@ where
             return Err(ApiError::new(
                 ErrorCode::Forbidden,
                 "this needs an administrator",
+            ));
+        }
+        if !p.mfa {
+            return Err(ApiError::new(
+                ErrorCode::TwoFactorRequired,
+                "administrators sign in with two-factor authentication: turn it on in your account (POST /api/v1/me/2fa/setup), then sign in again",
             ));
         }
         Ok(AdminAuth(p))

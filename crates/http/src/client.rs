@@ -2,14 +2,16 @@
 //!
 //! The peer address comes from the connection (`ConnectInfo`). `X-Forwarded-For` is spoofable,
 //! so it is only believed when the application says it runs behind a proxy, by adding the
-//! [`TrustForwardedFor`] extension; then the right-most entry (the one our proxy appended) is
-//! the client.
+//! [`TrustForwardedFor`] extension; then the right-most entry over *every* header line (a proxy
+//! may append its own line rather than extend the client's) is the client, if it parses as an
+//! IP address; otherwise the connection's address is used.
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::USER_AGENT;
 use axum::http::request::Parts;
+use axum::http::HeaderMap;
 use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 /// Request extension: believe the right-most `X-Forwarded-For` entry.
 #[derive(Clone, Copy, Debug)]
@@ -30,11 +32,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
         let forwarded = parts
             .extensions
             .get::<TrustForwardedFor>()
-            .and_then(|_| parts.headers.get("x-forwarded-for"))
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit(',').next())
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty());
+            .and_then(|_| rightmost_forwarded_for(&parts.headers))
+            .map(|ip| ip.to_string());
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
@@ -52,6 +51,31 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
             user_agent,
         })
     }
+}
+
+/// The last entry of the last `X-Forwarded-For` line (what the nearest proxy appended), if it
+/// is an IP address (optionally in brackets or with a port, as some proxies write it).
+pub fn rightmost_forwarded_for(headers: &HeaderMap) -> Option<IpAddr> {
+    let last_line = headers.get_all("x-forwarded-for").iter().next_back()?;
+    let entry = last_line.to_str().ok()?.rsplit(',').next()?.trim();
+    parse_ip(entry)
+}
+
+fn parse_ip(entry: &str) -> Option<IpAddr> {
+    if let Ok(ip) = entry.parse::<IpAddr>() {
+        return Some(ip);
+    }
+    // `[2001:db8::1]:443` or `203.0.113.9:51000`.
+    entry
+        .parse::<SocketAddr>()
+        .ok()
+        .map(|s| s.ip())
+        .or_else(|| {
+            entry
+                .strip_prefix('[')
+                .and_then(|e| e.strip_suffix(']'))
+                .and_then(|e| e.parse().ok())
+        })
 }
 
 #[cfg(test)]
@@ -74,6 +98,42 @@ mod tests {
         ClientInfo::from_request_parts(&mut parts, &())
             .await
             .unwrap()
+    }
+
+    fn lines(values: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append("x-forwarded-for", v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn every_line_is_read_and_the_rightmost_address_wins() {
+        let ip = |s: &str| Some(s.parse::<IpAddr>().unwrap());
+        assert_eq!(
+            rightmost_forwarded_for(&lines(&["6.6.6.6", "203.0.113.9"])),
+            ip("203.0.113.9"),
+            "a proxy that appends its own line"
+        );
+        assert_eq!(
+            rightmost_forwarded_for(&lines(&["1.1.1.1, 6.6.6.6", "7.7.7.7,203.0.113.9 "])),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            rightmost_forwarded_for(&lines(&["[2001:db8::1]:443"])),
+            ip("2001:db8::1")
+        );
+        assert_eq!(
+            rightmost_forwarded_for(&lines(&["203.0.113.9:5100"])),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            rightmost_forwarded_for(&lines(&["1.2.3.4", "unknown"])),
+            None
+        );
+        assert_eq!(rightmost_forwarded_for(&lines(&["1.2.3.4, "])), None);
+        assert_eq!(rightmost_forwarded_for(&HeaderMap::new()), None);
     }
 
     #[tokio::test]

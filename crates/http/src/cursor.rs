@@ -4,7 +4,12 @@ use base64::Engine;
 
 /// An opaque pagination cursor: the offset of the next page, tied to the query it came from
 /// by a fingerprint, so a cursor from another search is refused instead of paging nonsense.
+/// Offsets beyond [`Cursor::MAX_OFFSET`] are never issued, so a forged one is refused.
 pub struct Cursor;
+
+impl Cursor {
+    pub const MAX_OFFSET: usize = 1_000_000;
+}
 
 impl Cursor {
     pub fn encode(offset: usize, fingerprint: u64) -> String {
@@ -25,7 +30,11 @@ impl Cursor {
         if parts.next() != Some("v1") {
             return Err(bad());
         }
-        let offset: usize = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+        let offset: usize = parts
+            .next()
+            .and_then(|p| p.parse().ok())
+            .filter(|o| *o <= Cursor::MAX_OFFSET)
+            .ok_or_else(bad)?;
         let fp = parts
             .next()
             .and_then(|p| u64::from_str_radix(p, 16).ok())
@@ -47,5 +56,7 @@ mod tests {
         assert_eq!(Cursor::decode(&c, 7).unwrap(), 40);
         assert!(Cursor::decode(&c, 8).is_err());
         assert!(Cursor::decode("garbage!", 7).is_err());
+        let forged = URL_SAFE_NO_PAD.encode(format!("v1:{}:7", u64::MAX));
+        assert!(Cursor::decode(&forged, 7).is_err(), "2^64-1 is refused");
     }
 }

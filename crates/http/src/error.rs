@@ -67,7 +67,14 @@ error_codes! {
     Forbidden => ("forbidden", FORBIDDEN, "Not allowed"),
     NotFound => ("not_found", NOT_FOUND, "No such resource"),
     MethodNotAllowed => ("method_not_allowed", METHOD_NOT_ALLOWED, "Method not allowed on this resource"),
+    CsrfFailed => ("csrf_failed", FORBIDDEN, "The request lacks a valid CSRF token"),
+    TwoFactorRequired => ("two_factor_required", FORBIDDEN, "This needs two-factor authentication"),
+    InvalidCode => ("invalid_code", UNAUTHORIZED, "The code is wrong or already used"),
+    AlreadyEnabled => ("two_factor_already_enabled", CONFLICT, "Two-factor authentication is already on"),
+    RequestTimeout => ("request_timeout", REQUEST_TIMEOUT, "The request took too long"),
+    QueryTooExpensive => ("query_too_expensive", UNPROCESSABLE_ENTITY, "The search needs more work than one request may do"),
     NotReady => ("not_ready", SERVICE_UNAVAILABLE, "The service is starting"),
+    Overloaded => ("overloaded", SERVICE_UNAVAILABLE, "The service is busy; try again shortly"),
     Internal => ("internal", INTERNAL_SERVER_ERROR, "Internal error"),
 }
 
@@ -111,6 +118,13 @@ pub enum ApiError {
         retry_after_secs: u64,
         detail: String,
     },
+    /// We are saturated (a full work queue, a busy database): sent as 503 `overloaded` with
+    /// `Retry-After`. Load is shed this way, never as a 500.
+    #[error("overloaded, retry in {retry_after_secs} s: {detail}")]
+    Unavailable {
+        retry_after_secs: u64,
+        detail: String,
+    },
     /// Ours. The text is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -143,11 +157,33 @@ impl ApiError {
         ApiError::Internal(cause.to_string())
     }
 
+    /// Shed load: 503 `overloaded` with `Retry-After`.
+    pub fn overloaded(retry_after_secs: u64, detail: impl Into<String>) -> Self {
+        ApiError::Unavailable {
+            retry_after_secs,
+            detail: detail.into(),
+        }
+    }
+
     pub fn code(&self) -> ErrorCode {
         match self {
             ApiError::Client { code, .. } => *code,
             ApiError::Throttled { .. } => ErrorCode::TooManyAttempts,
+            ApiError::Unavailable { .. } => ErrorCode::Overloaded,
             ApiError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// Seconds the client should wait, for the errors that say so.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            ApiError::Throttled {
+                retry_after_secs, ..
+            }
+            | ApiError::Unavailable {
+                retry_after_secs, ..
+            } => Some((*retry_after_secs).max(1)),
+            _ => None,
         }
     }
 
@@ -155,7 +191,9 @@ impl ApiError {
         let code = self.code();
         let (detail, errors) = match self {
             ApiError::Client { detail, errors, .. } => (detail.clone(), errors.clone()),
-            ApiError::Throttled { detail, .. } => (detail.clone(), vec![]),
+            ApiError::Throttled { detail, .. } | ApiError::Unavailable { detail, .. } => {
+                (detail.clone(), vec![])
+            }
             ApiError::Internal(_) => (
                 "Something went wrong on our side; it has been logged.".to_string(),
                 vec![],
@@ -186,13 +224,10 @@ impl IntoResponse for ApiError {
             body,
         )
             .into_response();
-        if let ApiError::Throttled {
-            retry_after_secs, ..
-        } = &self
-        {
+        if let Some(secs) = self.retry_after_secs() {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, (*retry_after_secs).max(1).into());
+                .insert(header::RETRY_AFTER, secs.into());
         }
         response
     }
@@ -230,7 +265,7 @@ impl FieldErrors {
                 }
                 None
             }
-            Err(e @ ApiError::Throttled { .. }) => {
+            Err(e @ (ApiError::Throttled { .. } | ApiError::Unavailable { .. })) => {
                 self.push(e.code(), "", e.to_string());
                 None
             }
@@ -277,7 +312,10 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for c in ErrorCode::ALL {
             assert!(seen.insert(c.as_str()), "duplicate {}", c.as_str());
-            if !matches!(c, ErrorCode::Internal | ErrorCode::NotReady) {
+            if !matches!(
+                c,
+                ErrorCode::Internal | ErrorCode::NotReady | ErrorCode::Overloaded
+            ) {
                 assert!(c.status().is_client_error(), "{}", c.as_str());
             }
         }
@@ -292,6 +330,13 @@ mod tests {
         .into_response();
         assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(r.headers()[header::RETRY_AFTER], "8");
+        let r = ApiError::overloaded(0, "busy").into_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "1");
+        assert_eq!(
+            r.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
     }
 
     #[test]

@@ -7,11 +7,15 @@ mod client;
 mod cursor;
 mod error;
 mod extract;
+mod limits;
+mod pool;
 mod telemetry;
 
 pub use auth::{AdminAuth, Auth, Authenticator, Principal};
-pub use client::{ClientInfo, TrustForwardedFor};
+pub use client::{rightmost_forwarded_for, ClientInfo, TrustForwardedFor};
 pub use cursor::Cursor;
 pub use error::{ApiError, ErrorCode, FieldError, FieldErrors, ProblemDetails};
-pub use extract::{ApiJson, ApiQuery};
+pub use extract::{is_json, ApiJson, ApiQuery, BodyDeadline, DEFAULT_BODY_TIMEOUT};
+pub use limits::{with_deadlines, Deadlines};
+pub use pool::{cores, Cancel, PoolError, PoolSize, WorkPool};
 pub use telemetry::{with_common_layers, REQUEST_ID_HEADER};

@@ -4,9 +4,10 @@
 //!   `smtps://user:password@smtp.example.com` or `smtp://127.0.0.1:2525` (plain, loopback
 //!   only in practice). The URL holds a secret and is never logged.
 //! - [`OutboxMailer`]: the embedded profile's outbox. Each message is written as an `.eml`
-//!   file (RFC 5322, what an SMTP server would have received) under a directory, and the first
-//!   link in it is logged, so a local user can follow a verification link without a mail
-//!   server.
+//!   file (RFC 5322, what an SMTP server would have received) under a directory, and its link
+//!   (the one the service put there, never one found in the text) is logged, so a local user
+//!   can follow a verification link without a mail server. The directory is 0700 and each
+//!   file 0600 on Unix: the mails hold live reset links.
 
 use async_trait::async_trait;
 use lettre::message::header::ContentType;
@@ -20,6 +21,8 @@ pub struct Mail {
     pub to: String,
     pub subject: String,
     pub text: String,
+    /// The link the message is about (what the outbox logs).
+    pub link: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,10 +58,26 @@ fn message(from: &Mailbox, mail: &Mail) -> Result<Message, MailError> {
         .map_err(|e| MailError::Build(e.to_string()))
 }
 
-/// The first `http://` or `https://` link in a text.
-pub fn first_link(text: &str) -> Option<&str> {
-    let start = text.find("https://").or_else(|| text.find("http://"))?;
-    text[start..].split_whitespace().next()
+/// Create `dir` (and its parents) readable by its owner only, or tighten it if it exists.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn make_private(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+}
+
+#[cfg(not(unix))]
+fn make_private(_: &Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 pub struct SmtpMailer {
@@ -101,9 +120,9 @@ pub struct OutboxMailer {
 }
 
 impl OutboxMailer {
-    /// Creates `dir` if needed.
+    /// Creates `dir` if needed (private to this user).
     pub fn new(dir: &Path, from: &str) -> Result<OutboxMailer, MailError> {
-        std::fs::create_dir_all(dir)
+        create_private_dir(dir)
             .map_err(|e| MailError::Config(format!("creating {}: {e}", dir.display())))?;
         Ok(OutboxMailer {
             transport: AsyncFileTransport::<Tokio1Executor>::new(dir),
@@ -123,11 +142,12 @@ impl Mailer for OutboxMailer {
             .await
             .map_err(|e| MailError::Send(e.to_string()))?;
         let path = self.dir.join(format!("{id}.eml"));
+        make_private(&path).map_err(|e| MailError::Send(format!("{}: {e}", path.display())))?;
         tracing::info!(
             to = %mail.to,
             subject = %mail.subject,
             path = %path.display(),
-            link = first_link(&mail.text).unwrap_or(""),
+            link = mail.link.as_deref().unwrap_or(""),
             "mail written to the outbox (no SMTP server configured)"
         );
         Ok(())
@@ -138,15 +158,6 @@ impl Mailer for OutboxMailer {
 mod tests {
     use super::*;
 
-    #[test]
-    fn finds_the_first_link() {
-        assert_eq!(
-            first_link("Hi,\nopen http://localhost:8080/verify?token=abc to confirm.\n"),
-            Some("http://localhost:8080/verify?token=abc")
-        );
-        assert_eq!(first_link("no link here"), None);
-    }
-
     #[tokio::test]
     async fn the_outbox_writes_a_real_message() {
         let dir = std::env::temp_dir().join(format!("spontra-outbox-{}", uuid::Uuid::new_v4()));
@@ -155,6 +166,7 @@ mod tests {
             to: "ada@example.com".into(),
             subject: "Confirm your email".into(),
             text: "Open https://spontra.local/verify-email?token=xyz\n".into(),
+            link: Some("https://spontra.local/verify-email?token=xyz".into()),
         };
         mailer.send(&mail).await.unwrap();
         let files: Vec<_> = std::fs::read_dir(&dir)
@@ -162,6 +174,13 @@ mod tests {
             .map(|e| e.unwrap().path())
             .collect();
         assert_eq!(files.len(), 1);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&dir), 0o700, "the outbox is private");
+            assert_eq!(mode(&files[0]), 0o600, "each mail is private");
+        }
         let text = std::fs::read_to_string(&files[0]).unwrap();
         assert!(text.contains("To: ada@example.com"), "{text}");
         assert!(text.contains("Subject: Confirm your email"), "{text}");

@@ -2,7 +2,14 @@
 //! price calendar and explore, as an axum [`Router`] under `/api/v1`.
 //!
 //! Handlers are thin: parse into a query ([`SearchService`] does it, so the CLI shares it),
-//! run the engine on the blocking pool (search is CPU-bound), map to DTOs.
+//! run the engine on a bounded pool (search is CPU-bound), map to DTOs.
+//!
+//! Engine work is bounded three ways. Searches run on two pools sized to the cores with short
+//! queues — one for ordinary searches and one, smaller, for heavy ones (explore over several
+//! days or with two stops, long calendars, long multi-city trips) — so cheap searches keep
+//! their latency while heavy ones queue; a full queue is answered 503 with `Retry-After`.
+//! Each search has a work budget in engine steps (422 `query_too_expensive` when exceeded).
+//! And a search whose client has gone is abandoned at its next budget check.
 
 pub mod dto;
 pub mod facets;
@@ -11,13 +18,128 @@ pub mod service;
 
 pub use service::SearchService;
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{FromRef, Path, RawQuery, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use dto::*;
-use spontra_http::{ApiError, ApiJson, ProblemDetails};
+use serde::Deserialize;
+use spontra_engine::budget::{self, Budget, Stopped};
+use spontra_http::{ApiError, ApiJson, ErrorCode, PoolSize, ProblemDetails, WorkPool};
 use std::sync::Arc;
+use std::time::Duration;
 use utoipa::OpenApi;
+
+/// How much engine work the search API allows (`[search]` in the configuration).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SearchLimits {
+    /// Engine workers for ordinary searches (0: one per core).
+    pub workers: usize,
+    /// Engine workers for heavy searches (0: half the cores, at least one).
+    pub heavy_workers: usize,
+    /// Searches that may wait for a worker, per pool.
+    pub queue: usize,
+    pub heavy_queue: usize,
+    /// The longest a search waits for a worker before it is answered 503, in milliseconds.
+    pub queue_timeout_ms: u64,
+    /// Work allowed per search, in engine steps (one step: one route looked at). The default
+    /// is about 1.5 s of one core on the reference machine; ordinary searches use well under
+    /// a hundredth of it.
+    pub max_steps: u64,
+}
+
+impl Default for SearchLimits {
+    fn default() -> Self {
+        SearchLimits {
+            workers: 0,
+            heavy_workers: 0,
+            queue: 64,
+            heavy_queue: 8,
+            queue_timeout_ms: 3_000,
+            max_steps: DEFAULT_MAX_STEPS,
+        }
+    }
+}
+
+/// See [`SearchLimits::max_steps`] (calibrated with `spontra bench`, README).
+pub const DEFAULT_MAX_STEPS: u64 = 20_000_000;
+
+/// The search routes' state: the service, its two engine pools and the work budget.
+#[derive(Clone)]
+pub struct SearchState {
+    pub service: Arc<SearchService>,
+    light: Arc<WorkPool>,
+    heavy: Arc<WorkPool>,
+    max_steps: u64,
+}
+
+impl FromRef<SearchState> for Arc<SearchService> {
+    fn from_ref(s: &SearchState) -> Self {
+        s.service.clone()
+    }
+}
+
+impl SearchState {
+    pub fn new(service: Arc<SearchService>, limits: &SearchLimits) -> SearchState {
+        let cores = spontra_http::cores();
+        let wait = Duration::from_millis(limits.queue_timeout_ms);
+        let light = PoolSize {
+            workers: if limits.workers == 0 {
+                cores
+            } else {
+                limits.workers
+            },
+            queue: limits.queue,
+            queue_timeout: wait,
+        };
+        let heavy = PoolSize {
+            workers: if limits.heavy_workers == 0 {
+                (cores / 2).max(1)
+            } else {
+                limits.heavy_workers
+            },
+            queue: limits.heavy_queue,
+            queue_timeout: wait,
+        };
+        SearchState {
+            service,
+            light: Arc::new(WorkPool::new("search", light)),
+            heavy: Arc::new(WorkPool::new("heavy search", heavy)),
+            max_steps: limits.max_steps,
+        }
+    }
+
+    /// Run an engine job on the pool its weight calls for, within the work budget.
+    async fn run<T: Send + 'static>(
+        &self,
+        heavy: bool,
+        job: impl FnOnce(&SearchService) -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let pool = if heavy { &self.heavy } else { &self.light };
+        let service = self.service.clone();
+        let max_steps = self.max_steps;
+        let outcome = pool
+            .run(move |cancel| {
+                let b = Budget {
+                    max_steps: Some(max_steps),
+                    cancel: Some(cancel.flag()),
+                };
+                budget::within(&b, || job(&service))
+            })
+            .await?;
+        match outcome {
+            Ok((answer, _steps)) => Ok(answer),
+            Err(Stopped::OverBudget(_)) => Err(ApiError::new(
+                ErrorCode::QueryTooExpensive,
+                "this search needs more work than one request may do: narrow the dates, allow fewer stops, or set a journey-time or price limit",
+            )),
+            Err(Stopped::Cancelled) => Err(ApiError::new(
+                ErrorCode::RequestTimeout,
+                "the search was abandoned",
+            )),
+        }
+    }
+}
 
 #[derive(OpenApi)]
 #[openapi(
@@ -33,7 +155,7 @@ use utoipa::OpenApi;
 pub struct SearchApi;
 
 /// The search service's routes, to be nested under `/api/v1`.
-pub fn router(service: Arc<SearchService>) -> Router {
+pub fn router(state: SearchState) -> Router {
     Router::new()
         .route("/search", get(search_get).post(search_post))
         .route("/calendar", get(calendar))
@@ -42,69 +164,69 @@ pub fn router(service: Arc<SearchService>) -> Router {
         .route("/airports/{code}", get(airport))
         .route("/airlines", get(airlines))
         .route("/airlines/{code}", get(airline))
-        .with_state(service)
+        .with_state(state)
 }
 
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(ApiError::internal)
-}
-
-async fn run_search(
-    svc: Arc<SearchService>,
-    body: SearchBody,
-) -> Result<Json<SearchResponse>, ApiError> {
-    let query = svc.parse_search(&body)?;
-    Ok(Json(blocking(move || svc.search(&query)).await?))
+async fn run_search(st: SearchState, body: SearchBody) -> Result<Json<SearchResponse>, ApiError> {
+    let query = st.service.parse_search(&body)?;
+    let heavy = query.is_heavy();
+    Ok(Json(st.run(heavy, move |svc| svc.search(&query)).await?))
 }
 
 /// Search one-way or round-trip itineraries.
 #[utoipa::path(get, path = "/api/v1/search", tag = "search", params(SearchBody),
-    responses((status = 200, body = SearchResponse), (status = 400, body = ProblemDetails, content_type = "application/problem+json")))]
+    responses((status = 200, body = SearchResponse), (status = 400, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json", description = "`query_too_expensive`: over the work budget"),
+        (status = 503, body = ProblemDetails, content_type = "application/problem+json", description = "`overloaded`: the engine is busy", headers(("Retry-After" = u64, description = "seconds to wait")))))]
 async fn search_get(
-    State(svc): State<Arc<SearchService>>,
+    State(st): State<SearchState>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<SearchResponse>, ApiError> {
     let body = SearchService::search_body_from_query(q.as_deref())?;
-    run_search(svc, body).await
+    run_search(st, body).await
 }
 
 /// Search any trip, including multi-city (up to 6 slices).
 #[utoipa::path(post, path = "/api/v1/search", tag = "search", request_body = SearchBody,
-    responses((status = 200, body = SearchResponse), (status = 400, body = ProblemDetails, content_type = "application/problem+json")))]
+    responses((status = 200, body = SearchResponse), (status = 400, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json", description = "`query_too_expensive`: over the work budget"),
+        (status = 503, body = ProblemDetails, content_type = "application/problem+json", description = "`overloaded`: the engine is busy", headers(("Retry-After" = u64, description = "seconds to wait")))))]
 async fn search_post(
-    State(svc): State<Arc<SearchService>>,
+    State(st): State<SearchState>,
     ApiJson(body): ApiJson<SearchBody>,
 ) -> Result<Json<SearchResponse>, ApiError> {
-    run_search(svc, body).await
+    run_search(st, body).await
 }
 
 /// Cheapest price per departure day; with `nights`, a round-trip grid.
 #[utoipa::path(get, path = "/api/v1/calendar", tag = "search", params(CalendarParams),
-    responses((status = 200, body = CalendarResponse), (status = 400, body = ProblemDetails, content_type = "application/problem+json")))]
+    responses((status = 200, body = CalendarResponse), (status = 400, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json", description = "`query_too_expensive`: over the work budget"),
+        (status = 503, body = ProblemDetails, content_type = "application/problem+json", description = "`overloaded`: the engine is busy", headers(("Retry-After" = u64, description = "seconds to wait")))))]
 async fn calendar(
-    State(svc): State<Arc<SearchService>>,
+    State(st): State<SearchState>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<CalendarResponse>, ApiError> {
     let params = SearchService::calendar_params_from_query(q.as_deref())?;
-    let query = svc.parse_calendar(&params)?;
-    Ok(Json(blocking(move || svc.calendar(&query)).await?))
+    let query = st.service.parse_calendar(&params)?;
+    let heavy = query.is_heavy();
+    Ok(Json(st.run(heavy, move |svc| svc.calendar(&query)).await?))
 }
 
 /// Everywhere you can go: the cheapest itinerary per destination, optionally within a
 /// journey-time range in hours (time-first search).
 #[utoipa::path(get, path = "/api/v1/explore", tag = "search", params(ExploreParams),
-    responses((status = 200, body = ExploreResponse), (status = 400, body = ProblemDetails, content_type = "application/problem+json")))]
+    responses((status = 200, body = ExploreResponse), (status = 400, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json", description = "`query_too_expensive`: over the work budget"),
+        (status = 503, body = ProblemDetails, content_type = "application/problem+json", description = "`overloaded`: the engine is busy", headers(("Retry-After" = u64, description = "seconds to wait")))))]
 async fn explore(
-    State(svc): State<Arc<SearchService>>,
+    State(st): State<SearchState>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<ExploreResponse>, ApiError> {
     let params = SearchService::explore_params_from_query(q.as_deref())?;
-    let query = svc.parse_explore(&params)?;
-    Ok(Json(blocking(move || svc.explore(&query)).await?))
+    let query = st.service.parse_explore(&params)?;
+    let heavy = query.is_heavy();
+    Ok(Json(st.run(heavy, move |svc| svc.explore(&query)).await?))
 }
 
 /// Autocomplete airports and cities.

@@ -42,6 +42,27 @@ pub struct CalendarQuery {
     pub nights: Option<(u32, u32)>,
 }
 
+impl TripQuery {
+    /// Point-to-point searches are cheap (milliseconds); long multi-city trips less so.
+    pub fn is_heavy(&self) -> bool {
+        self.slices.len() > 2
+    }
+}
+
+impl CalendarQuery {
+    /// More than a week of days, or a round-trip grid.
+    pub fn is_heavy(&self) -> bool {
+        (self.to - self.from).num_days() >= 7 || self.nights.is_some()
+    }
+}
+
+impl ExploreQuery {
+    /// One-to-all over more than two days, or with two stops.
+    pub fn is_heavy(&self) -> bool {
+        (self.to - self.from).num_days() >= 2 || self.filters.max_stops >= 2
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct ExploreQuery {
     pub origin: Place,
@@ -612,7 +633,7 @@ impl SearchService {
             cheapest: summary_of(SortOrder::Cheapest),
             fastest: summary_of(SortOrder::Fastest),
         };
-        let end = (q.offset + q.limit).min(order.len());
+        let end = q.offset.saturating_add(q.limit).min(order.len());
         let itineraries = order
             .get(q.offset.min(end)..end)
             .unwrap_or(&[])
@@ -803,7 +824,7 @@ impl SearchService {
         }
         let engine_micros = started.elapsed().as_micros() as u64;
         let total = hits.len();
-        let end = (q.offset + q.limit).min(total);
+        let end = q.offset.saturating_add(q.limit).min(total);
         let cabin = q.filters.cabin.index();
         let destinations: Vec<ExploreDestination> = hits
             .get(q.offset.min(end)..end)

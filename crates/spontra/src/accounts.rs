@@ -1,5 +1,6 @@
 //! Wiring the users service: the store from the database URL, and the signing keys from
 //! configuration (or, for the embedded profile, generated once and kept in the data directory).
+//! The data directory is private (0700): it holds the database, the key and the outbox.
 
 use crate::config::Settings;
 use anyhow::Context;
@@ -8,7 +9,7 @@ use spontra_mail::{Mailer, OutboxMailer, SmtpMailer};
 use spontra_store::{Role, UserUpdate};
 use spontra_users::service::Registration;
 use spontra_users::tokens::KeyRing;
-use spontra_users::{Outgoing, UsersService, UsersState};
+use spontra_users::{CookiePolicy, Outgoing, UsersService, UsersState};
 use std::sync::Arc;
 
 const GENERATED_KID: &str = "local-1";
@@ -26,8 +27,7 @@ fn keys(settings: &Settings) -> anyhow::Result<KeyRing> {
     let spec = match std::fs::read_to_string(&path) {
         Ok(spec) => spec,
         Err(_) => {
-            std::fs::create_dir_all(&settings.data.dir)
-                .with_context(|| format!("creating {}", settings.data.dir.display()))?;
+            private_data_dir(settings)?;
             let spec = KeyRing::generate_spec(GENERATED_KID);
             write_private(&path, &spec)?;
             tracing::info!(path = %path.display(), "generated an access-token signing key");
@@ -57,12 +57,25 @@ fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
     std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }
 
+/// Create the data directory readable by its owner only (or tighten an existing one).
+pub fn private_data_dir(settings: &Settings) -> anyhow::Result<()> {
+    spontra_mail::create_private_dir(&settings.data.dir)
+        .with_context(|| format!("creating {}", settings.data.dir.display()))
+}
+
 fn mailer(settings: &Settings) -> anyhow::Result<Arc<dyn Mailer>> {
     Ok(match &settings.mail.smtp_url {
         Some(url) => Arc::new(SmtpMailer::new(url, &settings.mail.from)?),
         None => {
             let dir = settings.data.dir.join("outbox");
             tracing::info!(outbox = %dir.display(), "no SMTP server configured: mail is written to the outbox");
+            if !settings.server.loopback_only() {
+                tracing::warn!(
+                    bind = %settings.server.bind,
+                    "mail goes to the outbox and its links to the log while the server listens beyond loopback: \
+                     anyone who can read the log or the data directory can use reset links; configure mail.smtp_url"
+                );
+            }
             Arc::new(OutboxMailer::new(&dir, &settings.mail.from)?)
         }
     })
@@ -76,8 +89,7 @@ pub async fn users_service(
     public_url: &str,
 ) -> anyhow::Result<Arc<UsersService>> {
     if settings.database.url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&settings.data.dir)
-            .with_context(|| format!("creating {}", settings.data.dir.display()))?;
+        private_data_dir(settings)?;
     }
     let store = crate::store::open(&settings.database.url).await?;
     let outgoing = Outgoing {
@@ -93,7 +105,17 @@ pub async fn users_service(
         keys(settings)?,
         refdata,
         outgoing,
+        settings.accounts.clone(),
     )))
+}
+
+/// Whether the public address is https (cookies `Secure`, HSTS on).
+pub fn public_https(settings: &Settings) -> bool {
+    settings
+        .server
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"))
 }
 
 pub async fn users_state(
@@ -105,6 +127,10 @@ pub async fn users_state(
     Ok(UsersState {
         service: service.clone(),
         auth: service,
+        cookies: CookiePolicy {
+            secure: public_https(settings),
+            allowed_origins: settings.server.cors_origins.clone(),
+        },
     })
 }
 

@@ -1,24 +1,59 @@
 //! The HTTP application: every service router mounted under `/api/v1`, health checks, the
 //! OpenAPI document, and the web app's static files. Build is separate from run so tests can
 //! bind port 0.
+//!
+//! `run` serves connections itself (hyper's HTTP/1 server) rather than through `axum::serve`,
+//! because the edge needs what that does not offer: a header-read timeout (which also closes
+//! idle keep-alive connections), and a cap on connections served at once — beyond it new
+//! connections wait in the listen backlog instead of taking memory and file descriptors. The
+//! body and whole-request deadlines are middleware (`spontra_http::with_deadlines`).
 
 use crate::world::World;
+use axum::extract::ConnectInfo;
 use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use spontra_http::{with_common_layers, ApiError, ErrorCode, TrustForwardedFor};
-use spontra_search::{SearchApi, SearchService};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use spontra_http::{
+    with_common_layers, with_deadlines, ApiError, Deadlines, ErrorCode, TrustForwardedFor,
+};
+use spontra_search::{SearchApi, SearchLimits, SearchService, SearchState};
 use spontra_users::{UsersApi, UsersState};
 use std::future::Future;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
+use tower::ServiceExt;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::OpenApi;
+
+/// What the edge allows a client.
+#[derive(Clone, Copy, Debug)]
+pub struct EdgeLimits {
+    /// To send a request's headers (and the longest an idle connection stays open).
+    pub header_read_timeout: Duration,
+    /// To send a request's body, from the request's start.
+    pub body_timeout: Duration,
+    /// For the whole answer.
+    pub request_timeout: Duration,
+    /// Connections served at once.
+    pub max_connections: usize,
+}
+
+impl Default for EdgeLimits {
+    fn default() -> Self {
+        EdgeLimits {
+            header_read_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(15),
+            request_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+        }
+    }
+}
 
 /// Content Security Policy of the web app's pages.
 const WEB_CSP: &str =
@@ -28,6 +63,7 @@ const WEB_CSP: &str =
 
 pub struct App {
     router: Router,
+    limits: EdgeLimits,
 }
 
 async fn not_found() -> ApiError {
@@ -43,8 +79,17 @@ async fn method_not_allowed() -> ApiError {
 
 impl App {
     /// `users`: the accounts service, when a database is configured (the search API works
-    /// without one).
+    /// without one). Search runs within the default [`SearchLimits`].
     pub fn build(world: &World, web_dir: Option<PathBuf>, users: Option<UsersState>) -> App {
+        App::build_with(world, web_dir, users, &SearchLimits::default())
+    }
+
+    pub fn build_with(
+        world: &World,
+        web_dir: Option<PathBuf>,
+        users: Option<UsersState>,
+        search_limits: &SearchLimits,
+    ) -> App {
         let service = Arc::new(SearchService::new(
             world.refdata.clone(),
             world.index.clone(),
@@ -60,7 +105,7 @@ impl App {
             "bookable_to": last.to_string(),
         });
         let mut openapi = SearchApi::openapi();
-        let mut api = spontra_search::router(service);
+        let mut api = spontra_search::router(SearchState::new(service, search_limits));
         if let Some(state) = users {
             openapi.merge(UsersApi::openapi());
             api = api.merge(spontra_users::router(state));
@@ -124,7 +169,24 @@ impl App {
             ));
         App {
             router: with_common_layers(router),
+            limits: EdgeLimits::default(),
         }
+    }
+
+    pub fn with_limits(mut self, limits: EdgeLimits) -> App {
+        self.limits = limits;
+        self
+    }
+
+    /// Served over https: tell browsers to use nothing else (HSTS, one year, subdomains).
+    pub fn strict_transport_security(mut self, https: bool) -> App {
+        if https {
+            self.router = self.router.layer(SetResponseHeaderLayer::overriding(
+                header::STRICT_TRANSPORT_SECURITY,
+                header::HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+            ));
+        }
+        self
     }
 
     pub fn router(&self) -> Router {
@@ -171,18 +233,76 @@ impl App {
         self
     }
 
+    /// Serve until `shutdown` resolves, then let open requests finish (at most the request
+    /// timeout).
     pub async fn run(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(
-            listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
+        let limits = self.limits;
+        let router = with_deadlines(
+            self.router,
+            Deadlines {
+                body: limits.body_timeout,
+                request: limits.request_timeout,
+            },
+        );
+        let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout)
+            .max_buf_size(64 * 1024);
+        tokio::pin!(shutdown);
+        loop {
+            let slot = tokio::select! {
+                slot = slots.clone().acquire_owned() => match slot {
+                    Ok(slot) => slot,
+                    Err(_) => break,
+                },
+                () = &mut shutdown => break,
+            };
+            let (stream, peer) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        // Out of file descriptors, or a connection reset before accept:
+                        // wait a moment rather than spin.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let service = router.clone().map_request(
+                move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                    req.extensions_mut().insert(ConnectInfo(peer));
+                    req
+                },
+            );
+            let connection = http.serve_connection(
+                TokioIo::new(stream),
+                hyper_util::service::TowerToHyperService::new(service),
+            );
+            let connection = graceful.watch(connection);
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::debug!(error = %e, peer = %peer, "connection closed with an error");
+                }
+                drop(slot);
+            });
+        }
+        drop(listener);
+        tokio::select! {
+            () = graceful.shutdown() => {}
+            () = tokio::time::sleep(limits.request_timeout) => {
+                tracing::warn!("connections still open at shutdown; closing them");
+            }
+        }
+        Ok(())
     }
 }
 

@@ -392,7 +392,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .build()?;
             // Opening a store applies its migrations.
             runtime.block_on(crate::store::open(&database_url))?;
-            println!("{database_url}: schema up to date");
+            println!(
+                "{}: schema up to date",
+                crate::config::redact_url(&database_url)
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(args) => crate::bench::run(args),
@@ -626,7 +629,10 @@ fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         let listener = tokio::net::TcpListener::bind(&settings.server.bind).await.with_context(|| format!("binding {}", settings.server.bind))?;
         let public_url = format!("http://{}", listener.local_addr()?);
         let users = crate::accounts::users_state(&settings, world.refdata.clone(), &public_url).await?;
-        let app = App::build(&world, web_dir, Some(users))
+        spawn_pruning(users.service.clone());
+        let app = App::build_with(&world, web_dir, Some(users), &settings.search)
+            .with_limits(settings.server.edge_limits())
+            .strict_transport_security(crate::accounts::public_https(&settings))
             .trust_forwarded_for(settings.server.trust_forwarded_for)
             .allow_origins(&settings.server.cors_origins)?;
         tracing::info!(address = %listener.local_addr()?, "listening");
@@ -637,6 +643,20 @@ fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         .await?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Delete expired sessions and tokens now and then (`accounts.prune_every_minutes`).
+fn spawn_pruning(service: std::sync::Arc<spontra_users::UsersService>) {
+    let every = std::time::Duration::from_secs(service.policy().prune_every_minutes.max(1) * 60);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            if let Err(e) = service.prune_expired().await {
+                tracing::warn!(error = %e, "pruning expired sessions failed; will retry");
+            }
+        }
+    });
 }
 
 fn init_logging(log: &crate::config::LogSettings) {

@@ -15,6 +15,12 @@ pub struct Settings {
     pub database: DatabaseSettings,
     #[serde(default)]
     pub auth: AuthSettings,
+    /// Account rules: session lifetimes, caps, per-address limits, the hashing pool.
+    #[serde(default)]
+    pub accounts: spontra_users::AccountPolicy,
+    /// Search work bounds: the engine pools and the per-request budget.
+    #[serde(default)]
+    pub search: spontra_search::SearchLimits,
     pub mail: MailSettings,
     pub log: LogSettings,
 }
@@ -32,6 +38,15 @@ pub struct ServerSettings {
     /// host, e.g. `["https://app.spontra.example"]` (same-origin needs nothing).
     #[serde(default)]
     pub cors_origins: Vec<String>,
+    /// A client must send a request's headers within this many seconds (an idle keep-alive
+    /// connection is closed after it too).
+    pub header_read_timeout_secs: u64,
+    /// …its body within this many seconds of the request's start (408 otherwise)…
+    pub body_timeout_secs: u64,
+    /// …and the whole answer must be ready within this many (503 otherwise).
+    pub request_timeout_secs: u64,
+    /// Connections served at once; more wait in the listen backlog.
+    pub max_connections: usize,
 }
 
 /// Outgoing mail: SMTP when `smtp_url` is set (`smtps://user:pass@host`, or
@@ -118,10 +133,51 @@ pub struct LogSettings {
     pub filter: String,
 }
 
+impl ServerSettings {
+    /// The limits the HTTP edge enforces.
+    pub fn edge_limits(&self) -> crate::app::EdgeLimits {
+        use std::time::Duration;
+        crate::app::EdgeLimits {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs.max(1)),
+            body_timeout: Duration::from_secs(self.body_timeout_secs.max(1)),
+            request_timeout: Duration::from_secs(self.request_timeout_secs.max(1)),
+            max_connections: self.max_connections.max(1),
+        }
+    }
+
+    /// Whether the server listens only on loopback (nobody else can reach it).
+    pub fn loopback_only(&self) -> bool {
+        self.bind
+            .parse::<std::net::SocketAddr>()
+            .map(|a| a.ip().is_loopback())
+            .unwrap_or_else(|_| self.bind.starts_with("localhost:"))
+    }
+}
+
+/// A URL fit to print: a password in it becomes `***`.
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(_) => raw.to_string(),
+        // Not a URL we can parse: keep only the scheme, in case the rest holds a secret.
+        Err(_) => match raw.split_once("://") {
+            Some((scheme, _)) => format!("{scheme}://***"),
+            None => "***".to_string(),
+        },
+    }
+}
+
 impl Settings {
     pub fn load(file: Option<&Path>) -> anyhow::Result<Settings> {
         let mut b = config::Config::builder()
             .set_default("server.bind", "127.0.0.1:8080")?
+            .set_default("server.header_read_timeout_secs", 10)?
+            .set_default("server.body_timeout_secs", 15)?
+            .set_default("server.request_timeout_secs", 30)?
+            .set_default("server.max_connections", 1024)?
             .set_default("world.scale", "full")?
             .set_default("world.seed", 42)?
             .set_default("world.days", 35)?
@@ -151,6 +207,23 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printed_urls_never_show_a_password() {
+        assert_eq!(
+            redact_url("postgres://spontra:hunter2@db.internal:5432/spontra"),
+            "postgres://spontra:***@db.internal:5432/spontra"
+        );
+        assert_eq!(
+            redact_url("sqlite://spontra-data/spontra.db"),
+            "sqlite://spontra-data/spontra.db"
+        );
+        assert_eq!(
+            redact_url("postgres://user@host/db"),
+            "postgres://user@host/db"
+        );
+        assert!(!redact_url("mysql://root:s3cret@[bad").contains("s3cret"));
+    }
 
     #[test]
     fn defaults_then_file_then_environment() {

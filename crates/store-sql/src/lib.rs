@@ -2,19 +2,42 @@
 //! `lower(..) LIKE`), instantiated for SQLite and PostgreSQL by [`impl_user_store!`]. Each
 //! backend crate keeps its own connection setup and migrations (the column types differ); the
 //! statements do not, so they are written once here rather than twice.
+//!
+//! Each backend struct has a `reader` and a `writer` pool and a `begin_write()` method. On
+//! SQLite the writer is a single connection and write transactions start with `BEGIN
+//! IMMEDIATE`, so writes queue in-process instead of failing with "database is locked" when a
+//! deferred transaction cannot upgrade its lock; on PostgreSQL both are the same pool and row
+//! locks order concurrent writers. Every read-then-write is either one conditional statement
+//! or runs in such a transaction.
 
 pub use sqlx;
 
+/// Driver error codes that mean "busy, try again": SQLite's BUSY and LOCKED with their
+/// extended codes; PostgreSQL's serialization failure, deadlock, lock not available, too many
+/// connections and "cannot connect now".
+const TRANSIENT_CODES: &[&str] = &[
+    "5", "6", "261", "262", "517", "773", "40001", "40P01", "55P03", "53300", "57P03",
+];
+
 /// Translate a driver error at the store boundary.
 pub fn translate(e: sqlx::Error) -> spontra_store_error::StoreError {
+    use spontra_store_error::StoreError;
     match e {
-        sqlx::Error::RowNotFound => spontra_store_error::StoreError::NotFound,
+        sqlx::Error::RowNotFound => StoreError::NotFound,
         sqlx::Error::Database(db) if db.is_unique_violation() => {
-            spontra_store_error::StoreError::Conflict(
-                db.constraint().unwrap_or("unique").to_string(),
-            )
+            StoreError::Conflict(db.constraint().unwrap_or("unique").to_string())
         }
-        other => spontra_store_error::StoreError::Backend(other.to_string()),
+        sqlx::Error::Database(db)
+            if db
+                .code()
+                .is_some_and(|c| TRANSIENT_CODES.contains(&c.as_ref())) =>
+        {
+            StoreError::Unavailable(db.to_string())
+        }
+        e @ (sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)) => {
+            StoreError::Unavailable(e.to_string())
+        }
+        other => StoreError::Backend(other.to_string()),
     }
 }
 
@@ -23,12 +46,15 @@ pub mod spontra_store_error {
     pub use spontra_store::StoreError;
 }
 
-/// Implement `spontra_store::UserStore` for `$store` (a struct with a `pool: sqlx::Pool<$db>`).
+/// Implement `spontra_store::UserStore` for `$store` (a struct with `reader` and `writer`
+/// pools of `$db`, and an `async fn begin_write(&self)` starting a write transaction).
 #[macro_export]
 macro_rules! impl_user_store {
     ($store:ty, $db:ty) => {
-        const USER_COLUMNS: &str = "id, email, password_hash, display_name, role, disabled, email_verified_at, created_at, updated_at, deleted_at";
-        const SESSION_COLUMNS: &str = "id, user_id, created_at, last_used_at, expires_at, revoked_at, user_agent, ip";
+        const USER_COLUMNS: &str = "id, email, password_hash, display_name, role, disabled, email_verified_at, created_at, updated_at, deleted_at, totp_secret, totp_enabled_at";
+        const SESSION_COLUMNS: &str = "id, user_id, created_at, last_used_at, expires_at, COALESCE(idle_expires_at, expires_at) AS idle_expires_at, revoked_at, user_agent, ip, mfa";
+        /// A session is live when none of these hold (`$2` is now).
+        const LIVE: &str = "revoked_at IS NULL AND expires_at > $2 AND COALESCE(idle_expires_at, expires_at) > $2";
 
         fn user_from_row(row: &<$db as $crate::sqlx::Database>::Row) -> Result<spontra_store::User, $crate::sqlx::Error> {
             use $crate::sqlx::Row;
@@ -45,6 +71,8 @@ macro_rules! impl_user_store {
                 created_at: row.try_get("created_at")?,
                 updated_at: row.try_get("updated_at")?,
                 deleted_at: row.try_get("deleted_at")?,
+                totp_secret: row.try_get("totp_secret")?,
+                totp_enabled_at: row.try_get("totp_enabled_at")?,
             })
         }
 
@@ -56,9 +84,11 @@ macro_rules! impl_user_store {
                 created_at: row.try_get("created_at")?,
                 last_used_at: row.try_get("last_used_at")?,
                 expires_at: row.try_get("expires_at")?,
+                idle_expires_at: row.try_get("idle_expires_at")?,
                 revoked_at: row.try_get("revoked_at")?,
                 user_agent: row.try_get("user_agent")?,
                 ip: row.try_get("ip")?,
+                mfa: row.try_get("mfa")?,
             })
         }
 
@@ -94,7 +124,7 @@ macro_rules! impl_user_store {
                     .bind(&u.display_name)
                     .bind(u.role.as_str())
                     .bind(u.created_at)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&self.writer)
                     .await
                     .map_err($crate::translate)?;
                 user_from_row(&row).map_err($crate::translate)
@@ -102,13 +132,13 @@ macro_rules! impl_user_store {
 
             async fn user_by_id(&self, id: spontra_store::UserId) -> spontra_store::StoreResult<spontra_store::User> {
                 let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-                let row = $crate::sqlx::query(&sql).bind(id.0).fetch_one(&self.pool).await.map_err($crate::translate)?;
+                let row = $crate::sqlx::query(&sql).bind(id.0).fetch_one(&self.reader).await.map_err($crate::translate)?;
                 user_from_row(&row).map_err($crate::translate)
             }
 
             async fn user_by_email(&self, email: &spontra_domain::Email) -> spontra_store::StoreResult<spontra_store::User> {
                 let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1");
-                let row = $crate::sqlx::query(&sql).bind(email.as_str()).fetch_one(&self.pool).await.map_err($crate::translate)?;
+                let row = $crate::sqlx::query(&sql).bind(email.as_str()).fetch_one(&self.reader).await.map_err($crate::translate)?;
                 user_from_row(&row).map_err($crate::translate)
             }
 
@@ -132,7 +162,7 @@ macro_rules! impl_user_store {
                     .bind(u.disabled)
                     .bind(u.email_verified_at)
                     .bind(at)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&self.writer)
                     .await
                     .map_err($crate::translate)?;
                 user_from_row(&row).map_err($crate::translate)
@@ -146,19 +176,19 @@ macro_rules! impl_user_store {
                 );
                 let rows = $crate::sqlx::query(&sql)
                     .bind(like_pattern(query))
-                    .bind(limit as i64)
-                    .bind(offset as i64)
-                    .fetch_all(&self.pool)
+                    .bind(i64::from(limit))
+                    .bind(i64::from(offset))
+                    .fetch_all(&self.reader)
                     .await
                     .map_err($crate::translate)?;
                 rows.iter().map(user_from_row).collect::<Result<_, _>>().map_err($crate::translate)
             }
 
             async fn anonymise_user(&self, id: spontra_store::UserId, at: chrono::DateTime<chrono::Utc>) -> spontra_store::StoreResult<()> {
-                let mut tx = self.pool.begin().await.map_err($crate::translate)?;
+                let mut tx = self.begin_write().await.map_err($crate::translate)?;
                 let done = $crate::sqlx::query(
                     "UPDATE users SET email = NULL, display_name = '', password_hash = '', disabled = TRUE, \
-                     deleted_at = $2, updated_at = $2 WHERE id = $1",
+                     totp_secret = NULL, totp_enabled_at = NULL, deleted_at = $2, updated_at = $2 WHERE id = $1",
                 )
                 .bind(id.0)
                 .bind(at)
@@ -171,11 +201,12 @@ macro_rules! impl_user_store {
                 for sql in [
                     "DELETE FROM preferences WHERE user_id = $1",
                     "DELETE FROM one_time_tokens WHERE user_id = $1",
+                    "DELETE FROM recovery_codes WHERE user_id = $1",
                     "DELETE FROM refresh_tokens WHERE session_id IN (SELECT id FROM sessions WHERE user_id = $1)",
                 ] {
                     $crate::sqlx::query(sql).bind(id.0).execute(&mut *tx).await.map_err($crate::translate)?;
                 }
-                $crate::sqlx::query("UPDATE sessions SET revoked_at = $2, user_agent = '', ip = '' WHERE user_id = $1 AND revoked_at IS NULL")
+                $crate::sqlx::query("UPDATE sessions SET revoked_at = COALESCE(revoked_at, $2), user_agent = '', ip = '' WHERE user_id = $1")
                     .bind(id.0)
                     .bind(at)
                     .execute(&mut *tx)
@@ -188,7 +219,7 @@ macro_rules! impl_user_store {
                 use $crate::sqlx::Row;
                 let row = $crate::sqlx::query("SELECT document FROM preferences WHERE user_id = $1")
                     .bind(id.0)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&self.reader)
                     .await
                     .map_err($crate::translate)?;
                 row.map(|r| r.try_get("document")).transpose().map_err($crate::translate)
@@ -202,7 +233,7 @@ macro_rules! impl_user_store {
                 .bind(id.0)
                 .bind(json)
                 .bind(at)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await
                 .map_err($crate::translate)?;
                 Ok(())
@@ -214,7 +245,7 @@ macro_rules! impl_user_store {
                     .bind(&c.kind)
                     .bind(c.granted)
                     .bind(c.recorded_at)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await
                     .map_err($crate::translate)?;
                 Ok(())
@@ -224,7 +255,7 @@ macro_rules! impl_user_store {
                 use $crate::sqlx::Row;
                 let rows = $crate::sqlx::query("SELECT kind, granted, recorded_at FROM consents WHERE user_id = $1 ORDER BY recorded_at, seq")
                     .bind(id.0)
-                    .fetch_all(&self.pool)
+                    .fetch_all(&self.reader)
                     .await
                     .map_err($crate::translate)?;
                 rows.iter()
@@ -240,19 +271,31 @@ macro_rules! impl_user_store {
                     .map_err($crate::translate)
             }
 
-            async fn create_session(&self, s: &spontra_store::NewSession) -> spontra_store::StoreResult<spontra_store::Session> {
-                let mut tx = self.pool.begin().await.map_err($crate::translate)?;
+            async fn create_session(&self, s: &spontra_store::NewSession, max_live: u32) -> spontra_store::StoreResult<spontra_store::Session> {
+                let mut tx = self.begin_write().await.map_err($crate::translate)?;
+                // Lock the account row first (a no-op write), so concurrent sign-ins of one
+                // account take turns and the session cap below holds on PostgreSQL too.
+                let locked = $crate::sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = $1")
+                    .bind(s.user_id.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err($crate::translate)?;
+                if locked.rows_affected() == 0 {
+                    return Err(spontra_store::StoreError::NotFound);
+                }
                 let sql = format!(
-                    "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip) \
-                     VALUES ($1, $2, $3, $3, $4, $5, $6) RETURNING {SESSION_COLUMNS}"
+                    "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, idle_expires_at, user_agent, ip, mfa) \
+                     VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8) RETURNING {SESSION_COLUMNS}"
                 );
                 let row = $crate::sqlx::query(&sql)
                     .bind(s.id.0)
                     .bind(s.user_id.0)
                     .bind(s.created_at)
                     .bind(s.expires_at)
+                    .bind(s.idle_expires_at)
                     .bind(&s.user_agent)
                     .bind(&s.ip)
+                    .bind(s.mfa)
                     .fetch_one(&mut *tx)
                     .await
                     .map_err($crate::translate)?;
@@ -263,30 +306,48 @@ macro_rules! impl_user_store {
                     .execute(&mut *tx)
                     .await
                     .map_err($crate::translate)?;
+                // Keep the newest `max_live - 1` other live sessions; the oldest others end.
+                let sql = format!(
+                    "UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND id <> $3 AND {LIVE} \
+                     AND id NOT IN (SELECT id FROM sessions WHERE user_id = $1 AND id <> $3 AND {LIVE} \
+                     ORDER BY created_at DESC, id DESC LIMIT $4)"
+                );
+                $crate::sqlx::query(&sql)
+                    .bind(s.user_id.0)
+                    .bind(s.created_at)
+                    .bind(s.id.0)
+                    .bind(i64::from(max_live.saturating_sub(1)))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err($crate::translate)?;
                 tx.commit().await.map_err($crate::translate)?;
                 session_from_row(&row).map_err($crate::translate)
             }
 
             async fn session(&self, id: spontra_store::SessionId) -> spontra_store::StoreResult<spontra_store::Session> {
                 let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1");
-                let row = $crate::sqlx::query(&sql).bind(id.0).fetch_one(&self.pool).await.map_err($crate::translate)?;
+                let row = $crate::sqlx::query(&sql).bind(id.0).fetch_one(&self.reader).await.map_err($crate::translate)?;
                 session_from_row(&row).map_err($crate::translate)
             }
 
             async fn live_sessions(&self, user: spontra_store::UserId, now: chrono::DateTime<chrono::Utc>) -> spontra_store::StoreResult<Vec<spontra_store::Session>> {
-                let sql = format!(
-                    "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 \
-                     ORDER BY created_at DESC, id"
-                );
-                let rows = $crate::sqlx::query(&sql).bind(user.0).bind(now).fetch_all(&self.pool).await.map_err($crate::translate)?;
+                let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = $1 AND {LIVE} ORDER BY created_at DESC, id");
+                let rows = $crate::sqlx::query(&sql).bind(user.0).bind(now).fetch_all(&self.reader).await.map_err($crate::translate)?;
                 rows.iter().map(session_from_row).collect::<Result<_, _>>().map_err($crate::translate)
             }
 
-            async fn rotate_refresh(&self, presented: &str, replacement: &str, now: chrono::DateTime<chrono::Utc>) -> spontra_store::StoreResult<spontra_store::Rotation> {
+            async fn rotate_refresh(
+                &self,
+                presented: &str,
+                replacement: &str,
+                now: chrono::DateTime<chrono::Utc>,
+                idle_expires_at: chrono::DateTime<chrono::Utc>,
+            ) -> spontra_store::StoreResult<spontra_store::Rotation> {
                 use $crate::sqlx::Row;
-                let mut tx = self.pool.begin().await.map_err($crate::translate)?;
+                let mut tx = self.begin_write().await.map_err($crate::translate)?;
                 let found = $crate::sqlx::query(
-                    "SELECT r.session_id, r.used_at, s.user_id, s.revoked_at, s.expires_at \
+                    "SELECT r.session_id, r.used_at, s.user_id, s.revoked_at, s.expires_at, \
+                     COALESCE(s.idle_expires_at, s.expires_at) AS idle_expires_at \
                      FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id WHERE r.hash = $1",
                 )
                 .bind(presented)
@@ -301,12 +362,13 @@ macro_rules! impl_user_store {
                 let used: Option<chrono::DateTime<chrono::Utc>> = row.try_get("used_at").map_err($crate::translate)?;
                 let revoked: Option<chrono::DateTime<chrono::Utc>> = row.try_get("revoked_at").map_err($crate::translate)?;
                 let expires: chrono::DateTime<chrono::Utc> = row.try_get("expires_at").map_err($crate::translate)?;
+                let idle: chrono::DateTime<chrono::Utc> = row.try_get("idle_expires_at").map_err($crate::translate)?;
                 if used.is_some() {
                     revoke_in(&mut tx, session, now).await.map_err($crate::translate)?;
                     tx.commit().await.map_err($crate::translate)?;
                     return Ok(spontra_store::Rotation::ReuseDetected(spontra_store::UserId(user)));
                 }
-                if revoked.is_some() || expires <= now {
+                if revoked.is_some() || expires <= now || idle <= now {
                     return Ok(spontra_store::Rotation::Invalid);
                 }
                 let marked = $crate::sqlx::query("UPDATE refresh_tokens SET used_at = $2 WHERE hash = $1 AND used_at IS NULL")
@@ -328,17 +390,34 @@ macro_rules! impl_user_store {
                     .execute(&mut *tx)
                     .await
                     .map_err($crate::translate)?;
-                let sql = format!("UPDATE sessions SET last_used_at = $2 WHERE id = $1 RETURNING {SESSION_COLUMNS}");
-                let row = $crate::sqlx::query(&sql).bind(session).bind(now).fetch_one(&mut *tx).await.map_err($crate::translate)?;
+                let sql = format!(
+                    "UPDATE sessions SET last_used_at = $2, idle_expires_at = $3 WHERE id = $1 RETURNING {SESSION_COLUMNS}"
+                );
+                let row = $crate::sqlx::query(&sql)
+                    .bind(session)
+                    .bind(now)
+                    .bind(idle_expires_at.min(expires))
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err($crate::translate)?;
                 tx.commit().await.map_err($crate::translate)?;
                 Ok(spontra_store::Rotation::Rotated(session_from_row(&row).map_err($crate::translate)?))
+            }
+
+            async fn mark_session_mfa(&self, id: spontra_store::SessionId) -> spontra_store::StoreResult<()> {
+                $crate::sqlx::query("UPDATE sessions SET mfa = TRUE WHERE id = $1")
+                    .bind(id.0)
+                    .execute(&self.writer)
+                    .await
+                    .map_err($crate::translate)?;
+                Ok(())
             }
 
             async fn revoke_session(&self, id: spontra_store::SessionId, at: chrono::DateTime<chrono::Utc>) -> spontra_store::StoreResult<()> {
                 $crate::sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
                     .bind(id.0)
                     .bind(at)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await
                     .map_err($crate::translate)?;
                 Ok(())
@@ -350,6 +429,14 @@ macro_rules! impl_user_store {
                 keep: Option<spontra_store::SessionId>,
                 at: chrono::DateTime<chrono::Utc>,
             ) -> spontra_store::StoreResult<u64> {
+                // The account row first, as `create_session` does, so writers of one
+                // account's sessions lock in one order (no deadlock on PostgreSQL).
+                let mut tx = self.begin_write().await.map_err($crate::translate)?;
+                $crate::sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = $1")
+                    .bind(user.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err($crate::translate)?;
                 let done = $crate::sqlx::query(
                     "UPDATE sessions SET revoked_at = $3 WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $3 \
                      AND ($2 IS NULL OR id <> $2)",
@@ -357,9 +444,10 @@ macro_rules! impl_user_store {
                 .bind(user.0)
                 .bind(keep.map(|k| k.0))
                 .bind(at)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await
                 .map_err($crate::translate)?;
+                tx.commit().await.map_err($crate::translate)?;
                 Ok(done.rows_affected())
             }
 
@@ -372,7 +460,7 @@ macro_rules! impl_user_store {
                 .bind(t.purpose.as_str())
                 .bind(t.created_at)
                 .bind(t.expires_at)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await
                 .map_err($crate::translate)?;
                 Ok(())
@@ -385,7 +473,7 @@ macro_rules! impl_user_store {
                 now: chrono::DateTime<chrono::Utc>,
             ) -> spontra_store::StoreResult<spontra_store::UserId> {
                 use $crate::sqlx::Row;
-                let mut tx = self.pool.begin().await.map_err($crate::translate)?;
+                let mut tx = self.begin_write().await.map_err($crate::translate)?;
                 let row = $crate::sqlx::query(
                     "UPDATE one_time_tokens SET used_at = $3 WHERE hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3 \
                      RETURNING user_id",
@@ -408,6 +496,125 @@ macro_rules! impl_user_store {
                 .map_err($crate::translate)?;
                 tx.commit().await.map_err($crate::translate)?;
                 Ok(spontra_store::UserId(user))
+            }
+
+            async fn prune(&self, before: chrono::DateTime<chrono::Utc>) -> spontra_store::StoreResult<u64> {
+                let mut tx = self.begin_write().await.map_err($crate::translate)?;
+                let ended = "SELECT id FROM sessions WHERE expires_at <= $1 OR COALESCE(idle_expires_at, expires_at) <= $1 OR revoked_at <= $1";
+                let mut gone = 0;
+                for sql in [
+                    format!("DELETE FROM refresh_tokens WHERE session_id IN ({ended})"),
+                    format!("DELETE FROM sessions WHERE id IN ({ended})"),
+                    "DELETE FROM one_time_tokens WHERE expires_at <= $1 OR used_at <= $1".to_string(),
+                ] {
+                    let done = $crate::sqlx::query(&sql).bind(before).execute(&mut *tx).await.map_err($crate::translate)?;
+                    gone += done.rows_affected();
+                }
+                tx.commit().await.map_err($crate::translate)?;
+                Ok(gone)
+            }
+
+            async fn set_totp_secret(
+                &self,
+                user: spontra_store::UserId,
+                secret: Option<&str>,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> spontra_store::StoreResult<()> {
+                let mut tx = self.begin_write().await.map_err($crate::translate)?;
+                let done = $crate::sqlx::query(
+                    "UPDATE users SET totp_secret = $2, totp_enabled_at = NULL, totp_last_step = NULL, updated_at = $3 WHERE id = $1",
+                )
+                .bind(user.0)
+                .bind(secret)
+                .bind(at)
+                .execute(&mut *tx)
+                .await
+                .map_err($crate::translate)?;
+                if done.rows_affected() == 0 {
+                    return Err(spontra_store::StoreError::NotFound);
+                }
+                $crate::sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+                    .bind(user.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err($crate::translate)?;
+                tx.commit().await.map_err($crate::translate)
+            }
+
+            async fn enable_totp(
+                &self,
+                user: spontra_store::UserId,
+                recovery_hashes: &[String],
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> spontra_store::StoreResult<()> {
+                let mut tx = self.begin_write().await.map_err($crate::translate)?;
+                let done = $crate::sqlx::query(
+                    "UPDATE users SET totp_enabled_at = $2, updated_at = $2 WHERE id = $1 AND totp_secret IS NOT NULL",
+                )
+                .bind(user.0)
+                .bind(at)
+                .execute(&mut *tx)
+                .await
+                .map_err($crate::translate)?;
+                if done.rows_affected() == 0 {
+                    return Err(spontra_store::StoreError::NotFound);
+                }
+                $crate::sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+                    .bind(user.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err($crate::translate)?;
+                for hash in recovery_hashes {
+                    $crate::sqlx::query("INSERT INTO recovery_codes (hash, user_id) VALUES ($1, $2)")
+                        .bind(hash)
+                        .bind(user.0)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err($crate::translate)?;
+                }
+                tx.commit().await.map_err($crate::translate)
+            }
+
+            async fn use_totp_step(&self, user: spontra_store::UserId, step: i64) -> spontra_store::StoreResult<bool> {
+                let done = $crate::sqlx::query(
+                    "UPDATE users SET totp_last_step = $2 WHERE id = $1 AND totp_enabled_at IS NOT NULL \
+                     AND (totp_last_step IS NULL OR totp_last_step < $2)",
+                )
+                .bind(user.0)
+                .bind(step)
+                .execute(&self.writer)
+                .await
+                .map_err($crate::translate)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn use_recovery_code(
+                &self,
+                user: spontra_store::UserId,
+                hash: &str,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> spontra_store::StoreResult<bool> {
+                let done = $crate::sqlx::query(
+                    "UPDATE recovery_codes SET used_at = $3 WHERE hash = $2 AND user_id = $1 AND used_at IS NULL",
+                )
+                .bind(user.0)
+                .bind(hash)
+                .bind(at)
+                .execute(&self.writer)
+                .await
+                .map_err($crate::translate)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn recovery_codes_left(&self, user: spontra_store::UserId) -> spontra_store::StoreResult<u32> {
+                use $crate::sqlx::Row;
+                let row = $crate::sqlx::query("SELECT COUNT(*) AS n FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
+                    .bind(user.0)
+                    .fetch_one(&self.reader)
+                    .await
+                    .map_err($crate::translate)?;
+                let n: i64 = row.try_get("n").map_err($crate::translate)?;
+                Ok(u32::try_from(n).unwrap_or(u32::MAX))
             }
         }
     };

@@ -5,6 +5,7 @@
 use crate::*;
 use chrono::{Duration, TimeZone, Utc};
 use spontra_domain::Email;
+use std::sync::Arc;
 
 fn t(minute: i64) -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0)
@@ -31,10 +32,15 @@ fn new_session(user: UserId, hash: &str, expires_in_minutes: i64) -> NewSession 
         refresh_hash: hash.to_string(),
         created_at: t(0),
         expires_at: t(expires_in_minutes),
+        idle_expires_at: t(expires_in_minutes),
         user_agent: "test-agent".into(),
         ip: "127.0.0.1".into(),
+        mfa: false,
     }
 }
+
+/// The session cap the cases use where the cap is not what they test.
+const MANY: u32 = 1000;
 
 pub async fn users_are_created_found_and_unique(store: &dyn UserStore) {
     let ada = store
@@ -128,42 +134,46 @@ pub async fn refresh_tokens_rotate_and_reuse_revokes_the_family(store: &dyn User
         .await
         .unwrap();
     let s = store
-        .create_session(&new_session(u.id, "h1", 60))
+        .create_session(&new_session(u.id, "h1", 60), MANY)
         .await
         .unwrap();
-    let Rotation::Rotated(after) = store.rotate_refresh("h1", "h2", t(1)).await.unwrap() else {
+    let Rotation::Rotated(after) = store.rotate_refresh("h1", "h2", t(1), t(60)).await.unwrap()
+    else {
         panic!("h1 should rotate");
     };
     assert_eq!(after.id, s.id);
     assert_eq!(after.last_used_at, t(1));
     assert!(matches!(
-        store.rotate_refresh("h2", "h3", t(2)).await.unwrap(),
+        store.rotate_refresh("h2", "h3", t(2), t(60)).await.unwrap(),
         Rotation::Rotated(_)
     ));
     // h1 again: somebody kept an old token. The whole session goes.
     assert_eq!(
-        store.rotate_refresh("h1", "h4", t(3)).await.unwrap(),
+        store.rotate_refresh("h1", "h4", t(3), t(60)).await.unwrap(),
         Rotation::ReuseDetected(u.id)
     );
     assert!(store.session(s.id).await.unwrap().revoked_at.is_some());
     assert_eq!(
-        store.rotate_refresh("h3", "h5", t(4)).await.unwrap(),
+        store.rotate_refresh("h3", "h5", t(4), t(60)).await.unwrap(),
         Rotation::Invalid
     );
     assert_eq!(
         store
-            .rotate_refresh("never-issued", "h6", t(4))
+            .rotate_refresh("never-issued", "h6", t(4), t(60))
             .await
             .unwrap(),
         Rotation::Invalid
     );
     // Expired sessions do not rotate.
     store
-        .create_session(&new_session(u.id, "e1", 10))
+        .create_session(&new_session(u.id, "e1", 10), MANY)
         .await
         .unwrap();
     assert_eq!(
-        store.rotate_refresh("e1", "e2", t(11)).await.unwrap(),
+        store
+            .rotate_refresh("e1", "e2", t(11), t(60))
+            .await
+            .unwrap(),
         Rotation::Invalid
     );
 }
@@ -178,23 +188,23 @@ pub async fn sessions_are_listed_and_revoked(store: &dyn UserStore) {
         .await
         .unwrap();
     let a = store
-        .create_session(&new_session(u.id, "a", 60))
+        .create_session(&new_session(u.id, "a", 60), MANY)
         .await
         .unwrap();
     let b = store
-        .create_session(&new_session(u.id, "b", 60))
+        .create_session(&new_session(u.id, "b", 60), MANY)
         .await
         .unwrap();
     let c = store
-        .create_session(&new_session(u.id, "c", 60))
+        .create_session(&new_session(u.id, "c", 60), MANY)
         .await
         .unwrap();
     store
-        .create_session(&new_session(other.id, "o", 60))
+        .create_session(&new_session(other.id, "o", 60), MANY)
         .await
         .unwrap();
     store
-        .create_session(&new_session(u.id, "old", 5))
+        .create_session(&new_session(u.id, "old", 5), MANY)
         .await
         .unwrap();
     assert_eq!(store.live_sessions(u.id, t(10)).await.unwrap().len(), 3);
@@ -329,7 +339,7 @@ pub async fn deleted_accounts_are_anonymised(store: &dyn UserStore) {
         .await
         .unwrap();
     store
-        .create_session(&new_session(u.id, "s1", 60))
+        .create_session(&new_session(u.id, "s1", 60), MANY)
         .await
         .unwrap();
     store.put_preferences(u.id, "{}", t(1)).await.unwrap();
@@ -360,6 +370,441 @@ pub async fn deleted_accounts_are_anonymised(store: &dyn UserStore) {
         .unwrap();
 }
 
+pub async fn sessions_are_capped_and_go_idle(store: &dyn UserStore) {
+    let u = store
+        .create_user(&new_user("ada@example.com", "Ada"))
+        .await
+        .unwrap();
+    let mut ids = vec![];
+    for i in 0..5 {
+        let mut s = new_session(u.id, &format!("cap{i}"), 600);
+        s.created_at = t(i);
+        ids.push(store.create_session(&s, 3).await.unwrap().id);
+    }
+    let live: Vec<SessionId> = store
+        .live_sessions(u.id, t(10))
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(
+        live,
+        vec![ids[4], ids[3], ids[2]],
+        "the oldest sessions end first"
+    );
+    assert!(store.session(ids[0]).await.unwrap().revoked_at.is_some());
+
+    // Idle expiry: live until it passes, a refresh moves it, and an idle session is dead.
+    let mut s = new_session(u.id, "idle1", 600);
+    s.idle_expires_at = t(20);
+    let idle = store.create_session(&s, MANY).await.unwrap();
+    assert!(idle.is_live(t(19)) && !idle.is_live(t(20)));
+    let Rotation::Rotated(moved) = store
+        .rotate_refresh("idle1", "idle2", t(19), t(40))
+        .await
+        .unwrap()
+    else {
+        panic!("a live session rotates");
+    };
+    assert_eq!(moved.idle_expires_at, t(40));
+    assert!(store
+        .live_sessions(u.id, t(30))
+        .await
+        .unwrap()
+        .iter()
+        .any(|x| x.id == idle.id));
+    assert_eq!(
+        store
+            .rotate_refresh("idle2", "idle3", t(41), t(80))
+            .await
+            .unwrap(),
+        Rotation::Invalid,
+        "an idle session does not come back"
+    );
+    assert!(!store
+        .live_sessions(u.id, t(41))
+        .await
+        .unwrap()
+        .iter()
+        .any(|x| x.id == idle.id));
+    // The idle expiry never passes the absolute one.
+    let mut s = new_session(u.id, "short1", 30);
+    s.idle_expires_at = t(20);
+    store.create_session(&s, MANY).await.unwrap();
+    let Rotation::Rotated(capped) = store
+        .rotate_refresh("short1", "short2", t(10), t(100))
+        .await
+        .unwrap()
+    else {
+        panic!("a live session rotates");
+    };
+    assert_eq!(capped.idle_expires_at, t(30));
+}
+
+pub async fn prune_deletes_what_can_no_longer_be_used(store: &dyn UserStore) {
+    let u = store
+        .create_user(&new_user("ada@example.com", "Ada"))
+        .await
+        .unwrap();
+    let live = store
+        .create_session(&new_session(u.id, "live", 600), MANY)
+        .await
+        .unwrap();
+    let expired = store
+        .create_session(&new_session(u.id, "expired", 5), MANY)
+        .await
+        .unwrap();
+    let revoked = store
+        .create_session(&new_session(u.id, "revoked", 600), MANY)
+        .await
+        .unwrap();
+    store.revoke_session(revoked.id, t(1)).await.unwrap();
+    let token = |hash: &str, minutes| NewOneTimeToken {
+        hash: hash.into(),
+        user_id: u.id,
+        purpose: TokenPurpose::VerifyEmail,
+        created_at: t(0),
+        expires_at: t(minutes),
+    };
+    store.create_token(&token("old", 5)).await.unwrap();
+    store.create_token(&token("fresh", 600)).await.unwrap();
+    let gone = store.prune(t(10)).await.unwrap();
+    assert_eq!(gone, 2 + 2 + 1, "two sessions, their two tokens, one link");
+    assert!(matches!(
+        store.session(expired.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.session(revoked.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(store.session(live.id).await.unwrap().id, live.id);
+    assert!(matches!(
+        store
+            .rotate_refresh("live", "live2", t(11), t(600))
+            .await
+            .unwrap(),
+        Rotation::Rotated(_)
+    ));
+    assert_eq!(
+        store
+            .consume_token("fresh", TokenPurpose::VerifyEmail, t(11))
+            .await
+            .unwrap(),
+        u.id
+    );
+}
+
+pub async fn totp_codes_and_recovery_codes_work_once(store: &dyn UserStore) {
+    let u = store
+        .create_user(&new_user("ada@example.com", "Ada"))
+        .await
+        .unwrap();
+    assert!(!u.totp_enabled());
+    store
+        .set_totp_secret(u.id, Some("JBSWY3DPEHPK3PXP"), t(1))
+        .await
+        .unwrap();
+    let pending = store.user_by_id(u.id).await.unwrap();
+    assert_eq!(pending.totp_secret.as_deref(), Some("JBSWY3DPEHPK3PXP"));
+    assert!(!pending.totp_enabled(), "pending until a code confirms it");
+    assert!(
+        !store.use_totp_step(u.id, 100).await.unwrap(),
+        "no step is accepted before two-factor is on"
+    );
+    let codes = vec!["rc1".to_string(), "rc2".to_string()];
+    store.enable_totp(u.id, &codes, t(2)).await.unwrap();
+    assert!(store.user_by_id(u.id).await.unwrap().totp_enabled());
+    assert!(store.use_totp_step(u.id, 100).await.unwrap());
+    assert!(!store.use_totp_step(u.id, 100).await.unwrap(), "replayed");
+    assert!(!store.use_totp_step(u.id, 99).await.unwrap(), "older step");
+    assert!(store.use_totp_step(u.id, 101).await.unwrap());
+    assert_eq!(store.recovery_codes_left(u.id).await.unwrap(), 2);
+    assert!(store.use_recovery_code(u.id, "rc1", t(3)).await.unwrap());
+    assert!(!store.use_recovery_code(u.id, "rc1", t(3)).await.unwrap());
+    assert!(!store.use_recovery_code(u.id, "nope", t(3)).await.unwrap());
+    let other = store
+        .create_user(&new_user("grace@example.com", "Grace"))
+        .await
+        .unwrap();
+    assert!(
+        !store
+            .use_recovery_code(other.id, "rc2", t(3))
+            .await
+            .unwrap(),
+        "codes belong to one account"
+    );
+    assert_eq!(store.recovery_codes_left(u.id).await.unwrap(), 1);
+    store.set_totp_secret(u.id, None, t(4)).await.unwrap();
+    let off = store.user_by_id(u.id).await.unwrap();
+    assert!(!off.totp_enabled() && off.totp_secret.is_none());
+    assert_eq!(store.recovery_codes_left(u.id).await.unwrap(), 0);
+    // The second factor is recorded on the session.
+    let s = store
+        .create_session(&new_session(u.id, "m1", 60), MANY)
+        .await
+        .unwrap();
+    assert!(!s.mfa);
+    store.mark_session_mfa(s.id).await.unwrap();
+    assert!(store.session(s.id).await.unwrap().mfa);
+}
+
+/// Start `n` tasks that wait for each other and then run `f(i)` at the same instant.
+async fn burst<T, F, Fut>(n: usize, f: F) -> Vec<T>
+where
+    T: Send + 'static,
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+{
+    let barrier = Arc::new(tokio::sync::Barrier::new(n));
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let barrier = barrier.clone();
+            let fut = f(i);
+            tokio::spawn(async move {
+                barrier.wait().await;
+                fut.await
+            })
+        })
+        .collect();
+    let mut out = Vec::with_capacity(n);
+    for task in tasks {
+        out.push(task.await.expect("task"));
+    }
+    out
+}
+
+/// Twenty users refresh their own sessions at the same instant, eight rounds: every refresh
+/// succeeds (on SQLite this failed with "database is locked" before writes were serialised).
+pub async fn concurrent_refreshes_of_distinct_sessions_all_rotate(store: Arc<dyn UserStore>) {
+    let mut current = vec![];
+    for i in 0..20 {
+        let u = store
+            .create_user(&new_user(&format!("u{i}@example.com"), "U"))
+            .await
+            .unwrap();
+        let hash = format!("s{i}-r0");
+        store
+            .create_session(&new_session(u.id, &hash, 600), MANY)
+            .await
+            .unwrap();
+        current.push(hash);
+    }
+    for round in 1..=8 {
+        let next: Vec<String> = (0..20).map(|i| format!("s{i}-r{round}")).collect();
+        let results = burst(20, |i| {
+            let (store, presented, replacement) =
+                (store.clone(), current[i].clone(), next[i].clone());
+            async move {
+                store
+                    .rotate_refresh(&presented, &replacement, t(round), t(600))
+                    .await
+            }
+        })
+        .await;
+        for (i, r) in results.into_iter().enumerate() {
+            assert!(
+                matches!(r, Ok(Rotation::Rotated(_))),
+                "round {round}, session {i}: {r:?}"
+            );
+        }
+        current = next;
+    }
+}
+
+/// Sixteen presentations of one refresh token at once: exactly one rotates, every other one
+/// is reuse, and the session ends.
+pub async fn concurrent_presentations_of_one_token_let_one_win(store: Arc<dyn UserStore>) {
+    let u = store
+        .create_user(&new_user("ada@example.com", "Ada"))
+        .await
+        .unwrap();
+    let s = store
+        .create_session(&new_session(u.id, "shared", 600), MANY)
+        .await
+        .unwrap();
+    let results = burst(16, |i| {
+        let store = store.clone();
+        async move {
+            store
+                .rotate_refresh("shared", &format!("next{i}"), t(1), t(600))
+                .await
+                .unwrap()
+        }
+    })
+    .await;
+    let rotated = results
+        .iter()
+        .filter(|r| matches!(r, Rotation::Rotated(_)))
+        .count();
+    let reused = results
+        .iter()
+        .filter(|r| **r == Rotation::ReuseDetected(u.id))
+        .count();
+    assert_eq!((rotated, reused), (1, 15), "{results:?}");
+    assert!(store.session(s.id).await.unwrap().revoked_at.is_some());
+}
+
+/// Every write path at once, on distinct rows and on one shared row: nothing fails, each
+/// uniqueness or single-use rule lets exactly one writer win, and nothing is lost.
+pub async fn concurrent_writes_to_distinct_and_shared_rows(store: Arc<dyn UserStore>) {
+    // Distinct accounts, and one email claimed by many at once.
+    let created = burst(24, |i| {
+        let store = store.clone();
+        async move {
+            store
+                .create_user(&new_user(&format!("n{i}@example.com"), "N"))
+                .await
+        }
+    })
+    .await;
+    assert!(created.iter().all(Result::is_ok), "{created:?}");
+    let same = burst(12, |_| {
+        let store = store.clone();
+        async move {
+            store
+                .create_user(&new_user("same@example.com", "Same"))
+                .await
+        }
+    })
+    .await;
+    assert_eq!(same.iter().filter(|r| r.is_ok()).count(), 1);
+    assert!(same
+        .iter()
+        .all(|r| r.is_ok() || matches!(r, Err(StoreError::Conflict(_)))));
+    let shared = same
+        .into_iter()
+        .find_map(Result::ok)
+        .expect("one account won");
+
+    // One account: profile updates, preferences, consents, sessions (capped), tokens.
+    let writes = burst(24, |i| {
+        let store = store.clone();
+        let id = shared.id;
+        async move {
+            let update = UserUpdate {
+                display_name: Some(format!("name {i}")),
+                ..Default::default()
+            };
+            store.update_user(id, &update, t(1)).await?;
+            store
+                .put_preferences(id, &format!("{{\"n\":{i}}}"), t(1))
+                .await?;
+            store
+                .record_consent(&Consent {
+                    user_id: id,
+                    kind: "marketing".into(),
+                    granted: i % 2 == 0,
+                    recorded_at: t(1),
+                })
+                .await?;
+            let mut s = new_session(id, &format!("c{i}"), 600);
+            s.created_at = t(i as i64);
+            store.create_session(&s, 10).await?;
+            store
+                .create_token(&NewOneTimeToken {
+                    hash: format!("tok{i}"),
+                    user_id: id,
+                    purpose: TokenPurpose::ResetPassword,
+                    created_at: t(1),
+                    expires_at: t(600),
+                })
+                .await
+        }
+    })
+    .await;
+    assert!(writes.iter().all(Result::is_ok), "{writes:?}");
+    let user = store.user_by_id(shared.id).await.unwrap();
+    assert!(user.display_name.starts_with("name "));
+    assert!(store.preferences(shared.id).await.unwrap().is_some());
+    assert_eq!(store.consents(shared.id).await.unwrap().len(), 24);
+    assert_eq!(
+        store.live_sessions(shared.id, t(30)).await.unwrap().len(),
+        10,
+        "the session cap holds under concurrent sign-ins"
+    );
+
+    // Many spend the same link at once: one wins.
+    let spent = burst(12, |_| {
+        let store = store.clone();
+        async move {
+            store
+                .consume_token("tok3", TokenPurpose::ResetPassword, t(2))
+                .await
+        }
+    })
+    .await;
+    assert_eq!(spent.iter().filter(|r| r.is_ok()).count(), 1, "{spent:?}");
+    assert!(spent
+        .iter()
+        .all(|r| r.is_ok() || matches!(r, Err(StoreError::NotFound))));
+
+    // Two-factor: one time step and one recovery code are accepted once, however many race.
+    store
+        .set_totp_secret(shared.id, Some("JBSWY3DPEHPK3PXP"), t(3))
+        .await
+        .unwrap();
+    store
+        .enable_totp(shared.id, &["code".to_string()], t(3))
+        .await
+        .unwrap();
+    let steps = burst(12, |_| {
+        let store = store.clone();
+        async move { store.use_totp_step(shared.id, 500).await.unwrap() }
+    })
+    .await;
+    assert_eq!(steps.iter().filter(|ok| **ok).count(), 1);
+    let codes = burst(12, |_| {
+        let store = store.clone();
+        async move {
+            store
+                .use_recovery_code(shared.id, "code", t(4))
+                .await
+                .unwrap()
+        }
+    })
+    .await;
+    assert_eq!(codes.iter().filter(|ok| **ok).count(), 1);
+
+    // Revoking everything while others sign in and refresh: no errors.
+    let mixed = burst(16, |i| {
+        let store = store.clone();
+        let id = shared.id;
+        async move {
+            match i % 4 {
+                0 => store.revoke_sessions(id, None, t(40)).await.map(|_| ()),
+                1 => {
+                    let s = new_session(id, &format!("m{i}"), 600);
+                    store.create_session(&s, 10).await.map(|_| ())
+                }
+                2 => store
+                    .rotate_refresh(&format!("c{i}"), &format!("c{i}-2"), t(40), t(600))
+                    .await
+                    .map(|_| ()),
+                _ => store.prune(t(0)).await.map(|_| ()),
+            }
+        }
+    })
+    .await;
+    assert!(mixed.iter().all(Result::is_ok), "{mixed:?}");
+
+    // Distinct accounts deleted at once, while their owners update them.
+    let deleted = burst(16, |i| {
+        let store = store.clone();
+        let id = created[i / 2].as_ref().map(|u| u.id).expect("created");
+        async move {
+            if i % 2 == 0 {
+                store.anonymise_user(id, t(50)).await
+            } else {
+                store.put_preferences(id, "{}", t(50)).await
+            }
+        }
+    })
+    .await;
+    assert!(deleted.iter().all(Result::is_ok), "{deleted:?}");
+}
+
 /// Generate one `#[tokio::test]` per conformance case. `$make` is an async block or
 /// expression giving `(store, guard)`: the store under test, and a value kept alive until the
 /// case ends (to drop a temporary database).
@@ -371,9 +816,16 @@ macro_rules! conformance_tests {
             users_are_updated_and_searched,
             refresh_tokens_rotate_and_reuse_revokes_the_family,
             sessions_are_listed_and_revoked,
+            sessions_are_capped_and_go_idle,
             one_time_tokens_work_once,
             preferences_and_consents_are_kept,
-            deleted_accounts_are_anonymised);
+            deleted_accounts_are_anonymised,
+            prune_deletes_what_can_no_longer_be_used,
+            totp_codes_and_recovery_codes_work_once);
+        $crate::conformance_tests!(@concurrent $make;
+            concurrent_refreshes_of_distinct_sessions_all_rotate,
+            concurrent_presentations_of_one_token_let_one_win,
+            concurrent_writes_to_distinct_and_shared_rows);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(
@@ -383,6 +835,19 @@ macro_rules! conformance_tests {
                     return;
                 };
                 $crate::conformance::$case(&store).await;
+                drop(guard);
+            }
+        )*
+    };
+    // Write paths run from many tasks on a multi-threaded runtime, released together.
+    (@concurrent $make:expr; $($case:ident),*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() {
+                let Some((store, guard)) = $make.await else {
+                    return;
+                };
+                $crate::conformance::$case(std::sync::Arc::new(store)).await;
                 drop(guard);
             }
         )*

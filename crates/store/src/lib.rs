@@ -17,6 +17,10 @@ pub enum StoreError {
     /// A uniqueness rule was broken (e.g. an email already registered).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The backend is busy or out of reach for now (pool exhausted, lock contention,
+    /// connection lost): worth retrying shortly. Services answer 503 with `Retry-After`.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
     /// The backend failed; the text is for logs, never for clients.
     #[error("storage backend: {0}")]
     Backend(String),

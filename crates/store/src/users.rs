@@ -81,6 +81,16 @@ pub struct User {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
+    /// The TOTP secret (base32): being set up while `totp_enabled_at` is `None`.
+    pub totp_secret: Option<String>,
+    /// When two-factor authentication was turned on.
+    pub totp_enabled_at: Option<DateTime<Utc>>,
+}
+
+impl User {
+    pub fn totp_enabled(&self) -> bool {
+        self.totp_enabled_at.is_some() && self.totp_secret.is_some()
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -111,9 +121,20 @@ pub struct Session {
     pub created_at: DateTime<Utc>,
     pub last_used_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// The session ends at this time unless a refresh moves it forward (idle timeout).
+    pub idle_expires_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub user_agent: String,
     pub ip: String,
+    /// The session proved a second factor (TOTP or a recovery code).
+    pub mfa: bool,
+}
+
+impl Session {
+    /// Not revoked, not expired, not idle at `now`.
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        self.revoked_at.is_none() && self.expires_at > now && self.idle_expires_at > now
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -124,8 +145,10 @@ pub struct NewSession {
     pub refresh_hash: String,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    pub idle_expires_at: DateTime<Utc>,
     pub user_agent: String,
     pub ip: String,
+    pub mfa: bool,
 }
 
 /// What presenting a refresh token did.
@@ -200,18 +223,23 @@ pub trait UserStore: Send + Sync + 'static {
     /// Every consent decision of a user, oldest first.
     async fn consents(&self, id: UserId) -> StoreResult<Vec<Consent>>;
 
-    async fn create_session(&self, session: &NewSession) -> StoreResult<Session>;
+    /// Start a session. The user keeps at most `max_live` live sessions: the oldest others
+    /// are revoked in the same transaction.
+    async fn create_session(&self, session: &NewSession, max_live: u32) -> StoreResult<Session>;
     async fn session(&self, id: SessionId) -> StoreResult<Session>;
-    /// Live (not revoked, not expired at `now`) sessions of a user, newest first.
+    /// Live (not revoked, not expired, not idle at `now`) sessions of a user, newest first.
     async fn live_sessions(&self, user: UserId, now: DateTime<Utc>) -> StoreResult<Vec<Session>>;
-    /// Atomically trade the refresh token hashed `presented` for `replacement`; see
-    /// [`Rotation`].
+    /// Atomically trade the refresh token hashed `presented` for `replacement`, moving the
+    /// session's idle expiry to `idle_expires_at`; see [`Rotation`].
     async fn rotate_refresh(
         &self,
         presented: &str,
         replacement: &str,
         now: DateTime<Utc>,
+        idle_expires_at: DateTime<Utc>,
     ) -> StoreResult<Rotation>;
+    /// Record that the session proved a second factor.
+    async fn mark_session_mfa(&self, id: SessionId) -> StoreResult<()>;
     async fn revoke_session(&self, id: SessionId, at: DateTime<Utc>) -> StoreResult<()>;
     /// Revoke every live session of a user but `keep`; returns how many.
     async fn revoke_sessions(
@@ -231,4 +259,38 @@ pub trait UserStore: Send + Sync + 'static {
         purpose: TokenPurpose,
         now: DateTime<Utc>,
     ) -> StoreResult<UserId>;
+
+    /// Delete what can no longer be used: sessions (with their refresh tokens) that expired,
+    /// went idle or were revoked before `before`, and one-time tokens that expired or were
+    /// used before it. Returns how many rows went.
+    async fn prune(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+
+    /// Keep `secret` as the account's pending TOTP secret (two-factor set-up started), or
+    /// with `None` turn two-factor authentication off and drop the recovery codes.
+    async fn set_totp_secret(
+        &self,
+        user: UserId,
+        secret: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Turn two-factor authentication on for the pending secret, replacing the recovery
+    /// codes with these digests.
+    async fn enable_totp(
+        &self,
+        user: UserId,
+        recovery_hashes: &[String],
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Accept TOTP time step `step` once: `false` if this step or a later one was already
+    /// accepted (a code is never good twice).
+    async fn use_totp_step(&self, user: UserId, step: i64) -> StoreResult<bool>;
+    /// Spend a recovery code: `false` if unknown or already used.
+    async fn use_recovery_code(
+        &self,
+        user: UserId,
+        hash: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// How many unused recovery codes the account has left.
+    async fn recovery_codes_left(&self, user: UserId) -> StoreResult<u32>;
 }

@@ -31,6 +31,13 @@ impl UsersService {
         limit: u32,
         offset: u32,
     ) -> Result<Vec<User>, ApiError> {
+        if !spontra_domain::is_printable_line(query) || query.chars().count() > 200 {
+            return Err(ApiError::field(
+                ErrorCode::InvalidField,
+                "q",
+                "search with up to 200 printable characters on one line",
+            ));
+        }
         self.store
             .search_users(query.trim(), limit, offset)
             .await
@@ -81,7 +88,7 @@ impl UsersService {
                 .await
                 .map_err(store_error)?;
         }
-        tracing::info!(admin = %admin.user_id, user_id = %id, disabled = ?change.disabled, role = ?change.role.map(Role::as_str), "account administered");
+        tracing::info!(target: "spontra::audit", event = "account.administered", admin = %admin.user_id, user_id = %id, disabled = ?change.disabled, role = ?change.role.map(Role::as_str), "security event");
         Ok(user)
     }
 }

@@ -4,7 +4,9 @@
 //! password policy and argon2id hashing; JWT access tokens signed with a rotating key ring.
 
 pub mod admin;
+pub mod cookies;
 pub mod password;
+pub mod policy;
 pub mod preferences;
 pub mod privacy;
 pub mod recovery;
@@ -12,7 +14,10 @@ pub mod routes;
 pub mod service;
 pub mod throttle;
 pub mod tokens;
+pub mod two_factor;
 
+pub use cookies::CookiePolicy;
+pub use policy::AccountPolicy;
 pub use routes::{router, UsersState};
 pub use service::{Outgoing, UsersService};
 
@@ -38,13 +43,16 @@ impl Modify for BearerScheme {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(routes::register, routes::login, routes::refresh, routes::logout, routes::logout_all, routes::me, routes::update_profile, routes::change_password, routes::preferences, routes::set_preferences, routes::sessions, routes::revoke_session,
+    paths(routes::register, routes::login, routes::login_second_factor, routes::refresh, routes::logout, routes::logout_all, routes::me, routes::update_profile, routes::change_password, routes::preferences, routes::set_preferences, routes::sessions, routes::revoke_session,
         routes::verify_email, routes::resend_verification, routes::forgot_password, routes::reset_password,
         routes::export, routes::delete_account, routes::consents, routes::set_consents,
-        routes::admin_list_users, routes::admin_get_user, routes::admin_update_user),
+        routes::admin_list_users, routes::admin_get_user, routes::admin_update_user,
+        routes::two_factor_status, routes::two_factor_setup, routes::two_factor_enable, routes::two_factor_disable),
     components(schemas(routes::RegisterBody, routes::LoginBody, routes::RefreshBody, routes::TokenResponse, routes::ProfileDto, routes::SessionDto, routes::PasswordChangeBody, routes::ProfileUpdateBody, preferences::Preferences, preferences::TripHours, preferences::Notifications,
         routes::TokenBody, routes::ForgotPasswordBody, routes::ResetPasswordBody, routes::DeleteAccountBody, routes::ConsentDto, routes::ConsentsDto, routes::ConsentsBody, routes::ExportDto,
-        routes::AdminUserDto, routes::AdminUserList, routes::AdminUpdateBody)),
+        routes::AdminUserDto, routes::AdminUserList, routes::AdminUpdateBody,
+        routes::SecondFactorBody, routes::SecondFactorChallenge, routes::TwoFactorStatusDto, routes::PasswordBody, routes::TwoFactorSetupDto,
+        routes::CodeBody, routes::RecoveryCodesDto, routes::DisableTwoFactorBody)),
     modifiers(&BearerScheme),
     tags((name = "accounts", description = "Accounts, sign-in, email links and sessions"),
         (name = "privacy", description = "Data export, account deletion, consents"),

@@ -1,6 +1,6 @@
 //! Password policy and hashing.
 //!
-//! Policy (OWASP ASVS 2.1): 8 to 128 characters, any characters, refused if it is one of the
+//! Policy (OWASP ASVS 4.0 2.1.1–2.1.2, level 2): 12 to 128 characters, any characters, refused if it is one of the
 //! 20,000 most common passwords (`data/common-passwords.txt`, compared case-insensitively).
 //! Hashing: argon2id, 19 MiB memory, 2 iterations, 1 lane (the OWASP Password Storage Cheat
 //! Sheet's first recommended configuration), 16-byte random salt, PHC string format.
@@ -12,7 +12,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
-pub const MIN_LENGTH: usize = 8;
+pub const MIN_LENGTH: usize = 12;
 pub const MAX_LENGTH: usize = 128;
 
 const COMMON: &str = include_str!("../../../data/common-passwords.txt");
@@ -109,16 +109,21 @@ mod tests {
         );
         assert_eq!(
             Password::parse("Password123").unwrap_err(),
-            PasswordError::Common
+            PasswordError::TooShort
         );
         assert_eq!(
-            Password::parse("qwertyuiop").unwrap_err(),
+            Password::parse("Password1234").unwrap_err(),
             PasswordError::Common
         );
         assert!(Password::parse("correct horse battery staple").is_ok());
         assert!(
-            Password::parse(&"é".repeat(8)).is_ok(),
+            Password::parse(&"é".repeat(12)).is_ok(),
             "length counts characters"
+        );
+        assert_eq!(
+            Password::parse("elevenchars").unwrap_err(),
+            PasswordError::TooShort,
+            "ASVS level 2: at least 12"
         );
         assert_eq!(
             format!("{:?}", Password::parse("correct horse battery").unwrap()),

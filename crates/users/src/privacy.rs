@@ -7,9 +7,9 @@
 //! Consents are an append-only history: each decision is kept with its time.
 
 use crate::preferences::Preferences;
-use crate::service::{store_error, user_id, UsersService};
+use crate::service::{audit, store_error, user_id, UsersService};
 use chrono::Utc;
-use spontra_http::{ApiError, ErrorCode, Principal};
+use spontra_http::{ApiError, ClientInfo, ErrorCode, Principal};
 use spontra_store::{Consent, Session, User};
 
 /// The kinds of consent the product asks for.
@@ -33,22 +33,22 @@ impl UsersService {
         })
     }
 
-    /// Delete the caller's account; the password is asked again so a stolen access token
-    /// alone cannot do it.
-    pub async fn delete_account(&self, p: &Principal, password: &str) -> Result<(), ApiError> {
+    /// Delete the caller's account; the password is asked again (and throttled) so a stolen
+    /// access token alone cannot do it.
+    pub async fn delete_account(
+        &self,
+        p: &Principal,
+        password: &str,
+        client: &ClientInfo,
+    ) -> Result<(), ApiError> {
         let user = self.me(p).await?;
-        if !crate::password::verify(password, &user.password_hash) {
-            return Err(ApiError::field(
-                ErrorCode::WrongPassword,
-                "password",
-                "the password is wrong",
-            ));
-        }
+        self.recheck_password(p, &user, password, "password", client)
+            .await?;
         self.store
             .anonymise_user(user.id, Utc::now())
             .await
             .map_err(store_error)?;
-        tracing::info!(user_id = %user.id, "account deleted (anonymised)");
+        audit::info("account.deleted", Some(user.id), &client.ip);
         Ok(())
     }
 

@@ -6,14 +6,18 @@
 //! account exists, and does its work (lookup, token, mail) after answering, so neither the
 //! response nor its timing says whether an email is registered. Mail goes out in background
 //! tasks: a slow or failing mail server never fails or delays a request; failures are logged.
+//!
+//! Mails carry no text anyone else typed: the person who registers an address may not own it,
+//! so the display name is never put into a mail. Each kind of mail goes at most
+//! `mails_per_hour_per_recipient` times an hour to one address, however many accounts come
+//! and go under it, and the requests that send mail are counted per client address.
 
 use crate::password::Password;
-use crate::service::{password_error, store_error, UsersService};
-use crate::throttle::retry_after_secs;
+use crate::service::{audit, password_error, store_error, throttled, UsersService};
 use crate::tokens;
 use chrono::{Duration, Utc};
 use spontra_domain::Email;
-use spontra_http::{ApiError, ErrorCode, Principal};
+use spontra_http::{ApiError, ClientInfo, ErrorCode, Principal};
 use spontra_mail::Mail;
 use spontra_store::{NewOneTimeToken, StoreError, TokenPurpose, User, UserId, UserUpdate};
 use std::sync::Arc;
@@ -31,6 +35,12 @@ fn invalid_link() -> ApiError {
 }
 
 impl UsersService {
+    /// Count one mail of `kind` to `address`; `Err` with the wait when over the quota.
+    fn take_recipient_quota(&self, kind: &str, address: &Email) -> Result<(), std::time::Duration> {
+        self.mails_to_recipient
+            .take(&format!("{kind}:{address}"), Instant::now())
+    }
+
     fn spawn_mail(&self, mail: Mail) {
         let mailer = self.outgoing.mailer.clone();
         tokio::spawn(async move {
@@ -84,10 +94,21 @@ impl UsersService {
             })
     }
 
+    /// Mail a verification link, unless this address had its quota of them this hour.
     pub(crate) async fn send_verification(&self, user: &User) -> Result<(), ApiError> {
         let Some(email) = &user.email else {
             return Ok(());
         };
+        if self.take_recipient_quota("verify", email).is_err() {
+            audit::alert(
+                "mail.recipient_quota",
+                Some(user.id),
+                "",
+                "",
+                "verification mail not sent",
+            );
+            return Ok(());
+        }
         let token = self
             .new_link_token(
                 user,
@@ -95,22 +116,27 @@ impl UsersService {
                 Duration::hours(VERIFY_TTL_HOURS),
             )
             .await?;
+        let link = self.link("verify-email", &token);
         self.spawn_mail(Mail {
             to: email.to_string(),
             subject: "Confirm your email address for Spontra".into(),
             text: format!(
-                "Hello {name},\n\nPlease confirm that this is your email address by opening this link:\n\n{link}\n\n\
+                "Hello,\n\nPlease confirm that this is your email address by opening this link:\n\n{link}\n\n\
                  The link works once and expires in {VERIFY_TTL_HOURS} hours. If you did not create a Spontra \
-                 account, ignore this message.\n\n— Spontra\n",
-                name = user.display_name,
-                link = self.link("verify-email", &token),
+                 account, ignore this message.\n\n— Spontra\n"
             ),
+            link: Some(link),
         });
         Ok(())
     }
 
-    /// Send a fresh verification link to the signed-in account (at most 3 an hour).
-    pub async fn resend_verification(&self, p: &Principal) -> Result<(), ApiError> {
+    /// Send a fresh verification link to the signed-in account (within the address's
+    /// quota of verification mails).
+    pub async fn resend_verification(
+        &self,
+        p: &Principal,
+        client: &ClientInfo,
+    ) -> Result<(), ApiError> {
         let user = self.me(p).await?;
         if user.email_verified_at.is_some() {
             return Err(ApiError::new(
@@ -118,13 +144,24 @@ impl UsersService {
                 "this email address is already verified",
             ));
         }
-        self.mail_quota
-            .take(&format!("verify:{}", user.id), Instant::now())
-            .map_err(|wait| ApiError::Throttled {
-                retry_after_secs: retry_after_secs(wait),
-                detail: "a verification mail was sent recently; check your inbox or wait".into(),
-            })?;
+        let Some(email) = &user.email else {
+            return Ok(());
+        };
+        self.take_mail_request(&client.ip)?;
+        // Checked here too, to tell the user; `send_verification` counts the mail.
+        if let Some(wait) = self.recipient_quota_wait("verify", email) {
+            return Err(throttled(
+                wait,
+                "verification mails were sent recently; check your inbox or wait",
+            ));
+        }
         self.send_verification(&user).await
+    }
+
+    /// How long until another mail of `kind` may go to `address`, if it may not now.
+    fn recipient_quota_wait(&self, kind: &str, address: &Email) -> Option<std::time::Duration> {
+        self.mails_to_recipient
+            .wait(&format!("{kind}:{address}"), Instant::now())
     }
 
     /// Mark the address of the token's account as verified.
@@ -132,6 +169,7 @@ impl UsersService {
         let id = self
             .consume_link_token(token, TokenPurpose::VerifyEmail)
             .await?;
+        audit::info("email.verified", Some(id), "");
         let user = self.store.user_by_id(id).await.map_err(store_error)?;
         if user.email_verified_at.is_none() {
             let now = Utc::now();
@@ -149,9 +187,21 @@ impl UsersService {
 
     /// Start a password reset. Always succeeds (after checking the address is well formed);
     /// the lookup and the mail happen after the answer.
-    pub fn forgot_password(self: &Arc<Self>, email: &str) -> Result<(), ApiError> {
+    pub fn forgot_password(
+        self: &Arc<Self>,
+        email: &str,
+        client: &ClientInfo,
+    ) -> Result<(), ApiError> {
         let email = Email::parse(email)
             .map_err(|e| ApiError::field(ErrorCode::InvalidEmail, "email", e.to_string()))?;
+        self.take_mail_request(&client.ip)?;
+        audit::alert(
+            "password_reset.requested",
+            None,
+            email.as_str(),
+            &client.ip,
+            "",
+        );
         let service = self.clone();
         tokio::spawn(async move {
             if let Err(e) = service.send_reset(&email).await {
@@ -170,12 +220,14 @@ impl UsersService {
         if user.disabled {
             return Ok(());
         }
-        if self
-            .mail_quota
-            .take(&format!("reset:{}", user.id), Instant::now())
-            .is_err()
-        {
-            tracing::warn!(user_id = %user.id, "password reset mails over quota; not sent");
+        if self.take_recipient_quota("reset", email).is_err() {
+            audit::alert(
+                "mail.recipient_quota",
+                Some(user.id),
+                "",
+                "",
+                "reset mail not sent",
+            );
             return Ok(());
         }
         let token = self
@@ -185,17 +237,17 @@ impl UsersService {
                 Duration::minutes(RESET_TTL_MINUTES),
             )
             .await?;
+        let link = self.link("reset-password", &token);
         self.spawn_mail(Mail {
             to: email.to_string(),
             subject: "Reset your Spontra password".into(),
             text: format!(
-                "Hello {name},\n\nSomeone (hopefully you) asked to reset the password of your Spontra account. \
+                "Hello,\n\nSomeone (hopefully you) asked to reset the password of your Spontra account. \
                  To choose a new password, open this link:\n\n{link}\n\n\
                  The link works once and expires in {RESET_TTL_MINUTES} minutes. If you did not ask for this, \
-                 ignore this message: your password stays as it is.\n\n— Spontra\n",
-                name = user.display_name,
-                link = self.link("reset-password", &token),
+                 ignore this message: your password stays as it is.\n\n— Spontra\n"
             ),
+            link: Some(link),
         });
         Ok(())
     }
@@ -203,13 +255,26 @@ impl UsersService {
     /// Set a new password with a reset token. The password is checked before the token is
     /// spent, so a weak choice does not burn the link. Every session ends; the address counts
     /// as verified (the link reached it).
-    pub async fn reset_password(&self, token: &str, new_password: &str) -> Result<(), ApiError> {
+    pub async fn reset_password(
+        &self,
+        token: &str,
+        new_password: &str,
+        client: &ClientInfo,
+    ) -> Result<(), ApiError> {
         let password =
             Password::parse(new_password).map_err(|e| password_error("new_password", e))?;
-        let id = self
+        // Hash before spending the token: a busy hashing pool must not burn the link.
+        let hash = self.hash_password(password.expose()).await?;
+        let id = match self
             .consume_link_token(token, TokenPurpose::ResetPassword)
-            .await?;
-        let hash = crate::password::hash(password.expose()).map_err(ApiError::internal)?;
+            .await
+        {
+            Ok(id) => id,
+            Err(e) => {
+                audit::alert("password_reset.bad_link", None, "", &client.ip, "");
+                return Err(e);
+            }
+        };
         let now = Utc::now();
         let user = self.store.user_by_id(id).await.map_err(store_error)?;
         let update = UserUpdate {
@@ -226,6 +291,7 @@ impl UsersService {
             .revoke_sessions(id, None, now)
             .await
             .map_err(store_error)?;
+        audit::info("password_reset.completed", Some(id), &client.ip);
         self.notify_password_changed(&user);
         Ok(())
     }
@@ -235,15 +301,18 @@ impl UsersService {
         let Some(email) = &user.email else {
             return;
         };
+        let link = format!(
+            "{}/forgot-password",
+            self.outgoing.public_url.trim_end_matches('/')
+        );
         self.spawn_mail(Mail {
             to: email.to_string(),
             subject: "Your Spontra password was changed".into(),
             text: format!(
-                "Hello {name},\n\nThe password of your Spontra account was just changed, and other \
-                 sessions were signed out. If this was not you, reset your password at once:\n\n{url}/forgot-password\n\n— Spontra\n",
-                name = user.display_name,
-                url = self.outgoing.public_url.trim_end_matches('/'),
+                "Hello,\n\nThe password of your Spontra account was just changed, and other \
+                 sessions were signed out. If this was not you, reset your password at once:\n\n{link}\n\n— Spontra\n"
             ),
+            link: Some(link),
         });
     }
 }

@@ -1,12 +1,14 @@
-//! The users service's HTTP routes (nested under `/api/v1`).
+//! The users service's HTTP routes (nested under `/api/v1`). Every answer carries
+//! `Cache-Control: no-store`: they are personal, and some carry tokens.
 
 use crate::admin::{parse_user_id, AdminChange};
+use crate::cookies::{self, CookiePolicy};
 use crate::preferences::Preferences;
 use crate::privacy::{self, Export, CONSENT_KINDS};
-use crate::service::{Registration, TokenPair, UsersService};
+use crate::service::{Registration, SignIn, TokenPair, UsersService};
 use axum::extract::{FromRef, Path, State};
-use axum::http::{header, StatusCode};
-use axum::response::IntoResponse;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -15,12 +17,15 @@ use spontra_http::{
 };
 use spontra_store::{Consent, Role, Session, User};
 use std::sync::Arc;
+use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::ToSchema;
 
 #[derive(Clone)]
 pub struct UsersState {
     pub service: Arc<UsersService>,
     pub auth: Arc<dyn Authenticator>,
+    /// How the browser's refresh cookie is set and checked.
+    pub cookies: CookiePolicy,
 }
 
 impl FromRef<UsersState> for Arc<dyn Authenticator> {
@@ -33,8 +38,9 @@ impl FromRef<UsersState> for Arc<dyn Authenticator> {
 #[serde(deny_unknown_fields)]
 pub struct RegisterBody {
     pub email: String,
-    /// 8–128 characters, not a common password.
+    /// 12–128 characters, not a common password.
     pub password: String,
+    /// One line of printable text, 1–80 characters.
     pub display_name: String,
 }
 
@@ -43,12 +49,37 @@ pub struct RegisterBody {
 pub struct LoginBody {
     pub email: String,
     pub password: String,
+    /// Browsers: keep the refresh token in an `HttpOnly` cookie instead of the answer.
+    #[serde(default)]
+    pub session_cookie: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecondFactorBody {
+    /// The `challenge` of the password step's 202 answer.
+    pub challenge: String,
+    /// The six digits from the authenticator app, or a recovery code.
+    pub code: String,
+    #[serde(default)]
+    pub session_cookie: bool,
+}
+
+/// The password was right; send the second factor to `/auth/login/2fa` with this challenge.
+#[derive(Serialize, ToSchema)]
+pub struct SecondFactorChallenge {
+    pub two_factor_required: bool,
+    pub challenge: String,
+    /// Seconds the challenge stays valid.
+    pub expires_in: i64,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshBody {
-    pub refresh_token: String,
+    /// The refresh token; leave it out to use the session cookie (then `X-CSRF-Token` must
+    /// repeat the `spontra_csrf` cookie).
+    pub refresh_token: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -70,8 +101,10 @@ pub struct TokenResponse {
     pub access_token: String,
     pub token_type: String,
     pub expires_in: i64,
-    /// Opaque, single use: trade it at `/auth/refresh` for a new pair.
-    pub refresh_token: String,
+    /// Opaque, single use: trade it at `/auth/refresh` for a new pair. Absent when it was
+    /// set as an `HttpOnly` cookie instead (`session_cookie`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
     pub session_id: String,
 }
 
@@ -97,16 +130,37 @@ pub struct SessionDto {
     pub current: bool,
 }
 
-impl From<TokenPair> for TokenResponse {
-    fn from(t: TokenPair) -> Self {
-        TokenResponse {
-            access_token: t.access_token,
-            token_type: "Bearer".into(),
-            expires_in: t.expires_in,
-            refresh_token: t.refresh_token,
-            session_id: t.session_id.to_string(),
+/// The tokens as JSON, or with the refresh token in cookies when the client asked for that.
+fn token_response(t: TokenPair, policy: &CookiePolicy, in_cookie: Option<String>) -> Response {
+    let body = |refresh_token| TokenResponse {
+        access_token: t.access_token.clone(),
+        token_type: "Bearer".into(),
+        expires_in: t.expires_in,
+        refresh_token,
+        session_id: t.session_id.to_string(),
+    };
+    match in_cookie {
+        None => Json(body(Some(t.refresh_token.clone()))).into_response(),
+        Some(csrf) => {
+            let mut response = Json(body(None)).into_response();
+            for cookie in policy.session_cookies(&t.refresh_token, &csrf, t.session_expires_at) {
+                if let Ok(v) = HeaderValue::from_str(&cookie) {
+                    response.headers_mut().append(header::SET_COOKIE, v);
+                }
+            }
+            response
         }
     }
+}
+
+fn cleared_cookies(policy: &CookiePolicy) -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    for cookie in policy.cleared() {
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    response
 }
 
 pub fn profile(u: &User) -> ProfileDto {
@@ -136,6 +190,11 @@ pub fn router(state: UsersState) -> Router {
     Router::new()
         .route("/auth/register", post(register))
         .route("/auth/login", post(login))
+        .route("/auth/login/2fa", post(login_second_factor))
+        .route("/me/2fa", get(two_factor_status))
+        .route("/me/2fa/setup", post(two_factor_setup))
+        .route("/me/2fa/enable", post(two_factor_enable))
+        .route("/me/2fa/disable", post(two_factor_disable))
         .route("/auth/refresh", post(refresh))
         .route("/auth/logout", post(logout))
         .route("/auth/logout-all", post(logout_all))
@@ -155,6 +214,10 @@ pub fn router(state: UsersState) -> Router {
         .route("/me/preferences", get(preferences).put(set_preferences))
         .route("/me/sessions", get(sessions))
         .route("/me/sessions/{id}", delete(revoke_session))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
         .with_state(state)
 }
 
@@ -163,53 +226,110 @@ pub fn router(state: UsersState) -> Router {
     responses((status = 201, body = ProfileDto), (status = 400, body = spontra_http::ProblemDetails), (status = 409, body = spontra_http::ProblemDetails)))]
 pub async fn register(
     State(s): State<UsersState>,
+    client: ClientInfo,
     ApiJson(b): ApiJson<RegisterBody>,
 ) -> Result<(StatusCode, Json<ProfileDto>), ApiError> {
     let reg = Registration::parse(&b.email, &b.password, &b.display_name)?;
-    let user = s.service.register(reg).await?;
+    let user = s.service.register(reg, &client).await?;
     Ok((StatusCode::CREATED, Json(profile(&user))))
 }
 
-/// Sign in: an access token and a refresh token. Repeated failures for one email or from one
-/// address are slowed down: 429 with `Retry-After`.
+/// Sign in: an access token and a refresh token (in the answer, or with `session_cookie` in an
+/// `HttpOnly` cookie). With two-factor authentication on, the answer is 202 with a challenge
+/// for `/auth/login/2fa`. Repeated failures for one email or from one address are slowed
+/// down: 429 with `Retry-After`; a burst of simultaneous guesses gets no more checks than the
+/// free failures.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = LoginBody,
-    responses((status = 200, body = TokenResponse), (status = 401, body = spontra_http::ProblemDetails),
-        (status = 429, body = spontra_http::ProblemDetails, headers(("Retry-After" = u64, description = "seconds to wait")))))]
+    responses((status = 200, body = TokenResponse), (status = 202, body = SecondFactorChallenge),
+        (status = 401, body = spontra_http::ProblemDetails, content_type = "application/problem+json"),
+        (status = 429, body = spontra_http::ProblemDetails, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "seconds to wait"))),
+        (status = 503, body = spontra_http::ProblemDetails, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "seconds to wait")))))]
 pub async fn login(
     State(s): State<UsersState>,
     client: ClientInfo,
     ApiJson(b): ApiJson<LoginBody>,
-) -> Result<Json<TokenResponse>, ApiError> {
-    Ok(Json(
-        s.service.login(&b.email, &b.password, client).await?.into(),
+) -> Result<Response, ApiError> {
+    match s.service.login(&b.email, &b.password, client).await? {
+        SignIn::Tokens(pair) => Ok(token_response(
+            pair,
+            &s.cookies,
+            b.session_cookie.then(cookies::new_csrf_token),
+        )),
+        SignIn::SecondFactor {
+            challenge,
+            expires_in,
+        } => Ok((
+            StatusCode::ACCEPTED,
+            Json(SecondFactorChallenge {
+                two_factor_required: true,
+                challenge,
+                expires_in,
+            }),
+        )
+            .into_response()),
+    }
+}
+
+/// The second step of a sign-in with two-factor authentication: the challenge and a code from
+/// the authenticator app (or a recovery code). Throttled like the password.
+#[utoipa::path(post, path = "/api/v1/auth/login/2fa", tag = "accounts", request_body = SecondFactorBody,
+    responses((status = 200, body = TokenResponse),
+        (status = 401, body = spontra_http::ProblemDetails, content_type = "application/problem+json"),
+        (status = 429, body = spontra_http::ProblemDetails, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "seconds to wait")))))]
+pub async fn login_second_factor(
+    State(s): State<UsersState>,
+    client: ClientInfo,
+    ApiJson(b): ApiJson<SecondFactorBody>,
+) -> Result<Response, ApiError> {
+    let pair = s
+        .service
+        .login_second_factor(&b.challenge, &b.code, client)
+        .await?;
+    Ok(token_response(
+        pair,
+        &s.cookies,
+        b.session_cookie.then(cookies::new_csrf_token),
     ))
 }
 
-/// Trade a refresh token for a new pair (the old one is spent).
+/// Trade a refresh token for a new pair (the old one is spent). Browsers leave the token out
+/// and send the session cookie with `X-CSRF-Token`.
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "accounts", request_body = RefreshBody,
-    responses((status = 200, body = TokenResponse), (status = 401, body = spontra_http::ProblemDetails)))]
+    responses((status = 200, body = TokenResponse),
+        (status = 401, body = spontra_http::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, body = spontra_http::ProblemDetails, content_type = "application/problem+json")))]
 pub async fn refresh(
     State(s): State<UsersState>,
+    client: ClientInfo,
+    headers: HeaderMap,
     ApiJson(b): ApiJson<RefreshBody>,
-) -> Result<Json<TokenResponse>, ApiError> {
-    Ok(Json(s.service.refresh(&b.refresh_token).await?.into()))
+) -> Result<Response, ApiError> {
+    match b.refresh_token {
+        Some(token) => Ok(token_response(
+            s.service.refresh(&token, &client).await?,
+            &s.cookies,
+            None,
+        )),
+        None => {
+            let (token, csrf) = s.cookies.check_refresh_request(&headers)?;
+            let pair = s.service.refresh(&token, &client).await?;
+            Ok(token_response(pair, &s.cookies, Some(csrf)))
+        }
+    }
 }
 
-/// End this session.
+/// End this session (and clear the session cookies).
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts", security(("bearer" = [])), responses((status = 204)))]
-pub async fn logout(State(s): State<UsersState>, Auth(p): Auth) -> Result<StatusCode, ApiError> {
+pub async fn logout(State(s): State<UsersState>, Auth(p): Auth) -> Result<Response, ApiError> {
     s.service.logout(&p).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(cleared_cookies(&s.cookies))
 }
 
 /// End every session of this account.
 #[utoipa::path(post, path = "/api/v1/auth/logout-all", tag = "accounts", security(("bearer" = [])), responses((status = 204)))]
-pub async fn logout_all(
-    State(s): State<UsersState>,
-    Auth(p): Auth,
-) -> Result<StatusCode, ApiError> {
+pub async fn logout_all(State(s): State<UsersState>, Auth(p): Auth) -> Result<Response, ApiError> {
     s.service.logout_everywhere(&p).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(cleared_cookies(&s.cookies))
 }
 
 /// The signed-in account.
@@ -237,10 +357,11 @@ pub async fn update_profile(
 pub async fn change_password(
     State(s): State<UsersState>,
     Auth(p): Auth,
+    client: ClientInfo,
     ApiJson(b): ApiJson<PasswordChangeBody>,
 ) -> Result<StatusCode, ApiError> {
     s.service
-        .change_password(&p, &b.current_password, &b.new_password)
+        .change_password(&p, &b.current_password, &b.new_password, &client)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -438,8 +559,9 @@ pub async fn verify_email(
 pub async fn resend_verification(
     State(s): State<UsersState>,
     Auth(p): Auth,
+    client: ClientInfo,
 ) -> Result<StatusCode, ApiError> {
-    s.service.resend_verification(&p).await?;
+    s.service.resend_verification(&p, &client).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -449,9 +571,10 @@ pub async fn resend_verification(
     responses((status = 202), (status = 400, body = spontra_http::ProblemDetails)))]
 pub async fn forgot_password(
     State(s): State<UsersState>,
+    client: ClientInfo,
     ApiJson(b): ApiJson<ForgotPasswordBody>,
 ) -> Result<StatusCode, ApiError> {
-    s.service.forgot_password(&b.email)?;
+    s.service.forgot_password(&b.email, &client)?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -461,9 +584,12 @@ pub async fn forgot_password(
     responses((status = 204), (status = 400, body = spontra_http::ProblemDetails)))]
 pub async fn reset_password(
     State(s): State<UsersState>,
+    client: ClientInfo,
     ApiJson(b): ApiJson<ResetPasswordBody>,
 ) -> Result<StatusCode, ApiError> {
-    s.service.reset_password(&b.token, &b.new_password).await?;
+    s.service
+        .reset_password(&b.token, &b.new_password, &client)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -504,10 +630,11 @@ pub async fn export(
 pub async fn delete_account(
     State(s): State<UsersState>,
     Auth(p): Auth,
+    client: ClientInfo,
     ApiJson(b): ApiJson<DeleteAccountBody>,
-) -> Result<StatusCode, ApiError> {
-    s.service.delete_account(&p, &b.password).await?;
-    Ok(StatusCode::NO_CONTENT)
+) -> Result<Response, ApiError> {
+    s.service.delete_account(&p, &b.password, &client).await?;
+    Ok(cleared_cookies(&s.cookies))
 }
 
 /// Consent decisions (marketing, analytics) and their history.
@@ -618,4 +745,110 @@ pub async fn admin_update_user(
         .administer(&admin, parse_user_id(&id)?, change)
         .await?;
     Ok(Json(admin_user_dto(&user)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TwoFactorStatusDto {
+    pub enabled: bool,
+    pub recovery_codes_left: u32,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordBody {
+    /// The current password, asked again.
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TwoFactorSetupDto {
+    /// Base32 secret, for typing into an authenticator app by hand.
+    pub secret: String,
+    /// `otpauth://totp/…` URI: show it as a QR code.
+    pub otpauth_uri: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeBody {
+    /// Six digits from the authenticator app.
+    pub code: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RecoveryCodesDto {
+    /// Single-use codes for when the device is lost. Shown only now.
+    pub recovery_codes: Vec<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisableTwoFactorBody {
+    pub password: String,
+    /// A current code from the app, or a recovery code.
+    pub code: String,
+}
+
+/// Whether two-factor authentication is on, and how many recovery codes are left.
+#[utoipa::path(get, path = "/api/v1/me/2fa", tag = "accounts", security(("bearer" = [])), responses((status = 200, body = TwoFactorStatusDto)))]
+pub async fn two_factor_status(
+    State(s): State<UsersState>,
+    Auth(p): Auth,
+) -> Result<Json<TwoFactorStatusDto>, ApiError> {
+    let status = s.service.two_factor_status(&p).await?;
+    Ok(Json(TwoFactorStatusDto {
+        enabled: status.enabled,
+        recovery_codes_left: status.recovery_codes_left,
+    }))
+}
+
+/// Start setting up two-factor authentication (password asked again): a new secret and its
+/// `otpauth://` URI. It is on only after `/me/2fa/enable` confirms a code.
+#[utoipa::path(post, path = "/api/v1/me/2fa/setup", tag = "accounts", security(("bearer" = [])), request_body = PasswordBody,
+    responses((status = 200, body = TwoFactorSetupDto), (status = 400, body = spontra_http::ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, body = spontra_http::ProblemDetails, content_type = "application/problem+json")))]
+pub async fn two_factor_setup(
+    State(s): State<UsersState>,
+    Auth(p): Auth,
+    client: ClientInfo,
+    ApiJson(b): ApiJson<PasswordBody>,
+) -> Result<Json<TwoFactorSetupDto>, ApiError> {
+    let e = s.service.setup_two_factor(&p, &b.password, &client).await?;
+    Ok(Json(TwoFactorSetupDto {
+        secret: e.secret,
+        otpauth_uri: e.otpauth_uri,
+    }))
+}
+
+/// Turn two-factor authentication on with a code from the app; returns the recovery codes
+/// (shown once). This session counts as having proved the second factor.
+#[utoipa::path(post, path = "/api/v1/me/2fa/enable", tag = "accounts", security(("bearer" = [])), request_body = CodeBody,
+    responses((status = 200, body = RecoveryCodesDto), (status = 401, body = spontra_http::ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, body = spontra_http::ProblemDetails, content_type = "application/problem+json")))]
+pub async fn two_factor_enable(
+    State(s): State<UsersState>,
+    Auth(p): Auth,
+    client: ClientInfo,
+    ApiJson(b): ApiJson<CodeBody>,
+) -> Result<Json<RecoveryCodesDto>, ApiError> {
+    let codes = s.service.enable_two_factor(&p, &b.code, &client).await?;
+    Ok(Json(RecoveryCodesDto {
+        recovery_codes: codes,
+    }))
+}
+
+/// Turn two-factor authentication off (password and a code asked; not for administrators).
+#[utoipa::path(post, path = "/api/v1/me/2fa/disable", tag = "accounts", security(("bearer" = [])), request_body = DisableTwoFactorBody,
+    responses((status = 204), (status = 400, body = spontra_http::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, body = spontra_http::ProblemDetails, content_type = "application/problem+json")))]
+pub async fn two_factor_disable(
+    State(s): State<UsersState>,
+    Auth(p): Auth,
+    client: ClientInfo,
+    ApiJson(b): ApiJson<DisableTwoFactorBody>,
+) -> Result<StatusCode, ApiError> {
+    s.service
+        .disable_two_factor(&p, &b.password, &b.code, &client)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

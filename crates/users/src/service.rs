@@ -1,15 +1,24 @@
-//! Account logic: registration, login, refresh-token rotation, logout, sessions, profile and
-//! preferences. Email links live in `recovery`, privacy in `privacy`, administration in
-//! `admin`. Handlers parse requests into these calls; nothing here knows HTTP beyond
+//! Account logic: registration, login (password, then the second factor when it is on),
+//! refresh-token rotation, logout, sessions, profile and preferences. Email links live in
+//! `recovery`, privacy in `privacy`, administration in `admin`, two-factor set-up in
+//! `two_factor`. Handlers parse requests into these calls; nothing here knows HTTP beyond
 //! `ApiError`.
+//!
+//! Password hashing and verification run on a bounded pool (`WorkPool`), never on the async
+//! workers; when it is saturated the caller gets 503 with `Retry-After`. Every password check
+//! (sign-in, the second factor, and the password asked again by sensitive routes) first
+//! reserves an attempt in the throttle.
 
 use crate::password::{self, Password, PasswordError};
+use crate::policy::AccountPolicy;
 use crate::preferences::Preferences;
-use crate::throttle::{retry_after_secs, LoginThrottle, MailQuota};
+use crate::throttle::{retry_after_secs, Attempt, LoginThrottle, Quota};
 use crate::tokens::{self, KeyRing, ACCESS_TTL_SECONDS};
 use chrono::{DateTime, Duration, Utc};
-use spontra_domain::Email;
-use spontra_http::{ApiError, Authenticator, ClientInfo, ErrorCode, FieldErrors, Principal};
+use spontra_domain::{DisplayName, DisplayNameError, Email};
+use spontra_http::{
+    ApiError, Authenticator, ClientInfo, ErrorCode, FieldErrors, Principal, WorkPool,
+};
 use spontra_mail::Mailer;
 use spontra_refdata::RefData;
 use spontra_store::{
@@ -18,16 +27,19 @@ use spontra_store::{
 };
 use std::sync::Arc;
 
-/// Refresh tokens (and so sessions) last 30 days from login.
-pub const SESSION_DAYS: i64 = 30;
-
 pub struct UsersService {
     pub(crate) store: Arc<dyn UserStore>,
-    keys: KeyRing,
+    pub(crate) keys: KeyRing,
     refdata: Arc<RefData>,
     pub(crate) outgoing: Outgoing,
-    throttle: LoginThrottle,
-    pub(crate) mail_quota: MailQuota,
+    pub(crate) policy: AccountPolicy,
+    pub(crate) throttle: LoginThrottle,
+    hash_pool: WorkPool,
+    /// Mails of one kind to one address (`verify:ada@example.com`).
+    pub(crate) mails_to_recipient: Quota,
+    /// Mail-sending requests from one client address.
+    pub(crate) mail_requests: Quota,
+    registrations: Quota,
 }
 
 /// How the service reaches people: the mailer, and the web app's address for links in mails
@@ -42,7 +54,7 @@ pub struct Outgoing {
 pub struct Registration {
     pub email: Email,
     pub password: Password,
-    pub display_name: String,
+    pub display_name: DisplayName,
 }
 
 /// Tokens handed out at login and refresh.
@@ -51,17 +63,69 @@ pub struct TokenPair {
     pub refresh_token: String,
     pub expires_in: i64,
     pub session_id: SessionId,
+    /// When the refresh token (and the session) ends at the latest.
+    pub session_expires_at: DateTime<Utc>,
+}
+
+/// What the password step of a sign-in gives.
+pub enum SignIn {
+    /// Signed in.
+    Tokens(TokenPair),
+    /// The password was right; the account asks for its second factor next, with this
+    /// short-lived challenge.
+    SecondFactor { challenge: String, expires_in: i64 },
 }
 
 pub(crate) fn store_error(e: StoreError) -> ApiError {
     match e {
         StoreError::NotFound => ApiError::new(ErrorCode::NotFound, "no such resource"),
+        StoreError::Unavailable(cause) => {
+            tracing::warn!(error.cause = %cause, "store busy: shedding load with 503");
+            ApiError::overloaded(1, "the service is busy; try again in a moment")
+        }
         other => ApiError::internal(other),
     }
 }
 
 pub(crate) fn password_error(field: &str, e: PasswordError) -> ApiError {
     ApiError::field(ErrorCode::WeakPassword, field, e.to_string())
+}
+
+pub(crate) fn display_name_error(e: DisplayNameError) -> ApiError {
+    ApiError::field(ErrorCode::InvalidField, "display_name", e.to_string())
+}
+
+pub(crate) fn throttled(wait: std::time::Duration, detail: &str) -> ApiError {
+    ApiError::Throttled {
+        retry_after_secs: retry_after_secs(wait),
+        detail: detail.into(),
+    }
+}
+
+/// Structured security events (target `spontra::audit`): what happened, to which account
+/// (by id; or by a short digest of the email typed, when no account matched), from which
+/// client address. Never a password, token or code.
+pub(crate) mod audit {
+    use spontra_store::UserId;
+
+    pub fn account_key(email_key: &str) -> String {
+        crate::tokens::digest(email_key)[..12].to_string()
+    }
+
+    pub fn info(event: &str, user: Option<UserId>, ip: &str) {
+        let user_id = user.map(|u| u.to_string()).unwrap_or_default();
+        tracing::info!(target: "spontra::audit", event, user_id, client_ip = ip, "security event");
+    }
+
+    pub fn alert(event: &str, user: Option<UserId>, email_key: &str, ip: &str, detail: &str) {
+        let user_id = user.map(|u| u.to_string()).unwrap_or_default();
+        let account = if email_key.is_empty() {
+            String::new()
+        } else {
+            account_key(email_key)
+        };
+        tracing::warn!(target: "spontra::audit", event, user_id, account, client_ip = ip, detail, "security event");
+    }
 }
 
 impl Registration {
@@ -77,24 +141,22 @@ impl Registration {
         );
         let password =
             e.take(Password::parse(password).map_err(|err| password_error("password", err)));
-        let name = display_name.trim();
-        if name.is_empty() || name.chars().count() > 80 {
-            e.push(
-                ErrorCode::InvalidField,
-                "display_name",
-                "give a name of 1 to 80 characters",
-            );
-        }
+        let name = e.take(DisplayName::parse(display_name).map_err(display_name_error));
         e.finish()?;
-        match (email, password) {
-            (Some(email), Some(password)) => Ok(Registration {
+        match (email, password, name) {
+            (Some(email), Some(password), Some(display_name)) => Ok(Registration {
                 email,
                 password,
-                display_name: name.to_string(),
+                display_name,
             }),
             _ => Err(ApiError::internal("registration parse left no value")),
         }
     }
+}
+
+/// The throttle key of an account: its email as typed, normalised.
+pub(crate) fn email_key(email: &str) -> String {
+    email.trim().to_lowercase()
 }
 
 impl UsersService {
@@ -103,6 +165,7 @@ impl UsersService {
         keys: KeyRing,
         refdata: Arc<RefData>,
         outgoing: Outgoing,
+        policy: AccountPolicy,
     ) -> Self {
         Self {
             store,
@@ -110,8 +173,38 @@ impl UsersService {
             refdata,
             outgoing,
             throttle: LoginThrottle::default(),
-            mail_quota: MailQuota::default(),
+            hash_pool: WorkPool::new("password hashing", policy.hash_pool()),
+            mails_to_recipient: Quota::hourly(policy.mails_per_hour_per_recipient),
+            mail_requests: Quota::hourly(policy.mail_requests_per_hour_per_address),
+            registrations: Quota::hourly(policy.registrations_per_hour_per_address),
+            policy,
         }
+    }
+
+    pub fn policy(&self) -> &AccountPolicy {
+        &self.policy
+    }
+
+    /// Hash a new password on the hashing pool.
+    pub(crate) async fn hash_password(&self, password: &str) -> Result<String, ApiError> {
+        let password = password.to_string();
+        self.hash_pool
+            .run(move |_| password::hash(&password))
+            .await?
+            .map_err(ApiError::internal)
+    }
+
+    /// Check a password against a stored hash on the hashing pool.
+    pub(crate) async fn verify_password(
+        &self,
+        password: &str,
+        stored: &str,
+    ) -> Result<bool, ApiError> {
+        let (password, stored) = (password.to_string(), stored.to_string());
+        Ok(self
+            .hash_pool
+            .run(move |_| password::verify(&password, &stored))
+            .await?)
     }
 
     /// Stored preferences, or the defaults.
@@ -145,21 +238,56 @@ impl UsersService {
         &self.store
     }
 
-    /// Create an account and mail it a verification link.
-    pub async fn register(&self, r: Registration) -> Result<User, ApiError> {
+    /// Create an account and mail it a verification link. Registrations and mail-sending
+    /// requests are counted per client address.
+    pub async fn register(&self, r: Registration, client: &ClientInfo) -> Result<User, ApiError> {
+        let now = std::time::Instant::now();
+        if !client.ip.is_empty() {
+            if let Err(wait) = self.registrations.take(&client.ip, now) {
+                audit::alert(
+                    "register.throttled",
+                    None,
+                    "",
+                    &client.ip,
+                    "registrations per address",
+                );
+                return Err(throttled(
+                    wait,
+                    "too many accounts were created from this address; try again later",
+                ));
+            }
+            self.take_mail_request(&client.ip)?;
+        }
         let user = self.create_account(r, Role::User).await?;
+        audit::info("register", Some(user.id), &client.ip);
         self.send_verification(&user).await?;
         Ok(user)
     }
 
+    /// Count one mail-sending request from `ip`, or refuse it.
+    pub(crate) fn take_mail_request(&self, ip: &str) -> Result<(), ApiError> {
+        if ip.is_empty() {
+            return Ok(());
+        }
+        self.mail_requests
+            .take(ip, std::time::Instant::now())
+            .map_err(|wait| {
+                audit::alert("mail.throttled", None, "", ip, "mail requests per address");
+                throttled(
+                    wait,
+                    "too many mails were requested from this address; try again later",
+                )
+            })
+    }
+
     /// Create an account without mail (the command-line admin bootstrap marks it verified).
     pub async fn create_account(&self, r: Registration, role: Role) -> Result<User, ApiError> {
-        let hash = password::hash(r.password.expose()).map_err(ApiError::internal)?;
+        let hash = self.hash_password(r.password.expose()).await?;
         let new = NewUser {
             id: UserId::new(),
             email: r.email,
             password_hash: hash,
-            display_name: r.display_name,
+            display_name: r.display_name.into_string(),
             role,
             created_at: Utc::now(),
         };
@@ -173,24 +301,30 @@ impl UsersService {
         })
     }
 
-    /// The same answer, in about the same time, for an unknown email and a wrong password.
+    /// Reserve a password check for `key` from the client, or answer 429.
+    fn reserve(
+        &self,
+        key: &str,
+        client: &ClientInfo,
+        event: &str,
+    ) -> Result<Attempt<'_>, ApiError> {
+        self.throttle.reserve(key, &client.ip).map_err(|wait| {
+            audit::alert(event, None, key, &client.ip, "locked out");
+            throttled(wait, "too many failed attempts; wait before trying again")
+        })
+    }
+
+    /// The password step. The same answer, in about the same time, for an unknown email and
+    /// a wrong password.
     pub async fn login(
         &self,
         email: &str,
         password: &str,
         client: ClientInfo,
-    ) -> Result<TokenPair, ApiError> {
+    ) -> Result<SignIn, ApiError> {
         let wrong = || ApiError::new(ErrorCode::InvalidCredentials, "email or password is wrong");
-        let key = email.trim().to_lowercase();
-        if let Some(wait) = self
-            .throttle
-            .wait(&key, &client.ip, std::time::Instant::now())
-        {
-            return Err(ApiError::Throttled {
-                retry_after_secs: retry_after_secs(wait),
-                detail: "too many failed sign-ins; wait before trying again".into(),
-            });
-        }
+        let key = email_key(email);
+        let attempt = self.reserve(&key, &client, "login.throttled")?;
         let user = match Email::parse(email) {
             Ok(email) => match self.store.user_by_email(&email).await {
                 Ok(u) => Some(u),
@@ -200,52 +334,111 @@ impl UsersService {
             Err(_) => None,
         };
         let Some(user) = user else {
-            password::verify(password, password::decoy_hash());
-            self.throttle
-                .failed(&key, &client.ip, std::time::Instant::now());
+            self.verify_password(password, password::decoy_hash())
+                .await?;
+            let locked = attempt.failed();
+            audit::alert(
+                "login.failed",
+                None,
+                &key,
+                &client.ip,
+                if locked {
+                    "unknown account; now locked"
+                } else {
+                    "unknown account"
+                },
+            );
             return Err(wrong());
         };
-        if !password::verify(password, &user.password_hash) {
-            self.throttle
-                .failed(&key, &client.ip, std::time::Instant::now());
+        if !self.verify_password(password, &user.password_hash).await? {
+            let locked = attempt.failed();
+            audit::alert(
+                "login.failed",
+                Some(user.id),
+                &key,
+                &client.ip,
+                if locked {
+                    "wrong password; now locked"
+                } else {
+                    "wrong password"
+                },
+            );
             return Err(wrong());
         }
-        self.throttle.succeeded(&key);
+        attempt.succeeded();
         if user.disabled {
+            audit::alert(
+                "login.refused",
+                Some(user.id),
+                "",
+                &client.ip,
+                "account disabled",
+            );
             return Err(ApiError::new(
                 ErrorCode::AccountDisabled,
                 "this account is disabled; contact support",
             ));
         }
+        if user.totp_enabled() {
+            let challenge =
+                tokens::issue_challenge(&self.keys, &user.id.to_string(), Utc::now().timestamp())
+                    .map_err(ApiError::internal)?;
+            audit::info(
+                "login.password_ok_second_factor_due",
+                Some(user.id),
+                &client.ip,
+            );
+            return Ok(SignIn::SecondFactor {
+                challenge,
+                expires_in: tokens::CHALLENGE_TTL_SECONDS,
+            });
+        }
+        let ip = client.ip.clone();
+        let pair = self.start_session(&user, client, false).await?;
+        audit::info("login.succeeded", Some(user.id), &ip);
+        Ok(SignIn::Tokens(pair))
+    }
+
+    pub(crate) async fn start_session(
+        &self,
+        user: &User,
+        client: ClientInfo,
+        mfa: bool,
+    ) -> Result<TokenPair, ApiError> {
         let now = Utc::now();
         let refresh = tokens::opaque();
         let session = self
             .store
-            .create_session(&NewSession {
-                id: SessionId::new(),
-                user_id: user.id,
-                refresh_hash: tokens::digest(&refresh),
-                created_at: now,
-                expires_at: now + Duration::days(SESSION_DAYS),
-                user_agent: client.user_agent,
-                ip: client.ip,
-            })
+            .create_session(
+                &NewSession {
+                    id: SessionId::new(),
+                    user_id: user.id,
+                    refresh_hash: tokens::digest(&refresh),
+                    created_at: now,
+                    expires_at: now + Duration::days(i64::from(self.policy.session_days)),
+                    idle_expires_at: now + Duration::days(i64::from(self.policy.idle_days)),
+                    user_agent: client.user_agent,
+                    ip: client.ip,
+                    mfa,
+                },
+                self.policy.max_sessions,
+            )
             .await
             .map_err(store_error)?;
-        self.pair(&user, session.id, refresh, now)
+        self.pair(user, &session, refresh, now)
     }
 
     fn pair(
         &self,
         user: &User,
-        session: SessionId,
+        session: &Session,
         refresh: String,
         now: DateTime<Utc>,
     ) -> Result<TokenPair, ApiError> {
         let access = tokens::issue_access(
             &self.keys,
             &user.id.to_string(),
-            &session.to_string(),
+            &session.id.to_string(),
             user.role.as_str(),
             now.timestamp(),
         )
@@ -254,12 +447,18 @@ impl UsersService {
             access_token: access,
             refresh_token: refresh,
             expires_in: ACCESS_TTL_SECONDS,
-            session_id: session,
+            session_id: session.id,
+            session_expires_at: session.expires_at,
         })
     }
 
-    /// Trade a refresh token for a new pair. A token used twice ends its whole session.
-    pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, ApiError> {
+    /// Trade a refresh token for a new pair. A token used twice ends its whole session; a
+    /// session unused for `idle_days` has ended.
+    pub async fn refresh(
+        &self,
+        refresh_token: &str,
+        client: &ClientInfo,
+    ) -> Result<TokenPair, ApiError> {
         let now = Utc::now();
         let replacement = tokens::opaque();
         let rotation = self
@@ -268,6 +467,7 @@ impl UsersService {
                 &tokens::digest(refresh_token),
                 &tokens::digest(&replacement),
                 now,
+                now + Duration::days(i64::from(self.policy.idle_days)),
             )
             .await
             .map_err(store_error)?;
@@ -288,10 +488,16 @@ impl UsersService {
                         "this account is disabled; contact support",
                     ));
                 }
-                self.pair(&user, session.id, replacement, now)
+                self.pair(&user, &session, replacement, now)
             }
             Rotation::ReuseDetected(user) => {
-                tracing::warn!(user_id = %user, "refresh token reuse: session revoked");
+                audit::alert(
+                    "refresh.reuse_detected",
+                    Some(user),
+                    "",
+                    &client.ip,
+                    "session revoked",
+                );
                 Err(ApiError::new(ErrorCode::TokenReused, "this refresh token was already used, so its session has been ended; sign in again"))
             }
             Rotation::Invalid => Err(ApiError::new(ErrorCode::InvalidToken, "sign in again")),
@@ -313,6 +519,75 @@ impl UsersService {
             .map_err(store_error)
     }
 
+    /// Ask for the password again before something sensitive. Counted in the account's
+    /// throttle like a sign-in; once the account is locked, the session asking ends (a stolen
+    /// access token cannot be used to guess the password).
+    pub(crate) async fn recheck_password(
+        &self,
+        p: &Principal,
+        user: &User,
+        password: &str,
+        field: &str,
+        client: &ClientInfo,
+    ) -> Result<(), ApiError> {
+        let key = user
+            .email
+            .as_ref()
+            .map_or_else(|| user.id.to_string(), |e| email_key(e.as_str()));
+        let attempt = match self.throttle.reserve(&key, &client.ip) {
+            Ok(a) => a,
+            Err(wait) => {
+                self.end_session_after_guessing(p, user, client).await?;
+                return Err(throttled(
+                    wait,
+                    "too many wrong passwords: this session has ended; sign in again",
+                ));
+            }
+        };
+        if self.verify_password(password, &user.password_hash).await? {
+            attempt.succeeded();
+            return Ok(());
+        }
+        if attempt.failed() {
+            self.end_session_after_guessing(p, user, client).await?;
+            return Err(ApiError::new(
+                ErrorCode::Unauthorized,
+                "too many wrong passwords: this session has ended; sign in again",
+            ));
+        }
+        audit::alert(
+            "password_recheck.failed",
+            Some(user.id),
+            "",
+            &client.ip,
+            field,
+        );
+        Err(ApiError::field(
+            ErrorCode::WrongPassword,
+            field,
+            "the password is wrong",
+        ))
+    }
+
+    async fn end_session_after_guessing(
+        &self,
+        p: &Principal,
+        user: &User,
+        client: &ClientInfo,
+    ) -> Result<(), ApiError> {
+        audit::alert(
+            "session.ended_after_wrong_passwords",
+            Some(user.id),
+            "",
+            &client.ip,
+            "repeated wrong passwords behind a token",
+        );
+        self.store
+            .revoke_session(session_id(p)?, Utc::now())
+            .await
+            .map_err(store_error)
+    }
+
     /// Change the password: the current one is required, and every other session ends (the
     /// one making the change stays signed in).
     pub async fn change_password(
@@ -320,16 +595,12 @@ impl UsersService {
         p: &Principal,
         current: &str,
         new: &str,
+        client: &ClientInfo,
     ) -> Result<(), ApiError> {
         let user = self.me(p).await?;
-        if !password::verify(current, &user.password_hash) {
-            return Err(ApiError::field(
-                ErrorCode::WrongPassword,
-                "current_password",
-                "the current password is wrong",
-            ));
-        }
         let new = Password::parse(new).map_err(|e| password_error("new_password", e))?;
+        self.recheck_password(p, &user, current, "current_password", client)
+            .await?;
         if new.expose() == current {
             return Err(ApiError::field(
                 ErrorCode::WeakPassword,
@@ -337,7 +608,7 @@ impl UsersService {
                 "choose a password different from the current one",
             ));
         }
-        let hash = password::hash(new.expose()).map_err(ApiError::internal)?;
+        let hash = self.hash_password(new.expose()).await?;
         let now = Utc::now();
         let update = UserUpdate {
             password_hash: Some(hash),
@@ -351,6 +622,7 @@ impl UsersService {
             .revoke_sessions(user.id, Some(session_id(p)?), now)
             .await
             .map_err(store_error)?;
+        audit::info("password.changed", Some(user.id), &client.ip);
         self.notify_password_changed(&user);
         Ok(())
     }
@@ -360,16 +632,9 @@ impl UsersService {
         p: &Principal,
         display_name: &str,
     ) -> Result<User, ApiError> {
-        let name = display_name.trim();
-        if name.is_empty() || name.chars().count() > 80 {
-            return Err(ApiError::field(
-                ErrorCode::InvalidField,
-                "display_name",
-                "give a name of 1 to 80 characters",
-            ));
-        }
+        let name = DisplayName::parse(display_name).map_err(display_name_error)?;
         let update = UserUpdate {
-            display_name: Some(name.to_string()),
+            display_name: Some(name.into_string()),
             ..Default::default()
         };
         self.store
@@ -410,6 +675,18 @@ impl UsersService {
             .await
             .map_err(store_error)
     }
+
+    /// Delete sessions and tokens that can no longer be used (a day after they ended, so a
+    /// late replay of a spent token is still recognised as reuse for a while).
+    pub async fn prune_expired(&self) -> Result<u64, ApiError> {
+        let gone = self
+            .store
+            .prune(Utc::now() - Duration::days(1))
+            .await
+            .map_err(store_error)?;
+        tracing::info!(rows = gone, "pruned expired sessions and tokens");
+        Ok(gone)
+    }
 }
 
 pub(crate) fn user_id(p: &Principal) -> Result<UserId, ApiError> {
@@ -418,7 +695,7 @@ pub(crate) fn user_id(p: &Principal) -> Result<UserId, ApiError> {
         .map_err(|_| ApiError::new(ErrorCode::Unauthorized, "sign in again"))
 }
 
-fn session_id(p: &Principal) -> Result<SessionId, ApiError> {
+pub(crate) fn session_id(p: &Principal) -> Result<SessionId, ApiError> {
     uuid::Uuid::parse_str(&p.session_id)
         .map(SessionId)
         .map_err(|_| ApiError::new(ErrorCode::Unauthorized, "sign in again"))
@@ -426,8 +703,9 @@ fn session_id(p: &Principal) -> Result<SessionId, ApiError> {
 
 #[async_trait::async_trait]
 impl Authenticator for UsersService {
-    /// A valid signature is not enough: the session must be live and the account enabled, so
-    /// logout and disabling take effect at once rather than when the token expires.
+    /// A valid signature is not enough: the session must be live (not revoked, expired or
+    /// idle) and the account enabled, so logout and disabling take effect at once rather
+    /// than when the token expires.
     async fn authenticate(&self, bearer: &str) -> Result<Principal, ApiError> {
         let unauthorized = || {
             ApiError::new(
@@ -440,23 +718,21 @@ impl Authenticator for UsersService {
             user_id: claims.sub,
             session_id: claims.sid,
             role: claims.role,
+            mfa: false,
         };
-        let session = self
-            .store
-            .session(session_id(&p)?)
-            .await
-            .map_err(|_| unauthorized())?;
-        if session.revoked_at.is_some()
-            || session.expires_at <= Utc::now()
-            || session.user_id != user_id(&p)?
-        {
+        let session = match self.store.session(session_id(&p)?).await {
+            Ok(s) => s,
+            Err(e @ StoreError::Unavailable(_)) => return Err(store_error(e)),
+            Err(_) => return Err(unauthorized()),
+        };
+        if !session.is_live(Utc::now()) || session.user_id != user_id(&p)? {
             return Err(unauthorized());
         }
-        let user = self
-            .store
-            .user_by_id(session.user_id)
-            .await
-            .map_err(|_| unauthorized())?;
+        let user = match self.store.user_by_id(session.user_id).await {
+            Ok(u) => u,
+            Err(e @ StoreError::Unavailable(_)) => return Err(store_error(e)),
+            Err(_) => return Err(unauthorized()),
+        };
         if user.disabled {
             return Err(ApiError::new(
                 ErrorCode::AccountDisabled,
@@ -466,6 +742,7 @@ impl Authenticator for UsersService {
         // The role comes from the account, so a demotion applies to live tokens too.
         Ok(Principal {
             role: user.role.as_str().to_string(),
+            mfa: session.mfa,
             ..p
         })
     }

@@ -132,6 +132,49 @@ pub fn verify_access(keys: &KeyRing, token: &str) -> Result<Claims, TokenError> 
         .map_err(|_| TokenError::Invalid)
 }
 
+/// A sign-in that passed the password and still owes its second factor. Signed by the same
+/// key ring but with another issuer, so it is never accepted as an access token.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ChallengeClaims {
+    /// User id.
+    pub sub: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub iss: String,
+}
+
+const CHALLENGE_ISSUER: &str = "spontra-second-factor";
+/// The second step must follow within 5 minutes.
+pub const CHALLENGE_TTL_SECONDS: i64 = 5 * 60;
+
+pub fn issue_challenge(keys: &KeyRing, user: &str, now: i64) -> Result<String, String> {
+    let claims = ChallengeClaims {
+        sub: user.to_string(),
+        iat: now,
+        exp: now + CHALLENGE_TTL_SECONDS,
+        iss: CHALLENGE_ISSUER.to_string(),
+    };
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = Some(keys.active.clone());
+    let secret = keys.keys.get(&keys.active).ok_or("active key missing")?;
+    encode(&header, &claims, &EncodingKey::from_secret(secret)).map_err(|e| e.to_string())
+}
+
+pub fn verify_challenge(keys: &KeyRing, token: &str) -> Result<ChallengeClaims, TokenError> {
+    let header = decode_header(token).map_err(|_| TokenError::Invalid)?;
+    let secret = header
+        .kid
+        .as_ref()
+        .and_then(|k| keys.keys.get(k))
+        .ok_or(TokenError::Invalid)?;
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.set_issuer(&[CHALLENGE_ISSUER]);
+    validation.leeway = 5;
+    decode::<ChallengeClaims>(token, &DecodingKey::from_secret(secret), &validation)
+        .map(|d| d.claims)
+        .map_err(|_| TokenError::Invalid)
+}
+
 /// A new opaque token: 256 random bits, URL-safe.
 pub fn opaque() -> String {
     let mut bytes = [0u8; 32];
@@ -198,6 +241,19 @@ mod tests {
         );
         let expired = issue_access(&old, "u1", "s1", "user", now - 3600).unwrap();
         assert_eq!(verify_access(&old, &expired), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn challenges_and_access_tokens_are_not_interchangeable() {
+        let keys = ring("k1");
+        let now = chrono::Utc::now().timestamp();
+        let challenge = issue_challenge(&keys, "u1", now).unwrap();
+        assert_eq!(verify_challenge(&keys, &challenge).unwrap().sub, "u1");
+        assert_eq!(verify_access(&keys, &challenge), Err(TokenError::Invalid));
+        let access = issue_access(&keys, "u1", "s1", "user", now).unwrap();
+        assert_eq!(verify_challenge(&keys, &access), Err(TokenError::Invalid));
+        let old = issue_challenge(&keys, "u1", now - 600).unwrap();
+        assert_eq!(verify_challenge(&keys, &old), Err(TokenError::Invalid));
     }
 
     #[test]

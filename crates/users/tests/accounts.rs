@@ -53,10 +53,17 @@ async fn app() -> App {
         mailer: Arc::new(Recorder::default()),
         public_url: "http://spontra.test".into(),
     };
-    let service = Arc::new(UsersService::new(store.clone(), keys, refdata, outgoing));
+    let service = Arc::new(UsersService::new(
+        store.clone(),
+        keys,
+        refdata,
+        outgoing,
+        spontra_users::AccountPolicy::default(),
+    ));
     let state = UsersState {
         service: service.clone(),
         auth: service,
+        cookies: spontra_users::CookiePolicy::default(),
     };
     App {
         router: router(state),
