@@ -10,186 +10,7 @@ mod support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use spontra::app::App;
-use spontra::config::Settings;
-use spontra::world::{self, World};
-use spontra_store_postgres::scratch::ScratchDatabase;
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::sync::OnceLock;
-use support::smtp::SmtpServer;
-
-const PASSWORD: &str = "correct horse battery";
-
-fn shared_world() -> &'static World {
-    static W: OnceLock<World> = OnceLock::new();
-    W.get_or_init(|| world::load("tiny", 42, 35, Some("2026-12-01"), None).expect("tiny world"))
-}
-
-struct Instance {
-    base: String,
-    http: reqwest::Client,
-    settings: Settings,
-    smtp: SmtpServer,
-    data_dir: PathBuf,
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.data_dir);
-    }
-}
-
-/// A reply: status, headers, JSON body (Null when empty).
-struct Reply {
-    status: StatusCode,
-    headers: reqwest::header::HeaderMap,
-    body: Value,
-}
-
-impl Reply {
-    fn code(&self) -> &str {
-        self.body["code"].as_str().unwrap_or("")
-    }
-    fn field(&self) -> &str {
-        self.body["errors"][0]["field"].as_str().unwrap_or("")
-    }
-    fn problem(&self) -> (u16, &str) {
-        (self.status.as_u16(), self.code())
-    }
-}
-
-#[derive(Clone)]
-struct Tokens {
-    access: String,
-    refresh: String,
-    session: String,
-}
-
-impl Instance {
-    async fn start(database_url: &str) -> Instance {
-        let smtp = SmtpServer::start();
-        let data_dir =
-            std::env::temp_dir().join(format!("spontra-accounts-{}", uuid::Uuid::new_v4()));
-        let mut settings = Settings::load(None).unwrap();
-        settings.data.dir = data_dir.clone();
-        settings.database.url = database_url.replace("{dir}", &data_dir.display().to_string());
-        settings.mail.smtp_url = Some(smtp.url());
-        let world = shared_world();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let users = spontra::accounts::users_state(&settings, world.refdata.clone(), &base)
-            .await
-            .unwrap();
-        let app = App::build(world, None, Some(users));
-        tokio::spawn(app.run(listener, std::future::pending()));
-        Instance {
-            base,
-            http: reqwest::Client::new(),
-            settings,
-            smtp,
-            data_dir,
-        }
-    }
-
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-        token: Option<&str>,
-    ) -> Reply {
-        let mut req = self
-            .http
-            .request(method, format!("{}/api/v1{path}", self.base));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let res = req.send().await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = res.bytes().await.unwrap();
-        if status.is_client_error() {
-            assert_eq!(
-                headers["content-type"], "application/problem+json",
-                "{path}: every client error is problem+json"
-            );
-        }
-        assert!(
-            !status.is_server_error(),
-            "{path}: {status} {}",
-            String::from_utf8_lossy(&bytes)
-        );
-        Reply {
-            status,
-            headers,
-            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        }
-    }
-
-    async fn get(&self, path: &str, token: &str) -> Reply {
-        self.call(Method::GET, path, None, Some(token)).await
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Reply {
-        self.call(Method::POST, path, Some(body), None).await
-    }
-
-    async fn register(&self, email: &str, name: &str) -> Reply {
-        self.post(
-            "/auth/register",
-            json!({"email": email, "password": PASSWORD, "display_name": name}),
-        )
-        .await
-    }
-
-    async fn login(&self, email: &str, password: &str) -> Reply {
-        self.post("/auth/login", json!({"email": email, "password": password}))
-            .await
-    }
-
-    async fn sign_in(&self, email: &str, password: &str) -> Tokens {
-        let r = self.login(email, password).await;
-        assert_eq!(r.status, 200, "{email}: {}", r.body);
-        Tokens {
-            access: r.body["access_token"].as_str().unwrap().to_string(),
-            refresh: r.body["refresh_token"].as_str().unwrap().to_string(),
-            session: r.body["session_id"].as_str().unwrap().to_string(),
-        }
-    }
-
-    /// `spontra admin create-user`, against the same database as the running instance.
-    fn create_user_cli(&self, email: &str, password: &str, admin: bool) -> (i32, String) {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_spontra"));
-        cmd.args(["admin", "create-user", "--email", email, "--name", "Ops"]);
-        if admin {
-            cmd.arg("--admin");
-        }
-        let mut child = cmd
-            .env("SPONTRA__DATABASE__URL", &self.settings.database.url)
-            .env("SPONTRA__DATA__DIR", &self.settings.data.dir)
-            .env("SPONTRA__LOG__FILTER", "warn")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
-        let out = child.wait_with_output().unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ),
-        )
-    }
-}
+use support::{Backend, Instance, PASSWORD};
 
 async fn exercise(app: &Instance) {
     registration_and_email_verification(app).await;
@@ -689,6 +510,11 @@ async fn administration(app: &Instance) {
     assert!(out.contains("password"), "{out}");
 
     let admin = app.sign_in("ops@example.com", "operations 2026!").await;
+    // Administrators need two-factor authentication: none of the admin routes answer until
+    // it is on; turning it on counts for this session.
+    let refused = app.get("/admin/users", &admin.access).await;
+    assert_eq!(refused.problem(), (403, "two_factor_required"));
+    app.enrol_two_factor(&admin, "operations 2026!").await;
     let me = app.get("/me", &admin.access).await;
     assert_eq!(
         (
@@ -769,9 +595,9 @@ async fn administration(app: &Instance) {
         .await;
     assert_eq!(promote.body["role"], "admin");
     assert_eq!(
-        app.get("/admin/users", &grace.access).await.status,
-        200,
-        "the role applies to live tokens"
+        app.get("/admin/users", &grace.access).await.problem(),
+        (403, "two_factor_required"),
+        "the role applies to live tokens (and an admin needs the second factor)"
     );
     let one = app.get(&path, &admin.access).await;
     assert_eq!(one.body["email"], "grace@example.com");
@@ -943,19 +769,15 @@ async fn login_throttling(app: &Instance) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accounts_end_to_end_on_sqlite() {
-    let app = Instance::start("sqlite://{dir}/spontra.db").await;
+    let app = Instance::start(Backend::Sqlite).await.unwrap();
     exercise(&app).await;
     assert!(app.data_dir.join("spontra.db").exists());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accounts_end_to_end_on_postgres() {
-    let Some(db) = ScratchDatabase::from_env().await.unwrap() else {
-        eprintln!("SPONTRA_TEST_DATABASE_URL is not set: the PostgreSQL run is skipped here (.ci/run sets it)");
+    let Some(app) = Instance::start(Backend::Postgres).await else {
         return;
     };
-    let app = Instance::start(db.url()).await;
     exercise(&app).await;
-    drop(app);
-    drop(db);
 }

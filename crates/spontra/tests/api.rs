@@ -264,6 +264,20 @@ async fn round_trips_city_codes_passengers_and_pagination() {
     };
     let (a, b) = (ids(&r), ids(&page2));
     assert!(!b.is_empty() && a.iter().all(|x| !b.contains(x)));
+
+    // A cursor forged from a real one, with the offset pushed to 2^64 - 1: refused, not
+    // wrapped around.
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let text = String::from_utf8(b64.decode(cursor).unwrap()).unwrap();
+    let fingerprint = text.rsplit(':').next().unwrap();
+    let forged = b64.encode(format!("v1:{}:{fingerprint}", u64::MAX));
+    let (s, _, body) = app.get(&format!("/api/v1/search?origin=LON&destination=NYC&depart=2026-12-10&return=2026-12-17&adults=2&children=1&infants=1&cabin=business&limit=5&cursor={forged}")).await;
+    assert_eq!(
+        (s, body["code"].as_str()),
+        (400, Some("invalid_cursor")),
+        "{body}"
+    );
 }
 
 #[tokio::test]

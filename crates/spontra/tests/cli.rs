@@ -198,3 +198,25 @@ fn migrate_creates_the_schema_and_refuses_unknown_urls() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("sqlite: or postgres://"));
 }
+
+#[test]
+fn database_passwords_are_never_printed() {
+    for url in [
+        "mysql://root:hunter2@db.internal/spontra",
+        // A server that is not there: the connection error must not echo the URL either.
+        "postgres://spontra:hunter2@127.0.0.1:9/spontra",
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_spontra"))
+            .args(["migrate", "--database-url", url])
+            .env("SPONTRA__LOG__FILTER", "debug")
+            .output()
+            .unwrap();
+        let printed = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_ne!(out.status.code(), Some(0), "{url}: {printed}");
+        assert!(!printed.contains("hunter2"), "{url}: {printed}");
+    }
+}
