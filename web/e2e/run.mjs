@@ -10,6 +10,7 @@
 // the full network, a few seconds to generate in a debug build).
 
 import { spawn } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import net from "node:net";
@@ -126,6 +127,20 @@ const browser = await chromium.launch({
   args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
 });
 
+/** RFC 6238 TOTP (SHA-1, 6 digits, 30 s) of a base32 secret at `unixSeconds`. */
+function totp(secret, unixSeconds) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const ch of secret.replace(/=+$/, "").toUpperCase()) bits += alphabet.indexOf(ch).toString(2).padStart(5, "0");
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(unixSeconds / 30)));
+  const mac = createHmac("sha1", key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0xf;
+  const value = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return String(value).padStart(6, "0");
+}
+
 function assert(cond, message) {
   if (!cond) throw new Error(`assertion failed: ${message}`);
 }
@@ -236,7 +251,7 @@ flow("time-first explore on the map, through to results", async (page) => {
   await page.locator('[data-testid="itinerary"]').first().waitFor();
 });
 
-flow("register, verify by the real mail, sign in, set preferences, sign out", async (page) => {
+flow("register, verify by the real mail, sign in, set preferences, two-factor, sign out", async (page) => {
   const email = `e2e-${Date.now()}@example.com`;
   await page.goto(`${base}/register/`);
   await page.fill("#f-display_name", "Ada");
@@ -270,9 +285,24 @@ flow("register, verify by the real mail, sign in, set preferences, sign out", as
   await page.getByText(/^given /).waitFor();
   await axe(page, "account");
   await page.screenshot({ path: path.join(SHOTS, "account.png"), fullPage: true });
-  // A reload keeps the session (the refresh token is traded for a new pair).
+  // A reload keeps the session: the HttpOnly cookie's refresh token is traded for a new pair.
+  // Script sees no token anywhere.
   await page.reload();
   await page.getByText("Your account").waitFor();
+  const exposed = await page.evaluate(() => JSON.stringify({ cookie: document.cookie, storage: { ...localStorage } }));
+  assert(!/spontra_refresh|refresh_token|eyJ/.test(exposed), `no token visible to script: ${exposed}`);
+  // Two-factor authentication: set up with the QR code's key, confirm a code, keep the
+  // recovery codes; then signing in asks for a code.
+  await page.fill("#twofa-password", "correct horse battery");
+  await page.getByRole("button", { name: "Set up" }).click();
+  await page.getByAltText(/QR code/).waitFor();
+  const secret = (await page.getByTestId("totp-secret").innerText()).trim();
+  const enrolledAt = Date.now() / 1000;
+  await page.fill("#twofa-code", totp(secret, enrolledAt));
+  await page.getByRole("button", { name: "Turn on" }).click();
+  await page.getByRole("list", { name: "Recovery codes" }).waitFor();
+  assert((await page.getByRole("list", { name: "Recovery codes" }).locator("li").count()) === 10, "ten recovery codes");
+  await axe(page, "account with two-factor");
   // The home airport prefills the search.
   await page.goto(`${base}/`);
   await page.waitForFunction(() => document.querySelector("#origin")?.value === "LHR");
@@ -280,6 +310,17 @@ flow("register, verify by the real mail, sign in, set preferences, sign out", as
   await page.getByRole("link", { name: "Sign in" }).waitFor();
   await page.goto(`${base}/account/`);
   await page.waitForURL(/\/login\//);
+  await page.fill("#f-email", email);
+  await page.fill("#f-password", "correct horse battery");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByText("Two-step sign-in").waitFor();
+  // The next time step's code (the enrolment's own code is never accepted twice).
+  await page.fill("#f-code", totp(secret, enrolledAt + 30));
+  await page.getByRole("button", { name: "Verify" }).click();
+  await page.waitForURL(/\/account\//);
+  await page.getByText("recovery codes left").waitFor();
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
+  await page.getByRole("link", { name: "Sign in" }).waitFor();
 });
 
 flow("bad input is shown at its field", async (page) => {

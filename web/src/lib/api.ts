@@ -36,13 +36,28 @@ interface Options {
   body?: unknown;
   /** Send the access token (and refresh it once if it has expired). */
   auth?: boolean;
+  /** Repeat the CSRF cookie in `X-CSRF-Token` (the cookie-authenticated refresh). */
+  csrf?: boolean;
   signal?: AbortSignal;
+}
+
+/** The CSRF cookie's value (`__Host-` prefixed when the site is served over https). */
+export function csrfToken(cookies: string = typeof document === "undefined" ? "" : document.cookie): string {
+  const jar = new Map(
+    cookies
+      .split(";")
+      .map((c) => c.trim().split("="))
+      .filter((kv) => kv.length >= 2)
+      .map(([k, ...v]) => [k, v.join("=")] as const),
+  );
+  return jar.get("__Host-spontra_csrf") ?? jar.get("spontra_csrf") ?? "";
 }
 
 async function send(path: string, opts: Options, token: string | null): Promise<Response> {
   const headers: Record<string, string> = { accept: "application/json" };
   if (opts.body !== undefined) headers["content-type"] = "application/json";
   if (token) headers.authorization = `Bearer ${token}`;
+  if (opts.csrf) headers["x-csrf-token"] = csrfToken();
   try {
     return await fetch(`${API_BASE}/api/v1${path}`, {
       method: opts.method ?? (opts.body === undefined ? "GET" : "POST"),
@@ -57,7 +72,7 @@ async function send(path: string, opts: Options, token: string | null): Promise<
 }
 
 async function parse<T>(res: Response): Promise<T> {
-  if (res.status === 204 || res.status === 202) return undefined as T;
+  if (res.status === 204) return undefined as T;
   const text = await res.text();
   const body = text ? JSON.parse(text) : undefined;
   if (!res.ok) {
@@ -91,18 +106,17 @@ export async function api<T>(path: string, opts: Options = {}): Promise<T> {
 let inflight: Promise<string | null> | null = null;
 
 /**
- * Trade the stored refresh token for a new pair. A refresh token is single use, and presenting
- * it twice ends the session, so concurrent callers in this tab share one request, and tabs
- * take turns through a Web Lock, each reading the token only once it holds the lock (by then
- * another tab may have rotated it).
+ * Trade the session cookie's refresh token for a new pair (the server rotates the cookie). A
+ * refresh token is single use, and presenting it twice ends the session, so concurrent callers
+ * in this tab share one request, and tabs take turns through a Web Lock (the browser sends the
+ * cookie current when each request leaves, by then rotated by the previous tab).
  */
 export function refreshSession(): Promise<string | null> {
   if (inflight) return inflight;
   const run = async (): Promise<string | null> => {
-    const refresh = useSession.getState().refreshToken();
-    if (!refresh) return null;
+    if (!useSession.getState().hasSession()) return null;
     try {
-      const res = await send("/auth/refresh", { body: { refresh_token: refresh } }, null);
+      const res = await send("/auth/refresh", { body: {}, csrf: true }, null);
       if (!res.ok) {
         useSession.getState().clear();
         return null;

@@ -11,7 +11,7 @@ vi.stubGlobal("window", {
 });
 
 const { useSession } = await import("./session");
-const { api, refreshSession, ApiProblem } = await import("./api");
+const { api, csrfToken, refreshSession, ApiProblem } = await import("./api");
 
 const pair = (n: number) => ({ access_token: `a${n}`, refresh_token: `r${n}`, token_type: "Bearer", expires_in: 900, session_id: "s" });
 
@@ -28,24 +28,40 @@ beforeEach(() => {
 });
 
 describe("session state", () => {
-  it("keeps the access token in memory and only the refresh token in storage", () => {
+  it("keeps the access token in memory and no token in storage", () => {
     useSession.getState().signedIn(pair(1));
     expect(useSession.getState().accessToken).toBe("a1");
-    expect([...store.values()]).toEqual(["r1"]);
+    expect([...store.entries()]).toEqual([["spontra.session", "1"]]);
     useSession.getState().clear();
     expect(store.size).toBe(0);
     expect(useSession.getState().accessToken).toBeNull();
   });
 
-  it("shares one refresh between concurrent callers (a refresh token is single use)", async () => {
-    store.set("spontra.refresh", "r1");
-    const fetch = vi.fn(async () => json(200, pair(2)));
+  it("shares one cookie refresh between concurrent callers, with the CSRF header", async () => {
+    store.set("spontra.session", "1");
+    vi.stubGlobal("document", { cookie: "other=1; spontra_csrf=c1" });
+    const fetch = vi.fn(async (_url: string, _init: RequestInit) => json(200, pair(2)));
     vi.stubGlobal("fetch", fetch);
     const [a, b] = await Promise.all([refreshSession(), refreshSession()]);
     expect(a).toBe("a2");
     expect(b).toBe("a2");
     expect(fetch).toHaveBeenCalledTimes(1);
-    expect(store.get("spontra.refresh")).toBe("r2");
+    const init = fetch.mock.calls[0][1];
+    expect((init.headers as Record<string, string>)["x-csrf-token"]).toBe("c1");
+    expect(init.body).toBe("{}");
+  });
+
+  it("does not try to refresh without a session", async () => {
+    const fetch = vi.fn(async () => json(200, pair(2)));
+    vi.stubGlobal("fetch", fetch);
+    expect(await refreshSession()).toBeNull();
+    expect(fetch).not.toHaveBeenCalled();
+  });
+
+  it("reads the CSRF cookie, preferring the __Host- one", () => {
+    expect(csrfToken("a=1; spontra_csrf=abc")).toBe("abc");
+    expect(csrfToken("__Host-spontra_csrf=h; spontra_csrf=x")).toBe("h");
+    expect(csrfToken("")).toBe("");
   });
 
   it("refreshes an expired access token once and retries", async () => {

@@ -1,12 +1,13 @@
-// Client session state (Zustand). The access token lives only in memory; the refresh token is
-// kept in localStorage so a reload keeps the session. Refresh tokens are single use and rotate
-// on every refresh, and the server revokes the whole session if a used one is replayed, so a
-// stolen copy is detected the next time either party uses it.
+// Client session state (Zustand). The access token lives only in memory. The refresh token is
+// an HttpOnly cookie that the server sets and script never sees (so an injected script cannot
+// steal it); the app keeps only a flag in localStorage saying a session may exist, so a reload
+// knows to try a refresh. Refresh tokens are single use and rotate on every refresh, and the
+// server revokes the whole session if a used one is replayed.
 
 import { create } from "zustand";
 import type { Profile, TokenResponse } from "./types";
 
-const REFRESH_KEY = "spontra.refresh";
+const SESSION_FLAG = "spontra.session";
 
 function storage(): Storage | null {
   try {
@@ -24,7 +25,8 @@ interface SessionState {
   /** The stored session has been restored (or there was none): pages may now decide. */
   ready: boolean;
   setReady: () => void;
-  refreshToken: () => string | null;
+  /** A session cookie may exist (this browser signed in and did not sign out). */
+  hasSession: () => boolean;
   signedIn: (t: TokenResponse) => void;
   setProfile: (p: Profile | null) => void;
   clear: () => void;
@@ -37,18 +39,18 @@ export const useSession = create<SessionState>((set) => ({
   expired: false,
   ready: false,
   setReady: () => set({ ready: true }),
-  refreshToken: () => storage()?.getItem(REFRESH_KEY) ?? null,
+  hasSession: () => storage()?.getItem(SESSION_FLAG) === "1",
   signedIn: (t) => {
-    storage()?.setItem(REFRESH_KEY, t.refresh_token);
+    storage()?.setItem(SESSION_FLAG, "1");
     set({ accessToken: t.access_token, expired: false });
   },
   setProfile: (profile) => set({ profile }),
   clear: () => {
-    storage()?.removeItem(REFRESH_KEY);
+    storage()?.removeItem(SESSION_FLAG);
     set({ accessToken: null, profile: null });
   },
   expire: () => {
-    storage()?.removeItem(REFRESH_KEY);
+    storage()?.removeItem(SESSION_FLAG);
     set({ accessToken: null, profile: null, expired: true });
   },
 }));

@@ -219,6 +219,24 @@ export interface TokenResponse {
   access_token: string;
   token_type: string;
   expires_in: number;
-  refresh_token: string;
+  /** Absent when the refresh token was set as an HttpOnly cookie (`session_cookie`). */
+  refresh_token?: string;
   session_id: string;
+}
+
+/** The password step's 202: the account asks for its second factor. */
+export interface SecondFactorChallenge {
+  two_factor_required: true;
+  challenge: string;
+  expires_in: number;
+}
+
+export interface TwoFactorStatus {
+  enabled: boolean;
+  recovery_codes_left: number;
+}
+
+export interface TwoFactorSetup {
+  secret: string;
+  otpauth_uri: string;
 }

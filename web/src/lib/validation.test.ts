@@ -54,12 +54,20 @@ describe("account forms", () => {
   it("apply the password policy's length limits", () => {
     expect(registerSchema.safeParse({ email: "a@b.co", password: "short", display_name: "A" }).success).toBe(false);
     expect(registerSchema.safeParse({ email: "a@b.co", password: "x".repeat(129), display_name: "A" }).success).toBe(false);
-    expect(registerSchema.safeParse({ email: "not-an-email", password: "long enough", display_name: "A" }).success).toBe(false);
-    expect(registerSchema.safeParse({ email: "a@b.co", password: "long enough", display_name: " " }).success).toBe(false);
-    expect(registerSchema.safeParse({ email: "a@b.co", password: "long enough", display_name: "Ada" }).success).toBe(true);
+    expect(registerSchema.safeParse({ email: "not-an-email", password: "long enough!", display_name: "A" }).success).toBe(false);
+    expect(registerSchema.safeParse({ email: "a@b.co", password: "long enough!", display_name: " " }).success).toBe(false);
+    expect(registerSchema.safeParse({ email: "a@b.co", password: "long enough!", display_name: "Ada" }).success).toBe(true);
+    expect(registerSchema.safeParse({ email: "a@b.co", password: "eleven char", display_name: "Ada" }).success).toBe(false);
+  });
+
+  it("refuse display names that are not one printable line", () => {
+    for (const name of ["Ada\nOpen https://evil.example", "nul\u0000", "rtl\u202eevil", "zero\u200bwidth"]) {
+      expect(registerSchema.safeParse({ email: "a@b.co", password: "long enough!", display_name: name }).success).toBe(false);
+    }
+    expect(registerSchema.safeParse({ email: "a@b.co", password: "long enough!", display_name: "Zoë Ødegård 李雷" }).success).toBe(true);
   });
   it("require the repeated password to match", () => {
-    const r = resetSchema.safeParse({ new_password: "long enough", confirm: "long enougH" });
+    const r = resetSchema.safeParse({ new_password: "long enough!", confirm: "long enougH!" });
     expect(r.success).toBe(false);
     expect(r.error?.issues[0].path).toEqual(["confirm"]);
   });

@@ -85,7 +85,7 @@ export function formField(apiField: string): string {
 
 export const passwordSchema = z
   .string()
-  .min(8, "Use at least 8 characters")
+  .min(12, "Use at least 12 characters")
   .max(128, "Use at most 128 characters");
 
 export const emailSchema = z.string().trim().email("Enter a valid email address");
@@ -93,7 +93,13 @@ export const emailSchema = z.string().trim().email("Enter a valid email address"
 export const registerSchema = z.object({
   email: emailSchema,
   password: passwordSchema,
-  display_name: z.string().trim().min(1, "Tell us your name").max(80, "At most 80 characters"),
+  display_name: z
+    .string()
+    .trim()
+    .min(1, "Tell us your name")
+    .max(80, "At most 80 characters")
+    // Mirrors the API: one line of printable text.
+    .refine((v) => !/[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/u.test(v), "Use one line of ordinary characters"),
 });
 
 export const loginSchema = z.object({

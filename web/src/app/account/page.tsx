@@ -10,7 +10,8 @@ import { api, ApiProblem } from "@/lib/api";
 import { applyProblem } from "@/lib/forms";
 import { useSession } from "@/lib/session";
 import { CABINS, placeCode, preferencesSchema } from "@/lib/validation";
-import type { Preferences, Profile, SessionInfo } from "@/lib/types";
+import type { Preferences, Profile, SessionInfo, TwoFactorSetup, TwoFactorStatus } from "@/lib/types";
+import QRCode from "qrcode";
 import { Alert, FieldError, buttonClass, inputClass, secondaryButtonClass } from "@/components/Field";
 
 type PrefsForm = z.input<typeof preferencesSchema>;
@@ -185,6 +186,129 @@ function PreferencesCard() {
   );
 }
 
+/** Two-factor authentication: turn on (password, QR code, confirming code, recovery codes) or off. */
+function TwoFactorCard({ profile }: { profile: Profile }) {
+  const qc = useQueryClient();
+  const status = useQuery({ queryKey: ["2fa", profile.id], queryFn: () => api<TwoFactorStatus>("/me/2fa", { auth: true }) });
+  const [password, setPassword] = useState("");
+  const [code, setCode] = useState("");
+  const [setup, setSetup] = useState<(TwoFactorSetup & { qr: string }) | null>(null);
+  const [recovery, setRecovery] = useState<string[] | null>(null);
+  const [error, setError] = useState("");
+  const problem = (err: unknown) => (err instanceof ApiProblem ? (err.errors[0]?.message ?? err.message) : "That did not work; try again.");
+  const start = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setError("");
+    try {
+      const s = await api<TwoFactorSetup>("/me/2fa/setup", { body: { password }, auth: true });
+      // Rendered here from the otpauth:// URI: the secret never leaves the page.
+      setSetup({ ...s, qr: await QRCode.toDataURL(s.otpauth_uri, { margin: 1, width: 200 }) });
+      setPassword("");
+    } catch (err) {
+      setError(problem(err));
+    }
+  };
+  const confirm = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setError("");
+    try {
+      const r = await api<{ recovery_codes: string[] }>("/me/2fa/enable", { body: { code }, auth: true });
+      setRecovery(r.recovery_codes);
+      setSetup(null);
+      setCode("");
+      qc.invalidateQueries({ queryKey: ["2fa", profile.id] });
+    } catch (err) {
+      setError(problem(err));
+    }
+  };
+  const turnOff = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setError("");
+    try {
+      await api("/me/2fa/disable", { body: { password, code }, auth: true });
+      setPassword("");
+      setCode("");
+      setRecovery(null);
+      qc.invalidateQueries({ queryKey: ["2fa", profile.id] });
+    } catch (err) {
+      setError(problem(err));
+    }
+  };
+  const field = (id: string, label: string, value: string, set: (v: string) => void, type = "text") => (
+    <div className="flex-1">
+      <label htmlFor={id} className="block text-sm font-medium text-slate-700">
+        {label}
+      </label>
+      <input
+        id={id}
+        type={type}
+        className={inputClass}
+        value={value}
+        onChange={(e) => set(e.target.value)}
+        autoComplete={type === "password" ? "current-password" : "one-time-code"}
+        aria-describedby={error ? "twofa-error" : undefined}
+      />
+    </div>
+  );
+  const on = status.data?.enabled ?? false;
+  return (
+    <Card title="Two-factor authentication">
+      <FieldError id="twofa-error" message={error} />
+      {recovery ? (
+        <Alert tone="success">
+          <p className="font-semibold">Two-factor authentication is on. Keep these recovery codes somewhere safe; each works once, and they are shown only now:</p>
+          <ul className="mt-2 grid grid-cols-2 gap-1 font-mono" aria-label="Recovery codes">
+            {recovery.map((c) => (
+              <li key={c}>{c}</li>
+            ))}
+          </ul>
+        </Alert>
+      ) : null}
+      {on ? (
+        <>
+          <p className="text-sm">
+            <span className="font-semibold text-emerald-800">On.</span> Signing in asks for a code from your authenticator app.{" "}
+            {status.data?.recovery_codes_left ?? 0} recovery codes left.
+          </p>
+          {profile.role === "admin" ? (
+            <p className="text-sm text-slate-600">Administrators keep two-factor authentication on.</p>
+          ) : (
+            <form onSubmit={turnOff} className="flex flex-wrap items-end gap-3">
+              {field("twofa-off-password", "Password", password, setPassword, "password")}
+              {field("twofa-off-code", "Code or recovery code", code, setCode)}
+              <button type="submit" className={secondaryButtonClass}>
+                Turn off
+              </button>
+            </form>
+          )}
+        </>
+      ) : setup ? (
+        <form onSubmit={confirm} className="space-y-3">
+          <p className="text-sm">Scan this code with an authenticator app (or type the key), then enter the six digits it shows.</p>
+          {/* eslint-disable-next-line @next/next/no-img-element */}
+          <img src={setup.qr} width={200} height={200} alt="QR code to add Spontra to an authenticator app" />
+          <p className="text-sm">
+            Key: <code className="break-all font-mono" data-testid="totp-secret">{setup.secret}</code>
+          </p>
+          <div className="flex flex-wrap items-end gap-3">
+            {field("twofa-code", "Six-digit code", code, setCode)}
+            <button type="submit" className={buttonClass}>
+              Turn on
+            </button>
+          </div>
+        </form>
+      ) : (
+        <form onSubmit={start} className="flex flex-wrap items-end gap-3">
+          {field("twofa-password", "Set up with an authenticator app — confirm your password", password, setPassword, "password")}
+          <button type="submit" className={buttonClass}>
+            Set up
+          </button>
+        </form>
+      )}
+    </Card>
+  );
+}
+
 function SessionsCard() {
   const qc = useQueryClient();
   const sessions = useQuery({ queryKey: ["sessions"], queryFn: () => api<SessionInfo[]>("/me/sessions", { auth: true }) });
@@ -317,6 +441,7 @@ export default function AccountPage() {
       <h1 className="text-2xl font-bold">Your account</h1>
       <ProfileCard profile={profile} />
       <PreferencesCard />
+      <TwoFactorCard profile={profile} />
       <SessionsCard />
       <PrivacyCard />
     </div>

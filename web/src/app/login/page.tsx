@@ -6,33 +6,95 @@ import { useRouter, useSearchParams } from "next/navigation";
 import { useForm } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
 import type { z } from "zod";
-import { api } from "@/lib/api";
+import { api, ApiProblem } from "@/lib/api";
 import { applyProblem } from "@/lib/forms";
 import { useSession } from "@/lib/session";
-import type { Profile, TokenResponse } from "@/lib/types";
+import type { Profile, SecondFactorChallenge, TokenResponse } from "@/lib/types";
 import { loginSchema } from "@/lib/validation";
 import { TextField } from "@/components/TextField";
-import { Alert, buttonClass } from "@/components/Field";
+import { Alert, FieldError, buttonClass, inputClass } from "@/components/Field";
 
 type Form = z.infer<typeof loginSchema>;
+
+/** The second step: a code from the authenticator app, or a recovery code. */
+function SecondFactor({ challenge, done }: { challenge: string; done: (t: TokenResponse) => Promise<void> }) {
+  const [code, setCode] = useState("");
+  const [error, setError] = useState("");
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setError("");
+    setBusy(true);
+    try {
+      await done(await api<TokenResponse>("/auth/login/2fa", { body: { challenge, code, session_cookie: true } }));
+    } catch (err) {
+      setError(err instanceof ApiProblem ? err.message : "Not signed in.");
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form onSubmit={submit} noValidate className="space-y-4 rounded-xl bg-white p-6 ring-1 ring-slate-200">
+      <div>
+        <label htmlFor="f-code" className="block text-sm font-medium text-slate-700">
+          Code from your authenticator app
+        </label>
+        <input
+          id="f-code"
+          className={inputClass}
+          inputMode="numeric"
+          autoComplete="one-time-code"
+          autoFocus
+          value={code}
+          onChange={(e) => setCode(e.target.value)}
+          aria-describedby={error ? "f-code-error" : "f-code-hint"}
+          aria-invalid={error ? true : undefined}
+        />
+        <p id="f-code-hint" className="mt-1 text-xs text-slate-600">
+          Six digits; or one of your recovery codes if you lost the device.
+        </p>
+        <FieldError id="f-code-error" message={error} />
+      </div>
+      <button type="submit" className={`${buttonClass} w-full`} disabled={busy}>
+        Verify
+      </button>
+    </form>
+  );
+}
 
 function Login() {
   const router = useRouter();
   const params = useSearchParams();
   const expired = useSession((s) => s.expired);
   const [message, setMessage] = useState("");
+  const [challenge, setChallenge] = useState<string | null>(null);
   const { register, handleSubmit, setError, formState } = useForm<Form>({ resolver: zodResolver(loginSchema) });
+  const finish = async (t: TokenResponse) => {
+    useSession.getState().signedIn(t);
+    useSession.getState().setProfile(await api<Profile>("/me", { auth: true }));
+    router.push(params.get("next") ?? "/account/");
+  };
   const submit = async (v: Form) => {
     setMessage("");
     try {
-      const t = await api<TokenResponse>("/auth/login", { body: v });
-      useSession.getState().signedIn(t);
-      useSession.getState().setProfile(await api<Profile>("/me", { auth: true }));
-      router.push(params.get("next") ?? "/account/");
+      const answer = await api<TokenResponse | SecondFactorChallenge>("/auth/login", { body: { ...v, session_cookie: true } });
+      if ("two_factor_required" in answer) {
+        setChallenge(answer.challenge);
+        return;
+      }
+      await finish(answer);
     } catch (e) {
       setMessage(applyProblem(e, ["email", "password"], setError));
     }
   };
+  if (challenge) {
+    return (
+      <div className="mx-auto max-w-md space-y-4">
+        <h1 className="text-2xl font-bold">Two-step sign-in</h1>
+        <SecondFactor challenge={challenge} done={finish} />
+      </div>
+    );
+  }
   return (
     <div className="mx-auto max-w-md space-y-4">
       <h1 className="text-2xl font-bold">Sign in</h1>

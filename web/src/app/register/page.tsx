@@ -51,7 +51,7 @@ export default function RegisterPage() {
           label="Password"
           type="password"
           autoComplete="new-password"
-          hint="8 to 128 characters; common passwords are refused."
+          hint="12 to 128 characters; common passwords are refused."
           register={register}
           errors={formState.errors}
         />

@@ -31,7 +31,7 @@ function Reset() {
       <h1 className="text-2xl font-bold">Choose a new password</h1>
       {message ? <Alert>{message}</Alert> : null}
       <form onSubmit={handleSubmit(submit)} noValidate className="space-y-4 rounded-xl bg-white p-6 ring-1 ring-slate-200">
-        <TextField<Form> name="new_password" label="New password" type="password" autoComplete="new-password" hint="8 to 128 characters; common passwords are refused." register={register} errors={formState.errors} />
+        <TextField<Form> name="new_password" label="New password" type="password" autoComplete="new-password" hint="12 to 128 characters; common passwords are refused." register={register} errors={formState.errors} />
         <TextField<Form> name="confirm" label="Repeat it" type="password" autoComplete="new-password" register={register} errors={formState.errors} />
         <button type="submit" className={`${buttonClass} w-full`} disabled={formState.isSubmitting}>
           Set password
