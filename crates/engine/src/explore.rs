@@ -84,7 +84,7 @@ impl Index {
             }
             groups.sort_unstable_by_key(|g| (g.0, g.1));
             for (_, a, group) in &groups {
-                if budget::spent() {
+                if budget::charge(1) {
                     break;
                 }
                 if stops == 1 {
@@ -122,10 +122,10 @@ impl Index {
         groups: &mut Vec<Group>,
     ) {
         let (lo, hi) = self.day_bounds(o, q.local_day, q);
+        if budget::charge(self.routes_from(o).len()) {
+            return;
+        }
         for route in self.routes_from(o) {
-            if budget::spent() {
-                return;
-            }
             let a = route.dest;
             if q.is_origin[a as usize] {
                 continue;
@@ -184,10 +184,10 @@ impl Index {
                 continue;
             }
             let mct = self.min_mct(x);
+            if budget::charge(self.routes_from(x).len()) {
+                return;
+            }
             for route in self.routes_from(x) {
-                if budget::spent() {
-                    return;
-                }
                 let b = route.dest;
                 if q.is_origin[b as usize] || b == a {
                     continue;
@@ -246,10 +246,10 @@ impl Index {
             }
             // Earliest possible departure from x, for the duration bound.
             let elapsed = prev.arr() + self.min_mct(x) - first.dep;
+            if budget::charge(self.routes_from(x).len()) {
+                return;
+            }
             for route in self.routes_from(x) {
-                if budget::spent() {
-                    return;
-                }
                 let b = route.dest;
                 if q.is_origin[b as usize] || visited(b) {
                     continue;

@@ -528,10 +528,10 @@ impl Index {
         };
         for &o in &q.origins {
             let (lo, hi) = self.day_bounds(o, q.local_day, q);
+            if budget::charge(self.routes_from(o).len()) {
+                return;
+            }
             for route in self.routes_from(o) {
-                if budget::spent() {
-                    return;
-                }
                 let a = route.dest;
                 if q.is_origin[a as usize] {
                     continue;
@@ -606,10 +606,10 @@ impl Index {
             if !q.layover_ok[x as usize] {
                 continue;
             }
+            if budget::charge(s.to_dest(x).len()) {
+                return;
+            }
             for &rid in s.to_dest(x) {
-                if budget::spent() {
-                    return;
-                }
                 let route = &self.routes[rid as usize];
                 if self.prune(q, f1 + route.min_fare as u64, out.bound()) {
                     continue;
@@ -638,10 +638,10 @@ impl Index {
                 continue;
             }
             let (ms, me) = self.mid_routes(q, s, x);
+            if budget::charge((me - ms) as usize) {
+                return;
+            }
             for mi in ms..me {
-                if budget::spent() {
-                    return;
-                }
                 let mid = &self.routes[s.mid_routes[mi as usize] as usize];
                 let b = mid.dest;
                 if b == a {
@@ -681,10 +681,10 @@ impl Index {
                         if y == a || y == x || !q.layover_ok[y as usize] {
                             continue;
                         }
+                        if budget::charge(s.to_dest(y).len()) {
+                            return;
+                        }
                         for &rid in s.to_dest(y) {
-                            if budget::spent() {
-                                return;
-                            }
                             let route = &self.routes[rid as usize];
                             let fare_lb = q
                                 .passengers

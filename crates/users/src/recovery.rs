@@ -296,6 +296,28 @@ impl UsersService {
         Ok(())
     }
 
+    /// Tell the owner two-factor authentication was turned on or off (ASVS 2.5.5: a changed
+    /// authentication factor is notified).
+    pub(crate) fn notify_two_factor_change(&self, user: &User, on: bool) {
+        let Some(email) = &user.email else {
+            return;
+        };
+        let link = format!(
+            "{}/forgot-password",
+            self.outgoing.public_url.trim_end_matches('/')
+        );
+        let state = if on { "turned on" } else { "turned off" };
+        self.spawn_mail(Mail {
+            to: email.to_string(),
+            subject: format!("Two-factor authentication was {state} for your Spontra account"),
+            text: format!(
+                "Hello,\n\nTwo-factor authentication was just {state} for your Spontra account. If this \
+                 was not you, reset your password at once:\n\n{link}\n\n— Spontra\n"
+            ),
+            link: Some(link),
+        });
+    }
+
     /// Tell the owner their password changed (so a takeover does not go unnoticed).
     pub(crate) fn notify_password_changed(&self, user: &User) {
         let Some(email) = &user.email else {

@@ -189,6 +189,7 @@ impl UsersService {
             .await
             .map_err(store_error)?;
         audit::info("two_factor.enabled", Some(user.id), &client.ip);
+        self.notify_two_factor_change(&user, true);
         Ok(codes)
     }
 
@@ -225,6 +226,7 @@ impl UsersService {
             .await
             .map_err(store_error)?;
         audit::alert("two_factor.disabled", Some(user.id), "", &client.ip, "");
+        self.notify_two_factor_change(&user, false);
         Ok(())
     }
 
