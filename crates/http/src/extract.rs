@@ -35,7 +35,7 @@ pub fn is_json(headers: &HeaderMap) -> bool {
         && (media.subtype() == mime::JSON || media.suffix() == Some(mime::JSON));
     let utf8 = media
         .get_param(mime::CHARSET)
-        .map_or(true, |c| c == mime::UTF_8);
+        .is_none_or(|c| c == mime::UTF_8);
     json && utf8
 }
 

@@ -501,8 +501,12 @@ async fn two_factor_sign_in(backend: Backend) {
     assert_eq!(off.status, 204, "{}", off.body);
     assert_eq!(app.login("mfa@example.com", PASSWORD).await.status, 200);
     // The owner hears of both changes.
-    app.smtp.wait_for("mfa@example.com", "was turned on", 1).await;
-    app.smtp.wait_for("mfa@example.com", "was turned off", 1).await;
+    app.smtp
+        .wait_for("mfa@example.com", "was turned on", 1)
+        .await;
+    app.smtp
+        .wait_for("mfa@example.com", "was turned off", 1)
+        .await;
 }
 
 fn set_cookies(r: &support::Reply) -> Vec<String> {
