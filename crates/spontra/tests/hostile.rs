@@ -660,31 +660,12 @@ async fn forwarded_for_reads_every_line() {
         }
         app.send(req, "/auth/login")
     };
-    let r = login(vec!["6.6.6.6", "203.0.113.9"], PASSWORD).await;
-    let t = tokens(&r);
-    let sessions = app.get("/me/sessions", &t.access).await;
-    let current = sessions
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["current"] == true)
-        .unwrap()
-        .clone();
-    assert_eq!(current["ip"], "203.0.113.9");
-    let r = login(vec!["1.2.3.4", "not-an-address"], PASSWORD).await;
-    let t = tokens(&r);
-    let sessions = app.get("/me/sessions", &t.access).await;
-    let current = sessions
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["current"] == true)
-        .unwrap()
-        .clone();
+    let behind_proxy = tokens(&login(vec!["6.6.6.6", "203.0.113.9"], PASSWORD).await);
+    assert_eq!(current_session_ip(&app, &behind_proxy).await, "203.0.113.9");
+    let garbage = tokens(&login(vec!["1.2.3.4", "not-an-address"], PASSWORD).await);
     assert_eq!(
-        current["ip"], "127.0.0.1",
+        current_session_ip(&app, &garbage).await,
+        "127.0.0.1",
         "garbage falls back to the connection"
     );
     // An address guessing many accounts is slowed, whatever its clients put first.
@@ -706,6 +687,19 @@ async fn forwarded_for_reads_every_line() {
         app.send(req, "/auth/login").await.problem(),
         (429, "too_many_attempts")
     );
+}
+
+/// The client address recorded for the session of `t`.
+async fn current_session_ip(app: &Instance, t: &Tokens) -> String {
+    let sessions = app.get("/me/sessions", &t.access).await.body;
+    let current = sessions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == true)
+        .cloned()
+        .unwrap();
+    current["ip"].as_str().unwrap().to_string()
 }
 
 async fn closed_within(stream: &mut TcpStream, limit: Duration) -> bool {

@@ -63,6 +63,20 @@ struct KeyState {
     locked_until: Instant,
 }
 
+impl KeyState {
+    /// The stored state of a key, or a clean one.
+    fn current(stored: Option<moka::Entry<String, KeyState>>, now: Instant) -> KeyState {
+        stored.map_or(
+            KeyState {
+                failures: 0,
+                in_flight: 0,
+                locked_until: now,
+            },
+            |e| e.into_value(),
+        )
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Outcome {
     Failed,
@@ -91,14 +105,7 @@ impl Counter {
         let policy = self.policy;
         let mut verdict = Ok(());
         self.cache.entry(key.to_string()).and_upsert_with(|old| {
-            let mut state = old.map_or(
-                KeyState {
-                    failures: 0,
-                    in_flight: 0,
-                    locked_until: now,
-                },
-                |e| e.into_value(),
-            );
+            let mut state = KeyState::current(old, now);
             if state.locked_until > now {
                 verdict = Err(state.locked_until - now);
             } else if state.in_flight > 0
@@ -117,14 +124,7 @@ impl Counter {
     fn finish(&self, key: &str, outcome: Outcome, now: Instant, clear_on_success: bool) {
         let policy = self.policy;
         self.cache.entry(key.to_string()).and_upsert_with(|old| {
-            let mut state = old.map_or(
-                KeyState {
-                    failures: 0,
-                    in_flight: 0,
-                    locked_until: now,
-                },
-                |e| e.into_value(),
-            );
+            let mut state = KeyState::current(old, now);
             state.in_flight = state.in_flight.saturating_sub(1);
             match outcome {
                 Outcome::Failed => {

@@ -111,13 +111,27 @@ pub fn issue_access(
         exp: now + ACCESS_TTL_SECONDS,
         iss: ISSUER.to_string(),
     };
-    let mut header = Header::new(Algorithm::HS256);
-    header.kid = Some(keys.active.clone());
-    let secret = keys.keys.get(&keys.active).ok_or("active key missing")?;
-    encode(&header, &claims, &EncodingKey::from_secret(secret)).map_err(|e| e.to_string())
+    sign(keys, &claims)
 }
 
 pub fn verify_access(keys: &KeyRing, token: &str) -> Result<Claims, TokenError> {
+    verify(keys, token, ISSUER)
+}
+
+/// HS256 with the active key, its id in the header.
+fn sign(keys: &KeyRing, claims: &impl Serialize) -> Result<String, String> {
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = Some(keys.active.clone());
+    let secret = keys.keys.get(&keys.active).ok_or("active key missing")?;
+    encode(&header, claims, &EncodingKey::from_secret(secret)).map_err(|e| e.to_string())
+}
+
+/// Signature by a key of the ring (named by `kid`), expiry, and the issuer.
+fn verify<C: serde::de::DeserializeOwned>(
+    keys: &KeyRing,
+    token: &str,
+    issuer: &str,
+) -> Result<C, TokenError> {
     let header = decode_header(token).map_err(|_| TokenError::Invalid)?;
     let secret = header
         .kid
@@ -125,9 +139,9 @@ pub fn verify_access(keys: &KeyRing, token: &str) -> Result<Claims, TokenError> 
         .and_then(|k| keys.keys.get(k))
         .ok_or(TokenError::Invalid)?;
     let mut validation = Validation::new(Algorithm::HS256);
-    validation.set_issuer(&[ISSUER]);
+    validation.set_issuer(&[issuer]);
     validation.leeway = 5;
-    decode::<Claims>(token, &DecodingKey::from_secret(secret), &validation)
+    decode::<C>(token, &DecodingKey::from_secret(secret), &validation)
         .map(|d| d.claims)
         .map_err(|_| TokenError::Invalid)
 }
@@ -154,25 +168,11 @@ pub fn issue_challenge(keys: &KeyRing, user: &str, now: i64) -> Result<String, S
         exp: now + CHALLENGE_TTL_SECONDS,
         iss: CHALLENGE_ISSUER.to_string(),
     };
-    let mut header = Header::new(Algorithm::HS256);
-    header.kid = Some(keys.active.clone());
-    let secret = keys.keys.get(&keys.active).ok_or("active key missing")?;
-    encode(&header, &claims, &EncodingKey::from_secret(secret)).map_err(|e| e.to_string())
+    sign(keys, &claims)
 }
 
 pub fn verify_challenge(keys: &KeyRing, token: &str) -> Result<ChallengeClaims, TokenError> {
-    let header = decode_header(token).map_err(|_| TokenError::Invalid)?;
-    let secret = header
-        .kid
-        .as_ref()
-        .and_then(|k| keys.keys.get(k))
-        .ok_or(TokenError::Invalid)?;
-    let mut validation = Validation::new(Algorithm::HS256);
-    validation.set_issuer(&[CHALLENGE_ISSUER]);
-    validation.leeway = 5;
-    decode::<ChallengeClaims>(token, &DecodingKey::from_secret(secret), &validation)
-        .map(|d| d.claims)
-        .map_err(|_| TokenError::Invalid)
+    verify(keys, token, CHALLENGE_ISSUER)
 }
 
 /// A new opaque token: 256 random bits, URL-safe.
