@@ -70,6 +70,7 @@ error_codes! {
     CsrfFailed => ("csrf_failed", FORBIDDEN, "The request lacks a valid CSRF token"),
     TwoFactorRequired => ("two_factor_required", FORBIDDEN, "This needs two-factor authentication"),
     InvalidCode => ("invalid_code", UNAUTHORIZED, "The code is wrong or already used"),
+    WrongCode => ("wrong_code", BAD_REQUEST, "The code is wrong or already used"),
     AlreadyEnabled => ("two_factor_already_enabled", CONFLICT, "Two-factor authentication is already on"),
     RequestTimeout => ("request_timeout", REQUEST_TIMEOUT, "The request took too long"),
     QueryTooExpensive => ("query_too_expensive", UNPROCESSABLE_ENTITY, "The search needs more work than one request may do"),

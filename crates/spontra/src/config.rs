@@ -209,6 +209,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn only_loopback_binds_count_as_private() {
+        let mut s = Settings::load(None).unwrap();
+        for (bind, loopback) in [
+            ("127.0.0.1:8080", true),
+            ("[::1]:8080", true),
+            ("localhost:8080", true),
+            ("0.0.0.0:8080", false),
+            ("192.0.2.4:8080", false),
+        ] {
+            s.server.bind = bind.into();
+            assert_eq!(s.server.loopback_only(), loopback, "{bind}");
+        }
+    }
+
+    #[test]
     fn printed_urls_never_show_a_password() {
         assert_eq!(
             redact_url("postgres://spontra:hunter2@db.internal:5432/spontra"),

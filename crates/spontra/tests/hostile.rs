@@ -431,6 +431,26 @@ async fn two_factor_sign_in(backend: Backend) {
     };
     app.register("mfa@example.com", "Mfa").await;
     let t = app.sign_in("mfa@example.com", PASSWORD).await;
+    // A signed-in mistake is a field error, not a 401 (which clients take for an expired token).
+    app.call(
+        Method::POST,
+        "/me/2fa/setup",
+        Some(json!({"password": PASSWORD})),
+        Some(&t.access),
+    )
+    .await;
+    let wrong = app
+        .call(
+            Method::POST,
+            "/me/2fa/enable",
+            Some(json!({"code": "000000"})),
+            Some(&t.access),
+        )
+        .await;
+    assert_eq!(
+        (wrong.problem(), wrong.field()),
+        ((400, "wrong_code"), "code")
+    );
     let enrolled = app.enrol_two_factor(&t, PASSWORD).await;
     let (secret, codes) = (enrolled.secret.clone(), enrolled.recovery_codes.clone());
     let step = |n: i64| totp_at(&secret, enrolled.enrolled_at + 30 * n);

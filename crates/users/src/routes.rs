@@ -823,7 +823,7 @@ pub async fn two_factor_setup(
 /// Turn two-factor authentication on with a code from the app; returns the recovery codes
 /// (shown once). This session counts as having proved the second factor.
 #[utoipa::path(post, path = "/api/v1/me/2fa/enable", tag = "accounts", security(("bearer" = [])), request_body = CodeBody,
-    responses((status = 200, body = RecoveryCodesDto), (status = 401, body = spontra_http::ProblemDetails, content_type = "application/problem+json"),
+    responses((status = 200, body = RecoveryCodesDto), (status = 400, body = spontra_http::ProblemDetails, content_type = "application/problem+json"),
         (status = 409, body = spontra_http::ProblemDetails, content_type = "application/problem+json")))]
 pub async fn two_factor_enable(
     State(s): State<UsersState>,

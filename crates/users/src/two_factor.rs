@@ -168,7 +168,7 @@ impl UsersService {
         let Some(step) = matching_step(&totp(secret, &account_name(&user))?, code) else {
             attempt.failed();
             return Err(ApiError::field(
-                ErrorCode::InvalidCode,
+                ErrorCode::WrongCode,
                 "code",
                 "the code does not match; check the device's clock and try the current code",
             ));
@@ -216,7 +216,7 @@ impl UsersService {
             .await?;
         if !self.second_factor_ok(&user, code, client).await? {
             return Err(ApiError::field(
-                ErrorCode::InvalidCode,
+                ErrorCode::WrongCode,
                 "code",
                 "the code is wrong or already used",
             ));
