@@ -18,7 +18,10 @@ pub struct SliceBody {
 /// optional `return` date. Every field but those is optional.
 #[derive(Deserialize, ToSchema, IntoParams, Clone, Debug, Default)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct SearchBody {
+    /// Multi-city slices (the POST body only).
+    #[param(ignore)]
     pub slices: Option<Vec<SliceBody>>,
     pub origin: Option<String>,
     pub destination: Option<String>,
@@ -206,6 +209,7 @@ pub struct SearchResponse {
 }
 
 #[derive(Deserialize, IntoParams, Debug, Default)]
+#[into_params(parameter_in = Query)]
 pub struct CalendarParams {
     pub origin: Option<String>,
     pub destination: Option<String>,
@@ -251,6 +255,7 @@ pub struct CalendarResponse {
 }
 
 #[derive(Deserialize, IntoParams, Debug, Default)]
+#[into_params(parameter_in = Query)]
 pub struct ExploreParams {
     pub origin: Option<String>,
     /// First departure date.
@@ -328,6 +333,7 @@ pub struct AirportDto {
 }
 
 #[derive(Deserialize, IntoParams, Debug, Default)]
+#[into_params(parameter_in = Query)]
 pub struct AirportQuery {
     /// Code, city, airport name or country; typos tolerated.
     pub q: Option<String>,
@@ -345,6 +351,7 @@ pub struct AirlineDto {
 }
 
 #[derive(Deserialize, IntoParams, Debug, Default)]
+#[into_params(parameter_in = Query)]
 pub struct AirlineQuery {
     /// Code or name prefix.
     pub q: Option<String>,

@@ -493,6 +493,7 @@ pub struct AdminUserList {
 
 #[derive(Deserialize, ToSchema, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AdminListQuery {
     /// Part of an email or display name (case-insensitive); empty lists everyone.
     #[serde(default)]
