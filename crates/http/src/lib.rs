@@ -8,6 +8,7 @@ mod cursor;
 mod error;
 mod extract;
 mod limits;
+mod openapi;
 mod pool;
 mod telemetry;
 
@@ -17,5 +18,6 @@ pub use cursor::Cursor;
 pub use error::{ApiError, ErrorCode, FieldError, FieldErrors, ProblemDetails};
 pub use extract::{is_json, ApiJson, ApiQuery, BodyDeadline, DEFAULT_BODY_TIMEOUT};
 pub use limits::{with_deadlines, Deadlines};
+pub use openapi::complete_error_responses;
 pub use pool::{cores, Cancel, PoolError, PoolSize, WorkPool};
 pub use telemetry::{with_common_layers, REQUEST_ID_HEADER};

@@ -110,6 +110,7 @@ impl App {
             openapi.merge(UsersApi::openapi());
             api = api.merge(spontra_users::router(state));
         }
+        spontra_http::complete_error_responses(&mut openapi);
         let api = api
             .route(
                 "/openapi.json",

@@ -42,6 +42,33 @@ fn validate_openapi(doc: &Value, dir: &std::path::Path) {
             }
         }
     }
+    // Every error an operation can give is declared, as problem+json.
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            let responses = op["responses"].as_object().unwrap();
+            for (status, r) in responses {
+                if status.starts_with('4') || status.starts_with('5') {
+                    let types: Vec<&String> = r["content"].as_object().unwrap().keys().collect();
+                    assert_eq!(
+                        types,
+                        ["application/problem+json"],
+                        "{method} {path} {status}"
+                    );
+                }
+            }
+            assert!(responses.contains_key("503"), "{method} {path}: 503");
+            if op["security"].as_array().is_some_and(|s| !s.is_empty()) {
+                for status in ["401", "403"] {
+                    assert!(responses.contains_key(status), "{method} {path}: {status}");
+                }
+            }
+            if op["requestBody"].is_object() {
+                for status in ["400", "413", "415"] {
+                    assert!(responses.contains_key(status), "{method} {path}: {status}");
+                }
+            }
+        }
+    }
     let search = &doc["paths"]["/api/v1/search"]["get"]["parameters"];
     let names: Vec<&str> = search
         .as_array()
