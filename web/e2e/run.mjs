@@ -192,6 +192,9 @@ flow("return search with autocomplete, sorting and filters", async (page) => {
   await page.getByRole("button", { name: "Search" }).click();
   await page.waitForURL(/\/search\/\?/);
   await page.locator('[data-testid="itinerary"]').first().waitFor();
+  // The price is for everyone; the CO2 figure is per passenger, and says so.
+  const card = await page.locator('[data-testid="itinerary"]').first().innerText();
+  assert(/total, all passengers/.test(card) && /kg CO2 per passenger/.test(card), `labels: ${card}`);
   const url = new URL(page.url());
   assert(url.searchParams.get("origin") === "LON" && url.searchParams.get("return") === "2026-12-17", `the URL holds the search: ${url}`);
   await page.getByRole("tab", { name: /Cheapest/ }).click();

@@ -14,6 +14,9 @@ use std::collections::HashMap;
 
 const AIRPORTS_CSV: &str = include_str!("../../../data/airports.csv");
 const CITY_CODES_CSV: &str = include_str!("../../../data/city_codes.csv");
+/// Corrections to the registry's metropolitan-area table, each with its reason (see
+/// `data/LICENSE.md`): airports it leaves out of their city, and a wrong country.
+const CITY_CODE_OVERRIDES_CSV: &str = include_str!("../../../data/city_code_overrides.csv");
 const COUNTRIES_CSV: &str = include_str!("../../../data/countries.csv");
 const AIRLINES_CSV: &str = include_str!("../../../data/airlines.csv");
 const ALLIANCES_CSV: &str = include_str!("../../../data/alliances.csv");
@@ -332,12 +335,50 @@ fn parse_cities(airports: &[Airport]) -> Result<Vec<City>, RefDataError> {
             }),
         }
     }
+    apply_city_overrides(&mut out, &known)?;
     // Largest airport first, so a city's list reads LHR, LGW, STN, ...
     for city in &mut out {
         city.airports
             .sort_by_key(|a| std::cmp::Reverse(known.get(a).map(|x| x.routes).unwrap_or(0)));
     }
     Ok(out)
+}
+
+fn apply_city_overrides(
+    cities: &mut Vec<City>,
+    known: &HashMap<AirportCode, &Airport>,
+) -> Result<(), RefDataError> {
+    const F: &str = "city_code_overrides.csv";
+    for rec in records(F, CITY_CODE_OVERRIDES_CSV)? {
+        let code = AirportCode::parse(&rec[1]).map_err(|e| bad(F, &rec, e.to_string()))?;
+        let country = CountryCode::parse(&rec[3]).map_err(|e| bad(F, &rec, e.to_string()))?;
+        let index = match cities.iter().position(|c| c.code == code) {
+            Some(i) => i,
+            None => {
+                cities.push(City {
+                    code,
+                    name: rec[2].to_string(),
+                    country,
+                    airports: vec![],
+                });
+                cities.len() - 1
+            }
+        };
+        let city = &mut cities[index];
+        match &rec[0] {
+            "add" => {
+                let airport =
+                    AirportCode::parse(&rec[4]).map_err(|e| bad(F, &rec, e.to_string()))?;
+                if known.contains_key(&airport) && !city.airports.contains(&airport) {
+                    city.airports.push(airport);
+                }
+            }
+            "country" => city.country = country,
+            other => return Err(bad(F, &rec, format!("unknown action {other:?}"))),
+        }
+    }
+    cities.retain(|c| !c.airports.is_empty());
+    Ok(())
 }
 
 fn parse_countries() -> Result<HashMap<CountryCode, Country>, RefDataError> {
@@ -417,6 +458,37 @@ mod tests {
             Some(Place::Airport(AirportCode::parse("JFK").unwrap()))
         );
         assert_eq!(r.place(AirportCode::parse("QQQ").unwrap()), None);
+    }
+
+    #[test]
+    fn metropolitan_codes_cover_their_airports() {
+        let r = rd();
+        // IATA's metropolitan areas (corrected by data/city_code_overrides.csv).
+        for (city, members) in [
+            ("NYC", &["JFK", "LGA", "EWR"][..]),
+            ("WAS", &["IAD", "DCA", "BWI"]),
+            ("LON", &["LHR", "LGW", "STN", "LTN", "LCY", "SEN"]),
+            ("STO", &["ARN", "BMA", "NYO", "VST"]),
+            ("JNB", &["JNB", "HLA"]),
+            ("PAR", &["CDG", "ORY"]),
+            ("MIL", &["MXP", "LIN", "BGY"]),
+            ("TYO", &["HND", "NRT"]),
+        ] {
+            let place = r.place(AirportCode::parse(city).unwrap()).unwrap();
+            let codes = place.airports();
+            let airports: Vec<&str> = codes.iter().map(|a| a.as_str()).collect();
+            for m in members {
+                assert!(airports.contains(m), "{city} lacks {m}: {airports:?}");
+            }
+        }
+        let slu = r.city(AirportCode::parse("SLU").unwrap()).unwrap();
+        assert_eq!(slu.country.as_str(), "LC", "Saint Lucia, not Sierra Leone");
+        assert_eq!(
+            r.airport(AirportCode::parse("EWR").unwrap())
+                .unwrap()
+                .city_code,
+            Some(AirportCode::parse("NYC").unwrap())
+        );
     }
 
     #[test]

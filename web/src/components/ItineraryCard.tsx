@@ -108,7 +108,7 @@ export function ItineraryCard({ it }: { it: Itinerary }) {
             </div>
             <div className="text-xs text-slate-600">total, all passengers</div>
             <div className={`text-xs ${co2.tone === "good" ? "text-emerald-800" : co2.tone === "bad" ? "text-rose-800" : "text-slate-600"}`}>
-              {Math.round(it.co2_kg)} kg CO2 · {co2.text}
+              {Math.round(it.co2_kg)} kg CO2 per passenger · {co2.text}
             </div>
           </div>
           <button
