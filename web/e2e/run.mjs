@@ -228,6 +228,19 @@ flow("price calendar, and a day opens its results", async (page) => {
   await page.locator('[data-testid="calendar-day"]').nth(3).click();
   await page.waitForURL(/\/search\/\?.*destination=BCN/);
   await page.locator('[data-testid="itinerary"]').first().waitFor();
+  // With a trip length the month shows returns, and every day and grid cell opens a return
+  // search (it used to show one-way fares and open one-way searches).
+  await page.goto(`${base}/calendar/?origin=LHR&destination=BCN&month=2026-12&nights=3-5`);
+  await page.locator('[data-testid="grid-cell"]').first().waitFor();
+  await page.getByText("Cheapest return (3–5 nights)").waitFor();
+  for (const testid of ["calendar-day", "grid-cell"]) {
+    const hrefs = await page.locator(`[data-testid="${testid}"]`).evaluateAll((links) => links.map((a) => a.getAttribute("href")));
+    const wrong = hrefs.filter((h) => !(/[?&]return=\d{4}-\d\d-\d\d/.test(h) && /trip=return/.test(h)));
+    assert(hrefs.length > 0 && wrong.length === 0, `${testid} links open returns: ${wrong[0] ?? "none found"}`);
+  }
+  await page.locator('[data-testid="grid-cell"]').first().click();
+  await page.waitForURL(/return=2026-/);
+  await page.locator('[data-testid="itinerary"]').first().waitFor();
 });
 
 flow("time-first explore on the map, through to results", async (page) => {

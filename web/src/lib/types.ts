@@ -115,7 +115,8 @@ export interface CalendarDay {
 export interface CalendarCell {
   depart: string;
   nights: number;
-  return_date: string;
+  /** The return date (the API names it `return`). */
+  return: string;
   price: Price | null;
 }
 

@@ -6,7 +6,8 @@ import { useRouter, useSearchParams } from "next/navigation";
 import { useQuery } from "@tanstack/react-query";
 import { api, ApiProblem } from "@/lib/api";
 import { useBookable } from "@/lib/hooks";
-import { addDays, formatDay, formatMoney } from "@/lib/format";
+import { formatDay, formatMoney } from "@/lib/format";
+import { monthOffers, parseNights, type DayOffer } from "@/lib/calendar";
 import { priceColour, PRICE_SCALE } from "@/lib/colour";
 import { placeCode } from "@/lib/validation";
 import { toQuery, emptyForm } from "@/lib/searchUrl";
@@ -34,7 +35,7 @@ function Calendar() {
   const origin = params.get("origin") ?? "";
   const destination = params.get("destination") ?? "";
   const month = params.get("month") ?? bookable.data?.bookable_from.slice(0, 7) ?? "";
-  const nights = params.get("nights") ?? "";
+  const nights = parseNights(params.get("nights") ?? "") ?? "";
   const [o, setO] = useState(origin);
   const [d, setD] = useState(destination);
   const [n, setN] = useState(nights);
@@ -51,10 +52,11 @@ function Calendar() {
     enabled,
   });
   const problem = q.error instanceof ApiProblem ? q.error : null;
-  const prices = (q.data?.days ?? []).flatMap((x) => (x.price ? [x.price.minor] : []));
+  const offers = useMemo(() => (q.data ? monthOffers(q.data) : new Map<string, DayOffer>()), [q.data]);
+  const prices = [...offers.values()].map((o) => o.price.minor);
   const min = Math.min(...prices);
   const max = Math.max(...prices);
-  const byDate = new Map((q.data?.days ?? []).map((x) => [x.date, x]));
+  const lowest = [...offers.entries()].reduce<[string, DayOffer] | null>((best, e) => (!best || e[1].price.minor < best[1].price.minor ? e : best), null);
   const lead = days.length ? (new Date(`${days[0]}T00:00:00Z`).getUTCDay() + 6) % 7 : 0;
   const months = bookable.data ? [bookable.data.bookable_from.slice(0, 7), bookable.data.bookable_to.slice(0, 7)].filter((v, i, a) => a.indexOf(v) === i) : [];
 
@@ -66,11 +68,12 @@ function Calendar() {
     if (!/^[A-Z]{3}$/.test(oc)) errs.origin = "Choose an airport or city";
     if (!/^[A-Z]{3}$/.test(dc)) errs.destination = "Choose an airport or city";
     else if (oc === dc) errs.destination = "Choose a destination other than the origin";
-    if (n && !/^\d{1,2}(\.\.\d{1,2})?$/.test(n)) errs.nights = "Nights like 7, or a range like 3..7";
+    const lengths = n.trim() ? parseNights(n) : null;
+    if (n.trim() && !lengths) errs.nights = "Nights like 7, or a range like 3-7";
     setErrors(errs);
     if (Object.keys(errs).length) return;
     const p = new URLSearchParams({ origin: oc, destination: dc, month });
-    if (n) p.set("nights", n);
+    if (lengths) p.set("nights", lengths);
     router.push(`/calendar/?${p.toString()}`);
   };
 
@@ -96,7 +99,7 @@ function Calendar() {
           <label htmlFor="cal-nights" className="block text-sm font-medium text-slate-700">
             Nights (return)
           </label>
-          <input id="cal-nights" className={inputClass} placeholder="one way" value={n} onChange={(e) => setN(e.target.value)} aria-describedby={errors.nights || problem?.fieldMessage("nights") ? "cal-nights-error" : undefined} />
+          <input id="cal-nights" className={inputClass} placeholder="blank for one way" value={n} onChange={(e) => setN(e.target.value)} aria-describedby={errors.nights || problem?.fieldMessage("nights") ? "cal-nights-error" : undefined} />
           <FieldError id="cal-nights-error" message={errors.nights ?? problem?.fieldMessage("nights")} />
         </div>
         <div className="flex items-end">
@@ -110,8 +113,8 @@ function Calendar() {
       {q.data ? (
         <section aria-labelledby="cal-title" className="rounded-xl bg-white p-4 ring-1 ring-slate-200">
           <h2 id="cal-title" className="mb-2 font-semibold">
-            Cheapest {nights ? `return (${nights} nights)` : "one-way"} fare per departure day, {origin} → {destination}
-            {q.data.cheapest?.price ? ` · lowest ${formatMoney(q.data.cheapest.price.minor, q.data.currency, { whole: true })} on ${formatDay(q.data.cheapest.date)}` : ""}
+            Cheapest {nights ? `return (${nights.replace("..", "–")} nights)` : "one-way"} fare per departure day, {origin} → {destination}
+            {lowest ? ` · lowest ${formatMoney(lowest[1].price.minor, q.data.currency, { whole: true })} on ${formatDay(lowest[0])}` : ""}
           </h2>
           <div className="grid grid-cols-7 gap-1 text-center text-xs font-semibold text-slate-700" aria-hidden="true">
             {WEEKDAYS.map((w) => (
@@ -123,14 +126,14 @@ function Calendar() {
               <li key={`pad-${i}`} aria-hidden="true" />
             ))}
             {days.map((date) => {
-              const day = byDate.get(date);
-              const price = day?.price;
+              const offer = offers.get(date);
+              const price = offer?.price;
               const label = `${formatDay(date)}: ${price ? formatMoney(price.minor, price.currency, { whole: true }) : "no flights"}`;
               return (
                 <li key={date}>
                   {price ? (
                     <Link
-                      href={searchHref(origin, destination, date, nights ? addDays(date, Number(nights.split("..")[0])) : undefined)}
+                      href={searchHref(origin, destination, date, offer?.returnDate)}
                       data-testid="calendar-day"
                       className="flex h-16 flex-col items-center justify-center rounded-md text-white hover:ring-2 hover:ring-sky-900 focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-900"
                       style={{ backgroundColor: priceColour(price.minor, min, max) }}
@@ -203,7 +206,9 @@ function TripLengthGrid({ data, origin, destination }: { data: CalendarResponse;
                 return (
                   <td key={d} className="p-0.5">
                     {c?.price ? (
-                      <Link href={searchHref(origin, destination, c.depart, c.return_date)} className="block rounded px-1 py-1 text-center text-white" style={{ backgroundColor: priceColour(c.price.minor, min, max) }}>
+                      <Link
+                        href={searchHref(origin, destination, c.depart, c.return)}
+                        data-testid="grid-cell" className="block rounded px-1 py-1 text-center text-white" style={{ backgroundColor: priceColour(c.price.minor, min, max) }}>
                         {formatMoney(c.price.minor, c.price.currency, { whole: true })}
                       </Link>
                     ) : (

@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { monthOffers, parseNights } from "./calendar";
+import type { CalendarResponse } from "./types";
+
+const price = (minor: number) => ({ amount: (minor / 100).toFixed(2), currency: "EUR", minor });
+
+describe("price calendar", () => {
+  it("shows return prices (not one-way ones) when a trip length is asked, with the return date", () => {
+    const data: CalendarResponse = {
+      currency: "EUR",
+      days: [
+        { date: "2026-12-06", price: price(5000), duration_minutes: 120, stops: 0 },
+        { date: "2026-12-07", price: price(6000), duration_minutes: 120, stops: 0 },
+      ],
+      grid: [
+        { depart: "2026-12-06", nights: 3, return: "2026-12-09", price: price(17200) },
+        { depart: "2026-12-06", nights: 4, return: "2026-12-10", price: price(13500) },
+        { depart: "2026-12-07", nights: 3, return: "2026-12-10", price: null },
+      ],
+      cheapest: null,
+      engine_micros: 1,
+    };
+    const offers = monthOffers(data);
+    expect(offers.get("2026-12-06")).toEqual({ price: price(13500), returnDate: "2026-12-10" });
+    expect(offers.has("2026-12-07")).toBe(false);
+    const oneWay = monthOffers({ ...data, grid: [] });
+    expect(oneWay.get("2026-12-07")).toEqual({ price: price(6000) });
+  });
+
+  it("reads trip lengths as people type them", () => {
+    expect(parseNights("4")).toBe("4");
+    expect(parseNights("3..7")).toBe("3..7");
+    expect(parseNights("3-7")).toBe("3..7");
+    expect(parseNights(" 3 – 7 ")).toBe("3..7");
+    expect(parseNights("a week")).toBeNull();
+  });
+});
