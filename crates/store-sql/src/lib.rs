@@ -502,9 +502,15 @@ macro_rules! impl_user_store {
                 let mut tx = self.begin_write().await.map_err($crate::translate)?;
                 let ended = "SELECT id FROM sessions WHERE expires_at <= $1 OR COALESCE(idle_expires_at, expires_at) <= $1 OR revoked_at <= $1";
                 let mut gone = 0;
+                // A session may end between these statements (a concurrent revocation): it
+                // still has its refresh tokens, so it stays until the next prune rather than
+                // break the foreign key.
                 for sql in [
                     format!("DELETE FROM refresh_tokens WHERE session_id IN ({ended})"),
-                    format!("DELETE FROM sessions WHERE id IN ({ended})"),
+                    format!(
+                        "DELETE FROM sessions WHERE id IN ({ended}) \
+                         AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.session_id = sessions.id)"
+                    ),
                     "DELETE FROM one_time_tokens WHERE expires_at <= $1 OR used_at <= $1".to_string(),
                 ] {
                     let done = $crate::sqlx::query(&sql).bind(before).execute(&mut *tx).await.map_err($crate::translate)?;
