@@ -240,7 +240,11 @@ flow("price calendar, and a day opens its results", async (page) => {
   }
   await page.locator('[data-testid="grid-cell"]').first().click();
   await page.waitForURL(/return=2026-/);
-  await page.locator('[data-testid="itinerary"]').first().waitFor();
+  await page.locator('[data-testid="itinerary"]').first().waitFor();  // Days beyond the sale window say so, rather than "no flights".
+  await page.goto(`${base}/calendar/?origin=LHR&destination=BCN&month=2027-01`);
+  await page.locator('[data-testid="calendar-day"]').first().waitFor();
+  const titles = await page.locator('[data-testid="calendar-empty-day"]').evaluateAll((days) => days.map((d) => d.getAttribute("title")));
+  assert(titles.some((t) => /not on sale yet/.test(t)), `late January is not on sale yet: ${titles.slice(-1)}`);
 });
 
 flow("time-first explore on the map, through to results", async (page) => {

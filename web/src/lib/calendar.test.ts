@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { monthOffers, parseNights } from "./calendar";
+import { emptyDayLabel, monthOffers, parseNights } from "./calendar";
 import type { CalendarResponse } from "./types";
 
 const price = (minor: number) => ({ amount: (minor / 100).toFixed(2), currency: "EUR", minor });
@@ -33,5 +33,13 @@ describe("price calendar", () => {
     expect(parseNights("3-7")).toBe("3..7");
     expect(parseNights(" 3 – 7 ")).toBe("3..7");
     expect(parseNights("a week")).toBeNull();
+  });
+});
+
+describe("days without a price", () => {
+  it("say whether they are past, not on sale yet, or without flights", () => {
+    expect(emptyDayLabel("2026-11-30", "2026-12-01", "2027-01-04")).toBe("past");
+    expect(emptyDayLabel("2027-01-05", "2026-12-01", "2027-01-04")).toBe("not on sale yet");
+    expect(emptyDayLabel("2026-12-10", "2026-12-01", "2027-01-04")).toBe("no flights");
   });
 });

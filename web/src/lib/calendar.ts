@@ -32,3 +32,10 @@ export function parseNights(typed: string): string | null {
   if (!m) return null;
   return m[2] ? `${m[1]}..${m[2]}` : m[1];
 }
+
+/** Why a day without a price has none: gone, not on sale yet, or nothing flies. */
+export function emptyDayLabel(date: string, bookableFrom: string, bookableTo: string): string {
+  if (date < bookableFrom) return "past";
+  if (date > bookableTo) return "not on sale yet";
+  return "no flights";
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addDays, co2Comparison, dayMarker, dayOffset, formatDay, formatDuration, formatMoney, localDate, localTime, minutesToClock } from "./format";
+import { addDays, co2Comparison, describeDevice, dayMarker, dayOffset, formatDay, formatDuration, formatMoney, localDate, localTime, minutesToClock } from "./format";
 
 describe("durations", () => {
   it("reads as hours and minutes", () => {
@@ -57,5 +57,17 @@ describe("CO2 against the route's typical value", () => {
     expect(co2Comparison(80, 100)).toEqual({ text: "20% less CO2 than typical", tone: "good" });
     expect(co2Comparison(130, 100)).toEqual({ text: "30% more CO2 than typical", tone: "bad" });
     expect(co2Comparison(101, 100).tone).toBe("neutral");
+  });
+});
+
+describe("devices", () => {
+  it("read as browser and system, not raw user-agent strings", () => {
+    expect(describeDevice("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36")).toBe("Chrome on Linux");
+    expect(describeDevice("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1")).toBe("Safari on iPhone");
+    expect(describeDevice("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0")).toBe("Firefox on Windows");
+    expect(describeDevice("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0")).toBe("Edge on Windows");
+    expect(describeDevice("curl/8.5.0")).toBe("curl");
+    expect(describeDevice("")).toBe("Unknown device");
+    expect(describeDevice("SomeBot/1.0")).toBe("Other app");
   });
 });

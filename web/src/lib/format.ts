@@ -83,3 +83,28 @@ export function minutesToClock(minutes: number): string {
   const m = minutes % 60;
   return `${String(h).padStart(2, "0")}:${String(m).padStart(2, "0")}`;
 }
+
+/** A readable device for a User-Agent string: "Firefox on Windows", "Safari on iPhone". */
+export function describeDevice(userAgent: string): string {
+  const ua = userAgent || "";
+  if (!ua.trim()) return "Unknown device";
+  const browser =
+    /Edg\//.test(ua) ? "Edge"
+    : /OPR\/|Opera/.test(ua) ? "Opera"
+    : /Firefox\//.test(ua) ? "Firefox"
+    : /(Chrome|Chromium|CriOS)\//.test(ua) ? "Chrome"
+    : /Safari\//.test(ua) && /Version\//.test(ua) ? "Safari"
+    : /^curl\//.test(ua) ? "curl"
+    : null;
+  const system =
+    /iPhone/.test(ua) ? "iPhone"
+    : /iPad/.test(ua) ? "iPad"
+    : /Android/.test(ua) ? "Android"
+    : /Windows/.test(ua) ? "Windows"
+    : /Mac OS X|Macintosh/.test(ua) ? "macOS"
+    : /CrOS/.test(ua) ? "ChromeOS"
+    : /Linux/.test(ua) ? "Linux"
+    : null;
+  if (browser && system) return `${browser} on ${system}`;
+  return browser ?? system ?? "Other app";
+}

@@ -12,6 +12,7 @@ import { useSession } from "@/lib/session";
 import { CABINS, placeCode, preferencesSchema } from "@/lib/validation";
 import type { Preferences, Profile, SessionInfo, TwoFactorSetup, TwoFactorStatus } from "@/lib/types";
 import QRCode from "qrcode";
+import { describeDevice } from "@/lib/format";
 import { Alert, FieldError, buttonClass, inputClass, secondaryButtonClass } from "@/components/Field";
 
 type PrefsForm = z.input<typeof preferencesSchema>;
@@ -322,7 +323,9 @@ function SessionsCard() {
         {(sessions.data ?? []).map((s) => (
           <li key={s.id} className="flex items-center justify-between gap-3 py-2">
             <span>
-              <span className="font-medium">{s.user_agent || "Unknown device"}</span>
+              <span className="font-medium" title={s.user_agent || undefined}>
+                {describeDevice(s.user_agent)}
+              </span>
               <span className="block text-xs text-slate-600">
                 {s.ip || "unknown address"} · since {new Date(s.created_at).toLocaleString("en-GB")} · last used {new Date(s.last_used_at).toLocaleString("en-GB")}
               </span>

@@ -7,7 +7,7 @@ import { useQuery } from "@tanstack/react-query";
 import { api, ApiProblem } from "@/lib/api";
 import { useBookable } from "@/lib/hooks";
 import { formatDay, formatMoney } from "@/lib/format";
-import { monthOffers, parseNights, type DayOffer } from "@/lib/calendar";
+import { emptyDayLabel, monthOffers, parseNights, type DayOffer } from "@/lib/calendar";
 import { priceColour, PRICE_SCALE } from "@/lib/colour";
 import { placeCode } from "@/lib/validation";
 import { toQuery, emptyForm } from "@/lib/searchUrl";
@@ -128,7 +128,8 @@ function Calendar() {
             {days.map((date) => {
               const offer = offers.get(date);
               const price = offer?.price;
-              const label = `${formatDay(date)}: ${price ? formatMoney(price.minor, price.currency, { whole: true }) : "no flights"}`;
+              const empty = bookable.data ? emptyDayLabel(date, bookable.data.bookable_from, bookable.data.bookable_to) : "no flights";
+              const label = `${formatDay(date)}: ${price ? formatMoney(price.minor, price.currency, { whole: true }) : empty}`;
               return (
                 <li key={date}>
                   {price ? (
@@ -145,7 +146,7 @@ function Calendar() {
                       <span className="text-sm font-semibold">{formatMoney(price.minor, price.currency, { whole: true })}</span>
                     </Link>
                   ) : (
-                    <div className="flex h-16 flex-col items-center justify-center rounded-md bg-slate-100 text-slate-600">
+                    <div className="flex h-16 flex-col items-center justify-center rounded-md bg-slate-100 text-slate-600" title={label} data-testid="calendar-empty-day">
                       <span className="sr-only">{label}</span>
                       <span className="text-xs" aria-hidden="true">
                         {Number(date.slice(8))}
