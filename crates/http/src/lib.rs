@@ -13,10 +13,10 @@ mod pool;
 mod telemetry;
 
 pub use auth::{AdminAuth, Auth, Authenticator, Principal};
-pub use client::{rightmost_forwarded_for, ClientInfo, TrustForwardedFor};
+pub use client::{ClientInfo, TrustForwardedFor};
 pub use cursor::Cursor;
 pub use error::{ApiError, ErrorCode, FieldError, FieldErrors, ProblemDetails};
-pub use extract::{is_json, ApiJson, ApiQuery, BodyDeadline, DEFAULT_BODY_TIMEOUT};
+pub use extract::{ApiJson, ApiQuery};
 pub use limits::{with_deadlines, Deadlines};
 pub use openapi::complete_error_responses;
 pub use pool::{cores, Cancel, PoolError, PoolSize, WorkPool};

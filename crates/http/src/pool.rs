@@ -115,10 +115,6 @@ impl WorkPool {
         }
     }
 
-    pub fn size(&self) -> PoolSize {
-        self.size
-    }
-
     /// Jobs refused so far (for tests and metrics).
     pub fn refused(&self) -> usize {
         self.refused.load(Ordering::Relaxed)

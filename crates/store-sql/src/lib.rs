@@ -105,6 +105,39 @@ macro_rules! impl_user_store {
                 .map(|_| ())
         }
 
+        /// Lock the account row (a no-op write), so writers of one account's sessions and
+        /// codes take turns and lock in one order; whether the account exists.
+        async fn lock_account_in(
+            tx: &mut $crate::sqlx::Transaction<'_, $db>,
+            user: uuid::Uuid,
+        ) -> Result<bool, $crate::sqlx::Error> {
+            $crate::sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = $1")
+                .bind(user)
+                .execute(&mut **tx)
+                .await
+                .map(|done| done.rows_affected() > 0)
+        }
+
+        /// Replace the account's recovery codes with these digests (none: drop them).
+        async fn replace_recovery_codes_in(
+            tx: &mut $crate::sqlx::Transaction<'_, $db>,
+            user: uuid::Uuid,
+            hashes: &[String],
+        ) -> Result<(), $crate::sqlx::Error> {
+            $crate::sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+                .bind(user)
+                .execute(&mut **tx)
+                .await?;
+            for hash in hashes {
+                $crate::sqlx::query("INSERT INTO recovery_codes (hash, user_id) VALUES ($1, $2)")
+                    .bind(hash)
+                    .bind(user)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            Ok(())
+        }
+
         fn like_pattern(query: &str) -> String {
             let escaped = query.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
             format!("%{escaped}%")
@@ -273,14 +306,9 @@ macro_rules! impl_user_store {
 
             async fn create_session(&self, s: &spontra_store::NewSession, max_live: u32) -> spontra_store::StoreResult<spontra_store::Session> {
                 let mut tx = self.begin_write().await.map_err($crate::translate)?;
-                // Lock the account row first (a no-op write), so concurrent sign-ins of one
-                // account take turns and the session cap below holds on PostgreSQL too.
-                let locked = $crate::sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = $1")
-                    .bind(s.user_id.0)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err($crate::translate)?;
-                if locked.rows_affected() == 0 {
+                // The account row first, so concurrent sign-ins of one account take turns and
+                // the session cap below holds on PostgreSQL too.
+                if !lock_account_in(&mut tx, s.user_id.0).await.map_err($crate::translate)? {
                     return Err(spontra_store::StoreError::NotFound);
                 }
                 let sql = format!(
@@ -432,11 +460,7 @@ macro_rules! impl_user_store {
                 // The account row first, as `create_session` does, so writers of one
                 // account's sessions lock in one order (no deadlock on PostgreSQL).
                 let mut tx = self.begin_write().await.map_err($crate::translate)?;
-                $crate::sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = $1")
-                    .bind(user.0)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err($crate::translate)?;
+                lock_account_in(&mut tx, user.0).await.map_err($crate::translate)?;
                 let done = $crate::sqlx::query(
                     "UPDATE sessions SET revoked_at = $3 WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $3 \
                      AND ($2 IS NULL OR id <> $2)",
@@ -539,11 +563,7 @@ macro_rules! impl_user_store {
                 if done.rows_affected() == 0 {
                     return Err(spontra_store::StoreError::NotFound);
                 }
-                $crate::sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
-                    .bind(user.0)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err($crate::translate)?;
+                replace_recovery_codes_in(&mut tx, user.0, &[]).await.map_err($crate::translate)?;
                 tx.commit().await.map_err($crate::translate)
             }
 
@@ -565,19 +585,7 @@ macro_rules! impl_user_store {
                 if done.rows_affected() == 0 {
                     return Err(spontra_store::StoreError::NotFound);
                 }
-                $crate::sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
-                    .bind(user.0)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err($crate::translate)?;
-                for hash in recovery_hashes {
-                    $crate::sqlx::query("INSERT INTO recovery_codes (hash, user_id) VALUES ($1, $2)")
-                        .bind(hash)
-                        .bind(user.0)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err($crate::translate)?;
-                }
+                replace_recovery_codes_in(&mut tx, user.0, recovery_hashes).await.map_err($crate::translate)?;
                 tx.commit().await.map_err($crate::translate)
             }
 

@@ -550,8 +550,9 @@ pub async fn totp_codes_and_recovery_codes_work_once(store: &dyn UserStore) {
     assert!(store.session(s.id).await.unwrap().mfa);
 }
 
-/// Start `n` tasks that wait for each other and then run `f(i)` at the same instant.
-async fn burst<T, F, Fut>(n: usize, f: F) -> Vec<T>
+/// Start `n` tasks that wait for each other and then run `f(i)` at the same instant (also
+/// used by the HTTP tests that fire bursts at a running instance).
+pub async fn burst<T, F, Fut>(n: usize, f: F) -> Vec<T>
 where
     T: Send + 'static,
     F: Fn(usize) -> Fut,

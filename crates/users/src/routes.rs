@@ -141,21 +141,19 @@ fn token_response(t: TokenPair, policy: &CookiePolicy, in_cookie: Option<String>
     };
     match in_cookie {
         None => Json(body(Some(t.refresh_token.clone()))).into_response(),
-        Some(csrf) => {
-            let mut response = Json(body(None)).into_response();
-            for cookie in policy.session_cookies(&t.refresh_token, &csrf, t.session_expires_at) {
-                if let Ok(v) = HeaderValue::from_str(&cookie) {
-                    response.headers_mut().append(header::SET_COOKIE, v);
-                }
-            }
-            response
-        }
+        Some(csrf) => with_cookies(
+            Json(body(None)).into_response(),
+            policy.session_cookies(&t.refresh_token, &csrf, t.session_expires_at),
+        ),
     }
 }
 
 fn cleared_cookies(policy: &CookiePolicy) -> Response {
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    for cookie in policy.cleared() {
+    with_cookies(StatusCode::NO_CONTENT.into_response(), policy.cleared())
+}
+
+fn with_cookies(mut response: Response, cookies: Vec<String>) -> Response {
+    for cookie in cookies {
         if let Ok(v) = HeaderValue::from_str(&cookie) {
             response.headers_mut().append(header::SET_COOKIE, v);
         }

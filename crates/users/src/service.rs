@@ -159,6 +159,13 @@ pub(crate) fn email_key(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+/// The throttle key of a stored account (its id once the email is erased).
+pub(crate) fn user_key(user: &User) -> String {
+    user.email
+        .as_ref()
+        .map_or_else(|| user.id.to_string(), |e| email_key(e.as_str()))
+}
+
 impl UsersService {
     pub fn new(
         store: Arc<dyn UserStore>,
@@ -301,15 +308,17 @@ impl UsersService {
         })
     }
 
-    /// Reserve a password check for `key` from the client, or answer 429.
-    fn reserve(
+    /// Reserve a password or second-factor check for `key` from the client, or answer 429
+    /// (and log `event`).
+    pub(crate) fn reserve(
         &self,
         key: &str,
+        user: Option<UserId>,
         client: &ClientInfo,
         event: &str,
     ) -> Result<Attempt<'_>, ApiError> {
         self.throttle.reserve(key, &client.ip).map_err(|wait| {
-            audit::alert(event, None, key, &client.ip, "locked out");
+            audit::alert(event, user, key, &client.ip, "locked out");
             throttled(wait, "too many failed attempts; wait before trying again")
         })
     }
@@ -324,7 +333,7 @@ impl UsersService {
     ) -> Result<SignIn, ApiError> {
         let wrong = || ApiError::new(ErrorCode::InvalidCredentials, "email or password is wrong");
         let key = email_key(email);
-        let attempt = self.reserve(&key, &client, "login.throttled")?;
+        let attempt = self.reserve(&key, None, &client, "login.throttled")?;
         let user = match Email::parse(email) {
             Ok(email) => match self.store.user_by_email(&email).await {
                 Ok(u) => Some(u),
@@ -530,11 +539,7 @@ impl UsersService {
         field: &str,
         client: &ClientInfo,
     ) -> Result<(), ApiError> {
-        let key = user
-            .email
-            .as_ref()
-            .map_or_else(|| user.id.to_string(), |e| email_key(e.as_str()));
-        let attempt = match self.throttle.reserve(&key, &client.ip) {
+        let attempt = match self.throttle.reserve(&user_key(user), &client.ip) {
             Ok(a) => a,
             Err(wait) => {
                 self.end_session_after_guessing(p, user, client).await?;
@@ -720,19 +725,24 @@ impl Authenticator for UsersService {
             role: claims.role,
             mfa: false,
         };
-        let session = match self.store.session(session_id(&p)?).await {
-            Ok(s) => s,
-            Err(e @ StoreError::Unavailable(_)) => return Err(store_error(e)),
-            Err(_) => return Err(unauthorized()),
+        // A busy store is a 503; anything else wrong with the lookup, a 401.
+        let lookup_failed = |e: StoreError| match e {
+            StoreError::Unavailable(_) => store_error(e),
+            _ => unauthorized(),
         };
+        let session = self
+            .store
+            .session(session_id(&p)?)
+            .await
+            .map_err(lookup_failed)?;
         if !session.is_live(Utc::now()) || session.user_id != user_id(&p)? {
             return Err(unauthorized());
         }
-        let user = match self.store.user_by_id(session.user_id).await {
-            Ok(u) => u,
-            Err(e @ StoreError::Unavailable(_)) => return Err(store_error(e)),
-            Err(_) => return Err(unauthorized()),
-        };
+        let user = self
+            .store
+            .user_by_id(session.user_id)
+            .await
+            .map_err(lookup_failed)?;
         if user.disabled {
             return Err(ApiError::new(
                 ErrorCode::AccountDisabled,

@@ -12,9 +12,7 @@
 //! Administrators must use it: admin routes want a session that proved a second factor, and
 //! an administrator cannot turn it off.
 
-use crate::service::{
-    audit, email_key, session_id, store_error, throttled, TokenPair, UsersService,
-};
+use crate::service::{audit, session_id, store_error, user_key, TokenPair, UsersService};
 use crate::tokens;
 use chrono::Utc;
 use rand::Rng;
@@ -160,11 +158,12 @@ impl UsersService {
                 "start with POST /api/v1/me/2fa/setup",
             ));
         };
-        let key = email_key(&account_name(&user));
-        let attempt = self
-            .throttle
-            .reserve(&key, &client.ip)
-            .map_err(|wait| throttled(wait, "too many wrong codes; wait before trying again"))?;
+        let attempt = self.reserve(
+            &user_key(&user),
+            Some(user.id),
+            client,
+            "second_factor.throttled",
+        )?;
         let Some(step) = matching_step(&totp(secret, &account_name(&user))?, code) else {
             attempt.failed();
             return Err(ApiError::field(
@@ -240,17 +239,8 @@ impl UsersService {
         let Some(secret) = user.totp_secret.as_deref().filter(|_| user.totp_enabled()) else {
             return Ok(false);
         };
-        let key = email_key(&account_name(user));
-        let attempt = self.throttle.reserve(&key, &client.ip).map_err(|wait| {
-            audit::alert(
-                "second_factor.throttled",
-                Some(user.id),
-                &key,
-                &client.ip,
-                "locked out",
-            );
-            throttled(wait, "too many wrong codes; wait before trying again")
-        })?;
+        let key = user_key(user);
+        let attempt = self.reserve(&key, Some(user.id), client, "second_factor.throttled")?;
         let ok = match matching_step(&totp(secret, &account_name(user))?, code) {
             Some(step) => self
                 .store
