@@ -49,6 +49,10 @@ impl DisplayName {
         if !is_printable_line(input) {
             return Err(DisplayNameError::Unprintable);
         }
+        // The length is counted before trimming too, as the API document's maxLength does.
+        if input.chars().count() > Self::MAX_CHARS {
+            return Err(DisplayNameError::Length);
+        }
         let name = input.trim();
         let chars = name.chars().count();
         if chars == 0 || chars > Self::MAX_CHARS {

@@ -23,6 +23,13 @@ impl Cabin {
 
     /// Accepts the API names (`economy`, `premium_economy`, `business`, `first`) and the IATA
     /// cabin letters (`Y`, `W`, `J`/`C`, `F`).
+    /// Exactly the API name (`economy`, `premium_economy`, `business`, `first`); the API
+    /// accepts no other spelling, as its document says.
+    pub fn from_name(name: &str) -> Option<Cabin> {
+        Cabin::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
+    /// Lenient: any case, surrounding spaces, and booking-class letters (for the CLI).
     pub fn parse(input: &str) -> Option<Cabin> {
         match input.trim().to_ascii_lowercase().as_str() {
             "economy" | "y" => Some(Cabin::Economy),
@@ -68,6 +75,12 @@ impl Alliance {
         Alliance::SkyTeam,
     ];
 
+    /// Exactly the API name (`star_alliance`, `oneworld`, `skyteam`).
+    pub fn from_name(name: &str) -> Option<Alliance> {
+        Alliance::ALL.into_iter().find(|a| a.as_str() == name)
+    }
+
+    /// Lenient: any case, spaces, dashes or underscores (reference data files, the CLI).
     pub fn parse(input: &str) -> Option<Alliance> {
         match input
             .trim()

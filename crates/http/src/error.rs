@@ -1,6 +1,12 @@
 //! The one error-code table: every client-visible error has a stable `code`, an HTTP status
 //! and a title, and is rendered as RFC 9457 `application/problem+json` with field errors.
 //! Internal errors are opaque to the client and logged once, here, with their cause chain.
+//!
+//! Statuses: 400 when the request does not match the OpenAPI document (malformed, missing,
+//! out of the declared range, length, pattern or enumeration); 422 when it matches but breaks
+//! a rule the document cannot state (across fields, against the inventory or the calendar, a
+//! password policy beyond its length); 403 when a presented secret (current password, code,
+//! emailed link) does not grant the action; 401 only for a missing or dead session.
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -17,6 +23,10 @@ macro_rules! error_codes {
             pub const ALL: &'static [ErrorCode] = &[ $( ErrorCode::$variant ),* ];
             pub fn as_str(self) -> &'static str {
                 match self { $( ErrorCode::$variant => $code ),* }
+            }
+            /// The code named `code`, if there is one.
+            pub fn named(code: &str) -> Option<ErrorCode> {
+                Self::ALL.iter().copied().find(|c| c.as_str() == code)
             }
             pub fn status(self) -> StatusCode {
                 match self { $( ErrorCode::$variant => StatusCode::$status ),* }
@@ -35,32 +45,35 @@ error_codes! {
     PayloadTooLarge => ("payload_too_large", PAYLOAD_TOO_LARGE, "The request body is too large"),
     MissingField => ("missing_field", BAD_REQUEST, "A required field is missing"),
     InvalidField => ("invalid_field", BAD_REQUEST, "A field has an invalid value"),
-    UnknownAirport => ("unknown_airport", BAD_REQUEST, "Unknown airport or city code"),
-    UnknownCarrier => ("unknown_carrier", BAD_REQUEST, "Unknown airline code"),
+    InvalidText => ("invalid_text", UNPROCESSABLE_ENTITY, "The text is empty or not one line of printable characters"),
+    UnknownAirport => ("unknown_airport", UNPROCESSABLE_ENTITY, "Unknown airport or city code"),
+    UnknownCarrier => ("unknown_carrier", UNPROCESSABLE_ENTITY, "Unknown airline code"),
     UnknownAlliance => ("unknown_alliance", BAD_REQUEST, "Unknown alliance"),
+    UnknownCurrency => ("unknown_currency", UNPROCESSABLE_ENTITY, "Unknown or unsupported currency"),
     UnknownCabin => ("unknown_cabin", BAD_REQUEST, "Unknown cabin class"),
     InvalidDate => ("invalid_date", BAD_REQUEST, "The date is not a valid YYYY-MM-DD date"),
-    DateInPast => ("date_in_past", BAD_REQUEST, "The date is in the past"),
-    DateNotServed => ("date_not_served", BAD_REQUEST, "The date is outside the bookable window"),
-    ReturnBeforeOutbound => ("return_before_outbound", BAD_REQUEST, "The return or later slice leaves before the previous one"),
-    SameOriginDestination => ("same_origin_destination", BAD_REQUEST, "Origin and destination are the same place"),
-    TooManyPassengers => ("too_many_passengers", BAD_REQUEST, "At most 9 seated passengers per booking"),
-    TooManyInfants => ("too_many_infants", BAD_REQUEST, "Each lap infant needs an adult"),
+    DateInPast => ("date_in_past", UNPROCESSABLE_ENTITY, "The date is in the past"),
+    DateNotServed => ("date_not_served", UNPROCESSABLE_ENTITY, "The date is outside the bookable window"),
+    ReturnBeforeOutbound => ("return_before_outbound", UNPROCESSABLE_ENTITY, "The return or later slice leaves before the previous one"),
+    SameOriginDestination => ("same_origin_destination", UNPROCESSABLE_ENTITY, "Origin and destination are the same place"),
+    TooManyPassengers => ("too_many_passengers", UNPROCESSABLE_ENTITY, "At most 9 seated passengers per booking"),
+    TooManyInfants => ("too_many_infants", UNPROCESSABLE_ENTITY, "Each lap infant needs an adult"),
     NoAdult => ("no_adult", BAD_REQUEST, "At least one adult must travel"),
-    InvalidRange => ("invalid_range", BAD_REQUEST, "The range is inverted or out of bounds"),
-    RangeTooLong => ("range_too_long", BAD_REQUEST, "The range is longer than allowed"),
+    InvalidRange => ("invalid_range", UNPROCESSABLE_ENTITY, "The range is inverted or out of bounds"),
+    RangeTooLong => ("range_too_long", UNPROCESSABLE_ENTITY, "The range is longer than allowed"),
+    IncompleteTrip => ("incomplete_trip", UNPROCESSABLE_ENTITY, "Give slices, or origin, destination and depart"),
     TooManySlices => ("too_many_slices", BAD_REQUEST, "A trip has between 1 and 6 slices"),
     InvalidLimit => ("invalid_limit", BAD_REQUEST, "The limit is out of range"),
-    InvalidCursor => ("invalid_cursor", BAD_REQUEST, "The cursor is not one this API returned"),
-    InvalidEmail => ("invalid_email", BAD_REQUEST, "The email address is not valid"),
-    WeakPassword => ("weak_password", BAD_REQUEST, "The password does not meet the policy"),
+    InvalidCursor => ("invalid_cursor", UNPROCESSABLE_ENTITY, "The cursor is not one this API returned"),
+    InvalidEmail => ("invalid_email", UNPROCESSABLE_ENTITY, "The email address is not valid"),
+    WeakPassword => ("weak_password", UNPROCESSABLE_ENTITY, "The password does not meet the policy"),
     EmailTaken => ("email_taken", CONFLICT, "An account with this email already exists"),
-    WrongPassword => ("wrong_password", BAD_REQUEST, "The current password is wrong"),
+    WrongPassword => ("wrong_password", FORBIDDEN, "The current password is wrong"),
     InvalidCredentials => ("invalid_credentials", UNAUTHORIZED, "Email or password is wrong"),
     Unauthorized => ("unauthorized", UNAUTHORIZED, "Sign in first"),
     InvalidToken => ("invalid_token", UNAUTHORIZED, "The token is invalid, expired or already used"),
     TokenReused => ("token_reused", UNAUTHORIZED, "This refresh token was already used; the session has been ended"),
-    InvalidLinkToken => ("invalid_link_token", BAD_REQUEST, "The link is invalid, expired or already used"),
+    InvalidLinkToken => ("invalid_link_token", FORBIDDEN, "The link is invalid, expired or already used"),
     AlreadyVerified => ("already_verified", CONFLICT, "The email address is already verified"),
     TooManyAttempts => ("too_many_attempts", TOO_MANY_REQUESTS, "Too many attempts; wait before trying again"),
     AccountDisabled => ("account_disabled", FORBIDDEN, "This account is disabled"),
@@ -70,8 +83,9 @@ error_codes! {
     CsrfFailed => ("csrf_failed", FORBIDDEN, "The request lacks a valid CSRF token"),
     TwoFactorRequired => ("two_factor_required", FORBIDDEN, "This needs two-factor authentication"),
     InvalidCode => ("invalid_code", UNAUTHORIZED, "The code is wrong or already used"),
-    WrongCode => ("wrong_code", BAD_REQUEST, "The code is wrong or already used"),
+    WrongCode => ("wrong_code", FORBIDDEN, "The code is wrong or already used"),
     AlreadyEnabled => ("two_factor_already_enabled", CONFLICT, "Two-factor authentication is already on"),
+    NotSetUp => ("two_factor_not_set_up", CONFLICT, "Start two-factor setup first"),
     RequestTimeout => ("request_timeout", REQUEST_TIMEOUT, "The request took too long"),
     QueryTooExpensive => ("query_too_expensive", UNPROCESSABLE_ENTITY, "The search needs more work than one request may do"),
     NotReady => ("not_ready", SERVICE_UNAVAILABLE, "The service is starting"),
@@ -281,9 +295,17 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
-    /// `Ok(())` if nothing went wrong, otherwise one error whose code is the first problem's.
+    /// `Ok(())` if nothing went wrong, otherwise one error listing every problem, whose code
+    /// is the first problem's — the first 400 one if any: a request that does not match the
+    /// document is answered 400 even when it also breaks a rule beyond it (422).
     pub fn finish(self) -> Result<(), ApiError> {
-        let Some((code, first)) = self.0.first().cloned() else {
+        let Some((code, first)) = self
+            .0
+            .iter()
+            .find(|(c, _)| c.status() == StatusCode::BAD_REQUEST)
+            .or(self.0.first())
+            .cloned()
+        else {
             return Ok(());
         };
         let detail = if self.0.len() == 1 {
@@ -301,6 +323,20 @@ impl FieldErrors {
             detail,
             errors: self.0.into_iter().map(|(_, e)| e).collect(),
         })
+    }
+}
+
+/// A passenger mix that breaks the booking rules (the same codes wherever passengers are
+/// given: search, calendar, explore, preferences).
+impl From<spontra_domain::PassengersError> for ApiError {
+    fn from(e: spontra_domain::PassengersError) -> Self {
+        use spontra_domain::PassengersError as P;
+        let (code, field) = match e {
+            P::NoAdult => (ErrorCode::NoAdult, "adults"),
+            P::TooMany(_) => (ErrorCode::TooManyPassengers, "adults"),
+            P::TooManyInfants { .. } => (ErrorCode::TooManyInfants, "infants"),
+        };
+        ApiError::field(code, field, e.to_string())
     }
 }
 
@@ -346,7 +382,8 @@ mod tests {
         e.push(ErrorCode::UnknownAirport, "origin", "no airport XXX");
         e.push(ErrorCode::InvalidDate, "depart", "not a date");
         let err = e.finish().unwrap_err();
-        assert_eq!(err.code(), ErrorCode::UnknownAirport);
+        // Not matching the document (400) outranks breaking a rule beyond it (422).
+        assert_eq!(err.code(), ErrorCode::InvalidDate);
         assert_eq!(err.problem().errors.len(), 2);
     }
 }

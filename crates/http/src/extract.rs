@@ -78,6 +78,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 format!("the body must be at most {MAX_JSON_BYTES} bytes"),
             ));
         }
+        // Every body of this API is a JSON object; serde would also read a struct from an
+        // array of its fields in order (`[true, false]`), which the document does not allow.
+        if bytes.trim_ascii_start().first() != Some(&b'{') {
+            return Err(ApiError::new(
+                ErrorCode::MalformedJson,
+                "the body must be a JSON object",
+            ));
+        }
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
         match serde_path_to_error::deserialize(de) {
             Ok(v) => Ok(ApiJson(v)),

@@ -11,6 +11,8 @@ mod limits;
 mod openapi;
 mod pool;
 mod telemetry;
+pub mod vocabulary;
+pub mod whole;
 
 pub use auth::{AdminAuth, Auth, Authenticator, Principal};
 pub use client::{ClientInfo, TrustForwardedFor};

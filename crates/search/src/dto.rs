@@ -1,6 +1,9 @@
 //! Wire types of the search API (JSON). Only this module knows the wire format.
 
 use serde::{Deserialize, Serialize};
+use spontra_http::vocabulary::{
+    AllianceName, CabinName, CarrierCodeDoc, ExploreGrouping, ExploreSort, PlaceCodeDoc, SearchSort,
+};
 use utoipa::{IntoParams, ToSchema};
 
 /// One slice of a trip in a POST search.
@@ -8,58 +11,128 @@ use utoipa::{IntoParams, ToSchema};
 #[serde(deny_unknown_fields)]
 pub struct SliceBody {
     /// Airport or city code, e.g. `LHR` or `LON`.
+    #[schema(pattern = "^[A-Za-z]{3}$", example = "LON")]
     pub origin: String,
+    #[schema(pattern = "^[A-Za-z]{3}$", example = "NYC")]
     pub destination: String,
     /// Local departure date, `YYYY-MM-DD`.
+    #[schema(format = Date, example = "2026-12-18")]
     pub date: String,
 }
 
 /// A search: either `slices` (multi-city, up to 6) or `origin`/`destination`/`depart` with an
-/// optional `return` date. Every field but those is optional.
+/// optional `return` date. Every field but those is optional. In a POST body, a trip given
+/// neither way, or both ways, is `incomplete_trip` (422).
 #[derive(Deserialize, ToSchema, IntoParams, Clone, Debug, Default)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct SearchBody {
-    /// Multi-city slices (the POST body only).
+    /// Multi-city slices (the POST body only), 1–6.
     #[param(ignore)]
+    #[schema(min_items = 1, max_items = 6)]
     pub slices: Option<Vec<SliceBody>>,
+    /// Airport or city code (required in a GET).
+    #[param(required = true, pattern = "^[A-Za-z]{3}$", example = "LON")]
+    #[schema(pattern = "^[A-Za-z]{3}$", example = "LON")]
     pub origin: Option<String>,
+    #[param(required = true, pattern = "^[A-Za-z]{3}$", example = "NYC")]
+    #[schema(pattern = "^[A-Za-z]{3}$", example = "NYC")]
     pub destination: Option<String>,
+    /// Local departure date (required in a GET).
+    #[param(required = true, format = Date, example = "2026-12-18")]
+    #[schema(format = Date, example = "2026-12-18")]
     pub depart: Option<String>,
+    /// Local date of the return flight, for a round trip.
     #[serde(rename = "return")]
+    #[param(rename = "return", format = Date)]
+    #[schema(format = Date)]
     pub return_date: Option<String>,
+    /// 1–9 (default 1); adults and children are at most 9 together (`too_many_passengers`).
+    #[param(minimum = 1, maximum = 9)]
+    #[schema(minimum = 1, maximum = 9)]
+    #[serde(default, deserialize_with = "spontra_http::whole::opt_u32")]
     pub adults: Option<u32>,
+    #[param(minimum = 0, maximum = 8)]
+    #[schema(minimum = 0, maximum = 8)]
+    #[serde(default, deserialize_with = "spontra_http::whole::opt_u32")]
     pub children: Option<u32>,
-    /// Lap infants (under 2), at most one per adult.
+    /// Lap infants (under 2), at most one per adult (`too_many_infants`).
+    #[param(minimum = 0, maximum = 9)]
+    #[schema(minimum = 0, maximum = 9)]
+    #[serde(default, deserialize_with = "spontra_http::whole::opt_u32")]
     pub infants: Option<u32>,
-    /// `economy`, `premium_economy`, `business` or `first`.
+    #[param(value_type = Option<CabinName>)]
+    #[schema(value_type = Option<CabinName>)]
     pub cabin: Option<String>,
     /// 0, 1 or 2 (default 2).
+    #[param(minimum = 0, maximum = 2)]
+    #[schema(minimum = 0, maximum = 2)]
+    #[serde(default, deserialize_with = "spontra_http::whole::opt_u32")]
     pub max_stops: Option<u32>,
-    /// Only these airlines (IATA codes).
+    /// Only these airlines (IATA codes; comma-separated in a query).
+    #[param(style = Form, explode = false, value_type = Option<Vec<CarrierCodeDoc>>)]
+    #[schema(value_type = Option<Vec<CarrierCodeDoc>>)]
     pub carriers: Option<Vec<String>>,
+    #[param(style = Form, explode = false, value_type = Option<Vec<CarrierCodeDoc>>)]
+    #[schema(value_type = Option<Vec<CarrierCodeDoc>>)]
     pub exclude_carriers: Option<Vec<String>>,
-    /// Only these alliances: `star_alliance`, `oneworld`, `skyteam`.
+    /// Only these alliances (comma-separated in a query).
+    #[param(style = Form, explode = false, value_type = Option<Vec<AllianceName>>)]
+    #[schema(value_type = Option<Vec<AllianceName>>)]
     pub alliances: Option<Vec<String>>,
+    #[param(style = Form, explode = false, value_type = Option<Vec<AllianceName>>)]
+    #[schema(value_type = Option<Vec<AllianceName>>)]
     pub exclude_alliances: Option<Vec<String>>,
-    /// Connect only at these airports or cities.
+    /// Connect only at these airports or cities (comma-separated in a query).
+    #[param(style = Form, explode = false, value_type = Option<Vec<PlaceCodeDoc>>)]
+    #[schema(value_type = Option<Vec<PlaceCodeDoc>>)]
     pub layovers: Option<Vec<String>>,
+    #[param(style = Form, explode = false, value_type = Option<Vec<PlaceCodeDoc>>)]
+    #[schema(value_type = Option<Vec<PlaceCodeDoc>>)]
     pub exclude_layovers: Option<Vec<String>>,
-    /// Local departure time window, `HH:MM-HH:MM`.
+    /// Local departure time window, `HH:MM-HH:MM` (an inverted one is `invalid_range`).
+    #[param(
+        pattern = "^ *([01]?[0-9]|2[0-3]):[0-5][0-9]-(([01]?[0-9]|2[0-3]):[0-5][0-9]|24:00) *$",
+        example = "06:00-12:00"
+    )]
+    #[schema(
+        pattern = "^ *([01]?[0-9]|2[0-3]):[0-5][0-9]-(([01]?[0-9]|2[0-3]):[0-5][0-9]|24:00) *$",
+        example = "06:00-12:00"
+    )]
     pub depart_time: Option<String>,
     /// Local arrival time window, `HH:MM-HH:MM`.
+    #[param(
+        pattern = "^ *([01]?[0-9]|2[0-3]):[0-5][0-9]-(([01]?[0-9]|2[0-3]):[0-5][0-9]|24:00) *$",
+        example = "12:00-24:00"
+    )]
+    #[schema(
+        pattern = "^ *([01]?[0-9]|2[0-3]):[0-5][0-9]-(([01]?[0-9]|2[0-3]):[0-5][0-9]|24:00) *$",
+        example = "12:00-24:00"
+    )]
     pub arrive_time: Option<String>,
     /// Longest journey per slice, in hours.
+    #[param(minimum = 0, maximum = 72)]
+    #[schema(minimum = 0, maximum = 72)]
     pub max_duration_hours: Option<f64>,
     /// Longest connection, in hours (default 12).
+    #[param(minimum = 0, maximum = 24)]
+    #[schema(minimum = 0, maximum = 24)]
     pub max_layover_hours: Option<f64>,
     /// Highest total price for all passengers, in the response currency (e.g. 450 or 449.99).
+    #[param(minimum = 0, maximum = 1000000)]
+    #[schema(minimum = 0, maximum = 1000000)]
     pub max_price: Option<f64>,
-    /// `best` (default), `cheapest` or `fastest`.
+    #[param(value_type = Option<SearchSort>)]
+    #[schema(value_type = Option<SearchSort>)]
     pub sort: Option<String>,
     /// Results per page, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    #[schema(minimum = 1, maximum = 100)]
+    #[serde(default, deserialize_with = "spontra_http::whole::opt_u32")]
     pub limit: Option<u32>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page (another string is `invalid_cursor`, 422).
+    #[param(min_length = 1)]
+    #[schema(min_length = 1)]
     pub cursor: Option<String>,
 }
 
@@ -211,18 +284,28 @@ pub struct SearchResponse {
 #[derive(Deserialize, IntoParams, Debug, Default)]
 #[into_params(parameter_in = Query)]
 pub struct CalendarParams {
+    #[param(required = true, pattern = "^[A-Za-z]{3}$", example = "LON")]
     pub origin: Option<String>,
+    #[param(required = true, pattern = "^[A-Za-z]{3}$", example = "BCN")]
     pub destination: Option<String>,
-    /// First departure date.
+    /// First departure date (default: the first bookable day).
+    #[param(format = Date)]
     pub from: Option<String>,
     /// Last departure date (at most 62 days after `from`; 31 for round trips).
+    #[param(format = Date)]
     pub to: Option<String>,
-    /// Round trip lengths in nights: `N` or `MIN..MAX` (at most 21 values).
+    /// Round trip lengths in nights: `N` or `MIN..MAX`, 1–30, at most 21 values.
+    #[param(pattern = "^ *[0-9]{1,2}( *\\.\\. *[0-9]{1,2})? *$", example = "3..7")]
     pub nights: Option<String>,
+    #[param(minimum = 1, maximum = 9)]
     pub adults: Option<u32>,
+    #[param(minimum = 0, maximum = 8)]
     pub children: Option<u32>,
+    #[param(minimum = 0, maximum = 9)]
     pub infants: Option<u32>,
+    #[param(value_type = Option<CabinName>)]
     pub cabin: Option<String>,
+    #[param(minimum = 0, maximum = 2)]
     pub max_stops: Option<u32>,
 }
 
@@ -257,27 +340,42 @@ pub struct CalendarResponse {
 #[derive(Deserialize, IntoParams, Debug, Default)]
 #[into_params(parameter_in = Query)]
 pub struct ExploreParams {
+    #[param(required = true, pattern = "^[A-Za-z]{3}$", example = "LON")]
     pub origin: Option<String>,
-    /// First departure date.
+    /// First departure date (default: the first bookable day).
+    #[param(format = Date)]
     pub depart_from: Option<String>,
     /// Last departure date (at most 14 days after the first).
+    #[param(format = Date)]
     pub depart_to: Option<String>,
     /// Shortest journey, hours.
+    #[param(minimum = 0, maximum = 72)]
     pub min_hours: Option<f64>,
     /// Longest journey, hours.
+    #[param(minimum = 0, maximum = 72)]
     pub max_hours: Option<f64>,
+    #[param(minimum = 0, maximum = 1000000)]
     pub max_price: Option<f64>,
     /// 0, 1 or 2 (default 1).
+    #[param(minimum = 0, maximum = 2)]
     pub max_stops: Option<u32>,
+    #[param(minimum = 1, maximum = 9)]
     pub adults: Option<u32>,
+    #[param(minimum = 0, maximum = 8)]
     pub children: Option<u32>,
+    #[param(minimum = 0, maximum = 9)]
     pub infants: Option<u32>,
+    #[param(value_type = Option<CabinName>)]
     pub cabin: Option<String>,
-    /// `country` to group destinations by country.
+    #[param(value_type = Option<ExploreGrouping>)]
     pub group_by: Option<String>,
-    /// `price` (default) or `duration`.
+    #[param(value_type = Option<ExploreSort>)]
     pub sort: Option<String>,
+    /// 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[param(min_length = 1)]
     pub cursor: Option<String>,
 }
 
@@ -336,7 +434,10 @@ pub struct AirportDto {
 #[into_params(parameter_in = Query)]
 pub struct AirportQuery {
     /// Code, city, airport name or country; typos tolerated.
+    #[param(required = true, min_length = 1, max_length = 100, example = "londn")]
     pub q: Option<String>,
+    /// 1–50 (default 10).
+    #[param(minimum = 1, maximum = 50)]
     pub limit: Option<u32>,
 }
 
@@ -354,7 +455,11 @@ pub struct AirlineDto {
 #[into_params(parameter_in = Query)]
 pub struct AirlineQuery {
     /// Code or name prefix.
+    #[param(max_length = 100)]
     pub q: Option<String>,
+    #[param(value_type = Option<AllianceName>)]
     pub alliance: Option<String>,
+    /// 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }

@@ -24,6 +24,9 @@ use axum::{Json, Router};
 use dto::*;
 use serde::Deserialize;
 use spontra_engine::budget::{self, Budget, Stopped};
+use spontra_http::vocabulary::{
+    AllianceName, CabinName, CarrierCodeDoc, ExploreGrouping, ExploreSort, PlaceCodeDoc, SearchSort,
+};
 use spontra_http::{ApiError, ApiJson, ErrorCode, PoolSize, ProblemDetails, WorkPool};
 use std::sync::Arc;
 use std::time::Duration;
@@ -150,7 +153,8 @@ impl SearchState {
     components(schemas(
         SearchBody, SliceBody, SearchResponse, ItineraryDto, SliceDto, Segment, Layover, Moment, Price,
         PassengerPrice, SearchSummary, SortSummary, Facets, FacetValue, CalendarResponse, CalendarDay, CalendarCell,
-        ExploreResponse, ExploreDestination, CountryGroup, AirportDto, AirlineDto, ProblemDetails
+        ExploreResponse, ExploreDestination, CountryGroup, AirportDto, AirlineDto, ProblemDetails,
+        CabinName, AllianceName, SearchSort, ExploreSort, ExploreGrouping, CarrierCodeDoc, PlaceCodeDoc
     )),
     tags((name = "search", description = "Browse search over the in-memory inventory"),
          (name = "reference", description = "Airports, cities and airlines"))
@@ -179,7 +183,7 @@ async fn run_search(st: SearchState, body: SearchBody) -> Result<Json<SearchResp
 /// Search one-way or round-trip itineraries.
 #[utoipa::path(get, path = "/api/v1/search", tag = "search", params(SearchBody),
     responses((status = 200, body = SearchResponse), (status = 400, body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, body = ProblemDetails, content_type = "application/problem+json", description = "`query_too_expensive`: over the work budget"),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json", description = "`unknown_airport`, `date_not_served`, `return_before_outbound` and other rules beyond the document; `query_too_expensive`: over the work budget"),
         (status = 503, body = ProblemDetails, content_type = "application/problem+json", description = "`overloaded`: the engine is busy", headers(("Retry-After" = u64, description = "seconds to wait")))))]
 async fn search_get(
     State(st): State<SearchState>,
@@ -192,12 +196,24 @@ async fn search_get(
 /// Search any trip, including multi-city (up to 6 slices).
 #[utoipa::path(post, path = "/api/v1/search", tag = "search", request_body = SearchBody,
     responses((status = 200, body = SearchResponse), (status = 400, body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, body = ProblemDetails, content_type = "application/problem+json", description = "`query_too_expensive`: over the work budget"),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json", description = "`incomplete_trip`, `unknown_airport`, `date_not_served` and other rules beyond the document; `query_too_expensive`: over the work budget"),
         (status = 503, body = ProblemDetails, content_type = "application/problem+json", description = "`overloaded`: the engine is busy", headers(("Retry-After" = u64, description = "seconds to wait")))))]
 async fn search_post(
     State(st): State<SearchState>,
     ApiJson(body): ApiJson<SearchBody>,
 ) -> Result<Json<SearchResponse>, ApiError> {
+    // The body's schema cannot say "slices, or all of origin/destination/depart, not both".
+    let simple = [&body.origin, &body.destination, &body.depart];
+    let complete = match &body.slices {
+        Some(_) => simple.iter().all(|f| f.is_none()) && body.return_date.is_none(),
+        None => simple.iter().all(|f| f.is_some()),
+    };
+    if !complete {
+        return Err(ApiError::new(
+            ErrorCode::IncompleteTrip,
+            "give slices, or origin, destination and depart (with an optional return), not both",
+        ));
+    }
     run_search(st, body).await
 }
 
@@ -242,9 +258,10 @@ async fn airports(
     let p = parse::Params::parse(q.as_deref())?;
     let mut e = spontra_http::FieldErrors::default();
     let query = AirportQuery {
-        q: p.str("q"),
+        q: p.text("q"),
         limit: p.u32("limit", &mut e),
     };
+    e.take(parse::text_within("q", query.q.as_deref(), 100));
     e.finish()?;
     Ok(Json(svc.suggest(&query)?))
 }
@@ -269,10 +286,11 @@ async fn airlines(
     let p = parse::Params::parse(q.as_deref())?;
     let mut e = spontra_http::FieldErrors::default();
     let query = AirlineQuery {
-        q: p.str("q"),
+        q: p.text("q"),
         alliance: p.str("alliance"),
         limit: p.u32("limit", &mut e),
     };
+    e.take(parse::text_within("q", query.q.as_deref(), 100));
     e.finish()?;
     Ok(Json(svc.airlines(&query)?))
 }

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use spontra_domain::{
     AirportCode, Alliance, Cabin, CarrierCode, DateRange, DayWindow, HoursRange, Passengers,
-    PassengersError, RangeError,
+    RangeError,
 };
 use spontra_engine::{AirportId, CarrierId, Index};
 use spontra_http::{ApiError, ErrorCode, FieldErrors};
@@ -116,21 +116,13 @@ pub fn passengers(
         children.unwrap_or(0),
         infants.unwrap_or(0),
     )
-    .map_err(|e| match e {
-        PassengersError::NoAdult => ApiError::field(ErrorCode::NoAdult, "adults", e.to_string()),
-        PassengersError::TooMany(_) => {
-            ApiError::field(ErrorCode::TooManyPassengers, "adults", e.to_string())
-        }
-        PassengersError::TooManyInfants { .. } => {
-            ApiError::field(ErrorCode::TooManyInfants, "infants", e.to_string())
-        }
-    })
+    .map_err(ApiError::from)
 }
 
 pub fn cabin(value: Option<&str>) -> Result<Cabin, ApiError> {
     match value {
         None => Ok(Cabin::Economy),
-        Some(v) => Cabin::parse(v).ok_or_else(|| {
+        Some(v) => Cabin::from_name(v).ok_or_else(|| {
             ApiError::field(
                 ErrorCode::UnknownCabin,
                 "cabin",
@@ -162,7 +154,7 @@ pub fn alliances(field: &str, values: &[String]) -> Result<Vec<Alliance>, ApiErr
     values
         .iter()
         .map(|v| {
-            Alliance::parse(v).ok_or_else(|| {
+            Alliance::from_name(v).ok_or_else(|| {
                 ApiError::field(
                     ErrorCode::UnknownAlliance,
                     field,
@@ -273,6 +265,17 @@ pub fn max_stops(value: Option<u32>) -> Result<u8, ApiError> {
     }
 }
 
+/// Parameters whose empty value means something: free text and comma-separated lists.
+const MAY_BE_EMPTY: [&str; 7] = [
+    "q",
+    "carriers",
+    "exclude_carriers",
+    "alliances",
+    "exclude_alliances",
+    "layovers",
+    "exclude_layovers",
+];
+
 /// Query-string parameters, checked for well-formedness, with typed getters that record
 /// field errors.
 pub struct Params {
@@ -302,6 +305,15 @@ impl Params {
         })?;
         let mut map = HashMap::new();
         for (k, v) in pairs {
+            // A parameter given is given a value (leave it out for the default); free text
+            // may be anything, and an empty list is a list of nothing.
+            if !MAY_BE_EMPTY.contains(&k.as_str()) && v.trim().is_empty() {
+                return Err(ApiError::field(
+                    ErrorCode::InvalidField,
+                    k,
+                    "empty; give a value or leave the parameter out",
+                ));
+            }
             if map.insert(k.clone(), v).is_some() {
                 return Err(ApiError::field(
                     ErrorCode::MalformedQuery,
@@ -318,6 +330,11 @@ impl Params {
             .get(key)
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
+    }
+
+    /// The value as sent, spaces and all (free text).
+    pub fn text(&self, key: &str) -> Option<String> {
+        self.map.get(key).cloned()
     }
 
     pub fn list(&self, key: &str) -> Option<Vec<String>> {
@@ -352,5 +369,17 @@ impl Params {
     pub fn f64(&self, key: &str, errors: &mut FieldErrors) -> Option<f64> {
         self.number::<f64>(key, errors, "a number")
             .filter(|v| v.is_finite())
+    }
+}
+
+/// Free text of at most `max` characters.
+pub fn text_within(field: &str, value: Option<&str>, max: usize) -> Result<(), ApiError> {
+    match value {
+        Some(v) if v.chars().count() > max => Err(ApiError::field(
+            ErrorCode::InvalidField,
+            field,
+            format!("at most {max} characters"),
+        )),
+        _ => Ok(()),
     }
 }

@@ -946,13 +946,15 @@ impl SearchService {
 
     pub fn suggest(&self, q: &AirportQuery) -> Result<Vec<AirportDto>, ApiError> {
         let limit = parse::limit(q.limit, 10, 50)?;
-        let text = q.q.clone().unwrap_or_default();
-        if text.trim().is_empty() {
+        let Some(text) = q.q.clone().filter(|t| !t.is_empty()) else {
             return Err(ApiError::field(
                 ErrorCode::MissingField,
                 "q",
                 "type part of a code, city, airport or country",
             ));
+        };
+        if text.trim().is_empty() {
+            return Ok(vec![]);
         }
         Ok(self
             .refdata

@@ -61,6 +61,18 @@ const WEB_CSP: &str =
      img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; frame-ancestors 'none'; \
      base-uri 'self'; form-action 'self'; object-src 'none'";
 
+/// The OpenAPI document of `/api/v1`: the search API, and the account API when accounts are
+/// served, with every error response an operation can give. Served at `/api/v1/openapi.json`,
+/// printed by `spontra openapi` (the web app's types are generated from it).
+pub fn openapi_document(with_accounts: bool) -> utoipa::openapi::OpenApi {
+    let mut openapi = SearchApi::openapi();
+    if with_accounts {
+        openapi.merge(UsersApi::openapi());
+    }
+    spontra_http::complete_error_responses(&mut openapi);
+    openapi
+}
+
 pub struct App {
     router: Router,
     limits: EdgeLimits,
@@ -104,13 +116,11 @@ impl App {
             "bookable_from": first.to_string(),
             "bookable_to": last.to_string(),
         });
-        let mut openapi = SearchApi::openapi();
+        let openapi = openapi_document(users.is_some());
         let mut api = spontra_search::router(SearchState::new(service, search_limits));
         if let Some(state) = users {
-            openapi.merge(UsersApi::openapi());
             api = api.merge(spontra_users::router(state));
         }
-        spontra_http::complete_error_responses(&mut openapi);
         let api = api
             .route(
                 "/openapi.json",

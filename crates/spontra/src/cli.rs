@@ -175,6 +175,8 @@ enum Command {
         )]
         database_url: String,
     },
+    /// Print the OpenAPI document of `/api/v1` (what `/api/v1/openapi.json` serves) as JSON.
+    Openapi,
     /// Benchmark the engine on a world with a CSV of queries (origin,destination,date).
     Bench(crate::bench::BenchArgs),
     /// Administration that needs no running server.
@@ -395,6 +397,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!(
                 "{}: schema up to date",
                 crate::config::redact_url(&database_url)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Openapi => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&crate::app::openapi_document(true))?
             );
             Ok(ExitCode::SUCCESS)
         }

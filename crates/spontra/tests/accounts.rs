@@ -72,11 +72,11 @@ async fn registration_and_email_verification(app: &Instance) {
     let again = verify(mail.token()).await;
     assert_eq!(
         (again.problem(), again.field()),
-        ((400, "invalid_link_token"), "token"),
+        ((403, "invalid_link_token"), "token"),
         "a verification link works once"
     );
     let tampered = verify(format!("{}x", second.token())).await;
-    assert_eq!(tampered.problem(), (400, "invalid_link_token"));
+    assert_eq!(tampered.problem(), (403, "invalid_link_token"));
     let me = app.get("/me", &tokens.access).await;
     assert_eq!(me.body["email_verified"], true);
     let resend = app
@@ -254,20 +254,20 @@ async fn forgot_and_reset_password(app: &Instance) {
     let weak = reset(mail.token(), "password").await;
     assert_eq!(
         (weak.problem(), weak.field()),
-        ((400, "weak_password"), "new_password")
+        ((422, "weak_password"), "new_password")
     );
     assert_eq!(reset(mail.token(), "a fresh start 42").await.status, 204);
     let twice = reset(mail.token(), "another one 4242").await;
     assert_eq!(
         twice.problem(),
-        (400, "invalid_link_token"),
+        (403, "invalid_link_token"),
         "a reset token works once"
     );
     assert_eq!(
         reset("not-a-token".into(), "another one 4242")
             .await
             .problem(),
-        (400, "invalid_link_token")
+        (403, "invalid_link_token")
     );
     assert_eq!(
         app.get("/me", &before.access).await.status,
@@ -303,7 +303,7 @@ async fn profile_password_preferences(app: &Instance) {
         .await;
     assert_eq!(
         (empty.problem(), empty.field()),
-        ((400, "invalid_field"), "display_name")
+        ((422, "invalid_text"), "display_name")
     );
 
     let change =
@@ -318,7 +318,7 @@ async fn profile_password_preferences(app: &Instance) {
         .await;
     assert_eq!(
         (wrong.problem(), wrong.field()),
-        ((400, "wrong_password"), "current_password")
+        ((403, "wrong_password"), "current_password")
     );
     let long = "x".repeat(129);
     let too_long = app
@@ -329,7 +329,7 @@ async fn profile_password_preferences(app: &Instance) {
             Some(&t.access),
         )
         .await;
-    assert_eq!(too_long.problem(), (400, "weak_password"));
+    assert_eq!(too_long.problem(), (422, "weak_password"));
     let ok = app
         .call(
             Method::POST,
@@ -382,7 +382,8 @@ async fn profile_password_preferences(app: &Instance) {
             "unknown_airport",
             "home_airport",
         ),
-        (json!({"currency": "EUX"}), "invalid_field", "currency"),
+        (json!({"currency": "EUX"}), "unknown_currency", "currency"),
+        (json!({"currency": "eur"}), "unknown_currency", "currency"),
         (json!({"cabin": "bunk"}), "unknown_cabin", "cabin"),
         (
             json!({"trip_hours": {"min": 5, "max": 2}}),
@@ -398,7 +399,16 @@ async fn profile_password_preferences(app: &Instance) {
         let r = app
             .call(Method::PUT, "/me/preferences", Some(body), Some(&t.access))
             .await;
-        assert_eq!((r.problem(), r.field()), ((400, code), field), "{}", r.body);
+        let status = spontra_http::ErrorCode::named(code)
+            .unwrap()
+            .status()
+            .as_u16();
+        assert_eq!(
+            (r.problem(), r.field()),
+            ((status, code), field),
+            "{}",
+            r.body
+        );
     }
 }
 
@@ -447,7 +457,12 @@ async fn privacy_export_consents_delete(app: &Instance) {
             Some(&t.access),
         )
         .await;
-    assert_eq!(empty.problem(), (400, "missing_field"));
+    // No decision changes nothing: the consents as they are.
+    assert_eq!(empty.status, 200, "{}", empty.body);
+    assert_eq!(
+        empty.body["history"],
+        app.get("/me/consents", &t.access).await.body["history"]
+    );
 
     let export = app.get("/me/export", &t.access).await;
     assert_eq!(export.status, 200);
@@ -474,7 +489,7 @@ async fn privacy_export_consents_delete(app: &Instance) {
         .await;
     assert_eq!(
         (wrong.problem(), wrong.field()),
-        ((400, "wrong_password"), "password")
+        ((403, "wrong_password"), "password")
     );
     let gone = app
         .call(
@@ -601,6 +616,11 @@ async fn administration(app: &Instance) {
     );
     let one = app.get(&path, &admin.access).await;
     assert_eq!(one.body["email"], "grace@example.com");
+    // A PATCH of no fields changes nothing and answers the account as it is.
+    let same = app
+        .call(Method::PATCH, &path, Some(json!({})), Some(&admin.access))
+        .await;
+    assert_eq!((same.status.as_u16(), &same.body), (200, &one.body));
 
     let own = format!("/admin/users/{}", me.body["id"].as_str().unwrap());
     for body in [json!({"disabled": true}), json!({"role": "user"})] {
@@ -620,7 +640,6 @@ async fn administration(app: &Instance) {
             (400, "invalid_field"),
             "role",
         ),
-        (path.clone(), json!({}), (400, "missing_field"), ""),
         (
             "/admin/users/not-a-uuid".to_string(),
             json!({"disabled": true}),
@@ -688,13 +707,13 @@ async fn bad_requests(app: &Instance) {
         (
             "/auth/register",
             json!({"email": "nope", "password": PASSWORD, "display_name": "N"}),
-            (400, "invalid_email"),
+            (422, "invalid_email"),
             "email",
         ),
         (
             "/auth/register",
             json!({"email": "n@example.com", "password": "password1", "display_name": "N"}),
-            (400, "weak_password"),
+            (422, "weak_password"),
             "password",
         ),
         (
@@ -706,13 +725,13 @@ async fn bad_requests(app: &Instance) {
         (
             "/auth/forgot-password",
             json!({"email": "not an email"}),
-            (400, "invalid_email"),
+            (422, "invalid_email"),
             "email",
         ),
         (
             "/auth/verify-email",
             json!({"token": ""}),
-            (400, "invalid_link_token"),
+            (403, "invalid_link_token"),
             "token",
         ),
         (

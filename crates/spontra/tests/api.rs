@@ -275,7 +275,7 @@ async fn round_trips_city_codes_passengers_and_pagination() {
     let (s, _, body) = app.get(&format!("/api/v1/search?origin=LON&destination=NYC&depart=2026-12-10&return=2026-12-17&adults=2&children=1&infants=1&cabin=business&limit=5&cursor={forged}")).await;
     assert_eq!(
         (s, body["code"].as_str()),
-        (400, Some("invalid_cursor")),
+        (422, Some("invalid_cursor")),
         "{body}"
     );
 }
@@ -546,13 +546,13 @@ async fn every_bad_input_is_a_4xx_problem_with_code_and_field() {
     let cases: Vec<(String, u16, &str, Option<&str>)> = vec![
         (
             "/api/v1/search?origin=XXX&destination=JFK&depart=2026-12-10".into(),
-            400,
+            422,
             "unknown_airport",
             Some("origin"),
         ),
         (
             "/api/v1/search?origin=LHR&destination=J1K&depart=2026-12-10".into(),
-            400,
+            422,
             "unknown_airport",
             Some("destination"),
         ),
@@ -564,31 +564,31 @@ async fn every_bad_input_is_a_4xx_problem_with_code_and_field() {
         ),
         (
             "/api/v1/search?origin=LHR&destination=JFK&depart=2026-11-20".into(),
-            400,
+            422,
             "date_in_past",
             Some("depart"),
         ),
         (
             "/api/v1/search?origin=LHR&destination=JFK&depart=2027-06-01".into(),
-            400,
+            422,
             "date_not_served",
             Some("depart"),
         ),
         (
             format!("{s}&return=2026-12-05"),
-            400,
+            422,
             "return_before_outbound",
             Some("return"),
         ),
         (
             "/api/v1/search?origin=LHR&destination=LHR&depart=2026-12-10".into(),
-            400,
+            422,
             "same_origin_destination",
             Some("destination"),
         ),
         (
             "/api/v1/search?origin=LON&destination=LHR&depart=2026-12-10".into(),
-            400,
+            422,
             "same_origin_destination",
             Some("destination"),
         ),
@@ -600,19 +600,19 @@ async fn every_bad_input_is_a_4xx_problem_with_code_and_field() {
         ),
         (
             format!("{s}&adults=10"),
-            400,
+            422,
             "too_many_passengers",
             Some("adults"),
         ),
         (
             format!("{s}&adults=5&children=5"),
-            400,
+            422,
             "too_many_passengers",
             Some("adults"),
         ),
         (
             format!("{s}&adults=1&infants=2"),
-            400,
+            422,
             "too_many_infants",
             Some("infants"),
         ),
@@ -638,7 +638,7 @@ async fn every_bad_input_is_a_4xx_problem_with_code_and_field() {
         ),
         (
             format!("{s}&cursor=bm9wZQ"),
-            400,
+            422,
             "invalid_cursor",
             Some("cursor"),
         ),
@@ -650,13 +650,13 @@ async fn every_bad_input_is_a_4xx_problem_with_code_and_field() {
         ),
         (
             format!("{s}&depart_time=18:00-06:00"),
-            400,
+            422,
             "invalid_range",
             Some("depart_time"),
         ),
         (
             format!("{s}&carriers=ZZ9"),
-            400,
+            422,
             "unknown_carrier",
             Some("carriers"),
         ),
@@ -687,31 +687,31 @@ async fn every_bad_input_is_a_4xx_problem_with_code_and_field() {
         ),
         (
             "/api/v1/explore?origin=LHR&depart_from=2026-12-10&min_hours=5&max_hours=2".into(),
-            400,
+            422,
             "invalid_range",
             Some("min_hours"),
         ),
         (
             "/api/v1/explore?origin=LHR&depart_from=2026-12-10&max_hours=100".into(),
-            400,
+            422,
             "invalid_range",
             Some("max_hours"),
         ),
         (
             "/api/v1/explore?origin=LHR&depart_from=2026-12-10&depart_to=2026-12-05".into(),
-            400,
+            422,
             "invalid_range",
             Some("depart_to"),
         ),
         (
             "/api/v1/explore?origin=LHR&depart_from=2026-12-01&depart_to=2026-12-30".into(),
-            400,
+            422,
             "range_too_long",
             Some("depart_to"),
         ),
         (
             "/api/v1/explore?origin=QQQ".into(),
-            400,
+            422,
             "unknown_airport",
             Some("origin"),
         ),
@@ -729,20 +729,20 @@ async fn every_bad_input_is_a_4xx_problem_with_code_and_field() {
         ),
         (
             "/api/v1/calendar?origin=LHR&destination=JFK&from=2026-12-10&to=2026-12-01".into(),
-            400,
+            422,
             "invalid_range",
             Some("to"),
         ),
         (
             "/api/v1/calendar?origin=LHR&destination=JFK&from=2026-12-01&to=2026-12-20&nights=5..2"
                 .into(),
-            400,
+            422,
             "invalid_range",
             Some("nights"),
         ),
         (
             "/api/v1/calendar?origin=LHR&destination=JFK&from=2026-11-01".into(),
-            400,
+            422,
             "date_in_past",
             Some("from"),
         ),
@@ -787,7 +787,7 @@ async fn every_bad_input_is_a_4xx_problem_with_code_and_field() {
         ("text/plain", "{}".into(), 415, "unsupported_media_type", None),
         ("application/json", format!("{{\"origin\":\"{}\"}}", "x".repeat(70_000)), 413, "payload_too_large", None),
         ("application/json", format!("{{\"slices\":[{}]}}", [r#"{"origin":"LHR","destination":"CDG","date":"2026-12-05"}"#; 7].join(",")), 400, "too_many_slices", Some("slices")),
-        ("application/json", r#"{"slices":[{"origin":"LHR","destination":"CDG","date":"2026-12-09"},{"origin":"CDG","destination":"FRA","date":"2026-12-05"}]}"#.into(), 400, "return_before_outbound", Some("slices[1].date")),
+        ("application/json", r#"{"slices":[{"origin":"LHR","destination":"CDG","date":"2026-12-09"},{"origin":"CDG","destination":"FRA","date":"2026-12-05"}]}"#.into(), 422, "return_before_outbound", Some("slices[1].date")),
     ];
     for (ct, body, status, code, field) in posts {
         let (s, rct, r) = app.post("/api/v1/search", ct, body).await;

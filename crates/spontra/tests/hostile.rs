@@ -170,7 +170,7 @@ async fn password_checks_behind_a_token_are_throttled(backend: Backend) {
                 .call(method.clone(), path, Some(body), Some(&stolen.access))
                 .await;
             match r.problem() {
-                (400, "wrong_password") => wrong += 1,
+                (403, "wrong_password") => wrong += 1,
                 (401, _) | (429, _) => {}
                 other => panic!("{path}: unexpected {other:?}: {}", r.body),
             }
@@ -310,7 +310,7 @@ async fn control_characters_are_field_errors(backend: Backend) {
             .await;
         assert_eq!(
             (r.problem(), r.field()),
-            ((400, "invalid_field"), "display_name"),
+            ((422, "invalid_text"), "display_name"),
             "{name:?}"
         );
     }
@@ -326,7 +326,7 @@ async fn control_characters_are_field_errors(backend: Backend) {
         .await;
     assert_eq!(
         (r.problem(), r.field()),
-        ((400, "invalid_field"), "display_name")
+        ((422, "invalid_text"), "display_name")
     );
     // The admin search too.
     let (code, out) = app.create_user_cli("root@example.com", "operations 2026!", true);
@@ -334,7 +334,7 @@ async fn control_characters_are_field_errors(backend: Backend) {
     let admin = app.sign_in("root@example.com", "operations 2026!").await;
     app.enrol_two_factor(&admin, "operations 2026!").await;
     let r = app.get("/admin/users?q=a%00b", &admin.access).await;
-    assert_eq!((r.problem(), r.field()), ((400, "invalid_field"), "q"));
+    assert_eq!((r.problem(), r.field()), ((422, "invalid_text"), "q"));
     assert_eq!(
         app.get("/admin/users?q=ctl", &admin.access).await.status,
         200
@@ -426,7 +426,7 @@ async fn two_factor_sign_in(backend: Backend) {
         .await;
     assert_eq!(
         (wrong.problem(), wrong.field()),
-        ((400, "wrong_code"), "code")
+        ((403, "wrong_code"), "code")
     );
     let enrolled = app.enrol_two_factor(&t, PASSWORD).await;
     let (secret, codes) = (enrolled.secret.clone(), enrolled.recovery_codes.clone());

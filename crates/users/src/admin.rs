@@ -33,7 +33,7 @@ impl UsersService {
     ) -> Result<Vec<User>, ApiError> {
         if !spontra_domain::is_printable_line(query) || query.chars().count() > 200 {
             return Err(ApiError::field(
-                ErrorCode::InvalidField,
+                ErrorCode::InvalidText,
                 "q",
                 "search with up to 200 printable characters on one line",
             ));
@@ -62,6 +62,10 @@ impl UsersService {
         let target = self.user(id).await?;
         if target.deleted_at.is_some() {
             return Err(no_such_user());
+        }
+        if change.disabled.is_none() && change.role.is_none() {
+            // Nothing to change: the account as it is (a PATCH of no fields).
+            return Ok(target);
         }
         if id == user_id(admin)?
             && (change.disabled == Some(true) || change.role == Some(Role::User))

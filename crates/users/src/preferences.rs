@@ -8,8 +8,11 @@ use spontra_refdata::RefData;
 use utoipa::ToSchema;
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct TripHours {
+    #[schema(minimum = 0, maximum = 72)]
     pub min: f64,
+    #[schema(minimum = 0, maximum = 72)]
     pub max: f64,
 }
 
@@ -27,17 +30,28 @@ pub struct Notifications {
 #[serde(deny_unknown_fields, default)]
 pub struct Preferences {
     /// Airport or city code, e.g. `LHR` or `LON`.
+    #[schema(pattern = "^[A-Za-z]{3}$", example = "LON")]
     pub home_airport: Option<String>,
-    /// ISO 4217, e.g. `EUR`.
+    /// ISO 4217, e.g. `EUR` (a code that is no currency is `unknown_currency`, 422).
+    #[schema(pattern = "^[A-Z]{3}$", example = "EUR")]
     pub currency: String,
-    /// `economy`, `premium_economy`, `business` or `first`.
+    #[schema(value_type = spontra_http::vocabulary::CabinName)]
     pub cabin: String,
+    /// 1–9; adults and children at most 9 together (`too_many_passengers`, 422).
+    #[schema(minimum = 1, maximum = 9)]
+    #[serde(deserialize_with = "spontra_http::whole::u32")]
     pub adults: u32,
+    #[schema(minimum = 0, maximum = 8)]
+    #[serde(deserialize_with = "spontra_http::whole::u32")]
     pub children: u32,
+    /// At most one per adult (`too_many_infants`, 422).
+    #[schema(minimum = 0, maximum = 9)]
+    #[serde(deserialize_with = "spontra_http::whole::u32")]
     pub infants: u32,
     /// Preferred journey length for explore, in hours.
     pub trip_hours: Option<TripHours>,
     /// Budget per trip in `currency`.
+    #[schema(minimum = 0, maximum = 1000000)]
     pub budget: Option<f64>,
     pub notifications: Notifications,
 }
@@ -79,15 +93,15 @@ impl Preferences {
                 ),
             }
         }
-        match iso_currency::Currency::from_code(&self.currency.trim().to_uppercase()) {
+        match iso_currency::Currency::from_code(&self.currency) {
             Some(c) => self.currency = c.code().to_string(),
             None => e.push(
-                ErrorCode::InvalidField,
+                ErrorCode::UnknownCurrency,
                 "currency",
                 format!("{:?} is not an ISO 4217 currency code", self.currency),
             ),
         }
-        match Cabin::parse(&self.cabin) {
+        match Cabin::from_name(&self.cabin) {
             Some(c) => self.cabin = c.as_str().to_string(),
             None => e.push(
                 ErrorCode::UnknownCabin,
@@ -98,9 +112,7 @@ impl Preferences {
                 ),
             ),
         }
-        if let Err(err) = Passengers::new(self.adults, self.children, self.infants) {
-            e.push(ErrorCode::InvalidField, "adults", err.to_string());
-        }
+        e.take(Passengers::new(self.adults, self.children, self.infants).map_err(ApiError::from));
         if let Some(h) = &self.trip_hours {
             if let Err(err) = HoursRange::from_hours(h.min, h.max) {
                 e.push(ErrorCode::InvalidRange, "trip_hours", err.to_string());
@@ -129,8 +141,8 @@ mod tests {
         let rd = RefData::load().unwrap();
         let p = Preferences {
             home_airport: Some("lon".into()),
-            currency: "gbp".into(),
-            cabin: "J".into(),
+            currency: "GBP".into(),
+            cabin: "business".into(),
             ..Preferences::default()
         };
         let v = p.validated(&rd).unwrap();
@@ -160,11 +172,12 @@ mod tests {
                 "home_airport",
                 "currency",
                 "cabin",
-                "adults",
+                "infants",
                 "trip_hours",
                 "budget"
             ]
         );
-        assert_eq!(err.code, "unknown_airport");
+        // The first error that does not match the document (400) names the answer.
+        assert_eq!(err.code, "unknown_cabin");
     }
 }

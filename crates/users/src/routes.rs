@@ -37,17 +37,22 @@ impl FromRef<UsersState> for Arc<dyn Authenticator> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterBody {
+    #[schema(format = Email, max_length = 254, example = "ada@example.com")]
     pub email: String,
-    /// 12–128 characters, not a common password.
+    /// 12–128 characters, not a common password (`weak_password`, 422, otherwise).
+    #[schema(min_length = 12, max_length = 128)]
     pub password: String,
-    /// One line of printable text, 1–80 characters.
+    /// One line of printable text, 1–80 characters (`invalid_text`, 422, otherwise).
+    #[schema(min_length = 1, max_length = 80, example = "Ada")]
     pub display_name: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
+    #[schema(format = Email, max_length = 254, example = "ada@example.com")]
     pub email: String,
+    #[schema(min_length = 1, max_length = 1024)]
     pub password: String,
     /// Browsers: keep the refresh token in an `HttpOnly` cookie instead of the answer.
     #[serde(default)]
@@ -60,6 +65,7 @@ pub struct SecondFactorBody {
     /// The `challenge` of the password step's 202 answer.
     pub challenge: String,
     /// The six digits from the authenticator app, or a recovery code.
+    #[schema(min_length = 1, max_length = 64)]
     pub code: String,
     #[serde(default)]
     pub session_cookie: bool,
@@ -85,13 +91,17 @@ pub struct RefreshBody {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChangeBody {
+    #[schema(min_length = 1, max_length = 1024)]
     pub current_password: String,
+    /// As at registration: 12–128 characters, not a common password.
+    #[schema(min_length = 12, max_length = 128)]
     pub new_password: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileUpdateBody {
+    #[schema(min_length = 1, max_length = 80, example = "Ada")]
     pub display_name: String,
 }
 
@@ -221,7 +231,7 @@ pub fn router(state: UsersState) -> Router {
 
 /// Create an account.
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "accounts", request_body = RegisterBody,
-    responses((status = 201, body = ProfileDto), (status = 400, body = spontra_http::ProblemDetails), (status = 409, body = spontra_http::ProblemDetails)))]
+    responses((status = 422, body = spontra_http::ProblemDetails, content_type = "application/problem+json", description = "`weak_password`, `invalid_email`, `invalid_text`: a rule beyond the document"), (status = 201, body = ProfileDto), (status = 400, body = spontra_http::ProblemDetails), (status = 409, body = spontra_http::ProblemDetails)))]
 pub async fn register(
     State(s): State<UsersState>,
     client: ClientInfo,
@@ -338,7 +348,7 @@ pub async fn me(State(s): State<UsersState>, Auth(p): Auth) -> Result<Json<Profi
 
 /// Change the display name.
 #[utoipa::path(patch, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])), request_body = ProfileUpdateBody,
-    responses((status = 200, body = ProfileDto), (status = 400, body = spontra_http::ProblemDetails)))]
+    responses((status = 422, body = spontra_http::ProblemDetails, content_type = "application/problem+json", description = "`invalid_text`: not one printable line"), (status = 200, body = ProfileDto), (status = 400, body = spontra_http::ProblemDetails)))]
 pub async fn update_profile(
     State(s): State<UsersState>,
     Auth(p): Auth,
@@ -351,7 +361,7 @@ pub async fn update_profile(
 
 /// Change the password (needs the current one); every other session ends.
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "accounts", security(("bearer" = [])), request_body = PasswordChangeBody,
-    responses((status = 204), (status = 400, body = spontra_http::ProblemDetails)))]
+    responses((status = 403, body = spontra_http::ProblemDetails, content_type = "application/problem+json", description = "`wrong_password`: the current password is wrong"), (status = 422, body = spontra_http::ProblemDetails, content_type = "application/problem+json", description = "`weak_password`"), (status = 204), (status = 400, body = spontra_http::ProblemDetails)))]
 pub async fn change_password(
     State(s): State<UsersState>,
     Auth(p): Auth,
@@ -376,7 +386,7 @@ pub async fn preferences(
 /// Replace the travel preferences (every field checked: airport or city code, ISO 4217
 /// currency, cabin, passengers, hours range, budget).
 #[utoipa::path(put, path = "/api/v1/me/preferences", tag = "accounts", security(("bearer" = [])), request_body = Preferences,
-    responses((status = 200, body = Preferences), (status = 400, body = spontra_http::ProblemDetails)))]
+    responses((status = 422, body = spontra_http::ProblemDetails, content_type = "application/problem+json", description = "`unknown_airport`, `too_many_infants`, `too_many_passengers`, `invalid_range`: a rule beyond the document"), (status = 200, body = Preferences), (status = 400, body = spontra_http::ProblemDetails)))]
 pub async fn set_preferences(
     State(s): State<UsersState>,
     Auth(p): Auth,
@@ -413,19 +423,23 @@ pub async fn revoke_session(
 #[serde(deny_unknown_fields)]
 pub struct TokenBody {
     /// The `token` parameter of the link in the mail.
+    #[schema(min_length = 1, max_length = 1024)]
     pub token: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ForgotPasswordBody {
+    #[schema(format = Email, max_length = 254, example = "ada@example.com")]
     pub email: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetPasswordBody {
+    #[schema(min_length = 1, max_length = 1024)]
     pub token: String,
+    #[schema(min_length = 12, max_length = 128)]
     pub new_password: String,
 }
 
@@ -433,6 +447,7 @@ pub struct ResetPasswordBody {
 #[serde(deny_unknown_fields)]
 pub struct DeleteAccountBody {
     /// The current password, asked again.
+    #[schema(min_length = 1, max_length = 1024)]
     pub password: String,
 }
 
@@ -495,18 +510,32 @@ pub struct AdminUserList {
 pub struct AdminListQuery {
     /// Part of an email or display name (case-insensitive); empty lists everyone.
     #[serde(default)]
+    #[param(max_length = 200)]
     pub q: String,
     /// 1–100, default 50.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     #[serde(default)]
+    #[param(maximum = 1000000)]
     pub offset: u32,
+}
+
+/// The furthest `offset` of the account list.
+const MAX_ADMIN_OFFSET: u32 = 1_000_000;
+
+/// An account's role.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum RoleName {
+    User,
+    Admin,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdminUpdateBody {
     pub disabled: Option<bool>,
-    /// `user` or `admin`.
+    #[schema(value_type = Option<RoleName>)]
     pub role: Option<String>,
 }
 
@@ -543,7 +572,7 @@ fn admin_user_dto(u: &User) -> AdminUserDto {
 
 /// Confirm the email address with the token from the verification mail.
 #[utoipa::path(post, path = "/api/v1/auth/verify-email", tag = "accounts", request_body = TokenBody,
-    responses((status = 204), (status = 400, body = spontra_http::ProblemDetails)))]
+    responses((status = 403, body = spontra_http::ProblemDetails, content_type = "application/problem+json", description = "`invalid_link_token`: invalid, expired or already used"), (status = 204), (status = 400, body = spontra_http::ProblemDetails)))]
 pub async fn verify_email(
     State(s): State<UsersState>,
     ApiJson(b): ApiJson<TokenBody>,
@@ -567,7 +596,7 @@ pub async fn resend_verification(
 /// Ask for a password reset link. The answer is the same 202 whether or not an account has
 /// this email.
 #[utoipa::path(post, path = "/api/v1/auth/forgot-password", tag = "accounts", request_body = ForgotPasswordBody,
-    responses((status = 202), (status = 400, body = spontra_http::ProblemDetails)))]
+    responses((status = 422, body = spontra_http::ProblemDetails, content_type = "application/problem+json", description = "`invalid_email`"), (status = 202), (status = 400, body = spontra_http::ProblemDetails)))]
 pub async fn forgot_password(
     State(s): State<UsersState>,
     client: ClientInfo,
@@ -580,7 +609,7 @@ pub async fn forgot_password(
 /// Choose a new password with the token from the reset mail (single use, 1 hour). Every
 /// session of the account ends.
 #[utoipa::path(post, path = "/api/v1/auth/reset-password", tag = "accounts", request_body = ResetPasswordBody,
-    responses((status = 204), (status = 400, body = spontra_http::ProblemDetails)))]
+    responses((status = 403, body = spontra_http::ProblemDetails, content_type = "application/problem+json", description = "`invalid_link_token`: invalid, expired or already used"), (status = 422, body = spontra_http::ProblemDetails, content_type = "application/problem+json", description = "`weak_password`"), (status = 204), (status = 400, body = spontra_http::ProblemDetails)))]
 pub async fn reset_password(
     State(s): State<UsersState>,
     client: ClientInfo,
@@ -625,7 +654,8 @@ pub async fn export(
 
 /// Delete this account: personal data is erased, the record is anonymised. Needs the password.
 #[utoipa::path(delete, path = "/api/v1/me", tag = "privacy", security(("bearer" = [])), request_body = DeleteAccountBody,
-    responses((status = 204), (status = 400, body = spontra_http::ProblemDetails)))]
+    responses((status = 204), (status = 400, body = spontra_http::ProblemDetails),
+        (status = 403, body = spontra_http::ProblemDetails, description = "`wrong_password`")))]
 pub async fn delete_account(
     State(s): State<UsersState>,
     Auth(p): Auth,
@@ -645,7 +675,8 @@ pub async fn consents(
     Ok(Json(consents_dto(&s.service.consents(&p).await?)))
 }
 
-/// Record consent decisions; each is kept with its time.
+/// Record consent decisions; each is kept with its time. A field left out (or null) keeps
+/// its decision.
 #[utoipa::path(put, path = "/api/v1/me/consents", tag = "privacy", security(("bearer" = [])), request_body = ConsentsBody,
     responses((status = 200, body = ConsentsDto), (status = 400, body = spontra_http::ProblemDetails)))]
 pub async fn set_consents(
@@ -658,20 +689,18 @@ pub async fn set_consents(
         .zip([b.marketing, b.analytics])
         .filter_map(|(kind, v)| v.map(|v| (kind, v)))
         .collect();
-    if decisions.is_empty() {
-        return Err(ApiError::new(
-            ErrorCode::MissingField,
-            "give `marketing` and/or `analytics` as true or false",
-        ));
-    }
-    Ok(Json(consents_dto(
-        &s.service.record_consents(&p, &decisions).await?,
-    )))
+    // No decision in the body changes nothing (a PUT of the same document is idempotent).
+    let consents = if decisions.is_empty() {
+        s.service.consents(&p).await?
+    } else {
+        s.service.record_consents(&p, &decisions).await?
+    };
+    Ok(Json(consents_dto(&consents)))
 }
 
 /// Find accounts (administrators only).
 #[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin", security(("bearer" = [])), params(AdminListQuery),
-    responses((status = 200, body = AdminUserList), (status = 403, body = spontra_http::ProblemDetails)))]
+    responses((status = 422, body = spontra_http::ProblemDetails, content_type = "application/problem+json", description = "`invalid_text`: `q` is not one printable line"), (status = 200, body = AdminUserList), (status = 403, body = spontra_http::ProblemDetails)))]
 pub async fn admin_list_users(
     State(s): State<UsersState>,
     AdminAuth(_admin): AdminAuth,
@@ -683,6 +712,13 @@ pub async fn admin_list_users(
             ErrorCode::InvalidLimit,
             "limit",
             "give a limit from 1 to 100",
+        ));
+    }
+    if q.offset > MAX_ADMIN_OFFSET {
+        return Err(ApiError::field(
+            ErrorCode::InvalidField,
+            "offset",
+            format!("give an offset from 0 to {MAX_ADMIN_OFFSET}"),
         ));
     }
     // One extra row tells whether another page exists.
@@ -729,12 +765,6 @@ pub async fn admin_update_user(
             )
         })?),
     };
-    if b.disabled.is_none() && role.is_none() {
-        return Err(ApiError::new(
-            ErrorCode::MissingField,
-            "give `disabled` and/or `role`",
-        ));
-    }
     let change = AdminChange {
         disabled: b.disabled,
         role,
@@ -804,7 +834,7 @@ pub async fn two_factor_status(
 /// Start setting up two-factor authentication (password asked again): a new secret and its
 /// `otpauth://` URI. It is on only after `/me/2fa/enable` confirms a code.
 #[utoipa::path(post, path = "/api/v1/me/2fa/setup", tag = "accounts", security(("bearer" = [])), request_body = PasswordBody,
-    responses((status = 200, body = TwoFactorSetupDto), (status = 400, body = spontra_http::ProblemDetails, content_type = "application/problem+json"),
+    responses((status = 403, body = spontra_http::ProblemDetails, content_type = "application/problem+json", description = "`wrong_password`"), (status = 200, body = TwoFactorSetupDto), (status = 400, body = spontra_http::ProblemDetails, content_type = "application/problem+json"),
         (status = 409, body = spontra_http::ProblemDetails, content_type = "application/problem+json")))]
 pub async fn two_factor_setup(
     State(s): State<UsersState>,
@@ -822,7 +852,7 @@ pub async fn two_factor_setup(
 /// Turn two-factor authentication on with a code from the app; returns the recovery codes
 /// (shown once). This session counts as having proved the second factor.
 #[utoipa::path(post, path = "/api/v1/me/2fa/enable", tag = "accounts", security(("bearer" = [])), request_body = CodeBody,
-    responses((status = 200, body = RecoveryCodesDto), (status = 400, body = spontra_http::ProblemDetails, content_type = "application/problem+json"),
+    responses((status = 403, body = spontra_http::ProblemDetails, content_type = "application/problem+json", description = "`wrong_code`"), (status = 200, body = RecoveryCodesDto), (status = 400, body = spontra_http::ProblemDetails, content_type = "application/problem+json"),
         (status = 409, body = spontra_http::ProblemDetails, content_type = "application/problem+json")))]
 pub async fn two_factor_enable(
     State(s): State<UsersState>,

@@ -92,7 +92,7 @@ pub(crate) fn password_error(field: &str, e: PasswordError) -> ApiError {
 }
 
 pub(crate) fn display_name_error(e: DisplayNameError) -> ApiError {
-    ApiError::field(ErrorCode::InvalidField, "display_name", e.to_string())
+    ApiError::field(ErrorCode::InvalidText, "display_name", e.to_string())
 }
 
 pub(crate) fn throttled(wait: std::time::Duration, detail: &str) -> ApiError {

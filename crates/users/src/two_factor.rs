@@ -154,7 +154,7 @@ impl UsersService {
         }
         let Some(secret) = &user.totp_secret else {
             return Err(ApiError::new(
-                ErrorCode::MissingField,
+                ErrorCode::NotSetUp,
                 "start with POST /api/v1/me/2fa/setup",
             ));
         };

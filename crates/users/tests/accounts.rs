@@ -157,7 +157,11 @@ async fn registration_validates_and_refuses_duplicates() {
                 None,
             )
             .await;
-        assert_eq!((s, body["code"].as_str()), (400, Some(code)), "{body}");
+        let status = spontra_http::ErrorCode::named(code)
+            .unwrap()
+            .status()
+            .as_u16();
+        assert_eq!((s, body["code"].as_str()), (status, Some(code)), "{body}");
         assert_eq!(body["errors"][0]["field"], field);
     }
     let (s, body) = a
@@ -367,7 +371,7 @@ async fn password_change_needs_the_current_one_and_ends_other_sessions() {
             body["code"].as_str(),
             body["errors"][0]["field"].as_str()
         ),
-        (400, Some("wrong_password"), Some("current_password"))
+        (403, Some("wrong_password"), Some("current_password"))
     );
     let (s, body) = a
         .call(
@@ -377,7 +381,7 @@ async fn password_change_needs_the_current_one_and_ends_other_sessions() {
             Some(&tok(&here)),
         )
         .await;
-    assert_eq!((s, body["code"].as_str()), (400, Some("weak_password")));
+    assert_eq!((s, body["code"].as_str()), (422, Some("weak_password")));
     let (s, _) = a
         .call(
             Method::POST,
@@ -427,7 +431,7 @@ async fn password_change_needs_the_current_one_and_ends_other_sessions() {
             Some(&tok(&here)),
         )
         .await;
-    assert_eq!((s, body["code"].as_str()), (400, Some("invalid_field")));
+    assert_eq!((s, body["code"].as_str()), (422, Some("invalid_text")));
 }
 
 #[tokio::test]
@@ -445,7 +449,7 @@ async fn preferences_default_validate_and_persist() {
     );
     let mut new = p.clone();
     new["home_airport"] = json!("lhr");
-    new["currency"] = json!("gbp");
+    new["currency"] = json!("GBP");
     new["trip_hours"] = json!({"min": 2, "max": 4});
     let (s, saved) = a
         .call(
@@ -475,7 +479,7 @@ async fn preferences_default_validate_and_persist() {
     let (s, body) = a
         .call(Method::PUT, "/me/preferences", Some(new), Some(&tok))
         .await;
-    assert_eq!((s, body["code"].as_str()), (400, Some("unknown_airport")));
+    assert_eq!((s, body["code"].as_str()), (422, Some("unknown_airport")));
     assert_eq!(body["errors"].as_array().unwrap().len(), 2);
     assert_eq!(
         a.call(Method::GET, "/me/preferences", None, None).await.0,
