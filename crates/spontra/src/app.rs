@@ -9,12 +9,13 @@
 //! body and whole-request deadlines are middleware (`spontra_http::with_deadlines`).
 
 use crate::world::World;
-use axum::extract::ConnectInfo;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use serde::Serialize;
 use spontra_http::{
     with_common_layers, with_deadlines, ApiError, Deadlines, ErrorCode, TrustForwardedFor,
 };
@@ -29,7 +30,7 @@ use tower::ServiceExt;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
-use utoipa::OpenApi;
+use utoipa::{OpenApi, ToSchema};
 
 /// What the edge allows a client.
 #[derive(Clone, Copy, Debug)]
@@ -61,11 +62,58 @@ const WEB_CSP: &str =
      img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; frame-ancestors 'none'; \
      base-uri 'self'; form-action 'self'; object-src 'none'";
 
+/// The process answers.
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: String,
+}
+
+/// The inventory is loaded; what it is and which departure dates are on sale.
+#[derive(Clone, Serialize, ToSchema)]
+pub struct Ready {
+    /// `ready`.
+    pub status: String,
+    /// The world or schedule served.
+    pub inventory: String,
+    pub legs: u64,
+    pub routes: u64,
+    /// First departure date on sale.
+    #[schema(format = Date)]
+    pub bookable_from: String,
+    /// Last departure date on sale.
+    #[schema(format = Date)]
+    pub bookable_to: String,
+}
+
+/// Liveness.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
+async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+    })
+}
+
+/// Readiness, and the bookable window (which may differ from the client's calendar).
+#[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, body = Ready)))]
+async fn readyz(State(ready): State<Arc<Ready>>) -> Json<Ready> {
+    Json((*ready).clone())
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(healthz, readyz),
+    components(schemas(Health, Ready)),
+    tags((name = "operations", description = "Liveness and readiness (outside /api/v1)"))
+)]
+struct OperationsApi;
+
 /// The OpenAPI document of `/api/v1`: the search API, and the account API when accounts are
 /// served, with every error response an operation can give. Served at `/api/v1/openapi.json`,
 /// printed by `spontra openapi` (the web app's types are generated from it).
 pub fn openapi_document(with_accounts: bool) -> utoipa::openapi::OpenApi {
     let mut openapi = SearchApi::openapi();
+    openapi.merge(OperationsApi::openapi());
     if with_accounts {
         openapi.merge(UsersApi::openapi());
     }
@@ -108,13 +156,13 @@ impl App {
             world.today,
         ));
         let (first, last) = service.window();
-        let ready = serde_json::json!({
-            "status": "ready",
-            "inventory": world.description,
-            "legs": world.index.leg_count(),
-            "routes": world.index.route_count(),
-            "bookable_from": first.to_string(),
-            "bookable_to": last.to_string(),
+        let ready = Arc::new(Ready {
+            status: "ready".into(),
+            inventory: world.description.clone(),
+            legs: world.index.leg_count() as u64,
+            routes: world.index.route_count() as u64,
+            bookable_from: first.to_string(),
+            bookable_to: last.to_string(),
         });
         let openapi = openapi_document(users.is_some());
         let mut api = spontra_search::router(SearchState::new(service, search_limits));
@@ -132,17 +180,8 @@ impl App {
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed);
         let mut router = Router::new()
-            .route(
-                "/healthz",
-                get(|| async { Json(serde_json::json!({"status": "ok"})) }),
-            )
-            .route(
-                "/readyz",
-                get(move || {
-                    let r = ready.clone();
-                    async move { Json(r) }
-                }),
-            )
+            .route("/healthz", get(healthz))
+            .route("/readyz", get(readyz).with_state(ready))
             .nest("/api/v1", api)
             .route("/api", get(not_found))
             .route("/api/{*rest}", get(not_found).fallback(not_found));

@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 import { SearchForm } from "@/components/SearchForm";
-import { usePreferences } from "@/lib/hooks";
+import { usePreferences } from "@/api/account";
 import { emptyForm } from "@/lib/searchUrl";
 import type { SearchForm as Form } from "@/lib/validation";
 

@@ -2,10 +2,9 @@
 
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
-import { api, refreshSession } from "@/lib/api";
+import { ApiProblem, refreshSession } from "@/api/client";
+import { fetchMe } from "@/api/account";
 import { useSession } from "@/lib/session";
-import type { Profile } from "@/lib/types";
-import { ApiProblem } from "@/lib/api";
 
 /** Restores the session from the stored refresh token once per page load. */
 function SessionRestorer() {
@@ -14,7 +13,7 @@ function SessionRestorer() {
   useEffect(() => {
     refreshSession()
       .then(async (token) => {
-        if (token) setProfile(await api<Profile>("/me", { auth: true }));
+        if (token) setProfile(await fetchMe());
       })
       .catch(() => {
         /* the session ended; pages that need it send the user to sign in */

@@ -2,7 +2,7 @@
 
 // Filters with counts. Every change rewrites the URL (the search's single source of truth).
 
-import type { Facets } from "@/lib/types";
+import type { Facets } from "@/api/types";
 import type { FilterKey, Filters } from "@/lib/searchUrl";
 import { formatDuration, formatMoney, minutesToClock } from "@/lib/format";
 import { currencyDigits } from "@/lib/format";

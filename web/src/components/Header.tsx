@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { api } from "@/lib/api";
+import { logout as endSession } from "@/api/auth";
 import { useSession } from "@/lib/session";
 
 export function Header() {
@@ -11,7 +11,7 @@ export function Header() {
   const router = useRouter();
   const logout = async () => {
     try {
-      await api("/auth/logout", { method: "POST", auth: true });
+      await endSession();
     } catch {
       /* signing out locally is what matters */
     }

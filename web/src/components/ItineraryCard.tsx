@@ -1,7 +1,7 @@
 "use client";
 
 import { useId, useState } from "react";
-import type { Itinerary, Slice } from "@/lib/types";
+import type { Itinerary, Slice } from "@/api/types";
 import { co2Comparison, dayMarker, dayOffset, formatDuration, formatMoney, localTime } from "@/lib/format";
 
 const PAX: Record<string, string> = { adult: "Adult", child: "Child", infant: "Infant" };

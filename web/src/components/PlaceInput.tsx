@@ -5,9 +5,8 @@
 // city codes (LON, NYC) are offered for "all airports".
 
 import { useEffect, useId, useRef, useState } from "react";
-import { useQuery } from "@tanstack/react-query";
-import { api } from "@/lib/api";
-import type { Place } from "@/lib/types";
+import { usePlaces } from "@/api/places";
+import type { Place } from "@/api/types";
 import { inputClass, FieldError } from "./Field";
 
 function label(p: Place): string {
@@ -44,12 +43,7 @@ export function PlaceInput({
   const errorId = `${id}-error`;
   const q = useDebounced(value.trim(), 150);
   const typing = q.length >= 2 && !/\([A-Z]{3}\)$/.test(q);
-  const { data = [], isFetching } = useQuery({
-    queryKey: ["places", q],
-    queryFn: ({ signal }) => api<Place[]>(`/airports?q=${encodeURIComponent(q)}&limit=8`, { signal }),
-    enabled: typing,
-    staleTime: 5 * 60_000,
-  });
+  const { data = [], isFetching } = usePlaces(q, typing);
   const options = typing ? data : [];
   const ref = useRef<HTMLDivElement>(null);
 

@@ -5,8 +5,8 @@ import { Controller, useFieldArray, useForm, type Resolver } from "react-hook-fo
 import { useRouter } from "next/navigation";
 import { PlaceInput } from "./PlaceInput";
 import { FieldError, buttonClass, inputClass, secondaryButtonClass } from "./Field";
-import { useBookable } from "@/lib/hooks";
-import { ApiProblem } from "@/lib/api";
+import { useBookable } from "@/api/operations";
+import { ApiProblem } from "@/api/client";
 import { CABINS, formField, nestErrors, placeCode, validateSearch, type SearchForm as Form } from "@/lib/validation";
 import { toQuery, type Filters, type Sort } from "@/lib/searchUrl";
 

@@ -12,7 +12,7 @@ import type { GeometryCollection, Topology } from "topojson-specification";
 import world from "world-atlas/countries-110m.json";
 import { priceColour } from "@/lib/colour";
 import { formatDuration, formatMoney } from "@/lib/format";
-import type { ExploreDestination, Place } from "@/lib/types";
+import type { ExploreDestination, Place } from "@/api/types";
 
 const WIDTH = 960;
 const HEIGHT = 500;
@@ -40,7 +40,7 @@ export function WorldMap({
   }, [origin, destinations, countries]);
   const prices = destinations.map((d) => d.price.minor);
   const [min, max] = [Math.min(...prices), Math.max(...prices)];
-  const at = (p: { lat: number | null; lon: number | null }) => (p.lat === null || p.lon === null ? null : projection([p.lon, p.lat]));
+  const at = (p: { lat?: number | null; lon?: number | null }) => (p.lat == null || p.lon == null ? null : projection([p.lon, p.lat]));
   const o = origin ? at(origin) : null;
   return (
     <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} overflow="hidden" role="group" aria-label="Map of destinations" className="h-auto w-full rounded-xl bg-sky-50 ring-1 ring-slate-200">

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { emptyDayLabel, monthOffers, parseNights } from "./calendar";
-import type { CalendarResponse } from "./types";
+import type { CalendarResponse } from "@/api/types";
 
 const price = (minor: number) => ({ amount: (minor / 100).toFixed(2), currency: "EUR", minor });
 

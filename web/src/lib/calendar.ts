@@ -2,7 +2,7 @@
 // or — when a trip length is given — the cheapest *return* leaving that day (over the lengths
 // asked for), with the return date the day's link must carry.
 
-import type { CalendarResponse, Price } from "./types";
+import type { CalendarResponse, Price } from "@/api/types";
 
 export interface DayOffer {
   price: Price;

@@ -1,5 +1,5 @@
 import type { FieldValues, Path, UseFormSetError } from "react-hook-form";
-import { ApiProblem } from "./api";
+import { ApiProblem } from "@/api/client";
 
 /**
  * Put an API refusal where it belongs: field errors at their fields (when the form has that

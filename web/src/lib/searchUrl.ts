@@ -2,6 +2,10 @@
 // shared and reloaded. Parameter names are the API's, so filters pass straight through.
 
 import type { SearchForm, TripType, Cabin } from "./validation";
+import type { SearchRequest } from "@/api/search";
+import type { Schemas } from "@/api/client";
+
+type AllianceName = Schemas["AllianceName"];
 import { CABINS } from "./validation";
 
 export const FILTER_KEYS = [
@@ -110,34 +114,43 @@ export function fromQuery(q: URLSearchParams): SearchState {
 }
 
 /** The API request for a search state: a GET query, or a POST body for multi-city. */
-export function apiRequest(
-  s: SearchState,
-  cursor?: string,
-  limit = 20,
-): { path: string; body?: Record<string, unknown> } {
-  if (s.form.trip !== "multi") {
-    const q = toQuery(s);
-    q.delete("trip");
-    q.set("sort", s.sort);
-    q.set("limit", String(limit));
-    if (cursor) q.set("cursor", cursor);
-    return { path: `/search?${q.toString()}` };
-  }
-  const body: Record<string, unknown> = {
-    slices: s.form.slices.map((x) => ({ origin: x.origin.toUpperCase(), destination: x.destination.toUpperCase(), date: x.date })),
+export function apiRequest(s: SearchState, cursor?: string, limit = 20): SearchRequest {
+  const f = s.filters;
+  const list = (k: "carriers" | "alliances" | "layovers" | "exclude_layovers") => (f[k] ? f[k]!.split(",") : undefined);
+  const num = (v: string | undefined) => (v ? Number(v) : undefined);
+  const common = {
     adults: s.form.adults,
-    children: s.form.children,
-    infants: s.form.infants,
+    children: s.form.children || undefined,
+    infants: s.form.infants || undefined,
     cabin: s.form.cabin,
     sort: s.sort,
     limit,
+    cursor,
+    max_stops: num(f.max_stops),
+    carriers: list("carriers"),
+    alliances: list("alliances") as AllianceName[] | undefined,
+    layovers: list("layovers"),
+    exclude_layovers: list("exclude_layovers"),
+    depart_time: f.depart_time || undefined,
+    arrive_time: f.arrive_time || undefined,
+    max_duration_hours: num(f.max_duration_hours),
+    max_price: num(f.max_price),
   };
-  if (cursor) body.cursor = cursor;
-  const f = s.filters;
-  if (f.max_stops) body.max_stops = Number(f.max_stops);
-  for (const k of ["carriers", "alliances", "layovers", "exclude_layovers"] as const) if (f[k]) body[k] = f[k]!.split(",");
-  for (const k of ["depart_time", "arrive_time"] as const) if (f[k]) body[k] = f[k];
-  if (f.max_duration_hours) body.max_duration_hours = Number(f.max_duration_hours);
-  if (f.max_price) body.max_price = Number(f.max_price);
-  return { path: "/search", body };
+  if (s.form.trip === "multi") {
+    return {
+      body: {
+        ...common,
+        slices: s.form.slices.map((x) => ({ origin: x.origin.toUpperCase(), destination: x.destination.toUpperCase(), date: x.date })),
+      },
+    };
+  }
+  return {
+    query: {
+      ...common,
+      origin: s.form.origin.toUpperCase(),
+      destination: s.form.destination.toUpperCase(),
+      depart: s.form.depart,
+      return: s.form.trip === "return" && s.form.return ? s.form.return : undefined,
+    },
+  };
 }

@@ -10,8 +10,11 @@ vi.stubGlobal("window", {
   },
 });
 
+process.env.NEXT_PUBLIC_API_BASE = "http://api.test";
 const { useSession } = await import("./session");
-const { api, csrfToken, refreshSession, ApiProblem } = await import("./api");
+const { csrfToken, refreshSession, ApiProblem, unwrap, publicApi, userApi } = await import("@/api/client");
+const { fetchSearch } = await import("@/api/search");
+const me = () => unwrap(userApi.GET("/api/v1/me"));
 
 const pair = (n: number) => ({ access_token: `a${n}`, refresh_token: `r${n}`, token_type: "Bearer", expires_in: 900, session_id: "s" });
 
@@ -40,15 +43,15 @@ describe("session state", () => {
   it("shares one cookie refresh between concurrent callers, with the CSRF header", async () => {
     store.set("spontra.session", "1");
     vi.stubGlobal("document", { cookie: "other=1; spontra_csrf=c1" });
-    const fetch = vi.fn(async (_url: string, _init: RequestInit) => json(200, pair(2)));
+    const fetch = vi.fn(async (_req: Request) => json(200, pair(2)));
     vi.stubGlobal("fetch", fetch);
     const [a, b] = await Promise.all([refreshSession(), refreshSession()]);
     expect(a).toBe("a2");
     expect(b).toBe("a2");
     expect(fetch).toHaveBeenCalledTimes(1);
-    const init = fetch.mock.calls[0][1];
-    expect((init.headers as Record<string, string>)["x-csrf-token"]).toBe("c1");
-    expect(init.body).toBe("{}");
+    const req = fetch.mock.calls[0][0];
+    expect(req.headers.get("x-csrf-token")).toBe("c1");
+    expect(await req.text()).toBe("{}");
   });
 
   it("does not try to refresh without a session", async () => {
@@ -69,14 +72,15 @@ describe("session state", () => {
     const calls: string[] = [];
     vi.stubGlobal(
       "fetch",
-      vi.fn(async (url: string, init: RequestInit) => {
-        const auth = (init.headers as Record<string, string>).authorization ?? "";
-        calls.push(`${url} ${auth}`);
+      vi.fn(async (req: Request) => {
+        const url = req.url;
+        const auth = req.headers.get("authorization") ?? "";
+        calls.push(`${url.replace("http://api.test", "")} ${auth}`);
         if (url.endsWith("/auth/refresh")) return json(200, pair(2));
         return auth === "Bearer a2" ? json(200, { ok: true }) : json(401, { code: "unauthorized", status: 401, title: "", detail: "expired", type: "" });
       }),
     );
-    await expect(api("/me", { auth: true })).resolves.toEqual({ ok: true });
+    await expect(me()).resolves.toEqual({ ok: true });
     expect(calls).toEqual(["/api/v1/me Bearer a1", "/api/v1/auth/refresh ", "/api/v1/me Bearer a2"]);
   });
 
@@ -84,13 +88,13 @@ describe("session state", () => {
     useSession.getState().signedIn(pair(1));
     vi.stubGlobal(
       "fetch",
-      vi.fn(async (url: string) =>
-        url.endsWith("/auth/refresh")
+      vi.fn(async (req: Request) =>
+        req.url.endsWith("/auth/refresh")
           ? json(401, { code: "token_reused", status: 401, title: "", detail: "ended", type: "" })
           : json(401, { code: "unauthorized", status: 401, title: "", detail: "expired", type: "" }),
       ),
     );
-    const err = await api("/me", { auth: true }).catch((e) => e);
+    const err = await me().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiProblem);
     expect(useSession.getState().expired).toBe(true);
     expect(store.size).toBe(0);
@@ -107,9 +111,24 @@ describe("session state", () => {
           }),
       ),
     );
-    const err = (await api("/auth/login", { body: {} }).catch((e) => e)) as InstanceType<typeof ApiProblem>;
+    const err = (await unwrap(publicApi.POST("/api/v1/auth/login", { body: { email: "a@example.com", password: "x" } })).catch((e: unknown) => e)) as InstanceType<typeof ApiProblem>;
     expect(err.code).toBe("too_many_attempts");
     expect(err.retryAfter).toBe(8);
     expect(err.fieldMessage("email")).toBe("m");
+  });
+
+  it("sends lists comma-separated, as the document declares them", async () => {
+    const urls: string[] = [];
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (req: Request) => {
+        urls.push(req.url);
+        return json(200, { itineraries: [] });
+      }),
+    );
+    await fetchSearch({ query: { origin: "LHR", destination: "JFK", depart: "2026-12-10", carriers: ["BA", "AA"] } });
+    const q = new URL(urls[0]).searchParams;
+    expect(new URL(urls[0]).pathname).toBe("/api/v1/search");
+    expect(q.getAll("carriers")).toEqual(["BA,AA"]);
   });
 });

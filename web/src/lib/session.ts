@@ -5,7 +5,7 @@
 // server revokes the whole session if a used one is replayed.
 
 import { create } from "zustand";
-import type { Profile, TokenResponse } from "./types";
+import type { Profile, TokenResponse } from "@/api/types";
 
 const SESSION_FLAG = "spontra.session";
 

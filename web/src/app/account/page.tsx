@@ -6,11 +6,27 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useForm } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
 import type { z } from "zod";
-import { api, ApiProblem } from "@/lib/api";
+import { ApiProblem } from "@/api/client";
+import { logoutEverywhere, resendVerification } from "@/api/auth";
+import {
+  deleteMe,
+  disableTwoFactor,
+  enableTwoFactor,
+  endSession,
+  exportMe,
+  fetchConsents,
+  fetchPreferences,
+  fetchSessions,
+  fetchTwoFactor,
+  renameMe,
+  saveConsents,
+  savePreferences,
+  setUpTwoFactor,
+} from "@/api/account";
 import { applyProblem } from "@/lib/forms";
 import { useSession } from "@/lib/session";
 import { CABINS, placeCode, preferencesSchema } from "@/lib/validation";
-import type { Preferences, Profile, SessionInfo, TwoFactorSetup, TwoFactorStatus } from "@/lib/types";
+import type { Preferences, Profile, TwoFactorSetup } from "@/api/types";
 import QRCode from "qrcode";
 import { describeDevice } from "@/lib/format";
 import { Alert, FieldError, buttonClass, inputClass, secondaryButtonClass } from "@/components/Field";
@@ -36,7 +52,7 @@ function ProfileCard({ profile }: { profile: Profile }) {
   const save = async (e: React.FormEvent) => {
     e.preventDefault();
     try {
-      setProfile(await api<Profile>("/me", { method: "PATCH", body: { display_name: name }, auth: true }));
+      setProfile(await renameMe(name));
       setNote({ tone: "success", text: "Saved." });
     } catch (err) {
       setNote({ tone: "error", text: err instanceof ApiProblem ? err.message : "Not saved." });
@@ -44,7 +60,7 @@ function ProfileCard({ profile }: { profile: Profile }) {
   };
   const resend = async () => {
     try {
-      await api("/auth/verify-email/resend", { method: "POST", auth: true });
+      await resendVerification();
       setNote({ tone: "success", text: "A new confirmation link is on its way." });
     } catch (err) {
       setNote({ tone: "error", text: err instanceof ApiProblem ? err.message : "Not sent." });
@@ -84,7 +100,7 @@ function ProfileCard({ profile }: { profile: Profile }) {
 function PreferencesCard() {
   const qc = useQueryClient();
   const profile = useSession((s) => s.profile);
-  const prefs = useQuery({ queryKey: ["preferences", profile?.id], queryFn: () => api<Preferences>("/me/preferences", { auth: true }) });
+  const prefs = useQuery({ queryKey: ["preferences", profile?.id], queryFn: fetchPreferences });
   const [message, setMessage] = useState<{ tone: "success" | "error"; text: string } | null>(null);
   const { register, handleSubmit, reset, setError, formState } = useForm<PrefsForm>({ resolver: zodResolver(preferencesSchema) });
   useEffect(() => {
@@ -119,7 +135,7 @@ function PreferencesCard() {
       notifications: { price_alerts: v.price_alerts, deals: v.deals, newsletter: v.newsletter },
     };
     try {
-      const saved = await api<Preferences>("/me/preferences", { method: "PUT", body, auth: true });
+      const saved = await savePreferences(body);
       qc.setQueryData(["preferences", profile?.id], saved);
       setMessage({ tone: "success", text: "Preferences saved. New searches start from them." });
     } catch (e) {
@@ -190,7 +206,7 @@ function PreferencesCard() {
 /** Two-factor authentication: turn on (password, QR code, confirming code, recovery codes) or off. */
 function TwoFactorCard({ profile }: { profile: Profile }) {
   const qc = useQueryClient();
-  const status = useQuery({ queryKey: ["2fa", profile.id], queryFn: () => api<TwoFactorStatus>("/me/2fa", { auth: true }) });
+  const status = useQuery({ queryKey: ["2fa", profile.id], queryFn: fetchTwoFactor });
   const [password, setPassword] = useState("");
   const [code, setCode] = useState("");
   const [setup, setSetup] = useState<(TwoFactorSetup & { qr: string }) | null>(null);
@@ -201,7 +217,7 @@ function TwoFactorCard({ profile }: { profile: Profile }) {
     e.preventDefault();
     setError("");
     try {
-      const s = await api<TwoFactorSetup>("/me/2fa/setup", { body: { password }, auth: true });
+      const s = await setUpTwoFactor(password);
       // Rendered here from the otpauth:// URI: the secret never leaves the page.
       setSetup({ ...s, qr: await QRCode.toDataURL(s.otpauth_uri, { margin: 1, width: 200 }) });
       setPassword("");
@@ -213,7 +229,7 @@ function TwoFactorCard({ profile }: { profile: Profile }) {
     e.preventDefault();
     setError("");
     try {
-      const r = await api<{ recovery_codes: string[] }>("/me/2fa/enable", { body: { code }, auth: true });
+      const r = await enableTwoFactor(code);
       setRecovery(r.recovery_codes);
       setSetup(null);
       setCode("");
@@ -226,7 +242,7 @@ function TwoFactorCard({ profile }: { profile: Profile }) {
     e.preventDefault();
     setError("");
     try {
-      await api("/me/2fa/disable", { body: { password, code }, auth: true });
+      await disableTwoFactor({ password, code });
       setPassword("");
       setCode("");
       setRecovery(null);
@@ -312,9 +328,9 @@ function TwoFactorCard({ profile }: { profile: Profile }) {
 
 function SessionsCard() {
   const qc = useQueryClient();
-  const sessions = useQuery({ queryKey: ["sessions"], queryFn: () => api<SessionInfo[]>("/me/sessions", { auth: true }) });
+  const sessions = useQuery({ queryKey: ["sessions"], queryFn: fetchSessions });
   const revoke = useMutation({
-    mutationFn: (id: string) => api(`/me/sessions/${id}`, { method: "DELETE", auth: true }),
+    mutationFn: endSession,
     onSuccess: () => qc.invalidateQueries({ queryKey: ["sessions"] }),
   });
   return (
@@ -344,19 +360,14 @@ function SessionsCard() {
   );
 }
 
-interface Consents {
-  marketing: { granted: boolean; recorded_at: string } | null;
-  analytics: { granted: boolean; recorded_at: string } | null;
-}
-
 function ConsentToggles() {
   const qc = useQueryClient();
-  const consents = useQuery({ queryKey: ["consents"], queryFn: () => api<Consents>("/me/consents", { auth: true }) });
+  const consents = useQuery({ queryKey: ["consents"], queryFn: fetchConsents });
   const record = useMutation({
-    mutationFn: (change: Partial<Record<keyof Consents, boolean>>) => api<Consents>("/me/consents", { method: "PUT", body: change, auth: true }),
+    mutationFn: saveConsents,
     onSuccess: (data) => qc.setQueryData(["consents"], data),
   });
-  const row = (kind: keyof Consents, label: string) => {
+  const row = (kind: "marketing" | "analytics", label: string) => {
     const c = consents.data?.[kind];
     return (
       <label className="flex items-center gap-2 text-sm">
@@ -381,7 +392,7 @@ function PrivacyCard() {
   const [password, setPassword] = useState("");
   const [error, setError] = useState("");
   const download = async () => {
-    const data = await api<unknown>("/me/export", { auth: true });
+    const data = await exportMe();
     const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: "application/json" }));
     const a = document.createElement("a");
     a.href = url;
@@ -393,7 +404,7 @@ function PrivacyCard() {
     e.preventDefault();
     if (!window.confirm("Delete your account and everything we keep about you? This cannot be undone.")) return;
     try {
-      await api("/me", { method: "DELETE", body: { password }, auth: true });
+      await deleteMe(password);
       clear();
       router.push("/?deleted=1");
     } catch (err) {
@@ -401,7 +412,7 @@ function PrivacyCard() {
     }
   };
   const logoutAll = async () => {
-    await api("/auth/logout-all", { method: "POST", auth: true }).catch(() => undefined);
+    await logoutEverywhere().catch(() => undefined);
     clear();
     router.push("/login/");
   };

@@ -3,15 +3,15 @@
 import { Suspense, useMemo, useState } from "react";
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
-import { useQuery } from "@tanstack/react-query";
-import { api, ApiProblem } from "@/lib/api";
-import { useBookable } from "@/lib/hooks";
+import { ApiProblem } from "@/api/client";
+import { useCalendar } from "@/api/search";
+import { useBookable } from "@/api/operations";
 import { formatDay, formatMoney } from "@/lib/format";
 import { emptyDayLabel, monthOffers, parseNights, type DayOffer } from "@/lib/calendar";
 import { priceColour, PRICE_SCALE } from "@/lib/colour";
 import { placeCode } from "@/lib/validation";
 import { toQuery, emptyForm } from "@/lib/searchUrl";
-import type { CalendarResponse } from "@/lib/types";
+import type { CalendarResponse } from "@/api/types";
 import { PlaceInput } from "@/components/PlaceInput";
 import { Alert, FieldError, buttonClass, inputClass } from "@/components/Field";
 
@@ -45,12 +45,7 @@ function Calendar() {
   const from = days.length && bookable.data ? (days[0] < bookable.data.bookable_from ? bookable.data.bookable_from : days[0]) : "";
   const to = days.length && bookable.data ? (days.at(-1)! > bookable.data.bookable_to ? bookable.data.bookable_to : days.at(-1)!) : "";
   const enabled = !!(origin && destination && from && to && from <= to);
-  const q = useQuery({
-    queryKey: ["calendar", origin, destination, from, to, nights],
-    queryFn: () =>
-      api<CalendarResponse>(`/calendar?origin=${origin}&destination=${destination}&from=${from}&to=${to}${nights ? `&nights=${nights}` : ""}`),
-    enabled,
-  });
+  const q = useCalendar({ origin, destination, from, to, nights: nights || undefined }, enabled);
   const problem = q.error instanceof ApiProblem ? q.error : null;
   const offers = useMemo(() => (q.data ? monthOffers(q.data) : new Map<string, DayOffer>()), [q.data]);
   const prices = [...offers.values()].map((o) => o.price.minor);

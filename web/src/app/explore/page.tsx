@@ -3,13 +3,15 @@
 import { Suspense, useState } from "react";
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
-import { useQuery } from "@tanstack/react-query";
-import { api, ApiProblem } from "@/lib/api";
-import { useBookable, usePreferences } from "@/lib/hooks";
+import { ApiProblem } from "@/api/client";
+import { useExplore } from "@/api/explore";
+import { usePlace } from "@/api/places";
+import { useBookable } from "@/api/operations";
+import { usePreferences } from "@/api/account";
 import { addDays, formatDuration, formatMoney, localTime } from "@/lib/format";
 import { placeCode } from "@/lib/validation";
 import { emptyForm, toQuery } from "@/lib/searchUrl";
-import type { ExploreDestination, ExploreResponse, Place } from "@/lib/types";
+import type { ExploreDestination, ExploreQuery, Place } from "@/api/types";
 import { PlaceInput } from "@/components/PlaceInput";
 import { WorldMap } from "@/components/WorldMap";
 import { Alert, FieldError, buttonClass, inputClass } from "@/components/Field";
@@ -17,6 +19,25 @@ import { Alert, FieldError, buttonClass, inputClass } from "@/components/Field";
 function resultsHref(origin: string, d: ExploreDestination) {
   const form = { ...emptyForm(), trip: "oneway" as const, origin, destination: d.airport.code, depart: d.departure.local.slice(0, 10) };
   return `/search/?${toQuery({ form, filters: {}, sort: "best" }).toString()}`;
+}
+
+/** The API query of an explore page's address (a page of up to 200, grouped by country). */
+function exploreQuery(params: URLSearchParams): ExploreQuery {
+  const text = (k: string) => params.get(k) || undefined;
+  const num = (k: string) => (params.get(k) ? Number(params.get(k)) : undefined);
+  const sort = params.get("sort");
+  return {
+    origin: params.get("origin") ?? "",
+    depart_from: text("depart_from"),
+    depart_to: text("depart_to"),
+    min_hours: num("min_hours"),
+    max_hours: num("max_hours"),
+    max_price: num("max_price"),
+    max_stops: num("max_stops"),
+    sort: sort === "duration" ? "duration" : "price",
+    group_by: "country",
+    limit: 200,
+  };
 }
 
 function Explore() {
@@ -38,21 +59,8 @@ function Explore() {
   }));
   const [errors, setErrors] = useState<Record<string, string>>({});
   const sort = get("sort", "price");
-  const query = useQuery({
-    queryKey: ["explore", params.toString()],
-    queryFn: () => {
-      const q = new URLSearchParams(params.toString());
-      q.set("group_by", "country");
-      q.set("limit", "200");
-      return api<ExploreResponse>(`/explore?${q.toString()}`);
-    },
-    enabled: !!origin,
-  });
-  const originPlace = useQuery({
-    queryKey: ["place", origin],
-    queryFn: () => api<Place>(`/airports/${origin}`),
-    enabled: !!origin,
-  });
+  const query = useExplore(origin ? exploreQuery(params) : null);
+  const originPlace = usePlace(origin);
   const problem = query.error instanceof ApiProblem ? query.error : null;
   const fieldError = (f: string) => errors[f] ?? problem?.fieldMessage(f);
 

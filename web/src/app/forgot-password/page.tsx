@@ -4,7 +4,7 @@ import { useState } from "react";
 import { useForm } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
 import { z } from "zod";
-import { api } from "@/lib/api";
+import { forgotPassword } from "@/api/auth";
 import { applyProblem } from "@/lib/forms";
 import { emailSchema } from "@/lib/validation";
 import { TextField } from "@/components/TextField";
@@ -19,7 +19,7 @@ export default function ForgotPage() {
   const { register, handleSubmit, setError, formState } = useForm<Form>({ resolver: zodResolver(schema) });
   const submit = async (v: Form) => {
     try {
-      await api("/auth/forgot-password", { body: v });
+      await forgotPassword(v.email);
       setSent(true);
     } catch (e) {
       setMessage(applyProblem(e, ["email"], setError));

@@ -6,10 +6,12 @@ import { useRouter, useSearchParams } from "next/navigation";
 import { useForm } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
 import type { z } from "zod";
-import { api, ApiProblem } from "@/lib/api";
+import { ApiProblem } from "@/api/client";
+import { login, loginSecondFactor } from "@/api/auth";
+import { fetchMe } from "@/api/account";
 import { applyProblem } from "@/lib/forms";
 import { useSession } from "@/lib/session";
-import type { Profile, SecondFactorChallenge, TokenResponse } from "@/lib/types";
+import type { TokenResponse } from "@/api/types";
 import { loginSchema } from "@/lib/validation";
 import { TextField } from "@/components/TextField";
 import { Alert, FieldError, buttonClass, inputClass } from "@/components/Field";
@@ -26,7 +28,7 @@ function SecondFactor({ challenge, done }: { challenge: string; done: (t: TokenR
     setError("");
     setBusy(true);
     try {
-      await done(await api<TokenResponse>("/auth/login/2fa", { body: { challenge, code, session_cookie: true } }));
+      await done(await loginSecondFactor({ challenge, code, session_cookie: true }));
     } catch (err) {
       setError(err instanceof ApiProblem ? err.message : "Not signed in.");
     } finally {
@@ -71,13 +73,13 @@ function Login() {
   const { register, handleSubmit, setError, formState } = useForm<Form>({ resolver: zodResolver(loginSchema) });
   const finish = async (t: TokenResponse) => {
     useSession.getState().signedIn(t);
-    useSession.getState().setProfile(await api<Profile>("/me", { auth: true }));
+    useSession.getState().setProfile(await fetchMe());
     router.push(params.get("next") ?? "/account/");
   };
   const submit = async (v: Form) => {
     setMessage("");
     try {
-      const answer = await api<TokenResponse | SecondFactorChallenge>("/auth/login", { body: { ...v, session_cookie: true } });
+      const answer = await login({ ...v, session_cookie: true });
       if ("two_factor_required" in answer) {
         setChallenge(answer.challenge);
         return;

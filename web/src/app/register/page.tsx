@@ -5,7 +5,7 @@ import Link from "next/link";
 import { useForm } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
 import type { z } from "zod";
-import { api } from "@/lib/api";
+import { register as signUp } from "@/api/auth";
 import { applyProblem } from "@/lib/forms";
 import { registerSchema } from "@/lib/validation";
 import { TextField } from "@/components/TextField";
@@ -20,7 +20,7 @@ export default function RegisterPage() {
   const submit = async (v: Form) => {
     setMessage("");
     try {
-      await api("/auth/register", { body: v });
+      await signUp(v);
       setDone(v.email);
     } catch (e) {
       setMessage(applyProblem(e, ["email", "password", "display_name"], setError));

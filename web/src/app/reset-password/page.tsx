@@ -5,7 +5,7 @@ import { useRouter, useSearchParams } from "next/navigation";
 import { useForm } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
 import type { z } from "zod";
-import { api } from "@/lib/api";
+import { resetPassword } from "@/api/auth";
 import { applyProblem } from "@/lib/forms";
 import { resetSchema } from "@/lib/validation";
 import { TextField } from "@/components/TextField";
@@ -20,7 +20,7 @@ function Reset() {
   const { register, handleSubmit, setError, formState } = useForm<Form>({ resolver: zodResolver(resetSchema) });
   const submit = async (v: Form) => {
     try {
-      await api("/auth/reset-password", { body: { token, new_password: v.new_password } });
+      await resetPassword({ token, new_password: v.new_password });
       router.push("/login/?reset=1");
     } catch (e) {
       setMessage(applyProblem(e, ["new_password"], setError));

@@ -3,10 +3,9 @@
 import { Suspense, useMemo } from "react";
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
-import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
-import { api, ApiProblem } from "@/lib/api";
+import { ApiProblem } from "@/api/client";
+import { useCalendar, useSearch } from "@/api/search";
 import { apiRequest, fromQuery, toQuery, type Filters, type SearchState, type Sort } from "@/lib/searchUrl";
-import type { CalendarResponse, SearchResponse } from "@/lib/types";
 import { addDays, formatDay, formatDuration, formatMoney } from "@/lib/format";
 import { SearchForm } from "@/components/SearchForm";
 import { FiltersPanel } from "@/components/FiltersPanel";
@@ -37,14 +36,10 @@ function NearbyDays({ state }: { state: SearchState }) {
   const f = state.form;
   const enabled = f.trip !== "multi" && !!f.depart;
   const from = enabled ? addDays(f.depart, -3) : "";
-  const { data } = useQuery({
-    queryKey: ["nearby", f.origin, f.destination, f.depart, f.adults, f.children, f.infants, f.cabin],
-    queryFn: () =>
-      api<CalendarResponse>(
-        `/calendar?origin=${f.origin}&destination=${f.destination}&from=${from}&to=${addDays(f.depart, 3)}&adults=${f.adults}&children=${f.children}&infants=${f.infants}&cabin=${f.cabin}`,
-      ).catch(() => null),
+  const { data } = useCalendar(
+    { origin: f.origin, destination: f.destination, from, to: addDays(f.depart, 3), adults: f.adults, children: f.children, infants: f.infants, cabin: f.cabin },
     enabled,
-  });
+  );
   const best = data?.cheapest;
   if (!best?.price) return <p>Try other dates or nearby airports.</p>;
   const shift = Math.round((Date.parse(best.date) - Date.parse(f.depart)) / 86_400_000);
@@ -68,18 +63,8 @@ function Results() {
   const params = useSearchParams();
   const router = useRouter();
   const state = useMemo(() => fromQuery(new URLSearchParams(params.toString())), [params]);
-  const request = (cursor?: string) => apiRequest(state, cursor);
   const ready = state.form.trip === "multi" ? state.form.slices.length > 0 : !!(state.form.origin && state.form.destination && state.form.depart);
-  const query = useInfiniteQuery({
-    queryKey: ["search", apiRequest(state)],
-    queryFn: ({ pageParam, signal }) => {
-      const r = request(pageParam ?? undefined);
-      return api<SearchResponse>(r.path, { body: r.body, signal });
-    },
-    initialPageParam: null as string | null,
-    getNextPageParam: (last) => last.next_cursor,
-    enabled: ready,
-  });
+  const query = useSearch((cursor) => apiRequest(state, cursor), ready);
   const go = (next: SearchState) => router.replace(`/search/?${toQuery(next).toString()}`, { scroll: false });
   const setFilters = (filters: Filters) => go({ ...state, filters });
   const first = query.data?.pages[0];

@@ -3,7 +3,8 @@
 import { Suspense, useEffect, useRef, useState } from "react";
 import Link from "next/link";
 import { useSearchParams } from "next/navigation";
-import { api, ApiProblem } from "@/lib/api";
+import { ApiProblem } from "@/api/client";
+import { verifyEmail } from "@/api/auth";
 import { Alert } from "@/components/Field";
 
 function Verify() {
@@ -15,7 +16,7 @@ function Verify() {
     // A verification link works once: never send it twice (React may run effects twice).
     if (sent.current) return;
     sent.current = true;
-    api("/auth/verify-email", { body: { token } })
+    verifyEmail(token)
       .then(() => setState("done"))
       .catch((e) => {
         setState("failed");
