@@ -111,14 +111,47 @@ struct OperationsApi;
 /// The OpenAPI document of `/api/v1`: the search API, and the account API when accounts are
 /// served, with every error response an operation can give. Served at `/api/v1/openapi.json`,
 /// printed by `spontra openapi` (the web app's types are generated from it).
-pub fn openapi_document(with_accounts: bool) -> utoipa::openapi::OpenApi {
+pub fn openapi_document(with_accounts: bool) -> serde_json::Value {
     let mut openapi = SearchApi::openapi();
     openapi.merge(OperationsApi::openapi());
     if with_accounts {
         openapi.merge(UsersApi::openapi());
     }
     spontra_http::complete_error_responses(&mut openapi);
-    openapi
+    let mut doc = serde_json::to_value(&openapi).unwrap_or_default();
+    camel_case_links(&mut doc);
+    doc
+}
+
+/// utoipa 5.5 writes a Link Object's fields in snake case (`operation_id`, `request_body`);
+/// OpenAPI names them `operationId`, `operationRef`, `requestBody`.
+fn camel_case_links(doc: &mut serde_json::Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    let responses = paths
+        .values_mut()
+        .filter_map(|item| item.as_object_mut())
+        .flat_map(|item| item.values_mut())
+        .filter_map(|op| op.get_mut("responses").and_then(|r| r.as_object_mut()))
+        .flat_map(|r| r.values_mut());
+    for response in responses {
+        let links = response.get_mut("links").and_then(|l| l.as_object_mut());
+        for link in links.into_iter().flat_map(|l| l.values_mut()) {
+            let Some(link) = link.as_object_mut() else {
+                continue;
+            };
+            for (from, to) in [
+                ("operation_id", "operationId"),
+                ("operation_ref", "operationRef"),
+                ("request_body", "requestBody"),
+            ] {
+                if let Some(v) = link.remove(from) {
+                    link.insert(to.into(), v);
+                }
+            }
+        }
+    }
 }
 
 pub struct App {

@@ -69,6 +69,30 @@ fn validate_openapi(doc: &Value, dir: &std::path::Path) {
             }
         }
     }
+    // Links name operations that exist, as OpenAPI spells them (operationId, requestBody).
+    let ids: Vec<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|ops| ops.as_object().unwrap().values())
+        .filter_map(|op| op["operationId"].as_str())
+        .collect();
+    let mut links = 0;
+    for ops in doc["paths"].as_object().unwrap().values() {
+        for op in ops.as_object().unwrap().values() {
+            for r in op["responses"].as_object().unwrap().values() {
+                for link in r["links"].as_object().into_iter().flat_map(|l| l.values()) {
+                    links += 1;
+                    let target = link["operationId"].as_str().expect("operationId");
+                    assert!(ids.contains(&target), "a link to {target}");
+                    assert!(
+                        link.get("operation_id").is_none() && link.get("request_body").is_none()
+                    );
+                }
+            }
+        }
+    }
+    assert!(links >= 5, "register → sign in → use is linked");
     let search = &doc["paths"]["/api/v1/search"]["get"]["parameters"];
     let names: Vec<&str> = search
         .as_array()

@@ -231,7 +231,10 @@ pub fn router(state: UsersState) -> Router {
 
 /// Create an account.
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "accounts", request_body = RegisterBody,
-    responses((status = 422, body = spontra_http::ProblemDetails, content_type = "application/problem+json", description = "`weak_password`, `invalid_email`, `invalid_text`: a rule beyond the document"), (status = 201, body = ProfileDto), (status = 400, body = spontra_http::ProblemDetails), (status = 409, body = spontra_http::ProblemDetails)))]
+    responses((status = 422, body = spontra_http::ProblemDetails, content_type = "application/problem+json", description = "`weak_password`, `invalid_email`, `invalid_text`: a rule beyond the document"), (status = 201, body = ProfileDto,
+        links(("SignIn" = (operation_id = "login", description = "Sign in to the new account",
+            request_body = json!({"email": "$request.body#/email", "password": "$request.body#/password"}))))),
+        (status = 400, body = spontra_http::ProblemDetails), (status = 409, body = spontra_http::ProblemDetails)))]
 pub async fn register(
     State(s): State<UsersState>,
     client: ClientInfo,
@@ -248,7 +251,11 @@ pub async fn register(
 /// down: 429 with `Retry-After`; a burst of simultaneous guesses gets no more checks than the
 /// free failures.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = LoginBody,
-    responses((status = 200, body = TokenResponse), (status = 202, body = SecondFactorChallenge),
+    responses((status = 200, body = TokenResponse,
+            links(("Profile" = (operation_id = "me", description = "The signed-in account")),
+                ("EndThisSession" = (operation_id = "revoke_session", description = "Sign this session out",
+                    parameters(("id" = "$response.body#/session_id")))))),
+        (status = 202, body = SecondFactorChallenge),
         (status = 401, body = spontra_http::ProblemDetails, content_type = "application/problem+json"),
         (status = 429, body = spontra_http::ProblemDetails, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "seconds to wait"))),
         (status = 503, body = spontra_http::ProblemDetails, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "seconds to wait")))))]
@@ -396,7 +403,9 @@ pub async fn set_preferences(
 }
 
 /// Live sessions of this account.
-#[utoipa::path(get, path = "/api/v1/me/sessions", tag = "accounts", security(("bearer" = [])), responses((status = 200, body = [SessionDto])))]
+#[utoipa::path(get, path = "/api/v1/me/sessions", tag = "accounts", security(("bearer" = [])), responses((status = 200, body = [SessionDto],
+        links(("EndSession" = (operation_id = "revoke_session", description = "Sign the first listed session out",
+            parameters(("id" = "$response.body#/0/id"))))))))]
 pub async fn sessions(
     State(s): State<UsersState>,
     Auth(p): Auth,
@@ -700,7 +709,10 @@ pub async fn set_consents(
 
 /// Find accounts (administrators only).
 #[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin", security(("bearer" = [])), params(AdminListQuery),
-    responses((status = 422, body = spontra_http::ProblemDetails, content_type = "application/problem+json", description = "`invalid_text`: `q` is not one printable line"), (status = 200, body = AdminUserList), (status = 403, body = spontra_http::ProblemDetails)))]
+    responses((status = 422, body = spontra_http::ProblemDetails, content_type = "application/problem+json", description = "`invalid_text`: `q` is not one printable line"), (status = 200, body = AdminUserList,
+        links(("Account" = (operation_id = "admin_get_user", parameters(("id" = "$response.body#/users/0/id")))),
+            ("ChangeAccount" = (operation_id = "admin_update_user", parameters(("id" = "$response.body#/users/0/id")))))),
+        (status = 403, body = spontra_http::ProblemDetails)))]
 pub async fn admin_list_users(
     State(s): State<UsersState>,
     AdminAuth(_admin): AdminAuth,
