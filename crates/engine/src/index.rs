@@ -267,6 +267,12 @@ impl Index {
         lo..hi
     }
 
+    /// Great-circle distance between two airports, whole km (as routes record it).
+    pub fn km_between(&self, a: AirportId, b: AirportId) -> u32 {
+        let (a, b) = (&self.airports[a as usize], &self.airports[b as usize]);
+        spontra_domain::great_circle_km(a.lat, a.lon, b.lat, b.lon).round() as u32
+    }
+
     pub(crate) fn route_distance(&self, leg: &Leg) -> u16 {
         let rs = self.routes_from(leg.origin);
         match rs.binary_search_by_key(&leg.dest, |r| r.dest) {

@@ -7,6 +7,7 @@
 
 pub mod budget;
 mod build;
+pub mod circuity;
 mod co2;
 mod explore;
 mod index;

@@ -8,6 +8,7 @@
 //! price bound (an exact lower bound), so the result is exactly the set of valid itineraries.
 
 use crate::budget;
+use crate::circuity;
 use crate::index::{Index, Leg, Route};
 use crate::price::{apply_discount, lower_bound};
 use crate::query::CompiledSlice;
@@ -390,6 +391,12 @@ impl Index {
             return None;
         }
         let (first, last) = (legs[0], legs[ids.len() - 1]);
+        if legs.len() > 1 {
+            let flown: u32 = legs.iter().map(|l| self.km_between(l.origin, l.dest)).sum();
+            if flown > circuity::max_flown_km(self.km_between(first.origin, last.dest)) {
+                return None;
+            }
+        }
         let duration = last.arr() - first.dep;
         if duration > q.max_duration || duration < q.min_duration {
             return None;
@@ -410,10 +417,33 @@ impl Index {
         })
     }
 
+    /// Whether finishing with `last` after `flown` km from `o` breaks the circuity rule.
+    fn too_circuitous(&self, o: AirportId, last: &Route, flown: u32) -> bool {
+        flown + last.distance_km as u32 > circuity::max_flown_km(self.km_between(o, last.dest))
+    }
+
     fn emit<C: Collector>(&self, q: &CompiledSlice, out: &mut C, ids: &[LegId], flags: u8) {
         if let Some(c) = self.candidate(q, ids, flags) {
             out.offer(c);
         }
+    }
+
+    /// The fewest km still to fly from `a` (or another airport of its city) to a destination.
+    fn km_to_go(&self, q: &CompiledSlice, a: AirportId) -> u32 {
+        self.connect_points(a)
+            .flat_map(|x| q.dests.iter().map(move |&d| (x, d)))
+            .map(|(x, d)| self.km_between(x, d))
+            .min()
+            .unwrap_or(0)
+    }
+
+    /// The most an itinerary from `o` may fly to any destination ([`circuity`]).
+    fn km_allowed(&self, q: &CompiledSlice, o: AirportId) -> u32 {
+        q.dests
+            .iter()
+            .map(|&d| circuity::max_flown_km(self.km_between(o, d)))
+            .max()
+            .unwrap_or(u32::MAX)
     }
 
     fn build_to_dest(&self, q: &CompiledSlice, s: &mut Scratch) {
@@ -531,6 +561,7 @@ impl Index {
             if budget::charge(self.routes_from(o).len()) {
                 return;
             }
+            let allowed = self.km_allowed(q, o);
             for route in self.routes_from(o) {
                 let a = route.dest;
                 if q.is_origin[a as usize] {
@@ -544,6 +575,10 @@ impl Index {
                     }
                 } else {
                     if !(one || two) || !q.layover_ok[a as usize] {
+                        continue;
+                    }
+                    // Circuity: even the straightest way on from here flies too far.
+                    if route.distance_km as u32 + self.km_to_go(q, a) > allowed {
                         continue;
                     }
                     finish = self.completion_floor(q, s, a, one, two);
@@ -602,6 +637,7 @@ impl Index {
         f1: u64,
     ) {
         let l1 = &self.legs[id1 as usize];
+        let km1 = self.km_between(l1.origin, l1.dest);
         for x in self.connect_points(l1.dest) {
             if !q.layover_ok[x as usize] {
                 continue;
@@ -611,7 +647,9 @@ impl Index {
             }
             for &rid in s.to_dest(x) {
                 let route = &self.routes[rid as usize];
-                if self.prune(q, f1 + route.min_fare as u64, out.bound()) {
+                if self.prune(q, f1 + route.min_fare as u64, out.bound())
+                    || self.too_circuitous(l1.origin, route, km1)
+                {
                     continue;
                 }
                 for (id2, _, f2, flags) in self.onward(q, l1, route, l1.dep) {
@@ -633,6 +671,8 @@ impl Index {
     ) {
         let l1 = &self.legs[id1 as usize];
         let a = l1.dest;
+        let km1 = self.km_between(l1.origin, a);
+        let allowed = self.km_allowed(q, l1.origin);
         for x in self.connect_points(a) {
             if !q.layover_ok[x as usize] {
                 continue;
@@ -645,6 +685,10 @@ impl Index {
                 let mid = &self.routes[s.mid_routes[mi as usize] as usize];
                 let b = mid.dest;
                 if b == a {
+                    continue;
+                }
+                let km12 = km1 + mid.distance_km as u32;
+                if km12 + self.km_to_go(q, b) > allowed {
                     continue;
                 }
                 // Route-level bounds: the cheapest and quickest this route could possibly be
@@ -686,6 +730,9 @@ impl Index {
                         }
                         for &rid in s.to_dest(y) {
                             let route = &self.routes[rid as usize];
+                            if self.too_circuitous(l1.origin, route, km12) {
+                                continue;
+                            }
                             let fare_lb = q
                                 .passengers
                                 .total_for(lower_bound(f12 + route.min_fare as u64));

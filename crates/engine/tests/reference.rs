@@ -5,8 +5,8 @@
 use chrono::NaiveDate;
 use proptest::prelude::*;
 use spontra_domain::{
-    utc_minute, AirportCode, Alliance, Cabin, CarrierCode, CountryCode, CurrencyCode, DayWindow,
-    Passengers,
+    great_circle_km, utc_minute, AirportCode, Alliance, Cabin, CarrierCode, CountryCode,
+    CurrencyCode, DayWindow, Passengers,
 };
 use spontra_engine::*;
 use std::collections::{BTreeSet, HashSet};
@@ -63,8 +63,10 @@ fn world(seed: u64) -> World {
             country: CountryCode::parse(if i < 4 { "AA" } else { "BB" }).unwrap(),
             mct_domestic: 20 + 10 * (i as u16 % 3),
             mct_international: 45 + 15 * (i as u16 % 2),
-            lat: i as f64,
-            lon: (i * 3) as f64,
+            // Spread over a continent-sized area, so the circuity rule both admits and refuses
+            // connections.
+            lat: rng.below(80) as f64 - 40.0,
+            lon: rng.below(120) as f64 - 60.0,
             offsets,
         };
         specs.push(spec.clone());
@@ -256,6 +258,15 @@ fn reference(w: &World, q: &SliceQuery, f: &Filters) -> BTreeSet<(Vec<LegId>, u6
         airports.push(last.dest);
         let distinct: HashSet<u16> = airports.iter().copied().collect();
         if !valid || distinct.len() != airports.len() {
+            continue;
+        }
+        // Circuity: the legs' great-circle distances against the first airport to the last.
+        let km = |a: u16, b: u16| {
+            let (a, b) = (&w.specs[a as usize], &w.specs[b as usize]);
+            great_circle_km(a.lat, a.lon, b.lat, b.lon).round() as u32
+        };
+        let flown: u32 = legs.iter().map(|l| km(l.origin, l.dest)).sum();
+        if flown > circuity::max_flown_km(km(first.origin, last.dest)) {
             continue;
         }
         let Some(fare) = adult_fare(idx, &legs, cabin) else {
