@@ -1,42 +1,142 @@
 //! Filter counts ("facets") for a search's results: how many itineraries, and from what
-//! price, each choice of stops, airline, alliance and layover airport would give, plus the
-//! price and duration ranges for sliders.
+//! price, each choice of stops, airline, alliance and connection airport gives, plus the price
+//! and duration ranges for the sliders — each exactly what choosing it then shows.
 //!
-//! They are counted over the search without its narrowing filters (stops, airlines,
-//! alliances, times, durations, layovers, price), so a choice that is currently filtered out
-//! still shows what picking it would bring. When no narrowing filter is set that is the same
-//! set of results, and no second search runs.
+//! That holds by construction: the engine runs once without the facet filters (stops,
+//! airlines, alliances, connection airports, price, journey time; the party, cabin, time
+//! windows and longest connection stay), and both the results and the counts are that set
+//! filtered here. The results pass every filter; a dimension's counts pass every filter but
+//! that dimension's own choice, and count the itineraries that adding the value to that
+//! choice would keep. "Up to N stops" counts what `max_stops = N` keeps; an airline counts
+//! the itineraries flown only by it and the airlines already chosen (the airline filter keeps
+//! itineraries every flight of which is by a chosen airline); alliances and connection
+//! airports likewise. The price range is taken without the price cap, the journey-time range
+//! without the journey-time cap (and, as that cap, per slice).
 
 use crate::dto::{FacetValue, Facets, Price};
 use spontra_domain::Alliance;
-use spontra_engine::{Filters, Index, TripOption};
+use spontra_engine::{AirportId, Filters, Index, TripOption};
 use spontra_refdata::RefData;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The filters facets are counted under: the trip's party and cabin, nothing narrowing.
-pub fn unnarrowed(f: &Filters) -> Filters {
+/// The filters the engine runs with: the request's, without the facet filters.
+pub fn engine_filters(f: &Filters) -> Filters {
     Filters {
-        cabin: f.cabin,
-        passengers: f.passengers,
-        ..Filters::default()
+        max_stops: 2,
+        carriers_include: vec![],
+        carriers_exclude: vec![],
+        alliances_include: vec![],
+        alliances_exclude: vec![],
+        layovers_include: vec![],
+        layovers_exclude: vec![],
+        max_price: None,
+        max_duration_minutes: None,
+        ..f.clone()
     }
 }
 
-/// Whether `f` narrows the results beyond the party and cabin.
-pub fn narrows(f: &Filters) -> bool {
-    let base = unnarrowed(f);
-    f.max_stops != base.max_stops
-        || !f.carriers_include.is_empty()
-        || !f.carriers_exclude.is_empty()
-        || !f.alliances_include.is_empty()
-        || !f.alliances_exclude.is_empty()
-        || f.departure_window != base.departure_window
-        || f.arrival_window != base.arrival_window
-        || f.max_duration_minutes.is_some()
-        || !f.layovers_include.is_empty()
-        || !f.layovers_exclude.is_empty()
-        || f.max_price.is_some()
-        || f.max_layover_minutes != base.max_layover_minutes
+/// A facet dimension, left out when its own counts are taken.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Dim {
+    Stops,
+    Carriers,
+    Alliances,
+    Layovers,
+    Price,
+    Duration,
+}
+
+/// What one itinerary is, for the facet filters.
+struct Traits {
+    stops: u32,
+    carriers: BTreeSet<String>,
+    alliances: BTreeSet<Alliance>,
+    /// A flight's airline is in no alliance (so no alliance choice keeps it).
+    unallied: bool,
+    layovers: BTreeSet<AirportId>,
+    price: u64,
+    /// The longest slice (the journey-time cap applies to each slice).
+    longest: u32,
+}
+
+fn traits(index: &Index, o: &TripOption) -> Traits {
+    let mut t = Traits {
+        stops: 0,
+        carriers: BTreeSet::new(),
+        alliances: BTreeSet::new(),
+        unallied: false,
+        layovers: BTreeSet::new(),
+        price: o.price,
+        longest: 0,
+    };
+    for c in &o.slices {
+        t.stops = t.stops.max(c.stops() as u32);
+        t.longest = t.longest.max(c.duration());
+        let legs: Vec<_> = c.legs().iter().map(|&id| index.leg(id)).collect();
+        for leg in &legs {
+            t.carriers
+                .insert(index.carrier_code(leg.carrier).to_string());
+            match index.carrier_alliance(leg.carrier) {
+                Some(a) => {
+                    t.alliances.insert(a);
+                }
+                None => t.unallied = true,
+            }
+        }
+        for pair in legs.windows(2) {
+            t.layovers.insert(pair[0].dest);
+            t.layovers.insert(pair[1].origin);
+        }
+    }
+    t
+}
+
+/// The request's facet filters, in the terms of [`Traits`].
+struct Choice<'a> {
+    f: &'a Filters,
+    carriers: BTreeSet<String>,
+    carriers_excluded: BTreeSet<String>,
+}
+
+impl<'a> Choice<'a> {
+    fn new(index: &Index, f: &'a Filters) -> Self {
+        let code = |c: &spontra_engine::CarrierId| index.carrier_code(*c).to_string();
+        Choice {
+            f,
+            carriers: f.carriers_include.iter().map(code).collect(),
+            carriers_excluded: f.carriers_exclude.iter().map(code).collect(),
+        }
+    }
+
+    /// Whether `t` passes every filter but `skip`'s own choice (exclusions always apply).
+    fn keeps(&self, t: &Traits, skip: Option<Dim>) -> bool {
+        let f = self.f;
+        let on = |d: Dim| skip != Some(d);
+        (!on(Dim::Stops) || t.stops <= f.max_stops as u32)
+            && (!on(Dim::Carriers)
+                || self.carriers.is_empty()
+                || t.carriers.is_subset(&self.carriers))
+            && t.carriers.is_disjoint(&self.carriers_excluded)
+            && (!on(Dim::Alliances)
+                || f.alliances_include.is_empty()
+                || (!t.unallied && t.alliances.iter().all(|x| f.alliances_include.contains(x))))
+            && !t.alliances.iter().any(|x| f.alliances_exclude.contains(x))
+            && (!on(Dim::Layovers)
+                || f.layovers_include.is_empty()
+                || t.layovers.iter().all(|a| f.layovers_include.contains(a)))
+            && !t.layovers.iter().any(|a| f.layovers_exclude.contains(a))
+            && (!on(Dim::Price) || f.max_price.is_none_or(|m| t.price <= m))
+            && (!on(Dim::Duration) || f.max_duration_minutes.is_none_or(|m| t.longest <= m))
+    }
+}
+
+/// The itineraries of `options` that pass every filter of `f`.
+pub fn filtered(index: &Index, options: Vec<TripOption>, f: &Filters) -> Vec<TripOption> {
+    let choice = Choice::new(index, f);
+    options
+        .into_iter()
+        .filter(|o| choice.keeps(&traits(index, o), None))
+        .collect()
 }
 
 #[derive(Default)]
@@ -56,55 +156,93 @@ impl Tally {
     }
 }
 
+/// Tally `t` under each value `v` for which `t`'s values outside the current choice are at
+/// most `v` itself: what adding `v` to the choice would keep. `values` is every value seen.
+fn tally_choice<K: Ord + Clone>(
+    tallies: &mut BTreeMap<K, Tally>,
+    own: &BTreeSet<K>,
+    chosen: &BTreeSet<K>,
+    values: &BTreeSet<K>,
+    price: u64,
+) {
+    let outside: Vec<&K> = own.iter().filter(|k| !chosen.contains(k)).collect();
+    match outside.as_slice() {
+        [] => {
+            for v in values {
+                tallies.entry(v.clone()).or_default().add(price);
+            }
+        }
+        [one] => tallies.entry((*one).clone()).or_default().add(price),
+        _ => {}
+    }
+}
+
 pub fn facets(
     index: &Index,
     refdata: &RefData,
     options: &[TripOption],
+    f: &Filters,
     money: impl Fn(u64) -> Price,
 ) -> Facets {
+    let choice = &Choice::new(index, f);
+    let all: Vec<Traits> = options.iter().map(|o| traits(index, o)).collect();
+    let without = |d: Dim| all.iter().filter(move |t| choice.keeps(t, Some(d)));
+
     let mut stops: BTreeMap<u32, Tally> = BTreeMap::new();
-    let mut carriers: BTreeMap<String, Tally> = BTreeMap::new();
-    let mut alliances: BTreeMap<String, Tally> = BTreeMap::new();
-    let mut layovers: BTreeMap<String, Tally> = BTreeMap::new();
-    for o in options {
-        let max_stops = o.slices.iter().map(|c| c.stops() as u32).max().unwrap_or(0);
-        stops.entry(max_stops).or_default().add(o.price);
-        let mut own_carriers = BTreeSet::new();
-        let mut own_alliances = BTreeSet::new();
-        let mut own_layovers = BTreeSet::new();
-        for c in &o.slices {
-            let legs = c.legs();
-            for &id in legs {
-                let leg = index.leg(id);
-                own_carriers.insert(index.carrier_code(leg.carrier).to_string());
-                if let Some(a) = index.carrier_alliance(leg.carrier) {
-                    own_alliances.insert(a.as_str().to_string());
-                }
-            }
-            for &id in legs.iter().skip(1) {
-                own_layovers.insert(index.airport_code(index.leg(id).origin).to_string());
-            }
-        }
-        for (set, tally) in [
-            (own_carriers, &mut carriers),
-            (own_alliances, &mut alliances),
-            (own_layovers, &mut layovers),
-        ] {
-            for key in set {
-                tally.entry(key).or_default().add(o.price);
-            }
+    for t in without(Dim::Stops) {
+        for n in t.stops..=2 {
+            stops.entry(n).or_default().add(t.price);
         }
     }
-    let values = |m: BTreeMap<String, Tally>, label: &dyn Fn(&str) -> String| {
-        let mut v: Vec<FacetValue> = m
-            .into_iter()
-            .map(|(value, t)| FacetValue {
-                label: label(&value),
-                value,
-                count: t.count,
-                min_price: money(t.min_price),
-            })
-            .collect();
+
+    let carrier_values: BTreeSet<String> =
+        all.iter().flat_map(|t| t.carriers.iter().cloned()).collect();
+    let mut carriers: BTreeMap<String, Tally> = BTreeMap::new();
+    for t in without(Dim::Carriers) {
+        tally_choice(
+            &mut carriers,
+            &t.carriers,
+            &choice.carriers,
+            &carrier_values,
+            t.price,
+        );
+    }
+
+    let alliance_values: BTreeSet<Alliance> =
+        all.iter().flat_map(|t| t.alliances.iter().copied()).collect();
+    let chosen_alliances: BTreeSet<Alliance> = f.alliances_include.iter().copied().collect();
+    let mut alliances: BTreeMap<Alliance, Tally> = BTreeMap::new();
+    for t in without(Dim::Alliances).filter(|t| !t.unallied) {
+        tally_choice(
+            &mut alliances,
+            &t.alliances,
+            &chosen_alliances,
+            &alliance_values,
+            t.price,
+        );
+    }
+
+    let layover_values: BTreeSet<AirportId> =
+        all.iter().flat_map(|t| t.layovers.iter().copied()).collect();
+    let chosen_layovers: BTreeSet<AirportId> = f.layovers_include.iter().copied().collect();
+    let mut layovers: BTreeMap<AirportId, Tally> = BTreeMap::new();
+    for t in without(Dim::Layovers) {
+        tally_choice(
+            &mut layovers,
+            &t.layovers,
+            &chosen_layovers,
+            &layover_values,
+            t.price,
+        );
+    }
+
+    let value = |value: String, label: String, t: &Tally| FacetValue {
+        value,
+        label,
+        count: t.count,
+        min_price: money(t.min_price),
+    };
+    let by_count = |mut v: Vec<FacetValue>| {
         v.sort_by(|a, b| b.count.cmp(&a.count).then(a.value.cmp(&b.value)));
         v
     };
@@ -114,34 +252,42 @@ pub fn facets(
             .and_then(|c| refdata.airline(c))
             .map_or_else(|| code.to_string(), |a| a.name.clone())
     };
-    let airport_name = |code: &str| {
-        code.parse()
-            .ok()
-            .and_then(|c| refdata.airport(c))
-            .map_or_else(|| code.to_string(), |a| format!("{} ({code})", a.city))
+    let airport_label = |a: AirportId| {
+        let code = index.airport_code(a).to_string();
+        refdata
+            .airport(index.airport_code(a))
+            .map_or_else(|| code.clone(), |x| format!("{} ({code})", x.city))
     };
     let stop_label = |n: u32| match n {
         0 => "Nonstop".to_string(),
-        1 => "1 stop".to_string(),
-        n => format!("{n} stops"),
+        1 => "Up to 1 stop".to_string(),
+        n => format!("Up to {n} stops"),
     };
-    let prices = options.iter().map(|o| o.price);
-    let durations = options.iter().map(|o| o.duration());
+    let prices = without(Dim::Price).map(|t| t.price);
+    let durations = without(Dim::Duration).map(|t| t.longest);
     Facets {
         stops: stops
-            .into_iter()
-            .map(|(n, t)| FacetValue {
-                value: n.to_string(),
-                label: stop_label(n),
-                count: t.count,
-                min_price: money(t.min_price),
-            })
+            .iter()
+            .map(|(n, t)| value(n.to_string(), stop_label(*n), t))
             .collect(),
-        carriers: values(carriers, &airline_name),
-        alliances: values(alliances, &|a: &str| {
-            Alliance::parse(a).map_or_else(|| a.to_string(), |x| x.display_name().to_string())
-        }),
-        layovers: values(layovers, &airport_name),
+        carriers: by_count(
+            carriers
+                .iter()
+                .map(|(c, t)| value(c.clone(), airline_name(c), t))
+                .collect(),
+        ),
+        alliances: by_count(
+            alliances
+                .iter()
+                .map(|(a, t)| value(a.as_str().to_string(), a.display_name().to_string(), t))
+                .collect(),
+        ),
+        layovers: by_count(
+            layovers
+                .iter()
+                .map(|(a, t)| value(index.airport_code(*a).to_string(), airport_label(*a), t))
+                .collect(),
+        ),
         price_min: prices.clone().min().map(&money),
         price_max: prices.max().map(&money),
         duration_min_minutes: durations.clone().min(),

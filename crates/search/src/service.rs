@@ -608,18 +608,18 @@ impl SearchService {
 
     pub fn search(&self, q: &TripQuery) -> SearchResponse {
         let started = Instant::now();
-        let options = self.index.search_trip(&q.slices, &q.filters);
+        // One engine run without the facet filters; results and counts both filter it, so
+        // every count is exactly what choosing it shows (see `facets`).
+        let all = self
+            .index
+            .search_trip(&q.slices, &facets::engine_filters(&q.filters));
+        let facets = facets::facets(&self.index, &self.refdata, &all, &q.filters, |m| {
+            self.money(m)
+        });
+        let options = facets::filtered(&self.index, all, &q.filters);
         let inputs = score_inputs(&self.index, &options);
         let order = sort_by(&inputs, q.sort);
         let scores = best_scores(&inputs);
-        let facets = if facets::narrows(&q.filters) {
-            let all = self
-                .index
-                .search_trip(&q.slices, &facets::unnarrowed(&q.filters));
-            facets::facets(&self.index, &self.refdata, &all, |m| self.money(m))
-        } else {
-            facets::facets(&self.index, &self.refdata, &options, |m| self.money(m))
-        };
         let engine_micros = started.elapsed().as_micros() as u64;
         let summary_of = |o: SortOrder| {
             sort_by(&inputs, o).first().map(|&i| SortSummary {
