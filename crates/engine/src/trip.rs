@@ -11,10 +11,15 @@ use spontra_domain::DateRange;
 
 /// Minimum time between arriving on one slice and leaving on the next.
 pub const MIN_STOPOVER_MINUTES: u32 = 120;
-/// Options per slice carried into the "best" combinations of a multi-slice trip.
-const BEAM_PER_SLICE: usize = 10;
-/// Combinations kept after each slice is added.
-const BEAM_WIDTH: usize = 60;
+/// Per slice of a multi-slice trip, the best-scored options of each kind (first and last
+/// airport, airlines, stops) carried into the combinations.
+const PER_KIND: usize = 2;
+/// Most options of one slice carried into the combinations.
+const MAX_PER_SLICE: usize = 120;
+/// For each option of a slice, how many of the best earlier combinations it is paired with.
+const PARTNERS: usize = 4;
+/// Most combinations kept after each slice is added.
+const MAX_PARTIAL: usize = 3_000;
 
 /// One bookable option for the whole trip.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,8 +79,8 @@ impl Index {
         group_pareto(self.slice_candidates_pruned(&q))
     }
 
-    /// Search a trip of one or more slices. For several slices, the result holds every
-    /// Pareto-optimal combination plus the best-scored combinations (a beam search).
+    /// Search a trip of one or more slices. For several slices, the result is a varied set of
+    /// combinations (see `combine`), the Pareto-optimal ones marked.
     pub fn search_trip(&self, slices: &[SliceQuery], filters: &Filters) -> Vec<TripOption> {
         let per_slice: Vec<Vec<Candidate>> = slices
             .iter()
@@ -95,22 +100,7 @@ impl Index {
                 })
                 .collect()
         } else {
-            let mut all = self.combine(
-                &per_slice,
-                |cands| {
-                    let pts: Vec<Criteria> = cands
-                        .iter()
-                        .map(|c| (c.price, c.duration(), c.stops() as u32))
-                        .collect();
-                    pareto_front(&pts)
-                },
-                None,
-            );
-            all.extend(self.combine(
-                &per_slice,
-                |cands| top_by_score(self, cands, BEAM_PER_SLICE),
-                Some(BEAM_WIDTH),
-            ));
+            let mut all = self.combine(&per_slice);
             all.sort_by(|a, b| {
                 a.slices
                     .iter()
@@ -128,56 +118,131 @@ impl Index {
         options
     }
 
-    /// Combine slices left to right: `pick` chooses which options of each slice take part;
-    /// with `beam`, only the best-scored partial combinations survive each step, otherwise
-    /// only the Pareto-optimal ones.
-    fn combine(
-        &self,
-        per_slice: &[Vec<Candidate>],
-        pick: impl Fn(&[Candidate]) -> Vec<usize>,
-        beam: Option<usize>,
-    ) -> Vec<TripOption> {
-        let mut partial: Vec<TripOption> = vec![TripOption {
-            slices: vec![],
-            price: 0,
-            pareto: false,
-        }];
+    /// Combine slices left to right into a varied set, as a traveller comparing trips expects:
+    /// each slice contributes its best options of every kind (other airports of the city,
+    /// other airlines, cheaper connections — not only the best-scored nonstop), plus its
+    /// Pareto set; each of them is paired with the best few earlier combinations it fits
+    /// (and the cheapest one), and each earlier combination with the best and the cheapest
+    /// option of the slice that fits it. So every kind of outbound appears with good returns
+    /// and every kind of return with good outbounds; and since the slices' prices add up, the
+    /// cheapest combination of the options carried is among these pairings.
+    fn combine(&self, per_slice: &[Vec<Candidate>]) -> Vec<TripOption> {
+        let mut partial: Vec<(TripOption, f64)> = vec![(
+            TripOption {
+                slices: vec![],
+                price: 0,
+                pareto: false,
+            },
+            0.0,
+        )];
         for cands in per_slice {
-            let chosen = pick(cands);
-            let mut next = Vec::new();
-            for p in &partial {
-                for &i in &chosen {
-                    let c = cands[i];
-                    if p.slices.last().is_some_and(|prev| !compatible(prev, &c)) {
-                        continue;
-                    }
-                    let mut slices = p.slices.clone();
-                    slices.push(c);
-                    next.push(TripOption {
+            let picked = self.varied(cands);
+            let mut next: Vec<(TripOption, f64)> = Vec::new();
+            let mut add = |p: &(TripOption, f64), (c, score): (Candidate, f64)| {
+                let mut slices = p.0.slices.clone();
+                slices.push(c);
+                next.push((
+                    TripOption {
                         slices,
-                        price: p.price + c.price,
+                        price: p.0.price + c.price,
                         pareto: false,
-                    });
+                    },
+                    p.1 + score,
+                ));
+            };
+            let fits = |p: &TripOption, c: &Candidate| {
+                p.slices.last().is_none_or(|prev| compatible(prev, c))
+            };
+            // Earlier combinations best first; ties by price.
+            partial.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.price.cmp(&b.0.price)));
+            for &(c, score) in &picked {
+                let fitting = partial.iter().filter(|p| fits(&p.0, &c));
+                for p in fitting.clone().take(PARTNERS) {
+                    add(p, (c, score));
+                }
+                if let Some(p) = fitting.min_by_key(|p| p.0.price) {
+                    add(p, (c, score));
                 }
             }
-            partial = match beam {
-                Some(width) => {
-                    let scores = best_scores(&score_inputs(self, &next));
-                    let mut order: Vec<usize> = (0..next.len()).collect();
-                    order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]).then(a.cmp(&b)));
-                    order.truncate(width);
-                    order.into_iter().map(|i| next[i].clone()).collect()
+            for p in &partial {
+                let fitting = picked.iter().filter(|(c, _)| fits(&p.0, c));
+                if let Some(&best) = fitting.clone().min_by(|a, b| a.1.total_cmp(&b.1)) {
+                    add(p, best);
                 }
-                None => {
-                    let pts: Vec<Criteria> = next.iter().map(TripOption::criteria).collect();
-                    pareto_front(&pts)
-                        .into_iter()
-                        .map(|i| next[i].clone())
-                        .collect()
+                if let Some(&cheapest) = fitting.min_by_key(|(c, _)| c.price) {
+                    add(p, cheapest);
                 }
-            };
+            }
+            next.sort_by(|a, b| {
+                a.0.slices
+                    .iter()
+                    .map(|c| c.sort_key())
+                    .cmp(b.0.slices.iter().map(|c| c.sort_key()))
+            });
+            next.dedup_by(|a, b| a.0.slices == b.0.slices);
+            if next.len() > MAX_PARTIAL {
+                next.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.price.cmp(&b.0.price)));
+                next.truncate(MAX_PARTIAL);
+            }
+            partial = next;
         }
-        partial
+        partial.into_iter().map(|(o, _)| o).collect()
+    }
+
+    /// The options of one slice that take part in combinations, with their scores (lower is
+    /// better): the best `PER_KIND` of each kind, the Pareto set, at most `MAX_PER_SLICE`.
+    fn varied(&self, cands: &[Candidate]) -> Vec<(Candidate, f64)> {
+        let single: Vec<TripOption> = cands
+            .iter()
+            .map(|c| TripOption {
+                slices: vec![*c],
+                price: c.price,
+                pareto: false,
+            })
+            .collect();
+        let scores = best_scores(&score_inputs(self, &single));
+        let mut order: Vec<usize> = (0..cands.len()).collect();
+        order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]).then(a.cmp(&b)));
+        let pts: Vec<Criteria> = cands
+            .iter()
+            .map(|c| (c.price, c.duration(), c.stops() as u32))
+            .collect();
+        let mut keep = vec![false; cands.len()];
+        for i in pareto_front(&pts) {
+            keep[i] = true;
+        }
+        let mut per_kind: std::collections::HashMap<(u16, u16, Vec<u16>, u8), usize> =
+            std::collections::HashMap::new();
+        for &i in &order {
+            let c = &cands[i];
+            let legs: Vec<_> = c.legs().iter().map(|&id| self.leg(id)).collect();
+            let mut carriers: Vec<u16> = legs.iter().map(|l| l.carrier).collect();
+            carriers.sort_unstable();
+            carriers.dedup();
+            let kind = (
+                legs[0].origin,
+                legs[legs.len() - 1].dest,
+                carriers,
+                c.stops(),
+            );
+            let n = per_kind.entry(kind).or_default();
+            if *n < PER_KIND {
+                *n += 1;
+                keep[i] = true;
+            }
+        }
+        let mut picked: Vec<usize> = order
+            .into_iter()
+            .filter(|&i| keep[i])
+            .take(MAX_PER_SLICE)
+            .collect();
+        // The slice's cheapest option always takes part.
+        if let Some(cheapest) = (0..cands.len()).min_by_key(|&i| cands[i].sort_key()) {
+            if !picked.contains(&cheapest) {
+                picked.push(cheapest);
+            }
+        }
+        picked.into_iter().map(|i| (cands[i], scores[i])).collect()
     }
 
     /// The cheapest itinerary for each departure date in `dates`.
@@ -234,20 +299,4 @@ impl Index {
         }
         grid
     }
-}
-
-fn top_by_score(index: &Index, cands: &[Candidate], n: usize) -> Vec<usize> {
-    let opts: Vec<TripOption> = cands
-        .iter()
-        .map(|c| TripOption {
-            slices: vec![*c],
-            price: c.price,
-            pareto: false,
-        })
-        .collect();
-    let scores = best_scores(&score_inputs(index, &opts));
-    let mut order: Vec<usize> = (0..cands.len()).collect();
-    order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]).then(a.cmp(&b)));
-    order.truncate(n);
-    order
 }

@@ -195,8 +195,10 @@ pub fn facets(
         }
     }
 
-    let carrier_values: BTreeSet<String> =
-        all.iter().flat_map(|t| t.carriers.iter().cloned()).collect();
+    let carrier_values: BTreeSet<String> = all
+        .iter()
+        .flat_map(|t| t.carriers.iter().cloned())
+        .collect();
     let mut carriers: BTreeMap<String, Tally> = BTreeMap::new();
     for t in without(Dim::Carriers) {
         tally_choice(
@@ -208,8 +210,10 @@ pub fn facets(
         );
     }
 
-    let alliance_values: BTreeSet<Alliance> =
-        all.iter().flat_map(|t| t.alliances.iter().copied()).collect();
+    let alliance_values: BTreeSet<Alliance> = all
+        .iter()
+        .flat_map(|t| t.alliances.iter().copied())
+        .collect();
     let chosen_alliances: BTreeSet<Alliance> = f.alliances_include.iter().copied().collect();
     let mut alliances: BTreeMap<Alliance, Tally> = BTreeMap::new();
     for t in without(Dim::Alliances).filter(|t| !t.unallied) {
@@ -222,8 +226,10 @@ pub fn facets(
         );
     }
 
-    let layover_values: BTreeSet<AirportId> =
-        all.iter().flat_map(|t| t.layovers.iter().copied()).collect();
+    let layover_values: BTreeSet<AirportId> = all
+        .iter()
+        .flat_map(|t| t.layovers.iter().copied())
+        .collect();
     let chosen_layovers: BTreeSet<AirportId> = f.layovers_include.iter().copied().collect();
     let mut layovers: BTreeMap<AirportId, Tally> = BTreeMap::new();
     for t in without(Dim::Layovers) {

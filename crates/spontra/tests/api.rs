@@ -363,10 +363,16 @@ async fn check_facets(app: &TestApp, base: &str, answer: &Value) {
     assert!(checked > 3, "{base}: {f}");
     let total = answer["summary"]["total"].as_u64().unwrap();
     if total > 0 {
-        assert_eq!(f["price_min"], answer["summary"]["cheapest"]["price"], "{base}");
+        assert_eq!(
+            f["price_min"], answer["summary"]["cheapest"]["price"],
+            "{base}"
+        );
         let max = f["price_max"]["minor"].as_u64().unwrap();
         for i in answer["itineraries"].as_array().unwrap() {
-            assert!(i["price"]["minor"].as_u64().unwrap() <= max, "{base}: above the slider");
+            assert!(
+                i["price"]["minor"].as_u64().unwrap() <= max,
+                "{base}: above the slider"
+            );
         }
     }
 }
@@ -820,4 +826,88 @@ async fn every_bad_input_is_a_4xx_problem_with_code_and_field() {
         r.json::<Value>().await.unwrap()["code"],
         "method_not_allowed"
     );
+}
+
+/// Round trips offer the variety of one-way searches (issue #9: returns stopped at exactly 60
+/// combinations, all nonstops on one airport pair): other airports of the city, connections,
+/// many airlines, paginated to the end; and the cheapest round trip is the cheapest outbound
+/// plus the cheapest return (days apart, so any pair fits).
+#[tokio::test]
+async fn round_trips_are_varied_paginated_and_cheapest_first() {
+    let app = TestApp::spawn().await;
+    let base = "/api/v1/search?origin=LON&destination=NYC&depart=2026-12-10&return=2026-12-14";
+    let mut all: Vec<Value> = vec![];
+    let mut cursor = String::new();
+    let total = loop {
+        let (s, _, page) = app.get(&format!("{base}&limit=100{cursor}")).await;
+        assert_eq!(s, 200, "{page}");
+        all.extend(page["itineraries"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break page["summary"]["total"].as_u64().unwrap(),
+        }
+    };
+    assert_eq!(all.len() as u64, total);
+    assert!(total > 60, "{total} combinations");
+    let ids: std::collections::HashSet<&str> =
+        all.iter().map(|i| i["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), all.len(), "no combination twice across pages");
+    // Every airport pair, stop count and airline the one-way outbound search offers is in
+    // some round trip.
+    let (_, _, one_way) = app
+        .get("/api/v1/search?origin=LON&destination=NYC&depart=2026-12-10&limit=100")
+        .await;
+    type Kinds = (
+        std::collections::BTreeSet<String>,
+        std::collections::BTreeSet<u64>,
+        std::collections::BTreeSet<String>,
+    );
+    let kinds = |slices: Vec<&Value>| -> Kinds {
+        let mut k: Kinds = Default::default();
+        for s in slices {
+            k.0.insert(format!("{}-{}", s["origin"], s["destination"]));
+            k.1.insert(s["stops"].as_u64().unwrap());
+            for seg in s["segments"].as_array().unwrap() {
+                k.2.insert(seg["carrier"].to_string());
+            }
+        }
+        k
+    };
+    let offered = kinds(
+        one_way["itineraries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| &i["slices"][0])
+            .collect(),
+    );
+    let outbound = kinds(all.iter().map(|i| &i["slices"][0]).collect());
+    assert!(
+        offered.0.is_subset(&outbound.0),
+        "{offered:?} vs {outbound:?}"
+    );
+    assert!(
+        offered.1.is_subset(&outbound.1),
+        "{offered:?} vs {outbound:?}"
+    );
+    assert!(
+        offered.2.is_subset(&outbound.2),
+        "{offered:?} vs {outbound:?}"
+    );
+    let cheapest_one_way = |path: &'static str| {
+        let app = &app;
+        async move {
+            let (_, _, r) = app.get(path).await;
+            r["summary"]["cheapest"]["price"]["minor"].as_u64().unwrap()
+        }
+    };
+    let out = cheapest_one_way("/api/v1/search?origin=LON&destination=NYC&depart=2026-12-10").await;
+    let back =
+        cheapest_one_way("/api/v1/search?origin=NYC&destination=LON&depart=2026-12-14").await;
+    let cheapest = all
+        .iter()
+        .map(|i| i["price"]["minor"].as_u64().unwrap())
+        .min()
+        .unwrap();
+    assert_eq!(cheapest, out + back);
 }
