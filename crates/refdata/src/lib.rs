@@ -14,6 +14,7 @@ use std::collections::HashMap;
 
 const AIRPORTS_CSV: &str = include_str!("../../../data/airports.csv");
 const CITY_CODES_CSV: &str = include_str!("../../../data/city_codes.csv");
+const AIRPORT_KEYWORDS_CSV: &str = include_str!("../../../data/airport_keywords.csv");
 /// Corrections to the registry's metropolitan-area table, each with its reason (see
 /// `data/LICENSE.md`): airports it leaves out of their city, and a wrong country.
 const CITY_CODE_OVERRIDES_CSV: &str = include_str!("../../../data/city_code_overrides.csv");
@@ -116,6 +117,9 @@ pub struct Airport {
     /// Number of (route, airline) pairs touching this airport in the OpenFlights data.
     pub routes: u32,
     pub mct: Mct,
+    /// Other names people type for it or its city: local and former names, translations
+    /// (München, Londres, Lisboa), from OurAirports' keywords.
+    pub other_names: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -287,6 +291,13 @@ fn records(file: &'static str, text: &'static str) -> Result<Vec<csv::StringReco
 
 fn parse_airports() -> Result<Vec<Airport>, RefDataError> {
     const F: &str = "airports.csv";
+    let mut other_names: HashMap<AirportCode, Vec<String>> = HashMap::new();
+    for rec in records("airport_keywords.csv", AIRPORT_KEYWORDS_CSV)? {
+        let code = AirportCode::parse(&rec[0])
+            .map_err(|e| bad("airport_keywords.csv", &rec, e.to_string()))?;
+        let names = rec[1].split(';').map(str::trim).filter(|n| !n.is_empty());
+        other_names.insert(code, names.map(str::to_string).collect());
+    }
     let mut out = Vec::new();
     for rec in records(F, AIRPORTS_CSV)? {
         let code = AirportCode::parse(&rec[0]).map_err(|e| bad(F, &rec, e.to_string()))?;
@@ -309,6 +320,7 @@ fn parse_airports() -> Result<Vec<Airport>, RefDataError> {
             size,
             routes,
             mct: Mct::for_size(size),
+            other_names: other_names.remove(&code).unwrap_or_default(),
         });
     }
     Ok(out)

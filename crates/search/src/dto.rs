@@ -428,6 +428,9 @@ pub struct AirportDto {
     pub size: Option<String>,
     /// A city's airports, largest first.
     pub airports: Vec<String>,
+    /// In an autocomplete answer: the text typed names this place, unambiguously (so a form
+    /// may take it without the traveller choosing from the list).
+    pub best_match: bool,
 }
 
 #[derive(Deserialize, IntoParams, Debug, Default)]

@@ -903,6 +903,7 @@ impl SearchService {
             time_zone: Some(a.tz.name().to_string()),
             size: Some(a.size.as_str().to_string()),
             airports: vec![],
+            best_match: false,
         })
     }
 
@@ -941,6 +942,7 @@ impl SearchService {
             time_zone: None,
             size: None,
             airports: city.airports.iter().map(|a| a.to_string()).collect(),
+            best_match: false,
         })
     }
 
@@ -960,9 +962,15 @@ impl SearchService {
             .refdata
             .suggest(&text, limit)
             .into_iter()
-            .filter_map(|s| match s.kind {
-                SuggestionKind::City => self.city_dto(s.code),
-                SuggestionKind::Airport => self.airport_dto(s.code),
+            .filter_map(|s| {
+                let dto = match s.kind {
+                    SuggestionKind::City => self.city_dto(s.code),
+                    SuggestionKind::Airport => self.airport_dto(s.code),
+                };
+                dto.map(|d| AirportDto {
+                    best_match: s.unambiguous,
+                    ..d
+                })
             })
             .collect())
     }

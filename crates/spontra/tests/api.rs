@@ -2,7 +2,7 @@
 //! The HTTP API against a real instance on a port-0 listener, on the tiny simulated world with
 //! a fixed "today" so results are reproducible.
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use spontra::app::App;
 use spontra::world::{self, World};
 use spontra_domain::{AirportCode, CarrierCode};
@@ -546,6 +546,25 @@ async fn airports_and_airlines() {
             "New York lacks {code}: {nyc:?}"
         );
     }
+    // Local names and translations; the first answer says when the text names it for sure.
+    let (_, _, m) = app.get("/api/v1/airports?q=M%C3%BCnchen&limit=5").await;
+    assert_eq!(
+        (&m[0]["code"], &m[0]["best_match"]),
+        (&json!("MUC"), &json!(true)),
+        "{m}"
+    );
+    let (_, _, l) = app.get("/api/v1/airports?q=London&limit=5").await;
+    assert_eq!(
+        (&l[0]["code"], &l[0]["best_match"]),
+        (&json!("LON"), &json!(true)),
+        "{l}"
+    );
+    let (_, _, p) = app.get("/api/v1/airports?q=Lond&limit=5").await;
+    assert_eq!(
+        p[0]["best_match"],
+        json!(false),
+        "a prefix names nothing for sure"
+    );
     let (_, _, l) = app.get("/api/v1/airlines?alliance=oneworld").await;
     assert!(l.as_array().unwrap().iter().any(|x| x["code"] == "BA"));
     let (_, _, l) = app.get("/api/v1/airlines/BA").await;

@@ -8,6 +8,21 @@ export function fetchPlaces(q: string, limit: number, signal?: AbortSignal): Pro
   return unwrap(publicApi.GET("/api/v1/airports", { params: { query: { q, limit } }, signal }));
 }
 
+const resolved = new Map<string, string | null>();
+
+/**
+ * The code of the place `text` names unambiguously ("London" → LON, "München" → MUC), or
+ * null when it names several or none (then the traveller chooses from the list).
+ */
+export async function resolvePlace(text: string): Promise<string | null> {
+  const key = text.trim().toLowerCase();
+  if (!resolved.has(key)) {
+    const [first] = await fetchPlaces(text.trim(), 8).catch(() => [] as Place[]);
+    resolved.set(key, first?.best_match ? first.code : null);
+  }
+  return resolved.get(key) ?? null;
+}
+
 /** Suggestions for what someone is typing (enabled once it is worth asking). */
 export function usePlaces(q: string, enabled: boolean) {
   return useQuery({

@@ -629,6 +629,11 @@ export interface components {
         AirportDto: {
             /** @description A city's airports, largest first. */
             airports: string[];
+            /**
+             * @description In an autocomplete answer: the text typed names this place, unambiguously (so a form
+             *     may take it without the traveller choosing from the list).
+             */
+            best_match: boolean;
             city: string;
             city_code?: string | null;
             code: string;

@@ -43,7 +43,7 @@ export function PlaceInput({
   const errorId = `${id}-error`;
   const q = useDebounced(value.trim(), 150);
   const typing = q.length >= 2 && !/\([A-Z]{3}\)$/.test(q);
-  const { data = [], isFetching } = usePlaces(q, typing);
+  const { data = [], isFetching, isFetched: fetched } = usePlaces(q, typing);
   const options = typing ? data : [];
   const ref = useRef<HTMLDivElement>(null);
 
@@ -135,6 +135,11 @@ export function PlaceInput({
         ))}
       </ul>
       {isFetching && typing ? <span className="sr-only" role="status">Loading suggestions</span> : null}
+      {open && typing && !isFetching && fetched && options.length === 0 ? (
+        <p role="status" className="absolute z-20 mt-1 w-full min-w-72 rounded-md border border-slate-200 bg-white px-3 py-2 text-sm text-slate-700 shadow-lg">
+          No airport or city matches “{q}”
+        </p>
+      ) : null}
       <FieldError id={errorId} message={error} />
     </div>
   );

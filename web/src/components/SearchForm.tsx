@@ -7,6 +7,7 @@ import { PlaceInput } from "./PlaceInput";
 import { FieldError, buttonClass, inputClass, secondaryButtonClass } from "./Field";
 import { useBookable } from "@/api/operations";
 import { ApiProblem } from "@/api/client";
+import { resolvePlace } from "@/api/places";
 import { CABINS, formField, nestErrors, placeCode, validateSearch, type SearchForm as Form } from "@/lib/validation";
 import { toQuery, type Filters, type Sort } from "@/lib/searchUrl";
 
@@ -16,6 +17,21 @@ const CABIN_LABEL: Record<string, string> = {
   business: "Business",
   first: "First",
 };
+
+/** Places typed without choosing from the list, taken when the text names one place. */
+async function resolveFreeText(f: Form): Promise<Form> {
+  const one = async (text: string) => {
+    if (/^[A-Z]{3}$/.test(placeCode(text)) || text.trim().length < 2) return text;
+    const code = await resolvePlace(text);
+    return code ? `${text.trim()} (${code})` : text;
+  };
+  return {
+    ...f,
+    origin: await one(f.origin),
+    destination: await one(f.destination),
+    slices: await Promise.all(f.slices.map(async (s) => ({ ...s, origin: await one(s.origin), destination: await one(s.destination) }))),
+  };
+}
 
 function normalised(f: Form): Form {
   return {
@@ -45,7 +61,7 @@ export function SearchForm({
   const bookable = useBookable();
   const window = bookable.data ? { from: bookable.data.bookable_from, to: bookable.data.bookable_to } : null;
   const resolver: Resolver<Form> = async (values) => {
-    const v = normalised(values);
+    const v = normalised(await resolveFreeText(values));
     const errors = validateSearch(v, window);
     if (Object.keys(errors).length === 0) return { values: v, errors: {} };
     return { values: {}, errors: nestErrors(errors) as never };
