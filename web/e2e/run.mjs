@@ -177,6 +177,12 @@ function flow(name, fn) {
   flows.push([name, fn]);
 }
 
+/** The results of the current address are on screen (not the previous ones kept while loading). */
+async function settled(page) {
+  await page.locator('#results[aria-busy="false"]').waitFor();
+  await page.locator('[data-testid="itinerary"]').first().waitFor();
+}
+
 async function prices(page) {
   return (await page.locator('[data-testid="price"]').allInnerTexts()).map((t) => Number(t.replace(/[^\d.]/g, "")));
 }
@@ -191,7 +197,7 @@ flow("return search with autocomplete, sorting and filters", async (page) => {
   await page.fill("#adults", "2");
   await page.getByRole("button", { name: "Search" }).click();
   await page.waitForURL(/\/search\/\?/);
-  await page.locator('[data-testid="itinerary"]').first().waitFor();
+  await settled(page);
   // The price is for everyone; the CO2 figure is per passenger, and says so.
   const card = await page.locator('[data-testid="itinerary"]').first().innerText();
   assert(/total, all passengers/.test(card) && /kg CO2 per passenger/.test(card), `labels: ${card}`);
@@ -199,23 +205,46 @@ flow("return search with autocomplete, sorting and filters", async (page) => {
   assert(url.searchParams.get("origin") === "LON" && url.searchParams.get("return") === "2026-12-17", `the URL holds the search: ${url}`);
   await page.getByRole("tab", { name: /Cheapest/ }).click();
   await page.waitForURL(/sort=cheapest/);
-  await page.locator('[data-testid="itinerary"]').first().waitFor();
+  await settled(page);
+  // Arrow keys move between the sort tabs, and the focus moves with the selection.
+  await page.keyboard.press("ArrowRight");
+  await page.waitForURL(/sort=fastest/);
+  assert((await page.evaluate(() => document.activeElement?.id)) === "tab-fastest", "focus follows the tab");
+  await page.keyboard.press("ArrowLeft");
+  await page.waitForURL(/sort=cheapest/);
+  await settled(page);
   const cheapest = await prices(page);
   assert(cheapest.length > 1 && cheapest.every((p, i) => i === 0 || cheapest[i - 1] <= p), `cheapest first: ${cheapest.slice(0, 5)}`);
   await page.getByLabel("Nonstop only").click();
   await page.waitForURL(/max_stops=0/);
-  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="itinerary"]')].length > 0);
-  await page.waitForTimeout(300);
+  await settled(page);
   const stops = await page.locator('[data-testid="itinerary"]').allInnerTexts();
   assert(stops.length > 0 && stops.every((t) => !/\d stop/.test(t)), "only nonstop itineraries after the filter");
   // Reload: the URL alone restores the same search, sort and filter.
   await page.reload();
-  await page.locator('[data-testid="itinerary"]').first().waitFor();
+  await settled(page);
   assert(await page.getByLabel("Nonstop only").isChecked(), "the filter survives a reload");
   await page.locator('[data-testid="itinerary"]').first().getByRole("button", { name: "Details" }).click();
   await page.getByText("Price per passenger").first().waitFor();
   await axe(page, "results");
   await page.screenshot({ path: path.join(SHOTS, "results.png"), fullPage: false });
+  // The skip links are the first stops for the keyboard after the form.
+  assert((await page.getByRole("link", { name: "Skip to results" }).count()) === 1, "a skip link to the results");
+  // The price slider: five arrow presses are five steps, and the focus stays on it while the
+  // results reload (it used to fall to <body> and the slider to lose steps).
+  const slider = page.locator("#max-price");
+  const [max, step] = [Number(await slider.getAttribute("max")), Number(await slider.getAttribute("step"))];
+  await slider.focus();
+  for (let i = 0; i < 5; i++) await page.keyboard.press("ArrowLeft");
+  // From the maximum the first step snaps to the step grid, so five presses move 4–5 steps.
+  const five = Number(await slider.inputValue());
+  assert(five <= max - 4 * step && five > max - 6 * step, `five presses: ${max} → ${five} (step ${step})`);
+  await page.waitForURL(new RegExp(`max_price=${five}(&|$)`));
+  await settled(page);
+  await page.waitForTimeout(300);
+  assert((await page.evaluate(() => document.activeElement?.id)) === "max-price", "the focus stays on the slider");
+  for (let i = 0; i < 3; i++) await page.keyboard.press("ArrowLeft");
+  await page.waitForURL(new RegExp(`max_price=${five - 3 * step}(&|$)`));
 });
 
 flow("price calendar, and a day opens its results", async (page) => {

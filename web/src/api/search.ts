@@ -1,6 +1,6 @@
 // Search and the price calendar: fetchers, query keys and hooks.
 
-import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { keepPreviousData, useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { publicApi, unwrap } from "./client";
 import type { CalendarQuery, CalendarResponse, SearchBody, SearchQuery, SearchResponse } from "./types";
 
@@ -23,6 +23,9 @@ export function useSearch(page: (cursor?: string) => SearchRequest, enabled: boo
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.next_cursor ?? null,
     enabled,
+    // While a changed filter or sort loads, the previous answer stays on screen, so the
+    // filter panel is not unmounted under the keyboard focus or a dragged slider.
+    placeholderData: keepPreviousData,
   });
 }
 

@@ -2,6 +2,7 @@
 
 // Filters with counts. Every change rewrites the URL (the search's single source of truth).
 
+import { useEffect, useRef, useState } from "react";
 import type { Facets } from "@/api/types";
 import type { FilterKey, Filters } from "@/lib/searchUrl";
 import { formatDuration, formatMoney, minutesToClock } from "@/lib/format";
@@ -38,6 +39,40 @@ function TimeRange({ id, label, value, onChange }: { id: string; label: string; 
   );
 }
 
+/**
+ * A range input that follows the pointer and the arrow keys at once (its value is its own
+ * while it moves) and applies the value a moment after the last movement, so a drag or 25
+ * arrow presses are 25 steps, not one request per step racing the next.
+ */
+function Slider({ id, min, max, step, value, onCommit }: { id: string; min: number; max: number; step: number; value: number; onCommit: (v: number) => void }) {
+  const [own, setOwn] = useState(value);
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => {
+    if (!timer.current) setOwn(value);
+  }, [value]);
+  useEffect(() => () => void (timer.current && clearTimeout(timer.current)), []);
+  return (
+    <input
+      id={id}
+      type="range"
+      min={min}
+      max={max}
+      step={step}
+      value={own}
+      onChange={(e) => {
+        const v = +e.target.value;
+        setOwn(v);
+        if (timer.current) clearTimeout(timer.current);
+        timer.current = setTimeout(() => {
+          timer.current = null;
+          onCommit(v);
+        }, 300);
+      }}
+      className="w-full accent-sky-700"
+    />
+  );
+}
+
 export function FiltersPanel({ facets, filters, onChange }: { facets: Facets; filters: Filters; onChange: (f: Filters) => void }) {
   const set = (k: FilterKey, v?: string) => onChange({ ...filters, [k]: v });
   const toggle = (k: FilterKey, value: string) => {
@@ -47,11 +82,12 @@ export function FiltersPanel({ facets, filters, onChange }: { facets: Facets; fi
   };
   const currency = facets.price_min?.currency ?? "EUR";
   const digits = currencyDigits(currency);
-  const cumulative = (n: number) => facets.stops.filter((s) => +s.value <= n).reduce((a, s) => a + s.count, 0);
+  // The API counts "up to N stops" (what max_stops = N keeps).
+  const upTo = (n: number) => facets.stops.filter((s) => +s.value <= n).at(-1)?.count ?? 0;
   const stopChoices: [string | undefined, string, number][] = [
-    [undefined, "Any number of stops", cumulative(9)],
-    ["0", "Nonstop only", cumulative(0)],
-    ["1", "1 stop or fewer", cumulative(1)],
+    [undefined, "Any number of stops", upTo(9)],
+    ["0", "Nonstop only", upTo(0)],
+    ["1", "1 stop or fewer", upTo(1)],
   ];
   const priceMin = facets.price_min ? Math.floor(facets.price_min.minor / 10 ** digits) : 0;
   const priceMax = facets.price_max ? Math.ceil(facets.price_max.minor / 10 ** digits) : 0;
@@ -89,15 +125,13 @@ export function FiltersPanel({ facets, filters, onChange }: { facets: Facets; fi
           <p className="text-xs text-slate-700" aria-live="polite">
             up to {formatMoney(price * 10 ** digits, currency, { whole: true })}
           </p>
-          <input
+          <Slider
             id="max-price"
-            type="range"
             min={priceMin}
             max={priceMax}
             step={Math.max(1, Math.round((priceMax - priceMin) / 50))}
             value={price}
-            onChange={(e) => set("max_price", +e.target.value >= priceMax ? undefined : e.target.value)}
-            className="w-full accent-sky-700"
+            onCommit={(v) => set("max_price", v >= priceMax ? undefined : String(v))}
           />
         </div>
       ) : null}
@@ -109,15 +143,13 @@ export function FiltersPanel({ facets, filters, onChange }: { facets: Facets; fi
           <p className="text-xs text-slate-700" aria-live="polite">
             up to {formatDuration(duration * 60)}
           </p>
-          <input
+          <Slider
             id="max-duration"
-            type="range"
             min={Math.max(1, durMin)}
             max={durMax}
             step={1}
             value={duration}
-            onChange={(e) => set("max_duration_hours", +e.target.value >= durMax ? undefined : e.target.value)}
-            className="w-full accent-sky-700"
+            onCommit={(v) => set("max_duration_hours", v >= durMax ? undefined : String(v))}
           />
         </div>
       ) : null}

@@ -89,20 +89,53 @@ function Results() {
           </button>
         </Alert>
       ) : null}
+      {/* One live region, present from the start, so the count is announced when it changes. */}
+      <p role="status" aria-live="polite" className="sr-only">
+        {!ready || problem ? "" : query.isPending ? "Searching flights…" : first ? `${first.summary.total} itineraries` : ""}
+      </p>
+      {ready && !problem ? (
+        <nav aria-label="Skip to" className="flex gap-3 text-sm">
+          <a href="#results" className="sr-only focus:not-sr-only focus:underline">
+            Skip to results
+          </a>
+          <a href="#filters" className="sr-only focus:not-sr-only focus:underline">
+            Skip to filters
+          </a>
+        </nav>
+      ) : null}
       {ready && !problem ? (
         <div className="grid gap-4 lg:grid-cols-[18rem_1fr]">
-          <div>{first ? <FiltersPanel facets={first.facets} filters={state.filters} onChange={setFilters} /> : <div className="skeleton h-96" />}</div>
+          <div id="filters" tabIndex={-1}>
+            {first ? <FiltersPanel facets={first.facets} filters={state.filters} onChange={setFilters} /> : <div className="skeleton h-96" />}
+          </div>
           <div className="space-y-3">
-            <div role="tablist" aria-label="Sort results" className="grid grid-cols-3 overflow-hidden rounded-xl bg-white ring-1 ring-slate-200">
+            <div
+              role="tablist"
+              aria-label="Sort results"
+              className="grid grid-cols-3 overflow-hidden rounded-xl bg-white ring-1 ring-slate-200"
+              onKeyDown={(e) => {
+                // Arrow keys, Home and End move between the tabs (ARIA tabs pattern).
+                const at = TABS.findIndex(([s]) => s === state.sort);
+                const next = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: TABS.length - 1 }[e.key];
+                if (next === undefined) return;
+                e.preventDefault();
+                const [sort] = TABS[(next + TABS.length) % TABS.length];
+                go({ ...state, sort });
+                document.getElementById(`tab-${sort}`)?.focus();
+              }}
+            >
               {TABS.map(([sort, label]) => {
                 const s = first?.summary[sort];
                 const selected = state.sort === sort;
                 return (
                   <button
                     key={sort}
+                    id={`tab-${sort}`}
                     role="tab"
                     type="button"
                     aria-selected={selected}
+                    aria-controls="results"
+                    tabIndex={selected ? 0 : -1}
                     onClick={() => go({ ...state, sort })}
                     className={`px-3 py-2 text-left ${selected ? "border-b-4 border-sky-700 bg-sky-50" : "border-b-4 border-transparent hover:bg-slate-50"}`}
                   >
@@ -114,11 +147,16 @@ function Results() {
                 );
               })}
             </div>
+            <div
+              id="results"
+              role="tabpanel"
+              aria-labelledby={`tab-${state.sort}`}
+              aria-busy={query.isFetching && !query.isFetchingNextPage}
+              tabIndex={-1}
+              className={`space-y-3 ${query.isPlaceholderData ? "opacity-60" : ""}`}
+            >
             {query.isPending ? (
               <>
-                <p role="status" className="sr-only">
-                  Searching flights…
-                </p>
                 <Skeleton />
               </>
             ) : first && first.summary.total === 0 ? (
@@ -136,9 +174,7 @@ function Results() {
               </div>
             ) : (
               <>
-                <p className="text-sm text-slate-700" role="status">
-                  {first?.summary.total} itineraries
-                </p>
+                <p className="text-sm text-slate-700">{first?.summary.total} itineraries</p>
                 {itineraries.map((it) => (
                   <ItineraryCard key={it.id} it={it} />
                 ))}
@@ -149,6 +185,7 @@ function Results() {
                 ) : null}
               </>
             )}
+            </div>
           </div>
         </div>
       ) : null}
