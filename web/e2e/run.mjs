@@ -330,6 +330,9 @@ flow("register, verify by the real mail, sign in, set preferences, two-factor, s
   await page.fill("#p-max_hours", "5");
   await page.getByRole("button", { name: "Save preferences" }).click();
   await page.getByText("Preferences saved").waitFor();
+  // Preferences offer nothing that does not exist yet (price alerts come later).
+  assert((await page.getByLabel("Deals from my home airport").count()) === 1, "the mail choices are shown");
+  assert((await page.getByLabel("Price alerts I set").count()) === 0, "no price-alert switch");
   await page.getByLabel("Marketing emails").click();
   await page.getByText(/^given /).waitFor();
   await axe(page, "account");
@@ -401,6 +404,23 @@ flow("bad input is shown at its field", async (page) => {
   await page.getByRole("button", { name: "Search" }).click();
   await page.waitForURL(/origin=LON&destination=NYC/);
   await page.locator('[data-testid="itinerary"]').first().waitFor();
+});
+
+flow("multi-city: each flight leaves from the last one's destination and shows its date", async (page) => {
+  await page.goto(`${base}/`);
+  await page.getByRole("radio", { name: "Multi-city" }).check();
+  await pickPlace(page, "slices-0-origin", "londn", "LON");
+  await pickPlace(page, "slices-0-destination", "paris", "PAR");
+  const next = await page.inputValue("#slices-1-origin");
+  assert(/PAR/.test(next), `flight 2 leaves from Paris: ${next}`);
+  await page.fill("#slices-0-date", "2026-12-10");
+  await page.fill("#slices-1-destination", "BCN");
+  await page.fill("#slices-1-date", "2026-12-14");
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.waitForURL(/trip=multi/);
+  await settled(page);
+  const dates = await page.locator('[data-testid="itinerary"]').first().getByTestId("slice-date").allInnerTexts();
+  assert(dates.join("|") === "Thu 10 Dec|Mon 14 Dec", `a date per flight: ${dates}`);
 });
 
 flow("phone layout: no sideways scrolling, everything reachable", async (page) => {

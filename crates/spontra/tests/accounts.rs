@@ -353,6 +353,12 @@ async fn profile_password_preferences(app: &Instance) {
         .wait_for("ada@example.com", "password was changed", 2)
         .await;
 
+    // Nothing is switched on that does not exist yet: price alerts start off.
+    let defaults = app.get("/me/preferences", &t.access).await;
+    assert_eq!(
+        defaults.body["notifications"],
+        json!({"price_alerts": false, "deals": false, "newsletter": false})
+    );
     let prefs = json!({
         "home_airport": "LON",
         "currency": "EUR",

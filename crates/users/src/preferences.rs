@@ -19,6 +19,8 @@ pub struct TripHours {
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Notifications {
+    /// Mail when a watched price changes. Off until asked for: price alerts are not built
+    /// yet, so nothing may look switched on.
     pub price_alerts: bool,
     pub deals: bool,
     pub newsletter: bool,
@@ -68,7 +70,7 @@ impl Default for Preferences {
             trip_hours: None,
             budget: None,
             notifications: Notifications {
-                price_alerts: true,
+                price_alerts: false,
                 deals: false,
                 newsletter: false,
             },

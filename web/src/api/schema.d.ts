@@ -872,6 +872,10 @@ export interface components {
         Notifications: {
             deals: boolean;
             newsletter: boolean;
+            /**
+             * @description Mail when a watched price changes. Off until asked for: price alerts are not built
+             *     yet, so nothing may look switched on.
+             */
             price_alerts: boolean;
         };
         PassengerPrice: {
@@ -939,7 +943,7 @@ export interface components {
              * @default {
              *       "deals": false,
              *       "newsletter": false,
-             *       "price_alerts": true
+             *       "price_alerts": false
              *     }
              */
             notifications: components["schemas"]["Notifications"];

@@ -2,7 +2,7 @@
 
 import { useId, useState } from "react";
 import type { Itinerary, Slice } from "@/api/types";
-import { co2Comparison, dayMarker, dayOffset, formatDuration, formatMoney, localTime } from "@/lib/format";
+import { co2Comparison, dayMarker, dayOffset, formatDay, formatDuration, formatMoney, localTime } from "@/lib/format";
 
 const PAX: Record<string, string> = { adult: "Adult", child: "Child", infant: "Infant" };
 
@@ -22,7 +22,9 @@ function SliceSummary({ s }: { s: Slice }) {
     <div className="grid grid-cols-[auto_1fr_auto] items-center gap-x-4 gap-y-1">
       <div className="text-right">
         <div className="text-lg font-semibold tabular-nums">{localTime(s.departure.local)}</div>
-        <div className="text-xs text-slate-600">{s.origin}</div>
+        <div className="text-xs text-slate-600">
+          {s.origin} · <span data-testid="slice-date">{formatDay(s.departure.local.slice(0, 10))}</span>
+        </div>
       </div>
       <div className="min-w-0 text-center">
         <div className="text-xs text-slate-600">{formatDuration(s.duration_minutes)}</div>
@@ -127,7 +129,7 @@ export function ItineraryCard({ it }: { it: Itinerary }) {
           {it.slices.map((s, i) => (
             <section key={i} aria-label={`Flight ${i + 1}: ${s.origin} to ${s.destination}`}>
               <h3 className="mb-2 text-sm font-semibold">
-                {s.origin} → {s.destination} · {s.departure.local.slice(0, 10)} · {formatDuration(s.duration_minutes)}
+                {s.origin} → {s.destination} · {formatDay(s.departure.local.slice(0, 10))} · {formatDuration(s.duration_minutes)}
               </h3>
               <SliceDetails s={s} />
             </section>

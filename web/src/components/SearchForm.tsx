@@ -72,6 +72,8 @@ export function SearchForm({
     handleSubmit,
     watch,
     setError,
+    getValues,
+    setValue,
     formState: { errors, isSubmitting },
   } = useForm<Form>({ defaultValues: initial, resolver });
   const slices = useFieldArray({ control, name: "slices" });
@@ -168,7 +170,18 @@ export function SearchForm({
                 control={control}
                 name={`slices.${i}.destination`}
                 render={({ field }) => (
-                  <PlaceInput id={`slices-${i}-destination`} label="To" value={field.value} onChange={field.onChange} error={err(`slices.${i}.destination`)} />
+                  <PlaceInput
+                    id={`slices-${i}-destination`}
+                    label="To"
+                    value={field.value}
+                    onChange={(v) => {
+                      // The next flight leaves from here, unless it was given another origin.
+                      const next = getValues(`slices.${i + 1}.origin`);
+                      if (next !== undefined && (next === "" || next === field.value)) setValue(`slices.${i + 1}.origin`, v);
+                      field.onChange(v);
+                    }}
+                    error={err(`slices.${i}.destination`)}
+                  />
                 )}
               />
               {dateField(`slices.${i}.date`, `slices-${i}-date`, "Date")}
@@ -182,7 +195,7 @@ export function SearchForm({
             </fieldset>
           ))}
           {slices.fields.length < 6 ? (
-            <button type="button" className={secondaryButtonClass} onClick={() => slices.append({ origin: "", destination: "", date: "" })}>
+            <button type="button" className={secondaryButtonClass} onClick={() => slices.append({ origin: getValues(`slices.${slices.fields.length - 1}.destination`) ?? "", destination: "", date: "" })}>
               Add a flight
             </button>
           ) : null}

@@ -182,7 +182,6 @@ function PreferencesCard() {
           <legend className="text-sm font-medium text-slate-700">Email me about</legend>
           {(
             [
-              ["price_alerts", "Price alerts I set"],
               ["deals", "Deals from my home airport"],
               ["newsletter", "Spontra news"],
             ] as const
