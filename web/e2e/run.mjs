@@ -203,6 +203,9 @@ flow("return search with autocomplete, sorting and filters", async (page) => {
   assert(/total, all passengers/.test(card) && /kg CO2 per passenger/.test(card), `labels: ${card}`);
   const url = new URL(page.url());
   assert(url.searchParams.get("origin") === "LON" && url.searchParams.get("return") === "2026-12-17", `the URL holds the search: ${url}`);
+  // The address holds codes; the page shows the places' names.
+  await page.getByRole("heading", { name: "Flights London → New York" }).waitFor();
+  await page.waitForFunction(() => document.querySelector("#origin")?.value === "London (LON)");
   await page.getByRole("tab", { name: /Cheapest/ }).click();
   await page.waitForURL(/sort=cheapest/);
   await settled(page);

@@ -33,6 +33,18 @@ export function usePlaces(q: string, enabled: boolean) {
   });
 }
 
+/** How a place is written in a form field: "London (LON)", "Heathrow Airport (LHR)". */
+export function placeLabel(p: Place): string {
+  return p.kind === "city" ? `${p.city} (${p.code})` : `${p.name} (${p.code})`;
+}
+
+/** The place a bare code in an address names, written for people (the code until known). */
+export function usePlaceName(code: string): { label: string; city: string } {
+  const known = /^[A-Z]{3}$/.test(code);
+  const { data } = usePlace(known ? code : "");
+  return data ? { label: placeLabel(data), city: data.city } : { label: code, city: code };
+}
+
 export function usePlace(code: string) {
   return useQuery({
     queryKey: ["place", code],

@@ -5,13 +5,10 @@
 // city codes (LON, NYC) are offered for "all airports".
 
 import { useEffect, useId, useRef, useState } from "react";
-import { usePlaces } from "@/api/places";
+import { placeLabel as label, usePlaces } from "@/api/places";
 import type { Place } from "@/api/types";
 import { inputClass, FieldError } from "./Field";
 
-function label(p: Place): string {
-  return p.kind === "city" ? `${p.city} (${p.code})` : `${p.name} (${p.code})`;
-}
 
 function useDebounced<T>(value: T, ms: number): T {
   const [v, setV] = useState(value);

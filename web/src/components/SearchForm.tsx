@@ -7,7 +7,7 @@ import { PlaceInput } from "./PlaceInput";
 import { FieldError, buttonClass, inputClass, secondaryButtonClass } from "./Field";
 import { useBookable } from "@/api/operations";
 import { ApiProblem } from "@/api/client";
-import { resolvePlace } from "@/api/places";
+import { resolvePlace, usePlaceName } from "@/api/places";
 import { CABINS, formField, nestErrors, placeCode, validateSearch, type SearchForm as Form } from "@/lib/validation";
 import { toQuery, type Filters, type Sort } from "@/lib/searchUrl";
 
@@ -78,6 +78,19 @@ export function SearchForm({
   } = useForm<Form>({ defaultValues: initial, resolver });
   const slices = useFieldArray({ control, name: "slices" });
   const trip = watch("trip");
+
+  // A search opened from its address has bare codes: show the places' names once known,
+  // unless the traveller has started typing.
+  const originName = usePlaceName(initial.origin);
+  const destinationName = usePlaceName(initial.destination);
+  useEffect(() => {
+    for (const [field, named] of [
+      ["origin", originName.label],
+      ["destination", destinationName.label],
+    ] as const) {
+      if (getValues(field) === initial[field] && named !== initial[field]) setValue(field, named);
+    }
+  }, [originName.label, destinationName.label, initial, getValues, setValue]);
 
   useEffect(() => {
     if (!problem) return;

@@ -5,6 +5,7 @@ import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
 import { ApiProblem } from "@/api/client";
 import { useCalendar, useSearch } from "@/api/search";
+import { usePlaceName } from "@/api/places";
 import { apiRequest, fromQuery, toQuery, type Filters, type SearchState, type Sort } from "@/lib/searchUrl";
 import { addDays, formatDay, formatDuration, formatMoney } from "@/lib/format";
 import { SearchForm } from "@/components/SearchForm";
@@ -70,10 +71,12 @@ function Results() {
   const first = query.data?.pages[0];
   const problem = query.error instanceof ApiProblem ? query.error : null;
   const itineraries = query.data?.pages.flatMap((p) => p.itineraries) ?? [];
+  const from = usePlaceName(state.form.origin).city;
+  const to = usePlaceName(state.form.destination).city;
   const title =
     state.form.trip === "multi"
       ? state.form.slices.map((s) => s.origin).concat(state.form.slices.at(-1)?.destination ?? "").join(" → ")
-      : `${state.form.origin} → ${state.form.destination}`;
+      : `${from} → ${to}`;
 
   return (
     <div className="space-y-4">
