@@ -1,11 +1,12 @@
 "use client";
 
-import { Suspense, useMemo, useState } from "react";
+import { Suspense, useEffect, useMemo, useState } from "react";
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
 import { ApiProblem } from "@/api/client";
 import { useCalendar } from "@/api/search";
 import { useBookable } from "@/api/operations";
+import { usePreferences } from "@/api/account";
 import { formatDay, formatMoney } from "@/lib/format";
 import { emptyDayLabel, monthOffers, parseNights, type DayOffer } from "@/lib/calendar";
 import { priceColour, PRICE_SCALE } from "@/lib/colour";
@@ -40,6 +41,12 @@ function Calendar() {
   const [d, setD] = useState(destination);
   const [n, setN] = useState(nights);
   const [errors, setErrors] = useState<Record<string, string>>({});
+  // A signed-in traveller's home airport fills an empty origin (also on a direct visit).
+  const prefs = usePreferences();
+  const home = prefs.data?.home_airport;
+  useEffect(() => {
+    if (home && !origin) setO((v) => v || home);
+  }, [home, origin]);
 
   const days = useMemo(() => (month ? monthDays(month) : []), [month]);
   const from = days.length && bookable.data ? (days[0] < bookable.data.bookable_from ? bookable.data.bookable_from : days[0]) : "";

@@ -1,6 +1,6 @@
 "use client";
 
-import { Suspense, useState } from "react";
+import { Suspense, useEffect, useRef, useState } from "react";
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
 import { ApiProblem } from "@/api/client";
@@ -58,6 +58,20 @@ function Explore() {
     max_stops: get("max_stops", "1"),
   }));
   const [errors, setErrors] = useState<Record<string, string>>({});
+  // Preferences load after the first render on a direct visit or a reload: fill what the
+  // address does not say, until the traveller edits the form.
+  const edited = useRef(false);
+  useEffect(() => {
+    const p = prefs.data;
+    if (!p || edited.current) return;
+    setForm((f) => ({
+      ...f,
+      origin: params.get("origin") ?? p.home_airport ?? f.origin,
+      min_hours: params.get("min_hours") ?? (p.trip_hours ? String(p.trip_hours.min) : f.min_hours),
+      max_hours: params.get("max_hours") ?? (p.trip_hours ? String(p.trip_hours.max) : f.max_hours),
+      max_price: params.get("max_price") ?? (p.budget ? String(p.budget) : f.max_price),
+    }));
+  }, [prefs.data, params]);
   const sort = get("sort", "price");
   const query = useExplore(origin ? exploreQuery(params) : null);
   const originPlace = usePlace(origin);
@@ -89,7 +103,10 @@ function Explore() {
     q.set("sort", s);
     router.replace(`/explore/?${q.toString()}`, { scroll: false });
   };
-  const set = (k: keyof typeof form) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) => setForm({ ...form, [k]: e.target.value });
+  const set = (k: keyof typeof form) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) => {
+    edited.current = true;
+    setForm({ ...form, [k]: e.target.value });
+  };
   const data = query.data;
 
   return (
@@ -97,7 +114,10 @@ function Explore() {
       <h1 className="text-2xl font-bold">Explore: where can I fly?</h1>
       <form onSubmit={submit} noValidate className="grid gap-3 rounded-xl bg-white p-4 ring-1 ring-slate-200 md:grid-cols-4 lg:grid-cols-8">
         <div className="md:col-span-2">
-          <PlaceInput id="ex-origin" label="From" value={form.origin} onChange={(v) => setForm({ ...form, origin: v })} error={fieldError("origin")} />
+          <PlaceInput id="ex-origin" label="From" value={form.origin} onChange={(v) => {
+              edited.current = true;
+              setForm({ ...form, origin: v });
+            }} error={fieldError("origin")} />
         </div>
         <div>
           <label htmlFor="ex-from" className="block text-sm font-medium text-slate-700">
