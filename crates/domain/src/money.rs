@@ -1,11 +1,19 @@
 use crate::CurrencyCode;
 use std::fmt;
 
-/// An amount in integer minor units (cents) of a currency. Never a float.
+/// An amount in integer minor units of a currency (cents; yen have none). Never a float.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct Money {
     pub minor: i64,
     pub currency: CurrencyCode,
+}
+
+/// Digits after the decimal point in `currency`'s minor unit (ISO 4217): 2 for EUR, 0 for
+/// JPY, 3 for KWD; 2 for a code ISO 4217 does not list.
+pub fn minor_digits(currency: CurrencyCode) -> u32 {
+    iso_currency::Currency::from_code(currency.as_str())
+        .and_then(|c| c.exponent())
+        .map_or(2, u32::from)
 }
 
 impl Money {
@@ -13,11 +21,22 @@ impl Money {
         Self { minor, currency }
     }
 
-    /// The amount as a decimal string with two places, e.g. `149.00`.
+    /// The amount as a decimal string with the currency's minor digits, e.g. `149.00` EUR,
+    /// `17568` JPY.
     pub fn decimal(&self) -> String {
         let sign = if self.minor < 0 { "-" } else { "" };
         let abs = self.minor.unsigned_abs();
-        format!("{sign}{}.{:02}", abs / 100, abs % 100)
+        let digits = minor_digits(self.currency);
+        if digits == 0 {
+            return format!("{sign}{abs}");
+        }
+        let unit = 10u64.pow(digits);
+        format!(
+            "{sign}{}.{:0width$}",
+            abs / unit,
+            abs % unit,
+            width = digits as usize
+        )
     }
 }
 
@@ -27,14 +46,116 @@ impl fmt::Display for Money {
     }
 }
 
+/// A reference exchange rate: units of a currency per one euro, in millionths (ECB rates have
+/// at most five significant decimals), on the day the ECB published it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct EuroRate {
+    pub currency: CurrencyCode,
+    pub per_eur_millionths: u64,
+    pub date: chrono::NaiveDate,
+}
+
+impl EuroRate {
+    /// Parse an ECB decimal such as `0.83380` or `20275.17`.
+    pub fn parse(
+        currency: CurrencyCode,
+        decimal: &str,
+        date: chrono::NaiveDate,
+    ) -> Option<EuroRate> {
+        let (whole, frac) = decimal
+            .trim()
+            .split_once('.')
+            .unwrap_or((decimal.trim(), ""));
+        if frac.len() > 6 || whole.is_empty() {
+            return None;
+        }
+        let whole: u64 = whole.parse().ok()?;
+        let frac: u64 = if frac.is_empty() {
+            0
+        } else {
+            frac.parse::<u64>().ok()? * 10u64.pow(6 - frac.len() as u32)
+        };
+        let per_eur_millionths = whole.checked_mul(1_000_000)?.checked_add(frac)?;
+        (per_eur_millionths > 0).then_some(EuroRate {
+            currency,
+            per_eur_millionths,
+            date,
+        })
+    }
+
+    /// `eur_minor` euro cents in this currency's minor units, rounded half up.
+    pub fn convert(&self, eur_minor: u64) -> u64 {
+        let scale = 10u128.pow(minor_digits(self.currency));
+        // eur_minor / 100 € × rate × 10^digits, in integers.
+        let num = eur_minor as u128 * self.per_eur_millionths as u128 * scale;
+        let den = 100u128 * 1_000_000;
+        ((num + den / 2) / den).min(u64::MAX as u128) as u64
+    }
+
+    /// The most euro cents whose conversion is at most `minor` (to filter by a price given in
+    /// this currency exactly as the converted prices show).
+    pub fn max_eur_within(&self, minor: u64) -> u64 {
+        let scale = 10u128.pow(minor_digits(self.currency));
+        let den = 100u128 * 1_000_000;
+        let per = self.per_eur_millionths as u128 * scale;
+        // convert(x) ≤ minor ⇔ x·per + den/2 < (minor + 1)·den.
+        let bound = ((minor as u128 + 1) * den - den / 2).saturating_sub(1) / per;
+        bound.min(u64::MAX as u128) as u64
+    }
+
+    /// The rate as the ECB writes it, e.g. `0.8338`.
+    pub fn decimal(&self) -> String {
+        let s = format!(
+            "{}.{:06}",
+            self.per_eur_millionths / 1_000_000,
+            self.per_eur_millionths % 1_000_000
+        );
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn code(c: &str) -> CurrencyCode {
+        CurrencyCode::parse(c).unwrap()
+    }
+
     #[test]
-    fn formats_minor_units() {
-        let eur = CurrencyCode::parse("EUR").unwrap();
-        assert_eq!(Money::new(14900, eur).to_string(), "149.00 EUR");
-        assert_eq!(Money::new(-5, eur).decimal(), "-0.05");
+    fn formats_minor_units_by_iso_4217_digits() {
+        assert_eq!(Money::new(14900, code("EUR")).to_string(), "149.00 EUR");
+        assert_eq!(Money::new(-5, code("EUR")).decimal(), "-0.05");
+        assert_eq!(Money::new(17568, code("JPY")).decimal(), "17568");
+        assert_eq!(Money::new(1234, code("KWD")).decimal(), "1.234");
+    }
+
+    #[test]
+    fn converts_with_integer_arithmetic_rounding_half_up() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 10, 30).unwrap();
+        let gbp = EuroRate::parse(code("GBP"), "0.83380", day).unwrap();
+        assert_eq!(gbp.per_eur_millionths, 833_800);
+        assert_eq!(gbp.convert(10_000), 8_338); // €100.00 → £83.38
+        assert_eq!(gbp.convert(7_699), 6_419); // 64.194... → 64.19
+        assert_eq!(gbp.decimal(), "0.8338");
+        let jpy = EuroRate::parse(code("JPY"), "175.68", day).unwrap();
+        assert_eq!(jpy.convert(7_699), 13_526); // 13525.8 → ¥13,526
+        let idr = EuroRate::parse(code("IDR"), "20275.17", day).unwrap();
+        assert_eq!(idr.convert(100), 2_027_517);
+        assert!(EuroRate::parse(code("GBP"), "abc", day).is_none());
+        assert!(EuroRate::parse(code("GBP"), "0", day).is_none());
+    }
+
+    #[test]
+    fn the_euro_bound_of_a_price_cap_matches_conversion() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 10, 30).unwrap();
+        for (c, r) in [("GBP", "0.8338"), ("JPY", "175.68"), ("USD", "1.1172")] {
+            let rate = EuroRate::parse(code(c), r, day).unwrap();
+            for cap in [0u64, 1, 99, 15_000, 123_456] {
+                let x = rate.max_eur_within(cap);
+                assert!(rate.convert(x) <= cap || x == 0, "{c} {cap}");
+                assert!(rate.convert(x + 1) > cap, "{c} {cap}: {x} is the most");
+            }
+        }
     }
 }

@@ -9,11 +9,12 @@ pub use autocomplete::{Suggestion, SuggestionKind};
 pub use tz::{offset_minutes_at, offset_transitions};
 
 use chrono_tz::Tz;
-use spontra_domain::{AirportCode, Alliance, CarrierCode, CountryCode};
+use spontra_domain::{AirportCode, Alliance, CarrierCode, CountryCode, CurrencyCode, EuroRate};
 use std::collections::HashMap;
 
 const AIRPORTS_CSV: &str = include_str!("../../../data/airports.csv");
 const CITY_CODES_CSV: &str = include_str!("../../../data/city_codes.csv");
+const ECB_RATES_CSV: &str = include_str!("../../../data/ecb_rates.csv");
 const AIRPORT_KEYWORDS_CSV: &str = include_str!("../../../data/airport_keywords.csv");
 /// Corrections to the registry's metropolitan-area table, each with its reason (see
 /// `data/LICENSE.md`): airports it leaves out of their city, and a wrong country.
@@ -157,6 +158,7 @@ pub struct RefData {
     airline_by_code: HashMap<CarrierCode, usize>,
     countries: HashMap<CountryCode, Country>,
     autocomplete: autocomplete::Index,
+    euro_rates: Vec<EuroRate>,
 }
 
 /// What a code names: an airport, or a city with several airports.
@@ -207,6 +209,7 @@ impl RefData {
             .map(|(i, a)| (a.code, i))
             .collect();
         let autocomplete = autocomplete::Index::build(&airports, &cities, &countries);
+        let euro_rates = parse_euro_rates()?;
         Ok(Self {
             airports,
             airport_by_code,
@@ -216,7 +219,21 @@ impl RefData {
             airline_by_code,
             countries,
             autocomplete,
+            euro_rates,
         })
+    }
+
+    /// The ECB reference rate of `currency` against the euro (`data/ecb_rates.csv`).
+    pub fn euro_rate(&self, currency: CurrencyCode) -> Option<EuroRate> {
+        self.euro_rates
+            .iter()
+            .find(|r| r.currency == currency)
+            .copied()
+    }
+
+    /// Every currency prices can be shown in, by code.
+    pub fn euro_rates(&self) -> &[EuroRate] {
+        &self.euro_rates
     }
 
     pub fn airports(&self) -> &[Airport] {
@@ -287,6 +304,17 @@ fn records(file: &'static str, text: &'static str) -> Result<Vec<csv::StringReco
             })
         })
         .collect()
+}
+
+fn parse_euro_rates() -> Result<Vec<EuroRate>, RefDataError> {
+    const F: &str = "ecb_rates.csv";
+    let mut out = Vec::new();
+    for rec in records(F, ECB_RATES_CSV)? {
+        let code = CurrencyCode::parse(&rec[0]).map_err(|e| bad(F, &rec, e.to_string()))?;
+        let date = rec[2].parse().map_err(|_| bad(F, &rec, "date"))?;
+        out.push(EuroRate::parse(code, &rec[1], date).ok_or_else(|| bad(F, &rec, "rate"))?);
+    }
+    Ok(out)
 }
 
 fn parse_airports() -> Result<Vec<Airport>, RefDataError> {

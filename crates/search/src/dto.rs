@@ -119,9 +119,14 @@ pub struct SearchBody {
     #[schema(minimum = 0, maximum = 24)]
     pub max_layover_hours: Option<f64>,
     /// Highest total price for all passengers, in the response currency (e.g. 450 or 449.99).
-    #[param(minimum = 0, maximum = 1000000)]
-    #[schema(minimum = 0, maximum = 1000000)]
+    #[param(minimum = 0, maximum = 1000000000)]
+    #[schema(minimum = 0, maximum = 1000000000)]
     pub max_price: Option<f64>,
+    /// Show prices in this currency (ISO 4217, one with an ECB reference rate; default the
+    /// inventory's, EUR). Prices and `max_price` are then in it (`unknown_currency`, 422).
+    #[param(pattern = "^[A-Z]{3}$", example = "GBP")]
+    #[schema(pattern = "^[A-Z]{3}$", example = "GBP")]
+    pub currency: Option<String>,
     #[param(value_type = Option<SearchSort>)]
     #[schema(value_type = Option<SearchSort>)]
     pub sort: Option<String>,
@@ -271,6 +276,9 @@ pub struct Facets {
 #[derive(Serialize, ToSchema, Clone, Debug)]
 pub struct SearchResponse {
     pub currency: String,
+    /// The rate prices were converted at, when `currency` asked for another than the
+    /// inventory's.
+    pub exchange_rate: Option<ExchangeRate>,
     pub sort: String,
     pub summary: SearchSummary,
     pub facets: Facets,
@@ -307,6 +315,10 @@ pub struct CalendarParams {
     pub cabin: Option<String>,
     #[param(minimum = 0, maximum = 2)]
     pub max_stops: Option<u32>,
+    /// Show prices in this currency (ISO 4217, one with an ECB reference rate; default the
+    /// inventory's, EUR). Prices and `max_price` are then in it (`unknown_currency`, 422).
+    #[param(pattern = "^[A-Z]{3}$", example = "GBP")]
+    pub currency: Option<String>,
 }
 
 #[derive(Serialize, ToSchema, Clone, Debug)]
@@ -330,6 +342,9 @@ pub struct CalendarCell {
 #[derive(Serialize, ToSchema, Clone, Debug)]
 pub struct CalendarResponse {
     pub currency: String,
+    /// The rate prices were converted at, when `currency` asked for another than the
+    /// inventory's.
+    pub exchange_rate: Option<ExchangeRate>,
     pub days: Vec<CalendarDay>,
     /// Round trips only: the grid of departure date × nights.
     pub grid: Vec<CalendarCell>,
@@ -354,8 +369,13 @@ pub struct ExploreParams {
     /// Longest journey, hours.
     #[param(minimum = 0, maximum = 72)]
     pub max_hours: Option<f64>,
-    #[param(minimum = 0, maximum = 1000000)]
+    /// In the response currency.
+    #[param(minimum = 0, maximum = 1000000000)]
     pub max_price: Option<f64>,
+    /// Show prices in this currency (ISO 4217, one with an ECB reference rate; default the
+    /// inventory's, EUR). Prices and `max_price` are then in it (`unknown_currency`, 422).
+    #[param(pattern = "^[A-Z]{3}$", example = "GBP")]
+    pub currency: Option<String>,
     /// 0, 1 or 2 (default 1).
     #[param(minimum = 0, maximum = 2)]
     pub max_stops: Option<u32>,
@@ -403,6 +423,9 @@ pub struct CountryGroup {
 #[derive(Serialize, ToSchema, Clone, Debug)]
 pub struct ExploreResponse {
     pub currency: String,
+    /// The rate prices were converted at, when `currency` asked for another than the
+    /// inventory's.
+    pub exchange_rate: Option<ExchangeRate>,
     pub origin: String,
     pub total: usize,
     pub destinations: Vec<ExploreDestination>,
@@ -465,4 +488,17 @@ pub struct AirlineQuery {
     /// 1–1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
+}
+
+/// An ECB reference rate prices were converted at.
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct ExchangeRate {
+    pub from: String,
+    pub to: String,
+    /// Units of `to` per one `from`, as the ECB publishes it, e.g. `"0.8338"`.
+    pub rate: String,
+    /// The day the ECB published it.
+    #[schema(format = Date)]
+    pub date: String,
+    pub source: String,
 }

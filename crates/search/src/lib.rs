@@ -151,7 +151,7 @@ impl SearchState {
 #[openapi(
     paths(search_get, search_post, calendar, explore, airports, airport, airlines, airline),
     components(schemas(
-        SearchBody, SliceBody, SearchResponse, ItineraryDto, SliceDto, Segment, Layover, Moment, Price,
+        SearchBody, SliceBody, SearchResponse, ExchangeRate, ItineraryDto, SliceDto, Segment, Layover, Moment, Price,
         PassengerPrice, SearchSummary, SortSummary, Facets, FacetValue, CalendarResponse, CalendarDay, CalendarCell,
         ExploreResponse, ExploreDestination, CountryGroup, AirportDto, AirlineDto, ProblemDetails,
         CabinName, AllianceName, SearchSort, ExploreSort, ExploreGrouping, CarrierCodeDoc, PlaceCodeDoc

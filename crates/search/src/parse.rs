@@ -3,8 +3,8 @@
 
 use chrono::NaiveDate;
 use spontra_domain::{
-    AirportCode, Alliance, Cabin, CarrierCode, DateRange, DayWindow, HoursRange, Passengers,
-    RangeError,
+    minor_digits, AirportCode, Alliance, Cabin, CarrierCode, CurrencyCode, DateRange, DayWindow,
+    HoursRange, Passengers, RangeError,
 };
 use spontra_engine::{AirportId, CarrierId, Index};
 use spontra_http::{ApiError, ErrorCode, FieldErrors};
@@ -229,16 +229,16 @@ pub fn hours_range(min: Option<f64>, max: Option<f64>) -> Result<Option<HoursRan
         })
 }
 
-/// A price in major units (e.g. 150 or 149.99) to minor units.
-pub fn price(field: &str, value: f64) -> Result<u64, ApiError> {
-    if !(0.0..=1_000_000.0).contains(&value) || value.is_nan() {
+/// A price in major units of `currency` (e.g. 150 or 149.99) to its minor units.
+pub fn price(field: &str, value: f64, currency: CurrencyCode) -> Result<u64, ApiError> {
+    if !(0.0..=1_000_000_000.0).contains(&value) || value.is_nan() {
         return Err(ApiError::field(
             ErrorCode::InvalidField,
             field,
-            "must be between 0 and 1,000,000",
+            "must be between 0 and 1,000,000,000",
         ));
     }
-    Ok((value * 100.0).round() as u64)
+    Ok((value * 10f64.powi(minor_digits(currency) as i32)).round() as u64)
 }
 
 pub fn limit(value: Option<u32>, default: u32, max: u32) -> Result<usize, ApiError> {

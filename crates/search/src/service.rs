@@ -5,7 +5,9 @@ use crate::dto::*;
 use crate::facets;
 use crate::parse::{self, Params, Place, Window};
 use chrono::{DateTime, Days, FixedOffset, NaiveDate};
-use spontra_domain::{co2_kg_round, great_circle_km, Cabin, Money, Passengers, UtcMinute};
+use spontra_domain::{
+    co2_kg_round, great_circle_km, Cabin, CurrencyCode, EuroRate, Money, Passengers, UtcMinute,
+};
 use spontra_engine::{
     adult_fare, best_scores, co2_grams_per_passenger, leg_co2_grams, score_inputs, sort_by,
     Candidate, Filters, Index, SliceQuery, SortOrder, TripOption,
@@ -21,9 +23,47 @@ pub const CALENDAR_MAX_DAYS: i64 = 62;
 pub const ROUND_TRIP_CALENDAR_MAX_DAYS: i64 = 31;
 pub const EXPLORE_MAX_DAYS: i64 = 14;
 
+/// The currency prices are shown in, and its ECB reference rate against the inventory's
+/// currency (none when they are the same). Prices are converted only here, at presentation,
+/// in integer minor units rounded half up (`EuroRate::convert`).
+#[derive(Clone, Copy, Debug)]
+pub struct Display {
+    pub currency: CurrencyCode,
+    pub rate: Option<EuroRate>,
+}
+
+impl Display {
+    pub fn price(&self, index_minor: u64) -> Price {
+        let minor = self.rate.map_or(index_minor, |r| r.convert(index_minor));
+        Price {
+            amount: Money::new(minor as i64, self.currency).decimal(),
+            currency: self.currency.to_string(),
+            minor,
+        }
+    }
+
+    /// The inventory-currency bound of a cap given in this currency: exactly the prices whose
+    /// converted amount is within the cap.
+    pub fn index_cap(&self, display_minor: u64) -> u64 {
+        self.rate
+            .map_or(display_minor, |r| r.max_eur_within(display_minor))
+    }
+
+    pub fn exchange_rate(&self, from: CurrencyCode) -> Option<ExchangeRate> {
+        self.rate.map(|r| ExchangeRate {
+            from: from.to_string(),
+            to: self.currency.to_string(),
+            rate: r.decimal(),
+            date: r.date.to_string(),
+            source: "European Central Bank euro foreign exchange reference rate".into(),
+        })
+    }
+}
+
 /// A parsed search.
 #[derive(Clone, Debug)]
 pub struct TripQuery {
+    pub display: Display,
     pub slices: Vec<SliceQuery>,
     pub places: Vec<(Place, Place)>,
     pub filters: Filters,
@@ -35,6 +75,7 @@ pub struct TripQuery {
 
 #[derive(Clone, Debug)]
 pub struct CalendarQuery {
+    pub display: Display,
     pub slice: SliceQuery,
     pub filters: Filters,
     pub from: NaiveDate,
@@ -65,6 +106,7 @@ impl ExploreQuery {
 
 #[derive(Clone, Debug)]
 pub struct ExploreQuery {
+    pub display: Display,
     pub origin: Place,
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -144,13 +186,38 @@ impl SearchService {
         (self.window.today, self.window.last)
     }
 
-    fn money(&self, minor: u64) -> Price {
-        let m = Money::new(minor as i64, self.index.currency());
-        Price {
-            amount: m.decimal(),
-            currency: m.currency.to_string(),
-            minor,
+    /// The display currency named by `currency` (default: the inventory's own).
+    fn display(&self, currency: Option<&str>) -> Result<Display, ApiError> {
+        let own = self.index.currency();
+        let Some(code) = currency else {
+            return Ok(Display {
+                currency: own,
+                rate: None,
+            });
+        };
+        let unknown = || {
+            ApiError::field(
+                ErrorCode::UnknownCurrency,
+                "currency",
+                format!("{code:?} is not one of the currencies with an ECB reference rate"),
+            )
+        };
+        let c = CurrencyCode::parse(code).map_err(|_| unknown())?;
+        if c == own {
+            return Ok(Display {
+                currency: own,
+                rate: None,
+            });
         }
+        // Rates are per euro: other inventory currencies show only themselves.
+        if own.as_str() != "EUR" {
+            return Err(unknown());
+        }
+        let rate = self.refdata.euro_rate(c).ok_or_else(unknown)?;
+        Ok(Display {
+            currency: c,
+            rate: Some(rate),
+        })
     }
 
     fn moment(&self, utc: UtcMinute, offset: i32) -> Moment {
@@ -194,12 +261,13 @@ impl SearchService {
             sort: p.str("sort"),
             limit: p.u32("limit", &mut e),
             cursor: p.str("cursor"),
+            currency: p.str("currency"),
         };
         e.finish()?;
         Ok(body)
     }
 
-    fn filters(&self, e: &mut FieldErrors, b: &SearchBody) -> Filters {
+    fn filters(&self, e: &mut FieldErrors, b: &SearchBody, display: &Display) -> Filters {
         let mut f = Filters::default();
         let pax = e.take(parse::passengers(b.adults, b.children, b.infants));
         f.passengers = pax.unwrap_or(Passengers::one_adult());
@@ -258,7 +326,9 @@ impl SearchService {
                 .unwrap_or(f.max_layover_minutes);
         }
         if let Some(p) = b.max_price {
-            f.max_price = e.take(parse::price("max_price", p));
+            f.max_price = e
+                .take(parse::price("max_price", p, display.currency))
+                .map(|m| display.index_cap(m));
         }
         f
     }
@@ -317,7 +387,12 @@ impl SearchService {
                 }
             }
         }
-        let filters = self.filters(&mut e, b);
+        let own = Display {
+            currency: self.index.currency(),
+            rate: None,
+        };
+        let display = e.take(self.display(b.currency.as_deref())).unwrap_or(own);
+        let filters = self.filters(&mut e, b, &display);
         let mut slices = vec![];
         let mut places: Vec<(Place, Place)> = vec![];
         let mut prev_date: Option<NaiveDate> = None;
@@ -401,6 +476,7 @@ impl SearchService {
         };
         e.finish()?;
         Ok(TripQuery {
+            display,
             slices,
             places,
             filters,
@@ -425,6 +501,7 @@ impl SearchService {
             infants: p.u32("infants", &mut e),
             cabin: p.str("cabin"),
             max_stops: p.u32("max_stops", &mut e),
+            currency: p.str("currency"),
         };
         e.finish()?;
         Ok(c)
@@ -444,6 +521,7 @@ impl SearchService {
             infants: c.infants,
             cabin: c.cabin.clone(),
             max_stops: c.max_stops,
+            currency: c.currency.clone(),
             ..Default::default()
         };
         let mut e = FieldErrors::default();
@@ -473,6 +551,7 @@ impl SearchService {
             return Err(ApiError::internal("calendar parse left no value"));
         };
         Ok(CalendarQuery {
+            display: trip.display,
             from: trip.slices[0].date,
             slice: trip.slices[0].clone(),
             filters: trip.filters,
@@ -500,6 +579,7 @@ impl SearchService {
             sort: p.str("sort"),
             limit: p.u32("limit", &mut e),
             cursor: p.str("cursor"),
+            currency: p.str("currency"),
         };
         e.finish()?;
         Ok(x)
@@ -541,8 +621,16 @@ impl SearchService {
         f.duration_range = e
             .take(parse::hours_range(x.min_hours, x.max_hours))
             .flatten();
+        let display = e
+            .take(self.display(x.currency.as_deref()))
+            .unwrap_or(Display {
+                currency: self.index.currency(),
+                rate: None,
+            });
         if let Some(p) = x.max_price {
-            f.max_price = e.take(parse::price("max_price", p));
+            f.max_price = e
+                .take(parse::price("max_price", p, display.currency))
+                .map(|m| display.index_cap(m));
         }
         let group_by_country = match x.group_by.as_deref() {
             None | Some("none") => false,
@@ -592,6 +680,7 @@ impl SearchService {
             return Err(ApiError::internal("explore parse left no value"));
         };
         Ok(ExploreQuery {
+            display,
             origin,
             from,
             to,
@@ -614,7 +703,7 @@ impl SearchService {
             .index
             .search_trip(&q.slices, &facets::engine_filters(&q.filters));
         let facets = facets::facets(&self.index, &self.refdata, &all, &q.filters, |m| {
-            self.money(m)
+            q.display.price(m)
         });
         let options = facets::filtered(&self.index, all, &q.filters);
         let inputs = score_inputs(&self.index, &options);
@@ -623,7 +712,7 @@ impl SearchService {
         let engine_micros = started.elapsed().as_micros() as u64;
         let summary_of = |o: SortOrder| {
             sort_by(&inputs, o).first().map(|&i| SortSummary {
-                price: self.money(options[i].price),
+                price: q.display.price(options[i].price),
                 duration_minutes: options[i].duration(),
             })
         };
@@ -638,10 +727,11 @@ impl SearchService {
             .get(q.offset.min(end)..end)
             .unwrap_or(&[])
             .iter()
-            .map(|&i| self.itinerary(&options[i], scores[i], &q.filters))
+            .map(|&i| self.itinerary(&options[i], scores[i], &q.filters, &q.display))
             .collect();
         SearchResponse {
-            currency: self.index.currency().to_string(),
+            currency: q.display.currency.to_string(),
+            exchange_rate: q.display.exchange_rate(self.index.currency()),
             sort: q.sort.as_str().to_string(),
             summary,
             facets,
@@ -651,7 +741,7 @@ impl SearchService {
         }
     }
 
-    fn itinerary(&self, o: &TripOption, score: f64, f: &Filters) -> ItineraryDto {
+    fn itinerary(&self, o: &TripOption, score: f64, f: &Filters, d: &Display) -> ItineraryDto {
         let cabin = f.cabin.index();
         // Per-passenger prices are summed slice by slice, exactly as the total is.
         let (mut adult, mut child, mut infant) = (0u64, 0u64, 0u64);
@@ -686,25 +776,25 @@ impl SearchService {
         let mut breakdown = vec![PassengerPrice {
             passenger_type: "adult".into(),
             count: p.adults(),
-            each: self.money(adult),
+            each: d.price(adult),
         }];
         if p.children() > 0 {
             breakdown.push(PassengerPrice {
                 passenger_type: "child".into(),
                 count: p.children(),
-                each: self.money(child),
+                each: d.price(child),
             });
         }
         if p.infants() > 0 {
             breakdown.push(PassengerPrice {
                 passenger_type: "infant".into(),
                 count: p.infants(),
-                each: self.money(infant),
+                each: d.price(infant),
             });
         }
         ItineraryDto {
             id: ids.join("."),
-            price: self.money(o.price),
+            price: d.price(o.price),
             price_breakdown: breakdown,
             duration_minutes: o.duration(),
             stops: o.stops(),
@@ -776,7 +866,7 @@ impl SearchService {
             .unwrap_or(spontra_domain::DateRange::single(q.from));
         let day = |d: NaiveDate, c: Option<Candidate>| CalendarDay {
             date: d.to_string(),
-            price: c.map(|c| self.money(c.price)),
+            price: c.map(|c| q.display.price(c.price)),
             duration_minutes: c.map(|c| c.duration()),
             stops: c.map(|c| c.stops() as u32),
         };
@@ -796,7 +886,7 @@ impl SearchService {
                     depart: d.to_string(),
                     nights: n,
                     return_date: (d + Days::new(n as u64)).to_string(),
-                    price: p.map(|p| self.money(p)),
+                    price: p.map(|p| q.display.price(p)),
                 })
                 .collect(),
         };
@@ -806,7 +896,8 @@ impl SearchService {
             .min_by_key(|d| d.price.as_ref().map(|p| p.minor))
             .cloned();
         CalendarResponse {
-            currency: self.index.currency().to_string(),
+            currency: q.display.currency.to_string(),
+            exchange_rate: q.display.exchange_rate(self.index.currency()),
             days,
             grid,
             cheapest,
@@ -843,7 +934,7 @@ impl SearchService {
                 let (first, last) = (views.first()?, views.last()?);
                 Some(ExploreDestination {
                     airport,
-                    price: self.money(h.best.price),
+                    price: q.display.price(h.best.price),
                     duration_minutes: h.best.duration(),
                     stops: h.best.stops() as u32,
                     departure: self.moment(first.departure, first.departure_offset),
@@ -872,7 +963,8 @@ impl SearchService {
             groups.sort_by_key(|g| g.cheapest.minor);
         }
         ExploreResponse {
-            currency: self.index.currency().to_string(),
+            currency: q.display.currency.to_string(),
+            exchange_rate: q.display.exchange_rate(self.index.currency()),
             origin: q.origin.code.to_string(),
             total,
             destinations,

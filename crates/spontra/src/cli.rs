@@ -302,6 +302,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 infants: party.infants,
                 cabin: party.cabin,
                 max_stops: party.max_stops,
+                currency: None,
             };
             answer(
                 svc.parse_calendar(&params),
@@ -349,6 +350,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 sort,
                 limit: Some(limit),
                 cursor: None,
+                currency: None,
             };
             answer(
                 svc.parse_explore(&params),

@@ -313,7 +313,7 @@ async fn filters_apply() {
 async fn facet_counts_and_prices_are_what_choosing_them_shows() {
     let app = TestApp::spawn().await;
     let trips = [
-        "/api/v1/search?origin=LHR&destination=SIN&depart=2026-12-10&limit=100",
+        "/api/v1/search?origin=LHR&destination=SIN&depart=2026-12-10&limit=100&currency=GBP&max_price=4000",
         "/api/v1/search?origin=LON&destination=NYC&depart=2026-12-10&return=2026-12-14&limit=100",
     ];
     for base in trips {
@@ -929,4 +929,75 @@ async fn round_trips_are_varied_paginated_and_cheapest_first() {
         .min()
         .unwrap();
     assert_eq!(cheapest, out + back);
+}
+
+/// Prices in the traveller's currency: converted at the ECB reference rate shipped as
+/// reference data, in integer minor units by ISO 4217 digits, rounded half up; the rate and
+/// its date come with the answer; a price cap is in the chosen currency.
+#[tokio::test]
+async fn prices_in_the_travellers_currency() {
+    let app = TestApp::spawn().await;
+    let base = "/api/v1/search?origin=LHR&destination=JFK&depart=2026-12-10&sort=cheapest&limit=50";
+    let (_, _, eur) = app.get(base).await;
+    assert_eq!(eur["currency"], "EUR");
+    assert!(eur["exchange_rate"].is_null());
+    for (code, digits) in [("GBP", 2u32), ("JPY", 0)] {
+        let (s, _, other) = app.get(&format!("{base}&currency={code}")).await;
+        assert_eq!(s, 200, "{other}");
+        assert_eq!(other["currency"], code);
+        let rate = &other["exchange_rate"];
+        assert_eq!((&rate["from"], &rate["to"]), (&json!("EUR"), &json!(code)));
+        assert_eq!(rate["date"], "2026-10-30");
+        // The rate as a fraction (millionths), to convert exactly as the API must.
+        let (whole, frac) = rate["rate"]
+            .as_str()
+            .unwrap()
+            .split_once('.')
+            .unwrap_or((rate["rate"].as_str().unwrap(), ""));
+        let millionths: u128 = whole.parse::<u128>().unwrap() * 1_000_000
+            + format!("{frac:0<6}").parse::<u128>().unwrap();
+        let convert = |eur_minor: u64| {
+            let num = eur_minor as u128 * millionths * 10u128.pow(digits);
+            ((num + 50_000_000) / 100_000_000) as u64
+        };
+        let a = eur["itineraries"].as_array().unwrap();
+        let b = other["itineraries"].as_array().unwrap();
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(b) {
+            assert_eq!(x["id"], y["id"]);
+            let minor = y["price"]["minor"].as_u64().unwrap();
+            assert_eq!(minor, convert(x["price"]["minor"].as_u64().unwrap()));
+            let amount = y["price"]["amount"].as_str().unwrap();
+            assert_eq!(
+                amount.split('.').nth(1).map_or(0, str::len),
+                digits as usize,
+                "{amount}"
+            );
+        }
+    }
+    // A cap in pounds keeps exactly the itineraries priced within it in pounds.
+    let (_, _, gbp) = app.get(&format!("{base}&currency=GBP")).await;
+    let third = gbp["itineraries"][2]["price"]["minor"].as_u64().unwrap();
+    let cap = format!("{}.{:02}", third / 100, third % 100);
+    let (_, _, capped) = app
+        .get(&format!("{base}&currency=GBP&max_price={cap}"))
+        .await;
+    let within = gbp["itineraries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["price"]["minor"].as_u64().unwrap() <= third)
+        .count() as u64;
+    assert_eq!(capped["summary"]["total"].as_u64().unwrap(), within);
+    let (s, _, bad) = app.get(&format!("{base}&currency=XYZ")).await;
+    assert_eq!((s, &bad["code"]), (422, &json!("unknown_currency")));
+    // The calendar and explore speak it too.
+    let (_, _, cal) = app
+        .get("/api/v1/calendar?origin=LHR&destination=JFK&from=2026-12-10&to=2026-12-12&currency=GBP")
+        .await;
+    assert_eq!(cal["cheapest"]["price"]["currency"], "GBP");
+    let (_, _, ex) = app
+        .get("/api/v1/explore?origin=LHR&depart_from=2026-12-10&currency=JPY&limit=3")
+        .await;
+    assert_eq!(ex["destinations"][0]["price"]["currency"], "JPY");
 }

@@ -680,6 +680,7 @@ export interface components {
             days: components["schemas"]["CalendarDay"][];
             /** Format: int64 */
             engine_micros: number;
+            exchange_rate?: null | components["schemas"]["ExchangeRate"];
             /** @description Round trips only: the grid of departure date × nights. */
             grid: components["schemas"]["CalendarCell"][];
         };
@@ -719,6 +720,19 @@ export interface components {
             code: string;
             password: string;
         };
+        /** @description An ECB reference rate prices were converted at. */
+        ExchangeRate: {
+            /**
+             * Format: date
+             * @description The day the ECB published it.
+             */
+            date: string;
+            from: string;
+            /** @description Units of `to` per one `from`, as the ECB publishes it, e.g. `"0.8338"`. */
+            rate: string;
+            source: string;
+            to: string;
+        };
         ExploreDestination: {
             airport: components["schemas"]["AirportDto"];
             arrival: components["schemas"]["Moment"];
@@ -743,6 +757,7 @@ export interface components {
             destinations: components["schemas"]["ExploreDestination"][];
             /** Format: int64 */
             engine_micros: number;
+            exchange_rate?: null | components["schemas"]["ExchangeRate"];
             /** @description With `group_by=country`: the page's destinations by country, cheapest country first. */
             groups: components["schemas"]["CountryGroup"][];
             next_cursor?: string | null;
@@ -1061,6 +1076,12 @@ export interface components {
             carriers?: components["schemas"]["CarrierCodeDoc"][] | null;
             /** Format: int32 */
             children?: number | null;
+            /**
+             * @description Show prices in this currency (ISO 4217, one with an ECB reference rate; default the
+             *     inventory's, EUR). Prices and `max_price` are then in it (`unknown_currency`, 422).
+             * @example GBP
+             */
+            currency?: string | null;
             /** @description `next_cursor` of the previous page (another string is `invalid_cursor`, 422). */
             cursor?: string | null;
             /**
@@ -1132,6 +1153,7 @@ export interface components {
              * @description Engine time in microseconds.
              */
             engine_micros: number;
+            exchange_rate?: null | components["schemas"]["ExchangeRate"];
             facets: components["schemas"]["Facets"];
             itineraries: components["schemas"]["ItineraryDto"][];
             /** @description Pass as `cursor` for the next page; absent on the last page. */
@@ -2520,6 +2542,12 @@ export interface operations {
                 infants?: number;
                 cabin?: components["schemas"]["CabinName"];
                 max_stops?: number;
+                /**
+                 * @description Show prices in this currency (ISO 4217, one with an ECB reference rate; default the
+                 *     inventory's, EUR). Prices and `max_price` are then in it (`unknown_currency`, 422).
+                 * @example GBP
+                 */
+                currency?: string;
             };
             header?: never;
             path?: never;
@@ -2578,7 +2606,14 @@ export interface operations {
                 min_hours?: number;
                 /** @description Longest journey, hours. */
                 max_hours?: number;
+                /** @description In the response currency. */
                 max_price?: number;
+                /**
+                 * @description Show prices in this currency (ISO 4217, one with an ECB reference rate; default the
+                 *     inventory's, EUR). Prices and `max_price` are then in it (`unknown_currency`, 422).
+                 * @example GBP
+                 */
+                currency?: string;
                 /** @description 0, 1 or 2 (default 1). */
                 max_stops?: number;
                 adults?: number;
@@ -3927,6 +3962,12 @@ export interface operations {
                 max_layover_hours?: number;
                 /** @description Highest total price for all passengers, in the response currency (e.g. 450 or 449.99). */
                 max_price?: number;
+                /**
+                 * @description Show prices in this currency (ISO 4217, one with an ECB reference rate; default the
+                 *     inventory's, EUR). Prices and `max_price` are then in it (`unknown_currency`, 422).
+                 * @example GBP
+                 */
+                currency?: string;
                 sort?: components["schemas"]["SearchSort"];
                 /** @description Results per page, 1–100 (default 20). */
                 limit?: number;
