@@ -431,6 +431,24 @@ flow("multi-city: each flight leaves from the last one's destination and shows i
   assert(dates.join("|") === "Thu 10 Dec|Mon 14 Dec", `a date per flight: ${dates}`);
 });
 
+flow("prices in the traveller's currency, at the ECB rate, kept on reload", async (page) => {
+  await page.goto(`${base}/search/?trip=oneway&origin=LHR&destination=JFK&depart=2026-12-10&adults=1&cabin=economy`);
+  await settled(page);
+  assert((await page.getByTestId("price").first().innerText()).includes("€"), "euros by default");
+  await page.getByLabel("Currency").selectOption("GBP");
+  await page.getByTestId("exchange-rate").waitFor();
+  await settled(page);
+  const price = await page.getByTestId("price").first().innerText();
+  assert(price.includes("£"), `pounds: ${price}`);
+  const rate = await page.getByTestId("exchange-rate").innerText();
+  assert(/ECB reference rate of .*30 Oct 2026.*1 EUR = 0\.8338 GBP/.test(rate), `the rate and its date: ${rate}`);
+  await page.reload();
+  await page.getByTestId("exchange-rate").waitFor();
+  await page.getByLabel("Currency").selectOption("EUR");
+  await settled(page);
+  assert((await page.getByTestId("price").first().innerText()).includes("€"), "back to euros");
+});
+
 flow("phone layout: no sideways scrolling, everything reachable", async (page) => {
   await page.setViewportSize({ width: 390, height: 844 });
   for (const [label, url, ready] of [

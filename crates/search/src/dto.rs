@@ -502,3 +502,19 @@ pub struct ExchangeRate {
     pub date: String,
     pub source: String,
 }
+
+/// A currency prices can be shown in.
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct CurrencyDto {
+    /// ISO 4217 code.
+    pub code: String,
+    /// Its name in English.
+    pub name: String,
+    /// Digits of its minor unit (2 for GBP, 0 for JPY).
+    pub digits: u32,
+    /// Units per euro, as the ECB publishes it.
+    pub per_eur: String,
+    /// The day of the rate.
+    #[schema(format = Date)]
+    pub date: String,
+}

@@ -149,9 +149,9 @@ impl SearchState {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(search_get, search_post, calendar, explore, airports, airport, airlines, airline),
+    paths(search_get, search_post, calendar, explore, airports, airport, airlines, airline, currencies),
     components(schemas(
-        SearchBody, SliceBody, SearchResponse, ExchangeRate, ItineraryDto, SliceDto, Segment, Layover, Moment, Price,
+        SearchBody, SliceBody, SearchResponse, ExchangeRate, CurrencyDto, ItineraryDto, SliceDto, Segment, Layover, Moment, Price,
         PassengerPrice, SearchSummary, SortSummary, Facets, FacetValue, CalendarResponse, CalendarDay, CalendarCell,
         ExploreResponse, ExploreDestination, CountryGroup, AirportDto, AirlineDto, ProblemDetails,
         CabinName, AllianceName, SearchSort, ExploreSort, ExploreGrouping, CarrierCodeDoc, PlaceCodeDoc
@@ -171,6 +171,7 @@ pub fn router(state: SearchState) -> Router {
         .route("/airports/{code}", get(airport))
         .route("/airlines", get(airlines))
         .route("/airlines/{code}", get(airline))
+        .route("/currencies", get(currencies))
         .with_state(state)
 }
 
@@ -303,4 +304,12 @@ async fn airline(
     Path(code): Path<String>,
 ) -> Result<Json<AirlineDto>, ApiError> {
     Ok(Json(svc.airline(&code)?))
+}
+
+/// The currencies prices can be shown in (`currency=`), with the ECB reference rate each is
+/// converted at.
+#[utoipa::path(get, path = "/api/v1/currencies", tag = "reference",
+    responses((status = 200, body = [CurrencyDto])))]
+async fn currencies(State(svc): State<Arc<SearchService>>) -> Json<Vec<CurrencyDto>> {
+    Json(svc.currencies())
 }

@@ -186,6 +186,25 @@ impl SearchService {
         (self.window.today, self.window.last)
     }
 
+    /// Every currency with an ECB reference rate, by code.
+    pub fn currencies(&self) -> Vec<CurrencyDto> {
+        let mut out: Vec<CurrencyDto> = self
+            .refdata
+            .euro_rates()
+            .iter()
+            .map(|r| CurrencyDto {
+                code: r.currency.to_string(),
+                name: iso_currency::Currency::from_code(r.currency.as_str())
+                    .map_or_else(|| r.currency.to_string(), |c| c.name().to_string()),
+                digits: spontra_domain::minor_digits(r.currency),
+                per_eur: r.decimal(),
+                date: r.date.to_string(),
+            })
+            .collect();
+        out.sort_by(|a, b| a.code.cmp(&b.code));
+        out
+    }
+
     /// The display currency named by `currency` (default: the inventory's own).
     fn display(&self, currency: Option<&str>) -> Result<Display, ApiError> {
         let own = self.index.currency();

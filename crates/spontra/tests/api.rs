@@ -989,6 +989,23 @@ async fn prices_in_the_travellers_currency() {
         .filter(|i| i["price"]["minor"].as_u64().unwrap() <= third)
         .count() as u64;
     assert_eq!(capped["summary"]["total"].as_u64().unwrap(), within);
+    let (_, _, list) = app.get("/api/v1/currencies").await;
+    let find = |c: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["code"] == c)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(
+        (
+            find("EUR")["per_eur"].clone(),
+            find("JPY")["digits"].clone()
+        ),
+        (json!("1"), json!(0))
+    );
+    assert_eq!(find("GBP")["name"], "Pound sterling");
     let (s, _, bad) = app.get(&format!("{base}&currency=XYZ")).await;
     assert_eq!((s, &bad["code"]), (422, &json!("unknown_currency")));
     // The calendar and explore speak it too.

@@ -315,6 +315,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/currencies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The currencies prices can be shown in (`currency=`), with the ECB reference rate each is
+         *     converted at.
+         */
+        get: operations["currencies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/explore": {
         parameters: {
             query?: never;
@@ -710,6 +730,25 @@ export interface components {
             country: string;
             country_name: string;
             destinations: components["schemas"]["ExploreDestination"][];
+        };
+        /** @description A currency prices can be shown in. */
+        CurrencyDto: {
+            /** @description ISO 4217 code. */
+            code: string;
+            /**
+             * Format: date
+             * @description The day of the rate.
+             */
+            date: string;
+            /**
+             * Format: int32
+             * @description Digits of its minor unit (2 for GBP, 0 for JPY).
+             */
+            digits: number;
+            /** @description Its name in English. */
+            name: string;
+            /** @description Units per euro, as the ECB publishes it. */
+            per_eur: string;
         };
         DeleteAccountBody: {
             /** @description The current password, asked again. */
@@ -2584,6 +2623,36 @@ export interface operations {
             503: {
                 headers: {
                     /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    currencies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CurrencyDto"][];
+                };
+            };
+            /** @description `overloaded`: shedding load; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };

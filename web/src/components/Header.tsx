@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { logout as endSession } from "@/api/auth";
 import { useSession } from "@/lib/session";
+import { useCurrencies, useCurrency, useCurrencyChoice } from "@/api/currency";
 
 export function Header() {
   const profile = useSession((s) => s.profile);
@@ -35,6 +36,7 @@ export function Header() {
           Price calendar
         </Link>
         <span className="flex-1" />
+        <CurrencyPicker />
         {profile ? (
           <>
             <Link href="/account/" className={link}>
@@ -56,5 +58,29 @@ export function Header() {
         )}
       </nav>
     </header>
+  );
+}
+
+/** Prices in the traveller's currency (ECB reference rates). */
+function CurrencyPicker() {
+  const currencies = useCurrencies();
+  const current = useCurrency();
+  const choose = useCurrencyChoice((s) => s.choose);
+  return (
+    <label className="flex items-center gap-1 text-sm text-slate-700">
+      <span className="sr-only">Currency</span>
+      <select
+        aria-label="Currency"
+        className="rounded border border-slate-300 bg-white px-1 py-1 text-sm"
+        value={current}
+        onChange={(e) => choose(e.target.value)}
+      >
+        {(currencies.data ?? [{ code: current, name: current }]).map((c) => (
+          <option key={c.code} value={c.code}>
+            {c.code}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }

@@ -114,7 +114,7 @@ export function fromQuery(q: URLSearchParams): SearchState {
 }
 
 /** The API request for a search state: a GET query, or a POST body for multi-city. */
-export function apiRequest(s: SearchState, cursor?: string, limit = 20): SearchRequest {
+export function apiRequest(s: SearchState, cursor?: string, limit = 20, currency?: string): SearchRequest {
   const f = s.filters;
   const list = (k: "carriers" | "alliances" | "layovers" | "exclude_layovers") => (f[k] ? f[k]!.split(",") : undefined);
   const num = (v: string | undefined) => (v ? Number(v) : undefined);
@@ -126,6 +126,7 @@ export function apiRequest(s: SearchState, cursor?: string, limit = 20): SearchR
     sort: s.sort,
     limit,
     cursor,
+    currency,
     max_stops: num(f.max_stops),
     carriers: list("carriers"),
     alliances: list("alliances") as AllianceName[] | undefined,

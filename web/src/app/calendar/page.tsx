@@ -7,6 +7,7 @@ import { ApiProblem } from "@/api/client";
 import { useCalendar } from "@/api/search";
 import { useBookable } from "@/api/operations";
 import { usePreferences } from "@/api/account";
+import { useCurrency } from "@/api/currency";
 import { formatDay, formatMoney } from "@/lib/format";
 import { emptyDayLabel, monthOffers, parseNights, type DayOffer } from "@/lib/calendar";
 import { priceColour, PRICE_SCALE } from "@/lib/colour";
@@ -52,7 +53,8 @@ function Calendar() {
   const from = days.length && bookable.data ? (days[0] < bookable.data.bookable_from ? bookable.data.bookable_from : days[0]) : "";
   const to = days.length && bookable.data ? (days.at(-1)! > bookable.data.bookable_to ? bookable.data.bookable_to : days.at(-1)!) : "";
   const enabled = !!(origin && destination && from && to && from <= to);
-  const q = useCalendar({ origin, destination, from, to, nights: nights || undefined }, enabled);
+  const currency = useCurrency();
+  const q = useCalendar({ origin, destination, from, to, nights: nights || undefined, currency }, enabled);
   const problem = q.error instanceof ApiProblem ? q.error : null;
   const offers = useMemo(() => (q.data ? monthOffers(q.data) : new Map<string, DayOffer>()), [q.data]);
   const prices = [...offers.values()].map((o) => o.price.minor);

@@ -6,6 +6,7 @@ import { useRouter, useSearchParams } from "next/navigation";
 import { ApiProblem } from "@/api/client";
 import { useExplore } from "@/api/explore";
 import { usePlace } from "@/api/places";
+import { useCurrency } from "@/api/currency";
 import { useBookable } from "@/api/operations";
 import { usePreferences } from "@/api/account";
 import { addDays, formatDuration, formatMoney, localTime } from "@/lib/format";
@@ -22,7 +23,7 @@ function resultsHref(origin: string, d: ExploreDestination) {
 }
 
 /** The API query of an explore page's address (a page of up to 200, grouped by country). */
-function exploreQuery(params: URLSearchParams): ExploreQuery {
+function exploreQuery(params: URLSearchParams, currency: string): ExploreQuery {
   const text = (k: string) => params.get(k) || undefined;
   const num = (k: string) => (params.get(k) ? Number(params.get(k)) : undefined);
   const sort = params.get("sort");
@@ -37,6 +38,7 @@ function exploreQuery(params: URLSearchParams): ExploreQuery {
     sort: sort === "duration" ? "duration" : "price",
     group_by: "country",
     limit: 200,
+    currency,
   };
 }
 
@@ -73,7 +75,8 @@ function Explore() {
     }));
   }, [prefs.data, params]);
   const sort = get("sort", "price");
-  const query = useExplore(origin ? exploreQuery(params) : null);
+  const currency = useCurrency();
+  const query = useExplore(origin ? exploreQuery(params, currency) : null);
   const originPlace = usePlace(origin);
   const problem = query.error instanceof ApiProblem ? query.error : null;
   const fieldError = (f: string) => errors[f] ?? problem?.fieldMessage(f);

@@ -6,6 +6,7 @@ import { useRouter, useSearchParams } from "next/navigation";
 import { ApiProblem } from "@/api/client";
 import { useCalendar, useSearch } from "@/api/search";
 import { usePlaceName } from "@/api/places";
+import { useCurrency } from "@/api/currency";
 import { apiRequest, fromQuery, toQuery, type Filters, type SearchState, type Sort } from "@/lib/searchUrl";
 import { addDays, formatDay, formatDuration, formatMoney } from "@/lib/format";
 import { SearchForm } from "@/components/SearchForm";
@@ -37,8 +38,9 @@ function NearbyDays({ state }: { state: SearchState }) {
   const f = state.form;
   const enabled = f.trip !== "multi" && !!f.depart;
   const from = enabled ? addDays(f.depart, -3) : "";
+  const currency = useCurrency();
   const { data } = useCalendar(
-    { origin: f.origin, destination: f.destination, from, to: addDays(f.depart, 3), adults: f.adults, children: f.children, infants: f.infants, cabin: f.cabin },
+    { origin: f.origin, destination: f.destination, from, to: addDays(f.depart, 3), adults: f.adults, children: f.children, infants: f.infants, cabin: f.cabin, currency },
     enabled,
   );
   const best = data?.cheapest;
@@ -65,7 +67,8 @@ function Results() {
   const router = useRouter();
   const state = useMemo(() => fromQuery(new URLSearchParams(params.toString())), [params]);
   const ready = state.form.trip === "multi" ? state.form.slices.length > 0 : !!(state.form.origin && state.form.destination && state.form.depart);
-  const query = useSearch((cursor) => apiRequest(state, cursor), ready);
+  const currency = useCurrency();
+  const query = useSearch((cursor) => apiRequest(state, cursor, 20, currency), ready);
   const go = (next: SearchState) => router.replace(`/search/?${toQuery(next).toString()}`, { scroll: false });
   const setFilters = (filters: Filters) => go({ ...state, filters });
   const first = query.data?.pages[0];
@@ -177,7 +180,16 @@ function Results() {
               </div>
             ) : (
               <>
-                <p className="text-sm text-slate-700">{first?.summary.total} itineraries</p>
+                <p className="text-sm text-slate-700">
+                  {first?.summary.total} itineraries
+                  {first?.exchange_rate ? (
+                    <span data-testid="exchange-rate">
+                      {" "}
+                      · prices in {first.exchange_rate.to} at the ECB reference rate of {formatDay(first.exchange_rate.date)}{" "}
+                      {first.exchange_rate.date.slice(0, 4)} (1 {first.exchange_rate.from} = {first.exchange_rate.rate} {first.exchange_rate.to})
+                    </span>
+                  ) : null}
+                </p>
                 {itineraries.map((it) => (
                   <ItineraryCard key={it.id} it={it} />
                 ))}
