@@ -177,6 +177,22 @@ fn tally_choice<K: Ord + Clone>(
     }
 }
 
+/// One list dimension's tallies: every value any itinerary has, and for each, what adding it
+/// to `chosen` keeps among `kept` (see [`tally_choice`]).
+fn tally_dimension<'a, K: Ord + Clone + 'a>(
+    kept: impl Iterator<Item = &'a Traits>,
+    own: impl Fn(&'a Traits) -> &'a BTreeSet<K>,
+    chosen: &BTreeSet<K>,
+    all: impl Iterator<Item = &'a Traits>,
+) -> BTreeMap<K, Tally> {
+    let values: BTreeSet<K> = all.flat_map(|t| own(t).iter().cloned()).collect();
+    let mut tallies = BTreeMap::new();
+    for t in kept {
+        tally_choice(&mut tallies, own(t), chosen, &values, t.price);
+    }
+    tallies
+}
+
 pub fn facets(
     index: &Index,
     refdata: &RefData,
@@ -195,52 +211,26 @@ pub fn facets(
         }
     }
 
-    let carrier_values: BTreeSet<String> = all
-        .iter()
-        .flat_map(|t| t.carriers.iter().cloned())
-        .collect();
-    let mut carriers: BTreeMap<String, Tally> = BTreeMap::new();
-    for t in without(Dim::Carriers) {
-        tally_choice(
-            &mut carriers,
-            &t.carriers,
-            &choice.carriers,
-            &carrier_values,
-            t.price,
-        );
-    }
-
-    let alliance_values: BTreeSet<Alliance> = all
-        .iter()
-        .flat_map(|t| t.alliances.iter().copied())
-        .collect();
+    let carriers = tally_dimension(
+        without(Dim::Carriers),
+        |t| &t.carriers,
+        &choice.carriers,
+        all.iter(),
+    );
     let chosen_alliances: BTreeSet<Alliance> = f.alliances_include.iter().copied().collect();
-    let mut alliances: BTreeMap<Alliance, Tally> = BTreeMap::new();
-    for t in without(Dim::Alliances).filter(|t| !t.unallied) {
-        tally_choice(
-            &mut alliances,
-            &t.alliances,
-            &chosen_alliances,
-            &alliance_values,
-            t.price,
-        );
-    }
-
-    let layover_values: BTreeSet<AirportId> = all
-        .iter()
-        .flat_map(|t| t.layovers.iter().copied())
-        .collect();
+    let alliances = tally_dimension(
+        without(Dim::Alliances).filter(|t| !t.unallied),
+        |t| &t.alliances,
+        &chosen_alliances,
+        all.iter(),
+    );
     let chosen_layovers: BTreeSet<AirportId> = f.layovers_include.iter().copied().collect();
-    let mut layovers: BTreeMap<AirportId, Tally> = BTreeMap::new();
-    for t in without(Dim::Layovers) {
-        tally_choice(
-            &mut layovers,
-            &t.layovers,
-            &chosen_layovers,
-            &layover_values,
-            t.price,
-        );
-    }
+    let layovers = tally_dimension(
+        without(Dim::Layovers),
+        |t| &t.layovers,
+        &chosen_layovers,
+        all.iter(),
+    );
 
     let value = |value: String, label: String, t: &Tally| FacetValue {
         value,

@@ -66,8 +66,11 @@ async fn fuzz(backend: Backend, role: Role) {
         Role::Traveller => &[],
         Role::Administrator => &["--include-path-regex", "^/api/v1/admin/"],
     };
+    // schemathesis keeps a cache in its working directory: the instance's temporary one.
+    std::fs::create_dir_all(&report).unwrap();
     let out = tokio::task::spawn_blocking(move || {
         Command::new("schemathesis")
+            .current_dir(&report)
             .arg("--config-file")
             .arg(format!("{hooks}/schemathesis.toml"))
             .args(["run", &schema])

@@ -8,16 +8,10 @@ import { useQuery } from "@tanstack/react-query";
 import { create } from "zustand";
 import { publicApi, unwrap } from "./client";
 import { usePreferences } from "./account";
+import { storage } from "@/lib/storage";
 
 const KEY = "spontra.currency";
 
-function storage(): Storage | null {
-  try {
-    return typeof window === "undefined" ? null : window.localStorage;
-  } catch {
-    return null;
-  }
-}
 
 // Read from storage after the first render (the static page was rendered without it, and
 // the first client render must match it).

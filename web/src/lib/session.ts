@@ -6,16 +6,10 @@
 
 import { create } from "zustand";
 import type { Profile, TokenResponse } from "@/api/types";
+import { storage } from "./storage";
 
 const SESSION_FLAG = "spontra.session";
 
-function storage(): Storage | null {
-  try {
-    return typeof window === "undefined" ? null : window.localStorage;
-  } catch {
-    return null;
-  }
-}
 
 interface SessionState {
   accessToken: string | null;
