@@ -296,8 +296,21 @@ flow("time-first explore on the map, through to results", async (page) => {
     const minutes = m ? Number(m[1]) * 60 + Number(m[2] ?? 0) : 0;
     assert(minutes >= 120 && minutes <= 240, `within 2–4 hours: ${t}`);
   }
+  assert(list.every((t) => !/\d{4}-\d{2}-\d{2}/.test(t)), `dates written for people: ${list[0]}`);
+  assert((await page.getByText("Max price (EUR)").count()) === 1, "the budget says its currency");
   await axe(page, "explore");
   await page.screenshot({ path: path.join(SHOTS, "explore.png"), fullPage: false });
+  // By flight time: one list, shortest first (it used to stay grouped by country).
+  await page.getByLabel("Sort by").selectOption("duration");
+  await page.waitForURL(/sort=duration/);
+  await page.waitForFunction(
+    () => document.querySelectorAll('section[aria-labelledby="ex-list"] h3').length === 0 && document.querySelectorAll('[data-testid="explore-duration"]').length > 3,
+  );
+  const minutes = (await page.getByTestId("explore-duration").allInnerTexts()).map((t) => {
+    const m = /(\d+)h(?: (\d+)m)?/.exec(t);
+    return m ? Number(m[1]) * 60 + Number(m[2] ?? 0) : Number(/(\d+)m/.exec(t)?.[1] ?? 0);
+  });
+  assert(minutes.length > 3 && minutes.every((m, i) => i === 0 || minutes[i - 1] <= m), `shortest first: ${minutes.slice(0, 8)}`);
   await page.locator('[data-testid="map-destination"]').first().click();
   await page.waitForURL(/\/search\/\?/);
   await page.locator('[data-testid="itinerary"]').first().waitFor();

@@ -9,7 +9,7 @@ import { usePlace } from "@/api/places";
 import { useCurrency } from "@/api/currency";
 import { useBookable } from "@/api/operations";
 import { usePreferences } from "@/api/account";
-import { addDays, formatDuration, formatMoney, localTime } from "@/lib/format";
+import { addDays, formatDay, formatDuration, formatMoney, localTime } from "@/lib/format";
 import { placeCode } from "@/lib/validation";
 import { emptyForm, toQuery } from "@/lib/searchUrl";
 import type { ExploreDestination, ExploreQuery, Place } from "@/api/types";
@@ -36,10 +36,33 @@ function exploreQuery(params: URLSearchParams, currency: string): ExploreQuery {
     max_price: num("max_price"),
     max_stops: num("max_stops"),
     sort: sort === "duration" ? "duration" : "price",
-    group_by: "country",
+    // By price, destinations come by country (cheapest country first); by flight time, one
+    // list, shortest first.
+    group_by: sort === "duration" ? undefined : "country",
     limit: 200,
     currency,
   };
+}
+
+function DestinationList({ origin, destinations }: { origin: string; destinations: ExploreDestination[] }) {
+  return (
+    <ul className="divide-y divide-slate-100">
+      {destinations.map((d) => (
+        <li key={d.airport.code}>
+          <Link href={resultsHref(origin, d)} className="flex items-center justify-between gap-2 py-2 hover:bg-slate-50 focus-visible:outline focus-visible:outline-2 focus-visible:outline-sky-700" data-testid="explore-destination">
+            <span>
+              <span className="font-medium">{d.airport.city}</span> <span className="font-mono text-xs text-slate-600">{d.airport.code}</span>
+              <span className="block text-xs text-slate-600">
+                {formatDay(d.departure.local.slice(0, 10))} {localTime(d.departure.local)} · <span data-testid="explore-duration">{formatDuration(d.duration_minutes)}</span> ·{" "}
+                {d.stops === 0 ? "nonstop" : `${d.stops} stop`}
+              </span>
+            </span>
+            <span className="whitespace-nowrap font-semibold">{formatMoney(d.price.minor, d.price.currency, { whole: true })}</span>
+          </Link>
+        </li>
+      ))}
+    </ul>
+  );
 }
 
 function Explore() {
@@ -151,7 +174,7 @@ function Explore() {
         </fieldset>
         <div>
           <label htmlFor="ex-price" className="block text-sm font-medium text-slate-700">
-            Max price (EUR)
+            Max price ({currency})
           </label>
           <input id="ex-price" type="number" min={1} inputMode="numeric" className={inputClass} value={form.max_price} onChange={set("max_price")} aria-describedby={fieldError("max_price") ? "ex-price-error" : undefined} />
           <FieldError id="ex-price-error" message={fieldError("max_price")} />
@@ -195,29 +218,20 @@ function Explore() {
                   </select>
                 </label>
               </div>
-              <div className="max-h-[32rem] space-y-4 overflow-auto pr-1">
-                {data.groups.map((g) => (
-                  <section key={g.country} aria-label={g.country_name}>
-                    <h3 className="sticky top-0 bg-white py-1 text-sm font-semibold text-slate-800">
-                      {g.country_name} · from {formatMoney(g.cheapest.minor, g.cheapest.currency, { whole: true })}
-                    </h3>
-                    <ul className="divide-y divide-slate-100">
-                      {g.destinations.map((d) => (
-                        <li key={d.airport.code}>
-                          <Link href={resultsHref(data.origin, d)} className="flex items-center justify-between gap-2 py-2 hover:bg-slate-50 focus-visible:outline focus-visible:outline-2 focus-visible:outline-sky-700" data-testid="explore-destination">
-                            <span>
-                              <span className="font-medium">{d.airport.city}</span> <span className="font-mono text-xs text-slate-600">{d.airport.code}</span>
-                              <span className="block text-xs text-slate-600">
-                                {d.departure.local.slice(0, 10)} {localTime(d.departure.local)} · {formatDuration(d.duration_minutes)} · {d.stops === 0 ? "nonstop" : `${d.stops} stop`}
-                              </span>
-                            </span>
-                            <span className="font-semibold">{formatMoney(d.price.minor, d.price.currency, { whole: true })}</span>
-                          </Link>
-                        </li>
-                      ))}
-                    </ul>
-                  </section>
-                ))}
+              {/* One scroll box beside the map on a wide screen; on a phone the page scrolls. */}
+              <div className="space-y-4 lg:max-h-[32rem] lg:overflow-auto lg:pr-1">
+                {data.groups.length ? (
+                  data.groups.map((g) => (
+                    <section key={g.country} aria-label={g.country_name}>
+                      <h3 className="sticky top-0 bg-white py-1 text-sm font-semibold text-slate-800">
+                        {g.country_name} · from {formatMoney(g.cheapest.minor, g.cheapest.currency, { whole: true })}
+                      </h3>
+                      <DestinationList origin={data.origin} destinations={g.destinations} />
+                    </section>
+                  ))
+                ) : (
+                  <DestinationList origin={data.origin} destinations={data.destinations} />
+                )}
               </div>
             </section>
           </div>
