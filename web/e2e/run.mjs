@@ -411,6 +411,13 @@ flow("bad input is shown at its field", async (page) => {
   const message = await page.locator("#origin-error").innerText();
   assert(/QQQ|code/.test(message), `the API's message: ${message}`);
   assert((await page.locator("#origin").getAttribute("aria-invalid")) === "true", "the field is marked invalid");
+  // The API's messages are shown with dates written for people.
+  await page.goto(`${base}/search/?trip=oneway&origin=LHR&destination=JFK&depart=2026-11-20&adults=1&cabin=economy`);
+  await page.locator("#depart-error").waitFor();
+  const past = await page.locator("#depart-error").innerText();
+  assert(/Fri 20 Nov 2026/.test(past) && !/2026-11-20/.test(past), `a readable date: ${past}`);
+  await page.goto(`${base}/search/?trip=oneway&origin=QQQ&destination=JFK&depart=2026-12-10&adults=1&cabin=economy`);
+  await page.locator("#origin-error").waitFor();
   await axe(page, "search with an error");
   await page.screenshot({ path: path.join(SHOTS, "bad-input.png"), fullPage: false });
   // Names typed without choosing from the list: taken when they name one place; gibberish

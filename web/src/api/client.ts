@@ -6,6 +6,7 @@
 import createClient from "openapi-fetch";
 import type { components, paths } from "./schema";
 import { useSession } from "@/lib/session";
+import { readableDates } from "@/lib/format";
 
 /** Every wire type, as the document names it. */
 export type Schemas = components["schemas"];
@@ -22,10 +23,11 @@ export class ApiProblem extends Error {
   readonly retryAfter: number | null;
 
   constructor(problem: Problem, retryAfter: number | null = null) {
-    super(problem.detail || problem.title);
+    // Messages are shown as they are: dates in them are written for people.
+    super(readableDates(problem.detail || problem.title));
     this.status = problem.status;
     this.code = problem.code;
-    this.errors = problem.errors ?? [];
+    this.errors = (problem.errors ?? []).map((e) => ({ ...e, message: readableDates(e.message) }));
     this.retryAfter = retryAfter;
   }
 

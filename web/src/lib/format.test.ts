@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addDays, co2Comparison, describeDevice, dayMarker, dayOffset, formatDay, formatDuration, formatMoney, localDate, localTime, minutesToClock } from "./format";
+import { addDays, co2Comparison, describeDevice, dayMarker, dayOffset, formatDay, formatDuration, formatMoney, localDate, localTime, minutesToClock, readableDates } from "./format";
 
 describe("durations", () => {
   it("reads as hours and minutes", () => {
@@ -69,5 +69,14 @@ describe("devices", () => {
     expect(describeDevice("curl/8.5.0")).toBe("curl");
     expect(describeDevice("")).toBe("Unknown device");
     expect(describeDevice("SomeBot/1.0")).toBe("Other app");
+  });
+});
+
+describe("messages", () => {
+  it("write ISO dates for people", () => {
+    expect(readableDates("depart: 2026-11-20 is in the past (today is 2026-12-01)")).toBe(
+      "depart: Fri 20 Nov 2026 is in the past (today is Tue 1 Dec 2026)",
+    );
+    expect(readableDates("no dates here")).toBe("no dates here");
   });
 });

@@ -61,6 +61,11 @@ export function formatDay(date: string, locale = "en-GB"): string {
   );
 }
 
+/** Text with its ISO dates (2026-12-10) written for people ("Thu 10 Dec 2026"). */
+export function readableDates(text: string, locale = "en-GB"): string {
+  return text.replace(/\b(\d{4})-(\d{2})-(\d{2})\b/g, (iso, y) => `${formatDay(iso, locale)} ${y}`);
+}
+
 /** Adds `days` to a YYYY-MM-DD date. */
 export function addDays(date: string, days: number): string {
   const [y, m, d] = date.split("-").map(Number);
