@@ -483,6 +483,28 @@ flow("phone layout: no sideways scrolling, everything reachable", async (page) =
     await axe(page, `${label} (phone)`);
   }
   await page.screenshot({ path: path.join(SHOTS, "phone-explore.png"), fullPage: false });
+  // Results on a phone: the first itinerary within the first screen below the form, the
+  // filters in a drawer that shows what they give before closing.
+  await page.goto(`${base}/search/?trip=oneway&origin=LHR&destination=JFK&depart=2026-12-10&adults=1&cabin=economy`);
+  await settled(page);
+  const top = (await page.locator('[data-testid="itinerary"]').first().boundingBox()).y;
+  assert(top < 2 * 844, `the first result is reachable at once (${Math.round(top)}px down)`);
+  await page.getByRole("button", { name: /^Filters/ }).click();
+  const drawer = page.getByRole("dialog", { name: "Filters" });
+  await drawer.waitFor();
+  await drawer.getByLabel("Nonstop only").click();
+  await page.waitForURL(/max_stops=0/);
+  const show = drawer.getByRole("button", { name: /^Show \d+ results$/ });
+  await show.waitFor();
+  const count = Number(/\d+/.exec(await show.innerText())[0]);
+  await axe(page, "filters drawer (phone)");
+  await show.click();
+  await drawer.waitFor({ state: "detached" });
+  await settled(page);
+  const total = Number(/(\d+) itineraries/.exec(await page.locator("#results").innerText())[1]);
+  assert(total === count, `the drawer promised ${count}, the page shows ${total}`);
+  assert(await page.getByRole("button", { name: "Filters (1)" }).isVisible(), "the button counts the filters set");
+  await page.screenshot({ path: path.join(SHOTS, "phone-results.png"), fullPage: false });
 });
 
 let failed = 0;

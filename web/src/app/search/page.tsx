@@ -1,6 +1,6 @@
 "use client";
 
-import { Suspense, useMemo } from "react";
+import { Suspense, useEffect, useMemo, useState } from "react";
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
 import { ApiProblem } from "@/api/client";
@@ -12,7 +12,7 @@ import { addDays, formatDay, formatDuration, formatMoney } from "@/lib/format";
 import { SearchForm } from "@/components/SearchForm";
 import { FiltersPanel } from "@/components/FiltersPanel";
 import { ItineraryCard } from "@/components/ItineraryCard";
-import { Alert, secondaryButtonClass } from "@/components/Field";
+import { Alert, buttonClass, secondaryButtonClass } from "@/components/Field";
 
 const TABS: [Sort, string][] = [
   ["best", "Best"],
@@ -62,11 +62,27 @@ function NearbyDays({ state }: { state: SearchState }) {
   );
 }
 
+/** Whether the screen is wide enough for the filters beside the results (Tailwind's `lg`). */
+function useWide(): boolean {
+  const [wide, setWide] = useState(true);
+  useEffect(() => {
+    const m = window.matchMedia("(min-width: 1024px)");
+    const update = () => setWide(m.matches);
+    update();
+    m.addEventListener("change", update);
+    return () => m.removeEventListener("change", update);
+  }, []);
+  return wide;
+}
+
 function Results() {
   const params = useSearchParams();
   const router = useRouter();
   const state = useMemo(() => fromQuery(new URLSearchParams(params.toString())), [params]);
   const ready = state.form.trip === "multi" ? state.form.slices.length > 0 : !!(state.form.origin && state.form.destination && state.form.depart);
+  const wide = useWide();
+  const [drawer, setDrawer] = useState(false);
+  const activeFilters = Object.values(state.filters).filter(Boolean).length;
   const currency = useCurrency();
   const query = useSearch((cursor) => apiRequest(state, cursor, 20, currency), ready);
   const go = (next: SearchState) => router.replace(`/search/?${toQuery(next).toString()}`, { scroll: false });
@@ -111,9 +127,37 @@ function Results() {
       ) : null}
       {ready && !problem ? (
         <div className="grid gap-4 lg:grid-cols-[18rem_1fr]">
-          <div id="filters" tabIndex={-1}>
-            {first ? <FiltersPanel facets={first.facets} filters={state.filters} onChange={setFilters} /> : <div className="skeleton h-96" />}
-          </div>
+          {wide ? (
+            <div id="filters" tabIndex={-1}>
+              {first ? <FiltersPanel facets={first.facets} filters={state.filters} onChange={setFilters} /> : <div className="skeleton h-96" />}
+            </div>
+          ) : (
+            // On a phone the results come first; the filters open in a drawer over them.
+            <div>
+              <button
+                type="button"
+                id="filters"
+                className={`${secondaryButtonClass} w-full`}
+                aria-haspopup="dialog"
+                aria-expanded={drawer}
+                onClick={() => setDrawer(true)}
+              >
+                Filters{activeFilters ? ` (${activeFilters})` : ""}
+              </button>
+              {drawer && first ? (
+                <div role="dialog" aria-modal="true" aria-label="Filters" className="fixed inset-0 z-40 flex flex-col bg-slate-50">
+                  <div className="flex-1 overflow-auto p-3">
+                    <FiltersPanel facets={first.facets} filters={state.filters} onChange={setFilters} />
+                  </div>
+                  <div className="border-t border-slate-200 bg-white p-3">
+                    <button type="button" className={`${buttonClass} w-full`} onClick={() => setDrawer(false)} autoFocus>
+                      {query.isFetching ? "Updating…" : `Show ${first.summary.total} results`}
+                    </button>
+                  </div>
+                </div>
+              ) : null}
+            </div>
+          )}
           <div className="space-y-3">
             <div
               role="tablist"
