@@ -217,6 +217,9 @@ struct Scratch {
     mid_floor: Vec<u64>,
     mid_routes: Vec<u32>,
     pairs: Vec<(AirportId, u32)>,
+    /// Fewest km from an airport (or its city) to the destination set, once per search.
+    to_go_stamp: Vec<u32>,
+    to_go_km: Vec<u32>,
 }
 
 impl Scratch {
@@ -229,6 +232,8 @@ impl Scratch {
                 mid_stamp: vec![0; airports],
                 mid_range: vec![(0, 0); airports],
                 mid_floor: vec![0; airports],
+                to_go_stamp: vec![0; airports],
+                to_go_km: vec![0; airports],
                 ..Default::default()
             };
         }
@@ -236,6 +241,7 @@ impl Scratch {
         if self.generation == 0 {
             self.to_dest_stamp.fill(0);
             self.mid_stamp.fill(0);
+            self.to_go_stamp.fill(0);
             self.generation = 1;
         }
         self.to_dest_routes.clear();
@@ -428,13 +434,21 @@ impl Index {
         }
     }
 
-    /// The fewest km still to fly from `a` (or another airport of its city) to a destination.
-    fn km_to_go(&self, q: &CompiledSlice, a: AirportId) -> u32 {
-        self.connect_points(a)
+    /// The fewest km still to fly from `a` (or another airport of its city) to a destination
+    /// (worked out once per airport and search: the loops ask for the same airports often).
+    fn km_to_go(&self, q: &CompiledSlice, s: &mut Scratch, a: AirportId) -> u32 {
+        if s.to_go_stamp[a as usize] == s.generation {
+            return s.to_go_km[a as usize];
+        }
+        let km = self
+            .connect_points(a)
             .flat_map(|x| q.dests.iter().map(move |&d| (x, d)))
             .map(|(x, d)| self.km_between(x, d))
             .min()
-            .unwrap_or(0)
+            .unwrap_or(0);
+        s.to_go_stamp[a as usize] = s.generation;
+        s.to_go_km[a as usize] = km;
+        km
     }
 
     /// The most an itinerary from `o` may fly to any destination ([`circuity`]).
@@ -578,7 +592,7 @@ impl Index {
                         continue;
                     }
                     // Circuity: even the straightest way on from here flies too far.
-                    if route.distance_km as u32 + self.km_to_go(q, a) > allowed {
+                    if route.distance_km as u32 + self.km_to_go(q, s, a) > allowed {
                         continue;
                     }
                     finish = self.completion_floor(q, s, a, one, two);
@@ -688,7 +702,7 @@ impl Index {
                     continue;
                 }
                 let km12 = km1 + mid.distance_km as u32;
-                if km12 + self.km_to_go(q, b) > allowed {
+                if km12 + self.km_to_go(q, s, b) > allowed {
                     continue;
                 }
                 // Route-level bounds: the cheapest and quickest this route could possibly be

@@ -130,15 +130,6 @@ impl<'a> Choice<'a> {
     }
 }
 
-/// The itineraries of `options` that pass every filter of `f`.
-pub fn filtered(index: &Index, options: Vec<TripOption>, f: &Filters) -> Vec<TripOption> {
-    let choice = Choice::new(index, f);
-    options
-        .into_iter()
-        .filter(|o| choice.keeps(&traits(index, o), None))
-        .collect()
-}
-
 #[derive(Default)]
 struct Tally {
     count: usize,
@@ -193,15 +184,23 @@ fn tally_dimension<'a, K: Ord + Clone + 'a>(
     tallies
 }
 
-pub fn facets(
+/// The results (the itineraries of `options` that pass every filter of `f`) and their facets,
+/// each itinerary's traits worked out once for both.
+pub fn results_and_facets(
     index: &Index,
     refdata: &RefData,
-    options: &[TripOption],
+    options: Vec<TripOption>,
     f: &Filters,
     money: impl Fn(u64) -> Price,
-) -> Facets {
+) -> (Vec<TripOption>, Facets) {
     let choice = &Choice::new(index, f);
     let all: Vec<Traits> = options.iter().map(|o| traits(index, o)).collect();
+    let results = options
+        .into_iter()
+        .zip(&all)
+        .filter(|(_, t)| choice.keeps(t, None))
+        .map(|(o, _)| o)
+        .collect();
     let without = |d: Dim| all.iter().filter(move |t| choice.keeps(t, Some(d)));
 
     let mut stops: BTreeMap<u32, Tally> = BTreeMap::new();
@@ -261,7 +260,7 @@ pub fn facets(
     };
     let prices = without(Dim::Price).map(|t| t.price);
     let durations = without(Dim::Duration).map(|t| t.longest);
-    Facets {
+    let facets = Facets {
         stops: stops
             .iter()
             .map(|(n, t)| value(n.to_string(), stop_label(*n), t))
@@ -288,5 +287,6 @@ pub fn facets(
         price_max: prices.max().map(&money),
         duration_min_minutes: durations.clone().min(),
         duration_max_minutes: durations.max(),
-    }
+    };
+    (results, facets)
 }

@@ -721,10 +721,10 @@ impl SearchService {
         let all = self
             .index
             .search_trip(&q.slices, &facets::engine_filters(&q.filters));
-        let facets = facets::facets(&self.index, &self.refdata, &all, &q.filters, |m| {
-            q.display.price(m)
-        });
-        let options = facets::filtered(&self.index, all, &q.filters);
+        let (options, facets) =
+            facets::results_and_facets(&self.index, &self.refdata, all, &q.filters, |m| {
+                q.display.price(m)
+            });
         let inputs = score_inputs(&self.index, &options);
         let order = sort_by(&inputs, q.sort);
         let scores = best_scores(&inputs);
