@@ -248,6 +248,20 @@ impl IndexBuilder {
                 by_city.entry(c).or_default().push(i as AirportId);
             }
         }
+        // The farthest apart two airports of one city are: a change of airports flies nothing,
+        // so the circuity bounds of the search allow for it (see `search`).
+        let city_span_km = by_city
+            .values()
+            .flat_map(|list| {
+                list.iter()
+                    .flat_map(move |&a| list.iter().map(move |&b| (a, b)))
+            })
+            .map(|(a, b)| {
+                let (a, b) = (&self.airports[a as usize], &self.airports[b as usize]);
+                spontra_domain::great_circle_km(a.lat, a.lon, b.lat, b.lon).ceil() as u32
+            })
+            .max()
+            .unwrap_or(0);
         let epoch = self.epoch;
         let airports = self
             .airports
@@ -305,6 +319,7 @@ impl IndexBuilder {
             day_starts,
             first_day: first.div_euclid(1440) * 1440,
             last_day: last.div_euclid(1440) * 1440,
+            city_span_km,
         }
     }
 }

@@ -112,6 +112,8 @@ pub struct Index {
     pub(crate) day_starts: Vec<u32>,
     pub(crate) first_day: UtcMinute,
     pub(crate) last_day: UtcMinute,
+    /// The greatest distance between two airports of one city, km (rounded up).
+    pub(crate) city_span_km: u32,
 }
 
 /// A leg with its codes resolved, for presentation.

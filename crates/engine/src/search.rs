@@ -451,6 +451,26 @@ impl Index {
         km
     }
 
+    /// A lower bound of the km an itinerary still flies after landing at `a`: exactly the
+    /// fewest km to go when one leg is left; when two may be left (`two_legs`), the stop
+    /// between them may be a change of airports within a city, which flies nothing, so the
+    /// bound gives up the widest city's span, plus 2 km for the rounding of the two legs'
+    /// distances (each triangle inequality may lose 1 km to it).
+    fn km_still_to_fly(
+        &self,
+        q: &CompiledSlice,
+        s: &mut Scratch,
+        a: AirportId,
+        two_legs: bool,
+    ) -> u32 {
+        let km = self.km_to_go(q, s, a);
+        if two_legs {
+            km.saturating_sub(self.city_span_km + 2)
+        } else {
+            km
+        }
+    }
+
     /// The most an itinerary from `o` may fly to any destination ([`circuity`]).
     fn km_allowed(&self, q: &CompiledSlice, o: AirportId) -> u32 {
         q.dests
@@ -592,7 +612,7 @@ impl Index {
                         continue;
                     }
                     // Circuity: even the straightest way on from here flies too far.
-                    if route.distance_km as u32 + self.km_to_go(q, s, a) > allowed {
+                    if route.distance_km as u32 + self.km_still_to_fly(q, s, a, two) > allowed {
                         continue;
                     }
                     finish = self.completion_floor(q, s, a, one, two);
