@@ -172,6 +172,70 @@ async function pickPlace(page, id, typed, code) {
   assert(value.includes(`(${code})`), `${id} shows the picked place: ${value}`);
 }
 
+/**
+ * Text a person cannot read in full: a form field narrower than the value it shows (a date
+ * input cut to "11/27/202", a select cut to "Up to 1 st"), text hidden by a box that clips its
+ * overflow (an ellipsis counts only when the full text is in a `title`), a link, button or
+ * heading of the navigation broken over two lines, and a box that scrolls sideways with no
+ * visible hint that it does.
+ */
+async function unreadable(page) {
+  return page.evaluate(() => {
+    const found = [];
+    const ctx = document.createElement("canvas").getContext("2d");
+    const textWidth = (text, cs) => {
+      ctx.font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+      return ctx.measureText(text).width;
+    };
+    const name = (el) => `${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""} "${(el.innerText || el.value || el.getAttribute("aria-label") || "").trim().slice(0, 40)}"`;
+    const visible = (el) => {
+      const r = el.getBoundingClientRect();
+      const cs = getComputedStyle(el);
+      return r.width > 0 && r.height > 0 && cs.visibility !== "hidden" && !el.closest(".sr-only");
+    };
+    for (const el of document.querySelectorAll("input, select")) {
+      if (!visible(el)) continue;
+      const cs = getComputedStyle(el);
+      const inner = el.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+      let text = "";
+      let chrome = 0;
+      if (el.tagName === "SELECT") {
+        text = el.selectedOptions[0]?.text ?? "";
+        chrome = 18; // the drop-down arrow
+      } else if (el.type === "date") {
+        text = el.value ? new Date(el.value + "T12:00").toLocaleDateString(undefined, { year: "numeric", month: "2-digit", day: "2-digit" }) : "mm/dd/yyyy";
+        chrome = 22; // the calendar button
+      } else if (["text", "search", "email", "number", ""].includes(el.type)) {
+        text = el.value || el.placeholder;
+        if (el.type === "number") chrome = 16;
+      } else continue;
+      if (textWidth(text, cs) + chrome > inner + 1) found.push(`${name(el)}: the field is ${Math.round(inner)}px for ${Math.round(textWidth(text, cs) + chrome)}px of "${text}"`);
+    }
+    for (const el of document.querySelectorAll("body *")) {
+      if (!visible(el) || el.matches("input, select, textarea, svg, svg *")) continue;
+      const cs = getComputedStyle(el);
+      const clips = ["hidden", "clip"].includes(cs.overflowX);
+      const scrolls = ["auto", "scroll"].includes(cs.overflowX);
+      const over = el.scrollWidth > el.clientWidth + 1;
+      if (clips && over && el.innerText.trim()) {
+        const ellipsis = cs.textOverflow === "ellipsis" && el.closest("[title]");
+        if (!ellipsis) found.push(`${name(el)}: its text is cut off (${el.scrollWidth}px in ${el.clientWidth}px)`);
+      }
+      if (scrolls && over && !el.querySelector("[data-scroll-hint]") && !el.parentElement?.querySelector(":scope > [data-scroll-hint]")) {
+        found.push(`${name(el)}: scrolls sideways (${el.scrollWidth}px in ${el.clientWidth}px) without a hint`);
+      }
+    }
+    for (const el of document.querySelectorAll("nav a, nav button, h1, h2, th")) {
+      if (!visible(el) || el.matches("h1, h2") || !el.closest("nav, thead")) continue;
+      const range = document.createRange();
+      range.selectNodeContents(el);
+      const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+      if (lines.size > 1) found.push(`${name(el)}: broken over ${lines.size} lines`);
+    }
+    return found;
+  });
+}
+
 const flows = [];
 function flow(name, fn) {
   flows.push([name, fn]);
@@ -279,6 +343,47 @@ flow("price calendar, and a day opens its results", async (page) => {
   assert(titles.some((t) => /not on sale yet/.test(t)), `late January is not on sale yet: ${titles.slice(-1)}`);
 });
 
+/**
+ * The explore map can be read: markers at least 12 px across whatever the map's width, the
+ * origin marked and named, labels with the price of the cheapest destinations that overlap
+ * nothing and agree with the list, and a card with the price when a destination is hovered.
+ */
+async function mapReadable(page, label) {
+  const dots = await page.getByTestId("map-dot").evaluateAll((els) => els.map((e) => e.getBoundingClientRect().width));
+  assert(dots.length > 3 && Math.min(...dots) >= 12, `${label}: map markers are at least 12px across (${Math.min(...dots).toFixed(1)})`);
+  assert((await page.getByTestId("map-origin").textContent()).includes("London"), `${label}: the origin is marked and named`);
+  const labels = await page.getByTestId("map-label").evaluateAll((els) =>
+    els.map((e) => {
+      const r = e.getBoundingClientRect();
+      return { code: e.dataset.code, text: e.textContent, x: r.x, y: r.y, w: r.width, h: r.height };
+    }),
+  );
+  assert(labels.length >= 5, `${label}: the cheapest destinations are labelled (${labels.length})`);
+  for (const a of labels)
+    for (const b of labels)
+      assert(a === b || a.x + a.w <= b.x || b.x + b.w <= a.x || a.y + a.h <= b.y || b.y + b.h <= a.y, `${label}: labels ${a.text} and ${b.text} overlap`);
+  const listed = Object.fromEntries(
+    await page.getByTestId("explore-destination").evaluateAll((els) => els.map((e) => [e.querySelector(".font-mono").textContent, e.querySelector('[data-testid="explore-price"]').textContent.trim()])),
+  );
+  for (const l of labels) assert(l.text.endsWith(listed[l.code]), `${label}: map label ${l.text} shows the listed price ${listed[l.code]}`);
+  // A destination whose marker is not covered by a neighbour's, pointed at where it is.
+  const target = await page.getByTestId("map-destination").evaluateAll((links) => {
+    for (const a of links) {
+      const r = a.querySelector('[data-testid="map-dot"]').getBoundingClientRect();
+      const [x, y] = [r.x + r.width / 2, r.y + r.height / 2];
+      if (document.elementFromPoint(x, y)?.closest("a") === a) return { code: a.dataset.code, x, y };
+    }
+    return null;
+  });
+  assert(target, `${label}: some destination can be pointed at`);
+  await page.mouse.move(target.x, target.y);
+  const card = page.getByTestId("map-card");
+  await card.waitFor();
+  const code = target.code;
+  const text = await card.innerText();
+  assert(text.includes(code) && text.includes(listed[code]), `${label}: hovering ${code} shows its card with ${listed[code]}: ${text}`);
+}
+
 flow("time-first explore on the map, through to results", async (page) => {
   await page.goto(`${base}/explore/`);
   await pickPlace(page, "ex-origin", "heathrow", "LHR");
@@ -298,6 +403,7 @@ flow("time-first explore on the map, through to results", async (page) => {
   }
   assert(list.every((t) => !/\d{4}-\d{2}-\d{2}/.test(t)), `dates written for people: ${list[0]}`);
   assert((await page.getByText("Max price (EUR)").count()) === 1, "the budget says its currency");
+  await mapReadable(page, "desktop");
   await axe(page, "explore");
   await page.screenshot({ path: path.join(SHOTS, "explore.png"), fullPage: false });
   // By flight time: one list, shortest first (it used to stay grouped by country).
@@ -469,6 +575,37 @@ flow("prices in the traveller's currency, at the ECB rate, kept on reload", asyn
   assert((await page.getByTestId("price").first().innerText()).includes("€"), "back to euros");
 });
 
+flow("nothing is cut off, from a wide screen to a small phone", async (page) => {
+  const pages = [
+    ["home", `${base}/`, "#origin"],
+    ["results", `${base}/search/?trip=return&origin=LHR&destination=JFK&depart=2026-12-10&return=2026-12-14&adults=1&cabin=economy`, '[data-testid="itinerary"]'],
+    ["calendar", `${base}/calendar/?origin=LON&destination=BCN&month=2026-12&nights=3-7`, '[data-testid="grid-cell"]'],
+    ["explore", `${base}/explore/?origin=LHR&depart_from=2026-12-11&depart_to=2026-12-12&min_hours=2&max_hours=4&max_stops=1`, '[data-testid="explore-destination"]'],
+  ];
+  for (const [width, height] of [[1280, 900], [1024, 768], [768, 1024], [390, 844], [360, 740]]) {
+    await page.setViewportSize({ width, height });
+    for (const [label, url, ready] of pages) {
+      await page.goto(url);
+      await page.locator(ready).first().waitFor();
+      // Names replace the codes of the address once known.
+      await page.waitForFunction(() => ![...document.querySelectorAll('input[role="combobox"]')].some((i) => /^[A-Z]{3}$/.test(i.value)));
+      const problems = await unreadable(page);
+      assert(problems.length === 0, `${label} at ${width}px: ${problems.join("; ")}`);
+    }
+    // The header is at most two rows: its links never wrap apart one by one.
+    const rows = await page.locator('nav[aria-label="Main"] a, nav[aria-label="Main"] button, nav[aria-label="Main"] select').evaluateAll((els) => new Set(els.map((e) => Math.round(e.getBoundingClientRect().top / 8))).size);
+    assert(rows <= 2, `the header at ${width}px has ${rows} rows`);
+  }
+  // The filters drawer on a phone.
+  await page.goto(pages[1][1]);
+  await settled(page);
+  await page.getByRole("button", { name: /^Filters/ }).click();
+  await page.getByRole("dialog", { name: "Filters" }).waitFor();
+  const problems = await unreadable(page);
+  assert(problems.length === 0, `filters drawer at 360px: ${problems.join("; ")}`);
+  await page.screenshot({ path: path.join(SHOTS, "phone-filters.png"), fullPage: false });
+});
+
 flow("phone layout: no sideways scrolling, everything reachable", async (page) => {
   await page.setViewportSize({ width: 390, height: 844 });
   for (const [label, url, ready] of [
@@ -481,6 +618,7 @@ flow("phone layout: no sideways scrolling, everything reachable", async (page) =
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert(overflow <= 1, `${label}: no horizontal scrolling on a phone (${overflow}px too wide)`);
     await axe(page, `${label} (phone)`);
+    if (label === "explore") await mapReadable(page, "phone");
   }
   await page.screenshot({ path: path.join(SHOTS, "phone-explore.png"), fullPage: false });
   // Results on a phone: the first itinerary within the first screen below the form, the

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 
 process.env.NEXT_PUBLIC_API_BASE = "http://api.test";
-const { resolvePlace } = await import("./places");
+const { placeLabel, resolvePlace } = await import("./places");
 
 const place = (code: string, best_match: boolean) => ({
   kind: "city",
@@ -26,5 +26,17 @@ describe("free text", () => {
     expect(await resolvePlace(" london ")).toBe("LON");
     expect(await resolvePlace("Lon")).toBeNull();
     expect(fetch).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe("a place in a form field", () => {
+  const airport = (code: string, name: string, city: string) => ({ kind: "airport" as const, code, name, city });
+  it("names a city by its name and an airport without the generic words, after its city", () => {
+    expect(placeLabel({ kind: "city", code: "LON", name: "London", city: "London" })).toBe("London (LON)");
+    expect(placeLabel(airport("LHR", "London Heathrow Airport", "London"))).toBe("London Heathrow (LHR)");
+    expect(placeLabel(airport("JFK", "John F Kennedy International Airport", "New York"))).toBe("New York John F Kennedy (JFK)");
+    expect(placeLabel(airport("MUC", "Munich Airport", "Munich"))).toBe("Munich (MUC)");
+    expect(placeLabel(airport("BCN", "Barcelona International Airport", "Barcelona"))).toBe("Barcelona (BCN)");
+    expect(placeLabel(airport("XXX", "Airport", "Somewhere"))).toBe("Somewhere (XXX)");
   });
 });

@@ -172,8 +172,10 @@ export function FiltersPanel({ facets, filters, onChange }: { facets: Facets; fi
         {facets.carriers.slice(0, 15).map((c) => (
           <label key={c.value} className="flex items-center gap-2 py-0.5">
             <input type="checkbox" className={box} checked={listOf(filters.carriers).includes(c.value)} onChange={() => toggle("carriers", c.value)} />
-            <span className="flex-1 truncate">{c.label}</span>
-            <span className="whitespace-nowrap text-slate-600">
+            <span className="min-w-0 flex-1 truncate" title={c.label}>
+              {c.label}
+            </span>
+            <span className="shrink-0 whitespace-nowrap tabular-nums text-slate-600">
               {c.count} · {formatMoney(c.min_price.minor, currency, { whole: true })}
             </span>
           </label>
@@ -185,7 +187,9 @@ export function FiltersPanel({ facets, filters, onChange }: { facets: Facets; fi
           {facets.layovers.slice(0, 12).map((l) => (
             <label key={l.value} className="flex items-center gap-2 py-0.5">
               <input type="checkbox" className={box} checked={listOf(filters.layovers).includes(l.value)} onChange={() => toggle("layovers", l.value)} />
-              <span className="flex-1 truncate">{l.label}</span>
+              <span className="min-w-0 flex-1 truncate" title={l.label}>
+                {l.label}
+              </span>
               <span className="text-slate-600">{l.count}</span>
             </label>
           ))}

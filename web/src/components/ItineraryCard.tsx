@@ -2,7 +2,7 @@
 
 import { useId, useState } from "react";
 import type { Itinerary, Slice } from "@/api/types";
-import { co2Comparison, dayMarker, dayOffset, formatDay, formatDuration, formatMoney, localTime } from "@/lib/format";
+import { co2Comparison, dayMarker, dayOffset, formatDay, formatDuration, formatMoney, localTime, stopsText } from "@/lib/format";
 
 const PAX: Record<string, string> = { adult: "Adult", child: "Child", infant: "Infant" };
 
@@ -38,7 +38,7 @@ function SliceSummary({ s }: { s: Slice }) {
           ))}
         </div>
         <div className="truncate text-xs text-slate-700">
-          {s.stops === 0 ? "Nonstop" : `${s.stops} stop${s.stops > 1 ? "s" : ""} · ${s.layovers.map((l) => l.arrival_airport).join(", ")}`}
+          {s.stops === 0 ? "Nonstop" : `${stopsText(s.stops)} · ${s.layovers.map((l) => l.arrival_airport).join(", ")}`}
         </div>
       </div>
       <div>

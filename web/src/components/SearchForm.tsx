@@ -149,7 +149,7 @@ export function SearchForm({
       </fieldset>
 
       {trip !== "multi" ? (
-        <div className="grid gap-3 md:grid-cols-4">
+        <div className="grid gap-3 md:grid-cols-2 lg:grid-cols-[3fr_3fr_2fr_2fr]">
           <Controller
             control={control}
             name="origin"
@@ -170,7 +170,7 @@ export function SearchForm({
       ) : (
         <div className="space-y-3">
           {slices.fields.map((s, i) => (
-            <fieldset key={s.id} className="grid gap-3 md:grid-cols-[1fr_1fr_1fr_auto]">
+            <fieldset key={s.id} className="grid gap-3 md:grid-cols-2 lg:grid-cols-[3fr_3fr_2fr_auto]">
               <legend className="sr-only">Flight {i + 1}</legend>
               <Controller
                 control={control}

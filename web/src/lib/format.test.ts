@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addDays, co2Comparison, describeDevice, dayMarker, dayOffset, formatDay, formatDuration, formatMoney, localDate, localTime, minutesToClock, readableDates } from "./format";
+import { addDays, co2Comparison, describeDevice, dayMarker, dayOffset, formatDay, formatDuration, formatMoney, localDate, localTime, minutesToClock, readableDates, stopsText } from "./format";
 
 describe("durations", () => {
   it("reads as hours and minutes", () => {
@@ -78,5 +78,11 @@ describe("messages", () => {
       "depart: Fri 20 Nov 2026 is in the past (today is Tue 1 Dec 2026)",
     );
     expect(readableDates("no dates here")).toBe("no dates here");
+  });
+});
+
+describe("stops", () => {
+  it("are counted in words", () => {
+    expect([0, 1, 2].map(stopsText)).toEqual(["nonstop", "1 stop", "2 stops"]);
   });
 });

@@ -113,3 +113,8 @@ export function describeDevice(userAgent: string): string {
   if (browser && system) return `${browser} on ${system}`;
   return browser ?? system ?? "Other app";
 }
+
+/** "nonstop", "1 stop", "2 stops". */
+export function stopsText(stops: number): string {
+  return stops === 0 ? "nonstop" : `${stops} stop${stops > 1 ? "s" : ""}`;
+}

@@ -1,12 +1,13 @@
 "use client";
 
-import { Suspense, useEffect, useMemo, useState } from "react";
+import { Suspense, useEffect, useMemo, useRef, useState } from "react";
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
 import { ApiProblem } from "@/api/client";
 import { useCalendar } from "@/api/search";
 import { useBookable } from "@/api/operations";
 import { usePreferences } from "@/api/account";
+import { useNamedPlaceField } from "@/api/places";
 import { useCurrency } from "@/api/currency";
 import { formatDay, formatMoney } from "@/lib/format";
 import { emptyDayLabel, monthOffers, parseNights, type DayOffer } from "@/lib/calendar";
@@ -42,6 +43,8 @@ function Calendar() {
   const [d, setD] = useState(destination);
   const [n, setN] = useState(nights);
   const [errors, setErrors] = useState<Record<string, string>>({});
+  useNamedPlaceField(o, setO);
+  useNamedPlaceField(d, setD);
   // A signed-in traveller's home airport fills an empty origin (also on a direct visit).
   const prefs = usePreferences();
   const home = prefs.data?.home_airport;
@@ -84,7 +87,7 @@ function Calendar() {
   return (
     <div className="space-y-4">
       <h1 className="text-2xl font-bold">Price calendar</h1>
-      <form onSubmit={submit} noValidate className="grid gap-3 rounded-xl bg-white p-4 ring-1 ring-slate-200 md:grid-cols-[1fr_1fr_10rem_10rem_auto]">
+      <form onSubmit={submit} noValidate className="grid gap-3 rounded-xl bg-white p-4 ring-1 ring-slate-200 md:grid-cols-2 lg:grid-cols-[1fr_1fr_13rem_11rem_auto]">
         <PlaceInput id="cal-origin" label="From" value={o} onChange={setO} error={errors.origin ?? problem?.fieldMessage("origin")} />
         <PlaceInput id="cal-destination" label="To" value={d} onChange={setD} error={errors.destination ?? problem?.fieldMessage("destination")} />
         <div>
@@ -178,54 +181,84 @@ function Calendar() {
   );
 }
 
+/** Whether the element's content is wider than the element (so it scrolls sideways). */
+function useOverflows<T extends HTMLElement>() {
+  const ref = useRef<T>(null);
+  const [overflows, setOverflows] = useState(false);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const check = () => setOverflows(el.scrollWidth > el.clientWidth + 1);
+    const observer = new ResizeObserver(check);
+    observer.observe(el);
+    check();
+    return () => observer.disconnect();
+  }, []);
+  return { ref, overflows };
+}
+
+/** Return prices by departure day (rows: they can be many) and trip length (columns: few). */
 function TripLengthGrid({ data, origin, destination }: { data: CalendarResponse; origin: string; destination: string }) {
   const departs = [...new Set(data.grid.map((c) => c.depart))].slice(0, 14);
   const nights = [...new Set(data.grid.map((c) => c.nights))].sort((a, b) => a - b);
   const cells = new Map(data.grid.map((c) => [`${c.depart}/${c.nights}`, c]));
   const prices = data.grid.flatMap((c) => (c.price ? [c.price.minor] : []));
   const [min, max] = [Math.min(...prices), Math.max(...prices)];
+  const { ref, overflows } = useOverflows<HTMLDivElement>();
   return (
-    <div className="mt-6 overflow-x-auto">
-      <table className="text-xs">
-        <caption className="mb-2 text-left text-sm font-semibold">Return price by departure day and trip length</caption>
-        <thead>
-          <tr>
-            <th scope="col" className="p-1 text-left">
-              Nights
-            </th>
-            {departs.map((d) => (
-              <th key={d} scope="col" className="p-1 font-medium">
-                {formatDay(d)}
+    <div className="mt-6">
+      <h3 id="grid-title" className="mb-2 text-sm font-semibold">
+        Return price by departure day and trip length
+      </h3>
+      {overflows ? (
+        <p data-scroll-hint className="mb-1 text-xs text-slate-600">
+          More trip lengths to the right: scroll the table sideways →
+        </p>
+      ) : null}
+      <div ref={ref} className="overflow-x-auto" tabIndex={overflows ? 0 : undefined} role={overflows ? "region" : undefined} aria-labelledby={overflows ? "grid-title" : undefined}>
+        <table className="text-xs" aria-labelledby="grid-title">
+          <thead>
+            <tr>
+              <th scope="col" className="whitespace-nowrap p-1 text-left">
+                Leave
               </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {nights.map((n) => (
-            <tr key={n}>
-              <th scope="row" className="p-1 text-left font-medium">
-                {n}
-              </th>
-              {departs.map((d) => {
-                const c = cells.get(`${d}/${n}`);
-                return (
-                  <td key={d} className="p-0.5">
-                    {c?.price ? (
-                      <Link
-                        href={searchHref(origin, destination, c.depart, c.return)}
-                        data-testid="grid-cell" className="block rounded px-1 py-1 text-center text-white" style={{ backgroundColor: priceColour(c.price.minor, min, max) }}>
-                        {formatMoney(c.price.minor, c.price.currency, { whole: true })}
-                      </Link>
-                    ) : (
-                      <span className="block text-center text-slate-500">—</span>
-                    )}
-                  </td>
-                );
-              })}
+              {nights.map((n) => (
+                <th key={n} scope="col" className="whitespace-nowrap p-1 font-medium">
+                  {n} {n === 1 ? "night" : "nights"}
+                </th>
+              ))}
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {departs.map((d) => (
+              <tr key={d}>
+                <th scope="row" className="whitespace-nowrap p-1 text-left font-medium">
+                  {formatDay(d)}
+                </th>
+                {nights.map((n) => {
+                  const c = cells.get(`${d}/${n}`);
+                  return (
+                    <td key={n} className="p-0.5">
+                      {c?.price ? (
+                        <Link
+                          href={searchHref(origin, destination, c.depart, c.return)}
+                          data-testid="grid-cell"
+                          className="block whitespace-nowrap rounded px-2 py-1 text-center text-white"
+                          style={{ backgroundColor: priceColour(c.price.minor, min, max) }}
+                        >
+                          {formatMoney(c.price.minor, c.price.currency, { whole: true })}
+                        </Link>
+                      ) : (
+                        <span className="block text-center text-slate-500">—</span>
+                      )}
+                    </td>
+                  );
+                })}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </div>
   );
 }

@@ -1,15 +1,15 @@
 "use client";
 
-import { Suspense, useEffect, useRef, useState } from "react";
+import { Suspense, useCallback, useEffect, useRef, useState } from "react";
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
 import { ApiProblem } from "@/api/client";
 import { useExplore } from "@/api/explore";
-import { usePlace } from "@/api/places";
+import { useNamedPlaceField, usePlace } from "@/api/places";
 import { useCurrency } from "@/api/currency";
 import { useBookable } from "@/api/operations";
 import { usePreferences } from "@/api/account";
-import { addDays, formatDay, formatDuration, formatMoney, localTime } from "@/lib/format";
+import { addDays, formatDay, formatDuration, formatMoney, localTime, stopsText } from "@/lib/format";
 import { placeCode } from "@/lib/validation";
 import { emptyForm, toQuery } from "@/lib/searchUrl";
 import type { ExploreDestination, ExploreQuery, Place } from "@/api/types";
@@ -54,10 +54,12 @@ function DestinationList({ origin, destinations }: { origin: string; destination
               <span className="font-medium">{d.airport.city}</span> <span className="font-mono text-xs text-slate-600">{d.airport.code}</span>
               <span className="block text-xs text-slate-600">
                 {formatDay(d.departure.local.slice(0, 10))} {localTime(d.departure.local)} · <span data-testid="explore-duration">{formatDuration(d.duration_minutes)}</span> ·{" "}
-                {d.stops === 0 ? "nonstop" : `${d.stops} stop`}
+                {stopsText(d.stops)}
               </span>
             </span>
-            <span className="whitespace-nowrap font-semibold">{formatMoney(d.price.minor, d.price.currency, { whole: true })}</span>
+            <span className="whitespace-nowrap font-semibold" data-testid="explore-price">
+              {formatMoney(d.price.minor, d.price.currency, { whole: true })}
+            </span>
           </Link>
         </li>
       ))}
@@ -83,6 +85,8 @@ function Explore() {
     max_stops: get("max_stops", "1"),
   }));
   const [errors, setErrors] = useState<Record<string, string>>({});
+  const setOrigin = useCallback((update: (v: string) => string) => setForm((f) => ({ ...f, origin: update(f.origin) })), []);
+  useNamedPlaceField(form.origin, setOrigin);
   // Preferences load after the first render on a direct visit or a reload: fill what the
   // address does not say, until the traveller edits the form.
   const edited = useRef(false);
@@ -138,7 +142,7 @@ function Explore() {
   return (
     <div className="space-y-4">
       <h1 className="text-2xl font-bold">Explore: where can I fly?</h1>
-      <form onSubmit={submit} noValidate className="grid gap-3 rounded-xl bg-white p-4 ring-1 ring-slate-200 md:grid-cols-4 lg:grid-cols-8">
+      <form onSubmit={submit} noValidate className="grid gap-3 rounded-xl bg-white p-4 ring-1 ring-slate-200 md:grid-cols-4">
         <div className="md:col-span-2">
           <PlaceInput id="ex-origin" label="From" value={form.origin} onChange={(v) => {
               edited.current = true;
@@ -188,7 +192,7 @@ function Explore() {
             <option value="1">Up to 1 stop</option>
           </select>
         </div>
-        <div className="flex items-end md:col-span-4 lg:col-span-8">
+        <div className="flex items-end md:col-span-4">
           <button type="submit" className={buttonClass}>
             Explore
           </button>
