@@ -8,7 +8,8 @@
 //! connections wait in the listen backlog instead of taking memory and file descriptors. The
 //! body and whole-request deadlines are middleware (`spontra_http::with_deadlines`).
 
-use crate::world::World;
+use crate::application::Parts;
+use crate::config::ServiceName;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -19,8 +20,8 @@ use serde::Serialize;
 use spontra_http::{
     with_common_layers, with_deadlines, ApiError, Deadlines, ErrorCode, TrustForwardedFor,
 };
-use spontra_search::{SearchApi, SearchLimits, SearchService, SearchState};
-use spontra_users::{UsersApi, UsersState};
+use spontra_search::{SearchApi, SearchLimits, SearchState};
+use spontra_users::UsersApi;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -69,21 +70,29 @@ pub struct Health {
     pub status: String,
 }
 
-/// The inventory is loaded; what it is and which departure dates are on sale.
+/// The process is ready: the services it runs, and for search, the inventory it serves and
+/// which departure dates are on sale.
 #[derive(Clone, Serialize, ToSchema)]
 pub struct Ready {
     /// `ready`.
     pub status: String,
-    /// The world or schedule served.
-    pub inventory: String,
-    pub legs: u64,
-    pub routes: u64,
-    /// First departure date on sale.
+    /// The services this process runs (`search`, `users`).
+    pub services: Vec<String>,
+    /// The world or schedule served (search only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub legs: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub routes: Option<u64>,
+    /// First departure date on sale (search only).
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(format = Date)]
-    pub bookable_from: String,
-    /// Last departure date on sale.
+    pub bookable_from: Option<String>,
+    /// Last departure date on sale (search only).
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(format = Date)]
-    pub bookable_to: String,
+    pub bookable_to: Option<String>,
 }
 
 /// Liveness.
@@ -108,14 +117,16 @@ async fn readyz(State(ready): State<Arc<Ready>>) -> Json<Ready> {
 )]
 struct OperationsApi;
 
-/// The OpenAPI document of `/api/v1`: the search API, and the account API when accounts are
-/// served, with every error response an operation can give. Served at `/api/v1/openapi.json`,
-/// printed by `spontra openapi` (the web app's types are generated from it).
-pub fn openapi_document(with_accounts: bool) -> serde_json::Value {
-    let mut openapi = SearchApi::openapi();
-    openapi.merge(OperationsApi::openapi());
-    if with_accounts {
-        openapi.merge(UsersApi::openapi());
+/// The OpenAPI document of `/api/v1` for the services a process runs, with every error
+/// response an operation can give. Served at `/api/v1/openapi.json`, printed by `spontra
+/// openapi` for all services (the web app's types are generated from it).
+pub fn openapi_document(services: &[ServiceName]) -> serde_json::Value {
+    let mut openapi = OperationsApi::openapi();
+    for service in services {
+        openapi.merge(match service {
+            ServiceName::Search => SearchApi::openapi(),
+            ServiceName::Users => UsersApi::openapi(),
+        });
     }
     spontra_http::complete_error_responses(&mut openapi);
     let mut doc = serde_json::to_value(&openapi).unwrap_or_default();
@@ -171,36 +182,36 @@ async fn method_not_allowed() -> ApiError {
 }
 
 impl App {
-    /// `users`: the accounts service, when a database is configured (the search API works
-    /// without one). Search runs within the default [`SearchLimits`].
-    pub fn build(world: &World, web_dir: Option<PathBuf>, users: Option<UsersState>) -> App {
-        App::build_with(world, web_dir, users, &SearchLimits::default())
-    }
-
-    pub fn build_with(
-        world: &World,
+    /// The routes of the services in `parts` (built by [`crate::application`], the one
+    /// composition root), the operations routes, and the web app when `web_dir` holds it.
+    pub(crate) fn build(
+        parts: &Parts,
         web_dir: Option<PathBuf>,
-        users: Option<UsersState>,
         search_limits: &SearchLimits,
     ) -> App {
-        let service = Arc::new(SearchService::new(
-            world.refdata.clone(),
-            world.index.clone(),
-            world.today,
-        ));
-        let (first, last) = service.window();
         let ready = Arc::new(Ready {
             status: "ready".into(),
-            inventory: world.description.clone(),
-            legs: world.index.leg_count() as u64,
-            routes: world.index.route_count() as u64,
-            bookable_from: first.to_string(),
-            bookable_to: last.to_string(),
+            services: parts
+                .services
+                .iter()
+                .map(|s| s.as_str().to_string())
+                .collect(),
+            inventory: parts.world.as_ref().map(|w| w.description.clone()),
+            legs: parts.world.as_ref().map(|w| w.index.leg_count() as u64),
+            routes: parts.world.as_ref().map(|w| w.index.route_count() as u64),
+            bookable_from: parts.search.as_ref().map(|s| s.window().0.to_string()),
+            bookable_to: parts.search.as_ref().map(|s| s.window().1.to_string()),
         });
-        let openapi = openapi_document(users.is_some());
-        let mut api = spontra_search::router(SearchState::new(service, search_limits));
-        if let Some(state) = users {
-            api = api.merge(spontra_users::router(state));
+        let openapi = openapi_document(&parts.services);
+        let mut api = Router::new();
+        if let Some(search) = &parts.search {
+            api = api.merge(spontra_search::router(SearchState::new(
+                search.clone(),
+                search_limits,
+            )));
+        }
+        if let Some(users) = &parts.users {
+            api = api.merge(spontra_users::router(users.clone()));
         }
         let api = api
             .route(

@@ -1,5 +1,5 @@
-use crate::app::App;
-use crate::config::Settings;
+use crate::application::{Application, Parts};
+use crate::config::{ServiceName, Settings};
 use crate::world::{self, World};
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -40,14 +40,27 @@ pub struct WorldArgs {
 }
 
 impl WorldArgs {
-    pub(crate) fn load(&self) -> anyhow::Result<World> {
-        world::load(
-            &self.scale,
-            self.seed,
-            self.days,
-            self.today.as_deref(),
-            self.schedule.as_deref(),
-        )
+    /// The configuration these arguments describe (defaults, then spontra.toml and
+    /// `SPONTRA__` variables, then the arguments).
+    fn settings(&self) -> anyhow::Result<Settings> {
+        let mut settings = Settings::load(None)?;
+        settings.world = crate::config::WorldSettings {
+            scale: self.scale.clone(),
+            seed: self.seed,
+            days: self.days,
+            today: self.today.clone(),
+            schedule: self.schedule.clone(),
+        };
+        Ok(settings)
+    }
+
+    pub(crate) fn load(&self) -> anyhow::Result<std::sync::Arc<World>> {
+        world::shared(&self.settings()?.world)
+    }
+
+    /// The search service over this world, assembled by the composition root.
+    fn search_service(&self) -> anyhow::Result<(std::sync::Arc<World>, SearchService)> {
+        Parts::search_only(&self.settings()?)
     }
 }
 
@@ -85,6 +98,9 @@ enum Command {
         /// The built web app to serve at / (default: web/out if present).
         #[arg(long)]
         web_dir: Option<PathBuf>,
+        /// The services to run, comma-separated (default: all, or `server.services`).
+        #[arg(long, value_delimiter = ',')]
+        services: Vec<ServiceName>,
     },
     /// Search itineraries: `spontra search LHR NYC 2026-12-18 --return 2026-12-22`.
     Search {
@@ -212,8 +228,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             today,
             schedule,
             web_dir,
+            services,
         } => {
             let mut settings = Settings::load(config.as_deref())?;
+            if !services.is_empty() {
+                settings.server.services = services;
+            }
             if let Some(b) = bind {
                 settings.server.bind = b;
             }
@@ -243,8 +263,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             json,
             world,
         } => {
-            let w = world.load()?;
-            let svc = service(&w);
+            let (_world, svc) = world.search_service()?;
             let mut body = party_body(&party);
             if then.is_empty() {
                 body.origin = Some(origin);
@@ -289,8 +308,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             json,
             world,
         } => {
-            let w = world.load()?;
-            let svc = service(&w);
+            let (_world, svc) = world.search_service()?;
             let params = CalendarParams {
                 origin: Some(origin),
                 destination: Some(destination),
@@ -324,8 +342,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             json,
             world,
         } => {
-            let w = world.load()?;
-            let svc = service(&w);
+            let (_world, svc) = world.search_service()?;
             let (from, to) = match depart.as_deref().map(|d| {
                 d.split_once("..")
                     .map(|(a, b)| (a.to_string(), b.to_string()))
@@ -405,7 +422,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Openapi => {
             println!(
                 "{}",
-                serde_json::to_string_pretty(&crate::app::openapi_document(true))?
+                serde_json::to_string_pretty(&crate::app::openapi_document(&ServiceName::ALL))?
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -519,10 +536,6 @@ fn party_body(p: &PartyArgs) -> SearchBody {
     }
 }
 
-fn service(w: &World) -> SearchService {
-    SearchService::new(w.refdata.clone(), w.index.clone(), w.today)
-}
-
 /// Print an API error as the API would word it, and exit with 2 (bad input).
 fn api_error(e: ApiError) -> ExitCode {
     let p = e.problem();
@@ -627,47 +640,30 @@ fn print_search(r: &spontra_search::dto::SearchResponse) {
     );
 }
 
-fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
+fn serve(mut settings: Settings) -> anyhow::Result<ExitCode> {
     init_logging(&settings.log);
+    if settings.web.dir.is_none() {
+        settings.web.dir = Some(PathBuf::from("web/out"));
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let w = settings.world.clone();
-        let world = tokio::task::spawn_blocking(move || world::load(&w.scale, w.seed, w.days, w.today.as_deref(), w.schedule.as_deref())).await??;
-        tracing::info!(inventory = %world.description, legs = world.index.leg_count(), build_ms = world.build_ms as u64, "inventory loaded");
-        let web_dir = settings.web.dir.clone().or_else(|| Some(PathBuf::from("web/out")));
-        let listener = tokio::net::TcpListener::bind(&settings.server.bind).await.with_context(|| format!("binding {}", settings.server.bind))?;
-        let public_url = format!("http://{}", listener.local_addr()?);
-        let users = crate::accounts::users_state(&settings, world.refdata.clone(), &public_url).await?;
-        spawn_pruning(users.service.clone());
-        let app = App::build_with(&world, web_dir, Some(users), &settings.search)
-            .with_limits(settings.server.edge_limits())
-            .strict_transport_security(crate::accounts::public_https(&settings))
-            .trust_forwarded_for(settings.server.trust_forwarded_for)
-            .allow_origins(&settings.server.cors_origins)?;
-        tracing::info!(address = %listener.local_addr()?, "listening");
-        println!("Spontra is listening on http://{}", listener.local_addr()?);
-        app.run(listener, async {
+        let app = Application::build(settings).await?;
+        let parts = app.parts();
+        let services: Vec<&str> = parts.services.iter().map(|s| s.as_str()).collect();
+        match &parts.world {
+            Some(world) => tracing::info!(inventory = %world.description, legs = world.index.leg_count(), build_ms = world.build_ms as u64, services = ?services, "inventory loaded"),
+            None => tracing::info!(services = ?services, "no inventory: this process does not run search"),
+        }
+        tracing::info!(address = %app.address(), "listening");
+        println!("Spontra is listening on http://{}", app.address());
+        app.run(async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await?;
         Ok(ExitCode::SUCCESS)
     })
-}
-
-/// Delete expired sessions and tokens now and then (`accounts.prune_every_minutes`).
-fn spawn_pruning(service: std::sync::Arc<spontra_users::UsersService>) {
-    let every = std::time::Duration::from_secs(service.policy().prune_every_minutes.max(1) * 60);
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        loop {
-            tick.tick().await;
-            if let Err(e) = service.prune_expired().await {
-                tracing::warn!(error = %e, "pruning expired sessions failed; will retry");
-            }
-        }
-    });
 }
 
 fn init_logging(log: &crate::config::LogSettings) {

@@ -25,9 +25,36 @@ pub struct Settings {
     pub log: LogSettings,
 }
 
+/// A service a process can run. A process runs the services its configuration lists
+/// (`server.services`, `--services`); the default is all of them.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceName {
+    /// Airports, airlines and Browse search over the inventory (loads the world).
+    Search,
+    /// Accounts, sessions, preferences, privacy and administration (needs the database).
+    Users,
+}
+
+impl ServiceName {
+    pub const ALL: [ServiceName; 2] = [ServiceName::Search, ServiceName::Users];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceName::Search => "search",
+            ServiceName::Users => "users",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct ServerSettings {
     pub bind: String,
+    /// The services this process runs (default: all).
+    #[serde(default = "all_services")]
+    pub services: Vec<ServiceName>,
     /// The address users reach the web app at, for links in mails (default: the bound
     /// address, `http://127.0.0.1:8080`).
     pub public_url: Option<String>,
@@ -133,7 +160,16 @@ pub struct LogSettings {
     pub filter: String,
 }
 
+fn all_services() -> Vec<ServiceName> {
+    ServiceName::ALL.to_vec()
+}
+
 impl ServerSettings {
+    /// Whether this process runs `service`.
+    pub fn runs(&self, service: ServiceName) -> bool {
+        self.services.contains(&service)
+    }
+
     /// The limits the HTTP edge enforces.
     pub fn edge_limits(&self) -> crate::app::EdgeLimits {
         use std::time::Duration;
@@ -196,7 +232,10 @@ impl Settings {
         b = b.add_source(
             config::Environment::with_prefix("SPONTRA")
                 .separator("__")
-                .try_parsing(true),
+                .try_parsing(true)
+                .list_separator(",")
+                .with_list_parse_key("server.services")
+                .with_list_parse_key("server.cors_origins"),
         );
         b.build()?
             .try_deserialize()
@@ -259,10 +298,19 @@ mod tests {
             (s.server.bind.as_str(), s.world.scale.as_str()),
             ("0.0.0.0:9000", "small")
         );
+        assert_eq!(
+            s.server.services,
+            ServiceName::ALL.to_vec(),
+            "all by default"
+        );
         std::env::set_var("SPONTRA__WORLD__SCALE", "tiny");
+        std::env::set_var("SPONTRA__SERVER__SERVICES", "users");
         let s = Settings::load(Some(&file)).unwrap();
         std::env::remove_var("SPONTRA__WORLD__SCALE");
+        std::env::remove_var("SPONTRA__SERVER__SERVICES");
         assert_eq!(s.world.scale, "tiny");
+        assert_eq!(s.server.services, vec![ServiceName::Users]);
+        assert!(s.server.runs(ServiceName::Users) && !s.server.runs(ServiceName::Search));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

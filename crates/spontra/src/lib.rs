@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod app;
+pub mod application;
 pub mod bench;
 pub mod cli;
 pub mod config;

@@ -6,8 +6,8 @@ use spontra_engine::Index;
 use spontra_refdata::RefData;
 use spontra_sim::import::{self, ImportReport};
 use spontra_sim::{Scale, WorldConfig};
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 pub struct World {
@@ -55,7 +55,7 @@ pub fn load(
     schedule: Option<&Path>,
 ) -> anyhow::Result<World> {
     let started = Instant::now();
-    let refdata = Arc::new(RefData::load().context("loading reference data")?);
+    let refdata = refdata()?;
     let today = today(today_override)?;
     let (index, description) = match schedule {
         Some(path) => {
@@ -96,4 +96,43 @@ pub fn load(
         description,
         build_ms: started.elapsed().as_millis(),
     })
+}
+
+/// The reference data, loaded once per process.
+pub fn refdata() -> anyhow::Result<Arc<RefData>> {
+    static REFDATA: OnceLock<Arc<RefData>> = OnceLock::new();
+    if let Some(r) = REFDATA.get() {
+        return Ok(r.clone());
+    }
+    let loaded = Arc::new(RefData::load().context("loading reference data")?);
+    Ok(REFDATA.get_or_init(|| loaded).clone())
+}
+
+/// What identifies a loaded world: scale, seed, days, first day and schedule file.
+type WorldKey = (String, u64, u32, NaiveDate, Option<PathBuf>);
+
+/// The world `settings` describe, loaded once per process and then shared: a process builds
+/// it once however many applications it assembles (the tests build many from one world).
+pub fn shared(settings: &crate::config::WorldSettings) -> anyhow::Result<Arc<World>> {
+    static WORLDS: Mutex<Vec<(WorldKey, Arc<World>)>> = Mutex::new(Vec::new());
+    let key: WorldKey = (
+        settings.scale.clone(),
+        settings.seed,
+        settings.days,
+        today(settings.today.as_deref())?,
+        settings.schedule.clone(),
+    );
+    let mut worlds = WORLDS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, w)) = worlds.iter().find(|(k, _)| *k == key) {
+        return Ok(w.clone());
+    }
+    let world = Arc::new(load(
+        &settings.scale,
+        settings.seed,
+        settings.days,
+        Some(&key.3.to_string()),
+        settings.schedule.as_deref(),
+    )?);
+    worlds.push((key, world.clone()));
+    Ok(world)
 }

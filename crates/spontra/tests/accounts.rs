@@ -10,19 +10,47 @@ mod support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use support::{Backend, Instance, PASSWORD};
+use support::{spawn_app, Backend, Instance, PASSWORD};
 
-async fn exercise(app: &Instance) {
-    registration_and_email_verification(app).await;
-    refresh_rotation_and_reuse(app).await;
-    isolation_between_users(app).await;
-    forgot_and_reset_password(app).await;
-    profile_password_preferences(app).await;
-    privacy_export_consents_delete(app).await;
-    administration(app).await;
-    bad_requests(app).await;
-    login_throttling(app).await;
+/// One test per scenario and backend, each on its own instance, so one failure hides none
+/// of the others.
+macro_rules! on_both_backends {
+    ($($scenario:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    let app = super::spawn_app(super::Backend::Sqlite).await.unwrap();
+                    super::$scenario(&app).await;
+                    assert!(app.data_dir.join("spontra.db").exists());
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    let Some(app) = super::spawn_app(super::Backend::Postgres).await else {
+                        return;
+                    };
+                    super::$scenario(&app).await;
+                }
+            )*
+        }
+    };
 }
+
+on_both_backends!(
+    registration_and_email_verification,
+    refresh_rotation_and_reuse,
+    isolation_between_users,
+    forgot_and_reset_password,
+    profile_password_preferences,
+    privacy_export_consents_delete,
+    administration,
+    bad_requests,
+    login_throttling,
+);
 
 async fn registration_and_email_verification(app: &Instance) {
     let r = app.register("Ada@Example.com", "Ada").await;
@@ -38,7 +66,7 @@ async fn registration_and_email_verification(app: &Instance) {
     );
 
     let mail = app
-        .smtp
+        .smtp()
         .wait_for("ada@example.com", "Confirm your email", 1)
         .await;
     assert!(
@@ -59,7 +87,7 @@ async fn registration_and_email_verification(app: &Instance) {
         .await;
     assert_eq!(resend.status, 202);
     let second = app
-        .smtp
+        .smtp()
         .wait_for("ada@example.com", "Confirm your email", 2)
         .await;
     assert_ne!(second.token(), mail.token());
@@ -91,6 +119,7 @@ async fn registration_and_email_verification(app: &Instance) {
 }
 
 async fn refresh_rotation_and_reuse(app: &Instance) {
+    app.given_account("ada@example.com", "Ada", PASSWORD).await;
     let first = app.sign_in("ada@example.com", PASSWORD).await;
     let other = app.sign_in("ada@example.com", PASSWORD).await;
     let r = app
@@ -139,6 +168,7 @@ async fn refresh_rotation_and_reuse(app: &Instance) {
 }
 
 async fn isolation_between_users(app: &Instance) {
+    app.given_account("ada@example.com", "Ada", PASSWORD).await;
     assert_eq!(app.register("grace@example.com", "Grace").await.status, 201);
     let ada = app.sign_in("ada@example.com", PASSWORD).await;
     let grace = app.sign_in("grace@example.com", PASSWORD).await;
@@ -219,6 +249,7 @@ async fn isolation_between_users(app: &Instance) {
 }
 
 async fn forgot_and_reset_password(app: &Instance) {
+    app.given_account("ada@example.com", "Ada", PASSWORD).await;
     let before = app.sign_in("ada@example.com", PASSWORD).await;
     let known = app
         .post("/auth/forgot-password", json!({"email": "ada@example.com"}))
@@ -235,13 +266,13 @@ async fn forgot_and_reset_password(app: &Instance) {
     );
     assert_eq!(known.body, unknown.body, "the same answer either way");
     let mail = app
-        .smtp
+        .smtp()
         .wait_for("ada@example.com", "Reset your Spontra password", 1)
         .await;
     assert!(mail
         .text
         .contains(&format!("{}/reset-password?token=", app.base)));
-    assert_eq!(app.smtp.count("nobody@example.com", ""), 0);
+    assert_eq!(app.smtp().count("nobody@example.com", ""), 0);
 
     let reset = |token: String, password: &'static str| async move {
         app.post(
@@ -276,12 +307,14 @@ async fn forgot_and_reset_password(app: &Instance) {
     );
     assert_eq!(app.login("ada@example.com", PASSWORD).await.status, 401);
     app.sign_in("ada@example.com", "a fresh start 42").await;
-    app.smtp
+    app.smtp()
         .wait_for("ada@example.com", "password was changed", 1)
         .await;
 }
 
 async fn profile_password_preferences(app: &Instance) {
+    app.given_account("ada@example.com", "Ada", "a fresh start 42")
+        .await;
     let t = app.sign_in("ada@example.com", "a fresh start 42").await;
     let other = app.sign_in("ada@example.com", "a fresh start 42").await;
     let patch = app
@@ -349,8 +382,8 @@ async fn profile_password_preferences(app: &Instance) {
         401,
         "others end"
     );
-    app.smtp
-        .wait_for("ada@example.com", "password was changed", 2)
+    app.smtp()
+        .wait_for("ada@example.com", "password was changed", 1)
         .await;
 
     // Nothing is switched on that does not exist yet: price alerts start off.
@@ -419,7 +452,18 @@ async fn profile_password_preferences(app: &Instance) {
 }
 
 async fn privacy_export_consents_delete(app: &Instance) {
+    app.given_account("ada@example.com", "Ada Lovelace", "a third secret 7")
+        .await;
     let t = app.sign_in("ada@example.com", "a third secret 7").await;
+    let home = app
+        .call(
+            Method::PUT,
+            "/me/preferences",
+            Some(json!({"home_airport": "LON"})),
+            Some(&t.access),
+        )
+        .await;
+    assert_eq!(home.status, 200, "{}", home.body);
     let none = app.get("/me/consents", &t.access).await;
     assert_eq!(none.body["marketing"], Value::Null);
     let set = app
@@ -521,6 +565,22 @@ async fn privacy_export_consents_delete(app: &Instance) {
 }
 
 async fn administration(app: &Instance) {
+    app.given_account("ada@example.com", "Ada", PASSWORD).await;
+    app.given_account("grace@example.com", "Grace", PASSWORD)
+        .await;
+    // An account its owner deleted stays listed, anonymised.
+    app.given_account("gone@example.com", "Gone", PASSWORD)
+        .await;
+    let gone = app.sign_in("gone@example.com", PASSWORD).await;
+    let deleted = app
+        .call(
+            Method::DELETE,
+            "/me",
+            Some(json!({"password": PASSWORD})),
+            Some(&gone.access),
+        )
+        .await;
+    assert_eq!(deleted.status, 204, "{}", deleted.body);
     let (code, out) = app.create_user_cli("ops@example.com", "operations 2026!", true);
     assert_eq!(code, 0, "{out}");
     let (code, out) = app.create_user_cli("ops@example.com", "operations 2026!", true);
@@ -790,19 +850,4 @@ async fn login_throttling(app: &Instance) {
     );
     tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
     assert_eq!(app.login("tess@example.com", PASSWORD).await.status, 200);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn accounts_end_to_end_on_sqlite() {
-    let app = Instance::start(Backend::Sqlite).await.unwrap();
-    exercise(&app).await;
-    assert!(app.data_dir.join("spontra.db").exists());
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn accounts_end_to_end_on_postgres() {
-    let Some(app) = Instance::start(Backend::Postgres).await else {
-        return;
-    };
-    exercise(&app).await;
 }

@@ -2,40 +2,38 @@
 //! The HTTP API against a real instance on a port-0 listener, on the tiny simulated world with
 //! a fixed "today" so results are reproducible.
 
+mod support;
+
 use serde_json::{json, Value};
-use spontra::app::App;
-use spontra::world::{self, World};
+use spontra::config::ServiceName;
 use spontra_domain::{AirportCode, CarrierCode};
 use spontra_refdata::RefData;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
+use support::{shared_world, spawn_app_with, Backend, Instance, TODAY};
 
-const TODAY: &str = "2026-12-01";
-
-fn shared_world() -> &'static World {
-    static W: OnceLock<World> = OnceLock::new();
-    W.get_or_init(|| world::load("tiny", 42, 35, Some(TODAY), None).expect("tiny world"))
-}
-
-/// Run `app` on a port-0 listener; its base URL.
-async fn serve(app: App) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(app.run(listener, std::future::pending()));
-    format!("http://{addr}")
+/// An instance running the search service alone (no database, no mail).
+async fn search_app(tune: impl FnOnce(&mut spontra::config::Settings)) -> Instance {
+    spawn_app_with(Backend::Sqlite, |s| {
+        s.server.services = vec![ServiceName::Search];
+        tune(s);
+    })
+    .await
+    .expect("a search instance")
 }
 
 struct TestApp {
     base: String,
     client: reqwest::Client,
+    _instance: Instance,
 }
 
 impl TestApp {
     async fn spawn() -> TestApp {
+        let instance = search_app(|_| {}).await;
         TestApp {
-            base: serve(App::build(shared_world(), None, None)).await,
+            base: instance.base.clone(),
             client: reqwest::Client::new(),
+            _instance: instance,
         }
     }
 
@@ -73,7 +71,8 @@ async fn send(request: reqwest::RequestBuilder) -> (u16, String, Value) {
 }
 
 fn refdata() -> &'static RefData {
-    &shared_world().refdata
+    static REFDATA: OnceLock<Arc<RefData>> = OnceLock::new();
+    REFDATA.get_or_init(|| shared_world().refdata.clone())
 }
 
 #[tokio::test]
@@ -383,7 +382,8 @@ async fn the_web_app_is_served_with_security_headers() {
     std::fs::create_dir_all(dir.join("reset-password")).unwrap();
     std::fs::write(dir.join("index.html"), "<h1>home</h1>").unwrap();
     std::fs::write(dir.join("reset-password/index.html"), "<h1>reset</h1>").unwrap();
-    let base = serve(App::build(shared_world(), Some(dir.clone()), None)).await;
+    let instance = search_app(|s| s.web.dir = Some(dir.clone())).await;
+    let base = instance.base.clone();
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -431,10 +431,9 @@ async fn the_web_app_is_served_with_security_headers() {
 
 #[tokio::test]
 async fn browsers_on_configured_origins_may_call_the_api() {
-    let app = App::build(shared_world(), None, None)
-        .allow_origins(&["https://app.spontra.example".to_string()])
-        .unwrap();
-    let base = serve(app).await;
+    let instance =
+        search_app(|s| s.server.cors_origins = vec!["https://app.spontra.example".into()]).await;
+    let base = instance.base.clone();
     let http = reqwest::Client::new();
     let preflight = |origin: &'static str| {
         http.request(reqwest::Method::OPTIONS, format!("{base}/api/v1/search"))
@@ -453,8 +452,10 @@ async fn browsers_on_configured_origins_may_call_the_api() {
     );
     let other = preflight("https://evil.example").await.unwrap();
     assert!(other.headers().get("access-control-allow-origin").is_none());
-    assert!(App::build(shared_world(), None, None)
-        .allow_origins(&["bad\norigin".to_string()])
+    let mut settings = instance.settings.clone();
+    settings.server.cors_origins = vec!["bad\norigin".into()];
+    assert!(spontra::application::Application::build(settings)
+        .await
         .is_err());
 }
 
@@ -1017,4 +1018,54 @@ async fn prices_in_the_travellers_currency() {
         .get("/api/v1/explore?origin=LHR&depart_from=2026-12-10&currency=JPY&limit=3")
         .await;
     assert_eq!(ex["destinations"][0]["price"]["currency"], "JPY");
+}
+
+/// `server.services` decides what a process mounts and builds: a users-only process has no
+/// inventory and no search routes; a search-only one opens no database and has no account
+/// routes; the document lists what is served.
+#[tokio::test]
+async fn services_decide_what_a_process_runs() {
+    let users = spawn_app_with(Backend::Sqlite, |s| {
+        s.server.services = vec![ServiceName::Users]
+    })
+    .await
+    .unwrap();
+    let http = reqwest::Client::new();
+    let ready: Value = http
+        .get(format!("{}/readyz", users.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["services"], json!(["users"]));
+    assert!(
+        ready.get("inventory").is_none() && ready.get("bookable_from").is_none(),
+        "{ready}"
+    );
+    let (s, _, _) = send(http.get(format!("{}/api/v1/airports?q=london", users.base))).await;
+    assert_eq!(s, 404, "no search routes");
+    assert_eq!(users.register("solo@example.com", "Solo").await.status, 201);
+    let (_, _, doc) = send(http.get(format!("{}/api/v1/openapi.json", users.base))).await;
+    assert!(doc["paths"]["/api/v1/auth/register"].is_object());
+    assert!(doc["paths"]["/api/v1/search"].is_null());
+
+    let search = search_app(|_| {}).await;
+    assert!(search.service.is_none());
+    assert!(
+        !search.data_dir.exists(),
+        "a search-only process opens no database"
+    );
+    let (_, _, ready) = send(http.get(format!("{}/readyz", search.base))).await;
+    assert_eq!(ready["services"], json!(["search"]));
+    assert_eq!(ready["bookable_from"], TODAY);
+    let (s, _, _) = send(
+        http.post(format!("{}/api/v1/auth/login", search.base))
+            .json(&json!({"email": "a@b.c", "password": "x"})),
+    )
+    .await;
+    assert_eq!(s, 404, "no account routes");
+    let (_, _, doc) = send(http.get(format!("{}/api/v1/openapi.json", search.base))).await;
+    assert!(doc["paths"]["/api/v1/auth/register"].is_null());
 }

@@ -369,7 +369,7 @@ async fn mail_cannot_be_used_to_spam(backend: Backend) {
         assert_eq!(gone.status, 204);
     }
     let mails = app
-        .smtp
+        .smtp()
         .wait_for("spammed@example.com", "Confirm your email", 3)
         .await;
     assert!(
@@ -379,7 +379,8 @@ async fn mail_cannot_be_used_to_spam(backend: Backend) {
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(
-        app.smtp.count("spammed@example.com", "Confirm your email"),
+        app.smtp()
+            .count("spammed@example.com", "Confirm your email"),
         3,
         "at most 3 verification mails an hour to one address"
     );
@@ -498,10 +499,10 @@ async fn two_factor_sign_in(backend: Backend) {
     assert_eq!(off.status, 204, "{}", off.body);
     assert_eq!(app.login("mfa@example.com", PASSWORD).await.status, 200);
     // The owner hears of both changes.
-    app.smtp
+    app.smtp()
         .wait_for("mfa@example.com", "was turned on", 1)
         .await;
-    app.smtp
+    app.smtp()
         .wait_for("mfa@example.com", "was turned off", 1)
         .await;
 }

@@ -1037,24 +1037,29 @@ export interface components {
             /** @example Ada */
             display_name: string;
         };
-        /** @description The inventory is loaded; what it is and which departure dates are on sale. */
+        /**
+         * @description The process is ready: the services it runs, and for search, the inventory it serves and
+         *     which departure dates are on sale.
+         */
         Ready: {
             /**
              * Format: date
-             * @description First departure date on sale.
+             * @description First departure date on sale (search only).
              */
-            bookable_from: string;
+            bookable_from?: string | null;
             /**
              * Format: date
-             * @description Last departure date on sale.
+             * @description Last departure date on sale (search only).
              */
-            bookable_to: string;
-            /** @description The world or schedule served. */
-            inventory: string;
+            bookable_to?: string | null;
+            /** @description The world or schedule served (search only). */
+            inventory?: string | null;
             /** Format: int64 */
-            legs: number;
+            legs?: number | null;
             /** Format: int64 */
-            routes: number;
+            routes?: number | null;
+            /** @description The services this process runs (`search`, `users`). */
+            services: string[];
             /** @description `ready`. */
             status: string;
         };

@@ -1,6 +1,7 @@
-//! One harness for the tests that talk HTTP to a running instance: [`Instance::start`] builds
-//! the application from settings (port 0, a fresh data directory, a fresh database on the
-//! chosen backend, mail to a real SMTP server) and serves it in the background.
+//! One harness for the tests that talk HTTP to a running instance: [`spawn_app`] builds the
+//! application through the composition root (`Application::build`) from settings — port 0, the
+//! tiny world, a fresh data directory, a fresh database on the chosen backend, mail to a real
+//! SMTP server — and serves it in the background.
 #![allow(dead_code)] // each test binary uses its own part of the harness
 
 pub mod smtp;
@@ -8,20 +9,47 @@ pub mod smtp;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use smtp::SmtpServer;
-use spontra::app::App;
 use spontra::config::Settings;
 use spontra::world::{self, World};
 use spontra_store_postgres::scratch::ScratchDatabase;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 pub const PASSWORD: &str = "correct horse battery";
 
-pub fn shared_world() -> &'static World {
-    static W: OnceLock<World> = OnceLock::new();
-    W.get_or_init(|| world::load("tiny", 42, 35, Some("2026-12-01"), None).expect("tiny world"))
+/// "Today" in every test world: results are reproducible.
+pub const TODAY: &str = "2026-12-01";
+
+/// The world every instance serves: the tiny simulated world from [`TODAY`] (built once per
+/// test process and shared, as the composition root shares it).
+pub fn world_settings() -> spontra::config::WorldSettings {
+    spontra::config::WorldSettings {
+        scale: "tiny".into(),
+        seed: 42,
+        days: 35,
+        today: Some(TODAY.into()),
+        schedule: None,
+    }
+}
+
+pub fn shared_world() -> Arc<World> {
+    world::shared(&world_settings()).expect("tiny world")
+}
+
+/// An instance running every service on `backend`; `None` when PostgreSQL is asked for and
+/// `SPONTRA_TEST_DATABASE_URL` is not set.
+pub async fn spawn_app(backend: Backend) -> Option<Instance> {
+    Instance::start(backend).await
+}
+
+/// As [`spawn_app`], with settings changed by `tune` first (services, limits, policies).
+pub async fn spawn_app_with(
+    backend: Backend,
+    tune: impl FnOnce(&mut Settings),
+) -> Option<Instance> {
+    Instance::start_with(backend, tune).await
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -35,9 +63,11 @@ pub struct Instance {
     pub addr: std::net::SocketAddr,
     pub http: reqwest::Client,
     pub settings: Settings,
-    pub smtp: SmtpServer,
+    /// The SMTP server the users service sends to (when the instance runs it).
+    smtp: Option<SmtpServer>,
     pub data_dir: PathBuf,
-    pub service: Arc<spontra_users::UsersService>,
+    /// The users service, when the instance runs it.
+    pub service: Option<Arc<spontra_users::UsersService>>,
     _db: Option<ScratchDatabase>,
 }
 
@@ -102,7 +132,7 @@ impl Instance {
                 }
             },
         };
-        let smtp = SmtpServer::start();
+
         let data_dir = std::env::temp_dir().join(format!("spontra-it-{}", uuid::Uuid::new_v4()));
         let mut settings = Settings::load(None).expect("default settings");
         settings.data.dir = data_dir.clone();
@@ -110,26 +140,31 @@ impl Instance {
             Some(db) => db.url().to_string(),
             None => format!("sqlite://{}/spontra.db", data_dir.display()),
         };
-        settings.mail.smtp_url = Some(smtp.url());
         settings.log.filter = "warn".into();
+        settings.server.bind = "127.0.0.1:0".into();
+        settings.world = world_settings();
+        settings.web.dir = None;
+        // Mail goes to a real SMTP server the harness starts, unless `tune` says otherwise
+        // (another URL, or none for the outbox).
+        const HARNESS_SMTP: &str = "smtp://harness";
+        settings.mail.smtp_url = Some(HARNESS_SMTP.into());
         tune(&mut settings);
-        let world = shared_world();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let mut smtp = None;
+        if settings.mail.smtp_url.as_deref() == Some(HARNESS_SMTP) {
+            settings.mail.smtp_url = None;
+            if settings.server.runs(spontra::config::ServiceName::Users) {
+                let server = SmtpServer::start();
+                settings.mail.smtp_url = Some(server.url());
+                smtp = Some(server);
+            }
+        }
+        let app = spontra::application::Application::build(settings.clone())
             .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("address");
+            .expect("the application builds");
+        let addr = app.address();
         let base = format!("http://{addr}");
-        let users = spontra::accounts::users_state(&settings, world.refdata.clone(), &base)
-            .await
-            .expect("users service");
-        let service = users.service.clone();
-        let app = App::build_with(world, None, Some(users), &settings.search)
-            .with_limits(settings.server.edge_limits())
-            .strict_transport_security(spontra::accounts::public_https(&settings))
-            .trust_forwarded_for(settings.server.trust_forwarded_for)
-            .allow_origins(&settings.server.cors_origins)
-            .expect("origins");
-        tokio::spawn(app.run(listener, std::future::pending()));
+        let service = app.users();
+        tokio::spawn(app.run(std::future::pending()));
         Some(Instance {
             base,
             addr,
@@ -140,6 +175,13 @@ impl Instance {
             service,
             _db: db,
         })
+    }
+
+    /// The SMTP server mail goes to.
+    pub fn smtp(&self) -> &SmtpServer {
+        self.smtp
+            .as_ref()
+            .expect("this instance runs the users service")
     }
 
     pub async fn send(&self, req: reqwest::RequestBuilder, path: &str) -> Reply {
@@ -204,11 +246,21 @@ impl Instance {
     }
 
     pub async fn register(&self, email: &str, name: &str) -> Reply {
+        self.register_with(email, name, PASSWORD).await
+    }
+
+    pub async fn register_with(&self, email: &str, name: &str, password: &str) -> Reply {
         self.post(
             "/auth/register",
-            json!({"email": email, "password": PASSWORD, "display_name": name}),
+            json!({"email": email, "password": password, "display_name": name}),
         )
         .await
+    }
+
+    /// An account a scenario starts from (registered, not yet verified).
+    pub async fn given_account(&self, email: &str, name: &str, password: &str) {
+        let r = self.register_with(email, name, password).await;
+        assert_eq!(r.status, 201, "{email}: {}", r.body);
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Reply {

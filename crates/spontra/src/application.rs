@@ -1,0 +1,148 @@
+//! The one composition root. [`Application::build`] assembles from [`Settings`] whatever this
+//! process runs — the services `server.services` lists, each with what it needs and nothing
+//! else (a users-only process builds no world; a search-only one opens no database) — binds
+//! the listener, and [`Application::run`] serves until shutdown with the services' background
+//! work started. `spontra serve`, the CLI commands (through [`Parts`]) and every test build
+//! through here; nothing else wires services together.
+
+use crate::app::App;
+use crate::config::{ServiceName, Settings};
+use crate::world::{self, World};
+use anyhow::Context;
+use spontra_search::SearchService;
+use spontra_users::{UsersService, UsersState};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// The assembled services of a process, ready to mount or to call.
+pub struct Parts {
+    /// The services run, in a stable order.
+    pub services: Vec<ServiceName>,
+    /// The inventory (search only).
+    pub world: Option<Arc<World>>,
+    pub search: Option<Arc<SearchService>>,
+    pub users: Option<UsersState>,
+}
+
+impl Parts {
+    /// Assemble the services `settings` list. `public_url`: where links in mails point when
+    /// `server.public_url` is not set (the bound address).
+    pub async fn assemble(settings: &Settings, public_url: &str) -> anyhow::Result<Parts> {
+        let mut services = settings.server.services.clone();
+        services.sort();
+        services.dedup();
+        anyhow::ensure!(
+            !services.is_empty(),
+            "server.services lists no service (choose from search, users)"
+        );
+        let world = if settings.server.runs(ServiceName::Search) {
+            let w = settings.world.clone();
+            Some(tokio::task::spawn_blocking(move || world::shared(&w)).await??)
+        } else {
+            None
+        };
+        let search = world.as_deref().map(|w| Arc::new(search_service(w)));
+        let users = if settings.server.runs(ServiceName::Users) {
+            let refdata = match &world {
+                Some(w) => w.refdata.clone(),
+                None => world::refdata()?,
+            };
+            Some(crate::accounts::users_state(settings, refdata, public_url).await?)
+        } else {
+            None
+        };
+        Ok(Parts {
+            services,
+            world,
+            search,
+            users,
+        })
+    }
+
+    /// The search service alone over the world `settings` describe (the CLI's searches).
+    pub fn search_only(settings: &Settings) -> anyhow::Result<(Arc<World>, SearchService)> {
+        let world = world::shared(&settings.world)?;
+        let service = search_service(&world);
+        Ok((world, service))
+    }
+}
+
+fn search_service(world: &World) -> SearchService {
+    SearchService::new(world.refdata.clone(), world.index.clone(), world.today)
+}
+
+/// A process: its services assembled and mounted, its listener bound.
+pub struct Application {
+    listener: TcpListener,
+    address: SocketAddr,
+    app: App,
+    parts: Parts,
+}
+
+impl Application {
+    /// Bind `server.bind` (port 0 picks a free port) and assemble the services.
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind(&settings.server.bind)
+            .await
+            .with_context(|| format!("binding {}", settings.server.bind))?;
+        let address = listener.local_addr()?;
+        let parts = Parts::assemble(&settings, &format!("http://{address}")).await?;
+        let app = App::build(&parts, settings.web.dir.clone(), &settings.search)
+            .with_limits(settings.server.edge_limits())
+            .strict_transport_security(crate::accounts::public_https(&settings))
+            .trust_forwarded_for(settings.server.trust_forwarded_for)
+            .allow_origins(&settings.server.cors_origins)?;
+        Ok(Application {
+            listener,
+            address,
+            app,
+            parts,
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn parts(&self) -> &Parts {
+        &self.parts
+    }
+
+    /// The users service, when this process runs it.
+    pub fn users(&self) -> Option<Arc<UsersService>> {
+        self.parts.users.as_ref().map(|u| u.service.clone())
+    }
+
+    /// The whole HTTP application, for requests without a socket.
+    pub fn router(&self) -> axum::Router {
+        self.app.router()
+    }
+
+    /// Start the services' background work and serve until `shutdown` resolves.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        if let Some(users) = &self.parts.users {
+            spawn_pruning(users.service.clone());
+        }
+        self.app.run(self.listener, shutdown).await?;
+        Ok(())
+    }
+}
+
+/// Delete expired sessions and tokens now and then (`accounts.prune_every_minutes`).
+fn spawn_pruning(service: Arc<UsersService>) {
+    let every = std::time::Duration::from_secs(service.policy().prune_every_minutes.max(1) * 60);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            if let Err(e) = service.prune_expired().await {
+                tracing::warn!(error = %e, "pruning expired sessions failed; will retry");
+            }
+        }
+    });
+}
