@@ -1,12 +1,15 @@
 //! Spontra's domain types. Once a value is one of these types it is valid: parsing happens at the
-//! edge (`parse`/`TryFrom`), and everything inside works with these. No IO, no serde, no HTTP.
+//! edge (`parse`/`TryFrom`), and everything inside works with these. No IO (but the system
+//! clock behind [`Clock`]), no serde, no HTTP.
 
+mod clock;
 mod codes;
 mod email;
 mod money;
 mod text;
 mod travel;
 
+pub use clock::{Clock, FixedClock, MarketClock, SharedClock, SystemClock};
 pub use codes::{AirportCode, CarrierCode, CodeError, CountryCode, CurrencyCode};
 pub use email::{Email, EmailError};
 pub use money::{minor_digits, EuroRate, Money};

@@ -4,6 +4,7 @@
 
 use crate::config::Settings;
 use anyhow::Context;
+use spontra_domain::{SharedClock, SystemClock};
 use spontra_http::ApiError;
 use spontra_mail::{Mailer, OutboxMailer, SmtpMailer};
 use spontra_store::{Role, UserUpdate};
@@ -87,6 +88,7 @@ pub async fn users_service(
     settings: &Settings,
     refdata: Arc<spontra_refdata::RefData>,
     public_url: &str,
+    clock: SharedClock,
 ) -> anyhow::Result<Arc<UsersService>> {
     if settings.database.url.starts_with("sqlite:") {
         private_data_dir(settings)?;
@@ -106,6 +108,7 @@ pub async fn users_service(
         refdata,
         outgoing,
         settings.accounts.clone(),
+        clock,
     )))
 }
 
@@ -122,8 +125,9 @@ pub async fn users_state(
     settings: &Settings,
     refdata: Arc<spontra_refdata::RefData>,
     public_url: &str,
+    clock: SharedClock,
 ) -> anyhow::Result<UsersState> {
-    let service = users_service(settings, refdata, public_url).await?;
+    let service = users_service(settings, refdata, public_url, clock).await?;
     Ok(UsersState {
         service: service.clone(),
         auth: service,
@@ -142,8 +146,8 @@ pub async fn create_user(
     name: &str,
     admin: bool,
 ) -> anyhow::Result<std::process::ExitCode> {
-    let refdata = Arc::new(spontra_refdata::RefData::load()?);
-    let service = users_service(settings, refdata, "").await?;
+    let refdata = crate::world::refdata()?;
+    let service = users_service(settings, refdata, "", Arc::new(SystemClock)).await?;
     let role = if admin { Role::Admin } else { Role::User };
     let created = match Registration::parse(email, password, name) {
         Ok(reg) => service.create_account(reg, role).await,
@@ -151,7 +155,7 @@ pub async fn create_user(
     };
     match created {
         Ok(user) => {
-            let now = chrono::Utc::now();
+            let now = service.clock().now();
             let verified = UserUpdate {
                 email_verified_at: Some(now),
                 ..Default::default()

@@ -9,6 +9,7 @@ use crate::app::App;
 use crate::config::{ServiceName, Settings};
 use crate::world::{self, World};
 use anyhow::Context;
+use spontra_domain::{SharedClock, SystemClock};
 use spontra_search::SearchService;
 use spontra_users::{UsersService, UsersState};
 use std::future::Future;
@@ -29,7 +30,11 @@ pub struct Parts {
 impl Parts {
     /// Assemble the services `settings` list. `public_url`: where links in mails point when
     /// `server.public_url` is not set (the bound address).
-    pub async fn assemble(settings: &Settings, public_url: &str) -> anyhow::Result<Parts> {
+    pub async fn assemble(
+        settings: &Settings,
+        public_url: &str,
+        clock: SharedClock,
+    ) -> anyhow::Result<Parts> {
         let mut services = settings.server.services.clone();
         services.sort();
         services.dedup();
@@ -49,7 +54,7 @@ impl Parts {
                 Some(w) => w.refdata.clone(),
                 None => world::refdata()?,
             };
-            Some(crate::accounts::users_state(settings, refdata, public_url).await?)
+            Some(crate::accounts::users_state(settings, refdata, public_url, clock).await?)
         } else {
             None
         };
@@ -82,13 +87,21 @@ pub struct Application {
 }
 
 impl Application {
-    /// Bind `server.bind` (port 0 picks a free port) and assemble the services.
+    /// Bind `server.bind` (port 0 picks a free port) and assemble the services, on real time.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        Application::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    /// As [`Application::build`], with the services' clock given (tests fix and step it).
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: SharedClock,
+    ) -> anyhow::Result<Application> {
         let listener = TcpListener::bind(&settings.server.bind)
             .await
             .with_context(|| format!("binding {}", settings.server.bind))?;
         let address = listener.local_addr()?;
-        let parts = Parts::assemble(&settings, &format!("http://{address}")).await?;
+        let parts = Parts::assemble(&settings, &format!("http://{address}"), clock).await?;
         let app = App::build(&parts, settings.web.dir.clone(), &settings.search)
             .with_limits(settings.server.edge_limits())
             .strict_transport_security(crate::accounts::public_https(&settings))

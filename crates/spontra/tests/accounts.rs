@@ -851,3 +851,51 @@ async fn login_throttling(app: &Instance) {
     tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
     assert_eq!(app.login("tess@example.com", PASSWORD).await.status, 200);
 }
+
+/// Sessions end by the service's clock: after 7 days without a refresh, and 30 days after
+/// sign-in however often refreshed (the clock is stepped, not waited for).
+async fn sessions_end_by_the_clock(backend: Backend) {
+    let start = chrono::DateTime::parse_from_rfc3339("2026-12-01T09:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let clock = std::sync::Arc::new(spontra_domain::FixedClock::new(start));
+    let Some(app) = Instance::start_on_clock(backend, clock.clone(), |_| {}).await else {
+        return;
+    };
+    app.given_account("ada@example.com", "Ada", PASSWORD).await;
+    let refresh = |token: String| {
+        let app = &app;
+        async move {
+            app.post("/auth/refresh", json!({"refresh_token": token}))
+                .await
+        }
+    };
+    // Idle: a week and a minute without a refresh ends the session.
+    let idle = app.sign_in("ada@example.com", PASSWORD).await;
+    clock.advance(chrono::Duration::days(7) + chrono::Duration::minutes(1));
+    assert_eq!(
+        refresh(idle.refresh).await.problem(),
+        (401, "invalid_token")
+    );
+
+    // Absolute: refreshed every 6 days, the session still ends 30 days after sign-in.
+    let mut token = app.sign_in("ada@example.com", PASSWORD).await.refresh;
+    for _ in 0..4 {
+        clock.advance(chrono::Duration::days(6));
+        let r = refresh(token).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        token = r.body["refresh_token"].as_str().unwrap().to_string();
+    }
+    clock.advance(chrono::Duration::days(6) + chrono::Duration::minutes(1));
+    assert_eq!(refresh(token).await.problem(), (401, "invalid_token"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_end_by_the_clock_on_sqlite() {
+    sessions_end_by_the_clock(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_end_by_the_clock_on_postgres() {
+    sessions_end_by_the_clock(Backend::Postgres).await;
+}

@@ -2,7 +2,6 @@
 //! only through `AdminAuth`; the role is read from the account on every request.
 
 use crate::service::{store_error, user_id, UsersService};
-use chrono::Utc;
 use spontra_http::{ApiError, ErrorCode, Principal};
 use spontra_store::{Role, StoreError, User, UserId, UserUpdate};
 
@@ -75,7 +74,7 @@ impl UsersService {
                 "you cannot disable or demote your own account; ask another administrator",
             ));
         }
-        let now = Utc::now();
+        let now = self.clock.now();
         let update = UserUpdate {
             disabled: change.disabled,
             role: change.role,

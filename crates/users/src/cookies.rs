@@ -10,7 +10,6 @@
 //! browser attaches its body automatically.
 
 use axum::http::{header, HeaderMap};
-use chrono::{DateTime, Utc};
 use cookie::{Cookie, SameSite};
 use spontra_http::{ApiError, ErrorCode};
 
@@ -65,14 +64,8 @@ impl CookiePolicy {
             .to_string()
     }
 
-    /// `Set-Cookie` values for a session whose refresh token ends at `expires_at`.
-    pub fn session_cookies(
-        &self,
-        refresh: &str,
-        csrf: &str,
-        expires_at: DateTime<Utc>,
-    ) -> Vec<String> {
-        let max_age = (expires_at - Utc::now()).num_seconds();
+    /// `Set-Cookie` values for a session whose refresh token ends in `max_age` seconds.
+    pub fn session_cookies(&self, refresh: &str, csrf: &str, max_age: i64) -> Vec<String> {
         vec![
             self.build(self.refresh_name(), refresh.to_string(), true, max_age),
             self.build(self.csrf_name(), csrf.to_string(), false, max_age),
@@ -173,7 +166,7 @@ mod tests {
     #[test]
     fn cookies_are_http_only_strict_and_scoped() {
         let p = CookiePolicy::default();
-        let set = p.session_cookies("r1", "c1", Utc::now() + chrono::Duration::days(30));
+        let set = p.session_cookies("r1", "c1", 30 * 86_400);
         assert!(set[0].starts_with("spontra_refresh=r1"), "{}", set[0]);
         for attr in [
             "HttpOnly",
@@ -189,7 +182,7 @@ mod tests {
             secure: true,
             ..Default::default()
         };
-        let set = secure.session_cookies("r1", "c1", Utc::now() + chrono::Duration::days(1));
+        let set = secure.session_cookies("r1", "c1", 86_400);
         assert!(set[0].starts_with("__Secure-spontra_refresh=") && set[0].contains("Secure"));
         assert!(set[1].starts_with("__Host-spontra_csrf=") && set[1].contains("Path=/"));
         assert!(p.cleared()[0].contains("Max-Age=0"));

@@ -8,7 +8,6 @@
 
 use crate::preferences::Preferences;
 use crate::service::{audit, store_error, user_id, UsersService};
-use chrono::Utc;
 use spontra_http::{ApiError, ClientInfo, ErrorCode, Principal};
 use spontra_store::{Consent, Session, User};
 
@@ -45,7 +44,7 @@ impl UsersService {
         self.recheck_password(p, &user, password, "password", client)
             .await?;
         self.store
-            .anonymise_user(user.id, Utc::now())
+            .anonymise_user(user.id, self.clock.now())
             .await
             .map_err(store_error)?;
         audit::info("account.deleted", Some(user.id), &client.ip);
@@ -64,7 +63,7 @@ impl UsersService {
         decisions: &[(&str, bool)],
     ) -> Result<Vec<Consent>, ApiError> {
         let id = user_id(p)?;
-        let now = Utc::now();
+        let now = self.clock.now();
         for (kind, granted) in decisions {
             if !CONSENT_KINDS.contains(kind) {
                 return Err(ApiError::field(

@@ -15,7 +15,7 @@
 use crate::password::Password;
 use crate::service::{audit, password_error, store_error, throttled, UsersService};
 use crate::tokens;
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use spontra_domain::Email;
 use spontra_http::{ApiError, ClientInfo, ErrorCode, Principal};
 use spontra_mail::Mail;
@@ -65,7 +65,7 @@ impl UsersService {
         ttl: Duration,
     ) -> Result<String, ApiError> {
         let token = tokens::opaque();
-        let now = Utc::now();
+        let now = self.clock.now();
         self.store
             .create_token(&NewOneTimeToken {
                 hash: tokens::digest(&token),
@@ -86,7 +86,7 @@ impl UsersService {
         purpose: TokenPurpose,
     ) -> Result<UserId, ApiError> {
         self.store
-            .consume_token(&tokens::digest(token.trim()), purpose, Utc::now())
+            .consume_token(&tokens::digest(token.trim()), purpose, self.clock.now())
             .await
             .map_err(|e| match e {
                 StoreError::NotFound => invalid_link(),
@@ -172,7 +172,7 @@ impl UsersService {
         audit::info("email.verified", Some(id), "");
         let user = self.store.user_by_id(id).await.map_err(store_error)?;
         if user.email_verified_at.is_none() {
-            let now = Utc::now();
+            let now = self.clock.now();
             let update = UserUpdate {
                 email_verified_at: Some(now),
                 ..Default::default()
@@ -275,7 +275,7 @@ impl UsersService {
                 return Err(e);
             }
         };
-        let now = Utc::now();
+        let now = self.clock.now();
         let user = self.store.user_by_id(id).await.map_err(store_error)?;
         let update = UserUpdate {
             password_hash: Some(hash),

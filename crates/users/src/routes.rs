@@ -153,7 +153,11 @@ fn token_response(t: TokenPair, policy: &CookiePolicy, in_cookie: Option<String>
         None => Json(body(Some(t.refresh_token.clone()))).into_response(),
         Some(csrf) => with_cookies(
             Json(body(None)).into_response(),
-            policy.session_cookies(&t.refresh_token, &csrf, t.session_expires_at),
+            policy.session_cookies(
+                &t.refresh_token,
+                &csrf,
+                (t.session_expires_at - t.issued_at).num_seconds(),
+            ),
         ),
     }
 }
@@ -643,7 +647,7 @@ pub async fn export(
         sessions,
     } = s.service.export(&p).await?;
     let body = ExportDto {
-        exported_at: chrono::Utc::now().to_rfc3339(),
+        exported_at: s.service.clock().now().to_rfc3339(),
         profile: profile(&user),
         preferences,
         consents: consents.iter().map(consent_dto).collect(),

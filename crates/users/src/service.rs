@@ -15,7 +15,7 @@ use crate::preferences::Preferences;
 use crate::throttle::{retry_after_secs, Attempt, LoginThrottle, Quota};
 use crate::tokens::{self, KeyRing, ACCESS_TTL_SECONDS};
 use chrono::{DateTime, Duration, Utc};
-use spontra_domain::{DisplayName, DisplayNameError, Email};
+use spontra_domain::{DisplayName, DisplayNameError, Email, SharedClock};
 use spontra_http::{
     ApiError, Authenticator, ClientInfo, ErrorCode, FieldErrors, Principal, WorkPool,
 };
@@ -40,6 +40,8 @@ pub struct UsersService {
     /// Mail-sending requests from one client address.
     pub(crate) mail_requests: Quota,
     registrations: Quota,
+    /// Where "now" comes from (expiries, audit times, TOTP steps).
+    pub(crate) clock: SharedClock,
 }
 
 /// How the service reaches people: the mailer, and the web app's address for links in mails
@@ -65,6 +67,8 @@ pub struct TokenPair {
     pub session_id: SessionId,
     /// When the refresh token (and the session) ends at the latest.
     pub session_expires_at: DateTime<Utc>,
+    /// When the pair was issued.
+    pub issued_at: DateTime<Utc>,
 }
 
 /// What the password step of a sign-in gives.
@@ -173,8 +177,10 @@ impl UsersService {
         refdata: Arc<RefData>,
         outgoing: Outgoing,
         policy: AccountPolicy,
+        clock: SharedClock,
     ) -> Self {
         Self {
+            clock,
             store,
             keys,
             refdata,
@@ -190,6 +196,11 @@ impl UsersService {
 
     pub fn policy(&self) -> &AccountPolicy {
         &self.policy
+    }
+
+    /// The service's clock.
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
     }
 
     /// Hash a new password on the hashing pool.
@@ -235,7 +246,7 @@ impl UsersService {
         let prefs = prefs.validated(&self.refdata)?;
         let json = serde_json::to_string(&prefs).map_err(ApiError::internal)?;
         self.store
-            .put_preferences(user_id(p)?, &json, Utc::now())
+            .put_preferences(user_id(p)?, &json, self.clock.now())
             .await
             .map_err(store_error)?;
         Ok(prefs)
@@ -296,7 +307,7 @@ impl UsersService {
             password_hash: hash,
             display_name: r.display_name.into_string(),
             role,
-            created_at: Utc::now(),
+            created_at: self.clock.now(),
         };
         self.store.create_user(&new).await.map_err(|e| match e {
             StoreError::Conflict(_) => ApiError::field(
@@ -389,9 +400,12 @@ impl UsersService {
             ));
         }
         if user.totp_enabled() {
-            let challenge =
-                tokens::issue_challenge(&self.keys, &user.id.to_string(), Utc::now().timestamp())
-                    .map_err(ApiError::internal)?;
+            let challenge = tokens::issue_challenge(
+                &self.keys,
+                &user.id.to_string(),
+                self.clock.now().timestamp(),
+            )
+            .map_err(ApiError::internal)?;
             audit::info(
                 "login.password_ok_second_factor_due",
                 Some(user.id),
@@ -414,7 +428,7 @@ impl UsersService {
         client: ClientInfo,
         mfa: bool,
     ) -> Result<TokenPair, ApiError> {
-        let now = Utc::now();
+        let now = self.clock.now();
         let refresh = tokens::opaque();
         let session = self
             .store
@@ -458,6 +472,7 @@ impl UsersService {
             expires_in: ACCESS_TTL_SECONDS,
             session_id: session.id,
             session_expires_at: session.expires_at,
+            issued_at: now,
         })
     }
 
@@ -468,7 +483,7 @@ impl UsersService {
         refresh_token: &str,
         client: &ClientInfo,
     ) -> Result<TokenPair, ApiError> {
-        let now = Utc::now();
+        let now = self.clock.now();
         let replacement = tokens::opaque();
         let rotation = self
             .store
@@ -515,7 +530,7 @@ impl UsersService {
 
     pub async fn logout(&self, p: &Principal) -> Result<(), ApiError> {
         self.store
-            .revoke_session(session_id(p)?, Utc::now())
+            .revoke_session(session_id(p)?, self.clock.now())
             .await
             .map_err(store_error)
     }
@@ -523,7 +538,7 @@ impl UsersService {
     /// End every session of the caller, this one included; returns how many.
     pub async fn logout_everywhere(&self, p: &Principal) -> Result<u64, ApiError> {
         self.store
-            .revoke_sessions(user_id(p)?, None, Utc::now())
+            .revoke_sessions(user_id(p)?, None, self.clock.now())
             .await
             .map_err(store_error)
     }
@@ -588,7 +603,7 @@ impl UsersService {
             "repeated wrong passwords behind a token",
         );
         self.store
-            .revoke_session(session_id(p)?, Utc::now())
+            .revoke_session(session_id(p)?, self.clock.now())
             .await
             .map_err(store_error)
     }
@@ -614,7 +629,7 @@ impl UsersService {
             ));
         }
         let hash = self.hash_password(new.expose()).await?;
-        let now = Utc::now();
+        let now = self.clock.now();
         let update = UserUpdate {
             password_hash: Some(hash),
             ..Default::default()
@@ -643,7 +658,7 @@ impl UsersService {
             ..Default::default()
         };
         self.store
-            .update_user(user_id(p)?, &update, Utc::now())
+            .update_user(user_id(p)?, &update, self.clock.now())
             .await
             .map_err(store_error)
     }
@@ -657,7 +672,7 @@ impl UsersService {
 
     pub async fn sessions(&self, p: &Principal) -> Result<Vec<Session>, ApiError> {
         self.store
-            .live_sessions(user_id(p)?, Utc::now())
+            .live_sessions(user_id(p)?, self.clock.now())
             .await
             .map_err(store_error)
     }
@@ -676,7 +691,7 @@ impl UsersService {
             return Err(not_found());
         }
         self.store
-            .revoke_session(id, Utc::now())
+            .revoke_session(id, self.clock.now())
             .await
             .map_err(store_error)
     }
@@ -686,7 +701,7 @@ impl UsersService {
     pub async fn prune_expired(&self) -> Result<u64, ApiError> {
         let gone = self
             .store
-            .prune(Utc::now() - Duration::days(1))
+            .prune(self.clock.now() - Duration::days(1))
             .await
             .map_err(store_error)?;
         tracing::info!(rows = gone, "pruned expired sessions and tokens");
@@ -735,7 +750,7 @@ impl Authenticator for UsersService {
             .session(session_id(&p)?)
             .await
             .map_err(lookup_failed)?;
-        if !session.is_live(Utc::now()) || session.user_id != user_id(&p)? {
+        if !session.is_live(self.clock.now()) || session.user_id != user_id(&p)? {
             return Err(unauthorized());
         }
         let user = self

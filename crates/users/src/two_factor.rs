@@ -14,7 +14,6 @@
 
 use crate::service::{audit, session_id, store_error, user_key, TokenPair, UsersService};
 use crate::tokens;
-use chrono::Utc;
 use rand::Rng;
 use spontra_http::{ApiError, ClientInfo, ErrorCode, Principal};
 use spontra_store::{Role, StoreError, User, UserId};
@@ -49,13 +48,13 @@ fn totp(secret_base32: &str, account: &str) -> Result<Totp, ApiError> {
         .map_err(ApiError::internal)
 }
 
-/// The time step a six-digit code matches now, if any.
-fn matching_step(t: &Totp, code: &str) -> Option<i64> {
+/// The time step a six-digit code matches at `now` (Unix seconds), if any.
+fn matching_step(t: &Totp, code: &str, now: i64) -> Option<i64> {
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
         return None;
     }
-    let now = u64::try_from(Utc::now().timestamp()).ok()?;
+    let now = u64::try_from(now).ok()?;
     t.check(&code, now)
         .and_then(|step| i64::try_from(step).ok())
 }
@@ -127,7 +126,7 @@ impl UsersService {
             .to_url()
             .map_err(ApiError::internal)?;
         self.store
-            .set_totp_secret(user.id, Some(&secret), Utc::now())
+            .set_totp_secret(user.id, Some(&secret), self.clock.now())
             .await
             .map_err(store_error)?;
         audit::info("two_factor.setup_started", Some(user.id), &client.ip);
@@ -164,7 +163,11 @@ impl UsersService {
             client,
             "second_factor.throttled",
         )?;
-        let Some(step) = matching_step(&totp(secret, &account_name(&user))?, code) else {
+        let Some(step) = matching_step(
+            &totp(secret, &account_name(&user))?,
+            code,
+            self.clock.now().timestamp(),
+        ) else {
             attempt.failed();
             return Err(ApiError::field(
                 ErrorCode::WrongCode,
@@ -176,7 +179,7 @@ impl UsersService {
         let codes = new_recovery_codes();
         let digests: Vec<String> = codes.iter().map(|c| recovery_digest(c)).collect();
         self.store
-            .enable_totp(user.id, &digests, Utc::now())
+            .enable_totp(user.id, &digests, self.clock.now())
             .await
             .map_err(store_error)?;
         self.store
@@ -221,7 +224,7 @@ impl UsersService {
             ));
         }
         self.store
-            .set_totp_secret(user.id, None, Utc::now())
+            .set_totp_secret(user.id, None, self.clock.now())
             .await
             .map_err(store_error)?;
         audit::alert("two_factor.disabled", Some(user.id), "", &client.ip, "");
@@ -241,7 +244,11 @@ impl UsersService {
         };
         let key = user_key(user);
         let attempt = self.reserve(&key, Some(user.id), client, "second_factor.throttled")?;
-        let ok = match matching_step(&totp(secret, &account_name(user))?, code) {
+        let ok = match matching_step(
+            &totp(secret, &account_name(user))?,
+            code,
+            self.clock.now().timestamp(),
+        ) {
             Some(step) => self
                 .store
                 .use_totp_step(user.id, step)
@@ -250,7 +257,7 @@ impl UsersService {
             None if code.chars().filter(|c| c.is_ascii_alphanumeric()).count() == 10 => {
                 let used = self
                     .store
-                    .use_recovery_code(user.id, &recovery_digest(code), Utc::now())
+                    .use_recovery_code(user.id, &recovery_digest(code), self.clock.now())
                     .await
                     .map_err(store_error)?;
                 if used {
@@ -326,23 +333,24 @@ impl UsersService {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Utc;
 
     #[test]
     fn codes_match_their_step_once_formatted_and_not_otherwise() {
         let secret = Secret::generate().to_base32();
         let t = totp(&secret, "ada@example.com").unwrap();
-        let now = u64::try_from(Utc::now().timestamp()).unwrap();
-        let code = t.generate(now).to_string();
-        let step = matching_step(&t, &code).unwrap();
-        assert_eq!(step, i64::try_from(now / 30).unwrap());
+        let now = Utc::now().timestamp();
+        let code = t.generate(u64::try_from(now).unwrap()).to_string();
+        let step = matching_step(&t, &code, now).unwrap();
+        assert_eq!(step, now / 30);
         assert_eq!(
-            matching_step(&t, &format!("{} {}", &code[..3], &code[3..])),
+            matching_step(&t, &format!("{} {}", &code[..3], &code[3..]), now),
             Some(step)
         );
         let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
-        assert_eq!(matching_step(&t, &wrong), None);
-        assert_eq!(matching_step(&t, "12345"), None);
-        assert_eq!(matching_step(&t, "abcdef"), None);
+        assert_eq!(matching_step(&t, &wrong, now), None);
+        assert_eq!(matching_step(&t, "12345", now), None);
+        assert_eq!(matching_step(&t, "abcdef", now), None);
         let uri = t.to_url().unwrap();
         assert!(
             uri.starts_with("otpauth://totp/Spontra:ada%40example.com?secret="),

@@ -59,6 +59,7 @@ async fn app() -> App {
         refdata,
         outgoing,
         spontra_users::AccountPolicy::default(),
+        Arc::new(spontra_domain::SystemClock),
     ));
     let state = UsersState {
         service: service.clone(),

@@ -121,6 +121,15 @@ impl Instance {
         backend: Backend,
         tune: impl FnOnce(&mut Settings),
     ) -> Option<Instance> {
+        Instance::start_on_clock(backend, Arc::new(spontra_domain::SystemClock), tune).await
+    }
+
+    /// As [`Instance::start_with`], the services reading time from `clock`.
+    pub async fn start_on_clock(
+        backend: Backend,
+        clock: spontra_domain::SharedClock,
+        tune: impl FnOnce(&mut Settings),
+    ) -> Option<Instance> {
         let db = match backend {
             Backend::Sqlite => None,
             Backend::Postgres => match ScratchDatabase::from_env().await.expect("scratch database")
@@ -158,7 +167,7 @@ impl Instance {
                 smtp = Some(server);
             }
         }
-        let app = spontra::application::Application::build(settings.clone())
+        let app = spontra::application::Application::build_with_clock(settings.clone(), clock)
             .await
             .expect("the application builds");
         let addr = app.address();
