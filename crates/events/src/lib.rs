@@ -12,6 +12,7 @@
 //!   protocol) through `rdkafka` with its bundled librdkafka, an idempotent producer, and
 //!   offsets committed by hand after the consumer's own store has committed.
 
+pub mod cloudevents;
 pub mod embedded;
 pub mod kafka;
 
