@@ -6,6 +6,7 @@
 
 pub mod fares;
 pub mod import;
+pub mod market;
 mod network;
 mod rng;
 mod schedule;
