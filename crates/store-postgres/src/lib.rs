@@ -50,3 +50,4 @@ impl PostgresStore {
 }
 
 spontra_store_sql::impl_user_store!(PostgresStore, sqlx::Postgres);
+spontra_store_sql::impl_inventory_store!(PostgresStore, sqlx::Postgres);

@@ -633,3 +633,160 @@ macro_rules! impl_user_store {
         }
     };
 }
+
+/// Implement `spontra_store::InventoryStore` for `$store` (as [`impl_user_store!`]).
+#[macro_export]
+macro_rules! impl_inventory_store {
+    ($store:ty, $db:ty) => {
+        #[async_trait::async_trait]
+        impl spontra_store::InventoryStore for $store {
+            async fn apply_observations(
+                &self,
+                batch: &[spontra_store::FareObservation],
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> spontra_store::StoreResult<Vec<spontra_store::Applied>> {
+                use $crate::sqlx::Row;
+                let tr = $crate::translate;
+                let mut tx = self.begin_write().await.map_err(tr)?;
+                let mut out = Vec::with_capacity(batch.len());
+                for o in batch {
+                    // Once per (source, id): a second delivery finds its row and stops here.
+                    let first = $crate::sqlx::query(
+                        "INSERT INTO ingested_events (source, event_id, applied_at) VALUES ($1, $2, $3) \
+                         ON CONFLICT DO NOTHING RETURNING event_id",
+                    )
+                    .bind(&o.source)
+                    .bind(&o.event_id)
+                    .bind(now)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(tr)?;
+                    if first.is_none() {
+                        out.push(spontra_store::Applied { new: false, changed: false });
+                        continue;
+                    }
+                    $crate::sqlx::query(
+                        "INSERT INTO price_observations (origin, destination, departure_date, cabin, carrier, \
+                         flight_number, fare_minor, currency, seats_left, days_before, observed_at, source, event_id) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                    )
+                    .bind(&o.origin)
+                    .bind(&o.destination)
+                    .bind(o.departure_date)
+                    .bind(&o.cabin)
+                    .bind(&o.carrier)
+                    .bind(o.flight_number as i32)
+                    .bind(o.fare_minor)
+                    .bind(&o.currency)
+                    .bind(o.seats_left)
+                    .bind(o.days_before() as i32)
+                    .bind(o.observed_at)
+                    .bind(&o.source)
+                    .bind(&o.event_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(tr)?;
+                    let held = $crate::sqlx::query(
+                        "SELECT fare_minor, currency, seats_left FROM flight_fares \
+                         WHERE carrier = $1 AND flight_number = $2 AND departure_date = $3 AND cabin = $4",
+                    )
+                    .bind(&o.carrier)
+                    .bind(o.flight_number as i32)
+                    .bind(o.departure_date)
+                    .bind(&o.cabin)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(tr)?;
+                    // The flight's current state follows the latest observation only.
+                    let written = $crate::sqlx::query(
+                        "INSERT INTO flight_fares (carrier, flight_number, departure_date, cabin, origin, destination, \
+                         fare_minor, currency, seats_left, departure_at, observed_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                         ON CONFLICT (carrier, flight_number, departure_date, cabin) DO UPDATE SET \
+                         fare_minor = excluded.fare_minor, currency = excluded.currency, \
+                         seats_left = excluded.seats_left, departure_at = excluded.departure_at, \
+                         observed_at = excluded.observed_at \
+                         WHERE flight_fares.observed_at < excluded.observed_at RETURNING carrier",
+                    )
+                    .bind(&o.carrier)
+                    .bind(o.flight_number as i32)
+                    .bind(o.departure_date)
+                    .bind(&o.cabin)
+                    .bind(&o.origin)
+                    .bind(&o.destination)
+                    .bind(o.fare_minor)
+                    .bind(&o.currency)
+                    .bind(o.seats_left)
+                    .bind(o.departure_at)
+                    .bind(o.observed_at)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(tr)?
+                    .is_some();
+                    let differs = match &held {
+                        None => true,
+                        Some(row) => {
+                            let fare: i64 = row.try_get(0).map_err(tr)?;
+                            let currency: String = row.try_get(1).map_err(tr)?;
+                            let seats: i32 = row.try_get(2).map_err(tr)?;
+                            (fare, currency.as_str(), seats) != (o.fare_minor, o.currency.as_str(), o.seats_left)
+                        }
+                    };
+                    out.push(spontra_store::Applied { new: true, changed: written && differs });
+                }
+                tx.commit().await.map_err(tr)?;
+                Ok(out)
+            }
+
+            async fn current_fare(
+                &self,
+                carrier: &str,
+                flight_number: u16,
+                departure_date: chrono::NaiveDate,
+                cabin: &str,
+            ) -> spontra_store::StoreResult<Option<spontra_store::CurrentFare>> {
+                use $crate::sqlx::Row;
+                let tr = $crate::translate;
+                let row = $crate::sqlx::query(
+                    "SELECT fare_minor, currency, seats_left, observed_at FROM flight_fares \
+                     WHERE carrier = $1 AND flight_number = $2 AND departure_date = $3 AND cabin = $4",
+                )
+                .bind(carrier)
+                .bind(flight_number as i32)
+                .bind(departure_date)
+                .bind(cabin)
+                .fetch_optional(&self.reader)
+                .await
+                .map_err(tr)?;
+                row.map(|r| {
+                    Ok(spontra_store::CurrentFare {
+                        fare_minor: r.try_get(0).map_err(tr)?,
+                        currency: r.try_get(1).map_err(tr)?,
+                        seats_left: r.try_get(2).map_err(tr)?,
+                        observed_at: r.try_get(3).map_err(tr)?,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn observation_count(&self) -> spontra_store::StoreResult<u64> {
+                use $crate::sqlx::Row;
+                let row = $crate::sqlx::query("SELECT COUNT(*) FROM price_observations")
+                    .fetch_one(&self.reader)
+                    .await
+                    .map_err($crate::translate)?;
+                Ok(row.try_get::<i64, _>(0).map_err($crate::translate)? as u64)
+            }
+
+            async fn was_applied(&self, source: &str, event_id: &str) -> spontra_store::StoreResult<bool> {
+                Ok($crate::sqlx::query("SELECT 1 FROM ingested_events WHERE source = $1 AND event_id = $2")
+                    .bind(source)
+                    .bind(event_id)
+                    .fetch_optional(&self.reader)
+                    .await
+                    .map_err($crate::translate)?
+                    .is_some())
+            }
+        }
+    };
+}

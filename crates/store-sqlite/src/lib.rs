@@ -97,3 +97,4 @@ fn create_private(path: &std::path::Path) -> StoreResult<()> {
 }
 
 spontra_store_sql::impl_user_store!(SqliteStore, sqlx::Sqlite);
+spontra_store_sql::impl_inventory_store!(SqliteStore, sqlx::Sqlite);

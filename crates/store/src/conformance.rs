@@ -809,6 +809,143 @@ pub async fn concurrent_writes_to_distinct_and_shared_rows(store: Arc<dyn UserSt
 /// Generate one `#[tokio::test]` per conformance case. `$make` is an async block or
 /// expression giving `(store, guard)`: the store under test, and a value kept alive until the
 /// case ends (to drop a temporary database).
+// ---------------------------------------------------------------- inventory (ingestion)
+
+fn observation(event: &str, flight: u16, fare: i64, observed_minute: i64) -> FareObservation {
+    FareObservation {
+        source: "/providers/test".into(),
+        event_id: event.into(),
+        carrier: "BA".into(),
+        flight_number: flight,
+        departure_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 20).unwrap(),
+        origin: "LHR".into(),
+        destination: "JFK".into(),
+        cabin: "economy".into(),
+        fare_minor: fare,
+        currency: "EUR".into(),
+        seats_left: 30,
+        departure_at: t(19 * 1440),
+        observed_at: t(observed_minute),
+    }
+}
+
+pub async fn observations_apply_once_and_the_latest_is_current(store: &dyn InventoryStore) {
+    let a = observation("e1", 117, 45_000, 0);
+    let newer = observation("e2", 117, 47_000, 60);
+    let older = observation("e3", 117, 43_000, 30); // arrives late
+    let same = observation("e4", 117, 47_000, 90); // newer, no change
+    let applied = store
+        .apply_observations(&[a.clone(), newer.clone(), older.clone(), same], t(100))
+        .await
+        .unwrap();
+    assert_eq!(
+        applied,
+        vec![
+            Applied {
+                new: true,
+                changed: true
+            },
+            Applied {
+                new: true,
+                changed: true
+            },
+            Applied {
+                new: true,
+                changed: false
+            },
+            Applied {
+                new: true,
+                changed: false
+            },
+        ]
+    );
+    let date = a.departure_date;
+    let current = store
+        .current_fare("BA", 117, date, "economy")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((current.fare_minor, current.observed_at), (47_000, t(90)));
+    assert_eq!(
+        store.observation_count().await.unwrap(),
+        4,
+        "history keeps every one"
+    );
+    // Delivered again (a redelivery after a crash, or a feed's duplicate): nothing happens.
+    let again = store.apply_observations(&[a, older], t(200)).await.unwrap();
+    assert!(again.iter().all(|x| !x.new && !x.changed));
+    assert_eq!(store.observation_count().await.unwrap(), 4);
+    assert!(store.was_applied("/providers/test", "e2").await.unwrap());
+    assert!(!store.was_applied("/providers/other", "e2").await.unwrap());
+    assert_eq!(newer.days_before(), 18);
+    assert!(store
+        .current_fare("BA", 118, date, "economy")
+        .await
+        .unwrap()
+        .is_none());
+}
+
+/// Ingesters racing on one database with overlapping batches (the same events delivered to
+/// several, released together) apply each event exactly once.
+pub async fn concurrent_ingesters_apply_each_event_once(store: Arc<dyn InventoryStore>) {
+    let events: Vec<FareObservation> = (0..200)
+        .map(|i| {
+            observation(
+                &format!("burst-{i}"),
+                100 + (i % 10) as u16,
+                30_000 + i as i64,
+                i as i64,
+            )
+        })
+        .collect();
+    let gate = Arc::new(tokio::sync::Barrier::new(8));
+    let mut tasks = vec![];
+    for w in 0..8 {
+        let (store, gate, events) = (store.clone(), gate.clone(), events.clone());
+        tasks.push(tokio::spawn(async move {
+            gate.wait().await;
+            let mut new = 0;
+            // Each worker takes overlapping slices in its own order.
+            for chunk in events.chunks(25).cycle().skip(w).take(8) {
+                loop {
+                    match store.apply_observations(chunk, t(1000)).await {
+                        Ok(applied) => {
+                            new += applied.iter().filter(|a| a.new).count();
+                            break;
+                        }
+                        Err(StoreError::Unavailable(_)) => tokio::task::yield_now().await,
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            }
+            new
+        }));
+    }
+    let mut total = 0;
+    for task in tasks {
+        total += task.await.unwrap();
+    }
+    assert_eq!(total, 200, "each event applied by exactly one worker");
+    assert_eq!(store.observation_count().await.unwrap(), 200);
+    let date = chrono::NaiveDate::from_ymd_opt(2026, 12, 20).unwrap();
+    for f in 100..110u16 {
+        let latest = events
+            .iter()
+            .filter(|e| e.flight_number == f)
+            .max_by_key(|e| e.observed_at)
+            .unwrap();
+        let current = store
+            .current_fare("BA", f, date, "economy")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            current.fare_minor, latest.fare_minor,
+            "flight {f} holds its latest"
+        );
+    }
+}
+
 #[macro_export]
 macro_rules! conformance_tests {
     ($make:expr) => {
@@ -822,11 +959,13 @@ macro_rules! conformance_tests {
             preferences_and_consents_are_kept,
             deleted_accounts_are_anonymised,
             prune_deletes_what_can_no_longer_be_used,
-            totp_codes_and_recovery_codes_work_once);
+            totp_codes_and_recovery_codes_work_once,
+            observations_apply_once_and_the_latest_is_current);
         $crate::conformance_tests!(@concurrent $make;
             concurrent_refreshes_of_distinct_sessions_all_rotate,
             concurrent_presentations_of_one_token_let_one_win,
-            concurrent_writes_to_distinct_and_shared_rows);
+            concurrent_writes_to_distinct_and_shared_rows,
+            concurrent_ingesters_apply_each_event_once);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(

@@ -5,8 +5,10 @@
 //! a driver type.
 
 pub mod conformance;
+mod inventory;
 mod users;
 
+pub use inventory::*;
 pub use users::*;
 
 /// What can go wrong in a store, as services need to tell it apart.
