@@ -806,9 +806,6 @@ pub async fn concurrent_writes_to_distinct_and_shared_rows(store: Arc<dyn UserSt
     assert!(deleted.iter().all(Result::is_ok), "{deleted:?}");
 }
 
-/// Generate one `#[tokio::test]` per conformance case. `$make` is an async block or
-/// expression giving `(store, guard)`: the store under test, and a value kept alive until the
-/// case ends (to drop a temporary database).
 // ---------------------------------------------------------------- inventory (ingestion)
 
 fn observation(event: &str, flight: u16, fare: i64, observed_minute: i64) -> FareObservation {
@@ -946,6 +943,9 @@ pub async fn concurrent_ingesters_apply_each_event_once(store: Arc<dyn Inventory
     }
 }
 
+/// Generate one `#[tokio::test]` per conformance case. `$make` is an async block or
+/// expression giving `(store, guard)`: the store under test, and a value kept alive until the
+/// case ends (to drop a temporary database).
 #[macro_export]
 macro_rules! conformance_tests {
     ($make:expr) => {
