@@ -12,7 +12,7 @@ mod travel;
 pub use clock::{Clock, FixedClock, MarketClock, SharedClock, SystemClock};
 pub use codes::{AirportCode, CarrierCode, CodeError, CountryCode, CurrencyCode};
 pub use email::{Email, EmailError};
-pub use money::{minor_digits, EuroRate, Money};
+pub use money::{is_iso_4217, minor_digits, AmountError, EuroRate, Money};
 pub use text::{is_printable_line, is_unprintable, DisplayName, DisplayNameError};
 pub use travel::{
     Alliance, Cabin, DateRange, DayWindow, HoursRange, Passengers, PassengersError, RangeError,

@@ -16,9 +16,61 @@ pub fn minor_digits(currency: CurrencyCode) -> u32 {
         .map_or(2, u32::from)
 }
 
+/// Whether ISO 4217 lists `currency`.
+pub fn is_iso_4217(currency: CurrencyCode) -> bool {
+    iso_currency::Currency::from_code(currency.as_str()).is_some()
+}
+
+/// Why a decimal amount is not money.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AmountError {
+    #[error("{0:?} is not a decimal amount")]
+    NotDecimal(String),
+    #[error("{amount:?} has more decimals than {currency} has minor digits ({digits})")]
+    TooPrecise {
+        amount: String,
+        currency: String,
+        digits: u32,
+    },
+    #[error("{0:?} is too large")]
+    TooLarge(String),
+}
+
 impl Money {
     pub fn new(minor: i64, currency: CurrencyCode) -> Self {
         Self { minor, currency }
+    }
+
+    /// Parse a decimal string (`"459.99"`, `"17568"`, `"-3.5"`) exactly into minor units of
+    /// `currency`: no floating point, and no more decimals than the currency has.
+    pub fn parse_decimal(amount: &str, currency: CurrencyCode) -> Result<Money, AmountError> {
+        let text = amount.trim();
+        let (negative, digits_text) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let (whole, fraction) = digits_text.split_once('.').unwrap_or((digits_text, ""));
+        let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if whole.is_empty()
+            || !all_digits(whole)
+            || !all_digits(fraction)
+            || (digits_text.contains('.') && fraction.is_empty())
+        {
+            return Err(AmountError::NotDecimal(amount.to_string()));
+        }
+        let digits = minor_digits(currency);
+        if fraction.len() as u32 > digits {
+            return Err(AmountError::TooPrecise {
+                amount: amount.to_string(),
+                currency: currency.as_str().to_string(),
+                digits,
+            });
+        }
+        let padded = format!("{whole}{fraction:0<width$}", width = digits as usize);
+        let minor: i64 = padded
+            .parse()
+            .map_err(|_| AmountError::TooLarge(amount.to_string()))?;
+        Ok(Money::new(if negative { -minor } else { minor }, currency))
     }
 
     /// The amount as a decimal string with the currency's minor digits, e.g. `149.00` EUR,
@@ -117,6 +169,40 @@ impl EuroRate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimal_amounts_parse_exactly_by_minor_digits() {
+        let c = |s| CurrencyCode::parse(s).unwrap();
+        assert_eq!(
+            Money::parse_decimal("459.99", c("EUR")).unwrap().minor,
+            45_999
+        );
+        assert_eq!(
+            Money::parse_decimal("459.9", c("EUR")).unwrap().minor,
+            45_990
+        );
+        assert_eq!(
+            Money::parse_decimal("17568", c("JPY")).unwrap().minor,
+            17_568
+        );
+        assert_eq!(
+            Money::parse_decimal("1.234", c("KWD")).unwrap().minor,
+            1_234
+        );
+        assert_eq!(Money::parse_decimal("-3.5", c("EUR")).unwrap().minor, -350);
+        for bad in ["", "12.", ".5", "1e3", "12,50", "NaN", "--1", " 1 2"] {
+            assert!(Money::parse_decimal(bad, c("EUR")).is_err(), "{bad:?}");
+        }
+        assert!(matches!(
+            Money::parse_decimal("1.5", c("JPY")),
+            Err(AmountError::TooPrecise { .. })
+        ));
+        assert!(matches!(
+            Money::parse_decimal("99999999999999999999", c("EUR")),
+            Err(AmountError::TooLarge(_))
+        ));
+        assert!(is_iso_4217(c("EUR")) && !is_iso_4217(c("XYZ")));
+    }
 
     fn code(c: &str) -> CurrencyCode {
         CurrencyCode::parse(c).unwrap()

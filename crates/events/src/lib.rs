@@ -15,6 +15,7 @@
 pub mod cloudevents;
 pub mod embedded;
 pub mod kafka;
+pub mod testing;
 
 use async_trait::async_trait;
 use std::time::Duration;

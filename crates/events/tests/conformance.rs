@@ -1,20 +1,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code may panic
 //! One conformance suite for every event stream: the embedded log (a SQLite file in a fresh
 //! directory) and Kafka (a real broker: `tansu`, the Kafka-protocol broker `scripts/test`
-//! installs, started for each test on a free port with its SQLite storage in a fresh directory,
-//! and stopped after it). Each scenario runs once per backend.
-//!
-//! tansu's SQLite engine, not its memory engine: tansu 0.6's memory (object-store) engine
-//! answers a fetch from an offset inside a record batch with nothing, so a group resuming
-//! after a commit in the middle of a producer's batch would never see the rest of it, and it
-//! answers "latest offset" with the last batch's first offset + 1. Both scenarios here
-//! (`a_group_resumes_after_what_it_committed`, `lag_counts_what_is_not_committed`) fail on it.
+//! installs, started for each test by `testing::Broker` and stopped after it). Each scenario
+//! runs once per backend. (`a_group_resumes_after_what_it_committed` and
+//! `lag_counts_what_is_not_committed` are what fail on tansu's memory engine; see `testing`.)
 
 use spontra_events::embedded::EmbeddedLog;
 use spontra_events::kafka::Kafka;
+use spontra_events::testing::Broker;
 use spontra_events::{Bus, BusError, Message, Record};
 use std::collections::{BTreeMap, HashSet};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,18 +19,14 @@ enum Backend {
     Kafka,
 }
 
-/// What a test's bus needs kept alive: its directory or its broker.
+/// What a test's bus needs kept alive: its directory, or its broker.
 struct Keep {
     dir: std::path::PathBuf,
-    broker: Option<Child>,
+    _broker: Option<Broker>,
 }
 
 impl Drop for Keep {
     fn drop(&mut self) {
-        if let Some(child) = &mut self.broker {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
@@ -50,41 +41,6 @@ fn scratch_dir() -> std::path::PathBuf {
     dir
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap()
-        .port()
-}
-
-/// A tansu broker on a free port keeping its log in `dir`, answering within 30 s.
-fn start_broker(dir: &std::path::Path) -> (Child, String) {
-    let port = free_port();
-    let url = format!("tcp://127.0.0.1:{port}");
-    let storage = format!("sqlite://{}/tansu.db", dir.display());
-    let child = Command::new("tansu")
-        .args([
-            "broker",
-            "--listener-url",
-            &url,
-            "--advertised-listener-url",
-            &url,
-        ])
-        .args(["--storage-engine", &storage])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect(
-            "tansu (scripts/test installs it: cargo install tansu --locked --features dynostore)",
-        );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "tansu did not listen on {port}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (child, format!("127.0.0.1:{port}"))
-}
-
 async fn bus(backend: Backend) -> (Arc<dyn Bus>, Keep) {
     let dir = scratch_dir();
     match backend {
@@ -92,15 +48,16 @@ async fn bus(backend: Backend) -> (Arc<dyn Bus>, Keep) {
             let log = EmbeddedLog::open(&format!("sqlite://{}/events.db", dir.display()))
                 .await
                 .unwrap();
-            (Arc::new(log), Keep { dir, broker: None })
+            (Arc::new(log), Keep { dir, _broker: None })
         }
         Backend::Kafka => {
-            let (child, brokers) = start_broker(&dir);
+            let broker = Broker::start();
+            let kafka = Kafka::connect(&broker.address).unwrap();
             let keep = Keep {
                 dir,
-                broker: Some(child),
+                _broker: Some(broker),
             };
-            (Arc::new(Kafka::connect(&brokers).unwrap()), keep)
+            (Arc::new(kafka), keep)
         }
     }
 }
@@ -364,7 +321,7 @@ async fn the_embedded_log_survives_reopening() {
     let dir = scratch_dir();
     let _keep = Keep {
         dir: dir.clone(),
-        broker: None,
+        _broker: None,
     };
     let url = format!("sqlite://{}/events.db", dir.display());
     {
