@@ -93,7 +93,7 @@ pub async fn users_service(
     if settings.database.url.starts_with("sqlite:") {
         private_data_dir(settings)?;
     }
-    let store = crate::store::open(&settings.database.url).await?;
+    let store = crate::store::open(&settings.database.url).await?.users;
     let outgoing = Outgoing {
         mailer: mailer(settings)?,
         public_url: settings

@@ -76,7 +76,7 @@ pub struct Health {
 pub struct Ready {
     /// `ready`.
     pub status: String,
-    /// The services this process runs (`search`, `users`).
+    /// The services this process runs (`search`, `users`, `ingest`).
     pub services: Vec<String>,
     /// The world or schedule served (search only).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -123,10 +123,12 @@ struct OperationsApi;
 pub fn openapi_document(services: &[ServiceName]) -> serde_json::Value {
     let mut openapi = OperationsApi::openapi();
     for service in services {
-        openapi.merge(match service {
-            ServiceName::Search => SearchApi::openapi(),
-            ServiceName::Users => UsersApi::openapi(),
-        });
+        match service {
+            ServiceName::Search => openapi.merge(SearchApi::openapi()),
+            ServiceName::Users => openapi.merge(UsersApi::openapi()),
+            // No HTTP API yet: it consumes the event stream.
+            ServiceName::Ingest => {}
+        }
     }
     spontra_http::complete_error_responses(&mut openapi);
     let mut doc = serde_json::to_value(&openapi).unwrap_or_default();

@@ -10,6 +10,10 @@ use crate::config::{ServiceName, Settings};
 use crate::world::{self, World};
 use anyhow::Context;
 use spontra_domain::{SharedClock, SystemClock};
+use spontra_events::embedded::EmbeddedLog;
+use spontra_events::kafka::Kafka;
+use spontra_events::Bus;
+use spontra_ingest::Ingestor;
 use spontra_search::SearchService;
 use spontra_users::{UsersService, UsersState};
 use std::future::Future;
@@ -25,6 +29,8 @@ pub struct Parts {
     pub world: Option<Arc<World>>,
     pub search: Option<Arc<SearchService>>,
     pub users: Option<UsersState>,
+    /// The ingesting consumer, started by [`Application::run`].
+    pub ingest: Option<Ingestor>,
 }
 
 impl Parts {
@@ -40,7 +46,7 @@ impl Parts {
         services.dedup();
         anyhow::ensure!(
             !services.is_empty(),
-            "server.services lists no service (choose from search, users)"
+            "server.services lists no service (choose from search, users, ingest)"
         );
         let world = if settings.server.runs(ServiceName::Search) {
             let w = settings.world.clone();
@@ -58,11 +64,30 @@ impl Parts {
         } else {
             None
         };
+        let ingest = if settings.server.runs(ServiceName::Ingest) {
+            let refdata = match &world {
+                Some(w) => w.refdata.clone(),
+                None => world::refdata()?,
+            };
+            if settings.database.url.starts_with("sqlite:") {
+                crate::accounts::private_data_dir(settings)?;
+            }
+            let stores = crate::store::open(&settings.database.url).await?;
+            Some(Ingestor {
+                bus: event_bus(settings).await?,
+                store: stores.inventory,
+                refdata,
+                clock: Arc::new(SystemClock),
+            })
+        } else {
+            None
+        };
         Ok(Parts {
             services,
             world,
             search,
             users,
+            ingest,
         })
     }
 
@@ -72,6 +97,24 @@ impl Parts {
         let service = search_service(&world);
         Ok((world, service))
     }
+}
+
+/// The event stream the settings name: Kafka, or the embedded log in the SQLite database.
+pub async fn event_bus(settings: &Settings) -> anyhow::Result<Arc<dyn Bus>> {
+    if let Some(brokers) = &settings.events.kafka_brokers {
+        return Ok(Arc::new(
+            Kafka::connect(brokers).context("events.kafka_brokers")?,
+        ));
+    }
+    anyhow::ensure!(
+        settings.database.url.starts_with("sqlite:"),
+        "the embedded event log lives in the SQLite database; with PostgreSQL set events.kafka_brokers"
+    );
+    Ok(Arc::new(
+        EmbeddedLog::open(&settings.database.url)
+            .await
+            .context("opening the embedded event log")?,
+    ))
 }
 
 fn search_service(world: &World) -> SearchService {
@@ -141,7 +184,18 @@ impl Application {
         if let Some(users) = &self.parts.users {
             spawn_pruning(users.service.clone());
         }
-        self.app.run(self.listener, shutdown).await?;
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let ingesting = self
+            .parts
+            .ingest
+            .clone()
+            .map(|ingestor| tokio::spawn(ingestor.run(stopped)));
+        let served = self.app.run(self.listener, shutdown).await;
+        let _ = stop.send(true);
+        if let Some(task) = ingesting {
+            let _ = task.await;
+        }
+        served?;
         Ok(())
     }
 }

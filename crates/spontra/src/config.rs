@@ -23,6 +23,8 @@ pub struct Settings {
     pub search: spontra_search::SearchLimits,
     pub mail: MailSettings,
     pub log: LogSettings,
+    #[serde(default)]
+    pub events: EventSettings,
 }
 
 /// A service a process can run. A process runs the services its configuration lists
@@ -36,17 +38,29 @@ pub enum ServiceName {
     Search,
     /// Accounts, sessions, preferences, privacy and administration (needs the database).
     Users,
+    /// Consumes provider feeds from the event stream into the inventory store and the price
+    /// observations (needs the database and the event stream).
+    Ingest,
 }
 
 impl ServiceName {
-    pub const ALL: [ServiceName; 2] = [ServiceName::Search, ServiceName::Users];
+    pub const ALL: [ServiceName; 3] =
+        [ServiceName::Search, ServiceName::Users, ServiceName::Ingest];
 
     pub fn as_str(self) -> &'static str {
         match self {
             ServiceName::Search => "search",
             ServiceName::Users => "users",
+            ServiceName::Ingest => "ingest",
         }
     }
+}
+
+/// The event stream: Kafka when `kafka_brokers` is set (`host:port,…`, the scaled profile),
+/// otherwise the embedded durable log in the SQLite database (`database.url`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct EventSettings {
+    pub kafka_brokers: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -3,20 +3,36 @@
 
 use crate::config::redact_url;
 use anyhow::{bail, Context};
-use spontra_store::UserStore;
+use spontra_store::{InventoryStore, UserStore};
 use std::sync::Arc;
 
-pub async fn open(url: &str) -> anyhow::Result<Arc<dyn UserStore>> {
+/// One database's stores (one backend object behind each trait).
+#[derive(Clone)]
+pub struct Stores {
+    pub users: Arc<dyn UserStore>,
+    pub inventory: Arc<dyn InventoryStore>,
+}
+
+fn both<S: UserStore + InventoryStore>(store: S) -> Stores {
+    let store = Arc::new(store);
+    Stores {
+        users: store.clone(),
+        inventory: store,
+    }
+}
+
+/// Open (and migrate) the database at `url`.
+pub async fn open(url: &str) -> anyhow::Result<Stores> {
     if url.starts_with("sqlite:") {
         let store = spontra_store_sqlite::SqliteStore::open(url)
             .await
             .with_context(|| format!("opening {}", redact_url(url)))?;
-        Ok(Arc::new(store))
+        Ok(both(store))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let store = spontra_store_postgres::PostgresStore::open(url)
             .await
             .context("opening the PostgreSQL database")?;
-        Ok(Arc::new(store))
+        Ok(both(store))
     } else {
         bail!(
             "database URL must start with sqlite: or postgres:// (got {:?})",

@@ -1058,7 +1058,7 @@ export interface components {
             legs?: number | null;
             /** Format: int64 */
             routes?: number | null;
-            /** @description The services this process runs (`search`, `users`). */
+            /** @description The services this process runs (`search`, `users`, `ingest`). */
             services: string[];
             /** @description `ready`. */
             status: string;

@@ -153,6 +153,11 @@ impl Instance {
         settings.server.bind = "127.0.0.1:0".into();
         settings.world = world_settings();
         settings.web.dir = None;
+        // The HTTP services; a test that wants ingestion asks for it.
+        settings.server.services = vec![
+            spontra::config::ServiceName::Search,
+            spontra::config::ServiceName::Users,
+        ];
         // Mail goes to a real SMTP server the harness starts, unless `tune` says otherwise
         // (another URL, or none for the outbox).
         const HARNESS_SMTP: &str = "smtp://harness";
