@@ -478,13 +478,14 @@ flow("register, verify by the real mail, sign in, set preferences, two-factor, s
   assert((await page.getByRole("list", { name: "Recovery codes" }).locator("li").count()) === 10, "ten recovery codes");
   await axe(page, "account with two-factor");
   // The home airport prefills the search, and on a direct visit explore (with the longest
-  // flight time) and the calendar.
+  // flight time) and the calendar — written as its name once known, as everywhere.
+  const home = "London Heathrow (LHR)";
   await page.goto(`${base}/`);
-  await page.waitForFunction(() => document.querySelector("#origin")?.value === "LHR");
+  await page.waitForFunction((home) => document.querySelector("#origin")?.value === home, home);
   await page.goto(`${base}/explore/`);
-  await page.waitForFunction(() => document.querySelector("#ex-origin")?.value === "LHR" && document.querySelector("#ex-max-hours")?.value === "5");
+  await page.waitForFunction((home) => document.querySelector("#ex-origin")?.value === home && document.querySelector("#ex-max-hours")?.value === "5", home);
   await page.goto(`${base}/calendar/`);
-  await page.waitForFunction(() => document.querySelector("#cal-origin")?.value === "LHR");
+  await page.waitForFunction((home) => document.querySelector("#cal-origin")?.value === home, home);
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.getByRole("link", { name: "Sign in" }).waitFor();
   await page.goto(`${base}/account/`);
