@@ -109,6 +109,16 @@ pub trait Bus: Send + Sync {
 
     /// Each partition's committed offset for `group` and its end.
     async fn lag(&self, topic: &str, group: &str) -> Result<Vec<PartitionLag>, BusError>;
+
+    /// Records appended to `topic` that `group` has not committed, over all partitions.
+    async fn total_lag(&self, topic: &str, group: &str) -> Result<i64, BusError> {
+        Ok(self
+            .lag(topic, group)
+            .await?
+            .iter()
+            .map(PartitionLag::lag)
+            .sum())
+    }
 }
 
 /// A consumer group member.

@@ -182,13 +182,7 @@ async fn a_group_resumes_after_what_it_committed(backend: Backend) {
         "nothing committed comes again"
     );
     second.commit(&again).await.unwrap();
-    let lag: i64 = bus
-        .lag("resume", "g")
-        .await
-        .unwrap()
-        .iter()
-        .map(|l| l.lag())
-        .sum();
+    let lag: i64 = bus.total_lag("resume", "g").await.unwrap();
     assert_eq!(lag, 0);
 }
 
@@ -219,22 +213,10 @@ async fn lag_counts_what_is_not_committed(backend: Backend) {
     let mut c = bus.subscribe("lagging", "late").await.unwrap();
     let got = collect(c.as_mut(), 30, PATIENCE).await;
     c.commit(&got[..10]).await.unwrap();
-    let after: i64 = bus
-        .lag("lagging", "late")
-        .await
-        .unwrap()
-        .iter()
-        .map(|l| l.lag())
-        .sum();
+    let after: i64 = bus.total_lag("lagging", "late").await.unwrap();
     assert_eq!(after, 20, "the ten applied are no longer behind");
     c.commit(&got).await.unwrap();
-    let done: i64 = bus
-        .lag("lagging", "late")
-        .await
-        .unwrap()
-        .iter()
-        .map(|l| l.lag())
-        .sum();
+    let done: i64 = bus.total_lag("lagging", "late").await.unwrap();
     assert_eq!(done, 0);
 }
 

@@ -92,13 +92,7 @@ async fn an_ingest_process_applies_the_feed_of_its_event_log() {
     assert_eq!(got[0].header("dlq_code"), Some(&b"invalid_price"[..]));
     // Committed once both are handled.
     loop {
-        let lag: i64 = log
-            .lag("provider.raw", "ingest")
-            .await
-            .unwrap()
-            .iter()
-            .map(|l| l.lag())
-            .sum();
+        let lag: i64 = log.total_lag("provider.raw", "ingest").await.unwrap();
         if lag == 0 {
             break;
         }
