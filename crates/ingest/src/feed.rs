@@ -328,3 +328,88 @@ fn check(
         observed_at,
     })
 }
+
+/// The payload `type_`'s provider sends for `o`, in its own vocabulary (what the simulated
+/// market publishes; [`normalise`] reads it back to `o`).
+pub fn encode(type_: &str, o: &FareObservation) -> Vec<u8> {
+    let amount = CurrencyCode::parse(&o.currency)
+        .map(|c| Money::new(o.fare_minor, c).decimal())
+        .unwrap_or_else(|_| o.fare_minor.to_string());
+    let at = o
+        .departure_at
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let date = o.departure_date.to_string();
+    let value = if type_ == AMADEUS_FARE_V1 {
+        serde_json::json!({
+            "carrierCode": o.carrier,
+            "number": o.flight_number.to_string(),
+            "departure": {"iataCode": o.origin, "at": at, "date": date},
+            "arrival": {"iataCode": o.destination},
+            "cabin": o.cabin.to_ascii_uppercase(),
+            "price": {"grandTotal": amount, "currency": o.currency},
+            "numberOfBookableSeats": o.seats_left
+        })
+    } else {
+        serde_json::json!({
+            "owner": {"iata_code": o.carrier},
+            "marketing_carrier_flight_number": o.flight_number.to_string(),
+            "origin": {"iata_code": o.origin},
+            "destination": {"iata_code": o.destination},
+            "departure_date": date,
+            "departing_at": at,
+            "cabin_class": o.cabin,
+            "total_amount": amount,
+            "total_currency": o.currency,
+            "available_seats": o.seats_left
+        })
+    };
+    serde_json::to_vec(&value).unwrap_or_default()
+}
+
+/// The CloudEvent a provider publishes for `o`: its source and id, `type_`'s payload.
+pub fn event_for(type_: &str, o: &FareObservation) -> CloudEvent {
+    CloudEvent {
+        id: o.event_id.clone(),
+        source: o.source.clone(),
+        type_: type_.to_string(),
+        time: Some(o.observed_at),
+        subject: Some(format!(
+            "{}{}/{}",
+            o.carrier, o.flight_number, o.departure_date
+        )),
+        datacontenttype: Some("application/json".into()),
+        data: encode(type_, o),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_a_provider_sends_reads_back_as_what_it_observed() {
+        let refdata = RefData::load().unwrap();
+        let now = DateTime::parse_from_rfc3339("2026-12-01T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let o = FareObservation {
+            source: "/providers/skyhub".into(),
+            event_id: "42".into(),
+            carrier: "BA".into(),
+            flight_number: 117,
+            departure_date: NaiveDate::from_ymd_opt(2026, 12, 20).unwrap(),
+            origin: "LHR".into(),
+            destination: "JFK".into(),
+            cabin: "premium_economy".into(),
+            fare_minor: 123_405,
+            currency: "EUR".into(),
+            seats_left: 7,
+            departure_at: now + Duration::days(19),
+            observed_at: now - Duration::minutes(3),
+        };
+        for type_ in [DUFFEL_FARE_V1, AMADEUS_FARE_V1] {
+            let back = normalise(&event_for(type_, &o), &refdata, now).unwrap();
+            assert_eq!(back, o, "{type_}");
+        }
+    }
+}

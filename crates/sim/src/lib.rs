@@ -8,7 +8,7 @@ pub mod fares;
 pub mod import;
 pub mod market;
 mod network;
-mod rng;
+pub mod rng;
 mod schedule;
 
 pub use network::{Network, RouteService};

@@ -33,7 +33,8 @@
 //!
 //! A fare changes only at a bucket change, a day of the trend's ramps, or the load crossing a
 //! tenth, so a market feed that reports changes reports about as many per flight as a real
-//! one. (Not wired in yet: the world's fares still come from `fares`, fixed at start-up.)
+//! one. The market's feeds (the binary's `market` service) price with it; the world's own
+//! fares, which search serves, still come from `fares`, fixed at start-up.
 
 use crate::rng::{hash, unit};
 

@@ -2,7 +2,7 @@
 //! what it is about (route, carrier, day...), so the world does not depend on iteration order
 //! and any one leg can be regenerated on its own. SplitMix64's finaliser mixes the inputs.
 
-pub(crate) fn hash(parts: &[u64]) -> u64 {
+pub fn hash(parts: &[u64]) -> u64 {
     let mut h: u64 = 0x243F_6A88_85A3_08D3;
     for &p in parts {
         h ^= p;
@@ -16,10 +16,10 @@ pub(crate) fn hash(parts: &[u64]) -> u64 {
 }
 
 /// Uniform in [0, 1).
-pub(crate) fn unit(parts: &[u64]) -> f64 {
+pub fn unit(parts: &[u64]) -> f64 {
     (hash(parts) >> 11) as f64 / (1u64 << 53) as f64
 }
 
-pub(crate) fn code3(s: &str) -> u64 {
+pub fn code3(s: &str) -> u64 {
     s.bytes().fold(0u64, |acc, b| acc * 256 + b as u64)
 }

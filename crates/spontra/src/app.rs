@@ -76,7 +76,7 @@ pub struct Health {
 pub struct Ready {
     /// `ready`.
     pub status: String,
-    /// The services this process runs (`search`, `users`, `ingest`).
+    /// The services this process runs (`search`, `users`, `ingest`, `market`).
     pub services: Vec<String>,
     /// The world or schedule served (search only).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -126,8 +126,8 @@ pub fn openapi_document(services: &[ServiceName]) -> serde_json::Value {
         match service {
             ServiceName::Search => openapi.merge(SearchApi::openapi()),
             ServiceName::Users => openapi.merge(UsersApi::openapi()),
-            // No HTTP API yet: it consumes the event stream.
-            ServiceName::Ingest => {}
+            // No HTTP API yet: they consume and publish the event stream.
+            ServiceName::Ingest | ServiceName::Market => {}
         }
     }
     spontra_http::complete_error_responses(&mut openapi);

@@ -7,9 +7,10 @@
 
 use crate::app::App;
 use crate::config::{ServiceName, Settings};
+use crate::market::MarketFeed;
 use crate::world::{self, World};
 use anyhow::Context;
-use spontra_domain::{SharedClock, SystemClock};
+use spontra_domain::{MarketClock, SharedClock, SystemClock};
 use spontra_events::embedded::EmbeddedLog;
 use spontra_events::kafka::Kafka;
 use spontra_events::Bus;
@@ -31,6 +32,11 @@ pub struct Parts {
     pub users: Option<UsersState>,
     /// The ingesting consumer, started by [`Application::run`].
     pub ingest: Option<Ingestor>,
+    /// The simulated market's feeds, started by [`Application::run`].
+    pub market: Option<Arc<MarketFeed>>,
+    /// Market time: the world's "today" at this time of day, running `market.speed` times as
+    /// fast as real time.
+    pub market_clock: SharedClock,
 }
 
 impl Parts {
@@ -46,9 +52,11 @@ impl Parts {
         services.dedup();
         anyhow::ensure!(
             !services.is_empty(),
-            "server.services lists no service (choose from search, users, ingest)"
+            "server.services lists no service (choose from search, users, ingest, market)"
         );
-        let world = if settings.server.runs(ServiceName::Search) {
+        let needs_world =
+            settings.server.runs(ServiceName::Search) || settings.server.runs(ServiceName::Market);
+        let world = if needs_world {
             let w = settings.world.clone();
             Some(tokio::task::spawn_blocking(move || world::shared(&w)).await??)
         } else {
@@ -60,7 +68,25 @@ impl Parts {
                 Some(w) => w.refdata.clone(),
                 None => world::refdata()?,
             };
-            Some(crate::accounts::users_state(settings, refdata, public_url, clock).await?)
+            Some(crate::accounts::users_state(settings, refdata, public_url, clock.clone()).await?)
+        } else {
+            None
+        };
+        let market_clock = market_clock(settings, clock.clone())?;
+        let streams =
+            settings.server.runs(ServiceName::Ingest) || settings.server.runs(ServiceName::Market);
+        // The database first: opening it creates the file (private) and applies migrations;
+        // the embedded event log lives in it.
+        let stores = if streams {
+            if settings.database.url.starts_with("sqlite:") {
+                crate::accounts::private_data_dir(settings)?;
+            }
+            Some(crate::store::open(&settings.database.url).await?)
+        } else {
+            None
+        };
+        let bus = if streams {
+            Some(event_bus(settings).await?)
         } else {
             None
         };
@@ -69,18 +95,26 @@ impl Parts {
                 Some(w) => w.refdata.clone(),
                 None => world::refdata()?,
             };
-            if settings.database.url.starts_with("sqlite:") {
-                crate::accounts::private_data_dir(settings)?;
-            }
-            let stores = crate::store::open(&settings.database.url).await?;
             Some(Ingestor {
-                bus: event_bus(settings).await?,
-                store: stores.inventory,
+                bus: bus.clone().context("the event stream")?,
+                store: stores.as_ref().context("the database")?.inventory.clone(),
                 refdata,
-                clock: Arc::new(SystemClock),
+                clock: market_clock.clone(),
             })
         } else {
             None
+        };
+        let market = match (&world, &bus) {
+            (Some(world), Some(bus)) if settings.server.runs(ServiceName::Market) => {
+                Some(Arc::new(MarketFeed {
+                    world: world.clone(),
+                    bus: bus.clone(),
+                    clock: market_clock.clone(),
+                    settings: settings.market.clone(),
+                    seed: settings.world.seed,
+                }))
+            }
+            _ => None,
         };
         Ok(Parts {
             services,
@@ -88,6 +122,8 @@ impl Parts {
             search,
             users,
             ingest,
+            market,
+            market_clock,
         })
     }
 
@@ -97,6 +133,19 @@ impl Parts {
         let service = search_service(&world);
         Ok((world, service))
     }
+}
+
+/// Market time: it starts at the world's "today" (`world.today`, else the real date) at the
+/// real time of day, and runs `market.speed` times as fast as `base`.
+pub fn market_clock(settings: &Settings, base: SharedClock) -> anyhow::Result<SharedClock> {
+    let now = base.now();
+    let today = world::today(settings.world.today.as_deref())?;
+    let start = today.and_time(now.time()).and_utc();
+    Ok(Arc::new(MarketClock::new(
+        base,
+        start,
+        settings.market.speed,
+    )))
 }
 
 /// The event stream the settings name: Kafka, or the embedded log in the SQLite database.
@@ -185,14 +234,18 @@ impl Application {
             spawn_pruning(users.service.clone());
         }
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let ingesting = self
-            .parts
-            .ingest
-            .clone()
-            .map(|ingestor| tokio::spawn(ingestor.run(stopped)));
+        let mut background = vec![];
+        if let Some(ingestor) = self.parts.ingest.clone() {
+            background.push(tokio::spawn(ingestor.run(stopped.clone())));
+        }
+        if let Some(market) = self.parts.market.clone() {
+            background.push(tokio::spawn(async move {
+                market.run(stopped).await;
+            }));
+        }
         let served = self.app.run(self.listener, shutdown).await;
         let _ = stop.send(true);
-        if let Some(task) = ingesting {
+        for task in background {
             let _ = task.await;
         }
         served?;

@@ -101,6 +101,10 @@ enum Command {
         /// The services to run, comma-separated (default: all, or `server.services`).
         #[arg(long, value_delimiter = ',')]
         services: Vec<ServiceName>,
+        /// Market time runs this many times as fast as real time (60: a market hour per
+        /// minute); default 1, or `market.speed`.
+        #[arg(long)]
+        market_speed: Option<f64>,
     },
     /// Search itineraries: `spontra search LHR NYC 2026-12-18 --return 2026-12-22`.
     Search {
@@ -229,10 +233,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             schedule,
             web_dir,
             services,
+            market_speed,
         } => {
             let mut settings = Settings::load(config.as_deref())?;
             if !services.is_empty() {
                 settings.server.services = services;
+            }
+            if let Some(speed) = market_speed {
+                anyhow::ensure!(
+                    speed.is_finite() && speed > 0.0,
+                    "--market-speed: {speed} is not a positive number"
+                );
+                settings.market.speed = speed;
             }
             if let Some(b) = bind {
                 settings.server.bind = b;

@@ -25,6 +25,9 @@ pub struct Settings {
     pub log: LogSettings,
     #[serde(default)]
     pub events: EventSettings,
+    /// The simulated market: its clock's speed and its feeds.
+    #[serde(default)]
+    pub market: crate::market::MarketSettings,
 }
 
 /// A service a process can run. A process runs the services its configuration lists
@@ -41,6 +44,9 @@ pub enum ServiceName {
     /// Consumes provider feeds from the event stream into the inventory store and the price
     /// observations (needs the database and the event stream).
     Ingest,
+    /// The simulated market: publishes the providers' feeds about the world's flights (needs
+    /// the world and the event stream).
+    Market,
 }
 
 impl ServiceName {
@@ -52,6 +58,7 @@ impl ServiceName {
             ServiceName::Search => "search",
             ServiceName::Users => "users",
             ServiceName::Ingest => "ingest",
+            ServiceName::Market => "market",
         }
     }
 }

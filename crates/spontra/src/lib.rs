@@ -7,5 +7,6 @@ pub mod application;
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod market;
 pub mod store;
 pub mod world;

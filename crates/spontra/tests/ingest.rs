@@ -100,3 +100,51 @@ async fn an_ingest_process_applies_the_feed_of_its_event_log() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// The market and ingestion together, as `spontra serve` runs them: the simulated providers'
+/// feeds (both shapes, with faults) flow through the embedded log into the store; the faults
+/// end in the dead-letter topic with their reasons, and ingestion keeps up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_market_feeds_ingestion() {
+    let app = spawn_app_with(Backend::Sqlite, |s| {
+        s.server.services = vec![ServiceName::Market, ServiceName::Ingest];
+        s.market.events_per_second = 400;
+        s.market.fault_rate = 0.1;
+        s.market.speed = 600.0;
+    })
+    .await
+    .unwrap();
+    let url = &app.settings.database.url;
+    let store = spontra_store_sqlite::SqliteStore::open(url).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while store.observation_count().await.unwrap() < 500 {
+        assert!(
+            Instant::now() < deadline,
+            "the market's feed is not applied"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let log = EmbeddedLog::open(url).await.unwrap();
+    let mut dead = log.subscribe("provider.dead_letter", "test").await.unwrap();
+    let mut codes = std::collections::BTreeSet::new();
+    while codes.len() < 5 && Instant::now() < deadline {
+        for r in dead.poll(500, Duration::from_millis(500)).await.unwrap() {
+            codes.insert(String::from_utf8(r.header("dlq_code").unwrap().to_vec()).unwrap());
+        }
+    }
+    let known: std::collections::BTreeSet<String> = [
+        "malformed_payload",
+        "unknown_airport",
+        "invalid_price",
+        "unknown_currency",
+        "departure_in_past",
+        "unknown_schema",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    assert!(codes.len() >= 5 && codes.is_subset(&known), "{codes:?}");
+    // Ingestion keeps up: what is not yet committed stays within a few ticks' worth.
+    let lag = log.total_lag("provider.raw", "ingest").await.unwrap();
+    assert!(lag < 2_000, "ingestion falls behind: {lag}");
+}

@@ -1058,7 +1058,7 @@ export interface components {
             legs?: number | null;
             /** Format: int64 */
             routes?: number | null;
-            /** @description The services this process runs (`search`, `users`, `ingest`). */
+            /** @description The services this process runs (`search`, `users`, `ingest`, `market`). */
             services: string[];
             /** @description `ready`. */
             status: string;
