@@ -5,6 +5,7 @@
 //! consumer never stops on bad input ([`worker`]).
 
 pub mod feed;
+pub mod status;
 pub mod worker;
 
 pub use feed::Rejection;

@@ -202,6 +202,34 @@ enum Command {
     /// Administration that needs no running server.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Ingestion: how far behind it is, its dead letters, and replaying them.
+    #[command(subcommand)]
+    Ingest(IngestCommand),
+}
+
+#[derive(Subcommand)]
+enum IngestCommand {
+    /// Lag of the ingesting group per partition of provider.raw, and every dead letter with
+    /// its reason (the event stream and database of the configuration).
+    Status {
+        #[arg(long)]
+        json: bool,
+        /// Configuration file; default spontra.toml if present.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Send dead letters back to provider.raw as they first came: all not replayed before
+    /// (`--all`), or one (`--partition P --offset O`, as `status` lists them).
+    Replay {
+        #[arg(long, conflicts_with_all = ["partition", "offset"])]
+        all: bool,
+        #[arg(long, requires = "offset")]
+        partition: Option<i32>,
+        #[arg(long, requires = "partition")]
+        offset: Option<i64>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -439,6 +467,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(args) => crate::bench::run(args),
+        Command::Ingest(command) => ingest_command(command),
         Command::Admin(AdminCommand::CreateUser {
             email,
             name,
@@ -675,6 +704,88 @@ fn serve(mut settings: Settings) -> anyhow::Result<ExitCode> {
         })
         .await?;
         Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn ingest_command(command: IngestCommand) -> anyhow::Result<ExitCode> {
+    use spontra_ingest::status::{replay, status, Replay};
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        match command {
+            IngestCommand::Status { json, config } => {
+                let settings = Settings::load(config.as_deref())?;
+                let bus = crate::application::event_bus(&settings).await?;
+                let s = status(bus.as_ref()).await?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&s)?);
+                    return Ok(ExitCode::SUCCESS);
+                }
+                let mut t = Table::new();
+                t.load_preset(UTF8_FULL_CONDENSED).set_header([
+                    "partition",
+                    "committed",
+                    "end",
+                    "lag",
+                ]);
+                for p in &s.partitions {
+                    t.add_row([p.partition, p.committed as i32, p.end as i32, p.lag as i32]);
+                }
+                println!("{} (group {}): {} behind\n{t}", s.topic, s.group, s.lag);
+                let n = s.dead_letters.len();
+                println!("{n} dead letter{}", if n == 1 { "" } else { "s" });
+                for (code, n) in &s.dead_letters_by_code {
+                    println!("  {code}: {n}");
+                }
+                let mut d = Table::new();
+                d.load_preset(UTF8_FULL_CONDENSED)
+                    .set_header(["at", "code", "field", "reason", "event"]);
+                for l in s.dead_letters.iter().rev().take(20) {
+                    d.add_row([
+                        format!("{}:{}", l.partition, l.offset),
+                        l.code.clone(),
+                        l.field.clone(),
+                        l.reason.clone(),
+                        format!(
+                            "{} {}",
+                            l.source.as_deref().unwrap_or("-"),
+                            l.event_id.as_deref().unwrap_or("-")
+                        ),
+                    ]);
+                }
+                if !s.dead_letters.is_empty() {
+                    println!("latest:\n{d}");
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            IngestCommand::Replay {
+                all,
+                partition,
+                offset,
+                config,
+            } => {
+                let which = match (all, partition, offset) {
+                    (true, _, _) => Replay::All,
+                    (false, Some(partition), Some(offset)) => Replay::One { partition, offset },
+                    _ => {
+                        eprintln!(
+                            "error: give --all, or --partition and --offset of one dead letter"
+                        );
+                        return Ok(ExitCode::from(2));
+                    }
+                };
+                let settings = Settings::load(config.as_deref())?;
+                let bus = crate::application::event_bus(&settings).await?;
+                let n = replay(bus.as_ref(), which).await?;
+                println!("replayed {n} dead letter{}", if n == 1 { "" } else { "s" });
+                Ok(if n == 0 && !all {
+                    ExitCode::from(1)
+                } else {
+                    ExitCode::SUCCESS
+                })
+            }
+        }
     })
 }
 

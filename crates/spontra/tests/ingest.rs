@@ -148,3 +148,88 @@ async fn the_market_feeds_ingestion() {
     let lag = log.total_lag("provider.raw", "ingest").await.unwrap();
     assert!(lag < 2_000, "ingestion falls behind: {lag}");
 }
+
+/// Run the binary on the database at `url`: exit code, stdout, stderr.
+fn cli(url: &str, args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_spontra"))
+        .args(args)
+        .env("SPONTRA__DATABASE__URL", url)
+        .env("SPONTRA__LOG__FILTER", "warn")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `spontra ingest status --json` once nothing is behind and `dead` dead letters are listed.
+fn settled_status(url: &str, dead: usize) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (code, out, err) = cli(url, &["ingest", "status", "--json"]);
+        assert_eq!(code, 0, "{err}");
+        let v: Value = serde_json::from_str(&out).unwrap();
+        if v["lag"] == 0 && v["dead_letters"].as_array().unwrap().len() == dead {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "{v}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// `spontra ingest status` and `replay` against a running instance's database: the lag, the
+/// dead letter with its reason; a replayed dead letter is judged again (and refused again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operators_see_and_replay_dead_letters() {
+    let app = spawn_app_with(Backend::Sqlite, |s| {
+        s.server.services = vec![ServiceName::Ingest]
+    })
+    .await
+    .unwrap();
+    let url = app.settings.database.url.clone();
+    let log = EmbeddedLog::open(&url).await.unwrap();
+    log.publish(
+        "provider.raw",
+        vec![
+            fare_event("ok", "120.00").to_message("LHR-JFK"),
+            fare_event("bad", "0.00").to_message("LHR-JFK"),
+        ],
+    )
+    .await
+    .unwrap();
+    let v = tokio::task::block_in_place(|| settled_status(&url, 1));
+    let dead = &v["dead_letters"][0];
+    assert_eq!(
+        (dead["code"].as_str(), dead["field"].as_str()),
+        (Some("invalid_price"), Some("amount"))
+    );
+    assert_eq!(dead["event_id"], "bad");
+    assert_eq!(v["dead_letters_by_code"]["invalid_price"], 1);
+    let (_, table, _) = cli(&url, &["ingest", "status"]);
+    assert!(
+        table.contains("1 dead letter\n") && table.contains("invalid_price"),
+        "{table}"
+    );
+
+    // Replayed, it is judged again and refused again: two dead letters now; --all sends only
+    // what it has not sent before.
+    let (code, out, err) = cli(&url, &["ingest", "replay", "--all"]);
+    assert_eq!((code, out.trim()), (0, "replayed 1 dead letter"), "{err}");
+    let v = tokio::task::block_in_place(|| settled_status(&url, 2));
+    assert_eq!(v["dead_letters_by_code"]["invalid_price"], 2);
+    let (code, out, _) = cli(&url, &["ingest", "replay", "--all"]);
+    assert_eq!(
+        (code, out.trim()),
+        (0, "replayed 1 dead letter"),
+        "only the new one"
+    );
+    let (code, _, _) = cli(
+        &url,
+        &["ingest", "replay", "--partition", "0", "--offset", "999"],
+    );
+    assert_eq!(code, 1, "no such dead letter");
+    let (code, _, err) = cli(&url, &["ingest", "replay"]);
+    assert_eq!(code, 2, "{err}");
+}
