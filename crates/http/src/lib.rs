@@ -8,6 +8,7 @@ mod cursor;
 mod error;
 mod extract;
 mod limits;
+pub mod metrics;
 mod openapi;
 mod pool;
 mod telemetry;

@@ -169,10 +169,15 @@ impl Ingestor {
                 .and_then(|event| normalise(&event, &self.refdata, now));
             match read {
                 Ok(o) => valid.push(o),
-                Err(why) => rejected.push(dead_letter(r, &why)),
+                Err(why) => {
+                    metrics::counter!("ingest_dead_letters_total", "code" => why.code).increment(1);
+                    rejected.push(dead_letter(r, &why));
+                }
             }
         }
+        let started = std::time::Instant::now();
         let applied = self.apply_with_retry(&valid, now).await?;
+        metrics::histogram!("ingest_apply_seconds").record(started.elapsed().as_secs_f64());
         let mut observed = vec![];
         let mut changed = vec![];
         for (o, a) in valid.iter().zip(&applied) {
@@ -190,6 +195,14 @@ impl Ingestor {
             }
         }
         stats.dead_lettered = rejected.len();
+        for (outcome, n) in [
+            ("applied", stats.applied),
+            ("duplicate", stats.duplicates),
+            ("dead_letter", stats.dead_lettered),
+        ] {
+            metrics::counter!("ingest_events_total", "outcome" => outcome).increment(n as u64);
+        }
+        metrics::counter!("ingest_changed_total").increment(stats.changed as u64);
         self.bus.publish(PRICE_OBSERVED, observed).await?;
         self.bus.publish(INVENTORY_CHANGED, changed).await?;
         self.bus.publish(DEAD_LETTER, rejected).await?;
@@ -246,7 +259,15 @@ impl Ingestor {
                 }
             }
         };
+        let mut lag_measured: Option<std::time::Instant> = None;
         while !*stop.borrow() {
+            // How far behind, at most once a second (on Kafka it is a round trip per partition).
+            if lag_measured.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+                lag_measured = Some(std::time::Instant::now());
+                if let Ok(lag) = self.bus.total_lag(RAW, GROUP).await {
+                    metrics::gauge!("ingest_lag").set(lag as f64);
+                }
+            }
             tokio::select! {
                 result = self.run_batch(consumer.as_mut(), 5_000, Duration::from_millis(500)) => {
                     if let Err(e) = result {

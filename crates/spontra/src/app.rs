@@ -109,11 +109,31 @@ async fn readyz(State(ready): State<Arc<Ready>>) -> Json<Ready> {
     Json((*ready).clone())
 }
 
+/// Prometheus metrics of this process: requests by route and status with their latency, and
+/// the services' own (ingestion's events, dead letters, apply latency and lag).
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses(
+    (status = 200, description = "Prometheus text exposition format", content_type = "text/plain; version=0.0.4", body = String)
+))]
+async fn metrics_text() -> Response {
+    match spontra_http::metrics::prometheus() {
+        Some(handle) => (
+            [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+            handle.render(),
+        )
+            .into_response(),
+        None => ApiError::new(
+            ErrorCode::NotReady,
+            "metrics are not recorded in this process",
+        )
+        .into_response(),
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
-    paths(healthz, readyz),
+    paths(healthz, readyz, metrics_text),
     components(schemas(Health, Ready)),
-    tags((name = "operations", description = "Liveness and readiness (outside /api/v1)"))
+    tags((name = "operations", description = "Liveness, readiness and metrics (outside /api/v1)"))
 )]
 struct OperationsApi;
 
@@ -215,6 +235,9 @@ impl App {
         if let Some(users) = &parts.users {
             api = api.merge(spontra_users::router(users.clone()));
         }
+        // Record from the start: installing the recorder is what makes metrics count.
+        let _ = spontra_http::metrics::prometheus();
+        let track = axum::middleware::from_fn(spontra_http::metrics::track);
         let api = api
             .route(
                 "/openapi.json",
@@ -223,11 +246,14 @@ impl App {
                     async move { Json(doc) }
                 }),
             )
+            .route_layer(track.clone())
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed);
         let mut router = Router::new()
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz).with_state(ready))
+            .route("/metrics", get(metrics_text))
+            .route_layer(track)
             .nest("/api/v1", api)
             .route("/api", get(not_found))
             .route("/api/{*rest}", get(not_found).fallback(not_found));

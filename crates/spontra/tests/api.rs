@@ -1069,3 +1069,38 @@ async fn services_decide_what_a_process_runs() {
     let (_, _, doc) = send(http.get(format!("{}/api/v1/openapi.json", search.base))).await;
     assert!(doc["paths"]["/api/v1/auth/register"].is_null());
 }
+
+/// `/metrics` counts requests by method, matched route (the pattern, not the raw path) and
+/// status, with their latency, in Prometheus' text format.
+#[tokio::test]
+async fn metrics_count_requests_by_route() {
+    let app = TestApp::spawn().await;
+    for code in ["LHR", "JFK", "XXX"] {
+        app.get(&format!("/api/v1/airports/{code}")).await;
+    }
+    let r = reqwest::get(format!("{}/metrics", app.base)).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/plain; version=0.0.4");
+    let text = r.text().await.unwrap();
+    let count = |status: &str| {
+        let series = format!(
+            "http_requests_total{{method=\"GET\",route=\"/api/v1/airports/{{code}}\",status=\"{status}\"}} "
+        );
+        text.lines()
+            .find_map(|l| l.strip_prefix(&series))
+            .and_then(|n| n.trim().parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // Other tests of this process add to the same counters: at least ours.
+    assert!(
+        count("200") >= 2 && count("422") + count("404") >= 1,
+        "{text}"
+    );
+    assert!(text.contains(
+        "http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/airports/{code}\""
+    ));
+    assert!(
+        !text.contains("route=\"/api/v1/airports/LHR\""),
+        "raw paths are not labels"
+    );
+}

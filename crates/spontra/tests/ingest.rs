@@ -147,6 +147,22 @@ async fn the_market_feeds_ingestion() {
     // Ingestion keeps up: what is not yet committed stays within a few ticks' worth.
     let lag = log.total_lag("provider.raw", "ingest").await.unwrap();
     assert!(lag < 2_000, "ingestion falls behind: {lag}");
+    // ...and says so in its metrics.
+    let metrics = reqwest::get(format!("{}/metrics", app.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for series in [
+        "ingest_events_total{outcome=\"applied\"}",
+        "ingest_events_total{outcome=\"dead_letter\"}",
+        "ingest_dead_letters_total{code=",
+        "ingest_apply_seconds_bucket",
+        "ingest_lag ",
+    ] {
+        assert!(metrics.contains(series), "{series} in {metrics}");
+    }
 }
 
 /// Run the binary on the database at `url`: exit code, stdout, stderr.
