@@ -62,7 +62,11 @@ impl Parts {
         } else {
             None
         };
-        let search = world.as_deref().map(|w| Arc::new(search_service(w)));
+        // The world may be loaded for the market alone: search only where it runs.
+        let search = world
+            .as_deref()
+            .filter(|_| settings.server.runs(ServiceName::Search))
+            .map(|w| Arc::new(search_service(w)));
         let users = if settings.server.runs(ServiceName::Users) {
             let refdata = match &world {
                 Some(w) => w.refdata.clone(),

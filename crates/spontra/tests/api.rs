@@ -1068,6 +1068,19 @@ async fn services_decide_what_a_process_runs() {
     assert_eq!(s, 404, "no account routes");
     let (_, _, doc) = send(http.get(format!("{}/api/v1/openapi.json", search.base))).await;
     assert!(doc["paths"]["/api/v1/auth/register"].is_null());
+
+    // The market needs the world, but a market-only process answers no searches.
+    let market = spawn_app_with(Backend::Sqlite, |s| {
+        s.server.services = vec![ServiceName::Market];
+        s.market.events_per_second = 10;
+    })
+    .await
+    .unwrap();
+    let (_, _, ready) = send(http.get(format!("{}/readyz", market.base))).await;
+    assert_eq!(ready["services"], json!(["market"]));
+    assert!(ready.get("bookable_from").is_none(), "{ready}");
+    let (s, _, _) = send(http.get(format!("{}/api/v1/airports?q=london", market.base))).await;
+    assert_eq!(s, 404, "no search routes");
 }
 
 /// `/metrics` counts requests by method, matched route (the pattern, not the raw path) and
