@@ -5,7 +5,7 @@
 
 use crate::worker::{DEAD_LETTER, GROUP, RAW};
 use serde::Serialize;
-use spontra_events::{Bus, BusError, Message, PartitionLag, Record};
+use spontra_events::{Bus, BusError, Consumer, Message, PartitionLag, Record};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -51,17 +51,22 @@ fn text(r: &Record, name: &str) -> Option<String> {
         .map(|v| String::from_utf8_lossy(v).into_owned())
 }
 
+/// `count` records from `consumer` (fewer if they do not come within 30 s).
+async fn take(consumer: &mut dyn Consumer, count: i64) -> Result<Vec<Record>, BusError> {
+    let mut records = vec![];
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while (records.len() as i64) < count && Instant::now() < deadline {
+        records.extend(consumer.poll(10_000, Duration::from_millis(500)).await?);
+    }
+    Ok(records)
+}
+
 /// Every record of `topic` at the time of asking, read by a group of its own that commits
 /// nothing.
 async fn read_topic(bus: &dyn Bus, topic: &str, group: &str) -> Result<Vec<Record>, BusError> {
     let end: i64 = bus.lag(topic, group).await?.iter().map(|l| l.end).sum();
     let mut consumer = bus.subscribe(topic, group).await?;
-    let mut records = vec![];
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while (records.len() as i64) < end && Instant::now() < deadline {
-        records.extend(consumer.poll(10_000, Duration::from_millis(500)).await?);
-    }
-    Ok(records)
+    take(consumer.as_mut(), end).await
 }
 
 fn reader_group() -> String {
@@ -137,13 +142,9 @@ fn original(r: &Record) -> Message {
 pub async fn replay(bus: &dyn Bus, which: Replay) -> Result<usize, BusError> {
     match which {
         Replay::All => {
-            let end: i64 = bus.total_lag(DEAD_LETTER, REPLAY_GROUP).await?;
+            let unsent = bus.total_lag(DEAD_LETTER, REPLAY_GROUP).await?;
             let mut consumer = bus.subscribe(DEAD_LETTER, REPLAY_GROUP).await?;
-            let mut records = vec![];
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while (records.len() as i64) < end && Instant::now() < deadline {
-                records.extend(consumer.poll(10_000, Duration::from_millis(500)).await?);
-            }
+            let records = take(consumer.as_mut(), unsent).await?;
             bus.publish(RAW, records.iter().map(original).collect())
                 .await?;
             consumer.commit(&records).await?;

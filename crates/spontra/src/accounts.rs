@@ -82,18 +82,23 @@ fn mailer(settings: &Settings) -> anyhow::Result<Arc<dyn Mailer>> {
     })
 }
 
-/// The users service, its store opened (and migrated) from the database URL. `public_url`:
-/// where links in mails point.
-pub async fn users_service(
+/// The database of the settings, opened (and migrated); the embedded profile's data
+/// directory is created private first.
+pub async fn open_stores(settings: &Settings) -> anyhow::Result<crate::store::Stores> {
+    if settings.database.url.starts_with("sqlite:") {
+        private_data_dir(settings)?;
+    }
+    crate::store::open(&settings.database.url).await
+}
+
+/// The users service over `store`. `public_url`: where links in mails point.
+pub fn users_service(
     settings: &Settings,
+    store: Arc<dyn spontra_store::UserStore>,
     refdata: Arc<spontra_refdata::RefData>,
     public_url: &str,
     clock: SharedClock,
 ) -> anyhow::Result<Arc<UsersService>> {
-    if settings.database.url.starts_with("sqlite:") {
-        private_data_dir(settings)?;
-    }
-    let store = crate::store::open(&settings.database.url).await?.users;
     let outgoing = Outgoing {
         mailer: mailer(settings)?,
         public_url: settings
@@ -121,13 +126,14 @@ pub fn public_https(settings: &Settings) -> bool {
         .is_some_and(|u| u.starts_with("https://"))
 }
 
-pub async fn users_state(
+pub fn users_state(
     settings: &Settings,
+    store: Arc<dyn spontra_store::UserStore>,
     refdata: Arc<spontra_refdata::RefData>,
     public_url: &str,
     clock: SharedClock,
 ) -> anyhow::Result<UsersState> {
-    let service = users_service(settings, refdata, public_url, clock).await?;
+    let service = users_service(settings, store, refdata, public_url, clock)?;
     Ok(UsersState {
         service: service.clone(),
         auth: service,
@@ -147,7 +153,8 @@ pub async fn create_user(
     admin: bool,
 ) -> anyhow::Result<std::process::ExitCode> {
     let refdata = crate::world::refdata()?;
-    let service = users_service(settings, refdata, "", Arc::new(SystemClock)).await?;
+    let store = open_stores(settings).await?.users;
+    let service = users_service(settings, store, refdata, "", Arc::new(SystemClock))?;
     let role = if admin { Role::Admin } else { Role::User };
     let created = match Registration::parse(email, password, name) {
         Ok(reg) => service.create_account(reg, role).await,

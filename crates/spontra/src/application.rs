@@ -67,42 +67,39 @@ impl Parts {
             .as_deref()
             .filter(|_| settings.server.runs(ServiceName::Search))
             .map(|w| Arc::new(search_service(w)));
-        let users = if settings.server.runs(ServiceName::Users) {
-            let refdata = match &world {
-                Some(w) => w.refdata.clone(),
-                None => world::refdata()?,
-            };
-            Some(crate::accounts::users_state(settings, refdata, public_url, clock.clone()).await?)
-        } else {
-            None
-        };
-        let market_clock = market_clock(settings, clock.clone())?;
         let streams =
             settings.server.runs(ServiceName::Ingest) || settings.server.runs(ServiceName::Market);
-        // The database first: opening it creates the file (private) and applies migrations;
-        // the embedded event log lives in it.
-        let stores = if streams {
-            if settings.database.url.starts_with("sqlite:") {
-                crate::accounts::private_data_dir(settings)?;
-            }
-            Some(crate::store::open(&settings.database.url).await?)
+        // The database once for every service that needs it (opening it migrates it); the
+        // embedded event log lives in it, so it comes first.
+        let stores = if streams || settings.server.runs(ServiceName::Users) {
+            Some(crate::accounts::open_stores(settings).await?)
         } else {
             None
         };
+        let users = match &stores {
+            Some(stores) if settings.server.runs(ServiceName::Users) => {
+                Some(crate::accounts::users_state(
+                    settings,
+                    stores.users.clone(),
+                    world::refdata()?,
+                    public_url,
+                    clock.clone(),
+                )?)
+            }
+            _ => None,
+        };
+        let market_clock = market_clock(settings, clock.clone())?;
         let bus = if streams {
             Some(event_bus(settings).await?)
         } else {
             None
         };
         let ingest = if settings.server.runs(ServiceName::Ingest) {
-            let refdata = match &world {
-                Some(w) => w.refdata.clone(),
-                None => world::refdata()?,
-            };
             Some(Ingestor {
                 bus: bus.clone().context("the event stream")?,
                 store: stores.as_ref().context("the database")?.inventory.clone(),
-                refdata,
+                // The one reference data of the process (a world holds the same).
+                refdata: world::refdata()?,
                 clock: market_clock.clone(),
             })
         } else {

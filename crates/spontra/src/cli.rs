@@ -730,7 +730,7 @@ fn ingest_command(command: IngestCommand) -> anyhow::Result<ExitCode> {
                     "lag",
                 ]);
                 for p in &s.partitions {
-                    t.add_row([p.partition, p.committed as i32, p.end as i32, p.lag as i32]);
+                    t.add_row([p.partition as i64, p.committed, p.end, p.lag]);
                 }
                 println!("{} (group {}): {} behind\n{t}", s.topic, s.group, s.lag);
                 let n = s.dead_letters.len();

@@ -79,15 +79,9 @@ pub struct MarketFeed {
 }
 
 impl MarketFeed {
-    /// The observation providers would send now about leg `id`, if it is on sale and not
-    /// sold out.
-    fn observe(
-        &self,
-        id: u32,
-        now: DateTime<Utc>,
-        event_id: String,
-        source: &str,
-    ) -> Option<FareObservation> {
+    /// What providers would report now about leg `id`, if it is on sale and not sold out
+    /// (the same for every provider: the caller names the source and event).
+    fn observe(&self, id: u32, now: DateTime<Utc>) -> Option<FareObservation> {
         let index = &self.world.index;
         let leg = index.leg(id);
         let view = index.leg_view(id);
@@ -113,8 +107,8 @@ impl MarketFeed {
         };
         let state = market.state(days);
         Some(FareObservation {
-            source: source.to_string(),
-            event_id,
+            source: String::new(),
+            event_id: String::new(),
             carrier: view.carrier.as_str().to_string(),
             flight_number: view.flight_number,
             departure_date: local.date_naive(),
@@ -139,8 +133,10 @@ impl MarketFeed {
         }
         for i in 0..per_tick {
             let leg = (unit(&[self.seed, tick, i, 1]) * legs as f64) as u32;
-            let carrier = self.world.index.leg_view(leg).carrier;
-            let (duffel, amadeus) = providers_of(carrier.as_str());
+            let Some(observed) = self.observe(leg, now) else {
+                continue;
+            };
+            let (duffel, amadeus) = providers_of(&observed.carrier);
             for (sells, type_, source) in [
                 (duffel, DUFFEL_FARE_V1, "/providers/skyhub"),
                 (amadeus, AMADEUS_FARE_V1, "/providers/farefinder"),
@@ -148,9 +144,10 @@ impl MarketFeed {
                 if !sells {
                     continue;
                 }
-                let id = format!("{tick}-{i}");
-                let Some(o) = self.observe(leg, now, id, source) else {
-                    continue;
+                let o = FareObservation {
+                    source: source.to_string(),
+                    event_id: format!("{tick}-{i}"),
+                    ..observed.clone()
                 };
                 let fault = unit(&[self.seed, tick, i, 2]) < self.settings.fault_rate;
                 out.extend(self.messages(type_, o, fault.then(|| unit(&[self.seed, tick, i, 3]))));
