@@ -265,6 +265,8 @@ flow("return search with autocomplete, sorting and filters", async (page) => {
   // The price is for everyone; the CO2 figure is per passenger, and says so.
   const card = await page.locator('[data-testid="itinerary"]').first().innerText();
   assert(/total, all passengers/.test(card) && /kg CO2 per passenger/.test(card), `labels: ${card}`);
+  // Each price says how fresh it is: reported by a provider so long ago, or as scheduled.
+  assert(/Price checked (just now|\d+ (min|h) ago)|Scheduled fare, not yet rechecked/.test(card), `freshness: ${card}`);
   const url = new URL(page.url());
   assert(url.searchParams.get("origin") === "LON" && url.searchParams.get("return") === "2026-12-17", `the URL holds the search: ${url}`);
   // The address holds codes; the page shows the places' names.

@@ -320,6 +320,7 @@ impl IndexBuilder {
             first_day: first.div_euclid(1440) * 1440,
             last_day: last.div_euclid(1440) * 1440,
             city_span_km,
+            observed: Vec::new(),
         }
     }
 }

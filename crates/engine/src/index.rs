@@ -91,7 +91,10 @@ pub(crate) struct CarrierInfo {
     pub alliance: Option<Alliance>,
 }
 
-/// The inventory index: immutable once built, shared between searches.
+/// The inventory index: built once, shared between searches. Fares and seats change through
+/// [`Index::apply`] on a private copy (see `update`); the routes, directories and airports
+/// never do.
+#[derive(Clone)]
 pub struct Index {
     pub(crate) epoch: UtcMinute,
     pub(crate) currency: CurrencyCode,
@@ -114,6 +117,9 @@ pub struct Index {
     pub(crate) last_day: UtcMinute,
     /// The greatest distance between two airports of one city, km (rounded up).
     pub(crate) city_span_km: u32,
+    /// When each leg's fare and seats were last observed: seconds after the epoch plus one
+    /// (0: as built). Empty until the first update.
+    pub(crate) observed: Vec<u32>,
 }
 
 /// A leg with its codes resolved, for presentation.
@@ -157,7 +163,8 @@ impl Index {
             + (self.routes_from.capacity()
                 + self.routes_into.capacity()
                 + self.routes_into_ids.capacity()
-                + self.day_starts.capacity())
+                + self.day_starts.capacity()
+                + self.observed.capacity())
                 * 4
     }
 

@@ -17,6 +17,7 @@ mod query;
 mod rank;
 mod search;
 mod trip;
+mod update;
 
 pub use build::{AirportSpec, BuildError, CarrierSpec, IndexBuilder, LegInput};
 pub use co2::{co2_grams_per_passenger, leg_co2_grams};
@@ -31,3 +32,4 @@ pub use search::{
     FLAG_AIRPORT_CHANGE, FLAG_SELF_TRANSFER, SELF_TRANSFER_EXTRA_MINUTES,
 };
 pub use trip::{score_inputs, TripOption, MIN_STOPOVER_MINUTES};
+pub use update::{FareUpdate, UpdateOutcome};

@@ -356,85 +356,226 @@ fn random_query(w: &World, rng: &mut Rng) -> (SliceQuery, Filters) {
     )
 }
 
+/// Random update batches, as the market sends them: fares up and down (some far below the
+/// route's cheapest so far), seats selling out and coming back, and late observations that must
+/// change nothing. Checks that each updated leg ends with its latest observation, that every
+/// route's cheapest fare is exact again, and that legs are found by their identity.
+fn update(w: &mut World, rng: &mut Rng) -> Result<(), TestCaseError> {
+    let n = w.index.leg_count() as u64;
+    let mut latest: std::collections::HashMap<LegId, (i64, u32, u16)> = Default::default();
+    let batches = 1 + rng.below(3) as usize;
+    for b in 0..batches {
+        let mut batch = vec![];
+        for _ in 0..1 + rng.below(n / 2) {
+            let leg = rng.below(n) as LegId;
+            let old = w.index.leg(leg).fare as u64;
+            let fare = match rng.below(4) {
+                0 => old * (2 + rng.below(20)) / 10,
+                1 => old * (10 + rng.below(30)) / 10,
+                2 => 100 + rng.below(2000),
+                _ => old,
+            };
+            // Late ones are older than the batch before.
+            let observed = w.index.to_utc(0) * 60
+                + 1_000
+                + 100 * b as i64
+                + if rng.chance(15) { -150 } else { 0 };
+            batch.push(FareUpdate {
+                leg,
+                fare: fare.max(1) as u32,
+                seats: rng.below(12) as u16,
+                observed,
+            });
+        }
+        for u in &batch {
+            let e = latest.entry(u.leg).or_insert((i64::MIN, 0, 0));
+            if u.observed >= e.0 {
+                *e = (u.observed, u.fare, u.seats);
+            }
+        }
+        w.index.apply(&batch);
+    }
+    for (&id, &(observed, fare, seats)) in &latest {
+        let l = *w.index.leg(id);
+        prop_assert_eq!((l.fare, l.seats_left(0) as u16), (fare, seats.min(15)));
+        prop_assert_eq!(w.index.observed_at(id), Some(observed));
+        let found = w.index.find_leg(
+            l.origin,
+            l.dest,
+            w.index.to_utc(l.dep),
+            l.carrier,
+            l.flight_number,
+        );
+        prop_assert!(
+            found.is_some_and(|f| w.index.leg(f) == &l),
+            "leg {} is found by its identity",
+            id
+        );
+    }
+    for a in 0..w.index.airport_count() as u16 {
+        for r in w.index.routes_from(a) {
+            let min = (r.start..r.end).map(|i| w.index.leg(i).fare).min();
+            prop_assert_eq!(Some(r.min_fare), min);
+        }
+    }
+    Ok(())
+}
+
+fn check_point_to_point(w: &World, rng: &mut Rng) -> Result<(), TestCaseError> {
+    for _ in 0..6 {
+        let (q, f) = random_query(w, rng);
+        let compiled = CompiledSlice::new(&w.index, &q, &f);
+        let engine: BTreeSet<(Vec<LegId>, u64, u8)> = w
+            .index
+            .slice_candidates(&compiled)
+            .iter()
+            .map(|c| (c.legs().to_vec(), c.price, c.flags))
+            .collect();
+        let slow = reference(w, &q, &f);
+        prop_assert_eq!(&engine, &slow, "query {:?} filters {:?}", q, f);
+        if std::env::var("REFERENCE_STATS").is_ok() {
+            let by_len = |n| slow.iter().filter(|x| x.0.len() == n).count();
+            eprintln!(
+                "stats {} {} {} flags {}",
+                by_len(1),
+                by_len(2),
+                by_len(3),
+                slow.iter().filter(|x| x.2 != 0).count()
+            );
+        }
+
+        // Same Pareto set.
+        let crit = |legs: &[LegId], price: u64| {
+            let first = w.index.leg(legs[0]);
+            let last = w.index.leg(legs[legs.len() - 1]);
+            (price, last.arr() - first.dep, legs.len() as u32 - 1)
+        };
+        let slow_front: BTreeSet<Vec<LegId>> = slow
+            .iter()
+            .filter(|a| {
+                !slow
+                    .iter()
+                    .any(|b| dominated(crit(&a.0, a.1), crit(&b.0, b.1)))
+            })
+            .map(|a| a.0.clone())
+            .collect();
+        let trip = w.index.search_trip(std::slice::from_ref(&q), &f);
+        let engine_front: BTreeSet<Vec<LegId>> = trip
+            .iter()
+            .filter(|o| o.pareto)
+            .map(|o| o.slices[0].legs().to_vec())
+            .collect();
+        prop_assert_eq!(engine_front, slow_front);
+
+        // The options shown: per first flight the Pareto set, minus two-stop itineraries
+        // that a direct or one-stop itinerary beats on both price and duration.
+        let as_candidate = |x: &(Vec<LegId>, u64, u8)| {
+            let mut legs = [0; 3];
+            legs[..x.0.len()].copy_from_slice(&x.0);
+            Candidate {
+                legs,
+                len: x.0.len() as u8,
+                flags: x.2,
+                price: x.1,
+                dep: w.index.leg(x.0[0]).dep,
+                arr: w.index.leg(x.0[x.0.len() - 1]).arr(),
+            }
+        };
+        let simple: Vec<Candidate> = slow
+            .iter()
+            .filter(|x| x.0.len() <= 2)
+            .map(as_candidate)
+            .collect();
+        let slow_options: BTreeSet<Vec<LegId>> =
+            group_pareto(slow.iter().map(as_candidate).collect())
+                .into_iter()
+                .filter(|c| {
+                    c.len < 3
+                        || !simple
+                            .iter()
+                            .any(|s| s.price <= c.price && s.duration() <= c.duration())
+                })
+                .map(|c| c.legs().to_vec())
+                .collect();
+        let engine_options: BTreeSet<Vec<LegId>> = w
+            .index
+            .slice_options(&q, &f)
+            .iter()
+            .map(|c| c.legs().to_vec())
+            .collect();
+        prop_assert_eq!(engine_options, slow_options);
+
+        // Cheapest (with its price-bound pruning) agrees with the minimum.
+        let cheapest = w.index.cheapest(&compiled).map(|c| c.price);
+        prop_assert_eq!(cheapest, slow.iter().map(|x| x.1).min());
+    }
+    Ok(())
+}
+
+fn check_explore(w: &World, rng: &mut Rng) -> Result<(), TestCaseError> {
+    let (q, mut f) = random_query(w, rng);
+    let o = q.origins[0];
+    if rng.chance(50) {
+        f.duration_range =
+            spontra_domain::HoursRange::from_hours(1.0, 3.0 + rng.below(6) as f64).ok();
+    }
+    let dates = spontra_domain::DateRange::single(q.date);
+    let hits = w.index.explore(&[o], dates, &f);
+    let same_city: Vec<u16> = (0..w.index.airport_count() as u16)
+        .filter(|&a| {
+            a == o
+                || (w.specs[a as usize].city.is_some()
+                    && w.specs[a as usize].city == w.specs[o as usize].city)
+        })
+        .collect();
+    let mut fr = f.clone();
+    fr.layovers_exclude.extend(same_city.iter().copied());
+    for d in 0..w.index.airport_count() as u16 {
+        let slow = if same_city.contains(&d) {
+            None
+        } else {
+            reference(
+                w,
+                &SliceQuery {
+                    origins: vec![o],
+                    destinations: vec![d],
+                    date: q.date,
+                },
+                &fr,
+            )
+            .iter()
+            .map(|x| x.1)
+            .min()
+        };
+        let fast = hits
+            .iter()
+            .find(|h| h.destination == d)
+            .map(|h| h.best.price);
+        prop_assert_eq!(fast, slow, "destination {} filters {:?}", d, f);
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
     #[test]
     fn point_to_point_matches_reference(seed in any::<u64>()) {
-        let w = world(seed);
-        let mut rng = Rng(seed ^ 0x5555);
-        for _ in 0..6 {
-            let (q, f) = random_query(&w, &mut rng);
-            let compiled = CompiledSlice::new(&w.index, &q, &f);
-            let engine: BTreeSet<(Vec<LegId>, u64, u8)> = w.index.slice_candidates(&compiled)
-                .iter().map(|c| (c.legs().to_vec(), c.price, c.flags)).collect();
-            let slow = reference(&w, &q, &f);
-            prop_assert_eq!(&engine, &slow, "query {:?} filters {:?}", q, f);
-            if std::env::var("REFERENCE_STATS").is_ok() {
-                let by_len = |n| slow.iter().filter(|x| x.0.len() == n).count();
-                eprintln!("stats {} {} {} flags {}", by_len(1), by_len(2), by_len(3), slow.iter().filter(|x| x.2 != 0).count());
-            }
-
-            // Same Pareto set.
-            let crit = |legs: &[LegId], price: u64| {
-                let first = w.index.leg(legs[0]);
-                let last = w.index.leg(legs[legs.len() - 1]);
-                (price, last.arr() - first.dep, legs.len() as u32 - 1)
-            };
-            let slow_front: BTreeSet<Vec<LegId>> = slow.iter()
-                .filter(|a| !slow.iter().any(|b| dominated(crit(&a.0, a.1), crit(&b.0, b.1))))
-                .map(|a| a.0.clone()).collect();
-            let trip = w.index.search_trip(std::slice::from_ref(&q), &f);
-            let engine_front: BTreeSet<Vec<LegId>> = trip.iter().filter(|o| o.pareto)
-                .map(|o| o.slices[0].legs().to_vec()).collect();
-            prop_assert_eq!(engine_front, slow_front);
-
-            // The options shown: per first flight the Pareto set, minus two-stop itineraries
-            // that a direct or one-stop itinerary beats on both price and duration.
-            let as_candidate = |x: &(Vec<LegId>, u64, u8)| {
-                let mut legs = [0; 3];
-                legs[..x.0.len()].copy_from_slice(&x.0);
-                Candidate { legs, len: x.0.len() as u8, flags: x.2, price: x.1,
-                    dep: w.index.leg(x.0[0]).dep, arr: w.index.leg(x.0[x.0.len() - 1]).arr() }
-            };
-            let simple: Vec<Candidate> = slow.iter().filter(|x| x.0.len() <= 2).map(as_candidate).collect();
-            let slow_options: BTreeSet<Vec<LegId>> = group_pareto(slow.iter().map(as_candidate).collect())
-                .into_iter()
-                .filter(|c| c.len < 3 || !simple.iter().any(|s| s.price <= c.price && s.duration() <= c.duration()))
-                .map(|c| c.legs().to_vec())
-                .collect();
-            let engine_options: BTreeSet<Vec<LegId>> = w.index.slice_options(&q, &f).iter().map(|c| c.legs().to_vec()).collect();
-            prop_assert_eq!(engine_options, slow_options);
-
-            // Cheapest (with its price-bound pruning) agrees with the minimum.
-            let cheapest = w.index.cheapest(&compiled).map(|c| c.price);
-            prop_assert_eq!(cheapest, slow.iter().map(|x| x.1).min());
-        }
+        check_point_to_point(&world(seed), &mut Rng(seed ^ 0x5555))?;
     }
 
     #[test]
     fn explore_matches_reference(seed in any::<u64>()) {
-        let w = world(seed);
-        let mut rng = Rng(seed ^ 0xAAAA);
-        let (q, mut f) = random_query(&w, &mut rng);
-        let o = q.origins[0];
-        if rng.chance(50) {
-            f.duration_range = spontra_domain::HoursRange::from_hours(1.0, 3.0 + rng.below(6) as f64).ok();
-        }
-        let dates = spontra_domain::DateRange::single(q.date);
-        let hits = w.index.explore(&[o], dates, &f);
-        let same_city: Vec<u16> = (0..w.index.airport_count() as u16)
-            .filter(|&a| a == o || (w.specs[a as usize].city.is_some() && w.specs[a as usize].city == w.specs[o as usize].city))
-            .collect();
-        let mut fr = f.clone();
-        fr.layovers_exclude.extend(same_city.iter().copied());
-        for d in 0..w.index.airport_count() as u16 {
-            let slow = if same_city.contains(&d) { None } else {
-                reference(&w, &SliceQuery { origins: vec![o], destinations: vec![d], date: q.date }, &fr)
-                    .iter().map(|x| x.1).min()
-            };
-            let fast = hits.iter().find(|h| h.destination == d).map(|h| h.best.price);
-            prop_assert_eq!(fast, slow, "destination {} filters {:?}", d, f);
-        }
+        check_explore(&world(seed), &mut Rng(seed ^ 0xAAAA))?;
+    }
+
+    /// Pruning stays exact on an index that has received updates.
+    #[test]
+    fn updated_index_matches_reference(seed in any::<u64>()) {
+        let mut w = world(seed);
+        let mut rng = Rng(seed ^ 0x7777);
+        update(&mut w, &mut rng)?;
+        check_point_to_point(&w, &mut rng)?;
+        check_explore(&w, &mut rng)?;
     }
 }

@@ -65,6 +65,7 @@ error_codes! {
     TooManySlices => ("too_many_slices", BAD_REQUEST, "A trip has between 1 and 6 slices"),
     InvalidLimit => ("invalid_limit", BAD_REQUEST, "The limit is out of range"),
     InvalidCursor => ("invalid_cursor", UNPROCESSABLE_ENTITY, "The cursor is not one this API returned"),
+    StaleCursor => ("stale_cursor", CONFLICT, "Prices or seats changed since the first page; search again"),
     InvalidEmail => ("invalid_email", UNPROCESSABLE_ENTITY, "The email address is not valid"),
     WeakPassword => ("weak_password", UNPROCESSABLE_ENTITY, "The password does not meet the policy"),
     EmailTaken => ("email_taken", CONFLICT, "An account with this email already exists"),

@@ -17,7 +17,7 @@ pub mod whole;
 
 pub use auth::{AdminAuth, Auth, Authenticator, Principal};
 pub use client::{ClientInfo, TrustForwardedFor};
-pub use cursor::Cursor;
+pub use cursor::{Cursor, Position};
 pub use error::{ApiError, ErrorCode, FieldError, FieldErrors, ProblemDetails};
 pub use extract::{ApiJson, ApiQuery};
 pub use limits::{with_deadlines, Deadlines};

@@ -231,7 +231,26 @@ pub struct ItineraryDto {
     pub co2_kg: f64,
     /// Estimated kg CO2 per passenger of a direct flight on the same route in this cabin.
     pub typical_co2_kg: f64,
+    /// When a provider last reported the fare of this result's least recently reported
+    /// flight; absent while one of its flights is still priced as scheduled at start-up.
+    #[schema(format = DateTime)]
+    pub price_observed_at: Option<String>,
+    /// Seconds of market time since `price_observed_at`.
+    pub price_age_seconds: Option<u64>,
     pub slices: Vec<SliceDto>,
+}
+
+/// Which version of the inventory answered, and how fresh its prices are.
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct InventoryStamp {
+    /// 0 as scheduled at start-up; one more for each batch of fare and seat updates applied.
+    pub version: u64,
+    /// Market time of the answer: what prices' ages are measured from.
+    #[schema(format = DateTime)]
+    pub as_of: String,
+    /// When the newest fare observation in this version was made (absent before the first).
+    #[schema(format = DateTime)]
+    pub prices_observed_until: Option<String>,
 }
 
 #[derive(Serialize, ToSchema, Clone, Debug)]
@@ -283,8 +302,10 @@ pub struct SearchResponse {
     pub summary: SearchSummary,
     pub facets: Facets,
     pub itineraries: Vec<ItineraryDto>,
-    /// Pass as `cursor` for the next page; absent on the last page.
+    /// Pass as `cursor` for the next page; absent on the last page. A page of a list that
+    /// prices or seats have changed since is refused with `409 stale_cursor`.
     pub next_cursor: Option<String>,
+    pub inventory: InventoryStamp,
     /// Engine time in microseconds.
     pub engine_micros: u64,
 }
@@ -350,6 +371,7 @@ pub struct CalendarResponse {
     pub grid: Vec<CalendarCell>,
     pub cheapest: Option<CalendarDay>,
     pub engine_micros: u64,
+    pub inventory: InventoryStamp,
 }
 
 #[derive(Deserialize, IntoParams, Debug, Default)]
@@ -410,6 +432,10 @@ pub struct ExploreDestination {
     /// Flights, e.g. `["BA490", "VY7821"]`.
     pub flights: Vec<String>,
     pub co2_kg: f64,
+    /// As for an itinerary: when the fare of its least recently reported flight was reported.
+    #[schema(format = DateTime)]
+    pub price_observed_at: Option<String>,
+    pub price_age_seconds: Option<u64>,
 }
 
 #[derive(Serialize, ToSchema, Clone, Debug)]
@@ -431,8 +457,10 @@ pub struct ExploreResponse {
     pub destinations: Vec<ExploreDestination>,
     /// With `group_by=country`: the page's destinations by country, cheapest country first.
     pub groups: Vec<CountryGroup>,
+    /// As for a search: a page of a list that has changed since is refused (`stale_cursor`).
     pub next_cursor: Option<String>,
     pub engine_micros: u64,
+    pub inventory: InventoryStamp,
 }
 
 #[derive(Serialize, ToSchema, Clone, Debug)]

@@ -13,6 +13,7 @@
 
 pub mod dto;
 pub mod facets;
+pub mod live;
 pub mod parse;
 pub mod service;
 
@@ -178,12 +179,12 @@ pub fn router(state: SearchState) -> Router {
 async fn run_search(st: SearchState, body: SearchBody) -> Result<Json<SearchResponse>, ApiError> {
     let query = st.service.parse_search(&body)?;
     let heavy = query.is_heavy();
-    Ok(Json(st.run(heavy, move |svc| svc.search(&query)).await?))
+    Ok(Json(st.run(heavy, move |svc| svc.search(&query)).await??))
 }
 
 /// Search one-way or round-trip itineraries.
 #[utoipa::path(get, path = "/api/v1/search", tag = "search", params(SearchBody),
-    responses((status = 200, body = SearchResponse), (status = 400, body = ProblemDetails, content_type = "application/problem+json"),
+    responses((status = 200, body = SearchResponse), (status = 409, body = ProblemDetails, content_type = "application/problem+json", description = "`stale_cursor`: prices or seats changed since the first page, so the list this cursor continues is gone"), (status = 400, body = ProblemDetails, content_type = "application/problem+json"),
         (status = 422, body = ProblemDetails, content_type = "application/problem+json", description = "`unknown_airport`, `date_not_served`, `return_before_outbound` and other rules beyond the document; `query_too_expensive`: over the work budget"),
         (status = 503, body = ProblemDetails, content_type = "application/problem+json", description = "`overloaded`: the engine is busy", headers(("Retry-After" = u64, description = "seconds to wait")))))]
 async fn search_get(
@@ -196,7 +197,7 @@ async fn search_get(
 
 /// Search any trip, including multi-city (up to 6 slices).
 #[utoipa::path(post, path = "/api/v1/search", tag = "search", request_body = SearchBody,
-    responses((status = 200, body = SearchResponse), (status = 400, body = ProblemDetails, content_type = "application/problem+json"),
+    responses((status = 200, body = SearchResponse), (status = 409, body = ProblemDetails, content_type = "application/problem+json", description = "`stale_cursor`: prices or seats changed since the first page, so the list this cursor continues is gone"), (status = 400, body = ProblemDetails, content_type = "application/problem+json"),
         (status = 422, body = ProblemDetails, content_type = "application/problem+json", description = "`incomplete_trip`, `unknown_airport`, `date_not_served` and other rules beyond the document; `query_too_expensive`: over the work budget"),
         (status = 503, body = ProblemDetails, content_type = "application/problem+json", description = "`overloaded`: the engine is busy", headers(("Retry-After" = u64, description = "seconds to wait")))))]
 async fn search_post(
@@ -236,7 +237,7 @@ async fn calendar(
 /// Everywhere you can go: the cheapest itinerary per destination, optionally within a
 /// journey-time range in hours (time-first search).
 #[utoipa::path(get, path = "/api/v1/explore", tag = "search", params(ExploreParams),
-    responses((status = 200, body = ExploreResponse), (status = 400, body = ProblemDetails, content_type = "application/problem+json"),
+    responses((status = 200, body = ExploreResponse), (status = 409, body = ProblemDetails, content_type = "application/problem+json", description = "`stale_cursor`: prices or seats changed since the first page, so the list this cursor continues is gone"), (status = 400, body = ProblemDetails, content_type = "application/problem+json"),
         (status = 422, body = ProblemDetails, content_type = "application/problem+json", description = "`query_too_expensive`: over the work budget"),
         (status = 503, body = ProblemDetails, content_type = "application/problem+json", description = "`overloaded`: the engine is busy", headers(("Retry-After" = u64, description = "seconds to wait")))))]
 async fn explore(
@@ -246,7 +247,7 @@ async fn explore(
     let params = SearchService::explore_params_from_query(q.as_deref())?;
     let query = st.service.parse_explore(&params)?;
     let heavy = query.is_heavy();
-    Ok(Json(st.run(heavy, move |svc| svc.explore(&query)).await?))
+    Ok(Json(st.run(heavy, move |svc| svc.explore(&query)).await??))
 }
 
 /// Autocomplete airports and cities.

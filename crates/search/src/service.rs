@@ -3,16 +3,18 @@
 
 use crate::dto::*;
 use crate::facets;
+use crate::live::{LiveIndex, Snapshot};
 use crate::parse::{self, Params, Place, Window};
 use chrono::{DateTime, Days, FixedOffset, NaiveDate};
 use spontra_domain::{
-    co2_kg_round, great_circle_km, Cabin, CurrencyCode, EuroRate, Money, Passengers, UtcMinute,
+    co2_kg_round, great_circle_km, Cabin, CurrencyCode, EuroRate, Money, Passengers, SharedClock,
+    SystemClock, UtcMinute,
 };
 use spontra_engine::{
     adult_fare, best_scores, co2_grams_per_passenger, leg_co2_grams, score_inputs, sort_by,
-    Candidate, Filters, Index, SliceQuery, SortOrder, TripOption,
+    Candidate, Filters, Index, LegId, SliceQuery, SortOrder, TripOption,
 };
-use spontra_http::{ApiError, Cursor, ErrorCode, FieldErrors};
+use spontra_http::{ApiError, Cursor, ErrorCode, FieldErrors, Position};
 use spontra_refdata::{RefData, SuggestionKind};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -69,7 +71,8 @@ pub struct TripQuery {
     pub filters: Filters,
     pub sort: SortOrder,
     pub limit: usize,
-    pub offset: usize,
+    /// Where this page starts, and the list it continues.
+    pub at: Position,
     pub fingerprint: u64,
 }
 
@@ -114,7 +117,8 @@ pub struct ExploreQuery {
     pub group_by_country: bool,
     pub by_duration: bool,
     pub limit: usize,
-    pub offset: usize,
+    /// Where this page starts, and the list it continues.
+    pub at: Position,
     pub fingerprint: u64,
 }
 
@@ -152,8 +156,46 @@ impl<'a> RawSlice<'a> {
 
 pub struct SearchService {
     refdata: Arc<RefData>,
+    /// The index as built: airports, routes and schedule (which updates never change), for
+    /// parsing requests. Fares and seats come from `live`, one snapshot per search.
     index: Arc<Index>,
+    live: Arc<LiveIndex>,
     window: Window,
+    /// Market time: what prices' ages are measured from.
+    clock: SharedClock,
+}
+
+/// A digest of an ordered result list: its itineraries' flights and prices, in order.
+fn list_digest<L: IntoIterator<Item = LegId>>(list: impl Iterator<Item = (L, u64)>) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for (legs, price) in list {
+        for leg in legs {
+            leg.hash(&mut h);
+        }
+        price.hash(&mut h);
+        u32::MAX.hash(&mut h);
+    }
+    h.finish()
+}
+
+/// The position of the next page: the first page names the version and list it shows; a later
+/// page continues only the same list (`stale_cursor` otherwise).
+fn continuing(at: Position, snap: &Snapshot, list: u64) -> Result<Position, ApiError> {
+    if at == Position::default() {
+        return Ok(Position {
+            offset: 0,
+            version: snap.version,
+            list,
+        });
+    }
+    if at.list != list {
+        return Err(Cursor::stale());
+    }
+    Ok(at)
+}
+
+fn rfc3339(t: DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 fn fingerprint(parts: impl std::fmt::Debug) -> u64 {
@@ -169,17 +211,26 @@ impl SearchService {
         let last = spontra_domain::utc_date(last_day).max(today);
         Self {
             refdata,
+            live: Arc::new(LiveIndex::new(index.clone())),
             index,
             window: Window { today, last },
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// Measure prices' ages on `clock` (the market's).
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The versions searches read; the follower of `inventory.changed` writes them.
+    pub fn live(&self) -> &Arc<LiveIndex> {
+        &self.live
     }
 
     pub fn refdata(&self) -> &RefData {
         &self.refdata
-    }
-
-    pub fn index(&self) -> &Index {
-        &self.index
     }
 
     pub fn window(&self) -> (NaiveDate, NaiveDate) {
@@ -489,9 +540,9 @@ impl SearchService {
         key.limit = None;
         key.sort = None;
         let fp = fingerprint(&key);
-        let offset = match &b.cursor {
+        let at = match &b.cursor {
             Some(c) => e.take(Cursor::decode(c, fp)),
-            None => Some(0),
+            None => Some(Position::default()),
         };
         e.finish()?;
         Ok(TripQuery {
@@ -501,7 +552,7 @@ impl SearchService {
             filters,
             sort: sort.unwrap_or(SortOrder::Best),
             limit: limit.unwrap_or(20),
-            offset: offset.unwrap_or(0),
+            at: at.unwrap_or_default(),
             fingerprint: fp,
         })
     }
@@ -690,9 +741,9 @@ impl SearchService {
             &x.cabin,
             &x.sort,
         ));
-        let offset = match &x.cursor {
+        let at = match &x.cursor {
             Some(c) => e.take(Cursor::decode(c, fp)),
-            None => Some(0),
+            None => Some(Position::default()),
         };
         e.finish()?;
         let (Some(origin), Some(from), Some(to)) = (origin, from, to) else {
@@ -707,26 +758,29 @@ impl SearchService {
             group_by_country,
             by_duration,
             limit: limit.unwrap_or(50),
-            offset: offset.unwrap_or(0),
+            at: at.unwrap_or_default(),
             fingerprint: fp,
         })
     }
 
     // ------------------------------------------------------------------ running
 
-    pub fn search(&self, q: &TripQuery) -> SearchResponse {
+    pub fn search(&self, q: &TripQuery) -> Result<SearchResponse, ApiError> {
         let started = Instant::now();
+        let snap = self.live.current();
+        let ix = &*snap.index;
         // One engine run without the facet filters; results and counts both filter it, so
         // every count is exactly what choosing it shows (see `facets`).
-        let all = self
-            .index
-            .search_trip(&q.slices, &facets::engine_filters(&q.filters));
+        let all = ix.search_trip(&q.slices, &facets::engine_filters(&q.filters));
         let (options, facets) =
-            facets::results_and_facets(&self.index, &self.refdata, all, &q.filters, |m| {
-                q.display.price(m)
-            });
-        let inputs = score_inputs(&self.index, &options);
+            facets::results_and_facets(ix, &self.refdata, all, &q.filters, |m| q.display.price(m));
+        let inputs = score_inputs(ix, &options);
         let order = sort_by(&inputs, q.sort);
+        let list = list_digest(order.iter().map(|&i| {
+            let o = &options[i];
+            (o.slices.iter().flat_map(|c| c.legs().to_vec()), o.price)
+        }));
+        let at = continuing(q.at, &snap, list)?;
         let scores = best_scores(&inputs);
         let engine_micros = started.elapsed().as_micros() as u64;
         let summary_of = |o: SortOrder| {
@@ -741,26 +795,63 @@ impl SearchService {
             cheapest: summary_of(SortOrder::Cheapest),
             fastest: summary_of(SortOrder::Fastest),
         };
-        let end = q.offset.saturating_add(q.limit).min(order.len());
+        let end = q.at.offset.saturating_add(q.limit).min(order.len());
         let itineraries = order
-            .get(q.offset.min(end)..end)
+            .get(q.at.offset.min(end)..end)
             .unwrap_or(&[])
             .iter()
-            .map(|&i| self.itinerary(&options[i], scores[i], &q.filters, &q.display))
+            .map(|&i| self.itinerary(ix, &options[i], scores[i], &q.filters, &q.display))
             .collect();
-        SearchResponse {
+        Ok(SearchResponse {
             currency: q.display.currency.to_string(),
-            exchange_rate: q.display.exchange_rate(self.index.currency()),
+            exchange_rate: q.display.exchange_rate(ix.currency()),
             sort: q.sort.as_str().to_string(),
             summary,
             facets,
             itineraries,
-            next_cursor: (end < order.len()).then(|| Cursor::encode(end, q.fingerprint)),
+            next_cursor: (end < order.len())
+                .then(|| Cursor::encode(Position { offset: end, ..at }, q.fingerprint)),
             engine_micros,
+            inventory: self.stamp(&snap),
+        })
+    }
+
+    /// Which version answered, at what market time.
+    fn stamp(&self, snap: &Snapshot) -> InventoryStamp {
+        InventoryStamp {
+            version: snap.version,
+            as_of: rfc3339(self.clock.now()),
+            prices_observed_until: snap.observed_until.map(rfc3339),
         }
     }
 
-    fn itinerary(&self, o: &TripOption, score: f64, f: &Filters, d: &Display) -> ItineraryDto {
+    /// When the least recently reported of `legs` was reported, and how long ago.
+    fn freshness(
+        &self,
+        ix: &Index,
+        legs: impl IntoIterator<Item = LegId>,
+    ) -> (Option<String>, Option<u64>) {
+        let oldest = legs
+            .into_iter()
+            .map(|id| ix.observed_at(id))
+            .try_fold(i64::MAX, |m, o| o.map(|o| m.min(o)));
+        match oldest.and_then(|s| DateTime::from_timestamp(s, 0)) {
+            Some(at) => (
+                Some(rfc3339(at)),
+                Some((self.clock.now() - at).num_seconds().max(0) as u64),
+            ),
+            None => (None, None),
+        }
+    }
+
+    fn itinerary(
+        &self,
+        ix: &Index,
+        o: &TripOption,
+        score: f64,
+        f: &Filters,
+        d: &Display,
+    ) -> ItineraryDto {
         let cabin = f.cabin.index();
         // Per-passenger prices are summed slice by slice, exactly as the total is.
         let (mut adult, mut child, mut infant) = (0u64, 0u64, 0u64);
@@ -771,8 +862,8 @@ impl SearchService {
             .slices
             .iter()
             .map(|c| {
-                let legs: Vec<_> = c.legs().iter().map(|&id| self.index.leg(id)).collect();
-                let fare = adult_fare(&self.index, &legs, cabin).unwrap_or(0);
+                let legs: Vec<_> = c.legs().iter().map(|&id| ix.leg(id)).collect();
+                let fare = adult_fare(ix, &legs, cabin).unwrap_or(0);
                 adult += fare;
                 child += Passengers::child_fare(fare);
                 infant += Passengers::infant_fare(fare);
@@ -781,8 +872,8 @@ impl SearchService {
                 co2 += co2_grams_per_passenger(&kms, cabin);
                 let (first, last) = (legs[0], legs[legs.len() - 1]);
                 let (a, b) = (
-                    self.index.airport_lat_lon(first.origin),
-                    self.index.airport_lat_lon(last.dest),
+                    ix.airport_lat_lon(first.origin),
+                    ix.airport_lat_lon(last.dest),
                 );
                 typical += leg_co2_grams(great_circle_km(a.0, a.1, b.0, b.1).round() as u32, cabin);
                 ids.extend(slice.segments.iter().map(|s| {
@@ -811,6 +902,8 @@ impl SearchService {
                 each: d.price(infant),
             });
         }
+        let (price_observed_at, price_age_seconds) =
+            self.freshness(ix, o.slices.iter().flat_map(|c| c.legs().to_vec()));
         ItineraryDto {
             id: ids.join("."),
             price: d.price(o.price),
@@ -821,6 +914,8 @@ impl SearchService {
             score: (score * 1000.0).round() / 1000.0,
             co2_kg: co2_kg_round(co2),
             typical_co2_kg: co2_kg_round(typical),
+            price_observed_at,
+            price_age_seconds,
             slices,
         }
     }
@@ -881,6 +976,8 @@ impl SearchService {
 
     pub fn calendar(&self, q: &CalendarQuery) -> CalendarResponse {
         let started = Instant::now();
+        let snap = self.live.current();
+        let ix = &*snap.index;
         let range = spontra_domain::DateRange::new(q.from, q.to, i64::MAX)
             .unwrap_or(spontra_domain::DateRange::single(q.from));
         let day = |d: NaiveDate, c: Option<Candidate>| CalendarDay {
@@ -889,16 +986,14 @@ impl SearchService {
             duration_minutes: c.map(|c| c.duration()),
             stops: c.map(|c| c.stops() as u32),
         };
-        let days: Vec<CalendarDay> = self
-            .index
+        let days: Vec<CalendarDay> = ix
             .calendar(&q.slice, &q.filters, range)
             .into_iter()
             .map(|(d, c)| day(d, c))
             .collect();
         let grid = match q.nights {
             None => vec![],
-            Some((lo, hi)) => self
-                .index
+            Some((lo, hi)) => ix
                 .round_trip_calendar(&q.slice, &q.filters, range, lo..=hi)
                 .into_iter()
                 .map(|(d, n, p)| CalendarCell {
@@ -916,32 +1011,37 @@ impl SearchService {
             .cloned();
         CalendarResponse {
             currency: q.display.currency.to_string(),
-            exchange_rate: q.display.exchange_rate(self.index.currency()),
+            exchange_rate: q.display.exchange_rate(ix.currency()),
             days,
             grid,
             cheapest,
             engine_micros: started.elapsed().as_micros() as u64,
+            inventory: self.stamp(&snap),
         }
     }
 
-    pub fn explore(&self, q: &ExploreQuery) -> ExploreResponse {
+    pub fn explore(&self, q: &ExploreQuery) -> Result<ExploreResponse, ApiError> {
         let started = Instant::now();
+        let snap = self.live.current();
+        let ix = &*snap.index;
         let range = spontra_domain::DateRange::new(q.from, q.to, i64::MAX)
             .unwrap_or(spontra_domain::DateRange::single(q.from));
-        let mut hits = self.index.explore(&q.origin.airports, range, &q.filters);
+        let mut hits = ix.explore(&q.origin.airports, range, &q.filters);
         if q.by_duration {
             hits.sort_by_key(|h| (h.best.duration(), h.best.price, h.destination));
         }
+        let list = list_digest(hits.iter().map(|h| (h.best.legs().to_vec(), h.best.price)));
+        let at = continuing(q.at, &snap, list)?;
         let engine_micros = started.elapsed().as_micros() as u64;
         let total = hits.len();
-        let end = q.offset.saturating_add(q.limit).min(total);
+        let end = q.at.offset.saturating_add(q.limit).min(total);
         let cabin = q.filters.cabin.index();
         let destinations: Vec<ExploreDestination> = hits
-            .get(q.offset.min(end)..end)
+            .get(q.at.offset.min(end)..end)
             .unwrap_or(&[])
             .iter()
             .filter_map(|h| {
-                let code = self.index.airport_code(h.destination);
+                let code = ix.airport_code(h.destination);
                 let airport = self.airport_dto(code)?;
                 let views: Vec<_> = h
                     .best
@@ -950,6 +1050,8 @@ impl SearchService {
                     .map(|&id| self.index.leg_view(id))
                     .collect();
                 let kms: Vec<u32> = views.iter().map(|v| v.distance_km).collect();
+                let (price_observed_at, price_age_seconds) =
+                    self.freshness(ix, h.best.legs().iter().copied());
                 let (first, last) = (views.first()?, views.last()?);
                 Some(ExploreDestination {
                     airport,
@@ -963,6 +1065,8 @@ impl SearchService {
                         .map(|v| format!("{}{}", v.carrier, v.flight_number))
                         .collect(),
                     co2_kg: co2_kg_round(co2_grams_per_passenger(&kms, cabin)),
+                    price_observed_at,
+                    price_age_seconds,
                 })
             })
             .collect();
@@ -981,16 +1085,18 @@ impl SearchService {
             }
             groups.sort_by_key(|g| g.cheapest.minor);
         }
-        ExploreResponse {
+        Ok(ExploreResponse {
             currency: q.display.currency.to_string(),
-            exchange_rate: q.display.exchange_rate(self.index.currency()),
+            exchange_rate: q.display.exchange_rate(ix.currency()),
             origin: q.origin.code.to_string(),
             total,
             destinations,
             groups,
-            next_cursor: (end < total).then(|| Cursor::encode(end, q.fingerprint)),
+            next_cursor: (end < total)
+                .then(|| Cursor::encode(Position { offset: end, ..at }, q.fingerprint)),
             engine_micros,
-        }
+            inventory: self.stamp(&snap),
+        })
     }
 
     // ------------------------------------------------------------------ reference data

@@ -20,6 +20,7 @@ use serde::Serialize;
 use spontra_http::{
     with_common_layers, with_deadlines, ApiError, Deadlines, ErrorCode, TrustForwardedFor,
 };
+use spontra_search::live::LiveIndex;
 use spontra_search::{SearchApi, SearchLimits, SearchState};
 use spontra_users::UsersApi;
 use std::future::Future;
@@ -93,6 +94,17 @@ pub struct Ready {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(format = Date)]
     pub bookable_to: Option<String>,
+    /// The inventory version searches read now (search only): 0 as built, one more per batch
+    /// of fare and seat updates applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inventory_version: Option<u64>,
+    /// Market time of the newest fare observation applied (search only, once one is).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
+    pub last_event_at: Option<String>,
+    /// Inventory changes published but not yet applied (search following the stream only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub update_lag: Option<i64>,
 }
 
 /// Liveness.
@@ -105,8 +117,17 @@ async fn healthz() -> Json<Health> {
 
 /// Readiness, and the bookable window (which may differ from the client's calendar).
 #[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, body = Ready)))]
-async fn readyz(State(ready): State<Arc<Ready>>) -> Json<Ready> {
-    Json((*ready).clone())
+async fn readyz(State((ready, live)): State<(Arc<Ready>, Option<Arc<LiveIndex>>)>) -> Json<Ready> {
+    let mut ready = (*ready).clone();
+    if let Some(live) = live {
+        let now = live.current();
+        ready.inventory_version = Some(now.version);
+        ready.last_event_at = now
+            .observed_until
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        ready.update_lag = live.lag();
+    }
+    Json(ready)
 }
 
 /// Prometheus metrics of this process: requests by route and status with their latency, and
@@ -223,7 +244,11 @@ impl App {
             routes: parts.world.as_ref().map(|w| w.index.route_count() as u64),
             bookable_from: parts.search.as_ref().map(|s| s.window().0.to_string()),
             bookable_to: parts.search.as_ref().map(|s| s.window().1.to_string()),
+            inventory_version: None,
+            last_event_at: None,
+            update_lag: None,
         });
+        let live = parts.search.as_ref().map(|s| s.live().clone());
         let openapi = openapi_document(&parts.services);
         let mut api = Router::new();
         if let Some(search) = &parts.search {
@@ -251,7 +276,7 @@ impl App {
             .method_not_allowed_fallback(method_not_allowed);
         let mut router = Router::new()
             .route("/healthz", get(healthz))
-            .route("/readyz", get(readyz).with_state(ready))
+            .route("/readyz", get(readyz).with_state((ready, live)))
             .route("/metrics", get(metrics_text))
             .route_layer(track)
             .nest("/api/v1", api)

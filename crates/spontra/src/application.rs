@@ -15,6 +15,7 @@ use spontra_events::embedded::EmbeddedLog;
 use spontra_events::kafka::Kafka;
 use spontra_events::Bus;
 use spontra_ingest::Ingestor;
+use spontra_search::live::Follower;
 use spontra_search::SearchService;
 use spontra_users::{UsersService, UsersState};
 use std::future::Future;
@@ -34,6 +35,8 @@ pub struct Parts {
     pub ingest: Option<Ingestor>,
     /// The simulated market's feeds, started by [`Application::run`].
     pub market: Option<Arc<MarketFeed>>,
+    /// Search following `inventory.changed`, started by [`Application::run`].
+    pub follower: Option<Follower>,
     /// Market time: the world's "today" at this time of day, running `market.speed` times as
     /// fast as real time.
     pub market_clock: SharedClock,
@@ -62,13 +65,20 @@ impl Parts {
         } else {
             None
         };
+        let market_clock = market_clock(settings, clock.clone())?;
         // The world may be loaded for the market alone: search only where it runs.
         let search = world
             .as_deref()
             .filter(|_| settings.server.runs(ServiceName::Search))
-            .map(|w| Arc::new(search_service(w)));
-        let streams =
-            settings.server.runs(ServiceName::Ingest) || settings.server.runs(ServiceName::Market);
+            .map(|w| Arc::new(search_service(w).with_clock(market_clock.clone())));
+        // Search follows the changes ingestion publishes: on Kafka from any process, on the
+        // embedded log (a file of this process's database) when ingestion runs beside it.
+        let follows = search.is_some()
+            && (settings.events.kafka_brokers.is_some()
+                || settings.server.runs(ServiceName::Ingest));
+        let streams = follows
+            || settings.server.runs(ServiceName::Ingest)
+            || settings.server.runs(ServiceName::Market);
         // The database once for every service that needs it (opening it migrates it); the
         // embedded event log lives in it, so it comes first.
         let stores = if streams || settings.server.runs(ServiceName::Users) {
@@ -88,7 +98,6 @@ impl Parts {
             }
             _ => None,
         };
-        let market_clock = market_clock(settings, clock.clone())?;
         let bus = if streams {
             Some(event_bus(settings).await?)
         } else {
@@ -117,6 +126,14 @@ impl Parts {
             }
             _ => None,
         };
+        let follower = match (&search, &bus) {
+            (Some(search), Some(bus)) if follows => Some(Follower {
+                live: search.live().clone(),
+                bus: bus.clone(),
+                group: Follower::group_for_this_process(),
+            }),
+            _ => None,
+        };
         Ok(Parts {
             services,
             world,
@@ -124,6 +141,7 @@ impl Parts {
             users,
             ingest,
             market,
+            follower,
             market_clock,
         })
     }
@@ -228,7 +246,7 @@ impl Application {
 
     /// Start the services' background work and serve until `shutdown` resolves.
     pub async fn run(
-        self,
+        mut self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         if let Some(users) = &self.parts.users {
@@ -238,6 +256,9 @@ impl Application {
         let mut background = vec![];
         if let Some(ingestor) = self.parts.ingest.clone() {
             background.push(tokio::spawn(ingestor.run(stopped.clone())));
+        }
+        if let Some(follower) = self.parts.follower.take() {
+            background.push(tokio::spawn(follower.run(stopped.clone())));
         }
         if let Some(market) = self.parts.market.clone() {
             background.push(tokio::spawn(async move {

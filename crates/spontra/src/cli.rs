@@ -364,7 +364,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             answer(
                 svc.parse_calendar(&params),
-                |q| svc.calendar(q),
+                |q| Ok(svc.calendar(q)),
                 json,
                 print_calendar,
             )
@@ -494,15 +494,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// problem and exits 2; `--json` prints the API's JSON, otherwise a table.
 fn answer<Q, R: serde::Serialize>(
     parsed: Result<Q, ApiError>,
-    run: impl FnOnce(&Q) -> R,
+    run: impl FnOnce(&Q) -> Result<R, ApiError>,
     json: bool,
     print: impl FnOnce(&R),
 ) -> anyhow::Result<ExitCode> {
-    let query = match parsed {
-        Ok(q) => q,
+    let result = match parsed.and_then(|q| run(&q)) {
+        Ok(r) => r,
         Err(e) => return Ok(api_error(e)),
     };
-    let result = run(&query);
     if json {
         println!("{}", serde_json::to_string_pretty(&result)?);
     } else {

@@ -269,8 +269,16 @@ async fn round_trips_city_codes_passengers_and_pagination() {
     use base64::Engine;
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let text = String::from_utf8(b64.decode(cursor).unwrap()).unwrap();
-    let fingerprint = text.rsplit(':').next().unwrap();
-    let forged = b64.encode(format!("v1:{}:{fingerprint}", u64::MAX));
+    // v2:offset:fingerprint:version:list
+    let parts: Vec<&str> = text.split(':').collect();
+    assert_eq!((parts[0], parts.len()), ("v2", 5), "{text}");
+    let forged = b64.encode(format!(
+        "v2:{}:{}:{}:{}",
+        u64::MAX,
+        parts[2],
+        parts[3],
+        parts[4]
+    ));
     let (s, _, body) = app.get(&format!("/api/v1/search?origin=LON&destination=NYC&depart=2026-12-10&return=2026-12-17&adults=2&children=1&infants=1&cabin=business&limit=5&cursor={forged}")).await;
     assert_eq!(
         (s, body["code"].as_str()),

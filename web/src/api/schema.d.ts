@@ -723,6 +723,7 @@ export interface components {
             exchange_rate?: null | components["schemas"]["ExchangeRate"];
             /** @description Round trips only: the grid of departure date × nights. */
             grid: components["schemas"]["CalendarCell"][];
+            inventory: components["schemas"]["InventoryStamp"];
         };
         /** @example BA */
         CarrierCodeDoc: string;
@@ -803,6 +804,13 @@ export interface components {
             /** @description Flights, e.g. `["BA490", "VY7821"]`. */
             flights: string[];
             price: components["schemas"]["Price"];
+            /** Format: int64 */
+            price_age_seconds?: number | null;
+            /**
+             * Format: date-time
+             * @description As for an itinerary: when the fare of its least recently reported flight was reported.
+             */
+            price_observed_at?: string | null;
             /** Format: int32 */
             stops: number;
         };
@@ -819,6 +827,8 @@ export interface components {
             exchange_rate?: null | components["schemas"]["ExchangeRate"];
             /** @description With `group_by=country`: the page's destinations by country, cheapest country first. */
             groups: components["schemas"]["CountryGroup"][];
+            inventory: components["schemas"]["InventoryStamp"];
+            /** @description As for a search: a page of a list that has changed since is refused (`stale_cursor`). */
             next_cursor?: string | null;
             origin: string;
             total: number;
@@ -881,6 +891,24 @@ export interface components {
             /** @description `ok`. */
             status: string;
         };
+        /** @description Which version of the inventory answered, and how fresh its prices are. */
+        InventoryStamp: {
+            /**
+             * Format: date-time
+             * @description Market time of the answer: what prices' ages are measured from.
+             */
+            as_of: string;
+            /**
+             * Format: date-time
+             * @description When the newest fare observation in this version was made (absent before the first).
+             */
+            prices_observed_until?: string | null;
+            /**
+             * Format: int64
+             * @description 0 as scheduled at start-up; one more for each batch of fare and seat updates applied.
+             */
+            version: number;
+        };
         ItineraryDto: {
             /**
              * Format: double
@@ -895,7 +923,18 @@ export interface components {
             pareto: boolean;
             /** @description Total for all passengers. */
             price: components["schemas"]["Price"];
+            /**
+             * Format: int64
+             * @description Seconds of market time since `price_observed_at`.
+             */
+            price_age_seconds?: number | null;
             price_breakdown: components["schemas"]["PassengerPrice"][];
+            /**
+             * Format: date-time
+             * @description When a provider last reported the fare of this result's least recently reported
+             *     flight; absent while one of its flights is still priced as scheduled at start-up.
+             */
+            price_observed_at?: string | null;
             /**
              * Format: double
              * @description The `best` score (lower is better).
@@ -1074,6 +1113,17 @@ export interface components {
             bookable_to?: string | null;
             /** @description The world or schedule served (search only). */
             inventory?: string | null;
+            /**
+             * Format: int64
+             * @description The inventory version searches read now (search only): 0 as built, one more per batch
+             *     of fare and seat updates applied.
+             */
+            inventory_version?: number | null;
+            /**
+             * Format: date-time
+             * @description Market time of the newest fare observation applied (search only, once one is).
+             */
+            last_event_at?: string | null;
             /** Format: int64 */
             legs?: number | null;
             /** Format: int64 */
@@ -1082,6 +1132,11 @@ export interface components {
             services: string[];
             /** @description `ready`. */
             status: string;
+            /**
+             * Format: int64
+             * @description Inventory changes published but not yet applied (search following the stream only).
+             */
+            update_lag?: number | null;
         };
         RecoveryCodesDto: {
             /** @description Single-use codes for when the device is lost. Shown only now. */
@@ -1219,8 +1274,12 @@ export interface components {
             engine_micros: number;
             exchange_rate?: null | components["schemas"]["ExchangeRate"];
             facets: components["schemas"]["Facets"];
+            inventory: components["schemas"]["InventoryStamp"];
             itineraries: components["schemas"]["ItineraryDto"][];
-            /** @description Pass as `cursor` for the next page; absent on the last page. */
+            /**
+             * @description Pass as `cursor` for the next page; absent on the last page. A page of a list that
+             *     prices or seats have changed since is refused with `409 stale_cursor`.
+             */
             next_cursor?: string | null;
             sort: string;
             summary: components["schemas"]["SearchSummary"];
@@ -2743,6 +2802,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description `stale_cursor`: prices or seats changed since the first page, so the list this cursor continues is gone */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description `query_too_expensive`: over the work budget */
             422: {
                 headers: {
@@ -4090,6 +4158,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description `stale_cursor`: prices or seats changed since the first page, so the list this cursor continues is gone */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description `unknown_airport`, `date_not_served`, `return_before_outbound` and other rules beyond the document; `query_too_expensive`: over the work budget */
             422: {
                 headers: {
@@ -4143,6 +4220,15 @@ export interface operations {
             };
             /** @description `request_timeout`: the body did not arrive in time */
             408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `stale_cursor`: prices or seats changed since the first page, so the list this cursor continues is gone */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -2,7 +2,7 @@
 
 import { useId, useState } from "react";
 import type { Itinerary, Slice } from "@/api/types";
-import { co2Comparison, dayMarker, dayOffset, formatDay, formatDuration, formatMoney, localTime, stopsText } from "@/lib/format";
+import { co2Comparison, dayMarker, dayOffset, formatDay, formatDuration, formatMoney, localTime, priceFreshness, stopsText } from "@/lib/format";
 
 const PAX: Record<string, string> = { adult: "Adult", child: "Child", infant: "Infant" };
 
@@ -109,6 +109,9 @@ export function ItineraryCard({ it }: { it: Itinerary }) {
               {formatMoney(it.price.minor, currency)}
             </div>
             <div className="text-xs text-slate-600">total, all passengers</div>
+            <div className="text-xs text-slate-600" data-testid="freshness">
+              {priceFreshness(it.price_age_seconds)}
+            </div>
             <div className={`text-xs ${co2.tone === "good" ? "text-emerald-800" : co2.tone === "bad" ? "text-rose-800" : "text-slate-600"}`}>
               {Math.round(it.co2_kg)} kg CO2 per passenger · {co2.text}
             </div>

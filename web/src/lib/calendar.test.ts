@@ -18,6 +18,7 @@ describe("price calendar", () => {
         { depart: "2026-12-07", nights: 3, return: "2026-12-10", price: null },
       ],
       cheapest: null,
+      inventory: { version: 0, as_of: "2026-12-01T10:00:00Z" },
       engine_micros: 1,
     };
     const offers = monthOffers(data);

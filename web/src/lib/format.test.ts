@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addDays, co2Comparison, describeDevice, dayMarker, dayOffset, formatDay, formatDuration, formatMoney, localDate, localTime, minutesToClock, readableDates, stopsText } from "./format";
+import { addDays, co2Comparison, describeDevice, dayMarker, dayOffset, formatDay, formatDuration, formatMoney, localDate, localTime, minutesToClock, priceFreshness, readableDates, stopsText } from "./format";
 
 describe("durations", () => {
   it("reads as hours and minutes", () => {
@@ -84,5 +84,23 @@ describe("messages", () => {
 describe("stops", () => {
   it("are counted in words", () => {
     expect([0, 1, 2].map(stopsText)).toEqual(["nonstop", "1 stop", "2 stops"]);
+  });
+});
+
+describe("price freshness", () => {
+  it("says how long ago a provider reported the price", () => {
+    expect([0, 59, 60, 3599, 3600, 47 * 3600, 49 * 3600].map(priceFreshness)).toEqual([
+      "Price checked just now",
+      "Price checked just now",
+      "Price checked 1 min ago",
+      "Price checked 59 min ago",
+      "Price checked 1 h ago",
+      "Price checked 47 h ago",
+      "Price checked 2 days ago",
+    ]);
+  });
+  it("names a fare still as scheduled", () => {
+    expect(priceFreshness(null)).toBe("Scheduled fare, not yet rechecked");
+    expect(priceFreshness(undefined)).toBe("Scheduled fare, not yet rechecked");
   });
 });

@@ -118,3 +118,18 @@ export function describeDevice(userAgent: string): string {
 export function stopsText(stops: number): string {
   return stops === 0 ? "nonstop" : `${stops} stop${stops > 1 ? "s" : ""}`;
 }
+
+/**
+ * How fresh a price is, from its age in seconds of market time: "Price checked just now",
+ * "… 4 min ago", "… 3 h ago", "… 2 days ago"; a price no provider has reported since the
+ * schedule was loaded is "Scheduled fare, not yet rechecked".
+ */
+export function priceFreshness(ageSeconds: number | null | undefined): string {
+  if (ageSeconds === null || ageSeconds === undefined) return "Scheduled fare, not yet rechecked";
+  const minutes = Math.floor(ageSeconds / 60);
+  if (minutes < 1) return "Price checked just now";
+  if (minutes < 60) return `Price checked ${minutes} min ago`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `Price checked ${hours} h ago`;
+  return `Price checked ${Math.floor(hours / 24)} days ago`;
+}

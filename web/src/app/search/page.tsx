@@ -88,7 +88,11 @@ function Results() {
   const go = (next: SearchState) => router.replace(`/search/?${toQuery(next).toString()}`, { scroll: false });
   const setFilters = (filters: Filters) => go({ ...state, filters });
   const first = query.data?.pages[0];
-  const problem = query.error instanceof ApiProblem ? query.error : null;
+  const failed = query.error instanceof ApiProblem ? query.error : null;
+  // A later page of a list whose prices have changed since: the results shown stay, with the
+  // offer to load them again at today's prices.
+  const stale = failed?.code === "stale_cursor";
+  const problem = stale ? null : failed;
   const itineraries = query.data?.pages.flatMap((p) => p.itineraries) ?? [];
   const from = usePlaceName(state.form.origin).city;
   const to = usePlaceName(state.form.destination).city;
@@ -103,6 +107,13 @@ function Results() {
       <h1 className="text-xl font-bold">{ready ? `Flights ${title}` : "Search flights"}</h1>
       {problem && problem.status < 500 ? (
         <Alert>{problem.errors.length ? "Please correct the highlighted fields." : problem.message}</Alert>
+      ) : stale ? (
+        <Alert>
+          Prices or seats changed since these results were loaded.{" "}
+          <button type="button" className="underline" onClick={() => query.refetch()}>
+            Show the current prices
+          </button>
+        </Alert>
       ) : query.isError ? (
         <Alert>
           Search is unavailable right now ({(query.error as Error).message}).{" "}

@@ -1,0 +1,129 @@
+//! Fare and seat updates: how an index follows the market.
+//!
+//! An update names one dated leg, its new economy fare (the other cabins keep their multiples
+//! of it) and economy seats left, and when that was observed. [`Index::apply`] applies a batch
+//! to an index no search is reading (the caller keeps versions: see the search crate's
+//! `LiveIndex`), keeping every bound the search prunes with exact: each touched route's
+//! cheapest fare is worked out again over its legs, so it is the route's true minimum after
+//! the batch, whether fares went up or down. An update older than what the leg already holds
+//! is ignored, so batches may be applied again or out of order and the leg still ends with the
+//! latest observation.
+
+use crate::index::{AirportId, CarrierId, Index, LegId};
+use spontra_domain::UtcMinute;
+
+/// A new economy fare and seat count for one leg.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FareUpdate {
+    pub leg: LegId,
+    /// Per adult, minor units of the index currency; never 0.
+    pub fare: u32,
+    /// Economy seats left (the index keeps at most 15).
+    pub seats: u16,
+    /// When the provider saw it, seconds since the Unix epoch.
+    pub observed: i64,
+}
+
+/// What a batch did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UpdateOutcome {
+    /// Updates taken (the leg's newest observation so far), changing it or not.
+    pub applied: usize,
+    /// Legs whose fare or seats changed.
+    pub changed: usize,
+    /// Updates no newer than what the leg held (late or repeated).
+    pub stale: usize,
+    /// Updates for legs this index does not hold.
+    pub unknown: usize,
+}
+
+impl Index {
+    /// The leg flown by `carrier` `flight_number` from `origin` to `destination` departing at
+    /// `departure` (UTC), if the index holds it: the route's day directory, then a short scan.
+    pub fn find_leg(
+        &self,
+        origin: AirportId,
+        destination: AirportId,
+        departure: UtcMinute,
+        carrier: CarrierId,
+        flight_number: u16,
+    ) -> Option<LegId> {
+        let dep = departure - self.epoch;
+        if !(0..=u32::MAX as i64).contains(&dep) {
+            return None;
+        }
+        let route = self.route_index(origin, destination)?;
+        let dep = dep as u32;
+        self.legs_between(&self.routes[route], dep, dep)
+            .find(|&id| {
+                let l = &self.legs[id as usize];
+                l.carrier == carrier && l.flight_number == flight_number
+            })
+    }
+
+    /// Where the (origin, destination) route sits in `routes`.
+    fn route_index(&self, origin: AirportId, destination: AirportId) -> Option<usize> {
+        let base = *self.routes_from.get(origin as usize)? as usize;
+        self.routes_from(origin)
+            .binary_search_by_key(&destination, |r| r.dest)
+            .ok()
+            .map(|i| base + i)
+    }
+
+    /// When leg `id`'s fare was last observed (seconds since the Unix epoch), or `None` when it
+    /// is still the fare the index was built with.
+    pub fn observed_at(&self, id: LegId) -> Option<i64> {
+        match self.observed.get(id as usize).copied().unwrap_or(0) {
+            0 => None,
+            s => Some(self.epoch * 60 + s as i64 - 1),
+        }
+    }
+
+    /// Apply `updates` (in order) and make the touched routes' bounds exact again.
+    pub fn apply(&mut self, updates: &[FareUpdate]) -> UpdateOutcome {
+        let mut out = UpdateOutcome::default();
+        if updates.is_empty() {
+            return out;
+        }
+        if self.observed.len() != self.legs.len() {
+            self.observed = vec![0; self.legs.len()];
+        }
+        let mut touched = Vec::with_capacity(updates.len());
+        for u in updates {
+            let Some(leg) = self.legs.get_mut(u.leg as usize) else {
+                out.unknown += 1;
+                continue;
+            };
+            let since = u.observed - self.epoch * 60 + 1;
+            let at = since.clamp(1, u32::MAX as i64) as u32;
+            let held = &mut self.observed[u.leg as usize];
+            if at < *held || u.fare == 0 {
+                out.stale += 1;
+                continue;
+            }
+            *held = at;
+            out.applied += 1;
+            let seats = (leg.seats & !0xF) | u.seats.min(15);
+            if leg.fare != u.fare || leg.seats != seats {
+                leg.fare = u.fare;
+                leg.seats = seats;
+                out.changed += 1;
+                touched.push((leg.origin, leg.dest));
+            }
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        for (o, d) in touched {
+            if let Some(r) = self.route_index(o, d) {
+                let route = &self.routes[r];
+                let min = self.legs[route.start as usize..route.end as usize]
+                    .iter()
+                    .map(|l| l.fare)
+                    .min()
+                    .unwrap_or(u32::MAX);
+                self.routes[r].min_fare = min;
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,443 @@
+//! The index searches read while the market moves: versions of the engine's [`Index`] that
+//! searches take whole, and the follower that turns `inventory.changed` into new versions.
+//!
+//! A search takes the current [`Snapshot`] once (an atomic pointer load, never a lock) and
+//! answers from it alone, so it never waits on an update and never sees part of a batch.
+//! Updates are applied by one writer to a second copy of the index — the version before the
+//! current one, brought up to date with the batch it missed and then the new batch — which is
+//! then published as the next version. When a search still holds that older copy, the writer
+//! copies the current index instead (`Arc::make_mut`), so a long search costs a copy, never a
+//! wait. Steady state: two copies of the index, and a batch costs its updates plus the routes
+//! they touch, not the size of the index.
+
+use arc_swap::ArcSwap;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use spontra_domain::{AirportCode, CarrierCode};
+use spontra_engine::{FareUpdate, Index, UpdateOutcome};
+use spontra_events::{Bus, BusError, Record};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The topic search follows.
+pub const INVENTORY_CHANGED: &str = "inventory.changed";
+
+/// One version of the inventory.
+pub struct Snapshot {
+    /// 0 as built; one more for each batch of updates applied.
+    pub version: u64,
+    pub index: Arc<Index>,
+    /// When the newest observation applied so far was made (market time).
+    pub observed_until: Option<DateTime<Utc>>,
+    /// When this version was published (real time).
+    pub published_at: DateTime<Utc>,
+}
+
+struct Writer {
+    /// The version before the current one, and the batch it has not received.
+    spare: Option<Arc<Index>>,
+    missed: Vec<FareUpdate>,
+}
+
+/// The current version, and the writer making the next.
+pub struct LiveIndex {
+    current: ArcSwap<Snapshot>,
+    writer: Mutex<Writer>,
+    /// Records of the followed topic not yet applied (-1 until measured, or when not following).
+    lag: AtomicI64,
+}
+
+impl LiveIndex {
+    pub fn new(index: Arc<Index>) -> Self {
+        LiveIndex {
+            current: ArcSwap::from_pointee(Snapshot {
+                version: 0,
+                index,
+                observed_until: None,
+                published_at: Utc::now(),
+            }),
+            writer: Mutex::new(Writer {
+                spare: None,
+                missed: vec![],
+            }),
+            lag: AtomicI64::new(-1),
+        }
+    }
+
+    /// The current version, whole.
+    pub fn current(&self) -> Arc<Snapshot> {
+        self.current.load_full()
+    }
+
+    /// Records the follower has not applied yet, if it measures them.
+    pub fn lag(&self) -> Option<i64> {
+        Some(self.lag.load(Ordering::Relaxed)).filter(|l| *l >= 0)
+    }
+
+    /// Apply `batch` as one new version (CPU work: call it off the async runtime). Nothing is
+    /// published when no update was taken (all late, or for flights the index lacks).
+    pub fn apply(&self, batch: Vec<FareUpdate>) -> UpdateOutcome {
+        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let current = self.current.load_full();
+        let (mut next, missed) = match w.spare.take() {
+            Some(spare) => (spare, std::mem::take(&mut w.missed)),
+            None => (current.index.clone(), vec![]),
+        };
+        // Only this writer and searches of older versions hold `next`: copy if a search does.
+        let index = Arc::make_mut(&mut next);
+        index.apply(&missed);
+        let outcome = index.apply(&batch);
+        if outcome.applied == 0 {
+            // Nothing to publish: `next` now equals the current version.
+            w.spare = Some(next);
+            return outcome;
+        }
+        let observed_until = batch
+            .iter()
+            .map(|u| u.observed)
+            .max()
+            .and_then(|s| DateTime::from_timestamp(s, 0))
+            .max(current.observed_until);
+        self.current.store(Arc::new(Snapshot {
+            version: current.version + 1,
+            index: next,
+            observed_until,
+            published_at: Utc::now(),
+        }));
+        w.spare = Some(current.index.clone());
+        w.missed = batch;
+        outcome
+    }
+}
+
+/// What search reads of an `inventory.changed` event (ingestion publishes more).
+#[derive(Deserialize)]
+struct Change {
+    carrier: String,
+    flight_number: u16,
+    origin: String,
+    destination: String,
+    cabin: String,
+    fare_minor: i64,
+    currency: String,
+    seats_left: i32,
+    departure_at: DateTime<Utc>,
+    observed_at: DateTime<Utc>,
+}
+
+/// Why a change was not applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Skipped {
+    /// Not JSON of the expected shape.
+    Unreadable,
+    /// A cabin other than economy (the index keeps the other cabins as multiples of it).
+    Cabin,
+    /// Priced in a currency other than the index's.
+    Currency,
+    /// A flight this index does not hold (departed, beyond the horizon, or not scheduled).
+    UnknownFlight,
+}
+
+impl Skipped {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Skipped::Unreadable => "unreadable",
+            Skipped::Cabin => "other_cabin",
+            Skipped::Currency => "other_currency",
+            Skipped::UnknownFlight => "unknown_flight",
+        }
+    }
+}
+
+/// The update `record` asks of `index`.
+pub fn read_change(index: &Index, record: &Record) -> Result<FareUpdate, Skipped> {
+    let c: Change = serde_json::from_slice(&record.payload).map_err(|_| Skipped::Unreadable)?;
+    if c.cabin != "economy" {
+        return Err(Skipped::Cabin);
+    }
+    if c.currency != index.currency().as_str() {
+        return Err(Skipped::Currency);
+    }
+    let airport = |s: &str| AirportCode::parse(s).ok().and_then(|a| index.airport_id(a));
+    let carrier = CarrierCode::parse(&c.carrier)
+        .ok()
+        .and_then(|c| index.carrier_id(c));
+    let (Some(origin), Some(destination), Some(carrier)) =
+        (airport(&c.origin), airport(&c.destination), carrier)
+    else {
+        return Err(Skipped::UnknownFlight);
+    };
+    let fare = u32::try_from(c.fare_minor)
+        .ok()
+        .filter(|f| *f > 0)
+        .ok_or(Skipped::Unreadable)?;
+    let leg = index
+        .find_leg(
+            origin,
+            destination,
+            c.departure_at.timestamp().div_euclid(60),
+            carrier,
+            c.flight_number,
+        )
+        .ok_or(Skipped::UnknownFlight)?;
+    Ok(FareUpdate {
+        leg,
+        fare,
+        seats: c.seats_left.clamp(0, u16::MAX as i32) as u16,
+        observed: c.observed_at.timestamp(),
+    })
+}
+
+/// Follows `inventory.changed` into a [`LiveIndex`].
+pub struct Follower {
+    pub live: Arc<LiveIndex>,
+    pub bus: Arc<dyn Bus>,
+    /// This process's own consumer group: every search process reads every change.
+    pub group: String,
+}
+
+impl Follower {
+    /// A group of its own for this process, so each search process reads every partition. The
+    /// index starts as built, so the group starts at the beginning of the topic.
+    pub fn group_for_this_process() -> String {
+        format!(
+            "search-{}-{}",
+            std::process::id(),
+            Utc::now().timestamp_millis()
+        )
+    }
+
+    /// One batch: poll, apply as one version, commit. Returns the records read.
+    pub async fn step(
+        &self,
+        consumer: &mut dyn spontra_events::Consumer,
+    ) -> Result<usize, BusError> {
+        let records = consumer.poll(50_000, Duration::from_millis(100)).await?;
+        if records.is_empty() {
+            return Ok(0);
+        }
+        let live = self.live.clone();
+        let n = records.len();
+        let records = tokio::task::spawn_blocking(move || {
+            let index = live.current().index.clone();
+            let mut batch = Vec::with_capacity(records.len());
+            for r in &records {
+                match read_change(&index, r) {
+                    Ok(u) => batch.push(u),
+                    Err(why) => {
+                        metrics::counter!("search_updates_total", "outcome" => why.as_str())
+                            .increment(1)
+                    }
+                }
+            }
+            drop(index);
+            let outcome = live.apply(batch);
+            for (what, k) in [
+                ("applied", outcome.applied),
+                ("changed", outcome.changed),
+                ("stale", outcome.stale),
+                ("unknown_flight", outcome.unknown),
+            ] {
+                metrics::counter!("search_updates_total", "outcome" => what).increment(k as u64);
+            }
+            let now_ms = Utc::now().timestamp_millis();
+            for r in &records {
+                let seconds = (now_ms - r.timestamp_ms).max(0) as f64 / 1000.0;
+                metrics::histogram!("search_update_visible_seconds").record(seconds);
+            }
+            metrics::gauge!("search_index_version").set(live.current().version as f64);
+            records
+        })
+        .await
+        .map_err(|e| BusError::Unavailable(format!("applying updates: {e}")))?;
+        consumer.commit(&records).await?;
+        Ok(n)
+    }
+
+    /// Follow until `stop`; errors are logged and retried, never fatal.
+    pub async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let mut consumer = loop {
+            match self.bus.subscribe(INVENTORY_CHANGED, &self.group).await {
+                Ok(c) => break c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot follow inventory changes yet");
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        _ = stop.changed() => return,
+                    }
+                }
+            }
+        };
+        let mut lag_measured: Option<std::time::Instant> = None;
+        while !*stop.borrow() {
+            if lag_measured.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+                lag_measured = Some(std::time::Instant::now());
+                if let Ok(lag) = self.bus.total_lag(INVENTORY_CHANGED, &self.group).await {
+                    self.live.lag.store(lag, Ordering::Relaxed);
+                    metrics::gauge!("search_update_lag").set(lag as f64);
+                }
+            }
+            tokio::select! {
+                result = self.step(consumer.as_mut()) => {
+                    if let Err(e) = result {
+                        tracing::warn!(error = %e, "following inventory changes failed; retrying");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+                _ = stop.changed() => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use spontra_sim::{generate, Scale, WorldConfig};
+
+    fn tiny() -> Arc<Index> {
+        let mut config = WorldConfig::new(
+            chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+            Scale::Tiny,
+        );
+        config.days = 3;
+        let refdata = spontra_refdata::RefData::load().unwrap();
+        Arc::new(generate(&refdata, &config).0)
+    }
+
+    /// Batch `k` sets every leg of `legs` to fare `1000 + k`.
+    fn batch(legs: &[u32], k: u64) -> Vec<FareUpdate> {
+        legs.iter()
+            .map(|&leg| FareUpdate {
+                leg,
+                fare: 1000 + k as u32,
+                seats: 9,
+                observed: 1_800_000_000 + k as i64,
+            })
+            .collect()
+    }
+
+    /// Searches read while batches are applied: every snapshot holds whole batches (all of
+    /// the legs a batch touched at its fare, and the version counting the batches), and a
+    /// snapshot kept while later versions are made never changes.
+    #[test]
+    fn readers_see_whole_batches_and_kept_versions_stay_put() {
+        let live = Arc::new(LiveIndex::new(tiny()));
+        let n = live.current().index.leg_count() as u32;
+        let legs: Arc<Vec<u32>> = Arc::new((0..n).step_by(7).collect());
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let readers: Vec<_> = (0..3)
+            .map(|r| {
+                let (live, legs, stop) = (live.clone(), legs.clone(), stop.clone());
+                std::thread::spawn(move || {
+                    let mut seen = 0u64;
+                    let mut kept = vec![];
+                    while !stop.load(Ordering::Relaxed) {
+                        let snap = live.current();
+                        assert!(snap.version >= seen, "versions only go forward");
+                        seen = snap.version;
+                        let fares: std::collections::BTreeSet<u32> =
+                            legs.iter().map(|&l| snap.index.leg(l).fare).collect();
+                        if snap.version > 0 {
+                            assert_eq!(
+                                fares.into_iter().collect::<Vec<_>>(),
+                                vec![1000 + snap.version as u32],
+                                "version {} is one whole batch",
+                                snap.version
+                            );
+                        }
+                        // Some readers keep versions for a while (long searches).
+                        if r == 0 && snap.version % 5 == 1 {
+                            kept.push(snap);
+                        }
+                    }
+                    for snap in kept {
+                        let fare = snap.index.leg(legs[0]).fare;
+                        assert_eq!(fare, 1000 + snap.version as u32, "a kept version changed");
+                    }
+                })
+            })
+            .collect();
+        for k in 1..=120 {
+            let outcome = live.apply(batch(&legs, k));
+            assert_eq!(outcome.changed, legs.len());
+            assert_eq!(live.current().version, k);
+        }
+        stop.store(true, Ordering::Relaxed);
+        for r in readers {
+            r.join().unwrap();
+        }
+        // Bounds are exact after all that: each route's cheapest fare is its legs' minimum.
+        let snap = live.current();
+        let ix = &snap.index;
+        for a in 0..ix.airport_count() as u16 {
+            for route in ix.routes_from(a) {
+                let min = (route.start..route.end).map(|i| ix.leg(i).fare).min();
+                assert_eq!(Some(route.min_fare), min);
+            }
+        }
+    }
+
+    #[test]
+    fn late_or_unknown_updates_make_no_version() {
+        let live = LiveIndex::new(tiny());
+        live.apply(batch(&[0, 1], 5));
+        let mut late = batch(&[0, 1], 2);
+        late[1].leg = u32::MAX;
+        let outcome = live.apply(late);
+        assert_eq!((outcome.applied, outcome.stale, outcome.unknown), (0, 1, 1));
+        assert_eq!(live.current().version, 1);
+        assert_eq!(live.current().index.leg(0).fare, 1005);
+    }
+
+    fn record(payload: Value) -> Record {
+        Record {
+            topic: INVENTORY_CHANGED.into(),
+            partition: 0,
+            offset: 0,
+            key: vec![],
+            headers: vec![],
+            payload: serde_json::to_vec(&payload).unwrap(),
+            timestamp_ms: 0,
+        }
+    }
+
+    use serde_json::{json, Value};
+
+    #[test]
+    fn changes_are_read_into_updates_of_the_flight_they_name() {
+        let index = tiny();
+        let view = index.leg_view(3);
+        let departure = DateTime::from_timestamp(view.departure * 60, 0).unwrap();
+        let change = |cabin: &str, currency: &str, origin: &str| {
+            record(json!({
+                "carrier": view.carrier.as_str(), "flight_number": view.flight_number,
+                "origin": origin, "destination": view.destination.as_str(),
+                "cabin": cabin, "fare_minor": 12_345, "currency": currency, "seats_left": 4,
+                "departure_at": departure.to_rfc3339(), "observed_at": "2026-12-01T10:00:00Z",
+            }))
+        };
+        let o = view.origin.as_str();
+        let u = read_change(&index, &change("economy", "EUR", o)).unwrap();
+        assert_eq!((u.leg, u.fare, u.seats), (3, 12_345, 4));
+        assert_eq!(u.observed, 1_796_119_200);
+        assert_eq!(
+            read_change(&index, &change("business", "EUR", o)),
+            Err(Skipped::Cabin)
+        );
+        assert_eq!(
+            read_change(&index, &change("economy", "USD", o)),
+            Err(Skipped::Currency)
+        );
+        assert_eq!(
+            read_change(&index, &change("economy", "EUR", "XQX")),
+            Err(Skipped::UnknownFlight)
+        );
+        assert_eq!(
+            read_change(&index, &record(json!({"carrier": 1}))),
+            Err(Skipped::Unreadable)
+        );
+    }
+}

@@ -1,0 +1,253 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code may panic
+//! Search follows the market: a provider's fare change goes through ingestion and
+//! `inventory.changed` into the index searches read, as a new inventory version that
+//! `/readyz` and every answer name; a page cursor continues only the list it came from.
+
+mod support;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::{json, Value};
+use spontra::config::ServiceName;
+use spontra_events::cloudevents::CloudEvent;
+use spontra_events::embedded::EmbeddedLog;
+use spontra_events::Bus;
+use std::time::{Duration, Instant};
+use support::{spawn_app_with, Backend, Instance, TODAY};
+
+/// Market time now: the world's today at this time of day (market speed 1).
+fn market_now() -> DateTime<Utc> {
+    let today: NaiveDate = TODAY.parse().unwrap();
+    today.and_time(Utc::now().time()).and_utc()
+}
+
+/// What the Duffel-shaped provider sends about `segment` (a segment of a search answer) at
+/// `fare` euros.
+fn fare_event(id: &str, segment: &Value, fare: &str, seats: u32) -> CloudEvent {
+    let flight = segment["flight"].as_str().unwrap();
+    let local = segment["departure"]["local"].as_str().unwrap();
+    CloudEvent {
+        id: id.into(),
+        source: "/providers/skyhub".into(),
+        type_: spontra_ingest::feed::DUFFEL_FARE_V1.into(),
+        time: Some(market_now()),
+        subject: Some(flight.into()),
+        datacontenttype: Some("application/json".into()),
+        data: serde_json::to_vec(&json!({
+            "owner": {"iata_code": &flight[..2]},
+            "marketing_carrier_flight_number": &flight[2..],
+            "origin": {"iata_code": segment["origin"]},
+            "destination": {"iata_code": segment["destination"]},
+            "departure_date": &local[..10],
+            "departing_at": local,
+            "cabin_class": "economy",
+            "total_amount": fare,
+            "total_currency": "EUR",
+            "available_seats": seats
+        }))
+        .unwrap(),
+    }
+}
+
+async fn publish(app: &Instance, events: Vec<CloudEvent>) {
+    let log = EmbeddedLog::open(&app.settings.database.url).await.unwrap();
+    let messages = events.into_iter().map(|e| e.to_message("route")).collect();
+    log.publish("provider.raw", messages).await.unwrap();
+}
+
+async fn readyz(app: &Instance) -> Value {
+    reqwest::get(format!("{}/readyz", app.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn get(app: &Instance, path: &str) -> support::Reply {
+    app.call(reqwest::Method::GET, path, None, None).await
+}
+
+/// A route of the world with at least `n` itineraries three days out: (path, answer).
+async fn busy_route(app: &Instance, n: usize) -> (String, Value) {
+    let date = (TODAY.parse::<NaiveDate>().unwrap() + chrono::Days::new(3)).to_string();
+    let explore = get(app, &format!("/explore?origin=LHR&from={date}&max_stops=0")).await;
+    assert_eq!(explore.status, 200, "{}", explore.body);
+    for d in explore.body["destinations"].as_array().unwrap() {
+        let code = d["airport"]["code"].as_str().unwrap();
+        let path = format!(
+            "/search?origin=LHR&destination={code}&depart={date}&max_stops=0&sort=cheapest"
+        );
+        let r = get(app, &path).await;
+        if r.body["itineraries"]
+            .as_array()
+            .is_some_and(|l| l.len() >= n)
+        {
+            return (path, r.body);
+        }
+    }
+    panic!("no route from LHR with {n} direct flights on {date}");
+}
+
+/// Poll `path` until `done` holds of its answer.
+async fn until(app: &Instance, path: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = get(app, path).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        if done(&r.body) {
+            return r.body;
+        }
+        assert!(Instant::now() < deadline, "{what}: {}", r.body);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn flight_price(answer: &Value, flight: &str) -> Option<i64> {
+    answer["itineraries"]
+        .as_array()?
+        .iter()
+        .find(|i| i["slices"][0]["segments"][0]["flight"] == flight)
+        .and_then(|i| i["price"]["minor"].as_i64())
+}
+
+async fn search_and_ingest() -> Instance {
+    spawn_app_with(Backend::Sqlite, |s| {
+        s.server.services = vec![ServiceName::Search, ServiceName::Ingest];
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fare_change_reaches_search_as_a_new_version() {
+    let app = search_and_ingest().await;
+    let ready = readyz(&app).await;
+    assert_eq!(ready["inventory_version"], 0, "{ready}");
+    let (path, before) = busy_route(&app, 2).await;
+    assert_eq!(before["inventory"]["version"], 0);
+    let itinerary = &before["itineraries"][1];
+    assert!(
+        itinerary["price_observed_at"].is_null(),
+        "priced as scheduled"
+    );
+    let segment = &itinerary["slices"][0]["segments"][0];
+    let flight = segment["flight"].as_str().unwrap().to_string();
+    // Cheaper than the cheapest: the change moves it to the top of a cheapest-first list.
+    let cheapest = before["itineraries"][0]["price"]["minor"].as_i64().unwrap();
+    let fare = format!("{}.00", (cheapest / 100 - 7).max(1));
+    publish(&app, vec![fare_event("c1", segment, &fare, 9)]).await;
+
+    let after = until(&app, &path, "the change is searched", |a| {
+        a["inventory"]["version"].as_u64() >= Some(1)
+    })
+    .await;
+    let minor = (cheapest / 100 - 7).max(1) * 100;
+    assert_eq!(flight_price(&after, &flight), Some(minor), "{after}");
+    assert_eq!(
+        after["itineraries"][0]["slices"][0]["segments"][0]["flight"],
+        flight.as_str()
+    );
+    let top = &after["itineraries"][0];
+    assert!(top["price_observed_at"].is_string(), "{top}");
+    assert!(top["price_age_seconds"].as_u64().unwrap() < 120, "{top}");
+    assert!(after["inventory"]["prices_observed_until"].is_string());
+
+    let ready = readyz(&app).await;
+    assert!(ready["inventory_version"].as_u64() >= Some(1), "{ready}");
+    assert!(ready["last_event_at"].is_string(), "{ready}");
+
+    // Sold out: the flight is no longer offered.
+    publish(&app, vec![fare_event("c2", segment, &fare, 0)]).await;
+    until(&app, &path, "the sold-out flight disappears", |a| {
+        flight_price(a, &flight).is_none()
+    })
+    .await;
+
+    // A late report (older than the one applied) changes nothing, once everything is through
+    // ingestion and search; a newer one does.
+    let mut late = fare_event("c3", segment, "1.00", 9);
+    late.time = Some(market_now() - chrono::Duration::minutes(30));
+    publish(&app, vec![late]).await;
+    let log = EmbeddedLog::open(&app.settings.database.url).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while log.total_lag("provider.raw", "ingest").await.unwrap() > 0
+        || readyz(&app).await["update_lag"] != 0
+    {
+        assert!(Instant::now() < deadline, "ingestion and search settle");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(flight_price(&get(&app, &path).await.body, &flight), None);
+    let mut back = fare_event("c4", segment, &fare, 9);
+    back.time = Some(market_now() + chrono::Duration::seconds(5));
+    publish(&app, vec![back]).await;
+    let back = until(&app, &path, "the newer report is applied", |a| {
+        flight_price(a, &flight).is_some()
+    })
+    .await;
+    assert_eq!(
+        flight_price(&back, &flight),
+        Some(minor),
+        "not the late 1.00"
+    );
+
+    let metrics = reqwest::get(format!("{}/metrics", app.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for series in [
+        "search_updates_total{outcome=\"changed\"}",
+        "search_update_visible_seconds_bucket",
+        "search_index_version ",
+    ] {
+        assert!(metrics.contains(series), "{series}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cursor_continues_only_the_list_it_came_from() {
+    let app = search_and_ingest().await;
+    let (path, _) = busy_route(&app, 3).await;
+    let first = get(&app, &format!("{path}&limit=1")).await.body;
+    let cursor = first["next_cursor"].as_str().unwrap().to_string();
+    let page2 = format!("{path}&limit=1&cursor={cursor}");
+    assert_eq!(get(&app, &page2).await.status, 200);
+
+    // A change elsewhere makes a new version but leaves this list alone: the cursor goes on.
+    let (other_path, other) = {
+        let date = (TODAY.parse::<NaiveDate>().unwrap() + chrono::Days::new(5)).to_string();
+        let p = path.replace(
+            &path[path.find("depart=").unwrap()..][..17],
+            &format!("depart={date}"),
+        );
+        let a = get(&app, &p).await.body;
+        (p, a)
+    };
+    let segment = &other["itineraries"][0]["slices"][0]["segments"][0];
+    publish(&app, vec![fare_event("o1", segment, "1234.00", 9)]).await;
+    until(&app, &other_path, "the other change is applied", |a| {
+        a["inventory"]["version"].as_u64() >= Some(1)
+    })
+    .await;
+    let r = get(&app, &page2).await;
+    assert_eq!(r.status, 200, "same list, later version: {}", r.body);
+    assert!(r.body["inventory"]["version"].as_u64() >= Some(1));
+
+    // A change to this list: its cursor is refused, clearly.
+    let segment = &first["itineraries"][0]["slices"][0]["segments"][0];
+    publish(&app, vec![fare_event("s1", segment, "4321.00", 9)]).await;
+    until(&app, &path, "the change is applied", |a| {
+        a["inventory"]["version"].as_u64() >= Some(2)
+    })
+    .await;
+    let r = get(&app, &page2).await;
+    assert_eq!(r.problem(), (409, "stale_cursor"), "{}", r.body);
+    assert_eq!(r.field(), "cursor");
+    // Starting again gives a cursor that works.
+    let again = get(&app, &format!("{path}&limit=1")).await.body;
+    let cursor = again["next_cursor"].as_str().unwrap();
+    let r = get(&app, &format!("{path}&limit=1&cursor={cursor}")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
