@@ -113,44 +113,83 @@ impl FlightMarket {
         ((share * self.capacity as f64).floor() as u16).min(self.capacity)
     }
 
+    /// Days from change `k - 1` (or from going on sale) to change `k` (exponential gaps).
+    fn gap(&self, k: u64) -> f64 {
+        -(1.0 - unit(&[self.id, 11, k])).ln() / CHANGES_PER_DAY
+    }
+
+    /// The bucket walk before its first change.
+    pub fn walk(&self) -> Walk {
+        Walk {
+            k: 0,
+            t: SALES_WINDOW_DAYS - self.gap(0),
+            x: 0.0,
+        }
+    }
+
+    /// Take `w` through every bucket change that has happened by `days` before departure.
+    /// Time runs towards departure, so `days` may only shrink from one call to the next.
+    pub fn advance(&self, w: &mut Walk, days: f64) {
+        while w.t >= days.max(0.0) && w.t >= 0.0 {
+            w.x = (1.0 - BUCKET_PULL) * w.x + BUCKET_STEP * normal(&[self.id, 13, w.k]);
+            w.k += 1;
+            w.t -= self.gap(w.k);
+        }
+    }
+
     /// The log-bucket `days` before departure: the walk of changes since the flight went on
     /// sale.
     pub fn bucket(&self, days: f64) -> f64 {
-        let mut x = 0.0;
-        let mut t = SALES_WINDOW_DAYS;
-        for k in 0u64.. {
-            // Exponential gaps: the next change is this many days later (nearer departure).
-            let gap = -(1.0 - unit(&[self.id, 11, k])).ln() / CHANGES_PER_DAY;
-            t -= gap;
-            if t < days.max(0.0) || t < 0.0 {
-                break;
-            }
-            x = (1.0 - BUCKET_PULL) * x + BUCKET_STEP * normal(&[self.id, 13, k]);
-        }
-        x
+        let mut w = self.walk();
+        self.advance(&mut w, days);
+        w.x
     }
 
     /// The flight's fare and seats `days` before departure (fractions of a day allowed).
     pub fn state(&self, days: f64) -> FlightState {
+        self.state_on(&mut self.walk(), days)
+    }
+
+    /// As [`FlightMarket::state`], carrying the bucket walk from an earlier call, so a feed
+    /// that follows a flight over time pays only for the changes since (`days` may only
+    /// shrink from one call to the next with one walk).
+    pub fn state_on(&self, w: &mut Walk, days: f64) -> FlightState {
+        self.advance(w, days);
+        let (factor, seats_left) = self.factor(w, days);
+        FlightState {
+            fare_cents: factor.map(|f| {
+                let fare = self.base_cents * f;
+                (fare / 100.0).round().max(10.0) as u64 * 100 - 1
+            }),
+            seats_left,
+        }
+    }
+
+    /// What multiplies the base fare `days` before departure (trend, load and bucket), with
+    /// the seats left; no factor when the cabin is sold out or not yet on sale. `w` must have
+    /// been advanced to `days`.
+    pub fn factor(&self, w: &Walk, days: f64) -> (Option<f64>, u16) {
         let sold = self.seats_sold(days);
         let seats_left = self.capacity - sold;
         if seats_left == 0 || days > SALES_WINDOW_DAYS {
-            return FlightState {
-                fare_cents: None,
-                seats_left,
-            };
+            return (None, seats_left);
         }
         // Load in tenths: revenue management moves a flight up a fare class as it fills, not
         // with every seat sold.
         let lf = (10.0 * sold as f64 / self.capacity.max(1) as f64).floor() / 10.0;
         // The trend moves in whole days, so a fare does not drift minute by minute.
-        let fare =
-            self.base_cents * trend(days.floor()) * (0.85 + 0.3 * lf) * self.bucket(days).exp();
-        FlightState {
-            fare_cents: Some((fare / 100.0).round().max(10.0) as u64 * 100 - 1),
-            seats_left,
-        }
+        let f = trend(days.floor()) * (0.85 + 0.3 * lf) * w.x.exp();
+        (Some(f), seats_left)
     }
+}
+
+/// Where a flight's bucket walk stands: the number and time (days before departure) of the
+/// next change, and the log-bucket after the changes so far.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Walk {
+    k: u64,
+    t: f64,
+    x: f64,
 }
 
 /// The identity of a flight in a cabin for [`FlightMarket::id`].
@@ -270,6 +309,18 @@ mod tests {
             market.len()
         );
         assert!(sold_out.iter().all(|f| f.state(0.0).seats_left == 0));
+    }
+
+    #[test]
+    fn a_walk_carried_over_time_gives_the_states_worked_out_afresh() {
+        for f in flights(200, 25_000.0) {
+            let mut w = f.walk();
+            let mut days = SALES_WINDOW_DAYS + 2.0;
+            while days >= -1.0 {
+                assert_eq!(f.state_on(&mut w, days), f.state(days), "day {days}");
+                days -= 0.37;
+            }
+        }
     }
 
     #[test]

@@ -116,13 +116,13 @@ impl Parts {
         };
         let market = match (&world, &bus) {
             (Some(world), Some(bus)) if settings.server.runs(ServiceName::Market) => {
-                Some(Arc::new(MarketFeed {
-                    world: world.clone(),
-                    bus: bus.clone(),
-                    clock: market_clock.clone(),
-                    settings: settings.market.clone(),
-                    seed: settings.world.seed,
-                }))
+                Some(Arc::new(MarketFeed::new(
+                    world.clone(),
+                    bus.clone(),
+                    market_clock.clone(),
+                    settings.market.clone(),
+                    settings.world.seed,
+                )))
             }
             _ => None,
         };

@@ -1,27 +1,38 @@
 //! The simulated market's provider feeds (the `market` service): what providers would send
 //! about the world's flights, published to `provider.raw` as they would send it.
 //!
-//! Every tick (a tenth of a second) the feed picks `events_per_second / 10` of the world's
-//! dated legs, works out each one's economy fare and seats at the market clock's time with
-//! `sim::market` (the flight's base fare is the world's fare for it), and publishes them as
-//! the provider that sells the carrier would: carriers are split between two simulated
-//! providers, `/providers/skyhub` (Duffel's vocabulary) and `/providers/farefinder` (Amadeus'),
-//! and a third of them are sold by both. A share `fault_rate` of what is sent carries the faults
-//! real feeds carry: a message sent twice, one delivered late (observed minutes before), JSON
-//! cut short, an unknown airport, a zero price, an unknown currency, a departure already gone,
-//! an unknown schema version. A sold-out cabin is not reported.
+//! The feed reports **changes**, as real fare feeds do. It sweeps the world's dated legs in
+//! turn (every leg once per `market.sweep_seconds`), works out each one's economy fare and
+//! seats at the market clock's time with `sim::market`, and reports those whose fare or seats
+//! changed since it last reported them (a cabin selling out is reported with no seats left).
+//! Each leg's market is calibrated so that at the moment the feed starts its fare is the
+//! world's own (the fare search starts from): base fare = world fare ÷ (trend · load ·
+//! bucket) then. So a search process that follows the changes from the start of the stream
+//! holds exactly what the providers say, and the volume is the market's own: about 0.3
+//! changes per flight per day (buckets, load steps, trend days), so `--market-speed 60` on
+//! the full world sends about 1,000 a second. Each leg's bucket walk is carried from sweep to
+//! sweep (`sim::market::Walk`), so a sweep costs a few tens of nanoseconds per leg once the
+//! first has worked the walks out; the feed holds about 40 bytes per dated leg for it.
+//!
+//! Reports go out as the provider that sells the carrier would send them: carriers are split
+//! between two simulated providers, `/providers/skyhub` (Duffel's vocabulary) and
+//! `/providers/farefinder` (Amadeus'), and a third of them are sold by both. A share
+//! `fault_rate` of what is sent carries the faults real feeds carry: a message sent twice, one
+//! delivered late (observed minutes before), JSON cut short, an unknown airport, a zero price,
+//! an unknown currency, a departure already gone, an unknown schema version.
 
 use crate::world::World;
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 use spontra_domain::SharedClock;
 use spontra_events::Bus;
+use spontra_events::Message;
 use spontra_ingest::feed::{event_for, AMADEUS_FARE_V1, DUFFEL_FARE_V1};
 use spontra_ingest::worker::RAW;
-use spontra_sim::market::{flight_id, FlightMarket};
+use spontra_sim::market::{flight_id, FlightMarket, Walk};
 use spontra_sim::rng::{code3, unit};
 use spontra_store::FareObservation;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// `[market]` settings.
 #[derive(Debug, Clone, Deserialize)]
@@ -30,9 +41,10 @@ pub struct MarketSettings {
     /// hour per real minute).
     #[serde(default = "one")]
     pub speed: f64,
-    /// Fare observations the providers send per (real) second.
-    #[serde(default = "events_per_second")]
-    pub events_per_second: u32,
+    /// Every leg is looked at again this often (real seconds): the longest a change waits
+    /// before it is reported.
+    #[serde(default = "sweep_seconds")]
+    pub sweep_seconds: f64,
     /// Share of messages that carry a fault.
     #[serde(default = "fault_rate")]
     pub fault_rate: f64,
@@ -41,8 +53,8 @@ pub struct MarketSettings {
 fn one() -> f64 {
     1.0
 }
-fn events_per_second() -> u32 {
-    200
+fn sweep_seconds() -> f64 {
+    5.0
 }
 fn fault_rate() -> f64 {
     0.02
@@ -52,11 +64,15 @@ impl Default for MarketSettings {
     fn default() -> Self {
         MarketSettings {
             speed: one(),
-            events_per_second: events_per_second(),
+            sweep_seconds: sweep_seconds(),
             fault_rate: fault_rate(),
         }
     }
 }
+
+/// Seats left are reported up to 9 ("9 or more"), as GDS availability and Amadeus'
+/// `numberOfBookableSeats` do: a seat sold is news only when few are left.
+const SEATS_SHOWN: u16 = 9;
 
 /// Seats in an economy cabin (the world's legs keep only a capped count of seats left).
 const ECONOMY_SEATS: u16 = 180;
@@ -70,42 +86,139 @@ pub fn providers_of(carrier: &str) -> (bool, bool) {
     }
 }
 
+/// What the feed knows of one leg between sweeps.
+#[derive(Clone, Copy)]
+struct Tracked {
+    /// `sim::market`'s identity of the flight.
+    id: u64,
+    /// Calibrated so the fare when the feed started is the world's.
+    base_cents: f32,
+    walk: Walk,
+    /// The fare (cents) and seats last reported (0 seats: sold out at that fare).
+    fare: u32,
+    seats: u16,
+}
+
+/// Where the sweep is: the next leg to look at, and each leg's state once looked at.
+struct Sweep {
+    next: u32,
+    legs: Vec<Option<Tracked>>,
+    sent: u64,
+}
+
 pub struct MarketFeed {
     pub world: Arc<World>,
     pub bus: Arc<dyn Bus>,
     pub clock: SharedClock,
     pub settings: MarketSettings,
     pub seed: u64,
+    /// Market time when the feed started: when its fares are the world's.
+    start: DateTime<Utc>,
+    sweep: Mutex<Sweep>,
 }
 
 impl MarketFeed {
-    /// What providers would report now about leg `id`, if it is on sale and not sold out
-    /// (the same for every provider: the caller names the source and event).
-    fn observe(&self, id: u32, now: DateTime<Utc>) -> Option<FareObservation> {
+    /// A feed of `world`'s market from now (market time).
+    pub fn new(
+        world: Arc<World>,
+        bus: Arc<dyn Bus>,
+        clock: SharedClock,
+        settings: MarketSettings,
+        seed: u64,
+    ) -> Self {
+        let legs = world.index.leg_count();
+        MarketFeed {
+            start: clock.now(),
+            world,
+            bus,
+            clock,
+            settings,
+            seed,
+            sweep: Mutex::new(Sweep {
+                next: 0,
+                legs: vec![None; legs],
+                sent: 0,
+            }),
+        }
+    }
+
+    /// Days from `at` to leg `id`'s departure.
+    fn days_before(&self, id: u32, at: DateTime<Utc>) -> f64 {
+        let index = &self.world.index;
+        let departure = index.to_utc(index.leg(id).dep) * 60;
+        (departure - at.timestamp()) as f64 / 86_400.0
+            - at.timestamp_subsec_millis() as f64 / 86_400_000.0
+    }
+
+    /// The leg's market as the feed starts: its identity, and the base that makes its fare
+    /// then the world's.
+    fn track(&self, id: u32) -> Tracked {
         let index = &self.world.index;
         let leg = index.leg(id);
         let view = index.leg_view(id);
-        let departure_at = DateTime::<Utc>::from_timestamp(view.departure * 60, 0)?;
-        let days = (departure_at - now).num_seconds() as f64 / 86_400.0;
-        if days <= 0.0 {
-            return None;
-        }
-        let local = departure_at + Duration::minutes(view.departure_offset as i64);
+        let local_day = (view.departure + view.departure_offset as i64).div_euclid(1440);
         let market = FlightMarket {
             id: flight_id(
                 self.seed,
                 code3(view.carrier.as_str()),
                 view.flight_number,
-                local
-                    .date_naive()
-                    .signed_duration_since(chrono::NaiveDate::default())
-                    .num_days(),
+                local_day,
                 0,
             ),
             base_cents: leg.fare as f64,
             capacity: ECONOMY_SEATS,
         };
-        let state = market.state(days);
+        let mut walk = market.walk();
+        let days = self.days_before(id, self.start);
+        market.advance(&mut walk, days);
+        let (factor, seats) = market.factor(&walk, days);
+        Tracked {
+            id: market.id,
+            base_cents: (leg.fare as f64 / factor.unwrap_or(1.0)) as f32,
+            walk,
+            fare: leg.fare,
+            seats: if factor.is_some() {
+                seats.min(SEATS_SHOWN)
+            } else {
+                0
+            },
+        }
+    }
+
+    /// Look at leg `id` at market time `now`: what a provider reports about it, if its fare
+    /// or seats changed since the last report.
+    fn look(&self, t: &mut Tracked, id: u32, now: DateTime<Utc>) -> Option<FareObservation> {
+        let days = self.days_before(id, now);
+        if days <= 0.0 {
+            return None;
+        }
+        let market = FlightMarket {
+            id: t.id,
+            base_cents: t.base_cents as f64,
+            capacity: ECONOMY_SEATS,
+        };
+        let state = market.state_on(&mut t.walk, days);
+        // A sold-out cabin is reported with no seats, at the fare it last sold for.
+        let fare = state.fare_cents.map_or(t.fare, |f| f as u32);
+        let seats = state.seats_left.min(SEATS_SHOWN);
+        if (fare, seats) == (t.fare, t.seats) {
+            return None;
+        }
+        (t.fare, t.seats) = (fare, seats);
+        self.observation(id, fare, t.seats, now)
+    }
+
+    fn observation(
+        &self,
+        id: u32,
+        fare: u32,
+        seats: u16,
+        now: DateTime<Utc>,
+    ) -> Option<FareObservation> {
+        let index = &self.world.index;
+        let view = index.leg_view(id);
+        let departure_at = DateTime::<Utc>::from_timestamp(view.departure * 60, 0)?;
+        let local = departure_at + Duration::minutes(view.departure_offset as i64);
         Some(FareObservation {
             source: String::new(),
             event_id: String::new(),
@@ -115,54 +228,70 @@ impl MarketFeed {
             origin: view.origin.as_str().to_string(),
             destination: view.destination.as_str().to_string(),
             cabin: "economy".into(),
-            fare_minor: state.fare_cents? as i64,
+            fare_minor: fare.max(1) as i64,
             currency: index.currency().as_str().to_string(),
-            seats_left: state.seats_left as i32,
+            seats_left: seats as i32,
             departure_at,
             observed_at: now,
         })
     }
 
-    /// The messages of tick `tick` at market time `now`.
-    pub fn tick(&self, tick: u64, now: DateTime<Utc>) -> Vec<spontra_events::Message> {
-        let per_tick = (self.settings.events_per_second / 10).max(1) as u64;
-        let legs = self.world.index.leg_count() as u64;
+    /// One tick at market time `now`: the next share of the sweep, and the messages that
+    /// report what changed. Works at most `budget` (real time), so the first sweep — which
+    /// works every walk out from the start of sales — is spread over several ticks.
+    pub fn tick(&self, now: DateTime<Utc>, budget: std::time::Duration) -> Vec<Message> {
+        let started = std::time::Instant::now();
+        let legs = self.world.index.leg_count() as u32;
         let mut out = vec![];
         if legs == 0 {
             return out;
         }
-        for i in 0..per_tick {
-            let leg = (unit(&[self.seed, tick, i, 1]) * legs as f64) as u32;
-            let Some(observed) = self.observe(leg, now) else {
-                continue;
-            };
-            let (duffel, amadeus) = providers_of(&observed.carrier);
-            for (sells, type_, source) in [
-                (duffel, DUFFEL_FARE_V1, "/providers/skyhub"),
-                (amadeus, AMADEUS_FARE_V1, "/providers/farefinder"),
-            ] {
-                if !sells {
-                    continue;
-                }
-                let o = FareObservation {
-                    source: source.to_string(),
-                    event_id: format!("{tick}-{i}"),
-                    ..observed.clone()
-                };
-                let fault = unit(&[self.seed, tick, i, 2]) < self.settings.fault_rate;
-                out.extend(self.messages(type_, o, fault.then(|| unit(&[self.seed, tick, i, 3]))));
+        let ticks_per_sweep = (self.settings.sweep_seconds * 10.0).max(1.0);
+        let share = (legs as f64 / ticks_per_sweep).ceil() as u32;
+        let mut sweep = self.sweep.lock().unwrap_or_else(|e| e.into_inner());
+        for _ in 0..share {
+            let id = sweep.next;
+            sweep.next = (id + 1) % legs;
+            let tracked = sweep.legs[id as usize].get_or_insert_with(|| self.track(id));
+            let mut t = *tracked;
+            let observed = self.look(&mut t, id, now);
+            sweep.legs[id as usize] = Some(t);
+            if let Some(o) = observed {
+                sweep.sent += 1;
+                let n = sweep.sent;
+                out.extend(self.messages_for(o, n));
+            }
+            if started.elapsed() >= budget {
+                break;
             }
         }
         out
     }
 
+    /// Observation `n` as each provider selling its carrier sends it, faults and all.
+    fn messages_for(&self, observed: FareObservation, n: u64) -> Vec<Message> {
+        let (duffel, amadeus) = providers_of(&observed.carrier);
+        let mut out = vec![];
+        for (sells, type_, source) in [
+            (duffel, DUFFEL_FARE_V1, "/providers/skyhub"),
+            (amadeus, AMADEUS_FARE_V1, "/providers/farefinder"),
+        ] {
+            if !sells {
+                continue;
+            }
+            let o = FareObservation {
+                source: source.to_string(),
+                event_id: format!("{}-{n}", self.start.timestamp_millis()),
+                ..observed.clone()
+            };
+            let fault = unit(&[self.seed, n, 2]) < self.settings.fault_rate;
+            out.extend(self.messages(type_, o, fault.then(|| unit(&[self.seed, n, 3]))));
+        }
+        out
+    }
+
     /// `o` as `type_`'s provider sends it, with the fault `which` picks (if any).
-    fn messages(
-        &self,
-        type_: &str,
-        mut o: FareObservation,
-        which: Option<f64>,
-    ) -> Vec<spontra_events::Message> {
+    fn messages(&self, type_: &str, mut o: FareObservation, which: Option<f64>) -> Vec<Message> {
         let key = format!("{}-{}", o.origin, o.destination);
         let Some(which) = which else {
             return vec![event_for(type_, &o).to_message(key)];
@@ -198,17 +327,22 @@ impl MarketFeed {
     }
 
     /// Publish a tick every tenth of a second until `stop`.
-    pub async fn run(&self, mut stop: tokio::sync::watch::Receiver<bool>) {
+    pub async fn run(self: Arc<Self>, mut stop: tokio::sync::watch::Receiver<bool>) {
         let mut every = tokio::time::interval(std::time::Duration::from_millis(100));
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        let mut tick = 0u64;
         while !*stop.borrow() {
             tokio::select! {
                 _ = every.tick() => {}
                 _ = stop.changed() => break,
             }
-            let messages = self.tick(tick, self.clock.now());
-            tick += 1;
+            let feed = self.clone();
+            let now = self.clock.now();
+            // Sweeping is CPU work: off the async workers, at most 40 ms of it a tick.
+            let messages = tokio::task::spawn_blocking(move || {
+                feed.tick(now, std::time::Duration::from_millis(40))
+            })
+            .await
+            .unwrap_or_default();
             if let Err(e) = self.bus.publish(RAW, messages).await {
                 tracing::warn!(error = %e, "the market could not publish; it goes on");
             }

@@ -1080,7 +1080,6 @@ async fn services_decide_what_a_process_runs() {
     // The market needs the world, but a market-only process answers no searches.
     let market = spawn_app_with(Backend::Sqlite, |s| {
         s.server.services = vec![ServiceName::Market];
-        s.market.events_per_second = 10;
     })
     .await
     .unwrap();

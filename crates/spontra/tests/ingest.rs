@@ -108,9 +108,11 @@ async fn an_ingest_process_applies_the_feed_of_its_event_log() {
 async fn the_market_feeds_ingestion() {
     let app = spawn_app_with(Backend::Sqlite, |s| {
         s.server.services = vec![ServiceName::Market, ServiceName::Ingest];
-        s.market.events_per_second = 400;
+        s.market.sweep_seconds = 1.0;
         s.market.fault_rate = 0.1;
-        s.market.speed = 600.0;
+        // Two market hours a second: the tiny world's fares change a few hundred times a
+        // second.
+        s.market.speed = 7200.0;
     })
     .await
     .unwrap();

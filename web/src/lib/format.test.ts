@@ -100,7 +100,7 @@ describe("price freshness", () => {
     ]);
   });
   it("names a fare still as scheduled", () => {
-    expect(priceFreshness(null)).toBe("Scheduled fare, not yet rechecked");
-    expect(priceFreshness(undefined)).toBe("Scheduled fare, not yet rechecked");
+    expect(priceFreshness(null)).toBe("Fare as loaded, not yet updated");
+    expect(priceFreshness(undefined)).toBe("Fare as loaded, not yet updated");
   });
 });

@@ -122,10 +122,10 @@ export function stopsText(stops: number): string {
 /**
  * How fresh a price is, from its age in seconds of market time: "Price checked just now",
  * "… 4 min ago", "… 3 h ago", "… 2 days ago"; a price no provider has reported since the
- * schedule was loaded is "Scheduled fare, not yet rechecked".
+ * schedule was loaded is "Fare as loaded, not yet updated".
  */
 export function priceFreshness(ageSeconds: number | null | undefined): string {
-  if (ageSeconds === null || ageSeconds === undefined) return "Scheduled fare, not yet rechecked";
+  if (ageSeconds === null || ageSeconds === undefined) return "Fare as loaded, not yet updated";
   const minutes = Math.floor(ageSeconds / 60);
   if (minutes < 1) return "Price checked just now";
   if (minutes < 60) return `Price checked ${minutes} min ago`;

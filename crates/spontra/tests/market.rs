@@ -1,0 +1,102 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code may panic
+//! The simulated market's feed reports changes: when it starts, every fare is the world's (so
+//! nothing is reported); as market time passes, the flights whose fare or seats moved are
+//! reported once each, with what `sim::market` says of them then, as valid provider events.
+
+mod support;
+
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use spontra::market::{MarketFeed, MarketSettings};
+use spontra_domain::{Clock, FixedClock};
+use spontra_events::cloudevents::CloudEvent;
+use spontra_events::embedded::EmbeddedLog;
+use std::collections::HashMap;
+use std::sync::Arc;
+use support::{shared_world, TODAY};
+
+/// Every message of one whole sweep at the clock's time.
+fn sweep(feed: &MarketFeed, at: chrono::DateTime<Utc>) -> Vec<spontra_events::Message> {
+    // sweep_seconds = 1: ten ticks look at every leg once.
+    (0..10)
+        .flat_map(|_| feed.tick(at, std::time::Duration::from_secs(60)))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_feed_reports_what_changed_and_nothing_else() {
+    let world = shared_world();
+    let legs = world.index.leg_count();
+    let dir = std::env::temp_dir().join(format!("spontra-market-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bus = Arc::new(
+        EmbeddedLog::open(&format!("sqlite://{}/log.db", dir.display()))
+            .await
+            .unwrap(),
+    );
+    let today: NaiveDate = TODAY.parse().unwrap();
+    let start = Utc.from_utc_datetime(&today.and_hms_opt(9, 30, 0).unwrap());
+    let clock = Arc::new(FixedClock::new(start));
+    let settings = MarketSettings {
+        speed: 1.0,
+        sweep_seconds: 1.0,
+        fault_rate: 0.0,
+    };
+    let feed = MarketFeed::new(world.clone(), bus, clock.clone(), settings, 42);
+
+    assert!(
+        sweep(&feed, start).is_empty(),
+        "at the start every fare is the world's"
+    );
+
+    // Three days on: many flights have moved, each reported once by each provider selling it.
+    let later = start + Duration::days(3);
+    clock.set(later);
+    let messages = sweep(&feed, clock.now());
+    let refdata = spontra::world::refdata().unwrap();
+    let mut per_flight: HashMap<String, Vec<i64>> = HashMap::new();
+    let mut sold_out = 0;
+    for m in &messages {
+        let record = spontra_events::Record {
+            topic: "provider.raw".into(),
+            partition: 0,
+            offset: 0,
+            key: m.key.clone(),
+            headers: m.headers.clone(),
+            payload: m.payload.clone(),
+            timestamp_ms: 0,
+        };
+        let event = CloudEvent::from_record(&record).unwrap();
+        let o = spontra_ingest::feed::normalise(&event, &refdata, later).unwrap();
+        assert_eq!(o.observed_at, later);
+        assert!(o.departure_at > later, "no departed flight is reported");
+        if o.seats_left == 0 {
+            sold_out += 1;
+        }
+        per_flight
+            .entry(format!(
+                "{}{} {}",
+                o.carrier, o.flight_number, o.departure_at
+            ))
+            .or_default()
+            .push(o.fare_minor);
+    }
+    let changed = per_flight.len();
+    assert!(
+        changed > legs / 50 && changed < legs,
+        "{changed} of {legs} legs changed in three days"
+    );
+    assert!(
+        per_flight
+            .values()
+            .all(|f| f.len() <= 2 && f.windows(2).all(|w| w[0] == w[1])),
+        "one report per provider, the same fare"
+    );
+    eprintln!("{changed} of {legs} legs changed; {sold_out} reports of sold-out cabins");
+
+    // Looked at again at the same time: nothing new to say. An hour on, a little.
+    assert!(sweep(&feed, later).is_empty());
+    let hour = sweep(&feed, later + Duration::hours(1)).len();
+    eprintln!("{hour} messages an hour later");
+    assert!(hour > 0 && hour < messages.len() / 10, "{hour}");
+    std::fs::remove_dir_all(&dir).ok();
+}
