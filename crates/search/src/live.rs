@@ -195,6 +195,10 @@ pub struct Follower {
     pub bus: Arc<dyn Bus>,
     /// This process's own consumer group: every search process reads every change.
     pub group: String,
+    /// Changes appended before this (milliseconds since the Unix epoch) are skipped: set when
+    /// the index starts as the market is now (the market starts in this process, calibrated
+    /// to the world just built), so changes of an earlier run do not apply.
+    pub since_ms: Option<i64>,
 }
 
 impl Follower {
@@ -218,11 +222,15 @@ impl Follower {
             return Ok(0);
         }
         let live = self.live.clone();
+        let since_ms = self.since_ms;
         let n = records.len();
         let records = tokio::task::spawn_blocking(move || {
             let index = live.current().index.clone();
             let mut batch = Vec::with_capacity(records.len());
             for r in &records {
+                if since_ms.is_some_and(|since| r.timestamp_ms < since) {
+                    continue;
+                }
                 match read_change(&index, r) {
                     Ok(u) => batch.push(u),
                     Err(why) => {

@@ -33,8 +33,10 @@
 //!
 //! A fare changes only at a bucket change, a day of the trend's ramps, or the load crossing a
 //! tenth, so a market feed that reports changes reports about as many per flight as a real
-//! one. The market's feeds (the binary's `market` service) price with it; the world's own
-//! fares, which search serves, still come from `fares`, fixed at start-up.
+//! one. The market's feeds (the binary's `market` service) price with it, carrying each
+//! flight's [`Walk`] from one look to the next, and calibrate each flight's base so that its
+//! fare when the feed starts is the world's (from `fares`): search starts from the world and
+//! follows the feed's changes.
 
 use crate::rng::{hash, unit};
 

@@ -79,9 +79,12 @@ impl Parts {
         let streams = follows
             || settings.server.runs(ServiceName::Ingest)
             || settings.server.runs(ServiceName::Market);
-        // The database once for every service that needs it (opening it migrates it); the
-        // embedded event log lives in it, so it comes first.
-        let stores = if streams || settings.server.runs(ServiceName::Users) {
+        // The database once for every service that needs it (opening it migrates it), before
+        // the embedded event log opens its tables in the same file. The market and search
+        // need only the stream.
+        let stores = if settings.server.runs(ServiceName::Ingest)
+            || settings.server.runs(ServiceName::Users)
+        {
             Some(crate::accounts::open_stores(settings).await?)
         } else {
             None
@@ -131,6 +134,10 @@ impl Parts {
                 live: search.live().clone(),
                 bus: bus.clone(),
                 group: Follower::group_for_this_process(),
+                // With the market in this process, the index built now is the market now.
+                since_ms: market
+                    .is_some()
+                    .then(|| chrono::Utc::now().timestamp_millis()),
             }),
             _ => None,
         };
@@ -178,6 +185,8 @@ pub async fn event_bus(settings: &Settings) -> anyhow::Result<Arc<dyn Bus>> {
         settings.database.url.starts_with("sqlite:"),
         "the embedded event log lives in the SQLite database; with PostgreSQL set events.kafka_brokers"
     );
+    // The database file usually lives in the data directory.
+    crate::accounts::private_data_dir(settings)?;
     Ok(Arc::new(
         EmbeddedLog::open(&settings.database.url)
             .await

@@ -50,8 +50,12 @@ fn fare_event(id: &str, segment: &Value, fare: &str, seats: u32) -> CloudEvent {
 
 async fn publish(app: &Instance, events: Vec<CloudEvent>) {
     let log = EmbeddedLog::open(&app.settings.database.url).await.unwrap();
+    publish_on(&log, events).await;
+}
+
+async fn publish_on(bus: &dyn Bus, events: Vec<CloudEvent>) {
     let messages = events.into_iter().map(|e| e.to_message("route")).collect();
-    log.publish("provider.raw", messages).await.unwrap();
+    bus.publish("provider.raw", messages).await.unwrap();
 }
 
 async fn readyz(app: &Instance) -> Value {
@@ -250,4 +254,39 @@ async fn a_cursor_continues_only_the_list_it_came_from() {
     let cursor = again["next_cursor"].as_str().unwrap();
     let r = get(&app, &format!("{path}&limit=1&cursor={cursor}")).await;
     assert_eq!(r.status, 200, "{}", r.body);
+}
+
+/// The scaled profile: ingestion in one process (PostgreSQL, Kafka), search in another (Kafka
+/// only, no database); a provider's change reaches the search process through the broker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_kafka_a_search_process_follows_an_ingest_process() {
+    let broker = spontra_events::testing::Broker::start();
+    let brokers = broker.address.clone();
+    let Some(_ingest) = spawn_app_with(Backend::Postgres, |s| {
+        s.server.services = vec![ServiceName::Ingest];
+        s.events.kafka_brokers = Some(brokers.clone());
+    })
+    .await
+    else {
+        return;
+    };
+    let search = spawn_app_with(Backend::Sqlite, |s| {
+        s.server.services = vec![ServiceName::Search];
+        s.events.kafka_brokers = Some(brokers.clone());
+    })
+    .await
+    .unwrap();
+    let (path, before) = busy_route(&search, 1).await;
+    let segment = &before["itineraries"][0]["slices"][0]["segments"][0];
+    let flight = segment["flight"].as_str().unwrap().to_string();
+    let kafka = spontra_events::kafka::Kafka::connect(&broker.address).unwrap();
+    publish_on(&kafka, vec![fare_event("k1", segment, "777.00", 5)]).await;
+    let after = until(&search, &path, "the change crosses the broker", |a| {
+        flight_price(a, &flight) == Some(77_700)
+    })
+    .await;
+    assert!(after["inventory"]["version"].as_u64() >= Some(1));
+    let ready = readyz(&search).await;
+    assert_eq!(ready["services"], json!(["search"]));
+    assert!(ready["inventory_version"].as_u64() >= Some(1), "{ready}");
 }
