@@ -23,6 +23,10 @@ const COUNTRIES_CSV: &str = include_str!("../../../data/countries.csv");
 const AIRLINES_CSV: &str = include_str!("../../../data/airlines.csv");
 const ALLIANCES_CSV: &str = include_str!("../../../data/alliances.csv");
 const LOW_COST_CSV: &str = include_str!("../../../data/low_cost.csv");
+/// Carriers that no longer fly, with the date and who flies their services now.
+const CARRIER_SUCCESSORS_CSV: &str = include_str!("../../../data/carrier_successors.csv");
+/// Airports' night curfews (local time), with the rule each comes from.
+const CURFEWS_CSV: &str = include_str!("../../../data/curfews.csv");
 /// OpenFlights routes: `origin,destination,airlines` (space-separated carrier codes).
 pub const ROUTES_CSV: &str = include_str!("../../../data/routes.csv");
 /// BTS DB1B market fares for US origin–destination pairs, in USD.
@@ -121,6 +125,42 @@ pub struct Airport {
     /// Other names people type for it or its city: local and former names, translations
     /// (München, Londres, Lisboa), from OurAirports' keywords.
     pub other_names: Vec<String>,
+    /// Hours with no scheduled departures or arrivals (`data/curfews.csv`).
+    pub curfew: Option<Curfew>,
+}
+
+/// A night curfew: no scheduled movement from `from` to `to`, local minutes of the day (it
+/// may run past midnight).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Curfew {
+    pub from: u16,
+    pub to: u16,
+    /// The rule it comes from.
+    pub rule: String,
+}
+
+impl Curfew {
+    /// Whether a movement at `minute` of the local day (taken modulo a day) breaks it.
+    pub fn covers(&self, minute: i64) -> bool {
+        let m = minute.rem_euclid(1440) as u16;
+        if self.from <= self.to {
+            (self.from..self.to).contains(&m)
+        } else {
+            m >= self.from || m < self.to
+        }
+    }
+}
+
+/// A carrier that has stopped flying, and who flies its services now
+/// (`data/carrier_successors.csv`).
+#[derive(Clone, Debug)]
+pub struct Succession {
+    pub code: CarrierCode,
+    pub name: String,
+    pub ended: chrono::NaiveDate,
+    /// `None`: the carrier ceased and nobody took its services over.
+    pub successor: Option<CarrierCode>,
+    pub note: String,
 }
 
 #[derive(Clone, Debug)]
@@ -159,6 +199,7 @@ pub struct RefData {
     countries: HashMap<CountryCode, Country>,
     autocomplete: autocomplete::Index,
     euro_rates: Vec<EuroRate>,
+    successions: Vec<Succession>,
 }
 
 /// What a code names: an airport, or a city with several airports.
@@ -202,7 +243,8 @@ impl RefData {
             .enumerate()
             .map(|(i, c)| (c.code, i))
             .collect();
-        let airlines = parse_airlines()?;
+        let mut airlines = parse_airlines()?;
+        let successions = parse_successions(&mut airlines)?;
         let airline_by_code = airlines
             .iter()
             .enumerate()
@@ -220,7 +262,21 @@ impl RefData {
             countries,
             autocomplete,
             euro_rates,
+            successions,
         })
+    }
+
+    /// Carriers that have stopped flying (`data/carrier_successors.csv`).
+    pub fn successions(&self) -> &[Succession] {
+        &self.successions
+    }
+
+    /// Who flies `code`'s services today: itself, its successor, or nobody (it ceased).
+    pub fn flying_carrier(&self, code: CarrierCode) -> Option<CarrierCode> {
+        match self.successions.iter().find(|s| s.code == code) {
+            Some(s) => s.successor,
+            None => Some(code),
+        }
     }
 
     /// The ECB reference rate of `currency` against the euro (`data/ecb_rates.csv`).
@@ -319,6 +375,7 @@ fn parse_euro_rates() -> Result<Vec<EuroRate>, RefDataError> {
 
 fn parse_airports() -> Result<Vec<Airport>, RefDataError> {
     const F: &str = "airports.csv";
+    let mut curfews = parse_curfews()?;
     let mut other_names: HashMap<AirportCode, Vec<String>> = HashMap::new();
     for rec in records("airport_keywords.csv", AIRPORT_KEYWORDS_CSV)? {
         let code = AirportCode::parse(&rec[0])
@@ -349,6 +406,67 @@ fn parse_airports() -> Result<Vec<Airport>, RefDataError> {
             routes,
             mct: Mct::for_size(size),
             other_names: other_names.remove(&code).unwrap_or_default(),
+            curfew: curfews.remove(&code),
+        });
+    }
+    if let Some(code) = curfews.keys().next() {
+        return Err(RefDataError::Bad {
+            file: "curfews.csv",
+            line: 0,
+            reason: format!("{code} is not an airport with scheduled service"),
+        });
+    }
+    Ok(out)
+}
+
+fn parse_curfews() -> Result<HashMap<AirportCode, Curfew>, RefDataError> {
+    const F: &str = "curfews.csv";
+    let minute = |rec: &csv::StringRecord, i: usize, field: &str| {
+        chrono::NaiveTime::parse_from_str(&rec[i], "%H:%M")
+            .map(|t| (chrono::Timelike::hour(&t) * 60 + chrono::Timelike::minute(&t)) as u16)
+            .map_err(|_| bad(F, rec, field))
+    };
+    let mut out = HashMap::new();
+    for rec in records(F, CURFEWS_CSV)? {
+        let code = AirportCode::parse(&rec[0]).map_err(|e| bad(F, &rec, e.to_string()))?;
+        let curfew = Curfew {
+            from: minute(&rec, 1, "from")?,
+            to: minute(&rec, 2, "to")?,
+            rule: rec[3].to_string(),
+        };
+        out.insert(code, curfew);
+    }
+    Ok(out)
+}
+
+/// The successions, with each carrier whose code passed to another airline renamed (AZ is
+/// ITA Airways now).
+fn parse_successions(airlines: &mut [Airline]) -> Result<Vec<Succession>, RefDataError> {
+    const F: &str = "carrier_successors.csv";
+    let mut out = Vec::new();
+    for rec in records(F, CARRIER_SUCCESSORS_CSV)? {
+        let code = CarrierCode::parse(&rec[0]).map_err(|e| bad(F, &rec, e.to_string()))?;
+        let ended = chrono::NaiveDate::parse_from_str(&rec[2], "%Y-%m-%d")
+            .map_err(|_| bad(F, &rec, "ended"))?;
+        let successor = match &rec[3] {
+            "" => None,
+            s => Some(CarrierCode::parse(s).map_err(|e| bad(F, &rec, e.to_string()))?),
+        };
+        if let Some(next) = successor {
+            let known = airlines.iter_mut().find(|a| a.code == next);
+            let Some(airline) = known else {
+                return Err(bad(F, &rec, "successor is not in airlines.csv"));
+            };
+            if next == code {
+                airline.name = rec[4].to_string();
+            }
+        }
+        out.push(Succession {
+            code,
+            name: rec[1].to_string(),
+            ended,
+            successor,
+            note: rec[5].to_string(),
         });
     }
     Ok(out)
@@ -473,6 +591,39 @@ mod tests {
 
     fn rd() -> RefData {
         RefData::load().unwrap()
+    }
+
+    #[test]
+    fn defunct_carriers_name_their_successors_and_curfews_their_hours() {
+        let r = rd();
+        let code = |c: &str| CarrierCode::parse(c).unwrap();
+        assert_eq!(r.flying_carrier(code("US")), Some(code("AA")));
+        assert_eq!(r.flying_carrier(code("AB")), Some(code("EW")));
+        assert_eq!(r.flying_carrier(code("4U")), Some(code("EW")));
+        assert_eq!(r.flying_carrier(code("ZB")), None, "Monarch ceased");
+        assert_eq!(r.flying_carrier(code("BA")), Some(code("BA")));
+        assert_eq!(r.airline(code("AZ")).unwrap().name, "ITA Airways");
+        let air_berlin = r
+            .successions()
+            .iter()
+            .find(|s| s.code == code("AB"))
+            .unwrap();
+        assert_eq!(air_berlin.ended.to_string(), "2017-10-27");
+
+        let lhr = r.airport(AirportCode::parse("LHR").unwrap()).unwrap();
+        let curfew = lhr.curfew.as_ref().unwrap();
+        // 23:30-04:30, across midnight: 01:45 and 02:20 are inside, 06:00 and 23:00 not.
+        assert!(curfew.covers(105) && curfew.covers(140) && curfew.covers(23 * 60 + 45));
+        assert!(!curfew.covers(360) && !curfew.covers(23 * 60) && !curfew.covers(270));
+        let muc = r.airport(AirportCode::parse("MUC").unwrap()).unwrap();
+        assert!(
+            muc.curfew.as_ref().unwrap().covers(0) && !muc.curfew.as_ref().unwrap().covers(300)
+        );
+        assert!(r
+            .airport(AirportCode::parse("ATL").unwrap())
+            .unwrap()
+            .curfew
+            .is_none());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The network: which carrier flies which route how often.
 //!
-//! Routes come from the OpenFlights route data. Airports with scheduled service but fewer than
+//! Routes come from the OpenFlights route data, with defunct carriers' services given to their
+//! successors or dropped (`RefData::flying_carrier`). Airports with scheduled service but fewer than
 //! two routes there get a gravity-model fill: links to the two airports with the highest
 //! `size / distance²` within 2,500 km, flown by the carrier with most routes in the country.
 //! Weekly frequencies follow demand `sqrt(w_o · w_d) · distance factor / carriers^0.3`
@@ -64,7 +65,12 @@ impl Network {
                 continue;
             }
             for c in cs.split(' ') {
-                if let Ok(c) = CarrierCode::parse(c) {
+                // The route data is about ten years old: defunct carriers' services are flown by
+                // their successors, or dropped (`data/carrier_successors.csv`).
+                let flying = CarrierCode::parse(c)
+                    .ok()
+                    .and_then(|c| refdata.flying_carrier(c));
+                if let Some(c) = flying {
                     if refdata.airline(c).is_some() {
                         add(&mut raw, o, d, c);
                     }

@@ -7,6 +7,8 @@
 //! hub-and-spoke networks. Elsewhere departures spread over 06:00–22:00; long-haul flights
 //! from outside hubs leave mostly in the evening. Block time is `32 min + 0.0735 min/km`, 6 %
 //! longer flying west and 4 % shorter flying east (prevailing winds), rounded to 5 minutes.
+//! No flight leaves or lands within an airport's night curfew (`data/curfews.csv`): a slot that
+//! would is moved to the nearest time both ends allow.
 
 use crate::fares::{self, FareInputs};
 use crate::network::{Network, RouteService};
@@ -18,51 +20,122 @@ use spontra_engine::{IndexBuilder, LegInput};
 use spontra_refdata::RefData;
 use std::collections::HashMap;
 
-/// An aircraft type and its seats per cabin (economy, premium economy, business, first).
+/// An aircraft type, its seats per cabin (economy, premium economy, business, first) and the
+/// longest route it flies, km.
 #[derive(Clone, Copy, Debug)]
 pub struct Aircraft {
     pub name: &'static str,
     pub seats: [u16; 4],
+    pub range_km: f64,
 }
 
-pub const AIRCRAFT: [Aircraft; 9] = [
+pub const AIRCRAFT: [Aircraft; 16] = [
     Aircraft {
         name: "ATR 72-600",
         seats: [70, 0, 0, 0],
+        range_km: 1500.0,
     },
     Aircraft {
         name: "Embraer E190",
         seats: [88, 0, 12, 0],
+        range_km: 4000.0,
     },
     Aircraft {
         name: "Airbus A320neo",
         seats: [186, 0, 0, 0],
+        range_km: 6300.0,
     },
     Aircraft {
         name: "Boeing 737-800",
         seats: [189, 0, 0, 0],
+        range_km: 5400.0,
     },
     Aircraft {
         name: "Airbus A320",
         seats: [150, 0, 12, 0],
+        range_km: 6000.0,
     },
     Aircraft {
         name: "Boeing 787-9",
         seats: [240, 21, 30, 0],
+        range_km: 14000.0,
     },
     Aircraft {
         name: "Boeing 777-300ER",
         seats: [270, 24, 42, 8],
+        range_km: 13600.0,
     },
     Aircraft {
         name: "Airbus A350-900",
         seats: [250, 24, 36, 0],
+        range_km: 15000.0,
     },
     Aircraft {
         name: "Airbus A330-300",
         seats: [377, 0, 0, 0],
+        range_km: 11000.0,
+    },
+    Aircraft {
+        name: "Airbus A319",
+        seats: [156, 0, 0, 0],
+        range_km: 6900.0,
+    },
+    Aircraft {
+        name: "Airbus A321neo",
+        seats: [220, 0, 0, 0],
+        range_km: 7400.0,
+    },
+    Aircraft {
+        name: "Boeing 737-700",
+        seats: [143, 0, 0, 0],
+        range_km: 6000.0,
+    },
+    Aircraft {
+        name: "Boeing 737 MAX 8",
+        seats: [197, 0, 0, 0],
+        range_km: 6500.0,
+    },
+    Aircraft {
+        name: "Airbus A220-300",
+        seats: [130, 0, 12, 0],
+        range_km: 6000.0,
+    },
+    Aircraft {
+        name: "Boeing 787-8",
+        seats: [220, 0, 28, 0],
+        range_km: 13500.0,
+    },
+    Aircraft {
+        name: "Airbus A380-800",
+        seats: [427, 0, 76, 14],
+        range_km: 15000.0,
     },
 ];
+
+/// Carriers' fleets (`data/fleets.csv`): the types each flies, by name from [`AIRCRAFT`].
+const FLEETS_CSV: &str = include_str!("../../../data/fleets.csv");
+
+/// Each listed carrier's types, as indices into [`AIRCRAFT`]. Panics on a type the table does
+/// not know (a broken data file; a test loads it).
+pub fn fleets() -> HashMap<CarrierCode, Vec<usize>> {
+    FLEETS_CSV
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_once(','))
+        .filter_map(|(carrier, types)| {
+            let fleet = types
+                .split(';')
+                .map(|t| {
+                    AIRCRAFT
+                        .iter()
+                        .position(|a| a.name == t.trim())
+                        .unwrap_or_else(|| panic!("data/fleets.csv: unknown aircraft {t:?}"))
+                })
+                .collect();
+            Some((CarrierCode::parse(carrier).ok()?, fleet))
+        })
+        .collect()
+}
 
 const BANKS: [u16; 7] = [390, 540, 690, 840, 990, 1140, 1290];
 
@@ -72,8 +145,33 @@ pub(crate) fn block_minutes(s: &RouteService, west: bool) -> i64 {
     ((m / 5.0).round() as i64 * 5).max(35)
 }
 
-fn pick_aircraft(s: &RouteService) -> usize {
+/// The aircraft of a service: from the carrier's fleet when the table lists it (the
+/// smallest type with the range, or the biggest on a busy route — three or more a day; the
+/// longest-ranged type when none has the range), otherwise by distance and demand.
+fn pick_aircraft(s: &RouteService, fleets: &HashMap<CarrierCode, Vec<usize>>) -> usize {
     let per_day = s.per_week as f64 / 7.0;
+    if let Some(fleet) = fleets.get(&s.carrier) {
+        let seats = |i: &usize| AIRCRAFT[*i].seats.iter().sum::<u16>();
+        let able: Vec<usize> = fleet
+            .iter()
+            .copied()
+            .filter(|&i| AIRCRAFT[i].range_km >= s.km)
+            .collect();
+        let pick = if per_day >= 3.0 {
+            able.iter().max_by_key(|i| seats(i))
+        } else {
+            able.iter().min_by_key(|i| seats(i))
+        };
+        if let Some(&i) = pick {
+            return i;
+        }
+        let longest = fleet
+            .iter()
+            .max_by(|a, b| AIRCRAFT[**a].range_km.total_cmp(&AIRCRAFT[**b].range_km));
+        if let Some(&i) = longest {
+            return i;
+        }
+    }
     let variant = (hash(&[code3(s.carrier.as_str()), 7]) % 2) as usize;
     match (s.low_cost, s.km) {
         (true, km) if km < 4500.0 => 2 + variant,
@@ -85,6 +183,35 @@ fn pick_aircraft(s: &RouteService) -> usize {
         (false, _) if per_day >= 2.0 => 6,
         _ => 7,
     }
+}
+
+/// Whether a departure at `dep` (local minute at the origin) and its arrival `block` minutes
+/// later fall within either airport's night curfew, at the given UTC offsets.
+fn breaks_curfew(
+    ao: &spontra_refdata::Airport,
+    ad: &spontra_refdata::Airport,
+    dep: i64,
+    (off_o, off_d): (i32, i32),
+    block: i64,
+) -> bool {
+    let arr = dep - off_o as i64 + off_d as i64 + block;
+    ao.curfew.as_ref().is_some_and(|c| c.covers(dep))
+        || ad.curfew.as_ref().is_some_and(|c| c.covers(arr))
+}
+
+/// The departure nearest `dep` (a later one first, in 5-minute steps, within 05:30–23:35 local)
+/// that breaks neither airport's curfew; `None` when no time of day does.
+fn retime(
+    ao: &spontra_refdata::Airport,
+    ad: &spontra_refdata::Airport,
+    dep: i64,
+    offsets: (i32, i32),
+    block: i64,
+) -> Option<i64> {
+    (0..288)
+        .flat_map(|step| [dep + 5 * step, dep - 5 * step])
+        .filter(|d| (330..=1415).contains(d))
+        .find(|&d| !breaks_curfew(ao, ad, d, offsets, block))
 }
 
 fn is_westbound(lon_o: f64, lon_d: f64) -> bool {
@@ -150,6 +277,7 @@ pub(crate) fn generate_legs(
     // UTC offset of each airport on each day, at local noon.
     let mut offsets: HashMap<spontra_domain::AirportCode, Vec<i32>> = HashMap::new();
     let mut flight_numbers: HashMap<CarrierCode, u16> = HashMap::new();
+    let fleets = fleets();
     let aircraft_ids: Vec<u8> = AIRCRAFT
         .iter()
         .map(|a| builder.aircraft_id(a.name))
@@ -189,7 +317,8 @@ pub(crate) fn generate_legs(
         let (off_o, off_d) = (&offsets[&s.origin], &offsets[&s.dest]);
         let west = is_westbound(ao.lon, ad.lon);
         let block = block_minutes(s, west);
-        let aircraft = AIRCRAFT[pick_aircraft(s)];
+        let picked = pick_aircraft(s, &fleets);
+        let aircraft = AIRCRAFT[picked];
         let multipliers = fares::cabin_multipliers(s.km);
         let slots = s.per_week.div_ceil(7);
         for i in 0..slots {
@@ -213,10 +342,19 @@ pub(crate) fn generate_legs(
                     local = dep_local / 5 * 5;
                 }
             }
+            // Night curfews (LHR, FRA, SYD, ...): the nearest time both ends allow.
+            let Some(local) = retime(ao, ad, local, (off_o[0], off_d[0]), block) else {
+                continue;
+            };
             for day in 0..days {
                 let date = config.start + Days::new(day as u64);
                 let weekday = date.weekday();
                 if !pattern[weekday.num_days_from_monday() as usize] {
+                    continue;
+                }
+                let offsets = (off_o[day as usize], off_d[day as usize]);
+                if breaks_curfew(ao, ad, local, offsets, block) {
+                    // A clock change since day 0 moved it into the curfew: not flown that day.
                     continue;
                 }
                 let departure = utc_minute(date, local) - off_o[day as usize] as i64;
@@ -261,7 +399,7 @@ pub(crate) fn generate_legs(
                     destination: d_id,
                     departure,
                     arrival: departure + block,
-                    aircraft: aircraft_ids[pick_aircraft(s)],
+                    aircraft: aircraft_ids[picked],
                     fares,
                     seats,
                 };

@@ -50,8 +50,12 @@ pub enum ServiceName {
 }
 
 impl ServiceName {
-    pub const ALL: [ServiceName; 3] =
-        [ServiceName::Search, ServiceName::Users, ServiceName::Ingest];
+    pub const ALL: [ServiceName; 4] = [
+        ServiceName::Search,
+        ServiceName::Users,
+        ServiceName::Ingest,
+        ServiceName::Market,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
