@@ -133,6 +133,28 @@ pub trait Consumer: Send {
     async fn commit(&mut self, applied: &[Record]) -> Result<(), BusError>;
 }
 
+/// Join `group` reading `topic`, retrying every second while the stream is unreachable (a
+/// background consumer waits for its broker rather than dying); `None` once `stop` says so.
+pub async fn subscribe_until_stopped(
+    bus: &dyn Bus,
+    topic: &str,
+    group: &str,
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+) -> Option<Box<dyn Consumer>> {
+    loop {
+        match bus.subscribe(topic, group).await {
+            Ok(c) => return Some(c),
+            Err(e) => {
+                tracing::warn!(error = %e, topic, group, "cannot join the consumer group yet");
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = stop.changed() => return None,
+                }
+            }
+        }
+    }
+}
+
 /// Topic and group names: what both Kafka and the embedded log accept.
 pub fn check_name(name: &str) -> Result<(), BusError> {
     let ok = !name.is_empty()

@@ -247,17 +247,10 @@ impl Ingestor {
     /// Ingest until `stop` says so; errors are logged and retried after a pause, so bad
     /// input or a busy store never stops the consumer.
     pub async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
-        let mut consumer = loop {
-            match self.subscribe().await {
-                Ok(c) => break c,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot join the ingest group yet");
-                    tokio::select! {
-                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                        _ = stop.changed() => return,
-                    }
-                }
-            }
+        let Some(mut consumer) =
+            spontra_events::subscribe_until_stopped(self.bus.as_ref(), RAW, GROUP, &mut stop).await
+        else {
+            return;
         };
         let mut lag_measured: Option<std::time::Instant> = None;
         while !*stop.borrow() {

@@ -265,17 +265,15 @@ impl Follower {
 
     /// Follow until `stop`; errors are logged and retried, never fatal.
     pub async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
-        let mut consumer = loop {
-            match self.bus.subscribe(INVENTORY_CHANGED, &self.group).await {
-                Ok(c) => break c,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot follow inventory changes yet");
-                    tokio::select! {
-                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                        _ = stop.changed() => return,
-                    }
-                }
-            }
+        let Some(mut consumer) = spontra_events::subscribe_until_stopped(
+            self.bus.as_ref(),
+            INVENTORY_CHANGED,
+            &self.group,
+            &mut stop,
+        )
+        .await
+        else {
+            return;
         };
         let mut lag_measured: Option<std::time::Instant> = None;
         while !*stop.borrow() {

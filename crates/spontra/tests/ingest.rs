@@ -150,12 +150,7 @@ async fn the_market_feeds_ingestion() {
     let lag = log.total_lag("provider.raw", "ingest").await.unwrap();
     assert!(lag < 2_000, "ingestion falls behind: {lag}");
     // ...and says so in its metrics.
-    let metrics = reqwest::get(format!("{}/metrics", app.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     for series in [
         "ingest_events_total{outcome=\"applied\"}",
         "ingest_events_total{outcome=\"dead_letter\"}",

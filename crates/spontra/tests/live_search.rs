@@ -195,12 +195,7 @@ async fn a_fare_change_reaches_search_as_a_new_version() {
         "not the late 1.00"
     );
 
-    let metrics = reqwest::get(format!("{}/metrics", app.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     for series in [
         "search_updates_total{outcome=\"changed\"}",
         "search_update_visible_seconds_bucket",

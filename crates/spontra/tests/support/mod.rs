@@ -198,6 +198,16 @@ impl Instance {
             .expect("this instance runs the users service")
     }
 
+    /// The instance's Prometheus metrics, as text.
+    pub async fn metrics(&self) -> String {
+        reqwest::get(format!("{}/metrics", self.base))
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics text")
+    }
+
     pub async fn send(&self, req: reqwest::RequestBuilder, path: &str) -> Reply {
         let res = req.send().await.expect("request");
         let status = res.status();
