@@ -2,16 +2,16 @@
 //! `kill -9` of the ingesting process at random moments loses nothing and applies nothing
 //! twice: a stream of provider events (with re-sent duplicates) is published while an
 //! ingest-only `spontra serve` is killed with SIGKILL and restarted again and again; once it
-//! has caught up, every distinct event was applied exactly once. Both profiles: the embedded
-//! log with SQLite, and Kafka (a real tansu broker) with PostgreSQL.
+//! has caught up, every distinct event was applied exactly once (the embedded log with
+//! SQLite).
 //!
 //! `SPONTRA_CRASH_EVENTS` sets how many events (default 1,000,000 on the embedded log).
 //!
-//! The Kafka run is not part of the suite yet (`#[ignore]`, run it with `--ignored`): against
-//! the test broker (tansu 0.6, SQLite engine) it passes with 2,000 events now and then, but
-//! some runs never finish — after a few kills the restarted member stops making progress —
-//! and with 20,000 or more the broker stops answering metadata requests in time. Whether the
-//! stall is the broker's group coordinator or our consumer is not settled; see the README.
+//! Not yet on Kafka: `crash_run` takes brokers, but against the test broker (tansu 0.6, SQLite
+//! engine) a run with 2,000 events passed in some attempts and in others the restarted member
+//! stopped making progress after a few kills, and with 20,000 or more the broker stopped
+//! answering metadata requests in time. Whether the stall is the broker's group coordinator or
+//! our consumer is not settled, so no Kafka run is in the suite (see the README).
 
 mod support;
 
@@ -87,30 +87,6 @@ async fn kill_9_during_embedded_ingestion_loses_nothing_and_applies_nothing_twic
     let log = EmbeddedLog::open(&url).await.unwrap();
     let store = || async { spontra_store_sqlite::SqliteStore::open(&url).await.unwrap() };
     crash_run(&dir, &url, None, &log, store, 1_000_000).await;
-    std::fs::remove_dir_all(&dir).ok();
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "stalls against the tansu test broker now and then (module documentation)"]
-async fn kill_9_during_kafka_ingestion_loses_nothing_and_applies_nothing_twice() {
-    let Some(db) = spontra_store_postgres::scratch::ScratchDatabase::from_env()
-        .await
-        .unwrap()
-    else {
-        eprintln!("SPONTRA_TEST_DATABASE_URL is not set: the PostgreSQL run is skipped here (.ci/run sets it)");
-        return;
-    };
-    let broker = spontra_events::testing::Broker::start();
-    let dir = std::env::temp_dir().join(format!("spontra-crash-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let kafka = spontra_events::kafka::Kafka::connect(&broker.address).unwrap();
-    let url = db.url().to_string();
-    let store = || async {
-        spontra_store_postgres::PostgresStore::open(&url)
-            .await
-            .unwrap()
-    };
-    crash_run(&dir, &url, Some(&broker.address), &kafka, store, 2_000).await;
     std::fs::remove_dir_all(&dir).ok();
 }
 
