@@ -12,7 +12,8 @@
 //! changes per flight per day (buckets, load steps, trend days), so `--market-speed 60` on
 //! the full world sends about 1,000 a second. Each leg's bucket walk is carried from sweep to
 //! sweep (`sim::market::Walk`), so a sweep costs a few tens of nanoseconds per leg once the
-//! first has worked the walks out; the feed holds about 40 bytes per dated leg for it.
+//! first has worked the walks out; the feed holds 56 bytes per dated leg for it (about 200 MB
+//! on the full world).
 //!
 //! Reports go out as the provider that sells the carrier would send them: carriers are split
 //! between two simulated providers, `/providers/skyhub` (Duffel's vocabulary) and
