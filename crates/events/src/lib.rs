@@ -133,24 +133,61 @@ pub trait Consumer: Send {
     async fn commit(&mut self, applied: &[Record]) -> Result<(), BusError>;
 }
 
-/// Join `group` reading `topic`, retrying every second while the stream is unreachable (a
-/// background consumer waits for its broker rather than dying); `None` once `stop` says so.
-pub async fn subscribe_until_stopped(
+/// What a background consumer does with its group's records, for [`run_group`].
+#[async_trait]
+pub trait BatchHandler: Send + Sync {
+    /// Poll, apply and commit one batch. An error is logged and the batch, uncommitted, comes
+    /// again.
+    async fn batch(
+        &self,
+        consumer: &mut dyn Consumer,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+    /// The group's lag on the topic (records appended, not committed), measured at most once
+    /// a second.
+    fn lag(&self, records: i64);
+}
+
+/// Consume `topic` as `group` until `stop` says so: join the group (retrying every second
+/// while the stream is unreachable, so a consumer waits for its broker rather than dying),
+/// then batch after batch, measuring the lag at most once a second (on Kafka it is a round
+/// trip per partition). A failed batch is logged and retried after a pause, so bad input or a
+/// busy store never stops the consumer.
+pub async fn run_group(
     bus: &dyn Bus,
     topic: &str,
     group: &str,
-    stop: &mut tokio::sync::watch::Receiver<bool>,
-) -> Option<Box<dyn Consumer>> {
-    loop {
+    handler: &dyn BatchHandler,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut consumer = loop {
         match bus.subscribe(topic, group).await {
-            Ok(c) => return Some(c),
+            Ok(c) => break c,
             Err(e) => {
                 tracing::warn!(error = %e, topic, group, "cannot join the consumer group yet");
                 tokio::select! {
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    _ = stop.changed() => return None,
+                    _ = stop.changed() => return,
                 }
             }
+        }
+    };
+    let mut lag_measured: Option<std::time::Instant> = None;
+    while !*stop.borrow() {
+        if lag_measured.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+            lag_measured = Some(std::time::Instant::now());
+            if let Ok(lag) = bus.total_lag(topic, group).await {
+                handler.lag(lag);
+            }
+        }
+        tokio::select! {
+            result = handler.batch(consumer.as_mut()) => {
+                if let Err(e) = result {
+                    tracing::warn!(error = %e, topic, group, "a batch failed; it will be delivered again");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+            _ = stop.changed() => {}
         }
     }
 }

@@ -17,7 +17,7 @@ use chrono::SecondsFormat;
 use serde::Serialize;
 use spontra_domain::SharedClock;
 use spontra_events::cloudevents::CloudEvent;
-use spontra_events::{Bus, BusError, Consumer, Message, Record};
+use spontra_events::{BatchHandler, Bus, BusError, Consumer, Message, Record};
 use spontra_refdata::RefData;
 use spontra_store::{FareObservation, InventoryStore, StoreError};
 use std::sync::Arc;
@@ -244,32 +244,25 @@ impl Ingestor {
         Ok(stats)
     }
 
-    /// Ingest until `stop` says so; errors are logged and retried after a pause, so bad
-    /// input or a busy store never stops the consumer.
-    pub async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
-        let Some(mut consumer) =
-            spontra_events::subscribe_until_stopped(self.bus.as_ref(), RAW, GROUP, &mut stop).await
-        else {
-            return;
-        };
-        let mut lag_measured: Option<std::time::Instant> = None;
-        while !*stop.borrow() {
-            // How far behind, at most once a second (on Kafka it is a round trip per partition).
-            if lag_measured.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
-                lag_measured = Some(std::time::Instant::now());
-                if let Ok(lag) = self.bus.total_lag(RAW, GROUP).await {
-                    metrics::gauge!("ingest_lag").set(lag as f64);
-                }
-            }
-            tokio::select! {
-                result = self.run_batch(consumer.as_mut(), 5_000, Duration::from_millis(500)) => {
-                    if let Err(e) = result {
-                        tracing::warn!(error = %e, "ingest batch failed; it will be delivered again");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                    }
-                }
-                _ = stop.changed() => {}
-            }
-        }
+    /// Ingest until `stop` says so (see [`spontra_events::run_group`]: errors are logged and
+    /// retried, so bad input or a busy store never stops the consumer).
+    pub async fn run(self, stop: tokio::sync::watch::Receiver<bool>) {
+        spontra_events::run_group(self.bus.as_ref(), RAW, GROUP, &self, stop).await;
+    }
+}
+
+#[async_trait::async_trait]
+impl BatchHandler for Ingestor {
+    async fn batch(
+        &self,
+        consumer: &mut dyn Consumer,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.run_batch(consumer, 5_000, Duration::from_millis(500))
+            .await?;
+        Ok(())
+    }
+
+    fn lag(&self, records: i64) {
+        metrics::gauge!("ingest_lag").set(records as f64);
     }
 }

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use spontra_domain::{AirportCode, CarrierCode};
 use spontra_engine::{FareUpdate, Index, UpdateOutcome};
-use spontra_events::{Bus, BusError, Record};
+use spontra_events::{BatchHandler, Bus, BusError, Record};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -30,8 +30,6 @@ pub struct Snapshot {
     pub index: Arc<Index>,
     /// When the newest observation applied so far was made (market time).
     pub observed_until: Option<DateTime<Utc>>,
-    /// When this version was published (real time).
-    pub published_at: DateTime<Utc>,
 }
 
 struct Writer {
@@ -55,7 +53,6 @@ impl LiveIndex {
                 version: 0,
                 index,
                 observed_until: None,
-                published_at: Utc::now(),
             }),
             writer: Mutex::new(Writer {
                 spare: None,
@@ -103,7 +100,6 @@ impl LiveIndex {
             version: current.version + 1,
             index: next,
             observed_until,
-            published_at: Utc::now(),
         }));
         w.spare = Some(current.index.clone());
         w.missed = batch;
@@ -263,37 +259,33 @@ impl Follower {
         Ok(n)
     }
 
-    /// Follow until `stop`; errors are logged and retried, never fatal.
-    pub async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
-        let Some(mut consumer) = spontra_events::subscribe_until_stopped(
+    /// Follow until `stop` (see [`spontra_events::run_group`]: errors are logged and
+    /// retried, never fatal).
+    pub async fn run(self, stop: tokio::sync::watch::Receiver<bool>) {
+        spontra_events::run_group(
             self.bus.as_ref(),
             INVENTORY_CHANGED,
             &self.group,
-            &mut stop,
+            &self,
+            stop,
         )
-        .await
-        else {
-            return;
-        };
-        let mut lag_measured: Option<std::time::Instant> = None;
-        while !*stop.borrow() {
-            if lag_measured.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
-                lag_measured = Some(std::time::Instant::now());
-                if let Ok(lag) = self.bus.total_lag(INVENTORY_CHANGED, &self.group).await {
-                    self.live.lag.store(lag, Ordering::Relaxed);
-                    metrics::gauge!("search_update_lag").set(lag as f64);
-                }
-            }
-            tokio::select! {
-                result = self.step(consumer.as_mut()) => {
-                    if let Err(e) = result {
-                        tracing::warn!(error = %e, "following inventory changes failed; retrying");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                    }
-                }
-                _ = stop.changed() => {}
-            }
-        }
+        .await;
+    }
+}
+
+#[async_trait::async_trait]
+impl BatchHandler for Follower {
+    async fn batch(
+        &self,
+        consumer: &mut dyn spontra_events::Consumer,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.step(consumer).await?;
+        Ok(())
+    }
+
+    fn lag(&self, records: i64) {
+        self.live.lag.store(records, Ordering::Relaxed);
+        metrics::gauge!("search_update_lag").set(records as f64);
     }
 }
 

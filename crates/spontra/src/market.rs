@@ -254,10 +254,7 @@ impl MarketFeed {
             let id = sweep.next;
             sweep.next = (id + 1) % legs;
             let tracked = sweep.legs[id as usize].get_or_insert_with(|| self.track(id));
-            let mut t = *tracked;
-            let observed = self.look(&mut t, id, now);
-            sweep.legs[id as usize] = Some(t);
-            if let Some(o) = observed {
+            if let Some(o) = self.look(tracked, id, now) {
                 sweep.sent += 1;
                 let n = sweep.sent;
                 out.extend(self.messages_for(o, n));
