@@ -115,15 +115,68 @@ impl Index {
         touched.dedup();
         for (o, d) in touched {
             if let Some(r) = self.route_index(o, d) {
-                let route = &self.routes[r];
-                let min = self.legs[route.start as usize..route.end as usize]
-                    .iter()
-                    .map(|l| l.fare)
-                    .min()
-                    .unwrap_or(u32::MAX);
-                self.routes[r].min_fare = min;
+                self.exact_bound(r);
             }
         }
         out
+    }
+
+    /// Route `r`'s cheapest fare worked out again over its legs.
+    fn exact_bound(&mut self, r: usize) {
+        let route = &self.routes[r];
+        let min = self.legs[route.start as usize..route.end as usize]
+            .iter()
+            .map(|l| l.fare)
+            .min()
+            .unwrap_or(u32::MAX);
+        self.routes[r].min_fare = min;
+    }
+
+    /// Take over `old`'s fares, seats and observation times for every leg both indexes hold,
+    /// and make every route's bound exact. `self` is a later window of the same schedule (the
+    /// bookable window rolled a day on): the days both cover keep what the market said of
+    /// them, and only the days new to `self` keep their fares as built. Legs are matched by
+    /// what names a flight (carrier, number, route, departure), not by id: ids differ between
+    /// builds. Returns the legs carried over.
+    pub fn carry_from(&mut self, old: &Index) -> usize {
+        let airports: Vec<Option<AirportId>> = old
+            .airports
+            .iter()
+            .map(|a| self.airport_id(a.code))
+            .collect();
+        let carriers: Vec<Option<CarrierId>> = old
+            .carriers
+            .iter()
+            .map(|c| self.carrier_id(c.code))
+            .collect();
+        if self.observed.len() != self.legs.len() {
+            self.observed = vec![0; self.legs.len()];
+        }
+        let mut carried = 0;
+        for (i, l) in old.legs.iter().enumerate() {
+            let (Some(o), Some(d), Some(c)) = (
+                airports[l.origin as usize],
+                airports[l.dest as usize],
+                carriers[l.carrier as usize],
+            ) else {
+                continue;
+            };
+            let departure = old.epoch + l.dep as i64;
+            let Some(id) = self.find_leg(o, d, departure, c, l.flight_number) else {
+                continue;
+            };
+            let leg = &mut self.legs[id as usize];
+            leg.fare = l.fare;
+            leg.seats = l.seats;
+            self.observed[id as usize] = match old.observed_at(i as LegId) {
+                None => 0,
+                Some(at) => (at - self.epoch * 60 + 1).clamp(1, u32::MAX as i64) as u32,
+            };
+            carried += 1;
+        }
+        for r in 0..self.routes.len() {
+            self.exact_bound(r);
+        }
+        carried
     }
 }

@@ -136,8 +136,8 @@ pub struct SearchBody {
     #[serde(default, deserialize_with = "spontra_http::whole::opt_u32")]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page (another string is `invalid_cursor`, 422).
-    #[param(min_length = 1)]
-    #[schema(min_length = 1)]
+    #[param(min_length = 1, pattern = "^[A-Za-z0-9_-]+$")]
+    #[schema(min_length = 1, pattern = "^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
 }
 
@@ -417,7 +417,7 @@ pub struct ExploreParams {
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
-    #[param(min_length = 1)]
+    #[param(min_length = 1, pattern = "^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
 }
 

@@ -11,11 +11,12 @@
 //! they touch, not the size of the index.
 
 use arc_swap::ArcSwap;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use spontra_domain::{AirportCode, CarrierCode};
 use spontra_engine::{FareUpdate, Index, UpdateOutcome};
 use spontra_events::{BatchHandler, Bus, BusError, Record};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -30,12 +31,37 @@ pub struct Snapshot {
     pub index: Arc<Index>,
     /// When the newest observation applied so far was made (market time).
     pub observed_until: Option<DateTime<Utc>>,
+    /// The first bookable day (market time) of this version's window.
+    pub today: NaiveDate,
 }
+
+impl Snapshot {
+    /// The bookable days: from today to the index's last day of departures.
+    pub fn window(&self) -> (NaiveDate, NaiveDate) {
+        let (_, last_day) = self.index.day_span();
+        let last = spontra_domain::utc_date(last_day).max(self.today);
+        (self.today, last)
+    }
+}
+
+/// Changes kept for flights beyond the window's last day (the market may roll its window
+/// before this process does): applied when the window reaches them.
+const AHEAD_KEPT: usize = 200_000;
 
 struct Writer {
     /// The version before the current one, and the batch it has not received.
     spare: Option<Arc<Index>>,
     missed: Vec<FareUpdate>,
+    /// Changes for flights after the window's last day, oldest first.
+    ahead: VecDeque<Change>,
+}
+
+/// What a batch of changes did.
+#[derive(Debug, Default)]
+pub struct Applied {
+    pub outcome: UpdateOutcome,
+    /// Changes not turned into updates, and why.
+    pub skipped: Vec<Skipped>,
 }
 
 /// The current version, and the writer making the next.
@@ -47,16 +73,19 @@ pub struct LiveIndex {
 }
 
 impl LiveIndex {
-    pub fn new(index: Arc<Index>) -> Self {
+    /// The index as built for the window starting `today`.
+    pub fn new(index: Arc<Index>, today: NaiveDate) -> Self {
         LiveIndex {
             current: ArcSwap::from_pointee(Snapshot {
                 version: 0,
                 index,
                 observed_until: None,
+                today,
             }),
             writer: Mutex::new(Writer {
                 spare: None,
                 missed: vec![],
+                ahead: VecDeque::new(),
             }),
             lag: AtomicI64::new(-1),
         }
@@ -72,11 +101,83 @@ impl LiveIndex {
         Some(self.lag.load(Ordering::Relaxed)).filter(|l| *l >= 0)
     }
 
-    /// Apply `batch` as one new version (CPU work: call it off the async runtime). Nothing is
+    fn writer(&self) -> std::sync::MutexGuard<'_, Writer> {
+        self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Apply `changes` as one new version (CPU work: call it off the async runtime), each
+    /// resolved to its flight in the current version. Changes for flights after the window's
+    /// last day are kept for the day the window reaches them.
+    pub fn apply_changes(&self, changes: Vec<Change>) -> Applied {
+        let mut w = self.writer();
+        let current = self.current.load_full();
+        let mut batch = Vec::with_capacity(changes.len());
+        let mut skipped = vec![];
+        let (_, last_day) = current.index.day_span();
+        for c in changes {
+            match c.resolve(&current.index) {
+                Ok(u) => batch.push(u),
+                Err(why) => {
+                    if why == Skipped::UnknownFlight
+                        && c.departure_at.timestamp().div_euclid(60) >= last_day + 1440
+                    {
+                        if w.ahead.len() == AHEAD_KEPT {
+                            w.ahead.pop_front();
+                        }
+                        w.ahead.push_back(c);
+                    }
+                    skipped.push(why);
+                }
+            }
+        }
+        let outcome = self.publish(&mut w, current, batch);
+        Applied { outcome, skipped }
+    }
+
+    /// Apply `batch` (resolved against the current version) as one new version. Nothing is
     /// published when no update was taken (all late, or for flights the index lacks).
     pub fn apply(&self, batch: Vec<FareUpdate>) -> UpdateOutcome {
-        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut w = self.writer();
         let current = self.current.load_full();
+        self.publish(&mut w, current, batch)
+    }
+
+    /// The window rolled: publish `index` (built for the window starting `today`) as the next
+    /// version, carrying over the current version's fares, seats and observation times for
+    /// every flight both hold, and the changes kept for flights the old window did not reach.
+    /// Returns the flights carried over.
+    pub fn roll(&self, mut index: Index, today: NaiveDate) -> usize {
+        let mut w = self.writer();
+        let current = self.current.load_full();
+        let carried = index.carry_from(&current.index);
+        let (_, last_day) = index.day_span();
+        let mut reached = vec![];
+        w.ahead.retain(|c| match c.resolve(&index) {
+            Ok(u) => {
+                reached.push(u);
+                false
+            }
+            Err(_) => c.departure_at.timestamp().div_euclid(60) >= last_day + 1440,
+        });
+        index.apply(&reached);
+        self.current.store(Arc::new(Snapshot {
+            version: current.version + 1,
+            index: Arc::new(index),
+            observed_until: current.observed_until,
+            today,
+        }));
+        // The spare is of the old window: the next batch starts from a copy of this one.
+        w.spare = None;
+        w.missed.clear();
+        carried
+    }
+
+    fn publish(
+        &self,
+        w: &mut Writer,
+        current: Arc<Snapshot>,
+        batch: Vec<FareUpdate>,
+    ) -> UpdateOutcome {
         let (mut next, missed) = match w.spare.take() {
             Some(spare) => (spare, std::mem::take(&mut w.missed)),
             None => (current.index.clone(), vec![]),
@@ -100,6 +201,7 @@ impl LiveIndex {
             version: current.version + 1,
             index: next,
             observed_until,
+            today: current.today,
         }));
         w.spare = Some(current.index.clone());
         w.missed = batch;
@@ -108,8 +210,8 @@ impl LiveIndex {
 }
 
 /// What search reads of an `inventory.changed` event (ingestion publishes more).
-#[derive(Deserialize)]
-struct Change {
+#[derive(Deserialize, Debug, Clone)]
+pub struct Change {
     carrier: String,
     flight_number: u16,
     origin: String,
@@ -146,43 +248,55 @@ impl Skipped {
     }
 }
 
+impl Change {
+    /// The change `record` carries.
+    pub fn read(record: &Record) -> Result<Change, Skipped> {
+        serde_json::from_slice(&record.payload).map_err(|_| Skipped::Unreadable)
+    }
+
+    /// The update this change asks of `index`.
+    pub fn resolve(&self, index: &Index) -> Result<FareUpdate, Skipped> {
+        let c = self;
+        if c.cabin != "economy" {
+            return Err(Skipped::Cabin);
+        }
+        if c.currency != index.currency().as_str() {
+            return Err(Skipped::Currency);
+        }
+        let airport = |s: &str| AirportCode::parse(s).ok().and_then(|a| index.airport_id(a));
+        let carrier = CarrierCode::parse(&c.carrier)
+            .ok()
+            .and_then(|c| index.carrier_id(c));
+        let (Some(origin), Some(destination), Some(carrier)) =
+            (airport(&c.origin), airport(&c.destination), carrier)
+        else {
+            return Err(Skipped::UnknownFlight);
+        };
+        let fare = u32::try_from(c.fare_minor)
+            .ok()
+            .filter(|f| *f > 0)
+            .ok_or(Skipped::Unreadable)?;
+        let leg = index
+            .find_leg(
+                origin,
+                destination,
+                c.departure_at.timestamp().div_euclid(60),
+                carrier,
+                c.flight_number,
+            )
+            .ok_or(Skipped::UnknownFlight)?;
+        Ok(FareUpdate {
+            leg,
+            fare,
+            seats: c.seats_left.clamp(0, u16::MAX as i32) as u16,
+            observed: c.observed_at.timestamp(),
+        })
+    }
+}
+
 /// The update `record` asks of `index`.
 pub fn read_change(index: &Index, record: &Record) -> Result<FareUpdate, Skipped> {
-    let c: Change = serde_json::from_slice(&record.payload).map_err(|_| Skipped::Unreadable)?;
-    if c.cabin != "economy" {
-        return Err(Skipped::Cabin);
-    }
-    if c.currency != index.currency().as_str() {
-        return Err(Skipped::Currency);
-    }
-    let airport = |s: &str| AirportCode::parse(s).ok().and_then(|a| index.airport_id(a));
-    let carrier = CarrierCode::parse(&c.carrier)
-        .ok()
-        .and_then(|c| index.carrier_id(c));
-    let (Some(origin), Some(destination), Some(carrier)) =
-        (airport(&c.origin), airport(&c.destination), carrier)
-    else {
-        return Err(Skipped::UnknownFlight);
-    };
-    let fare = u32::try_from(c.fare_minor)
-        .ok()
-        .filter(|f| *f > 0)
-        .ok_or(Skipped::Unreadable)?;
-    let leg = index
-        .find_leg(
-            origin,
-            destination,
-            c.departure_at.timestamp().div_euclid(60),
-            carrier,
-            c.flight_number,
-        )
-        .ok_or(Skipped::UnknownFlight)?;
-    Ok(FareUpdate {
-        leg,
-        fare,
-        seats: c.seats_left.clamp(0, u16::MAX as i32) as u16,
-        observed: c.observed_at.timestamp(),
-    })
+    Change::read(record)?.resolve(index)
 }
 
 /// Follows `inventory.changed` into a [`LiveIndex`].
@@ -221,22 +335,22 @@ impl Follower {
         let since_ms = self.since_ms;
         let n = records.len();
         let records = tokio::task::spawn_blocking(move || {
-            let index = live.current().index.clone();
-            let mut batch = Vec::with_capacity(records.len());
+            let mut changes = Vec::with_capacity(records.len());
+            let mut skipped = vec![];
             for r in &records {
                 if since_ms.is_some_and(|since| r.timestamp_ms < since) {
                     continue;
                 }
-                match read_change(&index, r) {
-                    Ok(u) => batch.push(u),
-                    Err(why) => {
-                        metrics::counter!("search_updates_total", "outcome" => why.as_str())
-                            .increment(1)
-                    }
+                match Change::read(r) {
+                    Ok(c) => changes.push(c),
+                    Err(why) => skipped.push(why),
                 }
             }
-            drop(index);
-            let outcome = live.apply(batch);
+            let applied = live.apply_changes(changes);
+            for why in skipped.iter().chain(&applied.skipped) {
+                metrics::counter!("search_updates_total", "outcome" => why.as_str()).increment(1)
+            }
+            let outcome = applied.outcome;
             for (what, k) in [
                 ("applied", outcome.applied),
                 ("changed", outcome.changed),
@@ -295,14 +409,19 @@ mod tests {
     use super::*;
     use spontra_sim::{generate, Scale, WorldConfig};
 
-    fn tiny() -> Arc<Index> {
-        let mut config = WorldConfig::new(
-            chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
-            Scale::Tiny,
-        );
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()
+    }
+
+    fn world_from(start: NaiveDate) -> Index {
+        let mut config = WorldConfig::new(start, Scale::Tiny);
         config.days = 3;
         let refdata = spontra_refdata::RefData::load().unwrap();
-        Arc::new(generate(&refdata, &config).0)
+        generate(&refdata, &config).0
+    }
+
+    fn tiny() -> Arc<Index> {
+        Arc::new(world_from(today()))
     }
 
     /// Batch `k` sets every leg of `legs` to fare `1000 + k`.
@@ -322,7 +441,7 @@ mod tests {
     /// snapshot kept while later versions are made never changes.
     #[test]
     fn readers_see_whole_batches_and_kept_versions_stay_put() {
-        let live = Arc::new(LiveIndex::new(tiny()));
+        let live = Arc::new(LiveIndex::new(tiny(), today()));
         let n = live.current().index.leg_count() as u32;
         let legs: Arc<Vec<u32>> = Arc::new((0..n).step_by(7).collect());
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -380,7 +499,7 @@ mod tests {
 
     #[test]
     fn late_or_unknown_updates_make_no_version() {
-        let live = LiveIndex::new(tiny());
+        let live = LiveIndex::new(tiny(), today());
         live.apply(batch(&[0, 1], 5));
         let mut late = batch(&[0, 1], 2);
         late[1].leg = u32::MAX;
@@ -388,6 +507,86 @@ mod tests {
         assert_eq!((outcome.applied, outcome.stale, outcome.unknown), (0, 1, 1));
         assert_eq!(live.current().version, 1);
         assert_eq!(live.current().index.leg(0).fare, 1005);
+    }
+
+    /// The change a provider reports of leg `id` of `index`.
+    fn change_of(index: &Index, id: u32, fare: i64, observed: &str) -> Change {
+        let view = index.leg_view(id);
+        let departure = DateTime::from_timestamp(view.departure * 60, 0).unwrap();
+        serde_json::from_value(json!({
+            "carrier": view.carrier.as_str(), "flight_number": view.flight_number,
+            "origin": view.origin.as_str(), "destination": view.destination.as_str(),
+            "cabin": "economy", "fare_minor": fare, "currency": "EUR", "seats_left": 3,
+            "departure_at": departure.to_rfc3339(), "observed_at": observed,
+        }))
+        .unwrap()
+    }
+
+    /// At midnight the window rolls without a restart: the next version is the next day's
+    /// window, the flights both windows hold keep their state, changes that arrived for the
+    /// new day before this process rolled are applied, and a search holding the old version
+    /// keeps it whole.
+    #[test]
+    fn the_window_rolls_a_day_on_keeping_what_the_market_said() {
+        let live = LiveIndex::new(tiny(), today());
+        let tomorrow = today() + chrono::Days::new(1);
+        let next = world_from(tomorrow);
+        let old = live.current();
+        let (first, last0) = old.window();
+        assert_eq!(first, today());
+        // A change for a flight still in both windows, and one for the day after the window.
+        let shared = (0..old.index.leg_count() as u32)
+            .rev()
+            .find(|&id| old.index.leg_view(id).departure > (old.index.day_span().0 + 2 * 1440))
+            .unwrap();
+        let (_, last) = next.day_span();
+        let beyond = (0..next.leg_count() as u32)
+            .find(|&id| next.leg_view(id).departure >= last)
+            .unwrap();
+        let applied = live.apply_changes(vec![
+            change_of(&old.index, shared, 4_321, "2026-12-01T10:00:00Z"),
+            change_of(&next, beyond, 1_234, "2026-12-01T10:00:01Z"),
+        ]);
+        assert_eq!(applied.outcome.applied, 1);
+        assert_eq!(applied.skipped, vec![Skipped::UnknownFlight]);
+        let held = live.current();
+        assert_eq!(held.version, 1);
+
+        let carried = live.roll(world_from(tomorrow), tomorrow);
+        let snap = live.current();
+        assert_eq!(snap.version, 2);
+        assert_eq!(snap.today, tomorrow);
+        assert_eq!(snap.window(), (tomorrow, last0 + chrono::Days::new(1)));
+        assert!(carried > 0 && carried < old.index.leg_count());
+        let find = |ix: &Index, of: &Index, id: u32| {
+            let v = of.leg_view(id);
+            ix.find_leg(
+                ix.airport_id(v.origin).unwrap(),
+                ix.airport_id(v.destination).unwrap(),
+                v.departure,
+                ix.carrier_id(v.carrier).unwrap(),
+                v.flight_number,
+            )
+            .unwrap()
+        };
+        let moved = find(&snap.index, &old.index, shared);
+        assert_eq!(snap.index.leg(moved).fare, 4_321);
+        let reached = find(&snap.index, &next, beyond);
+        assert_eq!(snap.index.leg(reached).fare, 1_234);
+        assert_eq!(snap.index.leg(reached).seats & 0xF, 3);
+        // The version a search took before the roll is as it was.
+        assert_eq!((held.version, held.today), (1, today()));
+        assert_eq!(held.index.leg(shared).fare, 4_321);
+        // Batches after the roll go to the new window.
+        let after = live.apply(vec![FareUpdate {
+            leg: moved,
+            fare: 5_000,
+            seats: 1,
+            observed: 1_796_200_000,
+        }]);
+        assert_eq!(after.changed, 1);
+        assert_eq!(live.current().index.leg(moved).fare, 5_000);
+        assert_eq!(live.current().today, tomorrow);
     }
 
     fn record(payload: Value) -> Record {

@@ -156,11 +156,9 @@ impl<'a> RawSlice<'a> {
 
 pub struct SearchService {
     refdata: Arc<RefData>,
-    /// The index as built: airports, routes and schedule (which updates never change), for
-    /// parsing requests. Fares and seats come from `live`, one snapshot per search.
-    index: Arc<Index>,
+    /// The inventory, one snapshot per search or request parsed. Airports, carriers and the
+    /// currency are those of every version (each window is built from the same network).
     live: Arc<LiveIndex>,
-    window: Window,
     /// Market time: what prices' ages are measured from.
     clock: SharedClock,
 }
@@ -207,13 +205,9 @@ fn fingerprint(parts: impl std::fmt::Debug) -> u64 {
 impl SearchService {
     /// `today` is the first bookable date; the last is the index's last day of departures.
     pub fn new(refdata: Arc<RefData>, index: Arc<Index>, today: NaiveDate) -> Self {
-        let (_, last_day) = index.day_span();
-        let last = spontra_domain::utc_date(last_day).max(today);
         Self {
             refdata,
-            live: Arc::new(LiveIndex::new(index.clone())),
-            index,
-            window: Window { today, last },
+            live: Arc::new(LiveIndex::new(index, today)),
             clock: Arc::new(SystemClock),
         }
     }
@@ -233,8 +227,18 @@ impl SearchService {
         &self.refdata
     }
 
+    /// The bookable days now: they roll on at the market's midnight.
     pub fn window(&self) -> (NaiveDate, NaiveDate) {
-        (self.window.today, self.window.last)
+        self.live.current().window()
+    }
+
+    fn dates(&self) -> Window {
+        let (today, last) = self.window();
+        Window { today, last }
+    }
+
+    fn currency(&self) -> CurrencyCode {
+        self.live.current().index.currency()
     }
 
     /// Every currency with an ECB reference rate, by code.
@@ -258,7 +262,7 @@ impl SearchService {
 
     /// The display currency named by `currency` (default: the inventory's own).
     fn display(&self, currency: Option<&str>) -> Result<Display, ApiError> {
-        let own = self.index.currency();
+        let own = self.currency();
         let Some(code) = currency else {
             return Ok(Display {
                 currency: own,
@@ -345,7 +349,8 @@ impl SearchService {
             .take(parse::cabin(b.cabin.as_deref()))
             .unwrap_or(Cabin::Economy);
         f.max_stops = e.take(parse::max_stops(b.max_stops)).unwrap_or(2);
-        let (rd, ix) = (&*self.refdata, &*self.index);
+        let snap = self.live.current();
+        let (rd, ix) = (&*self.refdata, &*snap.index);
         let list = |v: &Option<Vec<String>>| v.clone().unwrap_or_default();
         f.carriers_include = e
             .take(parse::carriers(ix, "carriers", &list(&b.carriers)))
@@ -458,7 +463,7 @@ impl SearchService {
             }
         }
         let own = Display {
-            currency: self.index.currency(),
+            currency: self.currency(),
             rate: None,
         };
         let display = e.take(self.display(b.currency.as_deref())).unwrap_or(own);
@@ -468,7 +473,7 @@ impl SearchService {
         let mut prev_date: Option<NaiveDate> = None;
         for r in &raw {
             let date = match r.date {
-                Some(v) => e.take(parse::date(&r.date_field, v, self.window)),
+                Some(v) => e.take(parse::date(&r.date_field, v, self.dates())),
                 None => {
                     e.push(ErrorCode::MissingField, r.date_field.clone(), "required");
                     None
@@ -492,7 +497,12 @@ impl SearchService {
                 }
             } else {
                 let mut place = |field: &str, value: Option<&str>| match value {
-                    Some(v) => e.take(parse::place(&self.refdata, &self.index, field, v)),
+                    Some(v) => e.take(parse::place(
+                        &self.refdata,
+                        &self.live.current().index,
+                        field,
+                        v,
+                    )),
                     None => {
                         e.push(ErrorCode::MissingField, field, "required");
                         None
@@ -584,7 +594,7 @@ impl SearchService {
             depart: Some(
                 c.from
                     .clone()
-                    .unwrap_or_else(|| self.window.today.to_string()),
+                    .unwrap_or_else(|| self.dates().today.to_string()),
             ),
             adults: c.adults,
             children: c.children,
@@ -601,8 +611,8 @@ impl SearchService {
         );
         let from = trip.as_ref().map(|t| t.slices[0].date);
         let to = match &c.to {
-            Some(v) => e.take(parse::date("to", v, self.window)),
-            None => from.map(|f| (f + Days::new(30)).min(self.window.last)),
+            Some(v) => e.take(parse::date("to", v, self.dates())),
+            None => from.map(|f| (f + Days::new(30)).min(self.dates().last)),
         };
         let nights = match &c.nights {
             None => None,
@@ -658,18 +668,23 @@ impl SearchService {
     pub fn parse_explore(&self, x: &ExploreParams) -> Result<ExploreQuery, ApiError> {
         let mut e = FieldErrors::default();
         let origin = match &x.origin {
-            Some(v) => e.take(parse::place(&self.refdata, &self.index, "origin", v)),
+            Some(v) => e.take(parse::place(
+                &self.refdata,
+                &self.live.current().index,
+                "origin",
+                v,
+            )),
             None => {
                 e.push(ErrorCode::MissingField, "origin", "required");
                 None
             }
         };
         let from = match &x.depart_from {
-            Some(v) => e.take(parse::date("depart_from", v, self.window)),
-            None => Some(self.window.today),
+            Some(v) => e.take(parse::date("depart_from", v, self.dates())),
+            None => Some(self.dates().today),
         };
         let to = match &x.depart_to {
-            Some(v) => e.take(parse::date("depart_to", v, self.window)),
+            Some(v) => e.take(parse::date("depart_to", v, self.dates())),
             None => from,
         };
         if let (Some(f), Some(t)) = (from, to) {
@@ -694,7 +709,7 @@ impl SearchService {
         let display = e
             .take(self.display(x.currency.as_deref()))
             .unwrap_or(Display {
-                currency: self.index.currency(),
+                currency: self.currency(),
                 rate: None,
             });
         if let Some(p) = x.max_price {
@@ -867,7 +882,7 @@ impl SearchService {
                 adult += fare;
                 child += Passengers::child_fare(fare);
                 infant += Passengers::infant_fare(fare);
-                let slice = self.slice(c, f.cabin);
+                let slice = self.slice(ix, c, f.cabin);
                 let kms: Vec<u32> = slice.segments.iter().map(|s| s.distance_km).collect();
                 co2 += co2_grams_per_passenger(&kms, cabin);
                 let (first, last) = (legs[0], legs[legs.len() - 1]);
@@ -920,8 +935,8 @@ impl SearchService {
         }
     }
 
-    fn slice(&self, c: &Candidate, cabin: Cabin) -> SliceDto {
-        let views: Vec<_> = c.legs().iter().map(|&id| self.index.leg_view(id)).collect();
+    fn slice(&self, ix: &Index, c: &Candidate, cabin: Cabin) -> SliceDto {
+        let views: Vec<_> = c.legs().iter().map(|&id| ix.leg_view(id)).collect();
         let segments: Vec<Segment> = views
             .iter()
             .map(|v| Segment {
@@ -945,8 +960,8 @@ impl SearchService {
         let layovers = views
             .windows(2)
             .map(|w| {
-                let (a, b) = (self.index.leg(w[0].id), self.index.leg(w[1].id));
-                let (_, flags) = self.index.connection_rule(a, b);
+                let (a, b) = (ix.leg(w[0].id), ix.leg(w[1].id));
+                let (_, flags) = ix.connection_rule(a, b);
                 Layover {
                     arrival_airport: w[0].destination.to_string(),
                     departure_airport: w[1].origin.to_string(),
@@ -1043,12 +1058,7 @@ impl SearchService {
             .filter_map(|h| {
                 let code = ix.airport_code(h.destination);
                 let airport = self.airport_dto(code)?;
-                let views: Vec<_> = h
-                    .best
-                    .legs()
-                    .iter()
-                    .map(|&id| self.index.leg_view(id))
-                    .collect();
+                let views: Vec<_> = h.best.legs().iter().map(|&id| ix.leg_view(id)).collect();
                 let kms: Vec<u32> = views.iter().map(|v| v.distance_km).collect();
                 let (price_observed_at, price_age_seconds) =
                     self.freshness(ix, h.best.legs().iter().copied());

@@ -122,6 +122,11 @@ async fn readyz(State((ready, live)): State<(Arc<Ready>, Option<Arc<LiveIndex>>)
     if let Some(live) = live {
         let now = live.current();
         ready.inventory_version = Some(now.version);
+        let (from, to) = now.window();
+        ready.bookable_from = Some(from.to_string());
+        ready.bookable_to = Some(to.to_string());
+        ready.legs = Some(now.index.leg_count() as u64);
+        ready.routes = Some(now.index.route_count() as u64);
         ready.last_event_at = now
             .observed_until
             .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));

@@ -8,6 +8,7 @@
 use crate::app::App;
 use crate::config::{ServiceName, Settings};
 use crate::market::MarketFeed;
+use crate::roll::Roller;
 use crate::world::{self, World};
 use anyhow::Context;
 use spontra_domain::{MarketClock, SharedClock, SystemClock};
@@ -37,6 +38,9 @@ pub struct Parts {
     pub market: Option<Arc<MarketFeed>>,
     /// Search following `inventory.changed`, started by [`Application::run`].
     pub follower: Option<Follower>,
+    /// Rolls search's and the market's window on at the market's midnight, started by
+    /// [`Application::run`].
+    pub roller: Option<Roller>,
     /// Market time: the world's "today" at this time of day, running `market.speed` times as
     /// fast as real time.
     pub market_clock: SharedClock,
@@ -141,6 +145,13 @@ impl Parts {
             }),
             _ => None,
         };
+        let roller = world.as_ref().map(|w| Roller {
+            world: settings.world.clone(),
+            clock: market_clock.clone(),
+            search: search.clone(),
+            market: market.clone(),
+            today: w.today,
+        });
         Ok(Parts {
             services,
             world,
@@ -148,6 +159,7 @@ impl Parts {
             users,
             ingest,
             market,
+            roller,
             follower,
             market_clock,
         })
@@ -268,6 +280,9 @@ impl Application {
         }
         if let Some(follower) = self.parts.follower.take() {
             background.push(tokio::spawn(follower.run(stopped.clone())));
+        }
+        if let Some(roller) = self.parts.roller.take() {
+            background.push(tokio::spawn(roller.run(stopped.clone())));
         }
         if let Some(market) = self.parts.market.clone() {
             background.push(tokio::spawn(async move {

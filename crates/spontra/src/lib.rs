@@ -8,5 +8,6 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod market;
+pub mod roll;
 pub mod store;
 pub mod world;

@@ -26,6 +26,7 @@ use crate::world::World;
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 use spontra_domain::SharedClock;
+use spontra_engine::Index;
 use spontra_events::Bus;
 use spontra_events::Message;
 use spontra_ingest::feed::{event_for, AMADEUS_FARE_V1, DUFFEL_FARE_V1};
@@ -100,15 +101,19 @@ struct Tracked {
     seats: u16,
 }
 
-/// Where the sweep is: the next leg to look at, and each leg's state once looked at.
+/// Where the sweep is: the world swept (its window rolls on at midnight), the next leg to look
+/// at, and each leg's state once looked at.
 struct Sweep {
+    world: Arc<World>,
+    /// When legs first looked at are calibrated: the feed's start, or when the window rolled
+    /// on (the new day's flights' fares are the world's then).
+    since: DateTime<Utc>,
     next: u32,
     legs: Vec<Option<Tracked>>,
     sent: u64,
 }
 
 pub struct MarketFeed {
-    pub world: Arc<World>,
     pub bus: Arc<dyn Bus>,
     pub clock: SharedClock,
     pub settings: MarketSettings,
@@ -128,14 +133,16 @@ impl MarketFeed {
         seed: u64,
     ) -> Self {
         let legs = world.index.leg_count();
+        let start = clock.now();
         MarketFeed {
-            start: clock.now(),
-            world,
+            start,
             bus,
             clock,
             settings,
             seed,
             sweep: Mutex::new(Sweep {
+                world,
+                since: start,
                 next: 0,
                 legs: vec![None; legs],
                 sent: 0,
@@ -143,18 +150,55 @@ impl MarketFeed {
         }
     }
 
+    fn sweep(&self) -> std::sync::MutexGuard<'_, Sweep> {
+        self.sweep.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The world swept now.
+    pub fn world(&self) -> Arc<World> {
+        self.sweep().world.clone()
+    }
+
+    /// The window rolled on at `at` (market time): sweep `world` from now on. Flights both
+    /// worlds hold keep their market (walk, calibration, what was last reported) — those not
+    /// looked at yet are calibrated to the old world first, as search carries the old fares —
+    /// and the new day's flights are calibrated to the new world's fares at `at`.
+    pub fn adopt(&self, world: Arc<World>, at: DateTime<Utc>) {
+        let mut sweep = self.sweep();
+        let (old, new) = (&sweep.world.index, &world.index);
+        let mut legs: Vec<Option<Tracked>> = vec![None; new.leg_count()];
+        for id in 0..old.leg_count() as u32 {
+            let v = old.leg_view(id);
+            let found = (|| {
+                new.find_leg(
+                    new.airport_id(v.origin)?,
+                    new.airport_id(v.destination)?,
+                    v.departure,
+                    new.carrier_id(v.carrier)?,
+                    v.flight_number,
+                )
+            })();
+            if let Some(to) = found {
+                let t = sweep.legs[id as usize].unwrap_or_else(|| self.track(old, id, sweep.since));
+                legs[to as usize] = Some(t);
+            }
+        }
+        sweep.world = world;
+        sweep.since = at;
+        sweep.legs = legs;
+        sweep.next = 0;
+    }
+
     /// Days from `at` to leg `id`'s departure.
-    fn days_before(&self, id: u32, at: DateTime<Utc>) -> f64 {
-        let index = &self.world.index;
+    fn days_before(index: &Index, id: u32, at: DateTime<Utc>) -> f64 {
         let departure = index.to_utc(index.leg(id).dep) * 60;
         (departure - at.timestamp()) as f64 / 86_400.0
             - at.timestamp_subsec_millis() as f64 / 86_400_000.0
     }
 
-    /// The leg's market as the feed starts: its identity, and the base that makes its fare
+    /// The leg's market calibrated at `since`: its identity, and the base that makes its fare
     /// then the world's.
-    fn track(&self, id: u32) -> Tracked {
-        let index = &self.world.index;
+    fn track(&self, index: &Index, id: u32, since: DateTime<Utc>) -> Tracked {
         let leg = index.leg(id);
         let view = index.leg_view(id);
         let local_day = (view.departure + view.departure_offset as i64).div_euclid(1440);
@@ -170,7 +214,7 @@ impl MarketFeed {
             capacity: ECONOMY_SEATS,
         };
         let mut walk = market.walk();
-        let days = self.days_before(id, self.start);
+        let days = Self::days_before(index, id, since);
         market.advance(&mut walk, days);
         let (factor, seats) = market.factor(&walk, days);
         Tracked {
@@ -188,8 +232,14 @@ impl MarketFeed {
 
     /// Look at leg `id` at market time `now`: what a provider reports about it, if its fare
     /// or seats changed since the last report.
-    fn look(&self, t: &mut Tracked, id: u32, now: DateTime<Utc>) -> Option<FareObservation> {
-        let days = self.days_before(id, now);
+    fn look(
+        &self,
+        index: &Index,
+        t: &mut Tracked,
+        id: u32,
+        now: DateTime<Utc>,
+    ) -> Option<FareObservation> {
+        let days = Self::days_before(index, id, now);
         if days <= 0.0 {
             return None;
         }
@@ -206,17 +256,16 @@ impl MarketFeed {
             return None;
         }
         (t.fare, t.seats) = (fare, seats);
-        self.observation(id, fare, t.seats, now)
+        Self::observation(index, id, fare, t.seats, now)
     }
 
     fn observation(
-        &self,
+        index: &Index,
         id: u32,
         fare: u32,
         seats: u16,
         now: DateTime<Utc>,
     ) -> Option<FareObservation> {
-        let index = &self.world.index;
         let view = index.leg_view(id);
         let departure_at = DateTime::<Utc>::from_timestamp(view.departure * 60, 0)?;
         let local = departure_at + Duration::minutes(view.departure_offset as i64);
@@ -242,19 +291,22 @@ impl MarketFeed {
     /// works every walk out from the start of sales — is spread over several ticks.
     pub fn tick(&self, now: DateTime<Utc>, budget: std::time::Duration) -> Vec<Message> {
         let started = std::time::Instant::now();
-        let legs = self.world.index.leg_count() as u32;
         let mut out = vec![];
+        let mut sweep = self.sweep();
+        let world = sweep.world.clone();
+        let (index, since) = (&world.index, sweep.since);
+        let legs = index.leg_count() as u32;
         if legs == 0 {
             return out;
         }
         let ticks_per_sweep = (self.settings.sweep_seconds * 10.0).max(1.0);
         let share = (legs as f64 / ticks_per_sweep).ceil() as u32;
-        let mut sweep = self.sweep.lock().unwrap_or_else(|e| e.into_inner());
         for _ in 0..share {
             let id = sweep.next;
             sweep.next = (id + 1) % legs;
-            let tracked = sweep.legs[id as usize].get_or_insert_with(|| self.track(id));
-            if let Some(o) = self.look(tracked, id, now) {
+            let tracked =
+                sweep.legs[id as usize].get_or_insert_with(|| self.track(index, id, since));
+            if let Some(o) = self.look(index, tracked, id, now) {
                 sweep.sent += 1;
                 let n = sweep.sent;
                 out.extend(self.messages_for(o, n));

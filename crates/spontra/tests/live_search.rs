@@ -8,9 +8,11 @@ mod support;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{json, Value};
 use spontra::config::ServiceName;
+use spontra_domain::FixedClock;
 use spontra_events::cloudevents::CloudEvent;
 use spontra_events::embedded::EmbeddedLog;
 use spontra_events::Bus;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::{spawn_app_with, Backend, Instance, TODAY};
 
@@ -284,4 +286,85 @@ async fn on_kafka_a_search_process_follows_an_ingest_process() {
     let ready = readyz(&search).await;
     assert_eq!(ready["services"], json!(["search"]));
     assert!(ready["inventory_version"].as_u64() >= Some(1), "{ready}");
+}
+
+/// At the market's midnight the bookable window rolls on without a restart: the day that
+/// ended can no longer be searched, a new last day can, and what the market said of the days
+/// both windows hold stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_midnight_the_window_rolls_on_without_a_restart() {
+    let today: NaiveDate = TODAY.parse().unwrap();
+    let clock = Arc::new(FixedClock::new(
+        today.and_hms_opt(23, 59, 0).unwrap().and_utc(),
+    ));
+    let app = Instance::start_on_clock(Backend::Sqlite, clock.clone(), |s| {
+        s.server.services = vec![ServiceName::Search, ServiceName::Ingest];
+    })
+    .await
+    .unwrap();
+    let ready = readyz(&app).await;
+    assert_eq!(ready["bookable_from"], TODAY, "{ready}");
+    let last: NaiveDate = ready["bookable_to"].as_str().unwrap().parse().unwrap();
+    let (path, before) = busy_route(&app, 1).await;
+    let on = |day: NaiveDate| {
+        let at = path.find("depart=").unwrap() + "depart=".len();
+        format!("{}{day}{}", &path[..at], &path[at + 10..])
+    };
+    // The market's word on a flight of a day both windows hold.
+    let segment = &before["itineraries"][0]["slices"][0]["segments"][0];
+    let flight = segment["flight"].as_str().unwrap().to_string();
+    publish(&app, vec![fare_event("r1", segment, "432.00", 4)]).await;
+    until(&app, &path, "the change is applied", |a| {
+        flight_price(a, &flight) == Some(43_200)
+    })
+    .await;
+    let version = readyz(&app).await["inventory_version"].as_u64().unwrap();
+    let beyond = last + chrono::Days::new(1);
+    let r = get(&app, &on(beyond)).await;
+    assert_eq!(r.problem(), (422, "date_not_served"), "{}", r.body);
+
+    // Two minutes later it is tomorrow.
+    clock.set(
+        today
+            .succ_opt()
+            .unwrap()
+            .and_hms_opt(0, 1, 0)
+            .unwrap()
+            .and_utc(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let ready = loop {
+        let ready = readyz(&app).await;
+        if ready["bookable_from"] != TODAY {
+            break ready;
+        }
+        assert!(Instant::now() < deadline, "the window rolls on: {ready}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        ready["bookable_from"],
+        today.succ_opt().unwrap().to_string()
+    );
+    assert_eq!(ready["bookable_to"], beyond.to_string(), "{ready}");
+    assert!(ready["inventory_version"].as_u64().unwrap() > version);
+
+    let r = get(&app, &on(today)).await;
+    assert_eq!(r.problem(), (422, "date_in_past"), "{}", r.body);
+    let explore = get(
+        &app,
+        &format!("/explore?origin=LHR&from={beyond}&max_stops=0"),
+    )
+    .await;
+    assert_eq!(explore.status, 200, "{}", explore.body);
+    assert!(
+        !explore.body["destinations"].as_array().unwrap().is_empty(),
+        "the new day is sold: {}",
+        explore.body
+    );
+    let after = get(&app, &path).await.body;
+    assert_eq!(flight_price(&after, &flight), Some(43_200), "{after}");
+    assert!(app
+        .metrics()
+        .await
+        .contains("inventory_window_rolls_total 1"));
 }

@@ -7,9 +7,11 @@ mod support;
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use spontra::market::{MarketFeed, MarketSettings};
+use spontra::world;
 use spontra_domain::{Clock, FixedClock};
 use spontra_events::cloudevents::CloudEvent;
 use spontra_events::embedded::EmbeddedLog;
+use spontra_store::FareObservation;
 use std::collections::HashMap;
 use std::sync::Arc;
 use support::{shared_world, TODAY};
@@ -20,6 +22,22 @@ fn sweep(feed: &MarketFeed, at: chrono::DateTime<Utc>) -> Vec<spontra_events::Me
     (0..10)
         .flat_map(|_| feed.tick(at, std::time::Duration::from_secs(60)))
         .collect()
+}
+
+/// What the provider's message `m` says, as ingestion reads it at `at`.
+fn observed(m: &spontra_events::Message, at: chrono::DateTime<Utc>) -> FareObservation {
+    let record = spontra_events::Record {
+        topic: "provider.raw".into(),
+        partition: 0,
+        offset: 0,
+        key: m.key.clone(),
+        headers: m.headers.clone(),
+        payload: m.payload.clone(),
+        timestamp_ms: 0,
+    };
+    let event = CloudEvent::from_record(&record).unwrap();
+    let refdata = world::refdata().unwrap();
+    spontra_ingest::feed::normalise(&event, &refdata, at).unwrap()
 }
 
 #[tokio::test]
@@ -52,21 +70,10 @@ async fn the_feed_reports_what_changed_and_nothing_else() {
     let later = start + Duration::days(3);
     clock.set(later);
     let messages = sweep(&feed, clock.now());
-    let refdata = spontra::world::refdata().unwrap();
     let mut per_flight: HashMap<String, Vec<i64>> = HashMap::new();
     let mut sold_out = 0;
     for m in &messages {
-        let record = spontra_events::Record {
-            topic: "provider.raw".into(),
-            partition: 0,
-            offset: 0,
-            key: m.key.clone(),
-            headers: m.headers.clone(),
-            payload: m.payload.clone(),
-            timestamp_ms: 0,
-        };
-        let event = CloudEvent::from_record(&record).unwrap();
-        let o = spontra_ingest::feed::normalise(&event, &refdata, later).unwrap();
+        let o = observed(m, later);
         assert_eq!(o.observed_at, later);
         assert!(o.departure_at > later, "no departed flight is reported");
         if o.seats_left == 0 {
@@ -98,5 +105,51 @@ async fn the_feed_reports_what_changed_and_nothing_else() {
     let hour = sweep(&feed, later + Duration::hours(1)).len();
     eprintln!("{hour} messages an hour later");
     assert!(hour > 0 && hour < messages.len() / 10, "{hour}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// At midnight the feed goes on with the next window's world: nothing is reported for having
+/// rolled (each flight both windows hold keeps its market and what was last said of it; the
+/// new day's flights start at the new world's fares), and the new day's flights are reported
+/// as their market moves.
+#[tokio::test]
+async fn the_feed_rolls_on_with_the_window_and_says_nothing_for_it() {
+    let world = shared_world();
+    let dir = std::env::temp_dir().join(format!("spontra-market-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bus = Arc::new(
+        EmbeddedLog::open(&format!("sqlite://{}/log.db", dir.display()))
+            .await
+            .unwrap(),
+    );
+    let today: NaiveDate = TODAY.parse().unwrap();
+    let start = Utc.from_utc_datetime(&today.and_hms_opt(9, 30, 0).unwrap());
+    let clock = Arc::new(FixedClock::new(start));
+    let settings = MarketSettings {
+        speed: 1.0,
+        sweep_seconds: 1.0,
+        fault_rate: 0.0,
+    };
+    let feed = MarketFeed::new(world.clone(), bus, clock.clone(), settings, 42);
+    assert!(sweep(&feed, start).is_empty());
+    let tomorrow = today.succ_opt().unwrap();
+    let midnight = Utc.from_utc_datetime(&tomorrow.and_hms_opt(0, 0, 5).unwrap());
+    assert!(!sweep(&feed, midnight).is_empty(), "the market moved");
+
+    let next = world::load("tiny", 42, 35, Some(&tomorrow.to_string()), None).unwrap();
+    let last_day = next.index.day_span().1;
+    feed.adopt(Arc::new(next), midnight);
+    assert_eq!(feed.world().today, tomorrow);
+    assert!(
+        sweep(&feed, midnight).is_empty(),
+        "rolling on is no news to report"
+    );
+    // Days on, the new last day's flights are reported as their market moves.
+    let later = midnight + Duration::days(4);
+    let new_day = sweep(&feed, later)
+        .iter()
+        .filter(|m| observed(m, later).departure_at.timestamp() / 60 >= last_day)
+        .count();
+    assert!(new_day > 0, "the new day's flights are reported");
     std::fs::remove_dir_all(&dir).ok();
 }
