@@ -25,7 +25,7 @@ pub struct CarrierSpec {
 }
 
 /// One dated leg to add.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LegInput {
     pub carrier: CarrierId,
     pub flight_number: u16,
@@ -60,6 +60,66 @@ pub enum BuildError {
     SameEnds,
     #[error("a leg has no economy fare, or a fare out of range")]
     BadFare,
+}
+
+impl LegInput {
+    /// The leg as the index stores it (times after `epoch`), checked against an index of
+    /// `airports` airports and `carriers` carriers.
+    pub(crate) fn to_leg(
+        &self,
+        epoch: UtcMinute,
+        airports: usize,
+        carriers: usize,
+    ) -> Result<Leg, BuildError> {
+        let leg = self;
+        if leg.origin as usize >= airports {
+            return Err(BuildError::UnknownAirport(leg.origin));
+        }
+        if leg.destination as usize >= airports {
+            return Err(BuildError::UnknownAirport(leg.destination));
+        }
+        if leg.carrier as usize >= carriers {
+            return Err(BuildError::UnknownCarrier(leg.carrier));
+        }
+        if leg.origin == leg.destination {
+            return Err(BuildError::SameEnds);
+        }
+        let duration = leg.arrival - leg.departure;
+        if !(1..=45 * 60).contains(&duration) {
+            return Err(BuildError::BadDuration);
+        }
+        let dep = leg.departure - epoch;
+        if dep < 0 || dep > (u32::MAX / 2) as i64 {
+            return Err(BuildError::OutOfWindow);
+        }
+        let economy = leg.fares[0].ok_or(BuildError::BadFare)?;
+        if economy == 0 || economy > u32::MAX as u64 {
+            return Err(BuildError::BadFare);
+        }
+        let mut cabin_multiplier = [0u8; 3];
+        for (m, fare) in cabin_multiplier.iter_mut().zip(&leg.fares[1..]) {
+            if let Some(f) = fare {
+                // Tenths of the economy fare, rounded, at least 1.0x and at most 25.5x.
+                *m = ((f * 10 + economy / 2) / economy).clamp(10, 255) as u8;
+            }
+        }
+        let mut seats = 0u16;
+        for (i, s) in leg.seats.iter().enumerate() {
+            seats |= ((*s).min(15) as u16) << (i * 4);
+        }
+        Ok(Leg {
+            dep: dep as u32,
+            fare: economy as u32,
+            origin: leg.origin,
+            dest: leg.destination,
+            carrier: leg.carrier,
+            flight_number: leg.flight_number,
+            duration: duration as u16,
+            seats,
+            cabin_multiplier,
+            aircraft: leg.aircraft,
+        })
+    }
 }
 
 /// Collects airports, carriers and legs, then builds the [`Index`].
@@ -132,59 +192,114 @@ impl IndexBuilder {
     }
 
     pub fn add_leg(&mut self, leg: LegInput) -> Result<(), BuildError> {
-        if leg.origin as usize >= self.airports.len() {
-            return Err(BuildError::UnknownAirport(leg.origin));
-        }
-        if leg.destination as usize >= self.airports.len() {
-            return Err(BuildError::UnknownAirport(leg.destination));
-        }
-        if leg.carrier as usize >= self.carriers.len() {
-            return Err(BuildError::UnknownCarrier(leg.carrier));
-        }
-        if leg.origin == leg.destination {
-            return Err(BuildError::SameEnds);
-        }
-        let duration = leg.arrival - leg.departure;
-        if !(1..=45 * 60).contains(&duration) {
-            return Err(BuildError::BadDuration);
-        }
-        let dep = leg.departure - self.epoch;
-        if dep < 0 || dep > (u32::MAX / 2) as i64 {
-            return Err(BuildError::OutOfWindow);
-        }
-        let economy = leg.fares[0].ok_or(BuildError::BadFare)?;
-        if economy == 0 || economy > u32::MAX as u64 {
-            return Err(BuildError::BadFare);
-        }
-        let mut cabin_multiplier = [0u8; 3];
-        for (m, fare) in cabin_multiplier.iter_mut().zip(&leg.fares[1..]) {
-            if let Some(f) = fare {
-                // Tenths of the economy fare, rounded, at least 1.0x and at most 25.5x.
-                *m = ((f * 10 + economy / 2) / economy).clamp(10, 255) as u8;
-            }
-        }
-        let mut seats = 0u16;
-        for (i, s) in leg.seats.iter().enumerate() {
-            seats |= ((*s).min(15) as u16) << (i * 4);
-        }
-        self.legs.push(Leg {
-            dep: dep as u32,
-            fare: economy as u32,
-            origin: leg.origin,
-            dest: leg.destination,
-            carrier: leg.carrier,
-            flight_number: leg.flight_number,
-            duration: duration as u16,
-            seats,
-            cabin_multiplier,
-            aircraft: leg.aircraft,
-        });
+        let leg = leg.to_leg(self.epoch, self.airports.len(), self.carriers.len())?;
+        self.legs.push(leg);
         Ok(())
     }
 
-    pub fn build(mut self) -> Index {
-        self.legs
-            .sort_unstable_by_key(|l| (l.origin, l.dest, l.dep, l.carrier, l.flight_number));
+    pub fn build(self) -> Index {
+        let n_airports = self.airports.len();
+        let mut by_city: HashMap<AirportCode, Vec<AirportId>> = HashMap::new();
+        for (i, a) in self.airports.iter().enumerate() {
+            if let Some(c) = a.city {
+                by_city.entry(c).or_default().push(i as AirportId);
+            }
+        }
+        // The farthest apart two airports of one city are: a change of airports flies nothing,
+        // so the circuity bounds of the search allow for it (see `search`).
+        let city_span_km = by_city
+            .values()
+            .flat_map(|list| {
+                list.iter()
+                    .flat_map(move |&a| list.iter().map(move |&b| (a, b)))
+            })
+            .map(|(a, b)| {
+                let (a, b) = (&self.airports[a as usize], &self.airports[b as usize]);
+                spontra_domain::great_circle_km(a.lat, a.lon, b.lat, b.lon).ceil() as u32
+            })
+            .max()
+            .unwrap_or(0);
+        let epoch = self.epoch;
+        let airports = self
+            .airports
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let mut offsets: Vec<(u32, i16)> = a
+                    .offsets
+                    .iter()
+                    .map(|&(from, off)| ((from - epoch).max(0) as u32, off as i16))
+                    .collect();
+                if offsets.is_empty() {
+                    offsets.push((0, 0));
+                }
+                offsets[0].0 = 0;
+                AirportInfo {
+                    code: a.code,
+                    city: a.city,
+                    country: a.country,
+                    mct_domestic: a.mct_domestic,
+                    mct_international: a.mct_international,
+                    lat: a.lat,
+                    lon: a.lon,
+                    offsets,
+                    siblings: a
+                        .city
+                        .and_then(|c| by_city.get(&c))
+                        .map(|list| list.iter().copied().filter(|&s| s as usize != i).collect())
+                        .unwrap_or_default(),
+                }
+            })
+            .collect();
+        let mut index = Index {
+            epoch,
+            currency: self.currency,
+            airports,
+            airport_by_code: self.airport_by_code,
+            carriers: self
+                .carriers
+                .into_iter()
+                .map(|c| CarrierInfo {
+                    code: c.code,
+                    alliance: c.alliance,
+                })
+                .collect(),
+            carrier_by_code: self.carrier_by_code,
+            aircraft: self.aircraft,
+            legs: self.legs,
+            routes: vec![],
+            routes_from: vec![],
+            routes_into: vec![],
+            routes_into_ids: vec![],
+            day_starts: vec![],
+            first_day: 0,
+            last_day: 0,
+            city_span_km,
+            observed: Vec::new(),
+        };
+        debug_assert_eq!(index.airports.len(), n_airports);
+        index.lay_out();
+        index
+    }
+}
+
+impl Index {
+    /// Sort the legs (their observation times with them) and work out everything derived
+    /// from them: routes with their bounds, day directories, the routes from and into each
+    /// airport, the first and last day.
+    pub(crate) fn lay_out(&mut self) {
+        let key = |l: &Leg| (l.origin, l.dest, l.dep, l.carrier, l.flight_number);
+        if self.observed.len() == self.legs.len() && !self.legs.is_empty() {
+            let mut both: Vec<(Leg, u32)> = std::mem::take(&mut self.legs)
+                .into_iter()
+                .zip(std::mem::take(&mut self.observed))
+                .collect();
+            both.sort_unstable_by_key(|(l, _)| key(l));
+            (self.legs, self.observed) = both.into_iter().unzip();
+        } else {
+            self.observed = Vec::new();
+            self.legs.sort_unstable_by_key(key);
+        }
         self.legs.shrink_to_fit();
         let n_airports = self.airports.len();
         let mut routes: Vec<Route> = Vec::new();
@@ -242,85 +357,15 @@ impl IndexBuilder {
         for a in 0..n_airports {
             routes_into[a + 1] += routes_into[a];
         }
-        let mut by_city: HashMap<AirportCode, Vec<AirportId>> = HashMap::new();
-        for (i, a) in self.airports.iter().enumerate() {
-            if let Some(c) = a.city {
-                by_city.entry(c).or_default().push(i as AirportId);
-            }
-        }
-        // The farthest apart two airports of one city are: a change of airports flies nothing,
-        // so the circuity bounds of the search allow for it (see `search`).
-        let city_span_km = by_city
-            .values()
-            .flat_map(|list| {
-                list.iter()
-                    .flat_map(move |&a| list.iter().map(move |&b| (a, b)))
-            })
-            .map(|(a, b)| {
-                let (a, b) = (&self.airports[a as usize], &self.airports[b as usize]);
-                spontra_domain::great_circle_km(a.lat, a.lon, b.lat, b.lon).ceil() as u32
-            })
-            .max()
-            .unwrap_or(0);
         let epoch = self.epoch;
-        let airports = self
-            .airports
-            .iter()
-            .enumerate()
-            .map(|(i, a)| {
-                let mut offsets: Vec<(u32, i16)> = a
-                    .offsets
-                    .iter()
-                    .map(|&(from, off)| ((from - epoch).max(0) as u32, off as i16))
-                    .collect();
-                if offsets.is_empty() {
-                    offsets.push((0, 0));
-                }
-                offsets[0].0 = 0;
-                AirportInfo {
-                    code: a.code,
-                    city: a.city,
-                    country: a.country,
-                    mct_domestic: a.mct_domestic,
-                    mct_international: a.mct_international,
-                    lat: a.lat,
-                    lon: a.lon,
-                    offsets,
-                    siblings: a
-                        .city
-                        .and_then(|c| by_city.get(&c))
-                        .map(|list| list.iter().copied().filter(|&s| s as usize != i).collect())
-                        .unwrap_or_default(),
-                }
-            })
-            .collect();
         let first = self.legs.iter().map(|l| l.dep).min().unwrap_or(0) as i64 + epoch;
         let last = self.legs.iter().map(|l| l.dep).max().unwrap_or(0) as i64 + epoch;
-        Index {
-            epoch,
-            currency: self.currency,
-            airports,
-            airport_by_code: self.airport_by_code,
-            carriers: self
-                .carriers
-                .into_iter()
-                .map(|c| CarrierInfo {
-                    code: c.code,
-                    alliance: c.alliance,
-                })
-                .collect(),
-            carrier_by_code: self.carrier_by_code,
-            aircraft: self.aircraft,
-            legs: self.legs,
-            routes,
-            routes_from,
-            routes_into,
-            routes_into_ids: into,
-            day_starts,
-            first_day: first.div_euclid(1440) * 1440,
-            last_day: last.div_euclid(1440) * 1440,
-            city_span_km,
-            observed: Vec::new(),
-        }
+        self.routes = routes;
+        self.routes_from = routes_from;
+        self.routes_into = routes_into;
+        self.routes_into_ids = into;
+        self.day_starts = day_starts;
+        self.first_day = first.div_euclid(1440) * 1440;
+        self.last_day = last.div_euclid(1440) * 1440;
     }
 }

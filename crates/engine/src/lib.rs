@@ -15,6 +15,7 @@ mod pareto;
 mod price;
 mod query;
 mod rank;
+mod schedule;
 mod search;
 mod trip;
 mod update;
@@ -27,6 +28,7 @@ pub use pareto::{group_pareto, pareto_front};
 pub use price::{adult_fare, ALLIANCE_DISCOUNT_PCT, ONLINE_DISCOUNT_PCT};
 pub use query::{CompiledSlice, Filters, SliceQuery};
 pub use rank::{best_scores, sort_by, ScoreInput, SortOrder};
+pub use schedule::{ScheduleChange, ScheduleOutcome};
 pub use search::{
     Candidate, CheapestCollector, CollectAll, Collector, AIRPORT_CHANGE_MINUTES,
     FLAG_AIRPORT_CHANGE, FLAG_SELF_TRANSFER, SELF_TRANSFER_EXTRA_MINUTES,

@@ -421,6 +421,147 @@ fn update(w: &mut World, rng: &mut Rng) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// Schedule changes on an index that has received updates: some flights cancelled, some
+/// retimed (earlier, later, across midnight), some added (new frequencies, and one already
+/// held, which changes nothing), a few invalid. Checks that the cancelled are gone, the
+/// retimed are found at their new times with the fare, seats and observation time they had,
+/// the added are found as given, nothing else moved, and every route's bound is exact.
+fn reschedule(w: &mut World, rng: &mut Rng) -> Result<(), TestCaseError> {
+    let before = &w.index;
+    let n = before.leg_count() as u64;
+    let identity = |ix: &Index, l: &Leg| {
+        (
+            ix.airport_code(l.origin),
+            ix.airport_code(l.dest),
+            ix.to_utc(l.dep),
+            l.carrier,
+            l.flight_number,
+        )
+    };
+    let mut changes = vec![];
+    let mut cancelled = std::collections::HashSet::new();
+    let mut retimed = std::collections::HashMap::new();
+    let mut touched = std::collections::HashSet::new();
+    for _ in 0..1 + rng.below(n / 3) {
+        let leg = rng.below(n) as LegId;
+        if !touched.insert(leg) {
+            continue;
+        }
+        if rng.chance(50) {
+            changes.push(ScheduleChange::Cancel { leg });
+            cancelled.insert(leg);
+        } else {
+            let l = before.leg(leg);
+            let departure = before.to_utc(l.dep) + 5 * rng.below(300) as i64 - 700;
+            let arrival = departure + l.duration as i64 + 5 * rng.below(6) as i64;
+            changes.push(ScheduleChange::Retime {
+                leg,
+                departure,
+                arrival,
+            });
+            retimed.insert(leg, (departure, arrival));
+        }
+    }
+    let mut added = vec![];
+    let airports = before.airport_count() as u64;
+    for _ in 0..rng.below(12) {
+        let o = rng.below(airports) as u16;
+        let d = ((o as u64 + 1 + rng.below(airports - 1)) % airports) as u16;
+        let departure = before.to_utc(0) + 1440 + 5 * rng.below(2 * 288) as i64;
+        let fare = 500 + rng.below(20_000);
+        let input = LegInput {
+            carrier: rng.below(4) as u16,
+            flight_number: 9_001 + rng.below(900) as u16,
+            origin: o,
+            destination: d,
+            departure,
+            arrival: departure + 40 + 5 * rng.below(60) as i64,
+            aircraft: 0,
+            fares: [Some(fare), Some(fare * 2), None, None],
+            seats: [rng.below(10) as u8, 2, 0, 0],
+        };
+        changes.push(ScheduleChange::Add(input.clone()));
+        added.push(input);
+    }
+    // Invalid: a flight that lands before it leaves; a leg that is not there.
+    changes.push(ScheduleChange::Retime {
+        leg: 0,
+        departure: before.to_utc(before.leg(0).dep),
+        arrival: before.to_utc(before.leg(0).dep) - 10,
+    });
+    changes.push(ScheduleChange::Cancel { leg: u32::MAX });
+    let (after, outcome) = before.reschedule(&changes);
+    prop_assert_eq!(outcome.cancelled, cancelled.len());
+    // The bad retime is invalid, unless leg 0 was cancelled first (then it names nothing).
+    prop_assert_eq!(outcome.invalid, usize::from(!cancelled.contains(&0)));
+    prop_assert_eq!(
+        after.leg_count(),
+        before.leg_count() - cancelled.len() + outcome.added
+    );
+    prop_assert!(outcome.added <= added.len());
+
+    // Every leg not cancelled is there, at its (new) time, with its state.
+    let mut expected: std::collections::HashMap<_, (u32, u16, Option<i64>)> = Default::default();
+    for id in 0..n as LegId {
+        if cancelled.contains(&id) {
+            continue;
+        }
+        let l = *before.leg(id);
+        let mut key = identity(before, &l);
+        if let Some(&(dep, arr)) = retimed.get(&id) {
+            if arr > dep {
+                key.2 = dep;
+            }
+        }
+        expected.insert(key, (l.fare, l.seats, before.observed_at(id)));
+    }
+    for id in 0..after.leg_count() as LegId {
+        let l = *after.leg(id);
+        let key = identity(&after, &l);
+        if let Some(&(fare, seats, observed)) = expected.get(&key) {
+            prop_assert_eq!((l.fare, l.seats), (fare, seats));
+            prop_assert_eq!(after.observed_at(id), observed);
+        } else {
+            prop_assert!(
+                added.iter().any(|a| (
+                    a.origin,
+                    a.destination,
+                    a.departure,
+                    a.carrier,
+                    a.flight_number
+                ) == (
+                    l.origin,
+                    l.dest,
+                    after.to_utc(l.dep),
+                    l.carrier,
+                    l.flight_number
+                )),
+                "leg {} is neither kept nor added",
+                id
+            );
+            prop_assert_eq!(after.observed_at(id), None);
+        }
+        prop_assert_eq!(
+            after.find_leg(
+                l.origin,
+                l.dest,
+                after.to_utc(l.dep),
+                l.carrier,
+                l.flight_number
+            ),
+            Some(id)
+        );
+    }
+    for a in 0..after.airport_count() as u16 {
+        for r in after.routes_from(a) {
+            let min = (r.start..r.end).map(|i| after.leg(i).fare).min();
+            prop_assert_eq!(Some(r.min_fare), min);
+        }
+    }
+    w.index = after;
+    Ok(())
+}
+
 fn check_point_to_point(w: &World, rng: &mut Rng) -> Result<(), TestCaseError> {
     for _ in 0..6 {
         let (q, f) = random_query(w, rng);
@@ -575,6 +716,18 @@ proptest! {
         let mut w = world(seed);
         let mut rng = Rng(seed ^ 0x7777);
         update(&mut w, &mut rng)?;
+        check_point_to_point(&w, &mut rng)?;
+        check_explore(&w, &mut rng)?;
+    }
+
+    /// Pruning stays exact on an index whose schedule changed (flights cancelled, retimed and
+    /// added) after updates.
+    #[test]
+    fn rescheduled_index_matches_reference(seed in any::<u64>()) {
+        let mut w = world(seed);
+        let mut rng = Rng(seed ^ 0x9999);
+        update(&mut w, &mut rng)?;
+        reschedule(&mut w, &mut rng)?;
         check_point_to_point(&w, &mut rng)?;
         check_explore(&w, &mut rng)?;
     }
