@@ -12,14 +12,14 @@
 //! again for observations that turn out to be duplicates for that reason: an earlier attempt
 //! may have stopped between the store commit and its publishes.)
 
-use crate::feed::{normalise, Rejection};
+use crate::feed::{normalise, FeedEvent, Rejection};
 use chrono::SecondsFormat;
 use serde::Serialize;
 use spontra_domain::SharedClock;
 use spontra_events::cloudevents::CloudEvent;
 use spontra_events::{BatchHandler, Bus, BusError, Consumer, Message, Record};
 use spontra_refdata::RefData;
-use spontra_store::{FareObservation, InventoryStore, StoreError};
+use spontra_store::{Applied, FareObservation, InventoryStore, ScheduleObservation, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -96,13 +96,84 @@ impl<'a> From<&'a FareObservation> for ObservationEvent<'a> {
             fare_minor: o.fare_minor,
             currency: &o.currency,
             seats_left: o.seats_left,
-            departure_at: o.departure_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+            departure_at: rfc3339(o.departure_at),
             observed_at: o.observed_at.to_rfc3339_opts(SecondsFormat::Millis, true),
             days_before: o.days_before(),
             source: &o.source,
             event_id: &o.event_id,
         }
     }
+}
+
+/// A schedule change as published on `inventory.changed` (type [`SCHEDULE_CHANGED`]).
+#[derive(Serialize)]
+pub struct ScheduleEvent<'a> {
+    /// `cancelled`, `retimed` or `added`.
+    pub kind: &'a str,
+    pub carrier: &'a str,
+    pub flight_number: u16,
+    pub departure_date: String,
+    pub origin: &'a str,
+    pub destination: &'a str,
+    /// As scheduled now (a retimed flight's new times).
+    pub departure_at: String,
+    pub arrival_at: String,
+    /// A retimed flight's departure before the change.
+    pub previous_departure_at: Option<String>,
+    /// An added flight's opening economy fare and seats.
+    pub fare_minor: Option<i64>,
+    pub currency: Option<&'a str>,
+    pub seats_left: Option<i32>,
+    pub observed_at: String,
+    pub source: &'a str,
+    pub event_id: &'a str,
+}
+
+/// The CloudEvents types ingestion publishes on `inventory.changed`.
+pub const FARE_CHANGED: &str = "dev.spontra.inventory.changed.v1";
+pub const SCHEDULE_CHANGED: &str = "dev.spontra.inventory.schedule_changed.v1";
+
+fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+impl<'a> From<&'a ScheduleObservation> for ScheduleEvent<'a> {
+    fn from(c: &'a ScheduleObservation) -> Self {
+        ScheduleEvent {
+            kind: c.kind.as_str(),
+            carrier: &c.carrier,
+            flight_number: c.flight_number,
+            departure_date: c.departure_date.to_string(),
+            origin: &c.origin,
+            destination: &c.destination,
+            departure_at: rfc3339(c.departure_at),
+            arrival_at: rfc3339(c.arrival_at),
+            previous_departure_at: c.previous_departure_at.map(rfc3339),
+            fare_minor: c.fare_minor,
+            currency: c.currency.as_deref(),
+            seats_left: c.seats_left,
+            observed_at: c.observed_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+            source: &c.source,
+            event_id: &c.event_id,
+        }
+    }
+}
+
+fn schedule_derived(c: &ScheduleObservation, now: chrono::DateTime<chrono::Utc>) -> Message {
+    let data = serde_json::to_vec(&ScheduleEvent::from(c)).unwrap_or_default();
+    CloudEvent {
+        id: format!("{}#{}", c.source, c.event_id),
+        source: SOURCE.into(),
+        type_: SCHEDULE_CHANGED.into(),
+        time: Some(now),
+        subject: Some(format!(
+            "{}{}/{}",
+            c.carrier, c.flight_number, c.departure_date
+        )),
+        datacontenttype: Some("application/json".into()),
+        data,
+    }
+    .to_message(format!("{}-{}", c.origin, c.destination))
 }
 
 /// Ingestion's dependencies.
@@ -175,12 +246,38 @@ impl Ingestor {
                 }
             }
         }
+        let (mut fares, mut schedules) = (vec![], vec![]);
+        for e in &valid {
+            match e {
+                FeedEvent::Fare(o) => fares.push(o.clone()),
+                FeedEvent::Schedule(c) => schedules.push(c.clone()),
+            }
+        }
         let started = std::time::Instant::now();
-        let applied = self.apply_with_retry(&valid, now).await?;
+        let fares_applied = self
+            .with_retry(|| self.store.apply_observations(&fares, now))
+            .await?;
+        let schedules_applied = if schedules.is_empty() {
+            vec![]
+        } else {
+            self.with_retry(|| self.store.apply_schedule_changes(&schedules, now))
+                .await?
+        };
         metrics::histogram!("ingest_apply_seconds").record(started.elapsed().as_secs_f64());
+        // Published in the order received, so a follower sees a flight's changes in order.
+        let (mut fares_applied, mut schedules_applied) =
+            (fares_applied.into_iter(), schedules_applied.into_iter());
         let mut observed = vec![];
         let mut changed = vec![];
-        for (o, a) in valid.iter().zip(&applied) {
+        for e in &valid {
+            let a = match e {
+                FeedEvent::Fare(_) => fares_applied.next(),
+                FeedEvent::Schedule(_) => schedules_applied.next(),
+            }
+            .unwrap_or(Applied {
+                new: false,
+                changed: false,
+            });
             if a.new {
                 stats.applied += 1;
             } else {
@@ -189,9 +286,22 @@ impl Ingestor {
             if a.changed {
                 stats.changed += 1;
             }
-            observed.push(derived("dev.spontra.price.observed.v1", o, now));
-            if a.changed || !a.new {
-                changed.push(derived("dev.spontra.inventory.changed.v1", o, now));
+            // A duplicate is published again: an earlier attempt may have stopped before.
+            let publish = a.changed || !a.new;
+            match e {
+                FeedEvent::Fare(o) => {
+                    observed.push(derived("dev.spontra.price.observed.v1", o, now));
+                    if publish {
+                        changed.push(derived(FARE_CHANGED, o, now));
+                    }
+                }
+                FeedEvent::Schedule(c) => {
+                    metrics::counter!("ingest_schedule_changes_total", "kind" => c.kind.as_str())
+                        .increment(u64::from(a.new));
+                    if publish {
+                        changed.push(schedule_derived(c, now));
+                    }
+                }
             }
         }
         stats.dead_lettered = rejected.len();
@@ -210,14 +320,14 @@ impl Ingestor {
     }
 
     /// A busy store (a lock, a full pool) is waited out; anything else stops the batch.
-    async fn apply_with_retry(
-        &self,
-        batch: &[FareObservation],
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<spontra_store::Applied>, IngestError> {
+    async fn with_retry<F, Fut>(&self, apply: F) -> Result<Vec<Applied>, IngestError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<Applied>, StoreError>>,
+    {
         let mut wait = Duration::from_millis(10);
         loop {
-            match self.store.apply_observations(batch, now).await {
+            match apply().await {
                 Err(StoreError::Unavailable(why)) if wait < Duration::from_secs(5) => {
                     tracing::warn!(%why, "store busy; retrying the batch");
                     tokio::time::sleep(wait).await;

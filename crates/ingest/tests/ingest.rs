@@ -14,10 +14,14 @@ use spontra_events::embedded::EmbeddedLog;
 use spontra_events::kafka::Kafka;
 use spontra_events::testing::Broker;
 use spontra_events::{Bus, Message, Record};
-use spontra_ingest::feed::{AMADEUS_FARE_V1, DUFFEL_FARE_V1};
-use spontra_ingest::worker::{DEAD_LETTER, GROUP, PRICE_OBSERVED, RAW};
+use spontra_ingest::feed::{
+    schedule_event_for, AMADEUS_FARE_V1, AMADEUS_SCHEDULE_V1, DUFFEL_FARE_V1, DUFFEL_SCHEDULE_V1,
+};
+use spontra_ingest::worker::{
+    DEAD_LETTER, GROUP, INVENTORY_CHANGED, PRICE_OBSERVED, RAW, SCHEDULE_CHANGED,
+};
 use spontra_ingest::{BatchStats, Ingestor};
-use spontra_store::InventoryStore;
+use spontra_store::{InventoryStore, ScheduleKind, ScheduleObservation};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -362,6 +366,115 @@ async fn scenario(bus: Arc<dyn Bus>, store: Arc<dyn InventoryStore>) {
     let again = ingest(&ingestor, 20).await;
     assert_eq!((again.applied, again.duplicates), (0, 20), "{again:?}");
     assert_eq!(store.observation_count().await.unwrap(), 75);
+
+    schedule_changes(&ingestor, &fl, bad.len()).await;
+}
+
+/// A schedule change of `kind` to flight `f`, as the provider of `type_` reports it.
+fn schedule_change(id: &str, kind: ScheduleKind, f: Flight) -> ScheduleObservation {
+    let scheduled = now() + Days::days(f.days);
+    let added = kind == ScheduleKind::Added;
+    ScheduleObservation {
+        source: "/providers/farefinder".into(),
+        event_id: id.into(),
+        carrier: f.carrier.into(),
+        flight_number: if added { f.number + 5000 } else { f.number },
+        departure_date: scheduled.date_naive(),
+        origin: f.origin.into(),
+        destination: f.destination.into(),
+        kind,
+        departure_at: if kind == ScheduleKind::Retimed {
+            scheduled + Days::minutes(35)
+        } else {
+            scheduled
+        },
+        arrival_at: scheduled + Days::minutes(300),
+        previous_departure_at: (kind == ScheduleKind::Retimed).then_some(scheduled),
+        fare_minor: added.then_some(12_900),
+        currency: added.then(|| "EUR".into()),
+        seats_left: added.then_some(9),
+        observed_at: now() - Days::minutes(2),
+    }
+}
+
+/// Schedule changes (cancelled, retimed, added) in both vocabularies go through the same
+/// consumer: applied once, kept as the flight's history, published on `inventory.changed` in
+/// the order received; bad ones dead-lettered with their field.
+async fn schedule_changes(ingestor: &Ingestor, fl: &[Flight], dead_before: usize) {
+    let (bus, store) = (&ingestor.bus, &ingestor.store);
+    let cancelled = schedule_change("sc1", ScheduleKind::Cancelled, fl[0]);
+    let retimed = schedule_change("sc2", ScheduleKind::Retimed, fl[1]);
+    let added = schedule_change("sc3", ScheduleKind::Added, fl[2]);
+    let mut no_previous = schedule_change("sc4", ScheduleKind::Retimed, fl[3]);
+    no_previous.previous_departure_at = None;
+    let mut free = schedule_change("sc5", ScheduleKind::Added, fl[4]);
+    free.fare_minor = Some(0);
+    let feed: Vec<Message> = [
+        (DUFFEL_SCHEDULE_V1, &cancelled),
+        (AMADEUS_SCHEDULE_V1, &retimed),
+        (DUFFEL_SCHEDULE_V1, &added),
+        (DUFFEL_SCHEDULE_V1, &added),
+        (AMADEUS_SCHEDULE_V1, &no_previous),
+        (DUFFEL_SCHEDULE_V1, &free),
+    ]
+    .iter()
+    .map(|(type_, c)| keyed(&schedule_event_for(type_, c)))
+    .collect();
+    bus.publish(RAW, feed).await.unwrap();
+    let stats = ingest(ingestor, 6).await;
+    assert_eq!(
+        (stats.applied, stats.duplicates, stats.dead_lettered),
+        (3, 1, 2),
+        "{stats:?}"
+    );
+    for c in [&cancelled, &retimed, &added] {
+        let history = store
+            .schedule_history(&c.carrier, c.flight_number, c.departure_date)
+            .await
+            .unwrap();
+        assert_eq!(history, vec![(*c).clone()]);
+    }
+    // 100 fare changes before (50 changed, 10 duplicates, 20 changed and 20 redelivered).
+    let changes = read_all(bus.as_ref(), INVENTORY_CHANGED, "schedule-readers", 104).await;
+    let schedule: Vec<serde_json::Value> = changes
+        .iter()
+        .filter(|r| r.header("ce_type") == Some(SCHEDULE_CHANGED.as_bytes()))
+        .map(|r| serde_json::from_slice(&r.payload).unwrap())
+        .collect();
+    // Ordered per route (the key); a duplicate published again.
+    let kind = |k: &str| schedule.iter().find(|v| v["kind"] == k).unwrap();
+    let mut kinds: Vec<&str> = schedule
+        .iter()
+        .map(|v| v["kind"].as_str().unwrap())
+        .collect();
+    kinds.sort();
+    assert_eq!(kinds, ["added", "added", "cancelled", "retimed"]);
+    assert_eq!(
+        kind("retimed")["previous_departure_at"],
+        retimed
+            .previous_departure_at
+            .unwrap()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    assert_eq!(kind("added")["fare_minor"], 12_900);
+    let dead = read_all(
+        bus.as_ref(),
+        DEAD_LETTER,
+        "schedule-operators",
+        dead_before + 2,
+    )
+    .await;
+    let mut fields: Vec<String> = dead
+        .iter()
+        .map(|d| String::from_utf8(d.header("dlq_field").unwrap().to_vec()).unwrap())
+        .filter(|f| f == "amount" || f == "previous_departure_at")
+        .collect();
+    fields.sort();
+    assert!(
+        fields.ends_with(&["previous_departure_at".to_string()])
+            && fields.contains(&"amount".into()),
+        "{fields:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

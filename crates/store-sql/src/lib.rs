@@ -638,8 +638,119 @@ macro_rules! impl_user_store {
 #[macro_export]
 macro_rules! impl_inventory_store {
     ($store:ty, $db:ty) => {
+        /// Record the event (source, id) as applied now: false when it was applied before.
+        async fn first_application(
+            conn: &mut <$db as $crate::sqlx::Database>::Connection,
+            source: &str,
+            event_id: &str,
+            now: chrono::DateTime<chrono::Utc>,
+        ) -> Result<bool, $crate::sqlx::Error> {
+            Ok($crate::sqlx::query(
+                "INSERT INTO ingested_events (source, event_id, applied_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT DO NOTHING RETURNING event_id",
+            )
+            .bind(source)
+            .bind(event_id)
+            .bind(now)
+            .fetch_optional(&mut *conn)
+            .await?
+            .is_some())
+        }
+
+        const SCHEDULE_COLUMNS: &str = "carrier, flight_number, departure_date, origin, destination, kind, \
+            departure_at, arrival_at, previous_departure_at, fare_minor, currency, seats_left, observed_at, source, event_id";
+
+        fn schedule_from_row(
+            row: &<$db as $crate::sqlx::Database>::Row,
+        ) -> Result<spontra_store::ScheduleObservation, $crate::sqlx::Error> {
+            use $crate::sqlx::Row;
+            let kind: String = row.try_get("kind")?;
+            Ok(spontra_store::ScheduleObservation {
+                source: row.try_get("source")?,
+                event_id: row.try_get("event_id")?,
+                carrier: row.try_get("carrier")?,
+                flight_number: row.try_get::<i32, _>("flight_number")? as u16,
+                departure_date: row.try_get("departure_date")?,
+                origin: row.try_get("origin")?,
+                destination: row.try_get("destination")?,
+                kind: spontra_store::ScheduleKind::parse(&kind).ok_or_else(|| {
+                    $crate::sqlx::Error::Decode(format!("schedule change kind {kind:?}").into())
+                })?,
+                departure_at: row.try_get("departure_at")?,
+                arrival_at: row.try_get("arrival_at")?,
+                previous_departure_at: row.try_get("previous_departure_at")?,
+                fare_minor: row.try_get("fare_minor")?,
+                currency: row.try_get("currency")?,
+                seats_left: row.try_get("seats_left")?,
+                observed_at: row.try_get("observed_at")?,
+            })
+        }
+
         #[async_trait::async_trait]
         impl spontra_store::InventoryStore for $store {
+            async fn apply_schedule_changes(
+                &self,
+                batch: &[spontra_store::ScheduleObservation],
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> spontra_store::StoreResult<Vec<spontra_store::Applied>> {
+                let tr = $crate::translate;
+                let mut tx = self.begin_write().await.map_err(tr)?;
+                let mut out = Vec::with_capacity(batch.len());
+                for c in batch {
+                    let new = first_application(&mut *tx, &c.source, &c.event_id, now)
+                        .await
+                        .map_err(tr)?;
+                    if new {
+                        $crate::sqlx::query(&format!(
+                            "INSERT INTO schedule_changes ({SCHEDULE_COLUMNS}) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+                        ))
+                        .bind(&c.carrier)
+                        .bind(c.flight_number as i32)
+                        .bind(c.departure_date)
+                        .bind(&c.origin)
+                        .bind(&c.destination)
+                        .bind(c.kind.as_str())
+                        .bind(c.departure_at)
+                        .bind(c.arrival_at)
+                        .bind(c.previous_departure_at)
+                        .bind(c.fare_minor)
+                        .bind(&c.currency)
+                        .bind(c.seats_left)
+                        .bind(c.observed_at)
+                        .bind(&c.source)
+                        .bind(&c.event_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(tr)?;
+                    }
+                    out.push(spontra_store::Applied { new, changed: new });
+                }
+                tx.commit().await.map_err(tr)?;
+                Ok(out)
+            }
+
+            async fn schedule_history(
+                &self,
+                carrier: &str,
+                flight_number: u16,
+                departure_date: chrono::NaiveDate,
+            ) -> spontra_store::StoreResult<Vec<spontra_store::ScheduleObservation>> {
+                let rows = $crate::sqlx::query(&format!(
+                    "SELECT {SCHEDULE_COLUMNS} FROM schedule_changes \
+                     WHERE carrier = $1 AND flight_number = $2 AND departure_date = $3 ORDER BY observed_at, id"
+                ))
+                .bind(carrier)
+                .bind(flight_number as i32)
+                .bind(departure_date)
+                .fetch_all(&self.reader)
+                .await
+                .map_err($crate::translate)?;
+                rows.iter()
+                    .map(|r| schedule_from_row(r).map_err($crate::translate))
+                    .collect()
+            }
+
             async fn apply_observations(
                 &self,
                 batch: &[spontra_store::FareObservation],
@@ -651,17 +762,10 @@ macro_rules! impl_inventory_store {
                 let mut out = Vec::with_capacity(batch.len());
                 for o in batch {
                     // Once per (source, id): a second delivery finds its row and stops here.
-                    let first = $crate::sqlx::query(
-                        "INSERT INTO ingested_events (source, event_id, applied_at) VALUES ($1, $2, $3) \
-                         ON CONFLICT DO NOTHING RETURNING event_id",
-                    )
-                    .bind(&o.source)
-                    .bind(&o.event_id)
-                    .bind(now)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(tr)?;
-                    if first.is_none() {
+                    let first = first_application(&mut *tx, &o.source, &o.event_id, now)
+                        .await
+                        .map_err(tr)?;
+                    if !first {
                         out.push(spontra_store::Applied { new: false, changed: false });
                         continue;
                     }

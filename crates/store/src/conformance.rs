@@ -943,6 +943,126 @@ pub async fn concurrent_ingesters_apply_each_event_once(store: Arc<dyn Inventory
     }
 }
 
+fn schedule_change(
+    event: &str,
+    flight: u16,
+    kind: ScheduleKind,
+    minute: i64,
+) -> ScheduleObservation {
+    let scheduled = t(19 * 1440);
+    ScheduleObservation {
+        source: "/providers/test".into(),
+        event_id: event.into(),
+        carrier: "BA".into(),
+        flight_number: flight,
+        departure_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 20).unwrap(),
+        origin: "LHR".into(),
+        destination: "JFK".into(),
+        kind,
+        departure_at: if kind == ScheduleKind::Retimed {
+            scheduled + Duration::minutes(45)
+        } else {
+            scheduled
+        },
+        arrival_at: scheduled + Duration::minutes(480),
+        previous_departure_at: (kind == ScheduleKind::Retimed).then_some(scheduled),
+        fare_minor: (kind == ScheduleKind::Added).then_some(39_900),
+        currency: (kind == ScheduleKind::Added).then(|| "EUR".to_string()),
+        seats_left: (kind == ScheduleKind::Added).then_some(9),
+        observed_at: t(minute),
+    }
+}
+
+/// Schedule changes are applied once each (by source and id, shared with fare events) and
+/// kept as each flight's history, in the order observed, whatever order they arrive in.
+pub async fn schedule_changes_apply_once_and_are_kept_in_order(store: &dyn InventoryStore) {
+    let retimed = schedule_change("s1", 117, ScheduleKind::Retimed, 10);
+    let cancelled = schedule_change("s2", 117, ScheduleKind::Cancelled, 50);
+    let added = schedule_change("s3", 4117, ScheduleKind::Added, 20);
+    let applied = store
+        .apply_schedule_changes(&[cancelled.clone(), retimed.clone(), added.clone()], t(100))
+        .await
+        .unwrap();
+    assert!(applied.iter().all(|a| a.new && a.changed), "{applied:?}");
+    let date = retimed.departure_date;
+    assert_eq!(
+        store.schedule_history("BA", 117, date).await.unwrap(),
+        vec![retimed.clone(), cancelled.clone()],
+        "in the order observed"
+    );
+    assert_eq!(
+        store.schedule_history("BA", 4117, date).await.unwrap(),
+        vec![added]
+    );
+    // Delivered again: nothing happens; an id shared with a fare event is the same event.
+    let again = store
+        .apply_schedule_changes(&[retimed, cancelled], t(200))
+        .await
+        .unwrap();
+    assert!(again.iter().all(|a| !a.new && !a.changed));
+    assert_eq!(
+        store.schedule_history("BA", 117, date).await.unwrap().len(),
+        2
+    );
+    assert!(store.was_applied("/providers/test", "s2").await.unwrap());
+    let fare = observation("s1", 117, 45_000, 0);
+    assert!(!store.apply_observations(&[fare], t(300)).await.unwrap()[0].new);
+    assert!(store
+        .schedule_history("BA", 118, date)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+/// Ingesters racing with overlapping batches of schedule changes apply each exactly once.
+pub async fn concurrent_ingesters_apply_each_schedule_change_once(store: Arc<dyn InventoryStore>) {
+    let changes: Vec<ScheduleObservation> = (0..120)
+        .map(|i| {
+            schedule_change(
+                &format!("sched-{i}"),
+                200 + (i % 6) as u16,
+                ScheduleKind::ALL[i % 3],
+                i as i64,
+            )
+        })
+        .collect();
+    let gate = Arc::new(tokio::sync::Barrier::new(6));
+    let mut tasks = vec![];
+    for w in 0..6 {
+        let (store, gate, changes) = (store.clone(), gate.clone(), changes.clone());
+        tasks.push(tokio::spawn(async move {
+            gate.wait().await;
+            let mut new = 0;
+            for chunk in changes.chunks(20).cycle().skip(w).take(6) {
+                loop {
+                    match store.apply_schedule_changes(chunk, t(1000)).await {
+                        Ok(applied) => {
+                            new += applied.iter().filter(|a| a.new).count();
+                            break;
+                        }
+                        Err(StoreError::Unavailable(_)) => tokio::task::yield_now().await,
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            }
+            new
+        }));
+    }
+    let mut total = 0;
+    for task in tasks {
+        total += task.await.unwrap();
+    }
+    assert_eq!(total, 120, "each change applied by exactly one worker");
+    let date = chrono::NaiveDate::from_ymd_opt(2026, 12, 20).unwrap();
+    for f in 200..206u16 {
+        let history = store.schedule_history("BA", f, date).await.unwrap();
+        assert_eq!(history.len(), 20, "flight {f}");
+        assert!(history
+            .windows(2)
+            .all(|w| w[0].observed_at <= w[1].observed_at));
+    }
+}
+
 /// Generate one `#[tokio::test]` per conformance case. `$make` is an async block or
 /// expression giving `(store, guard)`: the store under test, and a value kept alive until the
 /// case ends (to drop a temporary database).
@@ -960,12 +1080,14 @@ macro_rules! conformance_tests {
             deleted_accounts_are_anonymised,
             prune_deletes_what_can_no_longer_be_used,
             totp_codes_and_recovery_codes_work_once,
-            observations_apply_once_and_the_latest_is_current);
+            observations_apply_once_and_the_latest_is_current,
+            schedule_changes_apply_once_and_are_kept_in_order);
         $crate::conformance_tests!(@concurrent $make;
             concurrent_refreshes_of_distinct_sessions_all_rotate,
             concurrent_presentations_of_one_token_let_one_win,
             concurrent_writes_to_distinct_and_shared_rows,
-            concurrent_ingesters_apply_each_event_once);
+            concurrent_ingesters_apply_each_event_once,
+            concurrent_ingesters_apply_each_schedule_change_once);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(

@@ -37,6 +37,70 @@ impl FareObservation {
     }
 }
 
+/// What a schedule change did to a flight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ScheduleKind {
+    /// The flight no longer operates.
+    Cancelled,
+    /// It leaves (and arrives) at other times.
+    Retimed,
+    /// A flight not scheduled before (an added frequency, an extra section).
+    Added,
+}
+
+impl ScheduleKind {
+    pub const ALL: [ScheduleKind; 3] = [
+        ScheduleKind::Cancelled,
+        ScheduleKind::Retimed,
+        ScheduleKind::Added,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScheduleKind::Cancelled => "cancelled",
+            ScheduleKind::Retimed => "retimed",
+            ScheduleKind::Added => "added",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ScheduleKind> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// One provider's report of a change to a flight's schedule, validated and normalised.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScheduleObservation {
+    pub source: String,
+    pub event_id: String,
+    pub carrier: String,
+    pub flight_number: u16,
+    /// The local departure date at the origin the flight was scheduled on (for a retime: as
+    /// it was before the change).
+    pub departure_date: NaiveDate,
+    pub origin: String,
+    pub destination: String,
+    pub kind: ScheduleKind,
+    /// Departure and arrival as scheduled now: a retimed flight's new times, an added
+    /// flight's times, the times a cancelled flight had.
+    pub departure_at: DateTime<Utc>,
+    pub arrival_at: DateTime<Utc>,
+    /// A retimed flight's departure before the change.
+    pub previous_departure_at: Option<DateTime<Utc>>,
+    /// An added flight's opening economy fare per adult (minor units of `currency`) and seats.
+    pub fare_minor: Option<i64>,
+    pub currency: Option<String>,
+    pub seats_left: Option<i32>,
+    pub observed_at: DateTime<Utc>,
+}
+
+impl ScheduleObservation {
+    /// The departure that names the flight in a schedule: before the change for a retime.
+    pub fn scheduled_departure(&self) -> DateTime<Utc> {
+        self.previous_departure_at.unwrap_or(self.departure_at)
+    }
+}
+
 /// What applying one observation did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Applied {
@@ -81,4 +145,22 @@ pub trait InventoryStore: Send + Sync + 'static {
 
     /// Whether the event (source, id) has been applied.
     async fn was_applied(&self, source: &str, event_id: &str) -> StoreResult<bool>;
+
+    /// Apply `batch` in one transaction, each change once in effect (by source and event id):
+    /// a new one is appended to the flight's schedule history (`changed` is then true). One
+    /// answer per change, in order.
+    async fn apply_schedule_changes(
+        &self,
+        batch: &[ScheduleObservation],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Applied>>;
+
+    /// The schedule changes applied to a flight (by its scheduled local departure date), in
+    /// the order they were observed.
+    async fn schedule_history(
+        &self,
+        carrier: &str,
+        flight_number: u16,
+        departure_date: NaiveDate,
+    ) -> StoreResult<Vec<ScheduleObservation>>;
 }
