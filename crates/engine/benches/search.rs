@@ -6,7 +6,7 @@
 use chrono::{Days, Utc};
 use criterion::{criterion_group, criterion_main, Criterion};
 use spontra_domain::{AirportCode, DateRange, HoursRange};
-use spontra_engine::{Filters, Index, SliceQuery};
+use spontra_engine::{FareUpdate, Filters, Index, ScheduleChange, SliceQuery};
 use spontra_sim::{Scale, WorldConfig};
 
 fn world() -> (Index, chrono::NaiveDate) {
@@ -71,6 +71,62 @@ fn benches(c: &mut Criterion) {
     let month = DateRange::new(today + Days::new(1), today + Days::new(31), 31).expect("range");
     c.bench_function("calendar LHR-BCN 31 days", |b| {
         b.iter(|| index.calendar(&q, &f, month))
+    });
+
+    // How the index follows the market: a batch of fare updates on a private copy, a batch
+    // of schedule changes (a new layout), the next day's window taking over this one's state.
+    let n = index.leg_count() as u32;
+    let mut updates: Vec<FareUpdate> = (0..1_000u32)
+        .map(|i| {
+            let leg = i.wrapping_mul(2_654_435_761) % n;
+            FareUpdate {
+                leg,
+                fare: index.leg(leg).fare + 100,
+                seats: 5,
+                observed: Utc::now().timestamp(),
+            }
+        })
+        .collect();
+    let mut copy = index.clone();
+    // Each round newer, and every fare moved (up one round, back the next).
+    c.bench_function("apply 1,000 fare updates", |b| {
+        b.iter(|| {
+            for u in &mut updates {
+                u.observed += 1;
+                u.fare ^= 1;
+            }
+            copy.apply(&updates)
+        })
+    });
+    let changes: Vec<ScheduleChange> = (0..10u32)
+        .map(|i| {
+            let leg = i.wrapping_mul(2_654_435_761) % n;
+            let at = index.to_utc(index.leg(leg).dep);
+            if i % 2 == 0 {
+                ScheduleChange::Cancel { leg }
+            } else {
+                ScheduleChange::Retime {
+                    leg,
+                    departure: at + 30,
+                    arrival: at + 30 + index.leg(leg).duration as i64,
+                }
+            }
+        })
+        .collect();
+    c.bench_function("reschedule 10 flights", |b| {
+        b.iter(|| index.reschedule(&changes))
+    });
+    let refdata = spontra_refdata::RefData::load().expect("reference data");
+    let (next, _) = spontra_sim::generate(
+        &refdata,
+        &WorldConfig::new(today + Days::new(1), Scale::Full),
+    );
+    c.bench_function("roll the window a day (carry over)", |b| {
+        b.iter_batched(
+            || next.clone(),
+            |mut next| next.carry_from(&index),
+            criterion::BatchSize::LargeInput,
+        )
     });
 }
 

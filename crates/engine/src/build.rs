@@ -288,18 +288,26 @@ impl Index {
     /// from them: routes with their bounds, day directories, the routes from and into each
     /// airport, the first and last day.
     pub(crate) fn lay_out(&mut self) {
-        let key = |l: &Leg| (l.origin, l.dest, l.dep, l.carrier, l.flight_number);
         if self.observed.len() == self.legs.len() && !self.legs.is_empty() {
             let mut both: Vec<(Leg, u32)> = std::mem::take(&mut self.legs)
                 .into_iter()
                 .zip(std::mem::take(&mut self.observed))
                 .collect();
-            both.sort_unstable_by_key(|(l, _)| key(l));
+            both.sort_unstable_by_key(|(l, _)| Leg::order(l));
             (self.legs, self.observed) = both.into_iter().unzip();
         } else {
             self.observed = Vec::new();
-            self.legs.sort_unstable_by_key(key);
+            self.legs.sort_unstable_by_key(Leg::order);
         }
+        self.lay_out_sorted();
+    }
+
+    /// As [`Index::lay_out`], for legs already in order ([`Leg::order`]).
+    pub(crate) fn lay_out_sorted(&mut self) {
+        debug_assert!(self
+            .legs
+            .windows(2)
+            .all(|w| Leg::order(&w[0]) <= Leg::order(&w[1])));
         self.legs.shrink_to_fit();
         let n_airports = self.airports.len();
         let mut routes: Vec<Route> = Vec::new();

@@ -30,6 +30,17 @@ pub struct Leg {
 pub const LEG_BYTES: usize = std::mem::size_of::<Leg>();
 
 impl Leg {
+    /// The order of legs in the index: by route, then departure (then carrier and number).
+    pub(crate) fn order(&self) -> (AirportId, AirportId, u32, CarrierId, u16) {
+        (
+            self.origin,
+            self.dest,
+            self.dep,
+            self.carrier,
+            self.flight_number,
+        )
+    }
+
     pub fn arr(&self) -> u32 {
         self.dep + self.duration as u32
     }

@@ -9,8 +9,9 @@
 //! fare changes — and why it makes a new index rather than changing one searches read.
 
 use crate::build::LegInput;
-use crate::index::{Index, LegId};
+use crate::index::{AirportId, CarrierId, Index, Leg, LegId};
 use spontra_domain::UtcMinute;
+use std::collections::HashMap;
 
 /// One change to the schedule.
 #[derive(Clone, Debug, PartialEq)]
@@ -53,31 +54,34 @@ impl Index {
     pub fn reschedule(&self, changes: &[ScheduleChange]) -> (Index, ScheduleOutcome) {
         let mut out = ScheduleOutcome::default();
         let n = self.legs.len();
-        let mut gone = vec![false; n];
-        let mut legs = self.legs.clone();
-        let mut observed = if self.observed.len() == n {
-            self.observed.clone()
-        } else {
-            vec![0; n]
-        };
+        let seen = |id: usize| self.observed.get(id).copied().unwrap_or(0);
+        // What the batch does, by leg: taken out (cancelled or moved), and the legs to put in
+        // (retimed, with their state, and added).
+        let mut out_of_place: HashMap<LegId, Option<Leg>> = HashMap::new();
+        let mut added: HashMap<(AirportId, AirportId, u32, CarrierId, u16), Leg> = HashMap::new();
         let (airports, carriers) = (self.airports.len(), self.carriers.len());
-        let mut added = std::collections::HashSet::new();
         for change in changes {
             match change {
-                ScheduleChange::Cancel { leg } => match gone.get_mut(*leg as usize) {
-                    Some(g) if !*g => {
-                        *g = true;
+                ScheduleChange::Cancel { leg } => {
+                    let live = (*leg as usize) < n && !matches!(out_of_place.get(leg), Some(None));
+                    if live {
+                        out_of_place.insert(*leg, None);
                         out.cancelled += 1;
+                    } else {
+                        out.unchanged += 1;
                     }
-                    _ => out.unchanged += 1,
-                },
+                }
                 ScheduleChange::Retime {
                     leg,
                     departure,
                     arrival,
                 } => {
-                    let Some(l) = legs.get_mut(*leg as usize).filter(|_| !gone[*leg as usize])
-                    else {
+                    let current = match out_of_place.get(leg) {
+                        Some(None) => None,
+                        Some(Some(l)) => Some(*l),
+                        None => self.legs.get(*leg as usize).copied(),
+                    };
+                    let Some(mut l) = current else {
                         out.unchanged += 1;
                         continue;
                     };
@@ -91,6 +95,7 @@ impl Index {
                     } else {
                         l.dep = dep as u32;
                         l.duration = duration as u16;
+                        out_of_place.insert(*leg, Some(l));
                         out.retimed += 1;
                     }
                 }
@@ -99,13 +104,6 @@ impl Index {
                         out.invalid += 1;
                         continue;
                     };
-                    let key = (
-                        leg.origin,
-                        leg.dest,
-                        leg.dep,
-                        leg.carrier,
-                        leg.flight_number,
-                    );
                     let held = self
                         .find_leg(
                             leg.origin,
@@ -114,30 +112,47 @@ impl Index {
                             leg.carrier,
                             leg.flight_number,
                         )
-                        .is_some_and(|id| !gone[id as usize]);
-                    if held || !added.insert(key) {
+                        .is_some_and(|id| !matches!(out_of_place.get(&id), Some(None)));
+                    if held || added.contains_key(&leg.order()) {
                         out.unchanged += 1;
                     } else {
-                        legs.push(leg);
-                        observed.push(0);
-                        gone.push(false);
+                        added.insert(leg.order(), leg);
                         out.added += 1;
                     }
                 }
             }
         }
+        // The legs that keep their place are still in order: the moved and added ones (few,
+        // sorted) are merged into them in one pass instead of sorting everything again.
+        let mut moved: Vec<(Leg, u32)> = out_of_place
+            .iter()
+            .filter_map(|(&id, l)| l.map(|l| (l, seen(id as usize))))
+            .chain(added.into_values().map(|l| (l, 0)))
+            .collect();
+        moved.sort_unstable_by_key(|(l, _)| l.order());
+        let total = n + moved.len();
         let mut next = Index {
-            legs: Vec::with_capacity(legs.len()),
-            observed: Vec::with_capacity(legs.len()),
+            legs: Vec::with_capacity(total),
+            observed: Vec::with_capacity(total),
             ..self.without_legs()
         };
-        for ((leg, seen), gone) in legs.into_iter().zip(observed).zip(gone) {
-            if !gone {
-                next.legs.push(leg);
-                next.observed.push(seen);
+        let mut moved = moved.into_iter().peekable();
+        for (i, leg) in self.legs.iter().enumerate() {
+            if out_of_place.contains_key(&(i as LegId)) {
+                continue;
             }
+            while let Some((m, s)) = moved.next_if(|(m, _)| m.order() < leg.order()) {
+                next.legs.push(m);
+                next.observed.push(s);
+            }
+            next.legs.push(*leg);
+            next.observed.push(seen(i));
         }
-        next.lay_out();
+        for (m, s) in moved {
+            next.legs.push(m);
+            next.observed.push(s);
+        }
+        next.lay_out_sorted();
         (next, out)
     }
 

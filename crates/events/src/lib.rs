@@ -16,6 +16,7 @@ pub mod cloudevents;
 pub mod embedded;
 pub mod kafka;
 pub mod testing;
+pub mod topics;
 
 use async_trait::async_trait;
 use std::time::Duration;

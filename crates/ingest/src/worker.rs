@@ -23,11 +23,9 @@ use spontra_store::{Applied, FareObservation, InventoryStore, ScheduleObservatio
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The topics ingestion reads and writes.
-pub const RAW: &str = "provider.raw";
-pub const DEAD_LETTER: &str = "provider.dead_letter";
-pub const INVENTORY_CHANGED: &str = "inventory.changed";
-pub const PRICE_OBSERVED: &str = "price.observed";
+/// The topics ingestion reads and writes, and the types it publishes.
+pub use spontra_events::topics::types::{FARE_CHANGED, SCHEDULE_CHANGED};
+pub use spontra_events::topics::{DEAD_LETTER, INVENTORY_CHANGED, PRICE_OBSERVED, RAW};
 /// The consumer group of ingesting processes.
 pub const GROUP: &str = "ingest";
 /// The CloudEvents source of what ingestion publishes.
@@ -128,10 +126,6 @@ pub struct ScheduleEvent<'a> {
     pub source: &'a str,
     pub event_id: &'a str,
 }
-
-/// The CloudEvents types ingestion publishes on `inventory.changed`.
-pub const FARE_CHANGED: &str = "dev.spontra.inventory.changed.v1";
-pub const SCHEDULE_CHANGED: &str = "dev.spontra.inventory.schedule_changed.v1";
 
 fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -290,7 +284,11 @@ impl Ingestor {
             let publish = a.changed || !a.new;
             match e {
                 FeedEvent::Fare(o) => {
-                    observed.push(derived("dev.spontra.price.observed.v1", o, now));
+                    observed.push(derived(
+                        spontra_events::topics::types::PRICE_OBSERVED,
+                        o,
+                        now,
+                    ));
                     if publish {
                         changed.push(derived(FARE_CHANGED, o, now));
                     }

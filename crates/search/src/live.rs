@@ -14,7 +14,7 @@ use arc_swap::ArcSwap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use spontra_domain::{AirportCode, CarrierCode};
-use spontra_engine::{FareUpdate, Index, UpdateOutcome};
+use spontra_engine::{FareUpdate, Index, LegInput, ScheduleChange, ScheduleOutcome, UpdateOutcome};
 use spontra_events::{BatchHandler, Bus, BusError, Record};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The topic search follows.
-pub const INVENTORY_CHANGED: &str = "inventory.changed";
+pub use spontra_events::topics::INVENTORY_CHANGED;
 
 /// One version of the inventory.
 pub struct Snapshot {
@@ -53,7 +53,59 @@ struct Writer {
     spare: Option<Arc<Index>>,
     missed: Vec<FareUpdate>,
     /// Changes for flights after the window's last day, oldest first.
-    ahead: VecDeque<Change>,
+    ahead: VecDeque<Item>,
+    /// The schedule changes applied, so a rolled window (built afresh from the schedule)
+    /// keeps them.
+    schedule: Vec<ScheduleNotice>,
+}
+
+impl Writer {
+    /// Keep `item` for later when it names a flight after the window's last day.
+    fn keep_if_ahead(&mut self, item: Item, last_day: i64) {
+        if item.departure().timestamp().div_euclid(60) >= last_day + 1440 {
+            if self.ahead.len() == AHEAD_KEPT {
+                self.ahead.pop_front();
+            }
+            self.ahead.push_back(item);
+        }
+    }
+}
+
+/// What a batch of schedule changes did.
+#[derive(Debug, Default)]
+pub struct ScheduleApplied {
+    pub outcome: ScheduleOutcome,
+    pub skipped: Vec<Skipped>,
+}
+
+/// One record of `inventory.changed`, as search reads it.
+#[derive(Debug, Clone)]
+pub enum Item {
+    Fare(Change),
+    Schedule(ScheduleNotice),
+}
+
+impl Item {
+    /// The item `record` carries (its CloudEvents type says which kind).
+    pub fn read(record: &Record) -> Result<Item, Skipped> {
+        let schedule = record.header("ce_type")
+            == Some(spontra_events::topics::types::SCHEDULE_CHANGED.as_bytes());
+        if schedule {
+            serde_json::from_slice(&record.payload)
+                .map(Item::Schedule)
+                .map_err(|_| Skipped::Unreadable)
+        } else {
+            Change::read(record).map(Item::Fare)
+        }
+    }
+
+    /// The departure that names the flight (before a retime).
+    fn departure(&self) -> DateTime<Utc> {
+        match self {
+            Item::Fare(c) => c.departure_at,
+            Item::Schedule(n) => n.scheduled_departure(),
+        }
+    }
 }
 
 /// What a batch of changes did.
@@ -86,6 +138,7 @@ impl LiveIndex {
                 spare: None,
                 missed: vec![],
                 ahead: VecDeque::new(),
+                schedule: vec![],
             }),
             lag: AtomicI64::new(-1),
         }
@@ -118,13 +171,8 @@ impl LiveIndex {
             match c.resolve(&current.index) {
                 Ok(u) => batch.push(u),
                 Err(why) => {
-                    if why == Skipped::UnknownFlight
-                        && c.departure_at.timestamp().div_euclid(60) >= last_day + 1440
-                    {
-                        if w.ahead.len() == AHEAD_KEPT {
-                            w.ahead.pop_front();
-                        }
-                        w.ahead.push_back(c);
+                    if why == Skipped::UnknownFlight {
+                        w.keep_if_ahead(Item::Fare(c), last_day);
                     }
                     skipped.push(why);
                 }
@@ -142,24 +190,106 @@ impl LiveIndex {
         self.publish(&mut w, current, batch)
     }
 
-    /// The window rolled: publish `index` (built for the window starting `today`) as the next
-    /// version, carrying over the current version's fares, seats and observation times for
-    /// every flight both hold, and the changes kept for flights the old window did not reach.
-    /// Returns the flights carried over.
-    pub fn roll(&self, mut index: Index, today: NaiveDate) -> usize {
+    /// Make `notices` (schedule changes, in order) as one new version: the index is laid out
+    /// again (see `Index::reschedule`), so this costs a sort of the legs; the follower batches
+    /// them. Changes for flights after the window's last day are kept for the day it reaches
+    /// them.
+    pub fn apply_schedule(&self, notices: Vec<ScheduleNotice>) -> ScheduleApplied {
         let mut w = self.writer();
         let current = self.current.load_full();
-        let carried = index.carry_from(&current.index);
-        let (_, last_day) = index.day_span();
-        let mut reached = vec![];
-        w.ahead.retain(|c| match c.resolve(&index) {
-            Ok(u) => {
-                reached.push(u);
-                false
+        let (_, last_day) = current.index.day_span();
+        let mut changes = Vec::with_capacity(notices.len());
+        let mut skipped = vec![];
+        let mut kept = vec![];
+        for n in notices {
+            match n.resolve(&current.index) {
+                Ok(c) => {
+                    changes.push(c);
+                    kept.push(n);
+                }
+                Err(why) => {
+                    if why == Skipped::UnknownFlight {
+                        w.keep_if_ahead(Item::Schedule(n), last_day);
+                    }
+                    skipped.push(why);
+                }
             }
-            Err(_) => c.departure_at.timestamp().div_euclid(60) >= last_day + 1440,
-        });
-        index.apply(&reached);
+        }
+        if changes.is_empty() {
+            return ScheduleApplied {
+                outcome: ScheduleOutcome::default(),
+                skipped,
+            };
+        }
+        let (next, outcome) = current.index.reschedule(&changes);
+        let observed_until = kept
+            .iter()
+            .map(|n| n.observed_at)
+            .max()
+            .max(current.observed_until);
+        w.schedule.extend(kept);
+        self.current.store(Arc::new(Snapshot {
+            version: current.version + 1,
+            index: Arc::new(next),
+            observed_until,
+            today: current.today,
+        }));
+        // Leg ids changed: the next fare batch starts from a copy of this version.
+        w.spare = None;
+        w.missed.clear();
+        ScheduleApplied { outcome, skipped }
+    }
+
+    /// The window rolled: publish `index` (built for the window starting `today`) as the next
+    /// version — with the schedule changes applied so far made again, then the current
+    /// version's fares, seats and observation times carried over for every flight both hold,
+    /// then the changes kept for flights the old window did not reach. Returns the flights
+    /// carried over.
+    pub fn roll(&self, index: Index, today: NaiveDate) -> usize {
+        let mut w = self.writer();
+        let current = self.current.load_full();
+        // Schedule changes of flights gone before the new window are of no more use.
+        let (first_day, _) = index.day_span();
+        w.schedule
+            .retain(|n| n.departure_at.timestamp().div_euclid(60) >= first_day - 1440);
+        let changes: Vec<ScheduleChange> = w
+            .schedule
+            .iter()
+            .filter_map(|n| n.resolve(&index).ok())
+            .collect();
+        let (mut index, _) = index.reschedule(&changes);
+        let carried = index.carry_from(&current.index);
+        // What arrived for the days the window now reaches: schedule changes first (they lay
+        // the legs out again), then fares against the final layout.
+        let (_, last_day) = index.day_span();
+        let beyond = |item: &Item| item.departure().timestamp().div_euclid(60) >= last_day + 1440;
+        let items = std::mem::take(&mut w.ahead);
+        let mut schedule = vec![];
+        let mut done = vec![false; items.len()];
+        for (item, done) in items.iter().zip(&mut done) {
+            if let Item::Schedule(n) = item {
+                if let Ok(c) = n.resolve(&index) {
+                    schedule.push(c);
+                    w.schedule.push(n.clone());
+                    *done = true;
+                }
+            }
+        }
+        if !schedule.is_empty() {
+            index = index.reschedule(&schedule).0;
+        }
+        let mut fares = vec![];
+        for (item, done) in items.into_iter().zip(done) {
+            let resolved = done
+                || match &item {
+                    Item::Fare(c) => c.resolve(&index).map(|u| fares.push(u)).is_ok(),
+                    Item::Schedule(_) => false,
+                };
+            if !resolved && beyond(&item) {
+                w.ahead.push_back(item);
+            }
+        }
+        index.apply(&fares);
         self.current.store(Arc::new(Snapshot {
             version: current.version + 1,
             index: Arc::new(index),
@@ -294,6 +424,115 @@ impl Change {
     }
 }
 
+/// What search reads of a `schedule_changed` event.
+#[derive(Deserialize, Debug, Clone)]
+pub struct ScheduleNotice {
+    /// `cancelled`, `retimed` or `added`.
+    pub kind: String,
+    pub carrier: String,
+    pub flight_number: u16,
+    pub origin: String,
+    pub destination: String,
+    /// As scheduled now (a retimed flight's new times).
+    pub departure_at: DateTime<Utc>,
+    pub arrival_at: DateTime<Utc>,
+    /// A retimed flight's departure before the change.
+    #[serde(default)]
+    pub previous_departure_at: Option<DateTime<Utc>>,
+    /// An added flight's opening economy fare and seats.
+    #[serde(default)]
+    pub fare_minor: Option<i64>,
+    #[serde(default)]
+    pub currency: Option<String>,
+    #[serde(default)]
+    pub seats_left: Option<i32>,
+    pub observed_at: DateTime<Utc>,
+}
+
+impl ScheduleNotice {
+    /// The departure that names the flight in the index: before the change, for a retime.
+    pub fn scheduled_departure(&self) -> DateTime<Utc> {
+        self.previous_departure_at.unwrap_or(self.departure_at)
+    }
+
+    /// The schedule change this notice asks of `index`.
+    pub fn resolve(&self, index: &Index) -> Result<ScheduleChange, Skipped> {
+        let airport = |s: &str| AirportCode::parse(s).ok().and_then(|a| index.airport_id(a));
+        let carrier = CarrierCode::parse(&self.carrier)
+            .ok()
+            .and_then(|c| index.carrier_id(c));
+        let (Some(origin), Some(destination), Some(carrier)) =
+            (airport(&self.origin), airport(&self.destination), carrier)
+        else {
+            return Err(Skipped::UnknownFlight);
+        };
+        let minute = |t: DateTime<Utc>| t.timestamp().div_euclid(60);
+        let held = || {
+            index
+                .find_leg(
+                    origin,
+                    destination,
+                    minute(self.scheduled_departure()),
+                    carrier,
+                    self.flight_number,
+                )
+                .ok_or(Skipped::UnknownFlight)
+        };
+        match self.kind.as_str() {
+            "cancelled" => Ok(ScheduleChange::Cancel { leg: held()? }),
+            "retimed" => Ok(ScheduleChange::Retime {
+                leg: held()?,
+                departure: minute(self.departure_at),
+                arrival: minute(self.arrival_at),
+            }),
+            "added" => {
+                if self.currency.as_deref() != Some(index.currency().as_str()) {
+                    return Err(Skipped::Currency);
+                }
+                let fare = self
+                    .fare_minor
+                    .and_then(|f| u64::try_from(f).ok())
+                    .filter(|f| *f > 0)
+                    .ok_or(Skipped::Unreadable)?;
+                // The other cabins and the aircraft as the carrier's other flights on the
+                // route have them (economy only when it flies none).
+                let sibling = index
+                    .routes_from(origin)
+                    .iter()
+                    .find(|r| r.dest == destination)
+                    .and_then(|r| {
+                        (r.start..r.end)
+                            .map(|id| index.leg(id))
+                            .find(|l| l.carrier == carrier)
+                    });
+                let seats = self.seats_left.unwrap_or(0).clamp(0, 15) as u8;
+                let mut fares = [Some(fare), None, None, None];
+                let mut cabin_seats = [seats, 0, 0, 0];
+                let mut aircraft = 0;
+                if let Some(s) = sibling {
+                    for c in 1..4 {
+                        fares[c] = s.fare_for(c).map(|f| f * fare / s.fare.max(1) as u64);
+                        cabin_seats[c] = s.seats_left(c);
+                    }
+                    aircraft = s.aircraft;
+                }
+                Ok(ScheduleChange::Add(LegInput {
+                    carrier,
+                    flight_number: self.flight_number,
+                    origin,
+                    destination,
+                    departure: minute(self.departure_at),
+                    arrival: minute(self.arrival_at),
+                    aircraft,
+                    fares,
+                    seats: cabin_seats,
+                }))
+            }
+            _ => Err(Skipped::Unreadable),
+        }
+    }
+}
+
 /// The update `record` asks of `index`.
 pub fn read_change(index: &Index, record: &Record) -> Result<FareUpdate, Skipped> {
     Change::read(record)?.resolve(index)
@@ -335,29 +574,68 @@ impl Follower {
         let since_ms = self.since_ms;
         let n = records.len();
         let records = tokio::task::spawn_blocking(move || {
-            let mut changes = Vec::with_capacity(records.len());
+            let mut items = Vec::with_capacity(records.len());
             let mut skipped = vec![];
             for r in &records {
                 if since_ms.is_some_and(|since| r.timestamp_ms < since) {
                     continue;
                 }
-                match Change::read(r) {
-                    Ok(c) => changes.push(c),
+                match Item::read(r) {
+                    Ok(i) => items.push(i),
                     Err(why) => skipped.push(why),
                 }
             }
-            let applied = live.apply_changes(changes);
-            for why in skipped.iter().chain(&applied.skipped) {
-                metrics::counter!("search_updates_total", "outcome" => why.as_str()).increment(1)
+            let count = |what: &'static str, k: usize| {
+                metrics::counter!("search_updates_total", "outcome" => what).increment(k as u64)
+            };
+            // In order: each run of fare changes as one version, each run of schedule changes
+            // as one relayout.
+            let mut items = items.into_iter().peekable();
+            while let Some(first) = items.next() {
+                match first {
+                    Item::Fare(c) => {
+                        let mut run = vec![c];
+                        while let Some(Item::Fare(_)) = items.peek() {
+                            if let Some(Item::Fare(c)) = items.next() {
+                                run.push(c);
+                            }
+                        }
+                        let applied = live.apply_changes(run);
+                        skipped.extend(applied.skipped);
+                        let o = applied.outcome;
+                        for (what, k) in [
+                            ("applied", o.applied),
+                            ("changed", o.changed),
+                            ("stale", o.stale),
+                            ("unknown_flight", o.unknown),
+                        ] {
+                            count(what, k);
+                        }
+                    }
+                    Item::Schedule(n) => {
+                        let mut run = vec![n];
+                        while let Some(Item::Schedule(_)) = items.peek() {
+                            if let Some(Item::Schedule(n)) = items.next() {
+                                run.push(n);
+                            }
+                        }
+                        let applied = live.apply_schedule(run);
+                        skipped.extend(applied.skipped);
+                        let o = applied.outcome;
+                        for (what, k) in [
+                            ("cancelled", o.cancelled),
+                            ("retimed", o.retimed),
+                            ("added", o.added),
+                            ("schedule_unchanged", o.unchanged),
+                            ("schedule_invalid", o.invalid),
+                        ] {
+                            count(what, k);
+                        }
+                    }
+                }
             }
-            let outcome = applied.outcome;
-            for (what, k) in [
-                ("applied", outcome.applied),
-                ("changed", outcome.changed),
-                ("stale", outcome.stale),
-                ("unknown_flight", outcome.unknown),
-            ] {
-                metrics::counter!("search_updates_total", "outcome" => what).increment(k as u64);
+            for why in &skipped {
+                count(why.as_str(), 1);
             }
             let now_ms = Utc::now().timestamp_millis();
             for r in &records {
@@ -587,6 +865,110 @@ mod tests {
         assert_eq!(after.changed, 1);
         assert_eq!(live.current().index.leg(moved).fare, 5_000);
         assert_eq!(live.current().today, tomorrow);
+    }
+
+    fn notice(index: &Index, id: u32, kind: &str, shift: i64) -> ScheduleNotice {
+        let v = index.leg_view(id);
+        let at = |m: i64| DateTime::from_timestamp(m * 60, 0).unwrap();
+        ScheduleNotice {
+            kind: kind.into(),
+            carrier: v.carrier.to_string(),
+            flight_number: if kind == "added" {
+                9_990
+            } else {
+                v.flight_number
+            },
+            origin: v.origin.to_string(),
+            destination: v.destination.to_string(),
+            departure_at: at(v.departure + shift),
+            arrival_at: at(v.arrival + shift),
+            previous_departure_at: (kind == "retimed").then(|| at(v.departure)),
+            fare_minor: (kind == "added").then_some(7_700),
+            currency: (kind == "added").then(|| "EUR".into()),
+            seats_left: (kind == "added").then_some(9),
+            observed_at: at(v.departure - 3 * 1440),
+        }
+    }
+
+    /// Flights cancelled, retimed and added reach searches as one new version; later fare
+    /// changes find the new layout; the next window keeps all of it.
+    #[test]
+    fn schedule_changes_make_a_version_and_outlive_the_roll() {
+        let live = LiveIndex::new(tiny(), today());
+        let ix = live.current().index.clone();
+        // Flights of the second afternoon (UTC), so the rolled window still holds them.
+        let noon = spontra_domain::utc_minute(today() + chrono::Days::new(1), 720);
+        let second: Vec<u32> = (0..ix.leg_count() as u32)
+            .filter(|&id| (noon..noon + 720).contains(&ix.leg_view(id).departure))
+            .collect();
+        let (gone, moved, beside) = (second[0], second[1], second[2]);
+        let applied = live.apply_schedule(vec![
+            notice(&ix, gone, "cancelled", 0),
+            notice(&ix, moved, "retimed", 40),
+            notice(&ix, beside, "added", 125),
+            // No flight leaves at that time: nothing to cancel.
+            notice(&ix, beside, "cancelled", 7),
+        ]);
+        assert_eq!(
+            (
+                applied.outcome.cancelled,
+                applied.outcome.retimed,
+                applied.outcome.added
+            ),
+            (1, 1, 1)
+        );
+        assert_eq!(applied.skipped, vec![Skipped::UnknownFlight]);
+        let snap = live.current();
+        assert_eq!(snap.version, 1);
+        assert_eq!(snap.index.leg_count(), ix.leg_count());
+        let find = |at: &Index, n: &ScheduleNotice| n.resolve(at);
+        assert_eq!(
+            find(&snap.index, &notice(&ix, gone, "cancelled", 0)),
+            Err(Skipped::UnknownFlight),
+            "the cancelled flight is gone"
+        );
+        let retimed = notice(&ix, moved, "retimed", 40);
+        let mut at_new_time = retimed.clone();
+        at_new_time.previous_departure_at = None;
+        at_new_time.kind = "cancelled".into();
+        let Ok(ScheduleChange::Cancel { leg }) = find(&snap.index, &at_new_time) else {
+            panic!("the retimed flight is at its new time");
+        };
+        assert_eq!(
+            snap.index.leg(leg).fare,
+            ix.leg(moved).fare,
+            "with its fare"
+        );
+        let added = notice(&ix, beside, "added", 125);
+        let mut named = added.clone();
+        named.kind = "cancelled".into();
+        let Ok(ScheduleChange::Cancel { leg: new }) = find(&snap.index, &named) else {
+            panic!("the added flight is there");
+        };
+        assert_eq!(snap.index.leg(new).fare, 7_700);
+        assert_eq!(snap.index.leg(new).seats_left(0), 9);
+        // A fare change for the added flight finds it (ids are the new layout's).
+        let mut change = change_of(&snap.index, new, 8_800, "2026-12-01T11:00:00Z");
+        change.seats_left = 2;
+        assert_eq!(live.apply_changes(vec![change]).outcome.changed, 1);
+
+        let tomorrow = today() + chrono::Days::new(1);
+        live.roll(world_from(tomorrow), tomorrow);
+        let rolled = live.current();
+        assert_eq!(rolled.today, tomorrow);
+        assert_eq!(
+            find(&rolled.index, &notice(&ix, gone, "cancelled", 0)),
+            Err(Skipped::UnknownFlight),
+            "still cancelled"
+        );
+        assert!(matches!(
+            find(&rolled.index, &at_new_time),
+            Ok(ScheduleChange::Cancel { .. })
+        ));
+        let Ok(ScheduleChange::Cancel { leg: new }) = find(&rolled.index, &named) else {
+            panic!("the added flight is still there");
+        };
+        assert_eq!(rolled.index.leg(new).fare, 8_800, "with its latest fare");
     }
 
     fn record(payload: Value) -> Record {

@@ -29,11 +29,14 @@ use spontra_domain::SharedClock;
 use spontra_engine::Index;
 use spontra_events::Bus;
 use spontra_events::Message;
-use spontra_ingest::feed::{event_for, AMADEUS_FARE_V1, DUFFEL_FARE_V1};
+use spontra_ingest::feed::{
+    event_for, schedule_event_for, AMADEUS_FARE_V1, AMADEUS_SCHEDULE_V1, DUFFEL_FARE_V1,
+    DUFFEL_SCHEDULE_V1,
+};
 use spontra_ingest::worker::RAW;
 use spontra_sim::market::{flight_id, FlightMarket, Walk};
 use spontra_sim::rng::{code3, unit};
-use spontra_store::FareObservation;
+use spontra_store::{FareObservation, ScheduleKind, ScheduleObservation};
 use std::sync::{Arc, Mutex};
 
 /// `[market]` settings.
@@ -99,6 +102,56 @@ struct Tracked {
     /// The fare (cents) and seats last reported (0 seats: sold out at that fare).
     fare: u32,
     seats: u16,
+    /// Minutes the flight was retimed by (0 until it is).
+    shift: i16,
+    /// Schedule changes reported: [`CANCELLED`], [`RETIMED`], [`EXTRA_ADDED`].
+    flags: u8,
+}
+
+const CANCELLED: u8 = 1;
+const RETIMED: u8 = 2;
+const EXTRA_ADDED: u8 = 4;
+/// The flight's planned change was due before the feed calibrated it: the world's schedule
+/// already is what it became, so nothing is reported.
+const SETTLED: u8 = 8;
+
+/// Share of flights cancelled some time in their last 30 days on sale, and retimed in their
+/// last 60 (by 5 to 60 minutes, either way). Airlines' schedule changes: IATA slot seasons
+/// bring a few percent of flights retimed; cancellations for commercial reasons around 1-2 %.
+const CANCEL_SHARE: f64 = 0.015;
+const RETIME_SHARE: f64 = 0.04;
+/// Share of flights that, selling out more than two days ahead, get an extra section two and a
+/// half hours later (an added frequency), opening at 90 % of the last fare with 9 seats.
+const EXTRA_SHARE: f64 = 0.25;
+const EXTRA_AFTER_MINUTES: i64 = 150;
+
+/// A schedule change a flight is due: what, when (days before departure) and by how much.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Planned {
+    Cancel { at_days: f64 },
+    Retime { at_days: f64, shift: i16 },
+}
+
+/// The schedule change planned for flight `id` (a function of the flight alone), if any.
+fn planned(id: u64) -> Option<Planned> {
+    let u = unit(&[id, 11]);
+    if u < CANCEL_SHARE {
+        Some(Planned::Cancel {
+            at_days: 1.0 + 29.0 * unit(&[id, 12]),
+        })
+    } else if u < CANCEL_SHARE + RETIME_SHARE {
+        let minutes = 5 * (1 + (unit(&[id, 14]) * 12.0) as i16).min(12);
+        Some(Planned::Retime {
+            at_days: 2.0 + 58.0 * unit(&[id, 13]),
+            shift: if unit(&[id, 15]) < 0.5 {
+                -minutes
+            } else {
+                minutes
+            },
+        })
+    } else {
+        None
+    }
 }
 
 /// Where the sweep is: the world swept (its window rolls on at midnight), the next leg to look
@@ -115,6 +168,8 @@ struct Sweep {
 
 pub struct MarketFeed {
     pub bus: Arc<dyn Bus>,
+    /// Airports' curfews, for schedule changes.
+    refdata: Arc<spontra_refdata::RefData>,
     pub clock: SharedClock,
     pub settings: MarketSettings,
     pub seed: u64,
@@ -136,6 +191,7 @@ impl MarketFeed {
         let start = clock.now();
         MarketFeed {
             start,
+            refdata: world.refdata.clone(),
             bus,
             clock,
             settings,
@@ -227,6 +283,15 @@ impl MarketFeed {
             } else {
                 0
             },
+            shift: 0,
+            flags: match planned(market.id) {
+                Some(Planned::Cancel { at_days } | Planned::Retime { at_days, .. })
+                    if days <= at_days =>
+                {
+                    SETTLED
+                }
+                _ => 0,
+            },
         }
     }
 
@@ -239,8 +304,8 @@ impl MarketFeed {
         id: u32,
         now: DateTime<Utc>,
     ) -> Option<FareObservation> {
-        let days = Self::days_before(index, id, now);
-        if days <= 0.0 {
+        let days = Self::days_before(index, id, now) + t.shift as f64 / 1440.0;
+        if days <= 0.0 || t.flags & CANCELLED != 0 {
             return None;
         }
         let market = FlightMarket {
@@ -256,19 +321,22 @@ impl MarketFeed {
             return None;
         }
         (t.fare, t.seats) = (fare, seats);
-        Self::observation(index, id, fare, t.seats, now)
+        Self::observation(index, id, t, now)
     }
 
+    /// The fare and seats of leg `id` as `t` last reported them, observed at `now`.
     fn observation(
         index: &Index,
         id: u32,
-        fare: u32,
-        seats: u16,
+        t: &Tracked,
         now: DateTime<Utc>,
     ) -> Option<FareObservation> {
+        let (fare, seats) = (t.fare, t.seats);
         let view = index.leg_view(id);
-        let departure_at = DateTime::<Utc>::from_timestamp(view.departure * 60, 0)?;
-        let local = departure_at + Duration::minutes(view.departure_offset as i64);
+        let scheduled = DateTime::<Utc>::from_timestamp(view.departure * 60, 0)?;
+        let local = scheduled + Duration::minutes(view.departure_offset as i64);
+        // A retimed flight keeps the date it was sold for, and leaves at its new time.
+        let departure_at = scheduled + Duration::minutes(t.shift as i64);
         Some(FareObservation {
             source: String::new(),
             event_id: String::new(),
@@ -282,6 +350,116 @@ impl MarketFeed {
             currency: index.currency().as_str().to_string(),
             seats_left: seats as i32,
             departure_at,
+            observed_at: now,
+        })
+    }
+
+    /// The schedule change leg `id` is due at `now`, if any (once each: `t` remembers).
+    fn due(
+        &self,
+        index: &Index,
+        t: &mut Tracked,
+        id: u32,
+        now: DateTime<Utc>,
+    ) -> Option<ScheduleObservation> {
+        let days = Self::days_before(index, id, now) + t.shift as f64 / 1440.0;
+        if days <= 0.0 || t.flags & (CANCELLED | RETIMED | SETTLED) != 0 {
+            return None;
+        }
+        match planned(t.id)? {
+            Planned::Cancel { at_days } if days <= at_days => {
+                t.flags |= CANCELLED;
+                self.schedule_change(index, id, t, ScheduleKind::Cancelled, 0, now)
+            }
+            // Announced while it still leaves in more than two hours, at either time.
+            Planned::Retime { at_days, shift } if days <= at_days => {
+                if days.min(days + shift as f64 / 1440.0) < 2.0 / 24.0 {
+                    t.flags |= SETTLED;
+                    return None;
+                }
+                t.flags |= RETIMED;
+                let change =
+                    self.schedule_change(index, id, t, ScheduleKind::Retimed, shift as i64, now)?;
+                t.shift = shift;
+                Some(change)
+            }
+            _ => None,
+        }
+    }
+
+    /// Leg `id` sold out: perhaps its carrier adds an extra section (once per flight).
+    fn extra(
+        &self,
+        index: &Index,
+        t: &mut Tracked,
+        id: u32,
+        now: DateTime<Utc>,
+    ) -> Option<ScheduleObservation> {
+        let days = Self::days_before(index, id, now) + t.shift as f64 / 1440.0;
+        if t.seats > 0 || days <= 2.0 || t.flags & EXTRA_ADDED != 0 {
+            return None;
+        }
+        t.flags |= EXTRA_ADDED;
+        if unit(&[t.id, 21]) >= EXTRA_SHARE {
+            return None;
+        }
+        let mut added = self.schedule_change(
+            index,
+            id,
+            t,
+            ScheduleKind::Added,
+            t.shift as i64 + EXTRA_AFTER_MINUTES,
+            now,
+        )?;
+        // A number of its own: 9000 and up (this world's scheduled numbers stay below).
+        added.flight_number = 9_000 + added.flight_number % 1_000;
+        added.fare_minor = Some((t.fare as i64 * 9 / 10).max(1));
+        added.currency = Some(index.currency().as_str().to_string());
+        added.seats_left = Some(SEATS_SHOWN as i32);
+        Some(added)
+    }
+
+    /// `kind` of leg `id`, leaving `shift` minutes from its scheduled time (none when that
+    /// would break a night curfew at either end).
+    fn schedule_change(
+        &self,
+        index: &Index,
+        id: u32,
+        t: &Tracked,
+        kind: ScheduleKind,
+        shift: i64,
+        now: DateTime<Utc>,
+    ) -> Option<ScheduleObservation> {
+        let view = index.leg_view(id);
+        let refdata = &self.refdata;
+        for (airport, utc, offset) in [
+            (view.origin, view.departure + shift, view.departure_offset),
+            (view.destination, view.arrival + shift, view.arrival_offset),
+        ] {
+            let curfew = refdata.airport(airport).and_then(|a| a.curfew.as_ref());
+            if curfew.is_some_and(|c| c.covers(utc + offset as i64)) {
+                return None;
+            }
+        }
+        let at = |m: i64| DateTime::<Utc>::from_timestamp(m * 60, 0);
+        let scheduled = at(view.departure)?;
+        let local = scheduled + Duration::minutes(view.departure_offset as i64);
+        let current = at(view.departure + t.shift as i64)?;
+        Some(ScheduleObservation {
+            source: String::new(),
+            event_id: String::new(),
+            carrier: view.carrier.as_str().to_string(),
+            flight_number: view.flight_number,
+            departure_date: local.date_naive(),
+            origin: view.origin.as_str().to_string(),
+            destination: view.destination.as_str().to_string(),
+            kind,
+            departure_at: at(view.departure + shift)?,
+            arrival_at: at(view.arrival + shift)?,
+            previous_departure_at: (kind == ScheduleKind::Retimed).then_some(current),
+            fare_minor: None,
+            currency: None,
+            seats_left: None,
             observed_at: now,
         })
     }
@@ -306,16 +484,47 @@ impl MarketFeed {
             sweep.next = (id + 1) % legs;
             let tracked =
                 sweep.legs[id as usize].get_or_insert_with(|| self.track(index, id, since));
-            if let Some(o) = self.look(index, tracked, id, now) {
+            let mut schedule = vec![];
+            schedule.extend(self.due(index, tracked, id, now));
+            let fare = self.look(index, tracked, id, now);
+            if fare.is_some() {
+                schedule.extend(self.extra(index, tracked, id, now));
+            }
+            // The flight's schedule before its fare (one route, one partition: in order).
+            for c in schedule {
                 sweep.sent += 1;
-                let n = sweep.sent;
-                out.extend(self.messages_for(o, n));
+                out.extend(self.schedule_messages_for(c, sweep.sent));
+            }
+            if let Some(o) = fare {
+                sweep.sent += 1;
+                out.extend(self.messages_for(o, sweep.sent));
             }
             if started.elapsed() >= budget {
                 break;
             }
         }
         out
+    }
+
+    /// Schedule change `n` as each provider selling its carrier sends it.
+    fn schedule_messages_for(&self, change: ScheduleObservation, n: u64) -> Vec<Message> {
+        let (duffel, amadeus) = providers_of(&change.carrier);
+        let key = format!("{}-{}", change.origin, change.destination);
+        [
+            (duffel, DUFFEL_SCHEDULE_V1, "/providers/skyhub"),
+            (amadeus, AMADEUS_SCHEDULE_V1, "/providers/farefinder"),
+        ]
+        .into_iter()
+        .filter(|(sells, _, _)| *sells)
+        .map(|(_, type_, source)| {
+            let c = ScheduleObservation {
+                source: source.to_string(),
+                event_id: format!("{}-s{n}", self.start.timestamp_millis()),
+                ..change.clone()
+            };
+            schedule_event_for(type_, &c).to_message(key.clone())
+        })
+        .collect()
     }
 
     /// Observation `n` as each provider selling its carrier sends it, faults and all.

@@ -12,6 +12,8 @@ use spontra_domain::FixedClock;
 use spontra_events::cloudevents::CloudEvent;
 use spontra_events::embedded::EmbeddedLog;
 use spontra_events::Bus;
+use spontra_ingest::feed::{schedule_event_for, AMADEUS_SCHEDULE_V1, DUFFEL_SCHEDULE_V1};
+use spontra_store::{ScheduleKind, ScheduleObservation};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::{spawn_app_with, Backend, Instance, TODAY};
@@ -367,4 +369,103 @@ async fn at_midnight_the_window_rolls_on_without_a_restart() {
         .metrics()
         .await
         .contains("inventory_window_rolls_total 1"));
+}
+
+/// What a provider says of a change to `segment`'s flight (a segment of a search answer):
+/// `kind` with the new departure `shift` minutes from the old (a new flight number for an
+/// added one).
+fn schedule_event(id: &str, segment: &Value, kind: ScheduleKind, shift: i64) -> CloudEvent {
+    let flight = segment["flight"].as_str().unwrap();
+    let at = |m: &Value| -> DateTime<Utc> { m["utc"].as_str().unwrap().parse().unwrap() };
+    let (departure, arrival) = (at(&segment["departure"]), at(&segment["arrival"]));
+    let local: chrono::DateTime<chrono::FixedOffset> = segment["departure"]["local"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let shift = chrono::Duration::minutes(shift);
+    let added = kind == ScheduleKind::Added;
+    let change = ScheduleObservation {
+        source: "/providers/farefinder".into(),
+        event_id: id.into(),
+        carrier: flight[..2].into(),
+        flight_number: if added {
+            9_876
+        } else {
+            flight[2..].parse().unwrap()
+        },
+        departure_date: local.date_naive(),
+        origin: segment["origin"].as_str().unwrap().into(),
+        destination: segment["destination"].as_str().unwrap().into(),
+        kind,
+        departure_at: departure + shift,
+        arrival_at: arrival + shift,
+        previous_departure_at: (kind == ScheduleKind::Retimed).then_some(departure),
+        fare_minor: added.then_some(1_111),
+        currency: added.then(|| "EUR".into()),
+        seats_left: added.then_some(9),
+        observed_at: market_now(),
+    };
+    let type_ = if id.len().is_multiple_of(2) {
+        DUFFEL_SCHEDULE_V1
+    } else {
+        AMADEUS_SCHEDULE_V1
+    };
+    schedule_event_for(type_, &change)
+}
+
+/// Flights a provider cancels, retimes or adds go through ingestion into searches as one
+/// new version within seconds: the cancelled one is no longer offered, the retimed one leaves
+/// at its new time with its fare, the added one is offered at its opening fare.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelled_retimed_and_added_flights_reach_search() {
+    let app = search_and_ingest().await;
+    let (path, before) = busy_route(&app, 3).await;
+    let segment = |i: usize| before["itineraries"][i]["slices"][0]["segments"][0].clone();
+    let flight = |s: &Value| s["flight"].as_str().unwrap().to_string();
+    let (gone, moved, beside) = (segment(0), segment(1), segment(2));
+    let moved_price = before["itineraries"][1]["price"]["minor"].as_i64().unwrap();
+    let started = Instant::now();
+    publish(
+        &app,
+        vec![
+            schedule_event("x1", &gone, ScheduleKind::Cancelled, 0),
+            schedule_event("x22", &moved, ScheduleKind::Retimed, 35),
+            schedule_event("x333", &beside, ScheduleKind::Added, 95),
+        ],
+    )
+    .await;
+    let added = format!("{}9876", &flight(&beside)[..2]);
+    let after = until(&app, &path, "the schedule changes are searched", |a| {
+        flight_price(a, &added).is_some() && flight_price(a, &flight(&gone)).is_none()
+    })
+    .await;
+    let visible = started.elapsed();
+    assert!(after["inventory"]["version"].as_u64() >= Some(1));
+    assert_eq!(flight_price(&after, &added), Some(1_111));
+    assert_eq!(flight_price(&after, &flight(&moved)), Some(moved_price));
+    let retimed = after["itineraries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| &i["slices"][0]["segments"][0])
+        .find(|s| s["flight"] == flight(&moved).as_str())
+        .unwrap();
+    let old: DateTime<Utc> = moved["departure"]["utc"].as_str().unwrap().parse().unwrap();
+    let new: DateTime<Utc> = retimed["departure"]["utc"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(new - old, chrono::Duration::minutes(35));
+    eprintln!("schedule changes searchable {visible:?} after publishing");
+    let metrics = app.metrics().await;
+    for series in [
+        "search_updates_total{outcome=\"cancelled\"} 1",
+        "search_updates_total{outcome=\"retimed\"} 1",
+        "search_updates_total{outcome=\"added\"} 1",
+        "ingest_schedule_changes_total{kind=\"cancelled\"} 1",
+    ] {
+        assert!(metrics.contains(series), "{series}");
+    }
 }

@@ -11,7 +11,8 @@ use spontra::world;
 use spontra_domain::{Clock, FixedClock};
 use spontra_events::cloudevents::CloudEvent;
 use spontra_events::embedded::EmbeddedLog;
-use spontra_store::FareObservation;
+use spontra_ingest::feed::FeedEvent;
+use spontra_store::{FareObservation, ScheduleKind};
 use std::collections::HashMap;
 use std::sync::Arc;
 use support::{shared_world, TODAY};
@@ -24,26 +25,16 @@ fn sweep(feed: &MarketFeed, at: chrono::DateTime<Utc>) -> Vec<spontra_events::Me
         .collect()
 }
 
-/// What the provider's message `m` says, as ingestion reads it at `at`.
-fn observed(m: &spontra_events::Message, at: chrono::DateTime<Utc>) -> FareObservation {
-    let record = spontra_events::Record {
-        topic: "provider.raw".into(),
-        partition: 0,
-        offset: 0,
-        key: m.key.clone(),
-        headers: m.headers.clone(),
-        payload: m.payload.clone(),
-        timestamp_ms: 0,
-    };
-    let event = CloudEvent::from_record(&record).unwrap();
-    let refdata = world::refdata().unwrap();
-    spontra_ingest::feed::normalise(&event, &refdata, at).unwrap()
-}
-
-#[tokio::test]
-async fn the_feed_reports_what_changed_and_nothing_else() {
-    let world = shared_world();
-    let legs = world.index.leg_count();
+/// A feed of `world`'s market starting at 09:30 on [`TODAY`] (market time, on a fixed clock),
+/// with a log of its own in a temporary directory.
+async fn feed_of(
+    world: &Arc<spontra::world::World>,
+) -> (
+    MarketFeed,
+    Arc<FixedClock>,
+    chrono::DateTime<Utc>,
+    std::path::PathBuf,
+) {
     let dir = std::env::temp_dir().join(format!("spontra-market-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let bus = Arc::new(
@@ -60,6 +51,41 @@ async fn the_feed_reports_what_changed_and_nothing_else() {
         fault_rate: 0.0,
     };
     let feed = MarketFeed::new(world.clone(), bus, clock.clone(), settings, 42);
+    (feed, clock, start, dir)
+}
+
+/// What the provider's message `m` says, as ingestion reads it at `at`.
+fn read(m: &spontra_events::Message, at: chrono::DateTime<Utc>) -> FeedEvent {
+    let record = spontra_events::Record {
+        topic: "provider.raw".into(),
+        partition: 0,
+        offset: 0,
+        key: m.key.clone(),
+        headers: m.headers.clone(),
+        payload: m.payload.clone(),
+        timestamp_ms: 0,
+    };
+    let event = CloudEvent::from_record(&record).unwrap();
+    let refdata = world::refdata().unwrap();
+    spontra_ingest::feed::normalise(&event, &refdata, at).unwrap()
+}
+
+/// The fare reports among `messages`.
+fn fares(messages: &[spontra_events::Message], at: chrono::DateTime<Utc>) -> Vec<FareObservation> {
+    messages
+        .iter()
+        .filter_map(|m| match read(m, at) {
+            FeedEvent::Fare(o) => Some(o),
+            FeedEvent::Schedule(_) => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_feed_reports_what_changed_and_nothing_else() {
+    let world = shared_world();
+    let legs = world.index.leg_count();
+    let (feed, clock, start, dir) = feed_of(&world).await;
 
     assert!(
         sweep(&feed, start).is_empty(),
@@ -72,8 +98,7 @@ async fn the_feed_reports_what_changed_and_nothing_else() {
     let messages = sweep(&feed, clock.now());
     let mut per_flight: HashMap<String, Vec<i64>> = HashMap::new();
     let mut sold_out = 0;
-    for m in &messages {
-        let o = observed(m, later);
+    for o in fares(&messages, later) {
         assert_eq!(o.observed_at, later);
         assert!(o.departure_at > later, "no departed flight is reported");
         if o.seats_left == 0 {
@@ -115,22 +140,8 @@ async fn the_feed_reports_what_changed_and_nothing_else() {
 #[tokio::test]
 async fn the_feed_rolls_on_with_the_window_and_says_nothing_for_it() {
     let world = shared_world();
-    let dir = std::env::temp_dir().join(format!("spontra-market-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let bus = Arc::new(
-        EmbeddedLog::open(&format!("sqlite://{}/log.db", dir.display()))
-            .await
-            .unwrap(),
-    );
     let today: NaiveDate = TODAY.parse().unwrap();
-    let start = Utc.from_utc_datetime(&today.and_hms_opt(9, 30, 0).unwrap());
-    let clock = Arc::new(FixedClock::new(start));
-    let settings = MarketSettings {
-        speed: 1.0,
-        sweep_seconds: 1.0,
-        fault_rate: 0.0,
-    };
-    let feed = MarketFeed::new(world.clone(), bus, clock.clone(), settings, 42);
+    let (feed, _clock, start, dir) = feed_of(&world).await;
     assert!(sweep(&feed, start).is_empty());
     let tomorrow = today.succ_opt().unwrap();
     let midnight = Utc.from_utc_datetime(&tomorrow.and_hms_opt(0, 0, 5).unwrap());
@@ -148,8 +159,91 @@ async fn the_feed_rolls_on_with_the_window_and_says_nothing_for_it() {
     let later = midnight + Duration::days(4);
     let new_day = sweep(&feed, later)
         .iter()
-        .filter(|m| observed(m, later).departure_at.timestamp() / 60 >= last_day)
+        .filter(|m| match read(m, later) {
+            FeedEvent::Fare(o) => o.departure_at.timestamp() / 60 >= last_day,
+            FeedEvent::Schedule(_) => false,
+        })
         .count();
     assert!(new_day > 0, "the new day's flights are reported");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Schedules change as airlines change them: over ten market days some flights are cancelled
+/// and some retimed (each reported once, by every provider selling the carrier), sold-out
+/// flights get extra sections now and then; a cancelled flight's fare is no longer reported,
+/// and a retimed one's is reported at its new time.
+#[tokio::test]
+async fn schedules_change_now_and_then() {
+    let world = shared_world();
+    let legs = world.index.leg_count();
+    let (feed, _clock, start, dir) = feed_of(&world).await;
+    let first = sweep(&feed, start);
+    assert!(
+        first.is_empty(),
+        "changes due before the feed started are the world's schedule already"
+    );
+    let mut changes: HashMap<(ScheduleKind, String), spontra_store::ScheduleObservation> =
+        HashMap::new();
+    let mut fares_after = vec![];
+    for day in 1..=10 {
+        let at = start + Duration::days(day);
+        for m in sweep(&feed, at) {
+            match read(&m, at) {
+                FeedEvent::Schedule(c) => {
+                    let key = format!("{}{} {}", c.carrier, c.flight_number, c.departure_date);
+                    assert!(c.departure_at > at || c.kind == ScheduleKind::Cancelled);
+                    changes.insert((c.kind, key), c);
+                }
+                FeedEvent::Fare(o) => fares_after.push((day, o)),
+            }
+        }
+    }
+    let count = |k: ScheduleKind| changes.keys().filter(|(kind, _)| *kind == k).count();
+    let (cancelled, retimed, added) = (
+        count(ScheduleKind::Cancelled),
+        count(ScheduleKind::Retimed),
+        count(ScheduleKind::Added),
+    );
+    eprintln!(
+        "of {legs} legs in ten days: {cancelled} cancelled, {retimed} retimed, {added} added"
+    );
+    assert!(cancelled > 0 && cancelled < legs / 50, "{cancelled}");
+    assert!(retimed > cancelled && retimed < legs / 20, "{retimed}");
+    assert!(added > 0, "sold-out flights get extra sections");
+    for c in changes.values() {
+        match c.kind {
+            ScheduleKind::Retimed => {
+                let shift = (c.departure_at - c.previous_departure_at.unwrap()).num_minutes();
+                assert!(shift != 0 && shift.abs() <= 60 && shift % 5 == 0, "{shift}");
+            }
+            ScheduleKind::Added => {
+                assert!(c.flight_number >= 9_000);
+                assert_eq!(c.seats_left, Some(9));
+            }
+            ScheduleKind::Cancelled => {}
+        }
+    }
+    // After its change, a cancelled flight's fare is not reported; a retimed one's is, at its
+    // new time.
+    let key =
+        |o: &FareObservation| format!("{}{} {}", o.carrier, o.flight_number, o.departure_date);
+    let mut retimed_reported = 0;
+    for (day, o) in &fares_after {
+        let at = start + Duration::days(*day);
+        if let Some(c) = changes.get(&(ScheduleKind::Cancelled, key(o))) {
+            assert!(
+                c.observed_at >= at,
+                "{} reported after its cancellation",
+                key(o)
+            );
+        }
+        if let Some(c) = changes.get(&(ScheduleKind::Retimed, key(o))) {
+            if c.observed_at < at {
+                assert_eq!(o.departure_at, c.departure_at, "{}", key(o));
+                retimed_reported += 1;
+            }
+        }
+    }
+    assert!(retimed_reported > 0);
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -1,0 +1,21 @@
+//! The stream's contract between services: the topics, and the CloudEvents types published on
+//! them (producers and consumers name them from here, so the two cannot drift apart).
+
+/// What providers send (the simulated market publishes here; ingestion consumes).
+pub const RAW: &str = "provider.raw";
+/// What ingestion could not accept, with the reason in `dlq_*` headers.
+pub const DEAD_LETTER: &str = "provider.dead_letter";
+/// Every price observation ingestion applied (pricing builds history on it).
+pub const PRICE_OBSERVED: &str = "price.observed";
+/// What changed in the inventory (search processes follow it).
+pub const INVENTORY_CHANGED: &str = "inventory.changed";
+
+/// The `type` of each event on [`INVENTORY_CHANGED`] and [`PRICE_OBSERVED`].
+pub mod types {
+    /// A flight's fare and seats in one cabin.
+    pub const FARE_CHANGED: &str = "dev.spontra.inventory.changed.v1";
+    /// A flight cancelled, retimed or added.
+    pub const SCHEDULE_CHANGED: &str = "dev.spontra.inventory.schedule_changed.v1";
+    /// A price observation.
+    pub const PRICE_OBSERVED: &str = "dev.spontra.price.observed.v1";
+}
