@@ -5,6 +5,7 @@
 //! consumer never stops on bad input ([`worker`]).
 
 pub mod feed;
+pub mod routes;
 pub mod status;
 pub mod worker;
 

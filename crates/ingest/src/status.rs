@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 /// The group that remembers which dead letters `replay --all` has sent back.
 pub const REPLAY_GROUP: &str = "ingest-replay";
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PartitionStatus {
     pub partition: i32,
     pub committed: i64,
@@ -20,7 +20,7 @@ pub struct PartitionStatus {
     pub lag: i64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DeadLetter {
     /// Where it sits in `provider.dead_letter` (what `replay` names).
     pub partition: i32,
@@ -115,6 +115,17 @@ pub async fn status(bus: &dyn Bus) -> Result<Status, BusError> {
         dead_letters_by_code: by_code,
         dead_letters: dead,
     })
+}
+
+/// Events the ingesting group committed per second, measured over `over` (what `spontra
+/// ingest status` reports; a running process's own rate is in its admin API and metrics).
+pub async fn committed_per_second(bus: &dyn Bus, over: Duration) -> Result<f64, BusError> {
+    let committed = |lags: Vec<PartitionLag>| lags.iter().map(|l| l.committed.max(0)).sum::<i64>();
+    let before = committed(bus.lag(RAW, GROUP).await?);
+    let started = Instant::now();
+    tokio::time::sleep(over).await;
+    let after = committed(bus.lag(RAW, GROUP).await?);
+    Ok((after - before).max(0) as f64 / started.elapsed().as_secs_f64())
 }
 
 /// Which dead letters to send back.

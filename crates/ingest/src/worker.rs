@@ -170,6 +170,45 @@ fn schedule_derived(c: &ScheduleObservation, now: chrono::DateTime<chrono::Utc>)
     .to_message(format!("{}-{}", c.origin, c.destination))
 }
 
+/// Events this process ingested over the last minute, by second.
+#[derive(Debug, Default)]
+pub struct Throughput {
+    /// (second since the Unix epoch, events received in it), oldest first.
+    seconds: std::sync::Mutex<std::collections::VecDeque<(i64, u64)>>,
+}
+
+impl Throughput {
+    const WINDOW: i64 = 60;
+
+    /// Count `events` received at `now` (real time).
+    pub fn record(&self, now: chrono::DateTime<chrono::Utc>, events: u64) {
+        let second = now.timestamp();
+        let mut s = self.seconds.lock().unwrap_or_else(|e| e.into_inner());
+        match s.back_mut() {
+            Some((at, n)) if *at == second => *n += events,
+            _ => s.push_back((second, events)),
+        }
+        while s
+            .front()
+            .is_some_and(|(at, _)| *at <= second - Self::WINDOW)
+        {
+            s.pop_front();
+        }
+    }
+
+    /// Events per second over the minute before `now`.
+    pub fn per_second(&self, now: chrono::DateTime<chrono::Utc>) -> f64 {
+        let second = now.timestamp();
+        let s = self.seconds.lock().unwrap_or_else(|e| e.into_inner());
+        let total: u64 = s
+            .iter()
+            .filter(|(at, _)| *at > second - Self::WINDOW && *at <= second)
+            .map(|(_, n)| n)
+            .sum();
+        total as f64 / Self::WINDOW as f64
+    }
+}
+
 /// Ingestion's dependencies.
 #[derive(Clone)]
 pub struct Ingestor {
@@ -178,6 +217,8 @@ pub struct Ingestor {
     pub refdata: Arc<RefData>,
     /// Market time: what "in the past" means for a departure.
     pub clock: SharedClock,
+    /// Events received per second (real time), for operators.
+    pub throughput: Arc<Throughput>,
 }
 
 fn derived(type_: &str, o: &FareObservation, now: chrono::DateTime<chrono::Utc>) -> Message {
@@ -349,6 +390,8 @@ impl Ingestor {
         }
         let stats = self.process(&records).await?;
         consumer.commit(&records).await?;
+        self.throughput
+            .record(chrono::Utc::now(), stats.received as u64);
         Ok(stats)
     }
 

@@ -241,6 +241,7 @@ async fn scenario(bus: Arc<dyn Bus>, store: Arc<dyn InventoryStore>) {
         store: store.clone(),
         refdata,
         clock: Arc::new(FixedClock::new(now())),
+        throughput: Default::default(),
     };
     let fl = flights();
     // 50 valid events, half in each shape; 10 delivered twice; 5 late ones (observed before

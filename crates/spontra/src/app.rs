@@ -172,7 +172,11 @@ pub fn openapi_document(services: &[ServiceName]) -> serde_json::Value {
         match service {
             ServiceName::Search => openapi.merge(SearchApi::openapi()),
             ServiceName::Users => openapi.merge(UsersApi::openapi()),
-            // No HTTP API yet: they consume and publish the event stream.
+            // Ingestion's admin API is served beside the users service (its sessions).
+            ServiceName::Ingest if services.contains(&ServiceName::Users) => {
+                openapi.merge(spontra_ingest::routes::IngestApi::openapi())
+            }
+            // No HTTP API: they consume and publish the event stream.
             ServiceName::Ingest | ServiceName::Market => {}
         }
     }
@@ -264,6 +268,17 @@ impl App {
         }
         if let Some(users) = &parts.users {
             api = api.merge(spontra_users::router(users.clone()));
+            // Ingestion's admin API where this process ingests: its sessions are the users
+            // service's.
+            if let Some(ingest) = &parts.ingest {
+                api = api.merge(spontra_ingest::routes::router(
+                    spontra_ingest::routes::AdminState {
+                        bus: ingest.bus.clone(),
+                        throughput: ingest.throughput.clone(),
+                        auth: axum::extract::FromRef::from_ref(users),
+                    },
+                ));
+            }
         }
         // Record from the start: installing the recorder is what makes metrics count.
         let _ = spontra_http::metrics::prometheus();

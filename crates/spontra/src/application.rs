@@ -117,6 +117,7 @@ impl Parts {
                 // The one reference data of the process (a world holds the same).
                 refdata: world::refdata()?,
                 clock: market_clock.clone(),
+                throughput: Default::default(),
             })
         } else {
             None

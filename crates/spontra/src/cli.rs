@@ -707,7 +707,8 @@ fn serve(mut settings: Settings) -> anyhow::Result<ExitCode> {
 }
 
 fn ingest_command(command: IngestCommand) -> anyhow::Result<ExitCode> {
-    use spontra_ingest::status::{replay, status, Replay};
+    use spontra_ingest::status::{committed_per_second, replay, status, Replay};
+    use std::time::Duration;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -717,8 +718,11 @@ fn ingest_command(command: IngestCommand) -> anyhow::Result<ExitCode> {
                 let settings = Settings::load(config.as_deref())?;
                 let bus = crate::application::event_bus(&settings).await?;
                 let s = status(bus.as_ref()).await?;
+                let rate = committed_per_second(bus.as_ref(), Duration::from_secs(1)).await?;
                 if json {
-                    println!("{}", serde_json::to_string_pretty(&s)?);
+                    let mut v = serde_json::to_value(&s)?;
+                    v["events_per_second"] = rate.into();
+                    println!("{}", serde_json::to_string_pretty(&v)?);
                     return Ok(ExitCode::SUCCESS);
                 }
                 let mut t = Table::new();
@@ -731,7 +735,10 @@ fn ingest_command(command: IngestCommand) -> anyhow::Result<ExitCode> {
                 for p in &s.partitions {
                     t.add_row([p.partition as i64, p.committed, p.end, p.lag]);
                 }
-                println!("{} (group {}): {} behind\n{t}", s.topic, s.group, s.lag);
+                println!(
+                    "{} (group {}): {} behind, {rate:.0} events/s\n{t}",
+                    s.topic, s.group, s.lag
+                );
                 let n = s.dead_letters.len();
                 println!("{n} dead letter{}", if n == 1 { "" } else { "s" });
                 for (code, n) in &s.dead_letters_by_code {

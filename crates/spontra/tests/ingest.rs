@@ -7,6 +7,7 @@
 mod support;
 
 use chrono::{Duration as Days, Utc};
+use reqwest::Method;
 use serde_json::{json, Value};
 use spontra::config::ServiceName;
 use spontra_events::cloudevents::CloudEvent;
@@ -14,7 +15,7 @@ use spontra_events::embedded::EmbeddedLog;
 use spontra_events::Bus;
 use spontra_store::InventoryStore;
 use std::time::{Duration, Instant};
-use support::{spawn_app_with, Backend};
+use support::{spawn_app_with, Backend, PASSWORD};
 
 fn fare_event(id: &str, fare: &str) -> CloudEvent {
     let departing = Utc::now() + Days::days(12);
@@ -220,9 +221,15 @@ async fn operators_see_and_replay_dead_letters() {
     );
     assert_eq!(dead["event_id"], "bad");
     assert_eq!(v["dead_letters_by_code"]["invalid_price"], 1);
+    assert!(
+        v["events_per_second"].as_f64().is_some_and(|r| r >= 0.0),
+        "{v}"
+    );
     let (_, table, _) = cli(&url, &["ingest", "status"]);
     assert!(
-        table.contains("1 dead letter\n") && table.contains("invalid_price"),
+        table.contains("1 dead letter\n")
+            && table.contains("invalid_price")
+            && table.contains("events/s"),
         "{table}"
     );
 
@@ -245,4 +252,169 @@ async fn operators_see_and_replay_dead_letters() {
     assert_eq!(code, 1, "no such dead letter");
     let (code, _, err) = cli(&url, &["ingest", "replay"]);
     assert_eq!(code, 2, "{err}");
+}
+
+/// The admin API of a process that ingests beside the users service: only an administrator
+/// with a two-factor session sees ingestion (lag per partition, its rate, the dead letters
+/// with their reasons) and replays dead letters; bad requests get their 4xx; a burst of
+/// replays sends each dead letter back once, the rest told to retry, never a 500.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn administrators_see_and_replay_ingestion_over_http() {
+    let app = spawn_app_with(Backend::Sqlite, |s| {
+        s.server.services = vec![ServiceName::Ingest, ServiceName::Users]
+    })
+    .await
+    .unwrap();
+    let log = EmbeddedLog::open(&app.settings.database.url).await.unwrap();
+    log.publish(
+        "provider.raw",
+        vec![
+            fare_event("ok", "120.00").to_message("LHR-JFK"),
+            fare_event("bad", "0.00").to_message("LHR-JFK"),
+        ],
+    )
+    .await
+    .unwrap();
+
+    let anonymous = app.call(Method::GET, "/admin/ingest", None, None).await;
+    assert_eq!(anonymous.problem(), (401, "unauthorized"));
+    app.given_account("ada@example.com", "Ada", PASSWORD).await;
+    let user = app.sign_in("ada@example.com", PASSWORD).await;
+    assert_eq!(
+        app.get("/admin/ingest", &user.access).await.problem(),
+        (403, "forbidden")
+    );
+    let (code, out) = app.create_user_cli("ops@example.com", "operations 2026!", true);
+    assert_eq!(code, 0, "{out}");
+    let admin = app.sign_in("ops@example.com", "operations 2026!").await;
+    assert_eq!(
+        app.get("/admin/ingest", &admin.access).await.problem(),
+        (403, "two_factor_required")
+    );
+    app.enrol_two_factor(&admin, "operations 2026!").await;
+
+    let settled = |dead: u64| {
+        let (app, token) = (&app, admin.access.clone());
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                let r = app.get("/admin/ingest?limit=10", &token).await;
+                assert_eq!(r.status, 200, "{}", r.body);
+                if r.body["lag"] == 0 && r.body["dead_letters_total"] == dead {
+                    return r;
+                }
+                assert!(Instant::now() < deadline, "{}", r.body);
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    };
+    let status = settled(1).await;
+    assert_eq!(status.header("cache-control"), "no-store");
+    let v = &status.body;
+    assert_eq!(
+        (v["topic"].as_str(), v["group"].as_str()),
+        (Some("provider.raw"), Some("ingest"))
+    );
+    assert_eq!(v["dead_letters"][0]["code"], "invalid_price");
+    assert_eq!(v["dead_letters"][0]["field"], "amount");
+    assert_eq!(v["dead_letters"][0]["event_id"], "bad");
+    assert_eq!(v["dead_letters_by_code"]["invalid_price"], 1);
+    assert!(v["events_per_second"].as_f64().unwrap() > 0.0, "{v}");
+    assert!(v["partitions"].as_array().is_some_and(|p| !p.is_empty()));
+
+    // What is refused, and why.
+    let token = Some(admin.access.as_str());
+    let r = app.get("/admin/ingest?limit=501", &admin.access).await;
+    assert_eq!(r.problem(), (400, "invalid_limit"));
+    for body in [
+        json!({}),
+        json!({"all": true, "partition": 0}),
+        json!({"offset": 3}),
+    ] {
+        let r = app
+            .call(
+                Method::POST,
+                "/admin/ingest/replay",
+                Some(body.clone()),
+                token,
+            )
+            .await;
+        assert_eq!(r.problem(), (400, "invalid_field"), "{body}: {}", r.body);
+    }
+    let r = app
+        .call(
+            Method::POST,
+            "/admin/ingest/replay",
+            Some(json!({"all": "yes"})),
+            token,
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let r = app
+        .call(
+            Method::POST,
+            "/admin/ingest/replay",
+            Some(json!({"partition": 0, "offset": 999})),
+            token,
+        )
+        .await;
+    assert_eq!(r.problem(), (404, "not_found"));
+    let r = app
+        .call(
+            Method::POST,
+            "/admin/ingest/replay",
+            Some(json!({"all": true})),
+            Some(&user.access),
+        )
+        .await;
+    assert_eq!(r.problem(), (403, "forbidden"), "a user replays nothing");
+
+    // Replayed, the dead letter is judged again and refused again.
+    let r = app
+        .call(
+            Method::POST,
+            "/admin/ingest/replay",
+            Some(json!({"all": true})),
+            token,
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.body["replayed"].as_u64()),
+        (200, Some(1)),
+        "{}",
+        r.body
+    );
+    settled(2).await;
+
+    // A burst of replays released at once: the one new dead letter goes back once.
+    let gate = std::sync::Arc::new(tokio::sync::Barrier::new(8));
+    let mut tasks = vec![];
+    for _ in 0..8 {
+        let (gate, base, access) = (gate.clone(), app.base.clone(), admin.access.clone());
+        tasks.push(tokio::spawn(async move {
+            gate.wait().await;
+            let r = reqwest::Client::new()
+                .post(format!("{base}/api/v1/admin/ingest/replay"))
+                .bearer_auth(access)
+                .json(&json!({"all": true}))
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let retry = r.headers().contains_key("retry-after");
+            let body: Value = r.json().await.unwrap();
+            (status, retry, body)
+        }));
+    }
+    let mut replayed = 0;
+    for t in tasks {
+        let (status, retry, body) = t.await.unwrap();
+        match status {
+            200 => replayed += body["replayed"].as_u64().unwrap(),
+            503 => assert!(retry, "503 says when to retry"),
+            other => panic!("{other}: {body}"),
+        }
+    }
+    assert_eq!(replayed, 1, "each dead letter replayed once");
+    settled(3).await;
 }

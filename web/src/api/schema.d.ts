@@ -4,6 +4,40 @@
  */
 
 export interface paths {
+    "/api/v1/admin/ingest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ingestion's lag per partition, its rate, and its dead letters (administrators only). */
+        get: operations["ingest_status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/ingest/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send dead letters back to be judged again (administrators only). */
+        post: operations["replay_dead_letters"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/users": {
         parameters: {
             query?: never;
@@ -771,6 +805,24 @@ export interface components {
             /** @description Units per euro, as the ECB publishes it. */
             per_eur: string;
         };
+        DeadLetter: {
+            code: string;
+            /** @description The CloudEvent id and source it came with, when it had them. */
+            event_id?: string | null;
+            field: string;
+            /** Format: int64 */
+            offset: number;
+            original_offset?: string | null;
+            /** @description Where it was in `provider.raw`. */
+            original_partition?: string | null;
+            /**
+             * Format: int32
+             * @description Where it sits in `provider.dead_letter` (what `replay` names).
+             */
+            partition: number;
+            reason: string;
+            source?: string | null;
+        };
         DeleteAccountBody: {
             /** @description The current password, asked again. */
             password: string;
@@ -891,6 +943,29 @@ export interface components {
             /** @description `ok`. */
             status: string;
         };
+        /** @description How ingestion stands. */
+        IngestStatus: {
+            /** @description The latest dead letters, newest first. */
+            dead_letters: components["schemas"]["DeadLetter"][];
+            dead_letters_by_code: {
+                [key: string]: number;
+            };
+            dead_letters_total: number;
+            /**
+             * Format: double
+             * @description Events this process received per second over the last minute.
+             */
+            events_per_second: number;
+            group: string;
+            /**
+             * Format: int64
+             * @description Records of the topic not yet ingested, over all partitions.
+             */
+            lag: number;
+            partitions: components["schemas"]["PartitionStatus"][];
+            /** @description The topic ingestion consumes and its consumer group. */
+            topic: string;
+        };
         /** @description Which version of the inventory answered, and how fresh its prices are. */
         InventoryStamp: {
             /**
@@ -990,6 +1065,16 @@ export interface components {
              *     yet, so nothing may look switched on.
              */
             price_alerts: boolean;
+        };
+        PartitionStatus: {
+            /** Format: int64 */
+            committed: number;
+            /** Format: int64 */
+            end: number;
+            /** Format: int64 */
+            lag: number;
+            /** Format: int32 */
+            partition: number;
         };
         PassengerPrice: {
             /** Format: int32 */
@@ -1162,6 +1247,20 @@ export interface components {
             email: string;
             /** @description 12–128 characters, not a common password (`weak_password`, 422, otherwise). */
             password: string;
+        };
+        /**
+         * @description Which dead letters to send back to the raw topic: `{"all": true}` (every one not replayed
+         *     before), or `{"partition": P, "offset": O}` (one, as the status lists it).
+         */
+        ReplayBody: {
+            all?: boolean;
+            /** Format: int64 */
+            offset?: number | null;
+            /** Format: int32 */
+            partition?: number | null;
+        };
+        Replayed: {
+            replayed: number;
         };
         ResetPasswordBody: {
             new_password: string;
@@ -1421,6 +1520,164 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    ingest_status: {
+        parameters: {
+            query?: {
+                /**
+                 * @description How many of the latest dead letters to list, 0–500 (default 50); the counts by code
+                 *     cover them all.
+                 */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IngestStatus"];
+                };
+            };
+            /** @description A query parameter is malformed or invalid (`errors` names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unauthorized`: no valid access token, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `overloaded`: shedding load; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    replay_dead_letters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplayBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Replayed"];
+                };
+            };
+            /** @description The body is malformed or a field is invalid (`errors` names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unauthorized`: no valid access token, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `not_found`: no dead letter at that partition and offset */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `request_timeout`: the body did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `payload_too_large`: bodies are at most 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `overloaded`: shedding load; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
     admin_list_users: {
         parameters: {
             query?: {
