@@ -699,33 +699,46 @@ pub fn encode_schedule(type_: &str, c: &ScheduleObservation) -> Vec<u8> {
 
 /// The CloudEvent a provider publishes for the schedule change `c`.
 pub fn schedule_event_for(type_: &str, c: &ScheduleObservation) -> CloudEvent {
-    CloudEvent {
-        id: c.event_id.clone(),
-        source: c.source.clone(),
-        type_: type_.to_string(),
-        time: Some(c.observed_at),
-        subject: Some(format!(
-            "{}{}/{}",
-            c.carrier, c.flight_number, c.departure_date
-        )),
-        datacontenttype: Some("application/json".into()),
-        data: encode_schedule(type_, c),
-    }
+    let subject = format!("{}{}/{}", c.carrier, c.flight_number, c.departure_date);
+    envelope(
+        type_,
+        &c.source,
+        &c.event_id,
+        c.observed_at,
+        subject,
+        encode_schedule(type_, c),
+    )
 }
 
 /// The CloudEvent a provider publishes for `o`: its source and id, `type_`'s payload.
 pub fn event_for(type_: &str, o: &FareObservation) -> CloudEvent {
+    let subject = format!("{}{}/{}", o.carrier, o.flight_number, o.departure_date);
+    envelope(
+        type_,
+        &o.source,
+        &o.event_id,
+        o.observed_at,
+        subject,
+        encode(type_, o),
+    )
+}
+
+fn envelope(
+    type_: &str,
+    source: &str,
+    id: &str,
+    time: DateTime<Utc>,
+    subject: String,
+    data: Vec<u8>,
+) -> CloudEvent {
     CloudEvent {
-        id: o.event_id.clone(),
-        source: o.source.clone(),
+        id: id.to_string(),
+        source: source.to_string(),
         type_: type_.to_string(),
-        time: Some(o.observed_at),
-        subject: Some(format!(
-            "{}{}/{}",
-            o.carrier, o.flight_number, o.departure_date
-        )),
+        time: Some(time),
+        subject: Some(subject),
         datacontenttype: Some("application/json".into()),
-        data: encode(type_, o),
+        data,
     }
 }
 

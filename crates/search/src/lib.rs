@@ -16,6 +16,7 @@ pub mod facets;
 pub mod live;
 pub mod parse;
 pub mod service;
+pub mod snapshot;
 
 pub use service::SearchService;
 
@@ -53,6 +54,9 @@ pub struct SearchLimits {
     /// long windows); a point-to-point search takes 10–170 thousand, a month's calendar up to
     /// 400 thousand.
     pub max_steps: u64,
+    /// A search process that follows another's ingestion writes a snapshot of its inventory
+    /// this often (seconds; 0: never) and restarts from it (see [`snapshot`]).
+    pub snapshot_seconds: u64,
 }
 
 impl Default for SearchLimits {
@@ -64,6 +68,7 @@ impl Default for SearchLimits {
             heavy_queue: 8,
             queue_timeout_ms: 3_000,
             max_steps: DEFAULT_MAX_STEPS,
+            snapshot_seconds: 30,
         }
     }
 }

@@ -12,7 +12,7 @@
 
 use arc_swap::ArcSwap;
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use spontra_domain::{AirportCode, CarrierCode};
 use spontra_engine::{FareUpdate, Index, LegInput, ScheduleChange, ScheduleOutcome, UpdateOutcome};
 use spontra_events::{BatchHandler, Bus, BusError, Record};
@@ -69,6 +69,63 @@ impl Writer {
             self.ahead.push_back(item);
         }
     }
+}
+
+/// `notices` made on `index` in order. A run of notices that resolve against one layout is
+/// made at once; a notice that names a flight as an earlier one of the run left it (a
+/// cancellation at a retimed flight's new time) is resolved again after that run. Returns the
+/// new index (`None`: nothing changed), what was done, the notices made, and the notices
+/// skipped with why.
+type InOrder = (
+    Option<Index>,
+    ScheduleOutcome,
+    Vec<ScheduleNotice>,
+    Vec<(ScheduleNotice, Skipped)>,
+);
+
+fn reschedule_in_order(index: &Index, notices: Vec<ScheduleNotice>) -> InOrder {
+    let mut next: Option<Index> = None;
+    let mut outcome = ScheduleOutcome::default();
+    let (mut made, mut skipped) = (vec![], vec![]);
+    let (mut batch, mut batch_notices) = (vec![], vec![]);
+    let mut flush = |next: &mut Option<Index>,
+                     batch: &mut Vec<ScheduleChange>,
+                     batch_notices: &mut Vec<ScheduleNotice>,
+                     made: &mut Vec<ScheduleNotice>| {
+        if batch.is_empty() {
+            return;
+        }
+        let (ix, o) = next.as_ref().unwrap_or(index).reschedule(batch);
+        outcome.cancelled += o.cancelled;
+        outcome.retimed += o.retimed;
+        outcome.added += o.added;
+        outcome.unchanged += o.unchanged;
+        outcome.invalid += o.invalid;
+        *next = Some(ix);
+        batch.clear();
+        made.append(batch_notices);
+    };
+    for n in notices {
+        match n.resolve(next.as_ref().unwrap_or(index)) {
+            Ok(c) => {
+                batch.push(c);
+                batch_notices.push(n);
+            }
+            Err(_) if !batch.is_empty() => {
+                flush(&mut next, &mut batch, &mut batch_notices, &mut made);
+                match n.resolve(next.as_ref().unwrap_or(index)) {
+                    Ok(c) => {
+                        batch.push(c);
+                        batch_notices.push(n);
+                    }
+                    Err(why) => skipped.push((n, why)),
+                }
+            }
+            Err(why) => skipped.push((n, why)),
+        }
+    }
+    flush(&mut next, &mut batch, &mut batch_notices, &mut made);
+    (next, outcome, made, skipped)
 }
 
 /// What a batch of schedule changes did.
@@ -198,36 +255,23 @@ impl LiveIndex {
         let mut w = self.writer();
         let current = self.current.load_full();
         let (_, last_day) = current.index.day_span();
-        let mut changes = Vec::with_capacity(notices.len());
+        let (next, outcome, made, skipped_notices) = reschedule_in_order(&current.index, notices);
         let mut skipped = vec![];
-        let mut kept = vec![];
-        for n in notices {
-            match n.resolve(&current.index) {
-                Ok(c) => {
-                    changes.push(c);
-                    kept.push(n);
-                }
-                Err(why) => {
-                    if why == Skipped::UnknownFlight {
-                        w.keep_if_ahead(Item::Schedule(n), last_day);
-                    }
-                    skipped.push(why);
-                }
+        for (n, why) in skipped_notices {
+            if why == Skipped::UnknownFlight {
+                w.keep_if_ahead(Item::Schedule(n), last_day);
             }
+            skipped.push(why);
         }
-        if changes.is_empty() {
-            return ScheduleApplied {
-                outcome: ScheduleOutcome::default(),
-                skipped,
-            };
-        }
-        let (next, outcome) = current.index.reschedule(&changes);
-        let observed_until = kept
+        let Some(next) = next else {
+            return ScheduleApplied { outcome, skipped };
+        };
+        let observed_until = made
             .iter()
             .map(|n| n.observed_at)
             .max()
             .max(current.observed_until);
-        w.schedule.extend(kept);
+        w.schedule.extend(made);
         self.current.store(Arc::new(Snapshot {
             version: current.version + 1,
             index: Arc::new(next),
@@ -238,6 +282,40 @@ impl LiveIndex {
         w.spare = None;
         w.missed.clear();
         ScheduleApplied { outcome, skipped }
+    }
+
+    /// The current version and the schedule changes applied to reach it, taken together.
+    pub(crate) fn current_with_schedule(&self) -> (Arc<Snapshot>, Vec<ScheduleNotice>) {
+        let w = self.writer();
+        (self.current.load_full(), w.schedule.clone())
+    }
+
+    /// Replace the current version (as built) by one with `schedule` made on it and then the
+    /// updates `updates` resolves against that layout, published as `version`. Returns the
+    /// updates applied.
+    pub(crate) fn replace_with(
+        &self,
+        version: u64,
+        observed_until: Option<DateTime<Utc>>,
+        schedule: Vec<ScheduleNotice>,
+        updates: impl FnOnce(&Index) -> Vec<FareUpdate>,
+    ) -> usize {
+        let mut w = self.writer();
+        let current = self.current.load_full();
+        let (next, _, made, _) = reschedule_in_order(&current.index, schedule);
+        let mut index = next.unwrap_or_else(|| (*current.index).clone());
+        let batch = updates(&index);
+        let applied = index.apply(&batch).applied;
+        w.schedule = made;
+        w.spare = None;
+        w.missed.clear();
+        self.current.store(Arc::new(Snapshot {
+            version: version.max(current.version),
+            index: Arc::new(index),
+            observed_until: observed_until.max(current.observed_until),
+            today: current.today,
+        }));
+        applied
     }
 
     /// The window rolled: publish `index` (built for the window starting `today`) as the next
@@ -252,41 +330,43 @@ impl LiveIndex {
         let (first_day, _) = index.day_span();
         w.schedule
             .retain(|n| n.departure_at.timestamp().div_euclid(60) >= first_day - 1440);
-        let changes: Vec<ScheduleChange> = w
-            .schedule
-            .iter()
-            .filter_map(|n| n.resolve(&index).ok())
-            .collect();
-        let (mut index, _) = index.reschedule(&changes);
+        let log = std::mem::take(&mut w.schedule);
+        let (next, _, made, _) = reschedule_in_order(&index, log);
+        w.schedule = made;
+        let mut index = next.unwrap_or(index);
         let carried = index.carry_from(&current.index);
         // What arrived for the days the window now reaches: schedule changes first (they lay
         // the legs out again), then fares against the final layout.
         let (_, last_day) = index.day_span();
         let beyond = |item: &Item| item.departure().timestamp().div_euclid(60) >= last_day + 1440;
-        let items = std::mem::take(&mut w.ahead);
-        let mut schedule = vec![];
-        let mut done = vec![false; items.len()];
-        for (item, done) in items.iter().zip(&mut done) {
-            if let Item::Schedule(n) = item {
-                if let Ok(c) = n.resolve(&index) {
-                    schedule.push(c);
-                    w.schedule.push(n.clone());
-                    *done = true;
-                }
+        let (mut schedule, mut fares_ahead) = (vec![], vec![]);
+        for item in std::mem::take(&mut w.ahead) {
+            match item {
+                Item::Schedule(n) => schedule.push(n),
+                Item::Fare(c) => fares_ahead.push(c),
             }
         }
-        if !schedule.is_empty() {
-            index = index.reschedule(&schedule).0;
+        let (next, _, made, unmade) = reschedule_in_order(&index, schedule);
+        if let Some(next) = next {
+            index = next;
+        }
+        w.schedule.extend(made);
+        for (n, _) in unmade {
+            let item = Item::Schedule(n);
+            if beyond(&item) {
+                w.ahead.push_back(item);
+            }
         }
         let mut fares = vec![];
-        for (item, done) in items.into_iter().zip(done) {
-            let resolved = done
-                || match &item {
-                    Item::Fare(c) => c.resolve(&index).map(|u| fares.push(u)).is_ok(),
-                    Item::Schedule(_) => false,
-                };
-            if !resolved && beyond(&item) {
-                w.ahead.push_back(item);
+        for c in fares_ahead {
+            match c.resolve(&index) {
+                Ok(u) => fares.push(u),
+                Err(_) => {
+                    let item = Item::Fare(c);
+                    if beyond(&item) {
+                        w.ahead.push_back(item);
+                    }
+                }
             }
         }
         index.apply(&fares);
@@ -425,7 +505,7 @@ impl Change {
 }
 
 /// What search reads of a `schedule_changed` event.
-#[derive(Deserialize, Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct ScheduleNotice {
     /// `cancelled`, `retimed` or `added`.
     pub kind: String,
@@ -548,6 +628,45 @@ pub struct Follower {
     /// the index starts as the market is now (the market starts in this process, calibrated
     /// to the world just built), so changes of an earlier run do not apply.
     pub since_ms: Option<i64>,
+    /// Where and how often to write snapshots; with them, offsets are committed only once a
+    /// snapshot holds what they cover (see [`crate::snapshot`]).
+    pub snapshots: Option<Snapshots>,
+}
+
+/// A follower's snapshots.
+pub struct Snapshots {
+    pub path: std::path::PathBuf,
+    pub every: Duration,
+    /// The world they are of (`snapshot::read` restores only a snapshot of it).
+    pub world: String,
+    held: Mutex<Held>,
+}
+
+/// Records applied since the last snapshot: the last of each partition (what the commit
+/// names), how many, and when the last snapshot was written.
+struct Held {
+    last: std::collections::BTreeMap<i32, Record>,
+    count: i64,
+    written: std::time::Instant,
+}
+
+impl Snapshots {
+    pub fn new(path: std::path::PathBuf, every: Duration, world: String) -> Self {
+        Snapshots {
+            path,
+            every,
+            world,
+            held: Mutex::new(Held {
+                last: Default::default(),
+                count: 0,
+                written: std::time::Instant::now(),
+            }),
+        }
+    }
+
+    fn held(&self) -> std::sync::MutexGuard<'_, Held> {
+        self.held.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 impl Follower {
@@ -568,6 +687,16 @@ impl Follower {
     ) -> Result<usize, BusError> {
         let records = consumer.poll(50_000, Duration::from_millis(100)).await?;
         if records.is_empty() {
+            // A quiet stream: what was applied is snapshotted (and committed) in time anyway.
+            if let Some(snapshots) = &self.snapshots {
+                let due = {
+                    let held = snapshots.held();
+                    held.count > 0 && held.written.elapsed() >= snapshots.every
+                };
+                if due {
+                    self.snapshot(snapshots, consumer).await?;
+                }
+            }
             return Ok(0);
         }
         let live = self.live.clone();
@@ -647,8 +776,61 @@ impl Follower {
         })
         .await
         .map_err(|e| BusError::Unavailable(format!("applying updates: {e}")))?;
-        consumer.commit(&records).await?;
+        let Some(snapshots) = &self.snapshots else {
+            consumer.commit(&records).await?;
+            return Ok(n);
+        };
+        let due = {
+            let mut held = snapshots.held();
+            for r in records {
+                held.last.insert(r.partition, r);
+            }
+            held.count += n as i64;
+            held.written.elapsed() >= snapshots.every
+        };
+        if due {
+            self.snapshot(snapshots, consumer).await?;
+        }
         Ok(n)
+    }
+
+    /// Write a snapshot of the current version, then commit what it holds.
+    async fn snapshot(
+        &self,
+        snapshots: &Snapshots,
+        consumer: &mut dyn spontra_events::Consumer,
+    ) -> Result<(), BusError> {
+        let (live, group, world, path) = (
+            self.live.clone(),
+            self.group.clone(),
+            snapshots.world.clone(),
+            snapshots.path.clone(),
+        );
+        let started = std::time::Instant::now();
+        let written = tokio::task::spawn_blocking(move || {
+            let saved = live.save(&group, &world);
+            crate::snapshot::write(&path, &saved).map(|()| saved.legs.len())
+        })
+        .await
+        .map_err(|e| BusError::Unavailable(format!("writing a snapshot: {e}")))?;
+        let legs = match written {
+            Ok(legs) => legs,
+            Err(e) => {
+                // Not committed: the stream keeps what the snapshot does not.
+                tracing::warn!(error = %e, "the search snapshot could not be written; will retry");
+                snapshots.held().written = std::time::Instant::now();
+                return Ok(());
+            }
+        };
+        metrics::histogram!("search_snapshot_seconds").record(started.elapsed().as_secs_f64());
+        metrics::gauge!("search_snapshot_legs").set(legs as f64);
+        let last: Vec<Record> = {
+            let mut held = snapshots.held();
+            held.written = std::time::Instant::now();
+            held.count = 0;
+            std::mem::take(&mut held.last).into_values().collect()
+        };
+        consumer.commit(&last).await
     }
 
     /// Follow until `stop` (see [`spontra_events::run_group`]: errors are logged and
@@ -676,6 +858,9 @@ impl BatchHandler for Follower {
     }
 
     fn lag(&self, records: i64) {
+        // Applied but not yet committed (a snapshot will hold them) is not behind.
+        let held = self.snapshots.as_ref().map_or(0, |s| s.held().count);
+        let records = (records - held).max(0);
         self.live.lag.store(records, Ordering::Relaxed);
         metrics::gauge!("search_update_lag").set(records as f64);
     }

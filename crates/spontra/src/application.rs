@@ -16,7 +16,7 @@ use spontra_events::embedded::EmbeddedLog;
 use spontra_events::kafka::Kafka;
 use spontra_events::Bus;
 use spontra_ingest::Ingestor;
-use spontra_search::live::Follower;
+use spontra_search::live::{Follower, Snapshots};
 use spontra_search::SearchService;
 use spontra_users::{UsersService, UsersState};
 use std::future::Future;
@@ -135,15 +135,9 @@ impl Parts {
             _ => None,
         };
         let follower = match (&search, &bus) {
-            (Some(search), Some(bus)) if follows => Some(Follower {
-                live: search.live().clone(),
-                bus: bus.clone(),
-                group: Follower::group_for_this_process(),
-                // With the market in this process, the index built now is the market now.
-                since_ms: market
-                    .is_some()
-                    .then(|| chrono::Utc::now().timestamp_millis()),
-            }),
+            (Some(search), Some(bus)) if follows => {
+                Some(follower(settings, search, bus.clone(), market.is_some()).await?)
+            }
             _ => None,
         };
         let roller = world.as_ref().map(|w| Roller {
@@ -172,6 +166,68 @@ impl Parts {
         let service = search_service(&world);
         Ok((world, service))
     }
+}
+
+/// Search's follower of `inventory.changed`. With the market in this process the index built
+/// now is the market now: changes of earlier runs are skipped. Otherwise (a search process
+/// following another's ingestion) it writes snapshots every `search.snapshot_seconds` to the
+/// data directory and starts from the last one, resuming its consumer group where that
+/// snapshot left it (see `search::snapshot`); without one it starts a new group at the start
+/// of the topic.
+async fn follower(
+    settings: &Settings,
+    search: &SearchService,
+    bus: Arc<dyn Bus>,
+    market_here: bool,
+) -> anyhow::Result<Follower> {
+    let live = search.live().clone();
+    let mut follower = Follower {
+        live: live.clone(),
+        bus,
+        group: Follower::group_for_this_process(),
+        since_ms: market_here.then(|| chrono::Utc::now().timestamp_millis()),
+        snapshots: None,
+    };
+    let every = settings.search.snapshot_seconds;
+    if market_here || every == 0 {
+        return Ok(follower);
+    }
+    crate::accounts::private_data_dir(settings)?;
+    let path = settings.data.dir.join("search-snapshot.bin");
+    let world = world::fingerprint(&settings.world);
+    let started = std::time::Instant::now();
+    let (p, w) = (path.clone(), world.clone());
+    let restored = tokio::task::spawn_blocking(move || {
+        let saved = spontra_search::snapshot::read(&p, &w)?;
+        Ok::<_, spontra_search::snapshot::SnapshotError>(saved.map(|saved| {
+            let legs = live.restore(&saved);
+            (saved.group, saved.version, legs)
+        }))
+    })
+    .await?;
+    match restored {
+        Ok(Some((group, version, legs))) => {
+            tracing::info!(
+                %group, version, legs,
+                ms = started.elapsed().as_millis() as u64,
+                "search restored from its snapshot"
+            );
+            // Recorded from the start of the process (the edge installs the same recorder).
+            let _ = spontra_http::metrics::prometheus();
+            metrics::gauge!("search_snapshot_restored_legs").set(legs as f64);
+            follower.group = group;
+        }
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, "the search snapshot is not used; following from the start")
+        }
+    }
+    follower.snapshots = Some(Snapshots::new(
+        path,
+        std::time::Duration::from_secs(every),
+        world,
+    ));
+    Ok(follower)
 }
 
 /// Market time: it starts at the world's "today" (`world.today`, else the real date) at the

@@ -252,6 +252,11 @@ impl MarketFeed {
             - at.timestamp_subsec_millis() as f64 / 86_400_000.0
     }
 
+    /// Days from `now` to leg `id`'s departure, as retimed.
+    fn days_left(index: &Index, id: u32, t: &Tracked, now: DateTime<Utc>) -> f64 {
+        Self::days_before(index, id, now) + t.shift as f64 / 1440.0
+    }
+
     /// The leg's market calibrated at `since`: its identity, and the base that makes its fare
     /// then the world's.
     fn track(&self, index: &Index, id: u32, since: DateTime<Utc>) -> Tracked {
@@ -304,7 +309,7 @@ impl MarketFeed {
         id: u32,
         now: DateTime<Utc>,
     ) -> Option<FareObservation> {
-        let days = Self::days_before(index, id, now) + t.shift as f64 / 1440.0;
+        let days = Self::days_left(index, id, t, now);
         if days <= 0.0 || t.flags & CANCELLED != 0 {
             return None;
         }
@@ -362,7 +367,7 @@ impl MarketFeed {
         id: u32,
         now: DateTime<Utc>,
     ) -> Option<ScheduleObservation> {
-        let days = Self::days_before(index, id, now) + t.shift as f64 / 1440.0;
+        let days = Self::days_left(index, id, t, now);
         if days <= 0.0 || t.flags & (CANCELLED | RETIMED | SETTLED) != 0 {
             return None;
         }
@@ -395,7 +400,7 @@ impl MarketFeed {
         id: u32,
         now: DateTime<Utc>,
     ) -> Option<ScheduleObservation> {
-        let days = Self::days_before(index, id, now) + t.shift as f64 / 1440.0;
+        let days = Self::days_left(index, id, t, now);
         if t.seats > 0 || days <= 2.0 || t.flags & EXTRA_ADDED != 0 {
             return None;
         }

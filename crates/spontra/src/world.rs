@@ -98,6 +98,21 @@ pub fn load(
     })
 }
 
+/// What names the world `settings` describe, whatever the day: scale, seed, days and schedule
+/// file (what a search snapshot must match to be restored into it).
+pub fn fingerprint(settings: &crate::config::WorldSettings) -> String {
+    format!(
+        "{}/{}/{}/{}",
+        settings.scale,
+        settings.seed,
+        settings.days,
+        settings
+            .schedule
+            .as_ref()
+            .map_or_else(String::new, |p| p.display().to_string())
+    )
+}
+
 /// The reference data, loaded once per process.
 pub fn refdata() -> anyhow::Result<Arc<RefData>> {
     static REFDATA: OnceLock<Arc<RefData>> = OnceLock::new();

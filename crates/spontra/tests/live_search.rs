@@ -469,3 +469,153 @@ async fn cancelled_retimed_and_added_flights_reach_search() {
         assert!(metrics.contains(series), "{series}");
     }
 }
+
+/// A `spontra serve` process of its own (killed with SIGKILL when dropped).
+struct Process(std::process::Child, String);
+
+impl Process {
+    /// Start `spontra serve --services search,ingest` on the embedded log in `dir`, writing
+    /// snapshots every second; returns once it listens (its base URL).
+    fn start(dir: &std::path::Path) -> Process {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_spontra"))
+            .args([
+                "serve",
+                "--services",
+                "search,ingest",
+                "--bind",
+                "127.0.0.1:0",
+            ])
+            .env(
+                "SPONTRA__DATABASE__URL",
+                format!("sqlite://{}/spontra.db", dir.display()),
+            )
+            .env("SPONTRA__DATA__DIR", dir)
+            .env("SPONTRA__WORLD__TODAY", TODAY)
+            .env("SPONTRA__WORLD__SCALE", "tiny")
+            .env("SPONTRA__SEARCH__SNAPSHOT_SECONDS", "1")
+            .env("SPONTRA__LOG__FILTER", "error")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let out = child.stdout.take().unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(out).read_line(&mut line).unwrap();
+        let base = line.trim().rsplit(' ').next().unwrap().to_string();
+        assert!(base.starts_with("http://"), "{line}");
+        Process(child, base)
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        reqwest::get(format!("{}{path}", self.1))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A search process killed with SIGKILL is back from its snapshot, not from the start of the
+/// stream: at once with the prices it had, and then with what changed while it was down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_search_process_is_back_from_its_snapshot() {
+    let dir = std::env::temp_dir().join(format!("spontra-snap-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}/spontra.db", dir.display());
+    let first = Process::start(&dir);
+    let date = (TODAY.parse::<NaiveDate>().unwrap() + chrono::Days::new(3)).to_string();
+    let explore = first
+        .get(&format!(
+            "/api/v1/explore?origin=LHR&from={date}&max_stops=0"
+        ))
+        .await;
+    // A route with two direct flights at least.
+    let mut route = None;
+    for d in explore["destinations"].as_array().unwrap() {
+        let code = d["airport"]["code"].as_str().unwrap();
+        let path = format!(
+            "/api/v1/search?origin=LHR&destination={code}&depart={date}&max_stops=0&sort=cheapest"
+        );
+        let answer = first.get(&path).await;
+        if answer["itineraries"]
+            .as_array()
+            .is_some_and(|l| l.len() >= 2)
+        {
+            route = Some((path, answer));
+            break;
+        }
+    }
+    let (path, before) = route.expect("a route with two direct flights");
+    let segment = |i: usize| before["itineraries"][i]["slices"][0]["segments"][0].clone();
+    let flight = |s: &Value| s["flight"].as_str().unwrap().to_string();
+    let log = EmbeddedLog::open(&url).await.unwrap();
+    publish_on(&log, vec![fare_event("s1", &segment(0), "321.00", 5)]).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let version = loop {
+        let a = first.get(&path).await;
+        if flight_price(&a, &flight(&segment(0))) == Some(32_100) {
+            break a["inventory"]["version"].as_u64().unwrap();
+        }
+        assert!(Instant::now() < deadline, "the change is applied: {a}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // A snapshot holds it (written every second), then the process dies.
+    let snapshot = dir.join("search-snapshot.bin");
+    let since = std::time::SystemTime::now();
+    while !snapshot
+        .metadata()
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| t > since)
+    {
+        assert!(Instant::now() < deadline, "no snapshot written");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop(first); // SIGKILL
+    let other = segment(1);
+    publish_on(&log, vec![fare_event("s2", &other, "234.00", 5)]).await;
+
+    let started = Instant::now();
+    let second = Process::start(&dir);
+    let back = second.get(&path).await;
+    let ready_in = started.elapsed();
+    assert_eq!(
+        flight_price(&back, &flight(&segment(0))),
+        Some(32_100),
+        "what it had, at once: {back}"
+    );
+    assert!(back["inventory"]["version"].as_u64().unwrap() >= version);
+    let metrics = reqwest::get(format!("{}/metrics", second.1))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("search_snapshot_restored_legs 1"),
+        "restored from the snapshot: {metrics}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let a = second.get(&path).await;
+        if flight_price(&a, &flight(&other)) == Some(23_400) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "what changed while it was down: {a}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    eprintln!("search back from its snapshot in {ready_in:?} (tiny world)");
+    drop(second);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -882,30 +882,26 @@ pub async fn observations_apply_once_and_the_latest_is_current(store: &dyn Inven
         .is_none());
 }
 
-/// Ingesters racing on one database with overlapping batches (the same events delivered to
-/// several, released together) apply each event exactly once.
-pub async fn concurrent_ingesters_apply_each_event_once(store: Arc<dyn InventoryStore>) {
-    let events: Vec<FareObservation> = (0..200)
-        .map(|i| {
-            observation(
-                &format!("burst-{i}"),
-                100 + (i % 10) as u16,
-                30_000 + i as i64,
-                i as i64,
-            )
-        })
-        .collect();
-    let gate = Arc::new(tokio::sync::Barrier::new(8));
+/// `workers` ingesters released together, each applying overlapping chunks of `items` (of
+/// `chunk`) in its own order through `apply`, a busy store retried: how many applications
+/// found their event new, over all of them.
+async fn race<T, F, Fut>(items: Vec<T>, workers: usize, chunk: usize, apply: F) -> usize
+where
+    T: Clone + Send + Sync + 'static,
+    F: Fn(Vec<T>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = StoreResult<Vec<Applied>>> + Send,
+{
+    let gate = Arc::new(tokio::sync::Barrier::new(workers));
+    let rounds = items.len().div_ceil(chunk);
     let mut tasks = vec![];
-    for w in 0..8 {
-        let (store, gate, events) = (store.clone(), gate.clone(), events.clone());
+    for w in 0..workers {
+        let (gate, items, apply) = (gate.clone(), items.clone(), apply.clone());
         tasks.push(tokio::spawn(async move {
             gate.wait().await;
             let mut new = 0;
-            // Each worker takes overlapping slices in its own order.
-            for chunk in events.chunks(25).cycle().skip(w).take(8) {
+            for slice in items.chunks(chunk).cycle().skip(w).take(rounds) {
                 loop {
-                    match store.apply_observations(chunk, t(1000)).await {
+                    match apply(slice.to_vec()).await {
                         Ok(applied) => {
                             new += applied.iter().filter(|a| a.new).count();
                             break;
@@ -922,6 +918,28 @@ pub async fn concurrent_ingesters_apply_each_event_once(store: Arc<dyn Inventory
     for task in tasks {
         total += task.await.unwrap();
     }
+    total
+}
+
+/// Ingesters racing on one database with overlapping batches (the same events delivered to
+/// several, released together) apply each event exactly once.
+pub async fn concurrent_ingesters_apply_each_event_once(store: Arc<dyn InventoryStore>) {
+    let events: Vec<FareObservation> = (0..200)
+        .map(|i| {
+            observation(
+                &format!("burst-{i}"),
+                100 + (i % 10) as u16,
+                30_000 + i as i64,
+                i as i64,
+            )
+        })
+        .collect();
+    let s = store.clone();
+    let total = race(events.clone(), 8, 25, move |chunk| {
+        let s = s.clone();
+        async move { s.apply_observations(&chunk, t(1000)).await }
+    })
+    .await;
     assert_eq!(total, 200, "each event applied by exactly one worker");
     assert_eq!(store.observation_count().await.unwrap(), 200);
     let date = chrono::NaiveDate::from_ymd_opt(2026, 12, 20).unwrap();
@@ -1026,32 +1044,12 @@ pub async fn concurrent_ingesters_apply_each_schedule_change_once(store: Arc<dyn
             )
         })
         .collect();
-    let gate = Arc::new(tokio::sync::Barrier::new(6));
-    let mut tasks = vec![];
-    for w in 0..6 {
-        let (store, gate, changes) = (store.clone(), gate.clone(), changes.clone());
-        tasks.push(tokio::spawn(async move {
-            gate.wait().await;
-            let mut new = 0;
-            for chunk in changes.chunks(20).cycle().skip(w).take(6) {
-                loop {
-                    match store.apply_schedule_changes(chunk, t(1000)).await {
-                        Ok(applied) => {
-                            new += applied.iter().filter(|a| a.new).count();
-                            break;
-                        }
-                        Err(StoreError::Unavailable(_)) => tokio::task::yield_now().await,
-                        Err(e) => panic!("{e}"),
-                    }
-                }
-            }
-            new
-        }));
-    }
-    let mut total = 0;
-    for task in tasks {
-        total += task.await.unwrap();
-    }
+    let s = store.clone();
+    let total = race(changes, 6, 20, move |chunk| {
+        let s = s.clone();
+        async move { s.apply_schedule_changes(&chunk, t(1000)).await }
+    })
+    .await;
     assert_eq!(total, 120, "each change applied by exactly one worker");
     let date = chrono::NaiveDate::from_ymd_opt(2026, 12, 20).unwrap();
     for f in 200..206u16 {
