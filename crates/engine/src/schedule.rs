@@ -42,9 +42,13 @@ pub struct ScheduleOutcome {
     pub invalid: usize,
 }
 
-impl ScheduleOutcome {
-    pub fn changed(&self) -> usize {
-        self.cancelled + self.retimed + self.added
+impl std::ops::AddAssign for ScheduleOutcome {
+    fn add_assign(&mut self, o: Self) {
+        self.cancelled += o.cancelled;
+        self.retimed += o.retimed;
+        self.added += o.added;
+        self.unchanged += o.unchanged;
+        self.invalid += o.invalid;
     }
 }
 

@@ -9,6 +9,10 @@
 //! copies the current index instead (`Arc::make_mut`), so a long search costs a copy, never a
 //! wait. Steady state: two copies of the index, and a batch costs its updates plus the routes
 //! they touch, not the size of the index.
+//!
+//! Schedule changes (flights cancelled, retimed, added) lay the index out again
+//! (`Index::reschedule`) and are published the same way, as are the next day's window at
+//! midnight ([`LiveIndex::roll`]) and a state restored from a snapshot (`crate::snapshot`).
 
 use arc_swap::ArcSwap;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -71,11 +75,8 @@ impl Writer {
     }
 }
 
-/// `notices` made on `index` in order. A run of notices that resolve against one layout is
-/// made at once; a notice that names a flight as an earlier one of the run left it (a
-/// cancellation at a retimed flight's new time) is resolved again after that run. Returns the
-/// new index (`None`: nothing changed), what was done, the notices made, and the notices
-/// skipped with why.
+/// What [`reschedule_in_order`] did: the new index (`None`: nothing changed), the outcome,
+/// the notices made, and the notices skipped with why.
 type InOrder = (
     Option<Index>,
     ScheduleOutcome,
@@ -83,6 +84,9 @@ type InOrder = (
     Vec<(ScheduleNotice, Skipped)>,
 );
 
+/// `notices` made on `index` in order. A run of notices that resolve against one layout is
+/// made at once; a notice that names a flight as an earlier one of the run left it (a
+/// cancellation at a retimed flight's new time) is resolved again after that run.
 fn reschedule_in_order(index: &Index, notices: Vec<ScheduleNotice>) -> InOrder {
     let mut next: Option<Index> = None;
     let mut outcome = ScheduleOutcome::default();
@@ -96,11 +100,7 @@ fn reschedule_in_order(index: &Index, notices: Vec<ScheduleNotice>) -> InOrder {
             return;
         }
         let (ix, o) = next.as_ref().unwrap_or(index).reschedule(batch);
-        outcome.cancelled += o.cancelled;
-        outcome.retimed += o.retimed;
-        outcome.added += o.added;
-        outcome.unchanged += o.unchanged;
-        outcome.invalid += o.invalid;
+        outcome += o;
         *next = Some(ix);
         batch.clear();
         made.append(batch_notices);
