@@ -12,7 +12,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 #[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct BenchArgs {
+    #[command(subcommand)]
+    what: Option<BenchWhat>,
     /// CSV of `origin,destination,date` (date as YYYY-MM-DD or +N days from today).
     #[arg(long)]
     queries: Option<PathBuf>,
@@ -26,6 +29,13 @@ pub struct BenchArgs {
     samples: usize,
     #[command(flatten)]
     world: WorldArgs,
+}
+
+#[derive(clap::Subcommand)]
+enum BenchWhat {
+    /// Ingestion end to end on the embedded profile: events per second from the provider
+    /// topic to the store and the change stream.
+    Ingest(crate::bench_ingest::IngestBenchArgs),
 }
 
 struct Query {
@@ -179,6 +189,9 @@ fn write_queries(path: &PathBuf, index: &Index, count: usize, seed: u64) -> anyh
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    if let Some(BenchWhat::Ingest(a)) = args.what {
+        return crate::bench_ingest::run(a);
+    }
     let started = Instant::now();
     let w = args.world.load()?;
     let load_ms = started.elapsed().as_millis();

@@ -220,3 +220,25 @@ fn database_passwords_are_never_printed() {
         assert!(!printed.contains("hunter2"), "{url}: {printed}");
     }
 }
+
+/// `spontra bench ingest` publishes, ingests and counts: every event applied once, changes
+/// published, a rate reported; bad arguments exit non-zero.
+#[test]
+fn the_ingestion_benchmark_runs_end_to_end() {
+    let (code, out, err) = spontra(&["bench", "ingest", "--events", "600", "--batch", "250"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("600 applied, 0 duplicates, 600 changed, 0 dead letters; 600 inventory.changed events; 600 price observations stored"),
+        "{out}"
+    );
+    assert!(
+        out.contains("events/s") && out.contains("3 batches"),
+        "{out}"
+    );
+    let (code, _, err) = spontra(&["bench", "ingest", "--events", "0"]);
+    assert_ne!(code, 0, "{err}");
+    // The engine benchmark keeps its own arguments.
+    let (code, _, err) = spontra(&["bench"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("--queries"), "{err}");
+}
