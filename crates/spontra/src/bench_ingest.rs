@@ -118,6 +118,8 @@ async fn bench(
         clock: Arc::new(FixedClock::new(now)),
         throughput: Default::default(),
     };
+    // Ingestion's own metrics say where the time goes.
+    let metrics = spontra_http::metrics::prometheus();
     let mut consumer = ingestor.subscribe().await?;
     let mut total = BatchStats::default();
     let mut batches = vec![];
@@ -167,6 +169,18 @@ async fn bench(
         pct(0.95),
         pct(1.0)
     );
+    if let Some(m) = metrics {
+        let text = m.render();
+        let value = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        println!(
+            "of which in the store's transactions: {:.2} s",
+            value("ingest_apply_seconds_sum")
+        );
+    }
     Ok(
         if total.applied + total.duplicates == args.events && total.dead_lettered == 0 {
             ExitCode::SUCCESS

@@ -757,86 +757,150 @@ macro_rules! impl_inventory_store {
                 now: chrono::DateTime<chrono::Utc>,
             ) -> spontra_store::StoreResult<Vec<spontra_store::Applied>> {
                 use $crate::sqlx::Row;
+                use std::collections::{HashMap, HashSet};
+                type Db = $db;
                 let tr = $crate::translate;
                 let mut tx = self.begin_write().await.map_err(tr)?;
                 let mut out = Vec::with_capacity(batch.len());
-                for o in batch {
-                    // Once per (source, id): a second delivery finds its row and stops here.
-                    let first = first_application(&mut *tx, &o.source, &o.event_id, now)
-                        .await
-                        .map_err(tr)?;
-                    if !first {
-                        out.push(spontra_store::Applied { new: false, changed: false });
+                // A few statements per chunk, not per observation: each takes its rows at once.
+                for chunk in batch.chunks(500) {
+                    // Once per (source, id): the ids already held come back from nowhere.
+                    let mut ids = $crate::sqlx::QueryBuilder::<Db>::new(
+                        "INSERT INTO ingested_events (source, event_id, applied_at) ",
+                    );
+                    ids.push_values(chunk, |mut b, o| {
+                        b.push_bind(&o.source).push_bind(&o.event_id).push_bind(now);
+                    });
+                    ids.push(" ON CONFLICT DO NOTHING RETURNING source, event_id");
+                    let mut first: HashSet<(String, String)> = HashSet::new();
+                    for row in ids.build().fetch_all(&mut *tx).await.map_err(tr)? {
+                        first.insert((row.try_get(0).map_err(tr)?, row.try_get(1).map_err(tr)?));
+                    }
+                    // The first of a chunk's copies of an event is the one applied.
+                    let new: Vec<bool> = chunk
+                        .iter()
+                        .map(|o| first.remove(&(o.source.clone(), o.event_id.clone())))
+                        .collect();
+                    let fresh: Vec<&spontra_store::FareObservation> = chunk
+                        .iter()
+                        .zip(&new)
+                        .filter_map(|(o, n)| n.then_some(o))
+                        .collect();
+                    if fresh.is_empty() {
+                        out.extend(new.iter().map(|_| spontra_store::Applied { new: false, changed: false }));
                         continue;
                     }
-                    $crate::sqlx::query(
+                    let mut history = $crate::sqlx::QueryBuilder::<Db>::new(
                         "INSERT INTO price_observations (origin, destination, departure_date, cabin, carrier, \
-                         flight_number, fare_minor, currency, seats_left, days_before, observed_at, source, event_id) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-                    )
-                    .bind(&o.origin)
-                    .bind(&o.destination)
-                    .bind(o.departure_date)
-                    .bind(&o.cabin)
-                    .bind(&o.carrier)
-                    .bind(o.flight_number as i32)
-                    .bind(o.fare_minor)
-                    .bind(&o.currency)
-                    .bind(o.seats_left)
-                    .bind(o.days_before() as i32)
-                    .bind(o.observed_at)
-                    .bind(&o.source)
-                    .bind(&o.event_id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(tr)?;
-                    let held = $crate::sqlx::query(
-                        "SELECT fare_minor, currency, seats_left FROM flight_fares \
-                         WHERE carrier = $1 AND flight_number = $2 AND departure_date = $3 AND cabin = $4",
-                    )
-                    .bind(&o.carrier)
-                    .bind(o.flight_number as i32)
-                    .bind(o.departure_date)
-                    .bind(&o.cabin)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(tr)?;
-                    // The flight's current state follows the latest observation only.
-                    let written = $crate::sqlx::query(
+                         flight_number, fare_minor, currency, seats_left, days_before, observed_at, source, event_id) ",
+                    );
+                    history.push_values(&fresh, |mut b, o| {
+                        b.push_bind(&o.origin)
+                            .push_bind(&o.destination)
+                            .push_bind(o.departure_date)
+                            .push_bind(&o.cabin)
+                            .push_bind(&o.carrier)
+                            .push_bind(o.flight_number as i32)
+                            .push_bind(o.fare_minor)
+                            .push_bind(&o.currency)
+                            .push_bind(o.seats_left)
+                            .push_bind(o.days_before() as i32)
+                            .push_bind(o.observed_at)
+                            .push_bind(&o.source)
+                            .push_bind(&o.event_id);
+                    });
+                    history.build().execute(&mut *tx).await.map_err(tr)?;
+                    // Each flight's current state, then the observations in order: one newer
+                    // than the state becomes it (and changed it if it differs).
+                    type Key = (String, i32, chrono::NaiveDate, String);
+                    type State = (i64, String, i32, chrono::DateTime<chrono::Utc>);
+                    let key = |o: &spontra_store::FareObservation| -> Key {
+                        (o.carrier.clone(), o.flight_number as i32, o.departure_date, o.cabin.clone())
+                    };
+                    let mut keys: Vec<Key> = fresh.iter().map(|o| key(o)).collect();
+                    keys.sort();
+                    keys.dedup();
+                    let mut held = $crate::sqlx::QueryBuilder::<Db>::new(
+                        "SELECT carrier, flight_number, departure_date, cabin, fare_minor, currency, seats_left, observed_at \
+                         FROM flight_fares WHERE (carrier, flight_number, departure_date, cabin) IN (",
+                    );
+                    let mut list = held.separated(", ");
+                    for k in &keys {
+                        list.push("(");
+                        list.push_bind_unseparated(k.0.clone());
+                        list.push_unseparated(", ");
+                        list.push_bind_unseparated(k.1);
+                        list.push_unseparated(", ");
+                        list.push_bind_unseparated(k.2);
+                        list.push_unseparated(", ");
+                        list.push_bind_unseparated(k.3.clone());
+                        list.push_unseparated(")");
+                    }
+                    held.push(")");
+                    let mut states: HashMap<Key, State> = HashMap::new();
+                    for row in held.build().fetch_all(&mut *tx).await.map_err(tr)? {
+                        states.insert(
+                            (
+                                row.try_get(0).map_err(tr)?,
+                                row.try_get(1).map_err(tr)?,
+                                row.try_get(2).map_err(tr)?,
+                                row.try_get(3).map_err(tr)?,
+                            ),
+                            (
+                                row.try_get(4).map_err(tr)?,
+                                row.try_get(5).map_err(tr)?,
+                                row.try_get(6).map_err(tr)?,
+                                row.try_get(7).map_err(tr)?,
+                            ),
+                        );
+                    }
+                    let mut latest: HashMap<Key, &spontra_store::FareObservation> = HashMap::new();
+                    for (o, is_new) in chunk.iter().zip(&new) {
+                        if !is_new {
+                            out.push(spontra_store::Applied { new: false, changed: false });
+                            continue;
+                        }
+                        let k = key(o);
+                        let now_held = states.get(&k);
+                        let newer = now_held.is_none_or(|s| s.3 < o.observed_at);
+                        let differs = now_held.is_none_or(|s| {
+                            (s.0, s.1.as_str(), s.2) != (o.fare_minor, o.currency.as_str(), o.seats_left)
+                        });
+                        if newer {
+                            states.insert(k.clone(), (o.fare_minor, o.currency.clone(), o.seats_left, o.observed_at));
+                            latest.insert(k, o);
+                        }
+                        out.push(spontra_store::Applied { new: true, changed: newer && differs });
+                    }
+                    if latest.is_empty() {
+                        continue;
+                    }
+                    // The flights' new states, each once; one newer in the store by now stays.
+                    let mut upsert = $crate::sqlx::QueryBuilder::<Db>::new(
                         "INSERT INTO flight_fares (carrier, flight_number, departure_date, cabin, origin, destination, \
-                         fare_minor, currency, seats_left, departure_at, observed_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-                         ON CONFLICT (carrier, flight_number, departure_date, cabin) DO UPDATE SET \
+                         fare_minor, currency, seats_left, departure_at, observed_at) ",
+                    );
+                    upsert.push_values(latest.values(), |mut b, o| {
+                        b.push_bind(&o.carrier)
+                            .push_bind(o.flight_number as i32)
+                            .push_bind(o.departure_date)
+                            .push_bind(&o.cabin)
+                            .push_bind(&o.origin)
+                            .push_bind(&o.destination)
+                            .push_bind(o.fare_minor)
+                            .push_bind(&o.currency)
+                            .push_bind(o.seats_left)
+                            .push_bind(o.departure_at)
+                            .push_bind(o.observed_at);
+                    });
+                    upsert.push(
+                        " ON CONFLICT (carrier, flight_number, departure_date, cabin) DO UPDATE SET \
                          fare_minor = excluded.fare_minor, currency = excluded.currency, \
                          seats_left = excluded.seats_left, departure_at = excluded.departure_at, \
                          observed_at = excluded.observed_at \
-                         WHERE flight_fares.observed_at < excluded.observed_at RETURNING carrier",
-                    )
-                    .bind(&o.carrier)
-                    .bind(o.flight_number as i32)
-                    .bind(o.departure_date)
-                    .bind(&o.cabin)
-                    .bind(&o.origin)
-                    .bind(&o.destination)
-                    .bind(o.fare_minor)
-                    .bind(&o.currency)
-                    .bind(o.seats_left)
-                    .bind(o.departure_at)
-                    .bind(o.observed_at)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(tr)?
-                    .is_some();
-                    let differs = match &held {
-                        None => true,
-                        Some(row) => {
-                            let fare: i64 = row.try_get(0).map_err(tr)?;
-                            let currency: String = row.try_get(1).map_err(tr)?;
-                            let seats: i32 = row.try_get(2).map_err(tr)?;
-                            (fare, currency.as_str(), seats) != (o.fare_minor, o.currency.as_str(), o.seats_left)
-                        }
-                    };
-                    out.push(spontra_store::Applied { new: true, changed: written && differs });
+                         WHERE flight_fares.observed_at < excluded.observed_at",
+                    );
+                    upsert.build().execute(&mut *tx).await.map_err(tr)?;
                 }
                 tx.commit().await.map_err(tr)?;
                 Ok(out)
