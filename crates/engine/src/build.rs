@@ -62,6 +62,24 @@ pub enum BuildError {
     BadFare,
 }
 
+/// A leg's departure (minutes after `epoch`) and duration, if they make a leg: it lands after
+/// it leaves and within 45 hours, and leaves after the epoch and not too far after it.
+pub(crate) fn leg_times(
+    epoch: UtcMinute,
+    departure: UtcMinute,
+    arrival: UtcMinute,
+) -> Result<(u32, u16), BuildError> {
+    let duration = arrival - departure;
+    if !(1..=45 * 60).contains(&duration) {
+        return Err(BuildError::BadDuration);
+    }
+    let dep = departure - epoch;
+    if dep < 0 || dep > (u32::MAX / 2) as i64 {
+        return Err(BuildError::OutOfWindow);
+    }
+    Ok((dep as u32, duration as u16))
+}
+
 impl LegInput {
     /// The leg as the index stores it (times after `epoch`), checked against an index of
     /// `airports` airports and `carriers` carriers.
@@ -84,14 +102,7 @@ impl LegInput {
         if leg.origin == leg.destination {
             return Err(BuildError::SameEnds);
         }
-        let duration = leg.arrival - leg.departure;
-        if !(1..=45 * 60).contains(&duration) {
-            return Err(BuildError::BadDuration);
-        }
-        let dep = leg.departure - epoch;
-        if dep < 0 || dep > (u32::MAX / 2) as i64 {
-            return Err(BuildError::OutOfWindow);
-        }
+        let (dep, duration) = leg_times(epoch, leg.departure, leg.arrival)?;
         let economy = leg.fares[0].ok_or(BuildError::BadFare)?;
         if economy == 0 || economy > u32::MAX as u64 {
             return Err(BuildError::BadFare);
@@ -108,13 +119,13 @@ impl LegInput {
             seats |= ((*s).min(15) as u16) << (i * 4);
         }
         Ok(Leg {
-            dep: dep as u32,
+            dep,
             fare: economy as u32,
             origin: leg.origin,
             dest: leg.destination,
             carrier: leg.carrier,
             flight_number: leg.flight_number,
-            duration: duration as u16,
+            duration,
             seats,
             cabin_multiplier,
             aircraft: leg.aircraft,
@@ -278,31 +289,16 @@ impl IndexBuilder {
             observed: Vec::new(),
         };
         debug_assert_eq!(index.airports.len(), n_airports);
-        index.lay_out();
+        index.legs.sort_unstable_by_key(Leg::order);
+        index.lay_out_sorted();
         index
     }
 }
 
 impl Index {
-    /// Sort the legs (their observation times with them) and work out everything derived
-    /// from them: routes with their bounds, day directories, the routes from and into each
-    /// airport, the first and last day.
-    pub(crate) fn lay_out(&mut self) {
-        if self.observed.len() == self.legs.len() && !self.legs.is_empty() {
-            let mut both: Vec<(Leg, u32)> = std::mem::take(&mut self.legs)
-                .into_iter()
-                .zip(std::mem::take(&mut self.observed))
-                .collect();
-            both.sort_unstable_by_key(|(l, _)| Leg::order(l));
-            (self.legs, self.observed) = both.into_iter().unzip();
-        } else {
-            self.observed = Vec::new();
-            self.legs.sort_unstable_by_key(Leg::order);
-        }
-        self.lay_out_sorted();
-    }
-
-    /// As [`Index::lay_out`], for legs already in order ([`Leg::order`]).
+    /// Work out everything derived from the legs, which are in order ([`Leg::order`]):
+    /// routes with their bounds, day directories, the routes from and into each airport, the
+    /// first and last day.
     pub(crate) fn lay_out_sorted(&mut self) {
         debug_assert!(self
             .legs

@@ -37,6 +37,12 @@ pub struct UpdateOutcome {
     pub unknown: usize,
 }
 
+/// What `Index::observed` holds for an observation at `secs` (seconds since the Unix epoch):
+/// seconds after the index epoch plus one, 0 meaning "as built".
+fn observed_mark(epoch: UtcMinute, secs: i64) -> u32 {
+    (secs - epoch * 60 + 1).clamp(1, u32::MAX as i64) as u32
+}
+
 impl Index {
     /// The leg flown by `carrier` `flight_number` from `origin` to `destination` departing at
     /// `departure` (UTC), if the index holds it: the route's day directory, then a short scan.
@@ -94,8 +100,7 @@ impl Index {
                 out.unknown += 1;
                 continue;
             };
-            let since = u.observed - self.epoch * 60 + 1;
-            let at = since.clamp(1, u32::MAX as i64) as u32;
+            let at = observed_mark(self.epoch, u.observed);
             let held = &mut self.observed[u.leg as usize];
             if at < *held || u.fare == 0 {
                 out.stale += 1;
@@ -132,13 +137,10 @@ impl Index {
         self.routes[r].min_fare = min;
     }
 
-    /// Take over `old`'s fares, seats and observation times for every leg both indexes hold,
-    /// and make every route's bound exact. `self` is a later window of the same schedule (the
-    /// bookable window rolled a day on): the days both cover keep what the market said of
-    /// them, and only the days new to `self` keep their fares as built. Legs are matched by
-    /// what names a flight (carrier, number, route, departure), not by id: ids differ between
-    /// builds. Returns the legs carried over.
-    pub fn carry_from(&mut self, old: &Index) -> usize {
+    /// Every leg `old` holds that this index holds too, as (id in `old`, id here): matched by
+    /// what names a flight (carrier, number, route, departure), not by id — ids differ between
+    /// builds and layouts.
+    pub fn matching_legs(&self, old: &Index) -> Vec<(LegId, LegId)> {
         let airports: Vec<Option<AirportId>> = old
             .airports
             .iter()
@@ -149,34 +151,43 @@ impl Index {
             .iter()
             .map(|c| self.carrier_id(c.code))
             .collect();
+        old.legs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| {
+                let id = self.find_leg(
+                    airports[l.origin as usize]?,
+                    airports[l.dest as usize]?,
+                    old.to_utc(l.dep),
+                    carriers[l.carrier as usize]?,
+                    l.flight_number,
+                )?;
+                Some((i as LegId, id))
+            })
+            .collect()
+    }
+
+    /// Take over `old`'s fares, seats and observation times for every leg both indexes hold
+    /// ([`Index::matching_legs`]), and make every route's bound exact. `self` is a later
+    /// window of the same schedule (the bookable window rolled a day on): the days both cover
+    /// keep what the market said of them, and only the days new to `self` keep their fares as
+    /// built. Returns the legs carried over.
+    pub fn carry_from(&mut self, old: &Index) -> usize {
+        let pairs = self.matching_legs(old);
         if self.observed.len() != self.legs.len() {
             self.observed = vec![0; self.legs.len()];
         }
-        let mut carried = 0;
-        for (i, l) in old.legs.iter().enumerate() {
-            let (Some(o), Some(d), Some(c)) = (
-                airports[l.origin as usize],
-                airports[l.dest as usize],
-                carriers[l.carrier as usize],
-            ) else {
-                continue;
-            };
-            let departure = old.epoch + l.dep as i64;
-            let Some(id) = self.find_leg(o, d, departure, c, l.flight_number) else {
-                continue;
-            };
-            let leg = &mut self.legs[id as usize];
-            leg.fare = l.fare;
-            leg.seats = l.seats;
-            self.observed[id as usize] = match old.observed_at(i as LegId) {
-                None => 0,
-                Some(at) => (at - self.epoch * 60 + 1).clamp(1, u32::MAX as i64) as u32,
-            };
-            carried += 1;
+        for &(from, to) in &pairs {
+            let l = old.legs[from as usize];
+            let leg = &mut self.legs[to as usize];
+            (leg.fare, leg.seats) = (l.fare, l.seats);
+            self.observed[to as usize] = old
+                .observed_at(from)
+                .map_or(0, |at| observed_mark(self.epoch, at));
         }
         for r in 0..self.routes.len() {
             self.exact_bound(r);
         }
-        carried
+        pairs.len()
     }
 }

@@ -154,20 +154,38 @@ impl<'a> From<&'a ScheduleObservation> for ScheduleEvent<'a> {
 }
 
 fn schedule_derived(c: &ScheduleObservation, now: chrono::DateTime<chrono::Utc>) -> Message {
+    let subject = format!("{}{}/{}", c.carrier, c.flight_number, c.departure_date);
     let data = serde_json::to_vec(&ScheduleEvent::from(c)).unwrap_or_default();
+    published(
+        SCHEDULE_CHANGED,
+        (&c.source, &c.event_id),
+        subject,
+        data,
+        (&c.origin, &c.destination),
+        now,
+    )
+}
+
+/// What ingestion publishes about the provider event `(source, id)`: a CloudEvent of its own
+/// source with the stable id `source#id` (consumers deduplicate by it), keyed by the route.
+fn published(
+    type_: &str,
+    (source, id): (&str, &str),
+    subject: String,
+    data: Vec<u8>,
+    (origin, destination): (&str, &str),
+    now: chrono::DateTime<chrono::Utc>,
+) -> Message {
     CloudEvent {
-        id: format!("{}#{}", c.source, c.event_id),
+        id: format!("{source}#{id}"),
         source: SOURCE.into(),
-        type_: SCHEDULE_CHANGED.into(),
+        type_: type_.into(),
         time: Some(now),
-        subject: Some(format!(
-            "{}{}/{}",
-            c.carrier, c.flight_number, c.departure_date
-        )),
+        subject: Some(subject),
         datacontenttype: Some("application/json".into()),
         data,
     }
-    .to_message(format!("{}-{}", c.origin, c.destination))
+    .to_message(format!("{origin}-{destination}"))
 }
 
 /// Events this process ingested over the last minute, by second.
@@ -222,20 +240,19 @@ pub struct Ingestor {
 }
 
 fn derived(type_: &str, o: &FareObservation, now: chrono::DateTime<chrono::Utc>) -> Message {
+    let subject = format!(
+        "{}{}/{}/{}",
+        o.carrier, o.flight_number, o.departure_date, o.cabin
+    );
     let data = serde_json::to_vec(&ObservationEvent::from(o)).unwrap_or_default();
-    CloudEvent {
-        id: format!("{}#{}", o.source, o.event_id),
-        source: SOURCE.into(),
-        type_: type_.into(),
-        time: Some(now),
-        subject: Some(format!(
-            "{}{}/{}/{}",
-            o.carrier, o.flight_number, o.departure_date, o.cabin
-        )),
-        datacontenttype: Some("application/json".into()),
+    published(
+        type_,
+        (&o.source, &o.event_id),
+        subject,
         data,
-    }
-    .to_message(format!("{}-{}", o.origin, o.destination))
+        (&o.origin, &o.destination),
+        now,
+    )
 }
 
 fn dead_letter(record: &Record, why: &Rejection) -> Message {

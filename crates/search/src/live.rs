@@ -18,7 +18,10 @@ use arc_swap::ArcSwap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use spontra_domain::{AirportCode, CarrierCode};
-use spontra_engine::{FareUpdate, Index, LegInput, ScheduleChange, ScheduleOutcome, UpdateOutcome};
+use spontra_engine::{
+    AirportId, CarrierId, FareUpdate, Index, LegInput, ScheduleChange, ScheduleOutcome,
+    UpdateOutcome,
+};
 use spontra_events::{BatchHandler, Bus, BusError, Record};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -248,8 +251,8 @@ impl LiveIndex {
     }
 
     /// Make `notices` (schedule changes, in order) as one new version: the index is laid out
-    /// again (see `Index::reschedule`), so this costs a sort of the legs; the follower batches
-    /// them. Changes for flights after the window's last day are kept for the day it reaches
+    /// again (see `Index::reschedule`), a pass over every leg, so the follower makes each run
+    /// of them at once. Changes for flights after the window's last day are kept for the day it reaches
     /// them.
     pub fn apply_schedule(&self, notices: Vec<ScheduleNotice>) -> ScheduleApplied {
         let mut w = self.writer();
@@ -272,15 +275,15 @@ impl LiveIndex {
             .max()
             .max(current.observed_until);
         w.schedule.extend(made);
-        self.current.store(Arc::new(Snapshot {
-            version: current.version + 1,
-            index: Arc::new(next),
-            observed_until,
-            today: current.today,
-        }));
-        // Leg ids changed: the next fare batch starts from a copy of this version.
-        w.spare = None;
-        w.missed.clear();
+        self.publish_laid_out(
+            &mut w,
+            Snapshot {
+                version: current.version + 1,
+                index: Arc::new(next),
+                observed_until,
+                today: current.today,
+            },
+        );
         ScheduleApplied { outcome, skipped }
     }
 
@@ -307,14 +310,15 @@ impl LiveIndex {
         let batch = updates(&index);
         let applied = index.apply(&batch).applied;
         w.schedule = made;
-        w.spare = None;
-        w.missed.clear();
-        self.current.store(Arc::new(Snapshot {
-            version: version.max(current.version),
-            index: Arc::new(index),
-            observed_until: observed_until.max(current.observed_until),
-            today: current.today,
-        }));
+        self.publish_laid_out(
+            &mut w,
+            Snapshot {
+                version: version.max(current.version),
+                index: Arc::new(index),
+                observed_until: observed_until.max(current.observed_until),
+                today: current.today,
+            },
+        );
         applied
     }
 
@@ -338,7 +342,6 @@ impl LiveIndex {
         // What arrived for the days the window now reaches: schedule changes first (they lay
         // the legs out again), then fares against the final layout.
         let (_, last_day) = index.day_span();
-        let beyond = |item: &Item| item.departure().timestamp().div_euclid(60) >= last_day + 1440;
         let (mut schedule, mut fares_ahead) = (vec![], vec![]);
         for item in std::mem::take(&mut w.ahead) {
             match item {
@@ -352,34 +355,35 @@ impl LiveIndex {
         }
         w.schedule.extend(made);
         for (n, _) in unmade {
-            let item = Item::Schedule(n);
-            if beyond(&item) {
-                w.ahead.push_back(item);
-            }
+            w.keep_if_ahead(Item::Schedule(n), last_day);
         }
         let mut fares = vec![];
         for c in fares_ahead {
             match c.resolve(&index) {
                 Ok(u) => fares.push(u),
-                Err(_) => {
-                    let item = Item::Fare(c);
-                    if beyond(&item) {
-                        w.ahead.push_back(item);
-                    }
-                }
+                Err(_) => w.keep_if_ahead(Item::Fare(c), last_day),
             }
         }
         index.apply(&fares);
-        self.current.store(Arc::new(Snapshot {
-            version: current.version + 1,
-            index: Arc::new(index),
-            observed_until: current.observed_until,
-            today,
-        }));
-        // The spare is of the old window: the next batch starts from a copy of this one.
+        self.publish_laid_out(
+            &mut w,
+            Snapshot {
+                version: current.version + 1,
+                index: Arc::new(index),
+                observed_until: current.observed_until,
+                today,
+            },
+        );
+        carried
+    }
+
+    /// Publish `next`, an index laid out anew (its leg ids are not the current version's):
+    /// the spare copy and the batch it missed are of the old layout, so the next fare batch
+    /// starts from a copy of this version.
+    fn publish_laid_out(&self, w: &mut Writer, next: Snapshot) {
+        self.current.store(Arc::new(next));
         w.spare = None;
         w.missed.clear();
-        carried
     }
 
     fn publish(
@@ -458,6 +462,24 @@ impl Skipped {
     }
 }
 
+/// The index's ids of a flight's airports and carrier (codes the index lacks: a flight it
+/// does not hold).
+fn flight_ids(
+    index: &Index,
+    origin: &str,
+    destination: &str,
+    carrier: &str,
+) -> Result<(AirportId, AirportId, CarrierId), Skipped> {
+    let airport = |s: &str| AirportCode::parse(s).ok().and_then(|a| index.airport_id(a));
+    let carrier = CarrierCode::parse(carrier)
+        .ok()
+        .and_then(|c| index.carrier_id(c));
+    match (airport(origin), airport(destination), carrier) {
+        (Some(o), Some(d), Some(c)) => Ok((o, d, c)),
+        _ => Err(Skipped::UnknownFlight),
+    }
+}
+
 impl Change {
     /// The change `record` carries.
     pub fn read(record: &Record) -> Result<Change, Skipped> {
@@ -473,15 +495,8 @@ impl Change {
         if c.currency != index.currency().as_str() {
             return Err(Skipped::Currency);
         }
-        let airport = |s: &str| AirportCode::parse(s).ok().and_then(|a| index.airport_id(a));
-        let carrier = CarrierCode::parse(&c.carrier)
-            .ok()
-            .and_then(|c| index.carrier_id(c));
-        let (Some(origin), Some(destination), Some(carrier)) =
-            (airport(&c.origin), airport(&c.destination), carrier)
-        else {
-            return Err(Skipped::UnknownFlight);
-        };
+        let (origin, destination, carrier) =
+            flight_ids(index, &c.origin, &c.destination, &c.carrier)?;
         let fare = u32::try_from(c.fare_minor)
             .ok()
             .filter(|f| *f > 0)
@@ -537,15 +552,8 @@ impl ScheduleNotice {
 
     /// The schedule change this notice asks of `index`.
     pub fn resolve(&self, index: &Index) -> Result<ScheduleChange, Skipped> {
-        let airport = |s: &str| AirportCode::parse(s).ok().and_then(|a| index.airport_id(a));
-        let carrier = CarrierCode::parse(&self.carrier)
-            .ok()
-            .and_then(|c| index.carrier_id(c));
-        let (Some(origin), Some(destination), Some(carrier)) =
-            (airport(&self.origin), airport(&self.destination), carrier)
-        else {
-            return Err(Skipped::UnknownFlight);
-        };
+        let (origin, destination, carrier) =
+            flight_ids(index, &self.origin, &self.destination, &self.carrier)?;
         let minute = |t: DateTime<Utc>| t.timestamp().div_euclid(60);
         let held = || {
             index
@@ -613,11 +621,6 @@ impl ScheduleNotice {
     }
 }
 
-/// The update `record` asks of `index`.
-pub fn read_change(index: &Index, record: &Record) -> Result<FareUpdate, Skipped> {
-    Change::read(record)?.resolve(index)
-}
-
 /// Follows `inventory.changed` into a [`LiveIndex`].
 pub struct Follower {
     pub live: Arc<LiveIndex>,
@@ -667,6 +670,12 @@ impl Snapshots {
     fn held(&self) -> std::sync::MutexGuard<'_, Held> {
         self.held.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// Records are held and the last snapshot is `every` old.
+    fn due(&self) -> bool {
+        let held = self.held();
+        held.count > 0 && held.written.elapsed() >= self.every
+    }
 }
 
 impl Follower {
@@ -688,14 +697,8 @@ impl Follower {
         let records = consumer.poll(50_000, Duration::from_millis(100)).await?;
         if records.is_empty() {
             // A quiet stream: what was applied is snapshotted (and committed) in time anyway.
-            if let Some(snapshots) = &self.snapshots {
-                let due = {
-                    let held = snapshots.held();
-                    held.count > 0 && held.written.elapsed() >= snapshots.every
-                };
-                if due {
-                    self.snapshot(snapshots, consumer).await?;
-                }
+            if let Some(snapshots) = self.snapshots.as_ref().filter(|s| s.due()) {
+                self.snapshot(snapshots, consumer).await?;
             }
             return Ok(0);
         }
@@ -780,15 +783,14 @@ impl Follower {
             consumer.commit(&records).await?;
             return Ok(n);
         };
-        let due = {
+        {
             let mut held = snapshots.held();
             for r in records {
                 held.last.insert(r.partition, r);
             }
             held.count += n as i64;
-            held.written.elapsed() >= snapshots.every
-        };
-        if due {
+        }
+        if snapshots.due() {
             self.snapshot(snapshots, consumer).await?;
         }
         Ok(n)
@@ -1154,6 +1156,11 @@ mod tests {
             panic!("the added flight is still there");
         };
         assert_eq!(rolled.index.leg(new).fare, 8_800, "with its latest fare");
+    }
+
+    /// The update `record` asks of `index`.
+    fn read_change(index: &Index, record: &Record) -> Result<FareUpdate, Skipped> {
+        Change::read(record)?.resolve(index)
     }
 
     fn record(payload: Value) -> Record {

@@ -82,13 +82,39 @@ const SEATS_SHOWN: u16 = 9;
 /// Seats in an economy cabin (the world's legs keep only a capped count of seats left).
 const ECONOMY_SEATS: u16 = 180;
 
-/// Which simulated providers sell `carrier`: (Duffel-shaped, Amadeus-shaped).
-pub fn providers_of(carrier: &str) -> (bool, bool) {
-    match code3(carrier) % 3 {
+/// A simulated provider: its CloudEvents source and the types of its fare and schedule feeds.
+pub struct Provider {
+    pub source: &'static str,
+    pub fare_type: &'static str,
+    pub schedule_type: &'static str,
+}
+
+/// The Duffel-shaped and the Amadeus-shaped provider.
+pub const PROVIDERS: [Provider; 2] = [
+    Provider {
+        source: "/providers/skyhub",
+        fare_type: DUFFEL_FARE_V1,
+        schedule_type: DUFFEL_SCHEDULE_V1,
+    },
+    Provider {
+        source: "/providers/farefinder",
+        fare_type: AMADEUS_FARE_V1,
+        schedule_type: AMADEUS_SCHEDULE_V1,
+    },
+];
+
+/// The simulated providers that sell `carrier`: a third of the carriers each alone, a third
+/// both.
+pub fn providers_of(carrier: &str) -> impl Iterator<Item = &'static Provider> {
+    let (duffel, amadeus) = match code3(carrier) % 3 {
         0 => (true, false),
         1 => (false, true),
         _ => (true, true),
-    }
+    };
+    PROVIDERS
+        .iter()
+        .zip([duffel, amadeus])
+        .filter_map(|(p, sells)| sells.then_some(p))
 }
 
 /// What the feed knows of one leg between sweeps.
@@ -111,8 +137,9 @@ struct Tracked {
 const CANCELLED: u8 = 1;
 const RETIMED: u8 = 2;
 const EXTRA_ADDED: u8 = 4;
-/// The flight's planned change was due before the feed calibrated it: the world's schedule
-/// already is what it became, so nothing is reported.
+/// No schedule change is left to report: none is planned, or it was due before the feed
+/// calibrated the flight (the world's schedule already is what it became). Most flights, so
+/// the sweep skips them without working out their plan.
 const SETTLED: u8 = 8;
 
 /// Share of flights cancelled some time in their last 30 days on sale, and retimed in their
@@ -223,21 +250,9 @@ impl MarketFeed {
         let mut sweep = self.sweep();
         let (old, new) = (&sweep.world.index, &world.index);
         let mut legs: Vec<Option<Tracked>> = vec![None; new.leg_count()];
-        for id in 0..old.leg_count() as u32 {
-            let v = old.leg_view(id);
-            let found = (|| {
-                new.find_leg(
-                    new.airport_id(v.origin)?,
-                    new.airport_id(v.destination)?,
-                    v.departure,
-                    new.carrier_id(v.carrier)?,
-                    v.flight_number,
-                )
-            })();
-            if let Some(to) = found {
-                let t = sweep.legs[id as usize].unwrap_or_else(|| self.track(old, id, sweep.since));
-                legs[to as usize] = Some(t);
-            }
+        for (from, to) in new.matching_legs(old) {
+            let t = sweep.legs[from as usize].unwrap_or_else(|| self.track(old, from, sweep.since));
+            legs[to as usize] = Some(t);
         }
         sweep.world = world;
         sweep.since = at;
@@ -291,11 +306,11 @@ impl MarketFeed {
             shift: 0,
             flags: match planned(market.id) {
                 Some(Planned::Cancel { at_days } | Planned::Retime { at_days, .. })
-                    if days <= at_days =>
+                    if days > at_days =>
                 {
-                    SETTLED
+                    0
                 }
-                _ => 0,
+                _ => SETTLED,
             },
         }
     }
@@ -513,43 +528,30 @@ impl MarketFeed {
 
     /// Schedule change `n` as each provider selling its carrier sends it.
     fn schedule_messages_for(&self, change: ScheduleObservation, n: u64) -> Vec<Message> {
-        let (duffel, amadeus) = providers_of(&change.carrier);
         let key = format!("{}-{}", change.origin, change.destination);
-        [
-            (duffel, DUFFEL_SCHEDULE_V1, "/providers/skyhub"),
-            (amadeus, AMADEUS_SCHEDULE_V1, "/providers/farefinder"),
-        ]
-        .into_iter()
-        .filter(|(sells, _, _)| *sells)
-        .map(|(_, type_, source)| {
-            let c = ScheduleObservation {
-                source: source.to_string(),
-                event_id: format!("{}-s{n}", self.start.timestamp_millis()),
-                ..change.clone()
-            };
-            schedule_event_for(type_, &c).to_message(key.clone())
-        })
-        .collect()
+        providers_of(&change.carrier)
+            .map(|p| {
+                let c = ScheduleObservation {
+                    source: p.source.to_string(),
+                    event_id: format!("{}-s{n}", self.start.timestamp_millis()),
+                    ..change.clone()
+                };
+                schedule_event_for(p.schedule_type, &c).to_message(key.clone())
+            })
+            .collect()
     }
 
     /// Observation `n` as each provider selling its carrier sends it, faults and all.
     fn messages_for(&self, observed: FareObservation, n: u64) -> Vec<Message> {
-        let (duffel, amadeus) = providers_of(&observed.carrier);
         let mut out = vec![];
-        for (sells, type_, source) in [
-            (duffel, DUFFEL_FARE_V1, "/providers/skyhub"),
-            (amadeus, AMADEUS_FARE_V1, "/providers/farefinder"),
-        ] {
-            if !sells {
-                continue;
-            }
+        for p in providers_of(&observed.carrier) {
             let o = FareObservation {
-                source: source.to_string(),
+                source: p.source.to_string(),
                 event_id: format!("{}-{n}", self.start.timestamp_millis()),
                 ..observed.clone()
             };
             let fault = unit(&[self.seed, n, 2]) < self.settings.fault_rate;
-            out.extend(self.messages(type_, o, fault.then(|| unit(&[self.seed, n, 3]))));
+            out.extend(self.messages(p.fare_type, o, fault.then(|| unit(&[self.seed, n, 3]))));
         }
         out
     }
