@@ -151,9 +151,12 @@ impl Index {
             .iter()
             .map(|c| self.carrier_id(c.code))
             .collect();
+        // Legs outside this index's days are passed over without a lookup.
+        let (first, last) = (self.first_day, self.last_day + 1440);
         old.legs
             .iter()
             .enumerate()
+            .filter(|(_, l)| (first..last).contains(&old.to_utc(l.dep)))
             .filter_map(|(i, l)| {
                 let id = self.find_leg(
                     airports[l.origin as usize]?,

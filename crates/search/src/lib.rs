@@ -13,6 +13,7 @@
 
 pub mod dto;
 pub mod facets;
+pub mod horizon;
 pub mod live;
 pub mod parse;
 pub mod service;
@@ -57,6 +58,20 @@ pub struct SearchLimits {
     /// A search process that follows another's ingestion writes a snapshot of its inventory
     /// this often (seconds; 0: never) and restarts from it (see [`snapshot`]).
     pub snapshot_seconds: u64,
+    /// Megabytes of far-off days' blocks kept (see [`horizon`]).
+    pub far_cache_mb: u64,
+    /// The longest a block of far-off days is kept after it was built, in seconds.
+    pub far_block_seconds: u64,
+}
+
+impl SearchLimits {
+    /// The horizon's share of these limits.
+    pub fn horizon(&self) -> horizon::HorizonLimits {
+        horizon::HorizonLimits {
+            cache_bytes: self.far_cache_mb.saturating_mul(1 << 20),
+            keep: Duration::from_secs(self.far_block_seconds.max(1)),
+        }
+    }
 }
 
 impl Default for SearchLimits {
@@ -69,6 +84,8 @@ impl Default for SearchLimits {
             queue_timeout_ms: 3_000,
             max_steps: DEFAULT_MAX_STEPS,
             snapshot_seconds: 30,
+            far_cache_mb: 256,
+            far_block_seconds: 120,
         }
     }
 }
@@ -183,7 +200,7 @@ pub fn router(state: SearchState) -> Router {
 
 async fn run_search(st: SearchState, body: SearchBody) -> Result<Json<SearchResponse>, ApiError> {
     let query = st.service.parse_search(&body)?;
-    let heavy = query.is_heavy();
+    let heavy = query.is_heavy() || st.service.would_build(query.dates());
     Ok(Json(st.run(heavy, move |svc| svc.search(&query)).await??))
 }
 
@@ -235,7 +252,7 @@ async fn calendar(
 ) -> Result<Json<CalendarResponse>, ApiError> {
     let params = SearchService::calendar_params_from_query(q.as_deref())?;
     let query = st.service.parse_calendar(&params)?;
-    let heavy = query.is_heavy();
+    let heavy = query.is_heavy() || st.service.would_build(query.dates());
     Ok(Json(st.run(heavy, move |svc| svc.calendar(&query)).await?))
 }
 
@@ -251,7 +268,7 @@ async fn explore(
 ) -> Result<Json<ExploreResponse>, ApiError> {
     let params = SearchService::explore_params_from_query(q.as_deref())?;
     let query = st.service.parse_explore(&params)?;
-    let heavy = query.is_heavy();
+    let heavy = query.is_heavy() || st.service.would_build(query.dates());
     Ok(Json(st.run(heavy, move |svc| svc.explore(&query)).await??))
 }
 

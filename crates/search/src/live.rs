@@ -131,6 +131,60 @@ fn reschedule_in_order(index: &Index, notices: Vec<ScheduleNotice>) -> InOrder {
     (next, outcome, made, skipped)
 }
 
+/// What [`up_to_date`] made.
+struct UpToDate {
+    index: Index,
+    /// Flights whose state was carried over.
+    carried: usize,
+    /// The schedule changes made on it, in order.
+    made: Vec<ScheduleNotice>,
+    /// Changes kept for later that name no flight of it.
+    unmade_ahead: Vec<Item>,
+}
+
+/// `index`, built afresh from the schedule, brought up to date with what a process knows:
+/// the schedule changes `log` made again, then `from`'s fares, seats and observation times
+/// carried over for every flight both hold, then `ahead` (changes received for flights beyond
+/// `from`'s days): schedule changes first (they lay the legs out again), then fares against
+/// the final layout.
+fn up_to_date(
+    index: Index,
+    log: Vec<ScheduleNotice>,
+    from: &Index,
+    ahead: impl IntoIterator<Item = Item>,
+) -> UpToDate {
+    let (next, _, mut made, _) = reschedule_in_order(&index, log);
+    let mut index = next.unwrap_or(index);
+    let carried = index.carry_from(from);
+    let (mut schedule, mut fares_ahead) = (vec![], vec![]);
+    for item in ahead {
+        match item {
+            Item::Schedule(n) => schedule.push(n),
+            Item::Fare(c) => fares_ahead.push(c),
+        }
+    }
+    let (next, _, made_ahead, unmade) = reschedule_in_order(&index, schedule);
+    if let Some(next) = next {
+        index = next;
+    }
+    made.extend(made_ahead);
+    let mut unmade_ahead: Vec<Item> = unmade.into_iter().map(|(n, _)| Item::Schedule(n)).collect();
+    let mut fares = vec![];
+    for c in fares_ahead {
+        match c.resolve(&index) {
+            Ok(u) => fares.push(u),
+            Err(_) => unmade_ahead.push(Item::Fare(c)),
+        }
+    }
+    index.apply(&fares);
+    UpToDate {
+        index,
+        carried,
+        made,
+        unmade_ahead,
+    }
+}
+
 /// What a batch of schedule changes did.
 #[derive(Debug, Default)]
 pub struct ScheduleApplied {
@@ -323,10 +377,9 @@ impl LiveIndex {
     }
 
     /// The window rolled: publish `index` (built for the window starting `today`) as the next
-    /// version — with the schedule changes applied so far made again, then the current
-    /// version's fares, seats and observation times carried over for every flight both hold,
-    /// then the changes kept for flights the old window did not reach. Returns the flights
-    /// carried over.
+    /// version, brought up to date ([`up_to_date`]) with the schedule changes applied so far,
+    /// the current version's fares, seats and observation times, and the changes kept for
+    /// flights the old window did not reach. Returns the flights carried over.
     pub fn roll(&self, index: Index, today: NaiveDate) -> usize {
         let mut w = self.writer();
         let current = self.current.load_full();
@@ -335,46 +388,41 @@ impl LiveIndex {
         w.schedule
             .retain(|n| n.departure_at.timestamp().div_euclid(60) >= first_day - 1440);
         let log = std::mem::take(&mut w.schedule);
-        let (next, _, made, _) = reschedule_in_order(&index, log);
-        w.schedule = made;
-        let mut index = next.unwrap_or(index);
-        let carried = index.carry_from(&current.index);
-        // What arrived for the days the window now reaches: schedule changes first (they lay
-        // the legs out again), then fares against the final layout.
-        let (_, last_day) = index.day_span();
-        let (mut schedule, mut fares_ahead) = (vec![], vec![]);
-        for item in std::mem::take(&mut w.ahead) {
-            match item {
-                Item::Schedule(n) => schedule.push(n),
-                Item::Fare(c) => fares_ahead.push(c),
-            }
+        let ahead = std::mem::take(&mut w.ahead);
+        let done = up_to_date(index, log, &current.index, ahead);
+        w.schedule = done.made;
+        let (_, last_day) = done.index.day_span();
+        for item in done.unmade_ahead {
+            w.keep_if_ahead(item, last_day);
         }
-        let (next, _, made, unmade) = reschedule_in_order(&index, schedule);
-        if let Some(next) = next {
-            index = next;
-        }
-        w.schedule.extend(made);
-        for (n, _) in unmade {
-            w.keep_if_ahead(Item::Schedule(n), last_day);
-        }
-        let mut fares = vec![];
-        for c in fares_ahead {
-            match c.resolve(&index) {
-                Ok(u) => fares.push(u),
-                Err(_) => w.keep_if_ahead(Item::Fare(c), last_day),
-            }
-        }
-        index.apply(&fares);
         self.publish_laid_out(
             &mut w,
             Snapshot {
                 version: current.version + 1,
-                index: Arc::new(index),
+                index: Arc::new(done.index),
                 observed_until: current.observed_until,
                 today,
             },
         );
-        carried
+        done.carried
+    }
+
+    /// `index`, a run of days built afresh from the schedule (a block of far-off days: see
+    /// `crate::horizon`), brought up to date as a rolled window is, without changing what this
+    /// process holds. Named after the current version (its version, today and observations).
+    pub(crate) fn bring_up_to_date(&self, index: Index) -> Snapshot {
+        let (current, log, ahead) = {
+            let w = self.writer();
+            let ahead: Vec<Item> = w.ahead.iter().cloned().collect();
+            (self.current.load_full(), w.schedule.clone(), ahead)
+        };
+        let done = up_to_date(index, log, &current.index, ahead);
+        Snapshot {
+            version: current.version,
+            index: Arc::new(done.index),
+            observed_until: current.observed_until,
+            today: current.today,
+        }
     }
 
     /// Publish `next`, an index laid out anew (its leg ids are not the current version's):

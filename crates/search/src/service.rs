@@ -3,6 +3,7 @@
 
 use crate::dto::*;
 use crate::facets;
+use crate::horizon::Horizon;
 use crate::live::{LiveIndex, Snapshot};
 use crate::parse::{self, Params, Place, Window};
 use chrono::{DateTime, Days, FixedOffset, NaiveDate};
@@ -91,6 +92,13 @@ impl TripQuery {
     pub fn is_heavy(&self) -> bool {
         self.slices.len() > 2
     }
+
+    /// The first and last departure dates.
+    pub fn dates(&self) -> (NaiveDate, NaiveDate) {
+        let dates = self.slices.iter().map(|s| s.date);
+        let first = dates.clone().min().unwrap_or_default();
+        (first, dates.max().unwrap_or(first))
+    }
 }
 
 impl CalendarQuery {
@@ -98,12 +106,23 @@ impl CalendarQuery {
     pub fn is_heavy(&self) -> bool {
         (self.to - self.from).num_days() >= 7 || self.nights.is_some()
     }
+
+    /// The first and last departure dates (the grid's returns included).
+    pub fn dates(&self) -> (NaiveDate, NaiveDate) {
+        let nights = self.nights.map_or(0, |(_, most)| most as u64);
+        (self.from, self.to + Days::new(nights))
+    }
 }
 
 impl ExploreQuery {
     /// One-to-all over more than two days, or with two stops.
     pub fn is_heavy(&self) -> bool {
         (self.to - self.from).num_days() >= 2 || self.filters.max_stops >= 2
+    }
+
+    /// The first and last departure dates.
+    pub fn dates(&self) -> (NaiveDate, NaiveDate) {
+        (self.from, self.to)
     }
 }
 
@@ -161,6 +180,8 @@ pub struct SearchService {
     live: Arc<LiveIndex>,
     /// Market time: what prices' ages are measured from.
     clock: SharedClock,
+    /// The days on sale after the live index's window (none: the window is all there is).
+    horizon: Option<Horizon>,
 }
 
 /// A digest of an ordered result list: its itineraries' flights and prices, in order.
@@ -209,7 +230,19 @@ impl SearchService {
             refdata,
             live: Arc::new(LiveIndex::new(index, today)),
             clock: Arc::new(SystemClock),
+            horizon: None,
         }
+    }
+
+    /// Sell the days of `horizon` too, beyond the live index's window.
+    pub fn with_horizon(mut self, horizon: Horizon) -> Self {
+        self.horizon = Some(horizon);
+        self
+    }
+
+    /// The horizon served beyond the live window, if any.
+    pub fn horizon(&self) -> Option<&Horizon> {
+        self.horizon.as_ref()
     }
 
     /// Measure prices' ages on `clock` (the market's).
@@ -229,7 +262,28 @@ impl SearchService {
 
     /// The bookable days now: they roll on at the market's midnight.
     pub fn window(&self) -> (NaiveDate, NaiveDate) {
-        self.live.current().window()
+        let window = self.live.current().window();
+        match &self.horizon {
+            Some(h) => (window.0, h.last_day(window.0)),
+            None => window,
+        }
+    }
+
+    /// The version that answers for departures on `dates` (first and last): the live one, or
+    /// the block of far-off days holding them.
+    fn snapshot_for(&self, (first, last): (NaiveDate, NaiveDate)) -> Arc<Snapshot> {
+        match &self.horizon {
+            Some(h) => h.snapshot_for(&self.live, first, last),
+            None => self.live.current(),
+        }
+    }
+
+    /// Whether answering for departures on `dates` would first generate far-off days (the
+    /// search is then heavy).
+    pub fn would_build(&self, (first, last): (NaiveDate, NaiveDate)) -> bool {
+        self.horizon
+            .as_ref()
+            .is_some_and(|h| h.would_build(self.live.current().today, first, last))
     }
 
     fn dates(&self) -> Window {
@@ -782,7 +836,7 @@ impl SearchService {
 
     pub fn search(&self, q: &TripQuery) -> Result<SearchResponse, ApiError> {
         let started = Instant::now();
-        let snap = self.live.current();
+        let snap = self.snapshot_for(q.dates());
         let ix = &*snap.index;
         // One engine run without the facet filters; results and counts both filter it, so
         // every count is exactly what choosing it shows (see `facets`).
@@ -991,7 +1045,7 @@ impl SearchService {
 
     pub fn calendar(&self, q: &CalendarQuery) -> CalendarResponse {
         let started = Instant::now();
-        let snap = self.live.current();
+        let snap = self.snapshot_for(q.dates());
         let ix = &*snap.index;
         let range = spontra_domain::DateRange::new(q.from, q.to, i64::MAX)
             .unwrap_or(spontra_domain::DateRange::single(q.from));
@@ -1037,7 +1091,7 @@ impl SearchService {
 
     pub fn explore(&self, q: &ExploreQuery) -> Result<ExploreResponse, ApiError> {
         let started = Instant::now();
-        let snap = self.live.current();
+        let snap = self.snapshot_for(q.dates());
         let ix = &*snap.index;
         let range = spontra_domain::DateRange::new(q.from, q.to, i64::MAX)
             .unwrap_or(spontra_domain::DateRange::single(q.from));

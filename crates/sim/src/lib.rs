@@ -78,8 +78,11 @@ pub struct WorldConfig {
     pub scale: Scale,
     /// The simulated "today": fares depend on days to departure from here.
     pub start: NaiveDate,
-    /// Days of departures generated, starting at `start`.
+    /// Days of departures, starting at `start`.
     pub days: u32,
+    /// The first of them generated (0: all): a block of far-off days is generated with the
+    /// fares and flights a whole window from `start` would hold on those days.
+    pub first_day: u32,
 }
 
 impl WorldConfig {
@@ -89,6 +92,7 @@ impl WorldConfig {
             scale,
             start,
             days: 35,
+            first_day: 0,
         }
     }
 }
@@ -136,20 +140,45 @@ pub fn base_builder(refdata: &RefData, epoch: UtcMinute, end: UtcMinute) -> Inde
 
 /// Generate the world and build its index.
 pub fn generate(refdata: &RefData, config: &WorldConfig) -> (Index, WorldStats) {
-    let started = Instant::now();
-    let network = Network::build(refdata, config.scale, config.seed);
-    let epoch = utc_minute(config.start, 0) - 2 * 1440;
-    let end = utc_minute(config.start, 0) + (config.days as i64 + 3) * 1440;
-    let mut builder = base_builder(refdata, epoch, end);
-    let legs = schedule::generate_legs(refdata, &network, config, &mut builder);
-    let index = builder.build();
-    let stats = WorldStats {
-        airports_served: network.airports_served(),
-        carriers: network.carriers_used(),
-        route_services: network.services.len(),
-        legs,
-        flights_per_day: legs as f64 / config.days.max(1) as f64,
-        generation_ms: started.elapsed().as_millis(),
-    };
-    (index, stats)
+    Generator::new(refdata, config.scale, config.seed).generate(refdata, config)
+}
+
+/// A world's network (its airports, carriers and services), built once; any run of its days
+/// is generated from it on demand.
+pub struct Generator {
+    network: Network,
+    scale: Scale,
+    seed: u64,
+}
+
+impl Generator {
+    pub fn new(refdata: &RefData, scale: Scale, seed: u64) -> Self {
+        Generator {
+            network: Network::build(refdata, scale, seed),
+            scale,
+            seed,
+        }
+    }
+
+    /// The days `config` names, indexed. The network is this generator's: `config`'s scale
+    /// and seed must be the ones it was built with.
+    pub fn generate(&self, refdata: &RefData, config: &WorldConfig) -> (Index, WorldStats) {
+        debug_assert!(config.scale == self.scale && config.seed == self.seed);
+        let started = Instant::now();
+        let first = config.first_day.min(config.days) as i64;
+        let epoch = utc_minute(config.start, 0) + (first - 2) * 1440;
+        let end = utc_minute(config.start, 0) + (config.days as i64 + 3) * 1440;
+        let mut builder = base_builder(refdata, epoch, end);
+        let legs = schedule::generate_legs(refdata, &self.network, config, &mut builder);
+        let index = builder.build();
+        let stats = WorldStats {
+            airports_served: self.network.airports_served(),
+            carriers: self.network.carriers_used(),
+            route_services: self.network.services.len(),
+            legs,
+            flights_per_day: legs as f64 / (config.days as i64 - first).max(1) as f64,
+            generation_ms: started.elapsed().as_millis(),
+        };
+        (index, stats)
+    }
 }

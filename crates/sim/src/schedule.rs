@@ -274,8 +274,10 @@ pub(crate) fn generate_legs(
 ) -> usize {
     let seed = config.seed;
     let days = config.days as i64;
-    // UTC offset of each airport on each day, at local noon.
-    let mut offsets: HashMap<spontra_domain::AirportCode, Vec<i32>> = HashMap::new();
+    let first = (config.first_day as i64).min(days);
+    // UTC offset of each airport on day 0 (what a flight's local time is chosen at) and on each
+    // day generated, at local noon.
+    let mut offsets: HashMap<spontra_domain::AirportCode, (i32, Vec<i32>)> = HashMap::new();
     let mut flight_numbers: HashMap<CarrierCode, u16> = HashMap::new();
     let fleets = fleets();
     let aircraft_ids: Vec<u8> = AIRCRAFT
@@ -288,7 +290,7 @@ pub(crate) fn generate_legs(
             .iter()
             .map(|s| s.per_week as usize)
             .sum::<usize>()
-            * days as usize
+            * (days - first) as usize
             / 7
             + 1024,
     );
@@ -306,15 +308,15 @@ pub(crate) fn generate_legs(
         };
         for a in [ao, ad] {
             offsets.entry(a.code).or_insert_with(|| {
-                (0..days)
-                    .map(|d| {
-                        let date = config.start + Days::new(d as u64);
-                        spontra_refdata::offset_minutes_at(a.tz, utc_minute(date, 720))
-                    })
-                    .collect()
+                let at = |d: i64| {
+                    let date = config.start + Days::new(d as u64);
+                    spontra_refdata::offset_minutes_at(a.tz, utc_minute(date, 720))
+                };
+                (at(0), (first..days).map(at).collect())
             });
         }
-        let (off_o, off_d) = (&offsets[&s.origin], &offsets[&s.dest]);
+        let ((off_o0, off_o), (off_d0, off_d)) = (&offsets[&s.origin], &offsets[&s.dest]);
+        let (off_o0, off_d0) = (*off_o0, *off_d0);
         let west = is_westbound(ao.lon, ad.lon);
         let block = block_minutes(s, west);
         let picked = pick_aircraft(s, &fleets);
@@ -337,27 +339,28 @@ pub(crate) fn generate_legs(
                 let arrive_local = bank
                     - 55
                     - (unit(&[seed, code3(s.origin.as_str()), i as u64, 3]) * 20.0) as i64;
-                let dep_local = arrive_local - off_d[0] as i64 - block + off_o[0] as i64;
+                let dep_local = arrive_local - off_d0 as i64 - block + off_o0 as i64;
                 if (330..=1415).contains(&dep_local) {
                     local = dep_local / 5 * 5;
                 }
             }
             // Night curfews (LHR, FRA, SYD, ...): the nearest time both ends allow.
-            let Some(local) = retime(ao, ad, local, (off_o[0], off_d[0]), block) else {
+            let Some(local) = retime(ao, ad, local, (off_o0, off_d0), block) else {
                 continue;
             };
-            for day in 0..days {
+            for day in first..days {
                 let date = config.start + Days::new(day as u64);
                 let weekday = date.weekday();
                 if !pattern[weekday.num_days_from_monday() as usize] {
                     continue;
                 }
-                let offsets = (off_o[day as usize], off_d[day as usize]);
+                let at = (day - first) as usize;
+                let offsets = (off_o[at], off_d[at]);
                 if breaks_curfew(ao, ad, local, offsets, block) {
                     // A clock change since day 0 moved it into the curfew: not flown that day.
                     continue;
                 }
-                let departure = utc_minute(date, local) - off_o[day as usize] as i64;
+                let departure = utc_minute(date, local) - off_o[at] as i64;
                 let key = [
                     seed,
                     code3(s.origin.as_str()),

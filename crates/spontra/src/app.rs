@@ -20,7 +20,7 @@ use serde::Serialize;
 use spontra_http::{
     with_common_layers, with_deadlines, ApiError, Deadlines, ErrorCode, TrustForwardedFor,
 };
-use spontra_search::live::LiveIndex;
+use spontra_search::SearchService;
 use spontra_search::{SearchApi, SearchLimits, SearchState};
 use spontra_users::UsersApi;
 use std::future::Future;
@@ -94,6 +94,12 @@ pub struct Ready {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(format = Date)]
     pub bookable_to: Option<String>,
+    /// Last departure date the live inventory holds (search only): its fares and seats move
+    /// with the market as it happens; later days until `bookable_to` are the schedule and its
+    /// published fares, with the changes received for them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = Date)]
+    pub live_until: Option<String>,
     /// The inventory version searches read now (search only): 0 as built, one more per batch
     /// of fare and seat updates applied.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -117,14 +123,18 @@ async fn healthz() -> Json<Health> {
 
 /// Readiness, and the bookable window (which may differ from the client's calendar).
 #[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, body = Ready)))]
-async fn readyz(State((ready, live)): State<(Arc<Ready>, Option<Arc<LiveIndex>>)>) -> Json<Ready> {
+async fn readyz(
+    State((ready, search)): State<(Arc<Ready>, Option<Arc<SearchService>>)>,
+) -> Json<Ready> {
     let mut ready = (*ready).clone();
-    if let Some(live) = live {
+    if let Some(search) = search {
+        let live = search.live();
         let now = live.current();
         ready.inventory_version = Some(now.version);
-        let (from, to) = now.window();
+        let (from, to) = search.window();
         ready.bookable_from = Some(from.to_string());
         ready.bookable_to = Some(to.to_string());
+        ready.live_until = Some(now.window().1.to_string());
         ready.legs = Some(now.index.leg_count() as u64);
         ready.routes = Some(now.index.route_count() as u64);
         ready.last_event_at = now
@@ -253,11 +263,12 @@ impl App {
             routes: parts.world.as_ref().map(|w| w.index.route_count() as u64),
             bookable_from: parts.search.as_ref().map(|s| s.window().0.to_string()),
             bookable_to: parts.search.as_ref().map(|s| s.window().1.to_string()),
+            live_until: None,
             inventory_version: None,
             last_event_at: None,
             update_lag: None,
         });
-        let live = parts.search.as_ref().map(|s| s.live().clone());
+        let search = parts.search.clone();
         let openapi = openapi_document(&parts.services);
         let mut api = Router::new();
         if let Some(search) = &parts.search {
@@ -296,7 +307,7 @@ impl App {
             .method_not_allowed_fallback(method_not_allowed);
         let mut router = Router::new()
             .route("/healthz", get(healthz))
-            .route("/readyz", get(readyz).with_state((ready, live)))
+            .route("/readyz", get(readyz).with_state((ready, search)))
             .route("/metrics", get(metrics_text))
             .route_layer(track)
             .nest("/api/v1", api)

@@ -74,7 +74,10 @@ impl Parts {
         let search = world
             .as_deref()
             .filter(|_| settings.server.runs(ServiceName::Search))
-            .map(|w| Arc::new(search_service(w).with_clock(market_clock.clone())));
+            .map(|w| {
+                search_service(settings, w).map(|s| Arc::new(s.with_clock(market_clock.clone())))
+            })
+            .transpose()?;
         // Search follows the changes ingestion publishes: on Kafka from any process, on the
         // embedded log (a file of this process's database) when ingestion runs beside it.
         let follows = search.is_some()
@@ -163,7 +166,7 @@ impl Parts {
     /// The search service alone over the world `settings` describe (the CLI's searches).
     pub fn search_only(settings: &Settings) -> anyhow::Result<(Arc<World>, SearchService)> {
         let world = world::shared(&settings.world)?;
-        let service = search_service(&world);
+        let service = search_service(settings, &world)?;
         Ok((world, service))
     }
 }
@@ -263,8 +266,12 @@ pub async fn event_bus(settings: &Settings) -> anyhow::Result<Arc<dyn Bus>> {
     ))
 }
 
-fn search_service(world: &World) -> SearchService {
-    SearchService::new(world.refdata.clone(), world.index.clone(), world.today)
+fn search_service(settings: &Settings, world: &World) -> anyhow::Result<SearchService> {
+    let service = SearchService::new(world.refdata.clone(), world.index.clone(), world.today);
+    Ok(match world::horizon(settings, world.refdata.clone())? {
+        Some(horizon) => service.with_horizon(horizon),
+        None => service,
+    })
 }
 
 /// A process: its services assembled and mounted, its listener bound.

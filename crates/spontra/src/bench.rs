@@ -9,6 +9,7 @@ use spontra_engine::{Filters, Index, SliceQuery};
 use spontra_refdata::RefData;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(Args)]
@@ -294,5 +295,60 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         cal.push(t.elapsed().as_secs_f64() * 1e6);
     }
     report("calendar, 31 days", cal);
+    if args.world.schedule.is_none() {
+        far_days(&args.world, &w.refdata, &queries, w.today)?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The horizon beyond the live window: a week of far-off days generated (as the first search
+/// of it does), its size, and point-to-point searches on it.
+fn far_days(
+    world: &WorldArgs,
+    refdata: &Arc<RefData>,
+    queries: &[Query],
+    today: NaiveDate,
+) -> anyhow::Result<()> {
+    use spontra_search::horizon::FarDays;
+    let scale = spontra_sim::Scale::parse(&world.scale).context("scale")?;
+    let far = crate::world::FarWorld::new(refdata.clone(), scale, world.seed);
+    let first = today + Days::new(200);
+    let t = Instant::now();
+    // The first block also builds the network; the next one shows a block alone.
+    let _ = far.build(today, first - Days::new(7), first - Days::new(1));
+    let network_and_block_ms = t.elapsed().as_millis();
+    let mut builds = vec![];
+    let mut block = None;
+    for _ in 0..3 {
+        let t = Instant::now();
+        block = Some(far.build(today, first, first + Days::new(6)));
+        builds.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    let block = block.context("a block")?;
+    println!(
+        "far days: a week from +200 days, {} legs, {:.1} MB; first block with the network {} ms",
+        block.leg_count(),
+        block.memory_bytes() as f64 / 1e6,
+        network_and_block_ms
+    );
+    report("far days: a week's block built", builds);
+    let filters = Filters::default();
+    let mut p2p = vec![];
+    for q in queries {
+        let s = SliceQuery {
+            origins: q.origins.clone(),
+            destinations: q.destinations.clone(),
+            date: first + Days::new((q.date - today).num_days().rem_euclid(5) as u64 + 1),
+        };
+        let t = Instant::now();
+        std::hint::black_box(block.search_trip(std::slice::from_ref(&s), &filters));
+        p2p.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    report("far days: point-to-point", p2p);
+    println!(
+        "{:<34} process RSS {:.0} MiB",
+        "",
+        rss_bytes().unwrap_or(0) as f64 / 1048576.0
+    );
+    Ok(())
 }

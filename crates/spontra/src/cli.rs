@@ -28,9 +28,12 @@ pub struct WorldArgs {
     pub scale: String,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Days of departures to load.
+    /// Days of departures the live inventory holds.
     #[arg(long, default_value_t = 35)]
     pub days: u32,
+    /// Days on sale (those after --days are generated when a search asks for them).
+    #[arg(long, default_value_t = 330)]
+    pub horizon_days: u32,
     /// Pretend today is this date (YYYY-MM-DD).
     #[arg(long)]
     pub today: Option<String>,
@@ -48,6 +51,7 @@ impl WorldArgs {
             scale: self.scale.clone(),
             seed: self.seed,
             days: self.days,
+            horizon_days: self.horizon_days,
             today: self.today.clone(),
             schedule: self.schedule.clone(),
         };

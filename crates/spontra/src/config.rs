@@ -129,7 +129,12 @@ pub struct WorldSettings {
     /// `tiny`, `small`, `medium` or `full`.
     pub scale: String,
     pub seed: u64,
+    /// Days the live inventory holds from today: every dated leg, moved by the market.
     pub days: u32,
+    /// Days on sale from today (airlines sell about 330 ahead); those after `days` are
+    /// generated from the schedule when a search asks for them. A schedule file is served for
+    /// `days` only.
+    pub horizon_days: u32,
     /// Override "today" (YYYY-MM-DD); defaults to the current UTC date.
     pub today: Option<String>,
     /// Serve this schedule (SSIM or CSV) instead of the simulated world.
@@ -242,6 +247,7 @@ impl Settings {
             .set_default("world.scale", "full")?
             .set_default("world.seed", 42)?
             .set_default("world.days", 35)?
+            .set_default("world.horizon_days", 330)?
             .set_default("data.dir", "spontra-data")?
             .set_default("database.url", "sqlite://spontra-data/spontra.db")?
             .set_default("mail.from", "Spontra <no-reply@spontra.localhost>")?

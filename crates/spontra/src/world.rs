@@ -84,6 +84,7 @@ pub fn load(
                     scale,
                     start: today,
                     days,
+                    first_day: 0,
                 },
             );
             (index, format!("simulated world, scale {}, seed {seed}, {:.0} flights/day, {} days from {today}", scale.as_str(), stats.flights_per_day, days))
@@ -150,4 +151,60 @@ pub fn shared(settings: &crate::config::WorldSettings) -> anyhow::Result<Arc<Wor
     )?);
     worlds.push((key, world.clone()));
     Ok(world)
+}
+
+/// The simulated world's far-off days, generated when a search asks for them (see
+/// `spontra_search::horizon`). The network is built on the first such search.
+pub struct FarWorld {
+    refdata: Arc<RefData>,
+    scale: Scale,
+    seed: u64,
+    generator: OnceLock<spontra_sim::Generator>,
+}
+
+impl FarWorld {
+    pub fn new(refdata: Arc<RefData>, scale: Scale, seed: u64) -> Self {
+        FarWorld {
+            refdata,
+            scale,
+            seed,
+            generator: OnceLock::new(),
+        }
+    }
+}
+
+impl spontra_search::horizon::FarDays for FarWorld {
+    fn build(&self, today: NaiveDate, first: NaiveDate, last: NaiveDate) -> Index {
+        let generator = self
+            .generator
+            .get_or_init(|| spontra_sim::Generator::new(&self.refdata, self.scale, self.seed));
+        let config = WorldConfig {
+            seed: self.seed,
+            scale: self.scale,
+            start: today,
+            days: ((last - today).num_days() + 1).max(1) as u32,
+            first_day: (first - today).num_days().max(0) as u32,
+        };
+        generator.generate(&self.refdata, &config).0
+    }
+}
+
+/// The days on sale beyond the live window that `settings` describe: none for a schedule
+/// file (served for `world.days` only) or when the horizon is no longer than the window.
+pub fn horizon(
+    settings: &crate::config::Settings,
+    refdata: Arc<RefData>,
+) -> anyhow::Result<Option<spontra_search::horizon::Horizon>> {
+    let w = &settings.world;
+    if w.schedule.is_some() || w.horizon_days <= w.days {
+        return Ok(None);
+    }
+    let scale = Scale::parse(&w.scale)
+        .with_context(|| format!("scale {:?} is not tiny, small, medium or full", w.scale))?;
+    Ok(Some(spontra_search::horizon::Horizon::new(
+        w.horizon_days,
+        w.days,
+        Arc::new(FarWorld::new(refdata, scale, w.seed)),
+        settings.search.horizon(),
+    )))
 }

@@ -610,7 +610,7 @@ async fn every_bad_input_is_a_4xx_problem_with_code_and_field() {
             Some("depart"),
         ),
         (
-            "/api/v1/search?origin=LHR&destination=JFK&depart=2027-06-01".into(),
+            "/api/v1/search?origin=LHR&destination=JFK&depart=2027-12-01".into(),
             422,
             "date_not_served",
             Some("depart"),

@@ -5,7 +5,7 @@
 
 mod support;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde_json::{json, Value};
 use spontra::config::ServiceName;
 use spontra_domain::FixedClock;
@@ -209,6 +209,117 @@ async fn a_fare_change_reaches_search_as_a_new_version() {
     }
 }
 
+/// Flights are on sale about 330 days ahead. The days after the live window are generated
+/// when a search asks for them and priced as published; a provider's change for one of their
+/// flights (kept by search until its window reaches it) shows once the block is built again;
+/// a trip from the live window into them is priced with the live window's fares.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn far_off_days_are_on_sale_with_what_providers_said_of_them() {
+    let app = spawn_app_with(Backend::Sqlite, |s| {
+        s.server.services = vec![ServiceName::Search, ServiceName::Ingest];
+        s.search.far_block_seconds = 1;
+    })
+    .await
+    .unwrap();
+    let today: NaiveDate = TODAY.parse().unwrap();
+    let ready = readyz(&app).await;
+    assert_eq!(ready["bookable_from"], TODAY, "{ready}");
+    assert_eq!(
+        ready["bookable_to"],
+        (today + Days::new(329)).to_string(),
+        "{ready}"
+    );
+    let live_until: NaiveDate = ready["live_until"].as_str().unwrap().parse().unwrap();
+    assert!(live_until < today + Days::new(40), "{ready}");
+
+    // Nine months out: LHR's direct flights, on that day.
+    let far = today + Days::new(270);
+    let explore = get(&app, &format!("/explore?origin=LHR&from={far}&max_stops=0")).await;
+    assert_eq!(explore.status, 200, "{}", explore.body);
+    let destinations = explore.body["destinations"].as_array().unwrap();
+    assert!(destinations.len() >= 5, "{}", explore.body);
+    let code = destinations[0]["airport"]["code"].as_str().unwrap();
+    let path =
+        format!("/search?origin=LHR&destination={code}&depart={far}&max_stops=0&sort=cheapest");
+    let before = get(&app, &path).await;
+    assert_eq!(before.status, 200, "{}", before.body);
+    let itineraries = before.body["itineraries"].as_array().unwrap();
+    assert!(!itineraries.is_empty(), "{}", before.body);
+    for it in itineraries {
+        let local = it["slices"][0]["departure"]["local"].as_str().unwrap();
+        assert_eq!(&local[..10], far.to_string(), "{it}");
+        assert!(
+            it["price_observed_at"].is_null(),
+            "priced as published: {it}"
+        );
+    }
+    // The day after the horizon is not sold.
+    let beyond = today + Days::new(330);
+    let r = get(
+        &app,
+        &format!("/search?origin=LHR&destination={code}&depart={beyond}"),
+    )
+    .await;
+    assert_eq!(r.problem(), (422, "date_not_served"), "{}", r.body);
+
+    // A provider's change for the dearest of that day's flights: it becomes the cheapest.
+    let last = itineraries.last().unwrap();
+    let segment = &last["slices"][0]["segments"][0];
+    let flight = segment["flight"].as_str().unwrap().to_string();
+    let cheapest = itineraries[0]["price"]["minor"].as_i64().unwrap();
+    let fare_minor = (cheapest / 100 - 3).max(1) * 100;
+    publish(
+        &app,
+        vec![fare_event(
+            "far1",
+            segment,
+            &format!("{}.00", fare_minor / 100),
+            9,
+        )],
+    )
+    .await;
+    let after = until(&app, &path, "the far change is searched", |a| {
+        flight_price(a, &flight) == Some(fare_minor)
+    })
+    .await;
+    assert_eq!(
+        after["itineraries"][0]["slices"][0]["segments"][0]["flight"],
+        flight.as_str()
+    );
+    assert!(
+        after["itineraries"][0]["price_observed_at"].is_string(),
+        "{after}"
+    );
+
+    // Out in the live window, back after it: the outbound's fare is the live one.
+    let (near_path, near) = busy_route(&app, 2).await;
+    let out = &near["itineraries"][1]["slices"][0]["segments"][0];
+    let out_flight = out["flight"].as_str().unwrap().to_string();
+    publish(&app, vec![fare_event("near1", out, "1.00", 9)]).await;
+    until(&app, &near_path, "the live change is searched", |a| {
+        flight_price(a, &out_flight) == Some(100)
+    })
+    .await;
+    let back = live_until + Days::new(20);
+    let trip = format!("{near_path}&return={back}");
+    let r = get(&app, &trip).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let top = &r.body["itineraries"][0];
+    assert_eq!(
+        top["slices"][0]["segments"][0]["flight"],
+        out_flight.as_str(),
+        "{top}"
+    );
+    let return_local = top["slices"][1]["departure"]["local"].as_str().unwrap();
+    assert_eq!(&return_local[..10], back.to_string(), "{top}");
+
+    let metrics = app.metrics().await;
+    assert!(
+        metrics.contains("search_far_blocks_built_total"),
+        "{metrics}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cursor_continues_only_the_list_it_came_from() {
     let app = search_and_ingest().await;
@@ -307,6 +418,7 @@ async fn at_midnight_the_window_rolls_on_without_a_restart() {
     let ready = readyz(&app).await;
     assert_eq!(ready["bookable_from"], TODAY, "{ready}");
     let last: NaiveDate = ready["bookable_to"].as_str().unwrap().parse().unwrap();
+    let live_until: NaiveDate = ready["live_until"].as_str().unwrap().parse().unwrap();
     let (path, before) = busy_route(&app, 1).await;
     let on = |day: NaiveDate| {
         let at = path.find("depart=").unwrap() + "depart=".len();
@@ -348,6 +460,12 @@ async fn at_midnight_the_window_rolls_on_without_a_restart() {
         today.succ_opt().unwrap().to_string()
     );
     assert_eq!(ready["bookable_to"], beyond.to_string(), "{ready}");
+    // The live window rolled too: it holds the next day's departures.
+    assert_eq!(
+        ready["live_until"],
+        (live_until + chrono::Days::new(1)).to_string(),
+        "{ready}"
+    );
     assert!(ready["inventory_version"].as_u64().unwrap() > version);
 
     let r = get(&app, &on(today)).await;

@@ -1211,6 +1211,13 @@ export interface components {
             last_event_at?: string | null;
             /** Format: int64 */
             legs?: number | null;
+            /**
+             * Format: date
+             * @description Last departure date the live inventory holds (search only): its fares and seats move
+             *     with the market as it happens; later days until `bookable_to` are the schedule and its
+             *     published fares, with the changes received for them.
+             */
+            live_until?: string | null;
             /** Format: int64 */
             routes?: number | null;
             /** @description The services this process runs (`search`, `users`, `ingest`, `market`). */

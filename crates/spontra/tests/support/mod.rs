@@ -29,6 +29,7 @@ pub fn world_settings() -> spontra::config::WorldSettings {
         scale: "tiny".into(),
         seed: 42,
         days: 35,
+        horizon_days: 330,
         today: Some(TODAY.into()),
         schedule: None,
     }
