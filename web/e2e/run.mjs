@@ -339,10 +339,14 @@ flow("price calendar, and a day opens its results", async (page) => {
   await page.locator('[data-testid="grid-cell"]').first().click();
   await page.waitForURL(/return=2026-/);
   await page.locator('[data-testid="itinerary"]').first().waitFor();  // Days beyond the sale window say so, rather than "no flights".
-  await page.goto(`${base}/calendar/?origin=LHR&destination=BCN&month=2027-01`);
+  // Flights are sold 330 days ahead: from 2026-12-01, until 2027-10-26 (those days come from
+  // the schedule, generated when asked for); the last days of October 2027 are not on sale.
+  await page.goto(`${base}/calendar/?origin=LHR&destination=BCN&month=2027-10`);
   await page.locator('[data-testid="calendar-day"]').first().waitFor();
+  const far = await page.locator('[data-testid="calendar-day"]').count();
+  assert(far >= 20, `prices for most days ten months out: ${far}`);
   const titles = await page.locator('[data-testid="calendar-empty-day"]').evaluateAll((days) => days.map((d) => d.getAttribute("title")));
-  assert(titles.some((t) => /not on sale yet/.test(t)), `late January is not on sale yet: ${titles.slice(-1)}`);
+  assert(titles.some((t) => /not on sale yet/.test(t)), `late October 2027 is not on sale yet: ${titles.slice(-1)}`);
 });
 
 /**

@@ -283,6 +283,8 @@ impl IndexBuilder {
             routes_into: vec![],
             routes_into_ids: vec![],
             day_starts: vec![],
+            day_min: vec![],
+            longest_flight: 0,
             first_day: 0,
             last_day: 0,
             city_span_km,
@@ -308,6 +310,7 @@ impl Index {
         let n_airports = self.airports.len();
         let mut routes: Vec<Route> = Vec::new();
         let mut day_starts: Vec<u32> = Vec::new();
+        let mut day_min: Vec<u32> = Vec::new();
         let mut i = 0usize;
         while i < self.legs.len() {
             let (o, d) = (self.legs[i].origin, self.legs[i].dest);
@@ -330,6 +333,13 @@ impl Index {
                     k += 1;
                 }
                 day_starts.push(k as u32);
+                let mut m = k;
+                let mut cheapest = u32::MAX;
+                while m < j && self.legs[m].dep < (day + 1) * 1440 {
+                    cheapest = cheapest.min(self.legs[m].fare);
+                    m += 1;
+                }
+                day_min.push(cheapest);
             }
             routes.push(Route {
                 origin: o,
@@ -369,6 +379,13 @@ impl Index {
         self.routes_into = routes_into;
         self.routes_into_ids = into;
         self.day_starts = day_starts;
+        self.day_min = day_min;
+        self.longest_flight = self
+            .legs
+            .iter()
+            .map(|l| l.duration as u32)
+            .max()
+            .unwrap_or(0);
         self.first_day = first.div_euclid(1440) * 1440;
         self.last_day = last.div_euclid(1440) * 1440;
     }

@@ -3,8 +3,9 @@
 //! (the time-first search: "anywhere 2–4 hours away").
 //!
 //! Passes run by number of stops (direct first), so each destination's best price is known
-//! early and later passes skip any route whose cheapest fare (a lower bound kept per route)
-//! cannot beat it, or whose fastest flight cannot arrive within the duration limit.
+//! early and later passes skip any route whose cheapest fare on the days a leg could leave (a
+//! lower bound kept per route and day) cannot beat it, or whose fastest flight cannot arrive
+//! within the duration limit.
 
 use crate::budget;
 use crate::index::{Index, Leg, Route};
@@ -130,7 +131,7 @@ impl Index {
             if q.is_origin[a as usize] {
                 continue;
             }
-            if stops == 0 && self.route_hopeless(q, route, 0, 0, best.bound(a)) {
+            if stops == 0 && self.route_hopeless(q, route, (lo, hi), 0, 0, best.bound(a)) {
                 continue;
             }
             let mut group = Vec::new();
@@ -179,6 +180,10 @@ impl Index {
             .map(|g| self.legs[g.0 as usize].duration as u32)
             .min()
             .unwrap_or(0);
+        // When the onward legs of any of them may leave.
+        let arrivals = group.iter().map(|g| self.legs[g.0 as usize].arr());
+        let after = arrivals.clone().min().unwrap_or(0);
+        let before = arrivals.max().unwrap_or(0).saturating_add(q.max_layover);
         for x in self.connect_points(a) {
             if !q.layover_ok[x as usize] {
                 continue;
@@ -192,12 +197,16 @@ impl Index {
                 if q.is_origin[b as usize] || b == a {
                     continue;
                 }
-                if self.route_hopeless(q, route, min_fare, min_flight + mct, best.bound(b)) {
+                let window = (after, before);
+                if self.route_hopeless(q, route, window, min_fare, min_flight + mct, best.bound(b))
+                {
                     continue;
                 }
                 for &(id1, f1) in group {
                     let l1 = &self.legs[id1 as usize];
-                    if self.route_hopeless(q, route, f1, l1.duration as u32 + mct, best.bound(b)) {
+                    let window = (l1.arr(), l1.arr().saturating_add(q.max_layover));
+                    let elapsed = l1.duration as u32 + mct;
+                    if self.route_hopeless(q, route, window, f1, elapsed, best.bound(b)) {
                         continue;
                     }
                     self.extend(q, &[id1], f1, 0, route, true, 1, best);
@@ -206,18 +215,24 @@ impl Index {
         }
     }
 
-    /// True if no leg of `route` can improve on `bound` or meet the duration limit, given
-    /// the partial fare and the minute the trip started.
+    /// True if no leg of `route` departing in `window` (index minutes) can improve on `bound`
+    /// or meet the duration limit, given the partial fare and the minutes since the trip
+    /// started.
     fn route_hopeless(
         &self,
         q: &CompiledSlice,
         route: &Route,
+        (from, to): (u32, u32),
         partial: u64,
         elapsed_min: u32,
         bound: u64,
     ) -> bool {
-        self.prune(q, partial + route.min_fare as u64, bound)
-            || elapsed_min + route.min_duration as u32 > q.max_duration
+        elapsed_min + route.min_duration as u32 > q.max_duration
+            || self.prune(
+                q,
+                partial + self.min_fare_between(route, from, to) as u64,
+                bound,
+            )
     }
 
     /// Extend `ids` (ending at a layover airport) by one more leg; complete with exactly
@@ -240,6 +255,8 @@ impl Index {
                 l.origin == a || l.dest == a
             })
         };
+        // When the next leg may leave.
+        let window = (prev.arr(), prev.arr().saturating_add(q.max_layover));
         for x in self.connect_points(prev.dest) {
             if !q.layover_ok[x as usize] || (x != prev.dest && visited(x)) {
                 continue;
@@ -262,7 +279,7 @@ impl Index {
                     }
                     q.max_price.saturating_add(1)
                 };
-                if self.route_hopeless(q, route, fare, elapsed, bound) {
+                if self.route_hopeless(q, route, window, fare, elapsed, bound) {
                     continue;
                 }
                 self.extend(q, ids, fare, flags, route, last_leg, stops, best);

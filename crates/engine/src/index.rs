@@ -124,6 +124,12 @@ pub struct Index {
     /// For each route and each day from its first to its last departure, the id of its first
     /// leg departing that day or later: searches start at the right day, not by bisection.
     pub(crate) day_starts: Vec<u32>,
+    /// For each entry of `day_starts`: the cheapest economy fare of the route's legs departing
+    /// that day (`u32::MAX`: none). A tighter bound than the route's over all days; updates
+    /// keep it exact as they do the route's.
+    pub(crate) day_min: Vec<u32>,
+    /// The longest flight of any leg, minutes.
+    pub(crate) longest_flight: u32,
     pub(crate) first_day: UtcMinute,
     pub(crate) last_day: UtcMinute,
     /// The greatest distance between two airports of one city, km (rounded up).
@@ -175,6 +181,7 @@ impl Index {
                 + self.routes_into.capacity()
                 + self.routes_into_ids.capacity()
                 + self.day_starts.capacity()
+                + self.day_min.capacity()
                 + self.observed.capacity())
                 * 4
     }
@@ -285,6 +292,24 @@ impl Index {
             hi += 1;
         }
         lo..hi
+    }
+
+    /// A lower bound of the economy fare of `route`'s legs departing between index minutes
+    /// `from` and `to`: the cheapest of the days they span (`u32::MAX` when none departs on
+    /// those days, so nothing can).
+    #[inline]
+    pub(crate) fn min_fare_between(&self, r: &Route, from: u32, to: u32) -> u32 {
+        let first = (from / 1440).max(r.first_day);
+        let last = (to / 1440).min(r.first_day + r.days - 1);
+        if first > last {
+            return u32::MAX;
+        }
+        let at = |day: u32| (r.day_base + (day - r.first_day)) as usize;
+        self.day_min[at(first)..=at(last)]
+            .iter()
+            .copied()
+            .min()
+            .unwrap_or(u32::MAX)
     }
 
     /// Great-circle distance between two airports, whole km (as routes record it).

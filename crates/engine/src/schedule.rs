@@ -172,6 +172,8 @@ impl Index {
             routes_into: vec![],
             routes_into_ids: vec![],
             day_starts: vec![],
+            day_min: vec![],
+            longest_flight: 0,
             first_day: 0,
             last_day: 0,
             city_span_km: self.city_span_km,

@@ -220,6 +220,9 @@ struct Scratch {
     /// Fewest km from an airport (or its city) to the destination set, once per search.
     to_go_stamp: Vec<u32>,
     to_go_km: Vec<u32>,
+    /// Index minutes any leg of this search's itineraries may depart in: the route bounds
+    /// above are the cheapest fares of those days.
+    span: (u32, u32),
 }
 
 impl Scratch {
@@ -502,8 +505,9 @@ impl Index {
             }
             s.to_dest_routes.push(rid);
             s.to_dest_range[x as usize].1 = pos + 1;
+            let fare = self.min_fare_between(r, s.span.0, s.span.1);
             let m = &mut s.to_dest_min[x as usize];
-            *m = (m.0.min(r.min_fare), m.1.min(r.min_duration));
+            *m = (m.0.min(fare), m.1.min(r.min_duration));
         }
     }
 
@@ -524,7 +528,8 @@ impl Index {
             let finish = self.finish_bounds(q, s, b).0;
             if finish != u64::MAX {
                 s.mid_routes.push(base + i as u32);
-                floor = floor.min(r.min_fare as u64 + finish);
+                let fare = self.min_fare_between(r, s.span.0, s.span.1);
+                floor = floor.min((fare as u64).saturating_add(finish));
             }
         }
         let range = (start, s.mid_routes.len() as u32);
@@ -560,6 +565,19 @@ impl Index {
         floor
     }
 
+    /// Index minutes in which any leg of `q`'s itineraries may depart: from the first legs'
+    /// departure window to as late as a third leg can leave (two flights and two layovers
+    /// later, or the journey-time limit).
+    fn span(&self, q: &CompiledSlice) -> (u32, u32) {
+        let (mut lo, mut hi) = (u32::MAX, 0);
+        for &o in &q.origins {
+            let (a, b) = self.day_bounds(o, q.local_day, q);
+            (lo, hi) = (lo.min(a), hi.max(b));
+        }
+        let later = (2 * (self.longest_flight + q.max_layover)).min(q.max_duration);
+        (lo, hi.saturating_add(later))
+    }
+
     /// Lower bounds (fare, flight minutes) of finishing from airport `b` (or its city).
     fn finish_bounds(&self, q: &CompiledSlice, s: &Scratch, b: AirportId) -> (u64, u32) {
         let mut best = (u64::MAX, u32::MAX);
@@ -580,6 +598,7 @@ impl Index {
         out: &mut C,
     ) {
         s.begin(self.airport_count());
+        s.span = self.span(q);
         if q.max_stops > 0 {
             self.build_to_dest(q, s);
         }
@@ -617,7 +636,8 @@ impl Index {
                     }
                     finish = self.completion_floor(q, s, a, one, two);
                     let bound = out.bound().min(q.max_price.saturating_add(1));
-                    if self.prune(q, (route.min_fare as u64).saturating_add(finish), bound) {
+                    let first = self.min_fare_between(route, lo, hi) as u64;
+                    if self.prune(q, first.saturating_add(finish), bound) {
                         continue;
                     }
                 }
@@ -679,10 +699,14 @@ impl Index {
             if budget::charge(s.to_dest(x).len()) {
                 return;
             }
+            let (after, before) = (l1.arr(), l1.arr().saturating_add(q.max_layover));
             for &rid in s.to_dest(x) {
                 let route = &self.routes[rid as usize];
-                if self.prune(q, f1 + route.min_fare as u64, out.bound())
-                    || self.too_circuitous(l1.origin, route, km1)
+                if self.prune(
+                    q,
+                    f1 + self.min_fare_between(route, after, before) as u64,
+                    out.bound(),
+                ) || self.too_circuitous(l1.origin, route, km1)
                 {
                     continue;
                 }
@@ -728,7 +752,9 @@ impl Index {
                 // Route-level bounds: the cheapest and quickest this route could possibly be
                 // finished, against the price bound and the simpler itineraries.
                 let (finish_fare, finish_minutes) = self.finish_bounds(q, s, b);
-                let route_fare = f1 + mid.min_fare as u64 + finish_fare;
+                let mid_fare =
+                    self.min_fare_between(mid, l1.arr(), l1.arr().saturating_add(q.max_layover));
+                let route_fare = (f1 + mid_fare as u64).saturating_add(finish_fare);
                 let route_arrival =
                     l1.arr() + self.min_mct(x) + mid.min_duration as u32 + finish_minutes;
                 let route_price = q.passengers.total_for(lower_bound(route_fare));
@@ -767,9 +793,12 @@ impl Index {
                             if self.too_circuitous(l1.origin, route, km12) {
                                 continue;
                             }
-                            let fare_lb = q
-                                .passengers
-                                .total_for(lower_bound(f12 + route.min_fare as u64));
+                            let last = self.min_fare_between(
+                                route,
+                                l2.arr(),
+                                l2.arr().saturating_add(q.max_layover),
+                            );
+                            let fare_lb = q.passengers.total_for(lower_bound(f12 + last as u64));
                             let arrival_lb = l2.arr() + self.min_mct(y) + route.min_duration as u32;
                             if fare_lb >= out.bound() || out.dominated(fare_lb, arrival_lb - l1.dep)
                             {

@@ -126,14 +126,19 @@ impl Index {
         out
     }
 
-    /// Route `r`'s cheapest fare worked out again over its legs.
+    /// Route `r`'s cheapest fare, over all its days and on each, worked out again over its
+    /// legs.
     fn exact_bound(&mut self, r: usize) {
-        let route = &self.routes[r];
-        let min = self.legs[route.start as usize..route.end as usize]
-            .iter()
-            .map(|l| l.fare)
-            .min()
-            .unwrap_or(u32::MAX);
+        let route = self.routes[r];
+        let days =
+            &mut self.day_min[route.day_base as usize..(route.day_base + route.days) as usize];
+        days.fill(u32::MAX);
+        let mut min = u32::MAX;
+        for l in &self.legs[route.start as usize..route.end as usize] {
+            let day = &mut days[(l.dep / 1440 - route.first_day) as usize];
+            *day = (*day).min(l.fare);
+            min = min.min(l.fare);
+        }
         self.routes[r].min_fare = min;
     }
 
