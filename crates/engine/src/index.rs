@@ -277,15 +277,23 @@ impl Index {
     /// to the first leg of `from`'s day through the day directory, then scan.
     pub(crate) fn legs_between(&self, r: &Route, from: u32, to: u32) -> std::ops::Range<u32> {
         let day = from / 1440;
-        let mut lo = if day < r.first_day {
-            r.start
+        let (mut lo, day_end) = if day < r.first_day {
+            (r.start, r.start)
         } else if day - r.first_day >= r.days {
-            r.end
+            (r.end, r.end)
         } else {
-            self.day_starts[(r.day_base + day - r.first_day) as usize]
+            let at = (r.day_base + day - r.first_day) as usize;
+            let end = if day - r.first_day + 1 < r.days {
+                self.day_starts[at + 1]
+            } else {
+                r.end
+            };
+            (self.day_starts[at], end)
         };
-        while lo < r.end && self.legs[lo as usize].dep < from {
-            lo += 1;
+        // Within the day, by bisection (a busy route has dozens of legs a day).
+        if lo < day_end {
+            let legs = &self.legs[lo as usize..day_end as usize];
+            lo += legs.partition_point(|l| l.dep < from) as u32;
         }
         let mut hi = lo;
         while hi < r.end && self.legs[hi as usize].dep <= to {

@@ -144,6 +144,68 @@ impl EmbeddedLog {
 }
 
 /// A stable hash of the key (FNV-1a), so a key's partition never changes.
+/// Records deleted per transaction by [`EmbeddedLog::delete_older_than`], so publishers wait
+/// for the writer no longer than a short insert would keep them.
+const DELETE_CHUNK: i64 = 20_000;
+
+impl EmbeddedLog {
+    /// Time retention, as a Kafka topic's `retention.ms`: delete each topic's records published
+    /// before `cutoff(topic)` (milliseconds since the Unix epoch), whether or not a group has
+    /// read them — except each partition's newest record, which keeps its offsets counting on. A group behind the cutoff resumes at the oldest record kept. Deletes a
+    /// partition's oldest records first, a chunk per transaction. Returns how many it deleted.
+    pub async fn delete_older_than(&self, cutoff: impl Fn(&str) -> i64) -> Result<u64, BusError> {
+        let topics: Vec<(String, i32)> =
+            sqlx::query_as("SELECT topic, partitions FROM bus_topics ORDER BY topic")
+                .fetch_all(&self.shared.reader)
+                .await
+                .map_err(unavailable)?;
+        let mut deleted = 0u64;
+        for (topic, partitions) in topics {
+            let cutoff_ms = cutoff(&topic);
+            for partition in 0..partitions {
+                loop {
+                    // The partition's oldest records, walked in offset order up to the first one
+                    // published at the cutoff or later (publish times only grow along a
+                    // partition, but a scan that stops there is correct either way).
+                    let row = sqlx::query(
+                        "SELECT MIN(offset), MAX(offset) FROM bus_records WHERE topic = ?1 AND partition = ?2",
+                    )
+                    .bind(&topic)
+                    .bind(partition)
+                    .fetch_one(&self.shared.reader)
+                    .await
+                    .map_err(unavailable)?;
+                    let (Some(first), Some(last)) =
+                        (row.get::<Option<i64>, _>(0), row.get::<Option<i64>, _>(1))
+                    else {
+                        break;
+                    };
+                    let end = (first + DELETE_CHUNK).min(last);
+                    let done = sqlx::query(
+                        "DELETE FROM bus_records WHERE topic = ?1 AND partition = ?2 AND offset >= ?3 AND offset < ?4 \
+                         AND offset < COALESCE((SELECT MIN(offset) FROM bus_records \
+                             WHERE topic = ?1 AND partition = ?2 AND offset >= ?3 AND offset < ?4 AND ts >= ?5), ?4)",
+                    )
+                    .bind(&topic)
+                    .bind(partition)
+                    .bind(first)
+                    .bind(end)
+                    .bind(cutoff_ms)
+                    .execute(&self.shared.writer)
+                    .await
+                    .map_err(unavailable)?
+                    .rows_affected();
+                    deleted += done;
+                    if (done as i64) < end - first || end == last {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(deleted)
+    }
+}
+
 fn partition_of(key: &[u8], partitions: i32) -> i32 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in key {
@@ -449,6 +511,75 @@ mod tests {
         ];
         assert_eq!(decode_headers(&encode_headers(&h)), h);
         let _ = decode_headers(&[255, 255, 1]);
+    }
+
+    /// Retention deletes what was published before the cutoff, keeps each partition's newest
+    /// record so offsets count on, and consumers carry on from what is kept.
+    #[tokio::test]
+    async fn retention_deletes_old_records_and_offsets_count_on() {
+        let dir = std::env::temp_dir().join(format!("spontra-retention-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}/log.db", dir.display());
+        let log = EmbeddedLog::open(&url).await.unwrap();
+        let msgs = |from: usize, n: usize| -> Vec<Message> {
+            (from..from + n)
+                .map(|i| Message {
+                    key: b"one-key".to_vec(),
+                    headers: vec![],
+                    payload: format!("{i}").into_bytes(),
+                })
+                .collect()
+        };
+        log.publish("t", msgs(0, 30)).await.unwrap();
+        let mut early = log.subscribe("t", "early").await.unwrap();
+        let read = early.poll(10, Duration::from_millis(100)).await.unwrap();
+        early.commit(&read).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let cutoff = now_ms();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        log.publish("t", msgs(30, 5)).await.unwrap();
+        log.publish("kept", msgs(0, 3)).await.unwrap();
+        // Each topic has its own cutoff.
+        let at = |topic: &str| if topic == "t" { cutoff } else { 0 };
+        assert_eq!(log.delete_older_than(at).await.unwrap(), 30);
+        assert_eq!(
+            log.delete_older_than(at).await.unwrap(),
+            0,
+            "nothing more is old"
+        );
+        let mut kept = log.subscribe("kept", "g").await.unwrap();
+        assert_eq!(
+            kept.poll(10, Duration::from_millis(100))
+                .await
+                .unwrap()
+                .len(),
+            3
+        );
+        // The group that had read 10 resumes at the oldest record kept; a new group too.
+        let rest = early.poll(100, Duration::from_millis(100)).await.unwrap();
+        let offsets: Vec<i64> = rest.iter().map(|r| r.offset).collect();
+        assert_eq!(offsets, (30..35).collect::<Vec<_>>());
+        assert_eq!(rest[0].payload, b"30");
+        drop(early);
+        let mut fresh = log.subscribe("t", "fresh").await.unwrap();
+        assert_eq!(
+            fresh
+                .poll(100, Duration::from_millis(100))
+                .await
+                .unwrap()
+                .len(),
+            5
+        );
+
+        // Everything is old now: all but the newest record go, and the next publish follows it.
+        let later = now_ms() + 1000;
+        assert_eq!(log.delete_older_than(|_| later).await.unwrap(), 4 + 2);
+        log.publish("t", msgs(35, 1)).await.unwrap();
+        let next = fresh.poll(100, Duration::from_millis(100)).await.unwrap();
+        assert_eq!(next.iter().map(|r| r.offset).collect::<Vec<_>>(), vec![35]);
+        let lag = log.lag("t", "fresh").await.unwrap();
+        assert_eq!(lag.iter().map(|l| l.end).max(), Some(36));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -41,6 +41,9 @@ pub struct Parts {
     /// Rolls search's and the market's window on at the market's midnight, started by
     /// [`Application::run`].
     pub roller: Option<Roller>,
+    /// The embedded event log and how many minutes it keeps records, and dead letters (none
+    /// on Kafka, or when `events.retention_minutes` is 0).
+    pub retention: Option<(EmbeddedLog, u64, u64)>,
     /// Market time: the world's "today" at this time of day, running `market.speed` times as
     /// fast as real time.
     pub market_clock: SharedClock,
@@ -108,10 +111,11 @@ impl Parts {
             }
             _ => None,
         };
-        let bus = if streams {
-            Some(event_bus(settings).await?)
+        let (bus, log) = if streams {
+            let (bus, log) = event_stream(settings).await?;
+            (Some(bus), log)
         } else {
-            None
+            (None, None)
         };
         let ingest = if settings.server.runs(ServiceName::Ingest) {
             Some(Ingestor {
@@ -158,6 +162,12 @@ impl Parts {
             ingest,
             market,
             roller,
+            retention: log
+                .filter(|_| settings.events.retention_minutes > 0)
+                .map(|log| {
+                    let e = &settings.events;
+                    (log, e.retention_minutes, e.dead_letter_retention_minutes)
+                }),
             follower,
             market_clock,
         })
@@ -248,9 +258,15 @@ pub fn market_clock(settings: &Settings, base: SharedClock) -> anyhow::Result<Sh
 
 /// The event stream the settings name: Kafka, or the embedded log in the SQLite database.
 pub async fn event_bus(settings: &Settings) -> anyhow::Result<Arc<dyn Bus>> {
+    Ok(event_stream(settings).await?.0)
+}
+
+/// The event stream the settings name, and the embedded log itself when it is that.
+async fn event_stream(settings: &Settings) -> anyhow::Result<(Arc<dyn Bus>, Option<EmbeddedLog>)> {
     if let Some(brokers) = &settings.events.kafka_brokers {
-        return Ok(Arc::new(
-            Kafka::connect(brokers).context("events.kafka_brokers")?,
+        return Ok((
+            Arc::new(Kafka::connect(brokers).context("events.kafka_brokers")?),
+            None,
         ));
     }
     anyhow::ensure!(
@@ -259,11 +275,36 @@ pub async fn event_bus(settings: &Settings) -> anyhow::Result<Arc<dyn Bus>> {
     );
     // The database file usually lives in the data directory.
     crate::accounts::private_data_dir(settings)?;
-    Ok(Arc::new(
-        EmbeddedLog::open(&settings.database.url)
-            .await
-            .context("opening the embedded event log")?,
-    ))
+    let log = EmbeddedLog::open(&settings.database.url)
+        .await
+        .context("opening the embedded event log")?;
+    Ok((Arc::new(log.clone()), Some(log)))
+}
+
+/// Delete the embedded log's records older than `minutes` (dead letters: `dead_letters`
+/// minutes), once a minute. Publish times are the log's own real time, not market time.
+fn spawn_retention(log: EmbeddedLog, minutes: u64, dead_letters: u64) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            let now = chrono::Utc::now().timestamp_millis();
+            let cutoff = |topic: &str| {
+                let kept = if topic == spontra_events::topics::DEAD_LETTER {
+                    dead_letters
+                } else {
+                    minutes
+                };
+                now - kept as i64 * 60_000
+            };
+            match log.delete_older_than(cutoff).await {
+                Ok(n) => {
+                    metrics::counter!("events_log_records_deleted_total").increment(n);
+                }
+                Err(e) => tracing::warn!(error = %e, "event log retention failed; will retry"),
+            }
+        }
+    });
 }
 
 fn search_service(settings: &Settings, world: &World) -> anyhow::Result<SearchService> {
@@ -336,6 +377,9 @@ impl Application {
     ) -> anyhow::Result<()> {
         if let Some(users) = &self.parts.users {
             spawn_pruning(users.service.clone());
+        }
+        if let Some((log, minutes, dead_letters)) = self.parts.retention.take() {
+            spawn_retention(log, minutes, dead_letters);
         }
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mut background = vec![];

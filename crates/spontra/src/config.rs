@@ -69,9 +69,34 @@ impl ServiceName {
 
 /// The event stream: Kafka when `kafka_brokers` is set (`host:port,…`, the scaled profile),
 /// otherwise the embedded durable log in the SQLite database (`database.url`).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct EventSettings {
     pub kafka_brokers: Option<String>,
+    /// The embedded log keeps records this long (minutes), as a Kafka topic's `retention.ms`;
+    /// 0 keeps everything. (Kafka topics keep what their broker is configured to.)
+    #[serde(default = "retention_minutes")]
+    pub retention_minutes: u64,
+    /// …except dead letters, kept this long for operators to look at and replay.
+    #[serde(default = "dead_letter_retention_minutes")]
+    pub dead_letter_retention_minutes: u64,
+}
+
+fn retention_minutes() -> u64 {
+    30
+}
+
+fn dead_letter_retention_minutes() -> u64 {
+    24 * 60
+}
+
+impl Default for EventSettings {
+    fn default() -> Self {
+        EventSettings {
+            kafka_brokers: None,
+            retention_minutes: retention_minutes(),
+            dead_letter_retention_minutes: dead_letter_retention_minutes(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
