@@ -266,7 +266,7 @@ flow("return search with autocomplete, sorting and filters", async (page) => {
   const card = await page.locator('[data-testid="itinerary"]').first().innerText();
   assert(/total, all passengers/.test(card) && /kg CO2 per passenger/.test(card), `labels: ${card}`);
   // Each price says how fresh it is: reported by a provider so long ago, or as scheduled.
-  assert(/Price checked (just now|\d+ (min|h) ago)|Fare as loaded, not yet updated/.test(card), `freshness: ${card}`);
+  assert(/Price checked (just now|\d+ (min|h) ago)|Published fare, not yet re-checked by a provider/.test(card), `freshness: ${card}`);
   const url = new URL(page.url());
   assert(url.searchParams.get("origin") === "LON" && url.searchParams.get("return") === "2026-12-17", `the URL holds the search: ${url}`);
   // The address holds codes; the page shows the places' names.

@@ -135,10 +135,4 @@ impl Horizon {
             Arc::new(block)
         })
     }
-
-    /// Blocks kept now, and their bytes.
-    pub fn kept(&self) -> (u64, u64) {
-        self.blocks.run_pending_tasks();
-        (self.blocks.entry_count(), self.blocks.weighted_size())
-    }
 }

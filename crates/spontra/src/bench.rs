@@ -310,7 +310,7 @@ fn far_days(
     today: NaiveDate,
 ) -> anyhow::Result<()> {
     use spontra_search::horizon::FarDays;
-    let scale = spontra_sim::Scale::parse(&world.scale).context("scale")?;
+    let scale = crate::world::scale(&world.scale)?;
     let far = crate::world::FarWorld::new(refdata.clone(), scale, world.seed);
     let first = today + Days::new(200);
     let t = Instant::now();

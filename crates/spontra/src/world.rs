@@ -75,8 +75,7 @@ pub fn load(
             )
         }
         None => {
-            let scale = Scale::parse(scale)
-                .with_context(|| format!("scale {scale:?} is not tiny, small, medium or full"))?;
+            let scale = self::scale(scale)?;
             let (index, stats) = spontra_sim::generate(
                 &refdata,
                 &WorldConfig {
@@ -97,6 +96,11 @@ pub fn load(
         description,
         build_ms: started.elapsed().as_millis(),
     })
+}
+
+/// The world scale `name` names.
+pub fn scale(name: &str) -> anyhow::Result<Scale> {
+    Scale::parse(name).with_context(|| format!("scale {name:?} is not tiny, small, medium or full"))
 }
 
 /// What names the world `settings` describe, whatever the day: scale, seed, days and schedule
@@ -199,8 +203,7 @@ pub fn horizon(
     if w.schedule.is_some() || w.horizon_days <= w.days {
         return Ok(None);
     }
-    let scale = Scale::parse(&w.scale)
-        .with_context(|| format!("scale {:?} is not tiny, small, medium or full", w.scale))?;
+    let scale = scale(&w.scale)?;
     Ok(Some(spontra_search::horizon::Horizon::new(
         w.horizon_days,
         w.days,

@@ -100,7 +100,7 @@ describe("price freshness", () => {
     ]);
   });
   it("names a fare still as scheduled", () => {
-    expect(priceFreshness(null)).toBe("Fare as loaded, not yet updated");
-    expect(priceFreshness(undefined)).toBe("Fare as loaded, not yet updated");
+    expect(priceFreshness(null)).toBe("Published fare, not yet re-checked by a provider");
+    expect(priceFreshness(undefined)).toBe("Published fare, not yet re-checked by a provider");
   });
 });

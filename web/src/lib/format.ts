@@ -122,10 +122,11 @@ export function stopsText(stops: number): string {
 /**
  * How fresh a price is, from its age in seconds of market time: "Price checked just now",
  * "… 4 min ago", "… 3 h ago", "… 2 days ago"; a price no provider has reported since the
- * schedule was loaded is "Fare as loaded, not yet updated".
+ * schedule was loaded (the published fare curve, as every far-off day's is until a provider
+ * reports on it) is "Published fare, not yet re-checked by a provider".
  */
 export function priceFreshness(ageSeconds: number | null | undefined): string {
-  if (ageSeconds === null || ageSeconds === undefined) return "Fare as loaded, not yet updated";
+  if (ageSeconds === null || ageSeconds === undefined) return "Published fare, not yet re-checked by a provider";
   const minutes = Math.floor(ageSeconds / 60);
   if (minutes < 1) return "Price checked just now";
   if (minutes < 60) return `Price checked ${minutes} min ago`;
