@@ -16,6 +16,7 @@ pub mod facets;
 pub mod horizon;
 pub mod live;
 pub mod parse;
+pub mod reference;
 pub mod service;
 pub mod snapshot;
 
@@ -287,7 +288,7 @@ async fn airports(
     };
     e.take(parse::text_within("q", query.q.as_deref(), 100));
     e.finish()?;
-    Ok(Json(svc.suggest(&query)?))
+    Ok(Json(svc.reference().suggest(&query)?))
 }
 
 /// One airport or city by code.
@@ -297,7 +298,7 @@ async fn airport(
     State(svc): State<Arc<SearchService>>,
     Path(code): Path<String>,
 ) -> Result<Json<AirportDto>, ApiError> {
-    Ok(Json(svc.place_dto(&code)?))
+    Ok(Json(svc.reference().place_dto(&code)?))
 }
 
 /// Airlines, optionally filtered by name/code or alliance.
@@ -316,7 +317,7 @@ async fn airlines(
     };
     e.take(parse::text_within("q", query.q.as_deref(), 100));
     e.finish()?;
-    Ok(Json(svc.airlines(&query)?))
+    Ok(Json(svc.reference().airlines(&query)?))
 }
 
 /// One airline by IATA code.
@@ -326,7 +327,7 @@ async fn airline(
     State(svc): State<Arc<SearchService>>,
     Path(code): Path<String>,
 ) -> Result<Json<AirlineDto>, ApiError> {
-    Ok(Json(svc.airline(&code)?))
+    Ok(Json(svc.reference().airline(&code)?))
 }
 
 /// The currencies prices can be shown in (`currency=`), with the ECB reference rate each is
@@ -334,5 +335,5 @@ async fn airline(
 #[utoipa::path(get, path = "/api/v1/currencies", tag = "reference",
     responses((status = 200, body = [CurrencyDto])))]
 async fn currencies(State(svc): State<Arc<SearchService>>) -> Json<Vec<CurrencyDto>> {
-    Json(svc.currencies())
+    Json(svc.reference().currencies())
 }

@@ -6,6 +6,7 @@ use crate::facets;
 use crate::horizon::Horizon;
 use crate::live::{LiveIndex, Snapshot};
 use crate::parse::{self, Params, Place, Window};
+use crate::reference::Reference;
 use chrono::{DateTime, Days, FixedOffset, NaiveDate};
 use spontra_domain::{
     co2_kg_round, great_circle_km, Cabin, CurrencyCode, EuroRate, Money, Passengers, SharedClock,
@@ -16,7 +17,7 @@ use spontra_engine::{
     Candidate, Filters, Index, LegId, SliceQuery, SortOrder, TripOption,
 };
 use spontra_http::{ApiError, Cursor, ErrorCode, FieldErrors, Position};
-use spontra_refdata::{RefData, SuggestionKind};
+use spontra_refdata::RefData;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Instant;
@@ -175,6 +176,8 @@ impl<'a> RawSlice<'a> {
 
 pub struct SearchService {
     refdata: Arc<RefData>,
+    /// Airports, cities, airlines and currencies as the API shows them.
+    reference: Reference,
     /// The inventory, one snapshot per search or request parsed. Airports, carriers and the
     /// currency are those of every version (each window is built from the same network).
     live: Arc<LiveIndex>,
@@ -227,6 +230,7 @@ impl SearchService {
     /// `today` is the first bookable date; the last is the index's last day of departures.
     pub fn new(refdata: Arc<RefData>, index: Arc<Index>, today: NaiveDate) -> Self {
         Self {
+            reference: Reference::new(refdata.clone()),
             refdata,
             live: Arc::new(LiveIndex::new(index, today)),
             clock: Arc::new(SystemClock),
@@ -258,6 +262,11 @@ impl SearchService {
 
     pub fn refdata(&self) -> &RefData {
         &self.refdata
+    }
+
+    /// Airports, cities, airlines and currencies as the API shows them.
+    pub fn reference(&self) -> &Reference {
+        &self.reference
     }
 
     /// The bookable days now: they roll on at the market's midnight.
@@ -293,25 +302,6 @@ impl SearchService {
 
     fn currency(&self) -> CurrencyCode {
         self.live.current().index.currency()
-    }
-
-    /// Every currency with an ECB reference rate, by code.
-    pub fn currencies(&self) -> Vec<CurrencyDto> {
-        let mut out: Vec<CurrencyDto> = self
-            .refdata
-            .euro_rates()
-            .iter()
-            .map(|r| CurrencyDto {
-                code: r.currency.to_string(),
-                name: iso_currency::Currency::from_code(r.currency.as_str())
-                    .map_or_else(|| r.currency.to_string(), |c| c.name().to_string()),
-                digits: spontra_domain::minor_digits(r.currency),
-                per_eur: r.decimal(),
-                date: r.date.to_string(),
-            })
-            .collect();
-        out.sort_by(|a, b| a.code.cmp(&b.code));
-        out
     }
 
     /// The display currency named by `currency` (default: the inventory's own).
@@ -1111,7 +1101,7 @@ impl SearchService {
             .iter()
             .filter_map(|h| {
                 let code = ix.airport_code(h.destination);
-                let airport = self.airport_dto(code)?;
+                let airport = self.reference.airport_dto(code)?;
                 let views: Vec<_> = h.best.legs().iter().map(|&id| ix.leg_view(id)).collect();
                 let kms: Vec<u32> = views.iter().map(|v| v.distance_km).collect();
                 let (price_observed_at, price_age_seconds) =
@@ -1161,147 +1151,6 @@ impl SearchService {
             engine_micros,
             inventory: self.stamp(&snap),
         })
-    }
-
-    // ------------------------------------------------------------------ reference data
-
-    pub fn airport_dto(&self, code: spontra_domain::AirportCode) -> Option<AirportDto> {
-        let a = self.refdata.airport(code)?;
-        Some(AirportDto {
-            kind: "airport".into(),
-            code: a.code.to_string(),
-            name: a.name.clone(),
-            city: a.city.clone(),
-            city_code: a.city_code.map(|c| c.to_string()),
-            country: a.country.to_string(),
-            country_name: self
-                .refdata
-                .country(a.country)
-                .map(|c| c.name.clone())
-                .unwrap_or_default(),
-            lat: Some(a.lat),
-            lon: Some(a.lon),
-            time_zone: Some(a.tz.name().to_string()),
-            size: Some(a.size.as_str().to_string()),
-            airports: vec![],
-            best_match: false,
-        })
-    }
-
-    pub fn place_dto(&self, raw: &str) -> Result<AirportDto, ApiError> {
-        let not_found = || {
-            ApiError::field(
-                ErrorCode::NotFound,
-                "code",
-                format!("no airport or city has the code {raw:?}"),
-            )
-        };
-        let code = spontra_domain::AirportCode::parse(raw).map_err(|_| not_found())?;
-        match self.refdata.place(code).ok_or_else(not_found)? {
-            spontra_refdata::Place::Airport(a) => self.airport_dto(a).ok_or_else(not_found),
-            spontra_refdata::Place::City(c, _) => self.city_dto(c).ok_or_else(not_found),
-        }
-    }
-
-    /// A metropolitan city with its airports, largest first.
-    pub fn city_dto(&self, code: spontra_domain::AirportCode) -> Option<AirportDto> {
-        let city = self.refdata.city(code)?;
-        Some(AirportDto {
-            kind: "city".into(),
-            code: code.to_string(),
-            name: city.name.clone(),
-            city: city.name.clone(),
-            city_code: Some(code.to_string()),
-            country: city.country.to_string(),
-            country_name: self
-                .refdata
-                .country(city.country)
-                .map(|x| x.name.clone())
-                .unwrap_or_default(),
-            lat: None,
-            lon: None,
-            time_zone: None,
-            size: None,
-            airports: city.airports.iter().map(|a| a.to_string()).collect(),
-            best_match: false,
-        })
-    }
-
-    pub fn suggest(&self, q: &AirportQuery) -> Result<Vec<AirportDto>, ApiError> {
-        let limit = parse::limit(q.limit, 10, 50)?;
-        let Some(text) = q.q.clone().filter(|t| !t.is_empty()) else {
-            return Err(ApiError::field(
-                ErrorCode::MissingField,
-                "q",
-                "type part of a code, city, airport or country",
-            ));
-        };
-        if text.trim().is_empty() {
-            return Ok(vec![]);
-        }
-        Ok(self
-            .refdata
-            .suggest(&text, limit)
-            .into_iter()
-            .filter_map(|s| {
-                let dto = match s.kind {
-                    SuggestionKind::City => self.city_dto(s.code),
-                    SuggestionKind::Airport => self.airport_dto(s.code),
-                };
-                dto.map(|d| AirportDto {
-                    best_match: s.unambiguous,
-                    ..d
-                })
-            })
-            .collect())
-    }
-
-    fn airline_dto(a: &spontra_refdata::Airline) -> AirlineDto {
-        AirlineDto {
-            code: a.code.to_string(),
-            icao: a.icao.clone(),
-            name: a.name.clone(),
-            country: a.country.clone(),
-            alliance: a.alliance.map(|x| x.as_str().to_string()),
-            low_cost: a.low_cost,
-        }
-    }
-
-    pub fn airlines(&self, q: &AirlineQuery) -> Result<Vec<AirlineDto>, ApiError> {
-        let limit = parse::limit(q.limit, 100, 1000)?;
-        let alliance = match &q.alliance {
-            Some(a) => Some(parse::alliances("alliance", std::slice::from_ref(a))?[0]),
-            None => None,
-        };
-        let needle = q.q.as_deref().unwrap_or("").trim().to_lowercase();
-        Ok(self
-            .refdata
-            .airlines()
-            .iter()
-            .filter(|a| alliance.is_none() || a.alliance == alliance)
-            .filter(|a| {
-                needle.is_empty()
-                    || a.code.as_str().eq_ignore_ascii_case(&needle)
-                    || a.name.to_lowercase().contains(&needle)
-            })
-            .take(limit)
-            .map(Self::airline_dto)
-            .collect())
-    }
-
-    pub fn airline(&self, raw: &str) -> Result<AirlineDto, ApiError> {
-        let not_found = || {
-            ApiError::field(
-                ErrorCode::NotFound,
-                "code",
-                format!("no airline has the code {raw:?}"),
-            )
-        };
-        let code = spontra_domain::CarrierCode::parse(raw).map_err(|_| not_found())?;
-        self.refdata
-            .airline(code)
-            .map(Self::airline_dto)
-            .ok_or_else(not_found)
     }
 }
 
