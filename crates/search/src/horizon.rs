@@ -85,7 +85,7 @@ impl Horizon {
 
     /// Whether departures on `first..=last` (and their connections) reach past what the live
     /// index holds for a window starting `today`.
-    pub fn reaches_beyond(&self, today: NaiveDate, last: NaiveDate) -> bool {
+    fn reaches_beyond(&self, today: NaiveDate, last: NaiveDate) -> bool {
         last + Days::new(AFTER) >= today + Days::new(self.hot_days as u64)
     }
 

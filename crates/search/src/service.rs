@@ -244,11 +244,6 @@ impl SearchService {
         self
     }
 
-    /// The horizon served beyond the live window, if any.
-    pub fn horizon(&self) -> Option<&Horizon> {
-        self.horizon.as_ref()
-    }
-
     /// Measure prices' ages on `clock` (the market's).
     pub fn with_clock(mut self, clock: SharedClock) -> Self {
         self.clock = clock;
