@@ -102,6 +102,39 @@ impl Kafka {
         Ok(())
     }
 
+    /// The ceiling a consumer of this cluster reaches: read `count` records of `topic` from its
+    /// start in a new `group` with a plain librdkafka consumer that does nothing with them
+    /// (no copy, no commit). Returns how long it took.
+    pub async fn read_raw(
+        &self,
+        topic: &str,
+        group: &str,
+        count: usize,
+    ) -> Result<Duration, BusError> {
+        let consumer: StreamConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &self.brokers)
+            .set("group.id", group)
+            .set("enable.auto.commit", "false")
+            .set("auto.offset.reset", "earliest")
+            .create()
+            .map_err(unavailable)?;
+        consumer.subscribe(&[topic]).map_err(unavailable)?;
+        // Timed from the first record, so joining the group is not counted.
+        let first = consumer.recv().await.map_err(unavailable)?;
+        drop(first);
+        let started = std::time::Instant::now();
+        for _ in 1..count {
+            let m = tokio::time::timeout(BROKER_TIMEOUT * 6, consumer.recv())
+                .await
+                .map_err(|_| {
+                    BusError::Unavailable(format!("{topic}: no record in {:?}", BROKER_TIMEOUT * 6))
+                })?
+                .map_err(unavailable)?;
+            std::hint::black_box(m.payload().map(<[u8]>::len));
+        }
+        Ok(started.elapsed())
+    }
+
     fn group_client(&self, group: &str) -> Result<BaseConsumer, BusError> {
         ClientConfig::new()
             .set("bootstrap.servers", &self.brokers)

@@ -39,13 +39,13 @@ enum BenchWhat {
     Ingest(crate::bench_ingest::IngestBenchArgs),
 }
 
-struct Query {
-    origins: Vec<u16>,
-    destinations: Vec<u16>,
-    date: NaiveDate,
+pub(crate) struct Query {
+    pub(crate) origins: Vec<u16>,
+    pub(crate) destinations: Vec<u16>,
+    pub(crate) date: NaiveDate,
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
@@ -53,7 +53,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-fn report(name: &str, mut micros: Vec<f64>) {
+pub(crate) fn report(name: &str, mut micros: Vec<f64>) {
     micros.sort_by(f64::total_cmp);
     let mean = micros.iter().sum::<f64>() / micros.len().max(1) as f64;
     println!(
@@ -67,7 +67,7 @@ fn report(name: &str, mut micros: Vec<f64>) {
     );
 }
 
-fn rss_bytes() -> Option<u64> {
+pub(crate) fn rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     line.split_whitespace()
@@ -77,7 +77,7 @@ fn rss_bytes() -> Option<u64> {
         .map(|kb| kb * 1024)
 }
 
-fn read_queries(
+pub(crate) fn read_queries(
     path: &PathBuf,
     refdata: &RefData,
     index: &Index,

@@ -820,23 +820,16 @@ macro_rules! impl_inventory_store {
                     let mut keys: Vec<Key> = fresh.iter().map(|o| key(o)).collect();
                     keys.sort();
                     keys.dedup();
-                    let mut held = $crate::sqlx::QueryBuilder::<Db>::new(
-                        "SELECT carrier, flight_number, departure_date, cabin, fare_minor, currency, seats_left, observed_at \
-                         FROM flight_fares WHERE (carrier, flight_number, departure_date, cabin) IN (",
+                    // A join on the keys, so each is one look-up of the primary key (SQLite
+                    // before 3.45 scans the whole table for a row-value IN list).
+                    let mut held = $crate::sqlx::QueryBuilder::<Db>::new("WITH k (c, f, d, b) AS (");
+                    held.push_values(&keys, |mut b, k| {
+                        b.push_bind(&k.0).push_bind(k.1).push_bind(k.2).push_bind(&k.3);
+                    });
+                    held.push(
+                        ") SELECT carrier, flight_number, departure_date, cabin, fare_minor, currency, seats_left, observed_at \
+                         FROM k JOIN flight_fares ON carrier = k.c AND flight_number = k.f AND departure_date = k.d AND cabin = k.b",
                     );
-                    let mut list = held.separated(", ");
-                    for k in &keys {
-                        list.push("(");
-                        list.push_bind_unseparated(k.0.clone());
-                        list.push_unseparated(", ");
-                        list.push_bind_unseparated(k.1);
-                        list.push_unseparated(", ");
-                        list.push_bind_unseparated(k.2);
-                        list.push_unseparated(", ");
-                        list.push_bind_unseparated(k.3.clone());
-                        list.push_unseparated(")");
-                    }
-                    held.push(")");
                     let mut states: HashMap<Key, State> = HashMap::new();
                     for row in held.build().fetch_all(&mut *tx).await.map_err(tr)? {
                         states.insert(

@@ -37,6 +37,9 @@ impl SqliteStore {
             // lose the last commits, never the database.
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
+            .pragma("cache_size", "-65536")
+            .pragma("temp_store", "memory")
+            .pragma("wal_autocheckpoint", "10000")
             .busy_timeout(Duration::from_secs(5));
         create_private(options.get_filename())?;
         let writer = SqlitePoolOptions::new()
