@@ -1,5 +1,5 @@
-//! The embedded profile's event log: three tables in a SQLite file (the data directory's own
-//! database, or a file of its own).
+//! The embedded profile's event log: three tables in a SQLite file of its own (see [`beside`]:
+//! next to the data directory's database).
 //!
 //! - `bus_topics`: each topic's partition count, fixed when the topic is first used;
 //! - `bus_records`: the log, keyed by (topic, partition, offset); a record's partition is a
@@ -143,6 +143,25 @@ impl EmbeddedLog {
             .unwrap_or_else(|e| e.into_inner())
             .insert(topic.to_string(), n);
         Ok(n)
+    }
+}
+
+/// Where the embedded log of the SQLite database at `database_url` lives: a file of its own
+/// beside it (`sqlite://dir/spontra.db` → `sqlite://dir/spontra-events.db`, options kept), so
+/// the log's writer and the store's commit side by side instead of taking turns at one file's
+/// lock.
+pub fn beside(database_url: &str) -> String {
+    let (path, options) = match database_url.split_once('?') {
+        Some((path, options)) => (path, Some(options)),
+        None => (database_url, None),
+    };
+    let file = match path.strip_suffix(".db") {
+        Some(stem) => format!("{stem}-events.db"),
+        None => format!("{path}-events"),
+    };
+    match options {
+        Some(options) => format!("{file}?{options}"),
+        None => file,
     }
 }
 
@@ -514,6 +533,19 @@ mod tests {
         ];
         assert_eq!(decode_headers(&encode_headers(&h)), h);
         let _ = decode_headers(&[255, 255, 1]);
+    }
+
+    #[test]
+    fn the_log_lives_beside_the_database() {
+        assert_eq!(
+            beside("sqlite://data/spontra.db"),
+            "sqlite://data/spontra-events.db"
+        );
+        assert_eq!(
+            beside("sqlite:///tmp/x/spontra.db?mode=rwc"),
+            "sqlite:///tmp/x/spontra-events.db?mode=rwc"
+        );
+        assert_eq!(beside("sqlite://data/store"), "sqlite://data/store-events");
     }
 
     /// Retention deletes what was published before the cutoff, keeps each partition's newest

@@ -137,8 +137,8 @@ pub trait Consumer: Send {
 /// What a background consumer does with its group's records, for [`run_group`].
 #[async_trait]
 pub trait BatchHandler: Send + Sync {
-    /// Poll, apply and commit one batch. An error is logged and the batch, uncommitted, comes
-    /// again.
+    /// Poll, apply and commit one batch. An error is logged and the group joined again, so
+    /// what was not committed comes again.
     async fn batch(
         &self,
         consumer: &mut dyn Consumer,
@@ -152,7 +152,8 @@ pub trait BatchHandler: Send + Sync {
 /// Consume `topic` as `group` until `stop` says so: join the group (retrying every second
 /// while the stream is unreachable, so a consumer waits for its broker rather than dying),
 /// then batch after batch, measuring the lag at most once a second (on Kafka it is a round
-/// trip per partition). A failed batch is logged and retried after a pause, so bad input or a
+/// trip per partition). A failed batch is logged and, after a pause, the group is joined
+/// again, so it resumes from its last commit: what failed comes again, and bad input or a
 /// busy store never stops the consumer.
 pub async fn run_group(
     bus: &dyn Bus,
@@ -161,34 +162,47 @@ pub async fn run_group(
     handler: &dyn BatchHandler,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    let mut consumer = loop {
-        match bus.subscribe(topic, group).await {
-            Ok(c) => break c,
-            Err(e) => {
-                tracing::warn!(error = %e, topic, group, "cannot join the consumer group yet");
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    _ = stop.changed() => return,
-                }
+    let pause = |stop: &mut tokio::sync::watch::Receiver<bool>| {
+        let mut stop = stop.clone();
+        async move {
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(1)) => true,
+                _ = stop.changed() => false,
             }
         }
     };
-    let mut lag_measured: Option<std::time::Instant> = None;
     while !*stop.borrow() {
-        if lag_measured.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
-            lag_measured = Some(std::time::Instant::now());
-            if let Ok(lag) = bus.total_lag(topic, group).await {
-                handler.lag(lag);
+        let mut consumer = match bus.subscribe(topic, group).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, topic, group, "cannot join the consumer group yet");
+                if !pause(&mut stop).await {
+                    return;
+                }
+                continue;
             }
-        }
-        tokio::select! {
-            result = handler.batch(consumer.as_mut()) => {
-                if let Err(e) = result {
-                    tracing::warn!(error = %e, topic, group, "a batch failed; it will be delivered again");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
+        };
+        let mut lag_measured: Option<std::time::Instant> = None;
+        while !*stop.borrow() {
+            if lag_measured.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+                lag_measured = Some(std::time::Instant::now());
+                if let Ok(lag) = bus.total_lag(topic, group).await {
+                    handler.lag(lag);
                 }
             }
-            _ = stop.changed() => {}
+            let failed = tokio::select! {
+                result = handler.batch(consumer.as_mut()) => result.err(),
+                _ = stop.changed() => None,
+            };
+            if let Some(e) = failed {
+                tracing::warn!(error = %e, topic, group, "a batch failed; the group resumes from its last commit");
+                // Leave the group, so the next member starts at the committed offsets.
+                drop(consumer);
+                if !pause(&mut stop).await {
+                    return;
+                }
+                break;
+            }
         }
     }
 }

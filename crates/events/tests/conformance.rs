@@ -122,6 +122,7 @@ on_every_bus!(
     simultaneous_publishers_lose_and_duplicate_nothing,
     poll_waits_for_what_is_published_later,
     bad_names_are_refused,
+    a_failed_batch_comes_again_under_run_group,
 );
 
 async fn delivers_every_message_in_order_per_key_with_its_headers(backend: Backend) {
@@ -324,4 +325,72 @@ async fn the_embedded_log_survives_reopening() {
         log.subscribe("kept", "g").await.err(),
         Some(BusError::GroupBusy { .. })
     ));
+}
+
+/// Fails its first batch (uncommitted), then applies and commits every batch, until it has
+/// seen `want` distinct records.
+struct FailsOnce {
+    failed: std::sync::atomic::AtomicBool,
+    first_batch: std::sync::Mutex<Vec<String>>,
+    applied: std::sync::Mutex<HashSet<String>>,
+    want: usize,
+    done: tokio::sync::watch::Sender<bool>,
+}
+
+#[async_trait::async_trait]
+impl spontra_events::BatchHandler for FailsOnce {
+    async fn batch(
+        &self,
+        consumer: &mut dyn spontra_events::Consumer,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        use std::sync::atomic::Ordering;
+        let records = consumer.poll(10, Duration::from_millis(500)).await?;
+        let payloads = records
+            .iter()
+            .map(|r| String::from_utf8_lossy(&r.payload).into_owned());
+        if !records.is_empty() && !self.failed.swap(true, Ordering::SeqCst) {
+            *self.first_batch.lock().unwrap() = payloads.collect();
+            return Err("the store is down".into());
+        }
+        consumer.commit(&records).await?;
+        let mut applied = self.applied.lock().unwrap();
+        applied.extend(payloads);
+        if applied.len() >= self.want {
+            let _ = self.done.send(true);
+        }
+        Ok(())
+    }
+
+    fn lag(&self, _records: i64) {}
+}
+
+async fn a_failed_batch_comes_again_under_run_group(backend: Backend) {
+    let (bus, _keep) = bus(backend).await;
+    bus.publish(
+        "fails",
+        (0..30).map(|i| msg(&format!("k{}", i % 5), i)).collect(),
+    )
+    .await
+    .unwrap();
+    let (done, stop) = tokio::sync::watch::channel(false);
+    let handler = FailsOnce {
+        failed: Default::default(),
+        first_batch: Default::default(),
+        applied: Default::default(),
+        want: 30,
+        done,
+    };
+    let run = spontra_events::run_group(bus.as_ref(), "fails", "g", &handler, stop);
+    tokio::time::timeout(PATIENCE, run)
+        .await
+        .expect("every record applied, the failed batch's too");
+    let first = handler.first_batch.lock().unwrap().clone();
+    assert!(!first.is_empty());
+    let applied = handler.applied.lock().unwrap();
+    assert!(
+        first.iter().all(|p| applied.contains(p)),
+        "the failed batch came again"
+    );
+    assert_eq!(applied.len(), 30);
+    assert_eq!(bus.total_lag("fails", "g").await.unwrap(), 0);
 }

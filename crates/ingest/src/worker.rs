@@ -1,12 +1,12 @@
 //! The ingesting consumer: `provider.raw` → validate and normalise → apply once → publish what
 //! changed → commit.
 //!
-//! One batch at a time: poll records; read each as a CloudEvent and normalise it
+//! Batch by batch: poll records; read each as a CloudEvent and normalise it
 //! ([`crate::feed`]); apply the valid ones in one store transaction (each once by its
 //! CloudEvent source and id); publish a `price.observed` event for each valid observation and
 //! an `inventory.changed` event for each that changed a flight; send each invalid record to
 //! `provider.dead_letter` with its reason and the original message; then commit the batch's
-//! offsets. A crash anywhere before the commit re-delivers the batch: the store applies
+//! offsets. [`Pipeline`] overlaps one batch's publishes with the next one's store work. A crash anywhere before the commit re-delivers the batch: the store applies
 //! nothing twice, and the events published downstream carry stable ids (`source#id`), so
 //! their consumers deduplicate the ones published again. (Downstream events are published
 //! again for observations that turn out to be duplicates for that reason: an earlier attempt
@@ -275,6 +275,14 @@ impl Ingestor {
     /// Apply and publish what `records` hold, without committing (a crash after this
     /// re-delivers them, harmlessly).
     pub async fn process(&self, records: &[Record]) -> Result<BatchStats, IngestError> {
+        let (stats, derived) = self.apply(records).await?;
+        derived.publish(self.bus.as_ref()).await?;
+        Ok(stats)
+    }
+
+    /// Validate what `records` hold and apply it to the store (committed there), returning
+    /// what is left to publish about it.
+    pub async fn apply(&self, records: &[Record]) -> Result<(BatchStats, Derived), IngestError> {
         let now = self.clock.now();
         let mut stats = BatchStats {
             received: records.len(),
@@ -369,10 +377,14 @@ impl Ingestor {
             metrics::counter!("ingest_events_total", "outcome" => outcome).increment(n as u64);
         }
         metrics::counter!("ingest_changed_total").increment(stats.changed as u64);
-        self.bus.publish(PRICE_OBSERVED, observed).await?;
-        self.bus.publish(INVENTORY_CHANGED, changed).await?;
-        self.bus.publish(DEAD_LETTER, rejected).await?;
-        Ok(stats)
+        Ok((
+            stats,
+            Derived {
+                observed,
+                changed,
+                rejected,
+            },
+        ))
     }
 
     /// A busy store (a lock, a full pool) is waited out; anything else stops the batch.
@@ -394,8 +406,75 @@ impl Ingestor {
         }
     }
 
-    /// One batch: poll up to `max` records (waiting at most `wait`), process, commit.
+    /// The pipelined consumer `run` drives (see [`Pipeline`]).
+    pub fn pipeline(&self) -> Pipeline {
+        Pipeline {
+            ingestor: self.clone(),
+            in_flight: Default::default(),
+        }
+    }
+
+    /// Ingest until `stop` says so (see [`spontra_events::run_group`]: errors are logged and
+    /// the group resumes from its last commit, so bad input or a busy store never stops the
+    /// consumer).
+    pub async fn run(self, stop: tokio::sync::watch::Receiver<bool>) {
+        let pipeline = self.pipeline();
+        spontra_events::run_group(self.bus.as_ref(), RAW, GROUP, &pipeline, stop).await;
+    }
+}
+
+/// What ingestion publishes about a batch once the store holds it.
+pub struct Derived {
+    observed: Vec<Message>,
+    changed: Vec<Message>,
+    rejected: Vec<Message>,
+}
+
+impl Derived {
+    /// `price.observed`, then `inventory.changed`, then `provider.dead_letter`.
+    pub async fn publish(self, bus: &dyn Bus) -> Result<(), BusError> {
+        bus.publish(PRICE_OBSERVED, self.observed).await?;
+        bus.publish(INVENTORY_CHANGED, self.changed).await?;
+        bus.publish(DEAD_LETTER, self.rejected).await
+    }
+}
+
+/// A batch applied to the store whose changes are being published.
+struct InFlight {
+    publish: tokio::task::JoinHandle<Result<(), BusError>>,
+    records: Vec<Record>,
+}
+
+/// The ingesting consumer, two batches deep: while batch N's changes are published (the
+/// stream's writer), batch N + 1 is read, validated and applied (the store's writer), so the
+/// two writers work at once. Batch N's offsets are committed only once its changes are
+/// published, and before N + 1's are published, so downstream order and the at-least-once
+/// promise are those of one batch at a time. After an error nothing in flight is committed:
+/// the group resumes from its last commit and applies nothing twice.
+pub struct Pipeline {
+    ingestor: Ingestor,
+    in_flight: tokio::sync::Mutex<Option<InFlight>>,
+}
+
+impl Pipeline {
+    /// One step: poll up to `max` records (waiting at most `wait`), apply them, then finish
+    /// the batch before (its publishes awaited, its offsets committed) and start publishing
+    /// this one's. A quiet poll finishes the batch in flight.
     pub async fn run_batch(
+        &self,
+        consumer: &mut dyn Consumer,
+        max: usize,
+        wait: Duration,
+    ) -> Result<BatchStats, IngestError> {
+        let step = self.step(consumer, max, wait).await;
+        if step.is_err() {
+            // Its effects in the store stand (applied once); the records come again.
+            self.in_flight.lock().await.take();
+        }
+        step
+    }
+
+    async fn step(
         &self,
         consumer: &mut dyn Consumer,
         max: usize,
@@ -403,24 +482,37 @@ impl Ingestor {
     ) -> Result<BatchStats, IngestError> {
         let records = consumer.poll(max, wait).await?;
         if records.is_empty() {
+            self.finish(consumer).await?;
             return Ok(BatchStats::default());
         }
-        let stats = self.process(&records).await?;
-        consumer.commit(&records).await?;
-        self.throughput
+        let (stats, derived) = self.ingestor.apply(&records).await?;
+        self.finish(consumer).await?;
+        let bus = self.ingestor.bus.clone();
+        let publish = tokio::spawn(async move { derived.publish(bus.as_ref()).await });
+        *self.in_flight.lock().await = Some(InFlight { publish, records });
+        self.ingestor
+            .throughput
             .record(chrono::Utc::now(), stats.received as u64);
         Ok(stats)
     }
 
-    /// Ingest until `stop` says so (see [`spontra_events::run_group`]: errors are logged and
-    /// retried, so bad input or a busy store never stops the consumer).
-    pub async fn run(self, stop: tokio::sync::watch::Receiver<bool>) {
-        spontra_events::run_group(self.bus.as_ref(), RAW, GROUP, &self, stop).await;
+    /// Finish the batch in flight, if any: wait for its publishes, then commit its offsets.
+    pub async fn finish(&self, consumer: &mut dyn Consumer) -> Result<(), IngestError> {
+        let mut in_flight = self.in_flight.lock().await;
+        let Some(batch) = in_flight.take() else {
+            return Ok(());
+        };
+        batch
+            .publish
+            .await
+            .map_err(|e| BusError::Unavailable(format!("publishing a batch's changes: {e}")))??;
+        consumer.commit(&batch.records).await?;
+        Ok(())
     }
 }
 
 #[async_trait::async_trait]
-impl BatchHandler for Ingestor {
+impl BatchHandler for Pipeline {
     async fn batch(
         &self,
         consumer: &mut dyn Consumer,

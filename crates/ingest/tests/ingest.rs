@@ -218,15 +218,18 @@ async fn read_all(bus: &dyn Bus, topic: &str, group: &str, want: usize) -> Vec<R
 /// Ingest until `expect` records have been received.
 async fn ingest(ingestor: &Ingestor, expect: usize) -> BatchStats {
     let mut consumer = ingestor.subscribe().await.unwrap();
+    let pipeline = ingestor.pipeline();
     let mut total = BatchStats::default();
     let deadline = Instant::now() + Duration::from_secs(90);
     while total.received < expect {
         assert!(Instant::now() < deadline, "ingested {total:?} of {expect}");
-        total += ingestor
+        total += pipeline
             .run_batch(consumer.as_mut(), 40, Duration::from_millis(500))
             .await
             .unwrap();
     }
+    // The last batch's changes are published and its offsets committed.
+    pipeline.finish(consumer.as_mut()).await.unwrap();
     total
 }
 

@@ -256,7 +256,7 @@ pub fn market_clock(settings: &Settings, base: SharedClock) -> anyhow::Result<Sh
     )))
 }
 
-/// The event stream the settings name: Kafka, or the embedded log in the SQLite database.
+/// The event stream the settings name: Kafka, or the embedded log beside the SQLite database.
 pub async fn event_bus(settings: &Settings) -> anyhow::Result<Arc<dyn Bus>> {
     Ok(event_stream(settings).await?.0)
 }
@@ -271,11 +271,11 @@ async fn event_stream(settings: &Settings) -> anyhow::Result<(Arc<dyn Bus>, Opti
     }
     anyhow::ensure!(
         settings.database.url.starts_with("sqlite:"),
-        "the embedded event log lives in the SQLite database; with PostgreSQL set events.kafka_brokers"
+        "the embedded event log lives beside the SQLite database; with PostgreSQL set events.kafka_brokers"
     );
     // The database file usually lives in the data directory.
     crate::accounts::private_data_dir(settings)?;
-    let log = EmbeddedLog::open(&settings.database.url)
+    let log = EmbeddedLog::open(&spontra_events::embedded::beside(&settings.database.url))
         .await
         .context("opening the embedded event log")?;
     Ok((Arc::new(log.clone()), Some(log)))

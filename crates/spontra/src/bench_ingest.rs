@@ -64,7 +64,7 @@ pub fn run(args: IngestBenchArgs) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&dir)?;
     let result = runtime.block_on(async {
         let url = format!("sqlite://{}/spontra.db", dir.display());
-        let log = Arc::new(EmbeddedLog::open(&url).await?);
+        let log = Arc::new(EmbeddedLog::open(&spontra_events::embedded::beside(&url)).await?);
         let embedded = bench(&args, &world, &url, "the embedded log", log).await?;
         if !args.kafka || embedded != ExitCode::SUCCESS {
             return Ok(embedded);
@@ -339,12 +339,13 @@ async fn bench(
     };
     let in_store_before = in_store();
     let mut consumer = ingestor.subscribe().await?;
+    let pipeline = ingestor.pipeline();
     let mut total = BatchStats::default();
     let mut batches = vec![];
     let started = Instant::now();
     while total.received < args.events {
         let t = Instant::now();
-        let stats = ingestor
+        let stats = pipeline
             .run_batch(consumer.as_mut(), args.batch, Duration::from_millis(200))
             .await?;
         if stats.received > 0 {
@@ -352,6 +353,7 @@ async fn bench(
         }
         total += stats;
     }
+    pipeline.finish(consumer.as_mut()).await?;
     let ingested = started.elapsed();
     batches.sort_by(f64::total_cmp);
     let pct = |p: f64| batches[((batches.len() - 1) as f64 * p).round() as usize];

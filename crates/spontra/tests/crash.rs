@@ -15,7 +15,7 @@
 mod support;
 
 use chrono::{Duration as Days, NaiveDate, Utc};
-use spontra_events::embedded::EmbeddedLog;
+use spontra_events::embedded::{beside, EmbeddedLog};
 use spontra_events::Bus;
 use spontra_ingest::feed::{event_for, AMADEUS_FARE_V1, DUFFEL_FARE_V1};
 use spontra_store::{FareObservation, InventoryStore};
@@ -69,7 +69,7 @@ async fn kill_9_during_ingestion_loses_nothing_and_applies_nothing_twice() {
     std::fs::create_dir_all(&dir).unwrap();
     let dir = dir.as_path();
     let url = &format!("sqlite://{}/spontra.db", dir.display());
-    let log = EmbeddedLog::open(url).await.unwrap();
+    let log = EmbeddedLog::open(&beside(url)).await.unwrap();
     let total: u64 = std::env::var("SPONTRA_CRASH_EVENTS")
         .ok()
         .and_then(|v| v.parse().ok())

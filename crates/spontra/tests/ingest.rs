@@ -11,7 +11,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use spontra::config::ServiceName;
 use spontra_events::cloudevents::CloudEvent;
-use spontra_events::embedded::EmbeddedLog;
+use spontra_events::embedded::{beside, EmbeddedLog};
 use spontra_events::Bus;
 use spontra_store::InventoryStore;
 use std::time::{Duration, Instant};
@@ -58,7 +58,7 @@ async fn an_ingest_process_applies_the_feed_of_its_event_log() {
     assert_eq!(ready["services"], json!(["ingest"]));
 
     let url = &app.settings.database.url;
-    let log = EmbeddedLog::open(url).await.unwrap();
+    let log = EmbeddedLog::open(&beside(url)).await.unwrap();
     log.publish(
         "provider.raw",
         vec![
@@ -127,7 +127,7 @@ async fn the_market_feeds_ingestion() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let log = EmbeddedLog::open(url).await.unwrap();
+    let log = EmbeddedLog::open(&beside(url)).await.unwrap();
     let mut dead = log.subscribe("provider.dead_letter", "test").await.unwrap();
     let mut codes = std::collections::BTreeSet::new();
     while codes.len() < 5 && Instant::now() < deadline {
@@ -203,7 +203,7 @@ async fn operators_see_and_replay_dead_letters() {
     .await
     .unwrap();
     let url = app.settings.database.url.clone();
-    let log = EmbeddedLog::open(&url).await.unwrap();
+    let log = EmbeddedLog::open(&beside(&url)).await.unwrap();
     log.publish(
         "provider.raw",
         vec![
@@ -265,7 +265,9 @@ async fn administrators_see_and_replay_ingestion_over_http() {
     })
     .await
     .unwrap();
-    let log = EmbeddedLog::open(&app.settings.database.url).await.unwrap();
+    let log = EmbeddedLog::open(&beside(&app.settings.database.url))
+        .await
+        .unwrap();
     log.publish(
         "provider.raw",
         vec![

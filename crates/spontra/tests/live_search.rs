@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use spontra::config::ServiceName;
 use spontra_domain::FixedClock;
 use spontra_events::cloudevents::CloudEvent;
-use spontra_events::embedded::EmbeddedLog;
+use spontra_events::embedded::{beside, EmbeddedLog};
 use spontra_events::Bus;
 use spontra_ingest::feed::{schedule_event_for, AMADEUS_SCHEDULE_V1, DUFFEL_SCHEDULE_V1};
 use spontra_store::{ScheduleKind, ScheduleObservation};
@@ -53,7 +53,9 @@ fn fare_event(id: &str, segment: &Value, fare: &str, seats: u32) -> CloudEvent {
 }
 
 async fn publish(app: &Instance, events: Vec<CloudEvent>) {
-    let log = EmbeddedLog::open(&app.settings.database.url).await.unwrap();
+    let log = EmbeddedLog::open(&beside(&app.settings.database.url))
+        .await
+        .unwrap();
     publish_on(&log, events).await;
 }
 
@@ -176,7 +178,9 @@ async fn a_fare_change_reaches_search_as_a_new_version() {
     let mut late = fare_event("c3", segment, "1.00", 9);
     late.time = Some(market_now() - chrono::Duration::minutes(30));
     publish(&app, vec![late]).await;
-    let log = EmbeddedLog::open(&app.settings.database.url).await.unwrap();
+    let log = EmbeddedLog::open(&beside(&app.settings.database.url))
+        .await
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     while log.total_lag("provider.raw", "ingest").await.unwrap() > 0
         || readyz(&app).await["update_lag"] != 0
@@ -675,7 +679,7 @@ async fn a_killed_search_process_is_back_from_its_snapshot() {
     let (path, before) = route.expect("a route with two direct flights");
     let segment = |i: usize| before["itineraries"][i]["slices"][0]["segments"][0].clone();
     let flight = |s: &Value| s["flight"].as_str().unwrap().to_string();
-    let log = EmbeddedLog::open(&url).await.unwrap();
+    let log = EmbeddedLog::open(&beside(&url)).await.unwrap();
     publish_on(&log, vec![fare_event("s1", &segment(0), "321.00", 5)]).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     let version = loop {
