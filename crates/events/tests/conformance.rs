@@ -386,7 +386,7 @@ async fn a_failed_batch_comes_again_under_run_group(backend: Backend) {
         .expect("every record applied, the failed batch's too");
     let first = handler.first_batch.lock().unwrap().clone();
     assert!(!first.is_empty());
-    let applied = handler.applied.lock().unwrap();
+    let applied = handler.applied.lock().unwrap().clone();
     assert!(
         first.iter().all(|p| applied.contains(p)),
         "the failed batch came again"
