@@ -346,7 +346,7 @@ async fn bench(
     while total.received < args.events {
         let t = Instant::now();
         let stats = pipeline
-            .run_batch(consumer.as_mut(), args.batch, Duration::from_millis(200))
+            .run_batch(consumer.as_mut(), args.batch, Duration::from_millis(5))
             .await?;
         if stats.received > 0 {
             batches.push(t.elapsed().as_secs_f64() * 1000.0);
