@@ -202,7 +202,13 @@ impl Index {
                 {
                     continue;
                 }
+                // The route's cheapest fare while any of them connects: the group is cheapest
+                // first, so once a first leg cannot beat the best even with it, none after can.
+                let onward_min = self.min_fare_between(route, after, before) as u64;
                 for &(id1, f1) in group {
+                    if self.prune(q, f1 + onward_min, best.bound(b)) {
+                        break;
+                    }
                     let l1 = &self.legs[id1 as usize];
                     let window = (l1.arr(), l1.arr().saturating_add(q.max_layover));
                     let elapsed = l1.duration as u32 + mct;

@@ -225,8 +225,32 @@ fn database_passwords_are_never_printed() {
 /// published, a rate reported; bad arguments exit non-zero.
 #[test]
 fn the_ingestion_benchmark_runs_end_to_end() {
-    let (code, out, err) = spontra(&["bench", "ingest", "--events", "600", "--batch", "250"]);
+    let queries = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench/queries.csv");
+    let (code, out, err) = spontra(&[
+        "bench",
+        "ingest",
+        "--events",
+        "600",
+        "--batch",
+        "250",
+        "--queries",
+        queries,
+        "--change-rate",
+        "20000",
+        "--change-batch",
+        "1000",
+        "--seconds",
+        "1",
+    ]);
     assert_eq!(code, 0, "{out}{err}");
+    // Then searches under a stream of changes, against the same searches idle.
+    assert!(
+        out.contains("search under changes: 20000 fare changes")
+            && out.contains("point-to-point, idle")
+            && out.contains("point-to-point, under changes")
+            && out.contains("a change searchable after it arrived: p50"),
+        "{out}"
+    );
     assert!(
         out.contains("600 applied, 0 duplicates, 600 changed, 0 dead letters; 600 inventory.changed events; 600 price observations stored"),
         "{out}"
