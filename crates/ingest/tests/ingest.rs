@@ -514,3 +514,136 @@ async fn on_kafka_with_postgres() {
     let bus = Kafka::connect(&broker.address).unwrap();
     scenario(Arc::new(bus), Arc::new(store)).await;
 }
+
+/// The embedded log, whose `inventory.changed` publishes fail once, at the `fail_at`-th.
+struct FailsOnce {
+    log: EmbeddedLog,
+    publishes: std::sync::atomic::AtomicUsize,
+    fail_at: usize,
+}
+
+#[async_trait::async_trait]
+impl Bus for FailsOnce {
+    async fn publish(
+        &self,
+        topic: &str,
+        messages: Vec<Message>,
+    ) -> Result<(), spontra_events::BusError> {
+        if topic == INVENTORY_CHANGED
+            && self
+                .publishes
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+                == self.fail_at
+        {
+            return Err(spontra_events::BusError::Unavailable(
+                "the stream is down".into(),
+            ));
+        }
+        self.log.publish(topic, messages).await
+    }
+    async fn subscribe(
+        &self,
+        topic: &str,
+        group: &str,
+    ) -> Result<Box<dyn spontra_events::Consumer>, spontra_events::BusError> {
+        self.log.subscribe(topic, group).await
+    }
+    async fn lag(
+        &self,
+        topic: &str,
+        group: &str,
+    ) -> Result<Vec<spontra_events::PartitionLag>, spontra_events::BusError> {
+        self.log.lag(topic, group).await
+    }
+}
+
+/// The pipeline publishes a batch's changes while the next batch is in the store: when those
+/// publishes fail, neither batch is committed, and once the group has joined again (as
+/// `run_group` does) every event is applied once and every change is published.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_publish_commits_nothing_in_flight() {
+    let dir = std::env::temp_dir().join(format!("spontra-ingest-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}/spontra.db", dir.display());
+    let log = EmbeddedLog::open(&spontra_events::embedded::beside(&url))
+        .await
+        .unwrap();
+    let store: Arc<dyn InventoryStore> =
+        Arc::new(spontra_store_sqlite::SqliteStore::open(&url).await.unwrap());
+    let bus = Arc::new(FailsOnce {
+        log,
+        publishes: Default::default(),
+        fail_at: 2,
+    });
+    let fl = flights();
+    let events: Vec<CloudEvent> = (0..200)
+        .map(|i| {
+            let shape = if i % 2 == 0 { "duffel" } else { "amadeus" };
+            let fare = format!("{}.00", 100 + i);
+            event(
+                &format!("p{i}"),
+                shape,
+                fl[i % fl.len()],
+                &fare,
+                "EUR",
+                1000 - i as i64,
+            )
+        })
+        .collect();
+    bus.publish(RAW, events.iter().map(keyed).collect())
+        .await
+        .unwrap();
+    let ingestor = Ingestor {
+        bus: bus.clone(),
+        store: store.clone(),
+        refdata: Arc::new(spontra_refdata::RefData::load().unwrap()),
+        clock: Arc::new(FixedClock::new(now())),
+        throughput: Default::default(),
+    };
+    let pipeline = ingestor.pipeline();
+    let mut consumer = ingestor.subscribe().await.unwrap();
+    let mut failures = 0;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        assert!(Instant::now() < deadline, "ingestion did not catch up");
+        match pipeline
+            .run_batch(consumer.as_mut(), 40, Duration::from_millis(100))
+            .await
+        {
+            Ok(stats) if stats.received == 0 && bus.total_lag(RAW, GROUP).await.unwrap() == 0 => {
+                break
+            }
+            Ok(_) => {}
+            Err(_) => {
+                failures += 1;
+                // Two batches were committed; the third, whose publish failed, and the
+                // fourth, in the store meanwhile, are not.
+                let lag = bus.total_lag(RAW, GROUP).await.unwrap();
+                assert_eq!(lag, 200 - 80, "what is left uncommitted");
+                drop(consumer);
+                consumer = ingestor.subscribe().await.unwrap();
+            }
+        }
+    }
+    assert_eq!(failures, 1);
+    assert_eq!(
+        store.observation_count().await.unwrap(),
+        200,
+        "each event applied once"
+    );
+    let changed = read_all(bus.as_ref(), INVENTORY_CHANGED, "check", 200).await;
+    let ids: HashSet<String> = changed
+        .iter()
+        .filter_map(|r| r.header("ce_id"))
+        .map(|id| {
+            String::from_utf8_lossy(id)
+                .rsplit('#')
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    let want: HashSet<String> = (0..200).map(|i| format!("p{i}")).collect();
+    assert_eq!(ids, want, "every change published");
+    let _ = std::fs::remove_dir_all(&dir);
+}
