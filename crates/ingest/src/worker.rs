@@ -239,19 +239,32 @@ pub struct Ingestor {
     pub throughput: Arc<Throughput>,
 }
 
-fn derived(type_: &str, o: &FareObservation, now: chrono::DateTime<chrono::Utc>) -> Message {
+/// What ingestion publishes about observation `o`: its `price.observed` event, and the same
+/// as a fare change when `changed` (the JSON written once for both).
+fn derived(
+    o: &FareObservation,
+    now: chrono::DateTime<chrono::Utc>,
+    changed: bool,
+) -> (Message, Option<Message>) {
     let subject = format!(
         "{}{}/{}/{}",
         o.carrier, o.flight_number, o.departure_date, o.cabin
     );
     let data = serde_json::to_vec(&ObservationEvent::from(o)).unwrap_or_default();
-    published(
-        type_,
-        (&o.source, &o.event_id),
-        subject,
-        data,
-        (&o.origin, &o.destination),
-        now,
+    let event = |type_: &str, subject: String, data: Vec<u8>| {
+        published(
+            type_,
+            (&o.source, &o.event_id),
+            subject,
+            data,
+            (&o.origin, &o.destination),
+            now,
+        )
+    };
+    let change = changed.then(|| event(FARE_CHANGED, subject.clone(), data.clone()));
+    (
+        event(spontra_events::topics::types::PRICE_OBSERVED, subject, data),
+        change,
     )
 }
 
@@ -288,7 +301,9 @@ impl Ingestor {
             received: records.len(),
             ..Default::default()
         };
-        let mut valid = vec![];
+        let (mut fares, mut schedules) = (vec![], vec![]);
+        // Whether each valid event, in the order received, is a fare (else a schedule change).
+        let mut order = vec![];
         let mut rejected = vec![];
         for r in records {
             let read = CloudEvent::from_record(r)
@@ -299,18 +314,18 @@ impl Ingestor {
                 })
                 .and_then(|event| normalise(&event, &self.refdata, now));
             match read {
-                Ok(o) => valid.push(o),
+                Ok(FeedEvent::Fare(o)) => {
+                    fares.push(o);
+                    order.push(true);
+                }
+                Ok(FeedEvent::Schedule(c)) => {
+                    schedules.push(c);
+                    order.push(false);
+                }
                 Err(why) => {
                     metrics::counter!("ingest_dead_letters_total", "code" => why.code).increment(1);
                     rejected.push(dead_letter(r, &why));
                 }
-            }
-        }
-        let (mut fares, mut schedules) = (vec![], vec![]);
-        for e in &valid {
-            match e {
-                FeedEvent::Fare(o) => fares.push(o.clone()),
-                FeedEvent::Schedule(c) => schedules.push(c.clone()),
             }
         }
         let started = std::time::Instant::now();
@@ -327,12 +342,14 @@ impl Ingestor {
         // Published in the order received, so a follower sees a flight's changes in order.
         let (mut fares_applied, mut schedules_applied) =
             (fares_applied.into_iter(), schedules_applied.into_iter());
-        let mut observed = vec![];
+        let (mut fares, mut schedules) = (fares.iter(), schedules.iter());
+        let mut observed = Vec::with_capacity(fares.len());
         let mut changed = vec![];
-        for e in &valid {
-            let a = match e {
-                FeedEvent::Fare(_) => fares_applied.next(),
-                FeedEvent::Schedule(_) => schedules_applied.next(),
+        for is_fare in order {
+            let a = if is_fare {
+                fares_applied.next()
+            } else {
+                schedules_applied.next()
             }
             .unwrap_or(Applied {
                 new: false,
@@ -348,23 +365,17 @@ impl Ingestor {
             }
             // A duplicate is published again: an earlier attempt may have stopped before.
             let publish = a.changed || !a.new;
-            match e {
-                FeedEvent::Fare(o) => {
-                    observed.push(derived(
-                        spontra_events::topics::types::PRICE_OBSERVED,
-                        o,
-                        now,
-                    ));
-                    if publish {
-                        changed.push(derived(FARE_CHANGED, o, now));
-                    }
-                }
-                FeedEvent::Schedule(c) => {
-                    metrics::counter!("ingest_schedule_changes_total", "kind" => c.kind.as_str())
-                        .increment(u64::from(a.new));
-                    if publish {
-                        changed.push(schedule_derived(c, now));
-                    }
+            if is_fare {
+                let Some(o) = fares.next() else { break };
+                let (observation, change) = derived(o, now, publish);
+                observed.push(observation);
+                changed.extend(change);
+            } else {
+                let Some(c) = schedules.next() else { break };
+                metrics::counter!("ingest_schedule_changes_total", "kind" => c.kind.as_str())
+                    .increment(u64::from(a.new));
+                if publish {
+                    changed.push(schedule_derived(c, now));
                 }
             }
         }
