@@ -6,11 +6,12 @@
 //! CloudEvent source and id); publish a `price.observed` event for each valid observation and
 //! an `inventory.changed` event for each that changed a flight; send each invalid record to
 //! `provider.dead_letter` with its reason and the original message; then commit the batch's
-//! offsets. [`Pipeline`] overlaps one batch's publishes with the next one's store work. A crash anywhere before the commit re-delivers the batch: the store applies
-//! nothing twice, and the events published downstream carry stable ids (`source#id`), so
-//! their consumers deduplicate the ones published again. (Downstream events are published
-//! again for observations that turn out to be duplicates for that reason: an earlier attempt
-//! may have stopped between the store commit and its publishes.)
+//! offsets. [`Pipeline`] overlaps one batch's publishes with the next one's store work. A
+//! crash anywhere before the commit re-delivers the batch: the store applies nothing twice,
+//! and the events published downstream carry stable ids (`source#id`), so their consumers
+//! deduplicate the ones published again. (Downstream events are published again for
+//! observations that turn out to be duplicates for that reason: an earlier attempt may have
+//! stopped between the store commit and its publishes.)
 
 use crate::feed::{normalise, FeedEvent, Rejection};
 use chrono::SecondsFormat;
