@@ -401,7 +401,8 @@ impl Index {
         }
         let (first, last) = (legs[0], legs[ids.len() - 1]);
         if legs.len() > 1 {
-            let flown: u32 = legs.iter().map(|l| self.km_between(l.origin, l.dest)).sum();
+            // Each leg's distance as its route records it (the same whole km as `km_between`).
+            let flown: u32 = legs.iter().map(|l| self.route_distance(l) as u32).sum();
             if flown > circuity::max_flown_km(self.km_between(first.origin, last.dest)) {
                 return None;
             }
