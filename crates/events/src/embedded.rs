@@ -82,13 +82,13 @@ impl EmbeddedLog {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
-            .pragma("cache_size", "-65536")
             .pragma("temp_store", "memory")
             .pragma("wal_autocheckpoint", "10000")
             .busy_timeout(Duration::from_secs(10));
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(options.clone())
+            // The writer's inserts touch pages all over the indexes; readers keep the default.
+            .connect_with(options.clone().pragma("cache_size", "-65536"))
             .await
             .map_err(unavailable)?;
         sqlx::raw_sql(SCHEMA)
@@ -165,7 +165,6 @@ pub fn beside(database_url: &str) -> String {
     }
 }
 
-/// A stable hash of the key (FNV-1a), so a key's partition never changes.
 /// Records deleted per transaction by [`EmbeddedLog::delete_older_than`], so publishers wait
 /// for the writer no longer than a short insert would keep them.
 const DELETE_CHUNK: i64 = 20_000;
@@ -228,6 +227,7 @@ impl EmbeddedLog {
     }
 }
 
+/// A stable hash of the key (FNV-1a), so a key's partition never changes.
 fn partition_of(key: &[u8], partitions: i32) -> i32 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in key {

@@ -111,37 +111,38 @@ impl Kafka {
         group: &str,
         count: usize,
     ) -> Result<Duration, BusError> {
-        let consumer: StreamConsumer = ClientConfig::new()
-            .set("bootstrap.servers", &self.brokers)
-            .set("group.id", group)
-            .set("enable.auto.commit", "false")
+        let consumer: StreamConsumer = self
+            .group_config(group)
             .set("auto.offset.reset", "earliest")
             .create()
             .map_err(unavailable)?;
         consumer.subscribe(&[topic]).map_err(unavailable)?;
         // Timed from the first record, so joining the group is not counted.
-        let first = consumer.recv().await.map_err(unavailable)?;
-        drop(first);
+        consumer.recv().await.map_err(unavailable)?;
         let started = std::time::Instant::now();
+        let patience = BROKER_TIMEOUT * 6;
         for _ in 1..count {
-            let m = tokio::time::timeout(BROKER_TIMEOUT * 6, consumer.recv())
+            let m = tokio::time::timeout(patience, consumer.recv())
                 .await
-                .map_err(|_| {
-                    BusError::Unavailable(format!("{topic}: no record in {:?}", BROKER_TIMEOUT * 6))
-                })?
+                .map_err(|_| BusError::Unavailable(format!("{topic}: no record in {patience:?}")))?
                 .map_err(unavailable)?;
             std::hint::black_box(m.payload().map(<[u8]>::len));
         }
         Ok(started.elapsed())
     }
 
-    fn group_client(&self, group: &str) -> Result<BaseConsumer, BusError> {
-        ClientConfig::new()
+    /// A client of `group` that never commits by itself.
+    fn group_config(&self, group: &str) -> ClientConfig {
+        let mut config = ClientConfig::new();
+        config
             .set("bootstrap.servers", &self.brokers)
             .set("group.id", group)
-            .set("enable.auto.commit", "false")
-            .create()
-            .map_err(unavailable)
+            .set("enable.auto.commit", "false");
+        config
+    }
+
+    fn group_client(&self, group: &str) -> Result<BaseConsumer, BusError> {
+        self.group_config(group).create().map_err(unavailable)
     }
 }
 
@@ -184,10 +185,8 @@ impl Bus for Kafka {
     async fn subscribe(&self, topic: &str, group: &str) -> Result<Box<dyn Consumer>, BusError> {
         check_name(group)?;
         self.ensure_topic(topic).await?;
-        let consumer: StreamConsumer = ClientConfig::new()
-            .set("bootstrap.servers", &self.brokers)
-            .set("group.id", group)
-            .set("enable.auto.commit", "false")
+        let consumer: StreamConsumer = self
+            .group_config(group)
             .set("auto.offset.reset", "earliest")
             .set("session.timeout.ms", "10000")
             .create()

@@ -162,15 +162,13 @@ pub async fn run_group(
     handler: &dyn BatchHandler,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    let pause = |stop: &mut tokio::sync::watch::Receiver<bool>| {
-        let mut stop = stop.clone();
-        async move {
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_secs(1)) => true,
-                _ = stop.changed() => false,
-            }
+    /// A second's wait; false when `stop` says so first.
+    async fn pause(stop: &mut tokio::sync::watch::Receiver<bool>) -> bool {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => true,
+            _ = stop.changed() => false,
         }
-    };
+    }
     while !*stop.borrow() {
         let mut consumer = match bus.subscribe(topic, group).await {
             Ok(c) => c,

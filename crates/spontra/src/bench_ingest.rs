@@ -156,19 +156,32 @@ fn search_under_changes(args: &IngestBenchArgs, world: &crate::world::World) -> 
     );
     let total = args.change_rate * args.seconds as usize;
     let now = market_start(world);
-    let records: Vec<spontra_events::Record> = observations(world, total, now)?
-        .iter()
-        .enumerate()
-        .map(|(i, o)| spontra_events::Record {
-            topic: INVENTORY_CHANGED.into(),
-            partition: 0,
-            offset: i as i64,
-            key: format!("{}-{}", o.origin, o.destination).into_bytes(),
-            headers: vec![("ce_type".into(), FARE_CHANGED.as_bytes().to_vec())],
-            payload: serde_json::to_vec(&ObservationEvent::from(o)).unwrap_or_default(),
-            timestamp_ms: 0,
-        })
-        .collect();
+    // `inventory.changed` records as ingestion publishes them, and what the follower reads.
+    let records = |observations: Vec<FareObservation>| -> Vec<spontra_events::Record> {
+        observations
+            .iter()
+            .enumerate()
+            .map(|(i, o)| spontra_events::Record {
+                topic: INVENTORY_CHANGED.into(),
+                partition: 0,
+                offset: i as i64,
+                key: format!("{}-{}", o.origin, o.destination).into_bytes(),
+                headers: vec![("ce_type".into(), FARE_CHANGED.as_bytes().to_vec())],
+                payload: serde_json::to_vec(&ObservationEvent::from(o)).unwrap_or_default(),
+                timestamp_ms: 0,
+            })
+            .collect()
+    };
+    let read = |batch: &[spontra_events::Record]| -> Vec<_> {
+        batch
+            .iter()
+            .filter_map(|r| match Item::read(r) {
+                Ok(Item::Fare(c)) => Some(c),
+                _ => None,
+            })
+            .collect()
+    };
+    let stream = records(observations(world, total, now)?);
     let live = LiveIndex::new(world.index.clone(), world.today);
     let filters = Filters::default();
     let slices: Vec<SliceQuery> = queries
@@ -194,16 +207,13 @@ fn search_under_changes(args: &IngestBenchArgs, world: &crate::world::World) -> 
     }
     // The first versions copy the index as built (the world holds it too); a follower does
     // that once after each layout, not per batch.
-    for batch in observations(world, 2 * args.change_batch, now - Minutes::days(1))?
-        .chunks(args.change_batch)
-    {
-        let changes = batch
-            .iter()
-            .filter_map(|o| {
-                serde_json::from_slice(&serde_json::to_vec(&ObservationEvent::from(o)).ok()?).ok()
-            })
-            .collect();
-        live.apply_changes(changes);
+    let warm_up = records(observations(
+        world,
+        2 * args.change_batch,
+        now - Minutes::days(1),
+    )?);
+    for batch in warm_up.chunks(args.change_batch) {
+        live.apply_changes(read(batch));
     }
     let idle: Vec<f64> = slices.iter().map(search).collect();
     let done = AtomicBool::new(false);
@@ -215,19 +225,13 @@ fn search_under_changes(args: &IngestBenchArgs, world: &crate::world::World) -> 
             let mut visible: Vec<f64> = Vec::with_capacity(total);
             let mut applied = 0usize;
             let mut versions = vec![];
-            for (k, batch) in records.chunks(args.change_batch).enumerate() {
+            for (k, batch) in stream.chunks(args.change_batch).enumerate() {
                 let first = k * args.change_batch;
                 let due = started + per_change * (first + batch.len()) as u32;
                 if let Some(wait) = due.checked_duration_since(Instant::now()) {
                     std::thread::sleep(wait);
                 }
-                let changes = batch
-                    .iter()
-                    .filter_map(|r| match Item::read(r) {
-                        Ok(Item::Fare(c)) => Some(c),
-                        _ => None,
-                    })
-                    .collect();
+                let changes = read(batch);
                 let t = Instant::now();
                 applied += live.apply_changes(changes).outcome.applied;
                 let seen = Instant::now();

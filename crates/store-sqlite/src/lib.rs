@@ -37,7 +37,6 @@ impl SqliteStore {
             // lose the last commits, never the database.
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .pragma("cache_size", "-65536")
             .pragma("temp_store", "memory")
             .pragma("wal_autocheckpoint", "10000")
             .busy_timeout(Duration::from_secs(5));
@@ -45,7 +44,8 @@ impl SqliteStore {
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(WRITE_QUEUE_TIMEOUT)
-            .connect_with(options.clone())
+            // Ingestion's inserts touch pages all over the indexes; readers keep the default.
+            .connect_with(options.clone().pragma("cache_size", "-65536"))
             .await
             .map_err(spontra_store_sql::translate)?;
         let reader = SqlitePoolOptions::new()
