@@ -297,10 +297,24 @@ impl Consumer for KafkaConsumer {
             list.add_partition_offset(&self.topic, partition, Offset::Offset(offset))
                 .map_err(unavailable)?;
         }
+        // librdkafka's synchronous commit has no deadline: with the coordinator gone it waits
+        // for ever. It runs on a thread of its own, waited for at most BROKER_TIMEOUT (then the
+        // batch fails and comes again), and nothing — a runtime shutting down included — waits
+        // for that thread.
         let consumer = self.consumer.clone();
-        tokio::task::spawn_blocking(move || consumer.commit(&list, CommitMode::Sync))
-            .await
-            .map_err(unavailable)?
-            .map_err(unavailable)
+        let (done, result) = tokio::sync::oneshot::channel();
+        std::thread::Builder::new()
+            .name("kafka-commit".into())
+            .spawn(move || {
+                let _ = done.send(consumer.commit(&list, CommitMode::Sync));
+            })
+            .map_err(unavailable)?;
+        match tokio::time::timeout(BROKER_TIMEOUT, result).await {
+            Ok(Ok(committed)) => committed.map_err(unavailable),
+            Ok(Err(_)) => Err(BusError::Unavailable("the commit was abandoned".into())),
+            Err(_) => Err(BusError::Unavailable(format!(
+                "the broker did not answer a commit within {BROKER_TIMEOUT:?}"
+            ))),
+        }
     }
 }
