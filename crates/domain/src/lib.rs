@@ -5,6 +5,7 @@
 mod clock;
 mod codes;
 mod email;
+pub mod error;
 mod money;
 mod text;
 mod travel;
@@ -12,6 +13,7 @@ mod travel;
 pub use clock::{Clock, FixedClock, MarketClock, SharedClock, SystemClock};
 pub use codes::{AirportCode, CarrierCode, CodeError, CountryCode, CurrencyCode};
 pub use email::{Email, EmailError};
+pub use error::{Coded, ErrorCode, FieldProblem, Invalid, Kind};
 pub use money::{is_iso_4217, minor_digits, AmountError, EuroRate, Money};
 pub use text::{is_printable_line, is_unprintable, DisplayName, DisplayNameError};
 pub use travel::{

@@ -1,4 +1,4 @@
-use crate::{ApiError, ErrorCode};
+use crate::{ErrorCode, Invalid};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
@@ -29,9 +29,9 @@ impl Cursor {
         ))
     }
 
-    pub fn decode(cursor: &str, fingerprint: u64) -> Result<Position, ApiError> {
+    pub fn decode(cursor: &str, fingerprint: u64) -> Result<Position, Invalid> {
         let bad = || {
-            ApiError::field(
+            Invalid::field(
                 ErrorCode::InvalidCursor,
                 "cursor",
                 "not a cursor from this search; start again without it",
@@ -69,8 +69,8 @@ impl Cursor {
     }
 
     /// The error for a cursor whose list has changed since (a different answer now).
-    pub fn stale() -> ApiError {
-        ApiError::field(
+    pub fn stale() -> Invalid {
+        Invalid::field(
             ErrorCode::StaleCursor,
             "cursor",
             "prices or seats changed since the first page, so its list is not the one this page would continue; search again without the cursor",

@@ -1,6 +1,7 @@
-//! The one error-code table: every client-visible error has a stable `code`, an HTTP status
-//! and a title, and is rendered as RFC 9457 `application/problem+json` with field errors.
-//! Internal errors are opaque to the client and logged once, here, with their cause chain.
+//! problem+json at the edge. The code table is [`spontra_domain::error`]; this is the one place
+//! that knows what its kinds mean in HTTP ([`status`]) and renders a service's error
+//! ([`Coded`]) as RFC 9457 `application/problem+json` with field errors. Internal errors are
+//! opaque to the client and logged once, here, with their cause.
 //!
 //! Statuses: 400 when the request does not match the OpenAPI document (malformed, missing,
 //! out of the declared range, length, pattern or enumeration); 422 when it matches but breaks
@@ -11,87 +12,26 @@
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+pub use spontra_domain::error::{Coded, ErrorCode, FieldProblem, Invalid, Kind};
 use utoipa::ToSchema;
 
-macro_rules! error_codes {
-    ($( $variant:ident => ($code:literal, $status:ident, $title:literal) ),* $(,)?) => {
-        /// Every stable error code the API returns.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        pub enum ErrorCode { $( $variant ),* }
-
-        impl ErrorCode {
-            pub const ALL: &'static [ErrorCode] = &[ $( ErrorCode::$variant ),* ];
-            pub fn as_str(self) -> &'static str {
-                match self { $( ErrorCode::$variant => $code ),* }
-            }
-            /// The code named `code`, if there is one.
-            pub fn named(code: &str) -> Option<ErrorCode> {
-                Self::ALL.iter().copied().find(|c| c.as_str() == code)
-            }
-            pub fn status(self) -> StatusCode {
-                match self { $( ErrorCode::$variant => StatusCode::$status ),* }
-            }
-            pub fn title(self) -> &'static str {
-                match self { $( ErrorCode::$variant => $title ),* }
-            }
-        }
-    };
-}
-
-error_codes! {
-    MalformedJson => ("malformed_json", BAD_REQUEST, "The request body is not valid JSON of the expected shape"),
-    MalformedQuery => ("malformed_query", BAD_REQUEST, "The query string is malformed"),
-    UnsupportedMediaType => ("unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, "The request body must be application/json"),
-    PayloadTooLarge => ("payload_too_large", PAYLOAD_TOO_LARGE, "The request body is too large"),
-    MissingField => ("missing_field", BAD_REQUEST, "A required field is missing"),
-    InvalidField => ("invalid_field", BAD_REQUEST, "A field has an invalid value"),
-    InvalidText => ("invalid_text", UNPROCESSABLE_ENTITY, "The text is empty or not one line of printable characters"),
-    UnknownAirport => ("unknown_airport", UNPROCESSABLE_ENTITY, "Unknown airport or city code"),
-    UnknownCarrier => ("unknown_carrier", UNPROCESSABLE_ENTITY, "Unknown airline code"),
-    UnknownAlliance => ("unknown_alliance", BAD_REQUEST, "Unknown alliance"),
-    UnknownCurrency => ("unknown_currency", UNPROCESSABLE_ENTITY, "Unknown or unsupported currency"),
-    UnknownCabin => ("unknown_cabin", BAD_REQUEST, "Unknown cabin class"),
-    InvalidDate => ("invalid_date", BAD_REQUEST, "The date is not a valid YYYY-MM-DD date"),
-    DateInPast => ("date_in_past", UNPROCESSABLE_ENTITY, "The date is in the past"),
-    DateNotServed => ("date_not_served", UNPROCESSABLE_ENTITY, "The date is outside the bookable window"),
-    ReturnBeforeOutbound => ("return_before_outbound", UNPROCESSABLE_ENTITY, "The return or later slice leaves before the previous one"),
-    SameOriginDestination => ("same_origin_destination", UNPROCESSABLE_ENTITY, "Origin and destination are the same place"),
-    TooManyPassengers => ("too_many_passengers", UNPROCESSABLE_ENTITY, "At most 9 seated passengers per booking"),
-    TooManyInfants => ("too_many_infants", UNPROCESSABLE_ENTITY, "Each lap infant needs an adult"),
-    NoAdult => ("no_adult", BAD_REQUEST, "At least one adult must travel"),
-    InvalidRange => ("invalid_range", UNPROCESSABLE_ENTITY, "The range is inverted or out of bounds"),
-    RangeTooLong => ("range_too_long", UNPROCESSABLE_ENTITY, "The range is longer than allowed"),
-    IncompleteTrip => ("incomplete_trip", UNPROCESSABLE_ENTITY, "Give slices, or origin, destination and depart"),
-    TooManySlices => ("too_many_slices", BAD_REQUEST, "A trip has between 1 and 6 slices"),
-    InvalidLimit => ("invalid_limit", BAD_REQUEST, "The limit is out of range"),
-    InvalidCursor => ("invalid_cursor", UNPROCESSABLE_ENTITY, "The cursor is not one this API returned"),
-    StaleCursor => ("stale_cursor", CONFLICT, "Prices or seats changed since the first page; search again"),
-    InvalidEmail => ("invalid_email", UNPROCESSABLE_ENTITY, "The email address is not valid"),
-    WeakPassword => ("weak_password", UNPROCESSABLE_ENTITY, "The password does not meet the policy"),
-    EmailTaken => ("email_taken", CONFLICT, "An account with this email already exists"),
-    WrongPassword => ("wrong_password", FORBIDDEN, "The current password is wrong"),
-    InvalidCredentials => ("invalid_credentials", UNAUTHORIZED, "Email or password is wrong"),
-    Unauthorized => ("unauthorized", UNAUTHORIZED, "Sign in first"),
-    InvalidToken => ("invalid_token", UNAUTHORIZED, "The token is invalid, expired or already used"),
-    TokenReused => ("token_reused", UNAUTHORIZED, "This refresh token was already used; the session has been ended"),
-    InvalidLinkToken => ("invalid_link_token", FORBIDDEN, "The link is invalid, expired or already used"),
-    AlreadyVerified => ("already_verified", CONFLICT, "The email address is already verified"),
-    TooManyAttempts => ("too_many_attempts", TOO_MANY_REQUESTS, "Too many attempts; wait before trying again"),
-    AccountDisabled => ("account_disabled", FORBIDDEN, "This account is disabled"),
-    Forbidden => ("forbidden", FORBIDDEN, "Not allowed"),
-    NotFound => ("not_found", NOT_FOUND, "No such resource"),
-    MethodNotAllowed => ("method_not_allowed", METHOD_NOT_ALLOWED, "Method not allowed on this resource"),
-    CsrfFailed => ("csrf_failed", FORBIDDEN, "The request lacks a valid CSRF token"),
-    TwoFactorRequired => ("two_factor_required", FORBIDDEN, "This needs two-factor authentication"),
-    InvalidCode => ("invalid_code", UNAUTHORIZED, "The code is wrong or already used"),
-    WrongCode => ("wrong_code", FORBIDDEN, "The code is wrong or already used"),
-    AlreadyEnabled => ("two_factor_already_enabled", CONFLICT, "Two-factor authentication is already on"),
-    NotSetUp => ("two_factor_not_set_up", CONFLICT, "Start two-factor setup first"),
-    RequestTimeout => ("request_timeout", REQUEST_TIMEOUT, "The request took too long"),
-    QueryTooExpensive => ("query_too_expensive", UNPROCESSABLE_ENTITY, "The search needs more work than one request may do"),
-    NotReady => ("not_ready", SERVICE_UNAVAILABLE, "The service is starting"),
-    Overloaded => ("overloaded", SERVICE_UNAVAILABLE, "The service is busy; try again shortly"),
-    Internal => ("internal", INTERNAL_SERVER_ERROR, "Internal error"),
+/// The HTTP status of a code's kind.
+pub fn status(code: ErrorCode) -> StatusCode {
+    match code.kind() {
+        Kind::Malformed => StatusCode::BAD_REQUEST,
+        Kind::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
+        Kind::Conflict => StatusCode::CONFLICT,
+        Kind::Unauthenticated => StatusCode::UNAUTHORIZED,
+        Kind::Forbidden => StatusCode::FORBIDDEN,
+        Kind::NotFound => StatusCode::NOT_FOUND,
+        Kind::Throttled => StatusCode::TOO_MANY_REQUESTS,
+        Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        Kind::Timeout => StatusCode::REQUEST_TIMEOUT,
+        Kind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        Kind::UnsupportedMedia => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        Kind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
 }
 
 /// One field's problem.
@@ -118,32 +58,63 @@ pub struct ProblemDetails {
     pub errors: Vec<FieldError>,
 }
 
-/// An error an API handler returns.
+/// An error an API handler returns: a service's error as the edge sees it.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// The client's fault, or a resource that does not exist.
+    /// The client's fault, a resource that does not exist, or a request to come back later
+    /// (`retry_after_secs`: 429 when throttled, 503 when we shed load — never a 500).
     #[error("{code:?}: {detail}")]
     Client {
         code: ErrorCode,
         detail: String,
         errors: Vec<FieldError>,
-    },
-    /// Slow down: sent as 429 with `Retry-After` (whole seconds, at least 1).
-    #[error("throttled for {retry_after_secs} s: {detail}")]
-    Throttled {
-        retry_after_secs: u64,
-        detail: String,
-    },
-    /// We are saturated (a full work queue, a busy database): sent as 503 `overloaded` with
-    /// `Retry-After`. Load is shed this way, never as a 500.
-    #[error("overloaded, retry in {retry_after_secs} s: {detail}")]
-    Unavailable {
-        retry_after_secs: u64,
-        detail: String,
+        retry_after_secs: Option<u64>,
     },
     /// Ours. The text is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// Any service error renders through its code: `?` in a handler is all it takes.
+impl<E: Coded> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        let code = e.code();
+        if code.kind() == Kind::Internal {
+            return ApiError::Internal(cause_chain(&e));
+        }
+        ApiError::Client {
+            code,
+            detail: e.to_string(),
+            errors: e
+                .fields()
+                .iter()
+                .filter(|p| !p.field.is_empty())
+                .map(FieldError::from)
+                .collect(),
+            retry_after_secs: e.retry_after_secs(),
+        }
+    }
+}
+
+fn cause_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+impl From<&FieldProblem> for FieldError {
+    fn from(p: &FieldProblem) -> Self {
+        FieldError {
+            field: p.field.clone(),
+            code: p.code.as_str().to_string(),
+            message: p.message.clone(),
+        }
+    }
 }
 
 impl ApiError {
@@ -152,21 +123,13 @@ impl ApiError {
             code,
             detail: detail.into(),
             errors: vec![],
+            retry_after_secs: None,
         }
     }
 
     /// An error about one field.
     pub fn field(code: ErrorCode, field: impl Into<String>, message: impl Into<String>) -> Self {
-        let (field, message) = (field.into(), message.into());
-        ApiError::Client {
-            code,
-            detail: format!("{field}: {message}"),
-            errors: vec![FieldError {
-                field,
-                code: code.as_str().to_string(),
-                message,
-            }],
-        }
+        Invalid::field(code, field, message).into()
     }
 
     pub fn internal(cause: impl std::fmt::Display) -> Self {
@@ -175,30 +138,28 @@ impl ApiError {
 
     /// Shed load: 503 `overloaded` with `Retry-After`.
     pub fn overloaded(retry_after_secs: u64, detail: impl Into<String>) -> Self {
-        ApiError::Unavailable {
-            retry_after_secs,
+        ApiError::Client {
+            code: ErrorCode::Overloaded,
             detail: detail.into(),
+            errors: vec![],
+            retry_after_secs: Some(retry_after_secs),
         }
     }
 
     pub fn code(&self) -> ErrorCode {
         match self {
             ApiError::Client { code, .. } => *code,
-            ApiError::Throttled { .. } => ErrorCode::TooManyAttempts,
-            ApiError::Unavailable { .. } => ErrorCode::Overloaded,
             ApiError::Internal(_) => ErrorCode::Internal,
         }
     }
 
-    /// Seconds the client should wait, for the errors that say so.
+    /// Seconds the client should wait (at least 1), for the errors that say so.
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            ApiError::Throttled {
-                retry_after_secs, ..
-            }
-            | ApiError::Unavailable {
-                retry_after_secs, ..
-            } => Some((*retry_after_secs).max(1)),
+            ApiError::Client {
+                retry_after_secs: Some(s),
+                ..
+            } => Some((*s).max(1)),
             _ => None,
         }
     }
@@ -207,9 +168,6 @@ impl ApiError {
         let code = self.code();
         let (detail, errors) = match self {
             ApiError::Client { detail, errors, .. } => (detail.clone(), errors.clone()),
-            ApiError::Throttled { detail, .. } | ApiError::Unavailable { detail, .. } => {
-                (detail.clone(), vec![])
-            }
             ApiError::Internal(_) => (
                 "Something went wrong on our side; it has been logged.".to_string(),
                 vec![],
@@ -218,7 +176,7 @@ impl ApiError {
         ProblemDetails {
             type_: format!("https://spontra.dev/problems/{}", code.as_str()),
             title: code.title().to_string(),
-            status: code.status().as_u16(),
+            status: status(code).as_u16(),
             detail,
             code: code.as_str().to_string(),
             errors,
@@ -232,10 +190,9 @@ impl IntoResponse for ApiError {
             tracing::error!(error.cause = %cause, "internal error");
         }
         let problem = self.problem();
-        let status = self.code().status();
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut response = (
-            status,
+            status(self.code()),
             [(header::CONTENT_TYPE, "application/problem+json")],
             body,
         )
@@ -249,123 +206,37 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Collects field errors while parsing a request, so the client hears about all of them.
-#[derive(Default, Debug)]
-pub struct FieldErrors(Vec<(ErrorCode, FieldError)>);
-
-impl FieldErrors {
-    pub fn push(&mut self, code: ErrorCode, field: impl Into<String>, message: impl Into<String>) {
-        self.0.push((
-            code,
-            FieldError {
-                field: field.into(),
-                code: code.as_str().to_string(),
-                message: message.into(),
-            },
-        ));
-    }
-
-    /// Keep the value, or record its error.
-    pub fn take<T>(&mut self, r: Result<T, ApiError>) -> Option<T> {
-        match r {
-            Ok(v) => Some(v),
-            Err(ApiError::Client {
-                code,
-                errors,
-                detail,
-            }) => {
-                if errors.is_empty() {
-                    self.push(code, "", detail);
-                } else {
-                    self.0.extend(errors.into_iter().map(|e| (code, e)));
-                }
-                None
-            }
-            Err(e @ (ApiError::Throttled { .. } | ApiError::Unavailable { .. })) => {
-                self.push(e.code(), "", e.to_string());
-                None
-            }
-            Err(ApiError::Internal(e)) => {
-                self.push(ErrorCode::Internal, "", e);
-                None
-            }
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// `Ok(())` if nothing went wrong, otherwise one error listing every problem, whose code
-    /// is the first problem's — the first 400 one if any: a request that does not match the
-    /// document is answered 400 even when it also breaks a rule beyond it (422).
-    pub fn finish(self) -> Result<(), ApiError> {
-        let Some((code, first)) = self
-            .0
-            .iter()
-            .find(|(c, _)| c.status() == StatusCode::BAD_REQUEST)
-            .or(self.0.first())
-            .cloned()
-        else {
-            return Ok(());
-        };
-        let detail = if self.0.len() == 1 {
-            format!("{}: {}", first.field, first.message)
-        } else {
-            format!(
-                "{} fields are invalid; first: {}: {}",
-                self.0.len(),
-                first.field,
-                first.message
-            )
-        };
-        Err(ApiError::Client {
-            code,
-            detail,
-            errors: self.0.into_iter().map(|(_, e)| e).collect(),
-        })
-    }
-}
-
-/// A passenger mix that breaks the booking rules (the same codes wherever passengers are
-/// given: search, calendar, explore, preferences).
-impl From<spontra_domain::PassengersError> for ApiError {
-    fn from(e: spontra_domain::PassengersError) -> Self {
-        use spontra_domain::PassengersError as P;
-        let (code, field) = match e {
-            P::NoAdult => (ErrorCode::NoAdult, "adults"),
-            P::TooMany(_) => (ErrorCode::TooManyPassengers, "adults"),
-            P::TooManyInfants { .. } => (ErrorCode::TooManyInfants, "infants"),
-        };
-        ApiError::field(code, field, e.to_string())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn codes_are_unique_and_client_codes_are_4xx() {
-        let mut seen = std::collections::HashSet::new();
+    fn client_codes_are_4xx() {
         for c in ErrorCode::ALL {
-            assert!(seen.insert(c.as_str()), "duplicate {}", c.as_str());
             if !matches!(
                 c,
                 ErrorCode::Internal | ErrorCode::NotReady | ErrorCode::Overloaded
             ) {
-                assert!(c.status().is_client_error(), "{}", c.as_str());
+                assert!(status(*c).is_client_error(), "{}", c.as_str());
             }
+        }
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("wait")]
+    struct Wait;
+    impl Coded for Wait {
+        fn code(&self) -> ErrorCode {
+            ErrorCode::TooManyAttempts
+        }
+        fn retry_after_secs(&self) -> Option<u64> {
+            Some(8)
         }
     }
 
     #[test]
     fn throttled_is_a_429_with_retry_after() {
-        let r = ApiError::Throttled {
-            retry_after_secs: 8,
-            detail: "wait".into(),
-        }
-        .into_response();
+        let r = ApiError::from(Wait).into_response();
         assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(r.headers()[header::RETRY_AFTER], "8");
         let r = ApiError::overloaded(0, "busy").into_response();
@@ -378,13 +249,14 @@ mod tests {
     }
 
     #[test]
-    fn field_errors_keep_every_problem() {
-        let mut e = FieldErrors::default();
+    fn field_problems_reach_the_body() {
+        let mut e = Invalid::default();
         e.push(ErrorCode::UnknownAirport, "origin", "no airport XXX");
         e.push(ErrorCode::InvalidDate, "depart", "not a date");
-        let err = e.finish().unwrap_err();
+        let err = ApiError::from(e.finish().unwrap_err());
         // Not matching the document (400) outranks breaking a rule beyond it (422).
         assert_eq!(err.code(), ErrorCode::InvalidDate);
+        assert_eq!(err.problem().status, 400);
         assert_eq!(err.problem().errors.len(), 2);
     }
 }

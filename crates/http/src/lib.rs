@@ -18,7 +18,9 @@ pub mod whole;
 pub use auth::{AdminAuth, Auth, Authenticator, Principal};
 pub use client::{ClientInfo, TrustForwardedFor};
 pub use cursor::{Cursor, Position};
-pub use error::{ApiError, ErrorCode, FieldError, FieldErrors, ProblemDetails};
+pub use error::{
+    status, ApiError, Coded, ErrorCode, FieldError, FieldProblem, Invalid, Kind, ProblemDetails,
+};
 pub use extract::{ApiJson, ApiQuery};
 pub use limits::{with_deadlines, Deadlines};
 pub use openapi::complete_error_responses;

@@ -9,7 +9,7 @@
 //! A job gets a [`Cancel`] flag that is raised when the request awaiting it goes away (the
 //! client disconnected, or a deadline fired), so long jobs can stop early.
 
-use crate::ApiError;
+use crate::{Coded, ErrorCode};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +17,7 @@ use tokio::sync::Semaphore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PoolError {
-    #[error("the {pool} pool is saturated")]
+    #[error("the service is busy; try again in a moment")]
     Saturated {
         pool: &'static str,
         retry_after: Duration,
@@ -26,17 +26,17 @@ pub enum PoolError {
     Failed { pool: &'static str, cause: String },
 }
 
-impl From<PoolError> for ApiError {
-    fn from(e: PoolError) -> Self {
-        match e {
-            PoolError::Saturated { pool, retry_after } => {
-                tracing::warn!(pool, "work pool saturated: shedding load with 503");
-                ApiError::overloaded(
-                    retry_after.as_secs().max(1),
-                    "the service is busy; try again in a moment",
-                )
-            }
-            e @ PoolError::Failed { .. } => ApiError::internal(e),
+impl Coded for PoolError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            PoolError::Saturated { .. } => ErrorCode::Overloaded,
+            PoolError::Failed { .. } => ErrorCode::Internal,
+        }
+    }
+    fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            PoolError::Saturated { retry_after, .. } => Some(retry_after.as_secs().max(1)),
+            PoolError::Failed { .. } => None,
         }
     }
 }
@@ -122,6 +122,10 @@ impl WorkPool {
 
     fn saturated(&self) -> PoolError {
         self.refused.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(
+            pool = self.name,
+            "work pool saturated: shedding load with 503"
+        );
         PoolError::Saturated {
             pool: self.name,
             retry_after: self.size.queue_timeout.max(Duration::from_secs(1)),

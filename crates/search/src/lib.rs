@@ -12,14 +12,18 @@
 //! And a search whose client has gone is abandoned at its next budget check.
 
 pub mod dto;
+pub mod error;
 pub mod facets;
 pub mod horizon;
 pub mod live;
 pub mod parse;
+pub mod present;
+pub mod query;
 pub mod reference;
 pub mod service;
 pub mod snapshot;
 
+pub use error::SearchError;
 pub use service::SearchService;
 
 use axum::extract::{FromRef, Path, RawQuery, State};
@@ -27,11 +31,12 @@ use axum::routing::get;
 use axum::{Json, Router};
 use dto::*;
 use serde::Deserialize;
+use spontra_domain::{ErrorCode, Invalid};
 use spontra_engine::budget::{self, Budget, Stopped};
 use spontra_http::vocabulary::{
     AllianceName, CabinName, CarrierCodeDoc, ExploreGrouping, ExploreSort, PlaceCodeDoc, SearchSort,
 };
-use spontra_http::{ApiError, ApiJson, ErrorCode, PoolSize, ProblemDetails, WorkPool};
+use spontra_http::{ApiError, ApiJson, PoolSize, ProblemDetails, WorkPool};
 use std::sync::Arc;
 use std::time::Duration;
 use utoipa::OpenApi;
@@ -144,7 +149,7 @@ impl SearchState {
         &self,
         heavy: bool,
         job: impl FnOnce(&SearchService) -> T + Send + 'static,
-    ) -> Result<T, ApiError> {
+    ) -> Result<T, SearchError> {
         let pool = if heavy { &self.heavy } else { &self.light };
         let service = self.service.clone();
         let max_steps = self.max_steps;
@@ -159,14 +164,8 @@ impl SearchState {
             .await?;
         match outcome {
             Ok((answer, _steps)) => Ok(answer),
-            Err(Stopped::OverBudget(_)) => Err(ApiError::new(
-                ErrorCode::QueryTooExpensive,
-                "this search needs more work than one request may do: narrow the dates, allow fewer stops, or set a journey-time or price limit",
-            )),
-            Err(Stopped::Cancelled) => Err(ApiError::new(
-                ErrorCode::RequestTimeout,
-                "the search was abandoned",
-            )),
+            Err(Stopped::OverBudget(_)) => Err(SearchError::TooExpensive),
+            Err(Stopped::Cancelled) => Err(SearchError::Abandoned),
         }
     }
 }
@@ -234,10 +233,11 @@ async fn search_post(
         None => simple.iter().all(|f| f.is_some()),
     };
     if !complete {
-        return Err(ApiError::new(
+        return Err(Invalid::whole(
             ErrorCode::IncompleteTrip,
             "give slices, or origin, destination and depart (with an optional return), not both",
-        ));
+        )
+        .into());
     }
     run_search(st, body).await
 }
@@ -281,7 +281,7 @@ async fn airports(
     RawQuery(q): RawQuery,
 ) -> Result<Json<Vec<AirportDto>>, ApiError> {
     let p = parse::Params::parse(q.as_deref())?;
-    let mut e = spontra_http::FieldErrors::default();
+    let mut e = Invalid::default();
     let query = AirportQuery {
         q: p.text("q"),
         limit: p.u32("limit", &mut e),
@@ -309,7 +309,7 @@ async fn airlines(
     RawQuery(q): RawQuery,
 ) -> Result<Json<Vec<AirlineDto>>, ApiError> {
     let p = parse::Params::parse(q.as_deref())?;
-    let mut e = spontra_http::FieldErrors::default();
+    let mut e = Invalid::default();
     let query = AirlineQuery {
         q: p.text("q"),
         alliance: p.str("alliance"),

@@ -6,8 +6,8 @@ use spontra_domain::{
     minor_digits, AirportCode, Alliance, Cabin, CarrierCode, CurrencyCode, DateRange, DayWindow,
     HoursRange, Passengers, RangeError,
 };
+use spontra_domain::{ErrorCode, Invalid};
 use spontra_engine::{AirportId, CarrierId, Index};
-use spontra_http::{ApiError, ErrorCode, FieldErrors};
 use spontra_refdata::RefData;
 use std::collections::HashMap;
 
@@ -25,21 +25,16 @@ pub struct Window {
     pub last: NaiveDate,
 }
 
-pub fn place(
-    refdata: &RefData,
-    index: &Index,
-    field: &str,
-    value: &str,
-) -> Result<Place, ApiError> {
+pub fn place(refdata: &RefData, index: &Index, field: &str, value: &str) -> Result<Place, Invalid> {
     let code = AirportCode::parse(value).map_err(|_| {
-        ApiError::field(
+        Invalid::field(
             ErrorCode::UnknownAirport,
             field,
             format!("{value:?} is not an airport or city code (three letters, e.g. LHR or LON)"),
         )
     })?;
     let place = refdata.place(code).ok_or_else(|| {
-        ApiError::field(
+        Invalid::field(
             ErrorCode::UnknownAirport,
             field,
             format!("no airport or city has the code {code}"),
@@ -51,7 +46,7 @@ pub fn place(
         .filter_map(|a| index.airport_id(a))
         .collect();
     if airports.is_empty() {
-        return Err(ApiError::field(
+        return Err(Invalid::field(
             ErrorCode::UnknownAirport,
             field,
             format!("no airport or city has the code {code}"),
@@ -60,23 +55,23 @@ pub fn place(
     Ok(Place { code, airports })
 }
 
-pub fn date(field: &str, value: &str, window: Window) -> Result<NaiveDate, ApiError> {
+pub fn date(field: &str, value: &str, window: Window) -> Result<NaiveDate, Invalid> {
     let d = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| {
-        ApiError::field(
+        Invalid::field(
             ErrorCode::InvalidDate,
             field,
             format!("{value:?} is not a date in the form YYYY-MM-DD"),
         )
     })?;
     if d < window.today {
-        return Err(ApiError::field(
+        return Err(Invalid::field(
             ErrorCode::DateInPast,
             field,
             format!("{d} is in the past (today is {})", window.today),
         ));
     }
     if d > window.last {
-        return Err(ApiError::field(
+        return Err(Invalid::field(
             ErrorCode::DateNotServed,
             field,
             format!(
@@ -94,36 +89,36 @@ pub fn date_range(
     from: NaiveDate,
     to: NaiveDate,
     max_days: i64,
-) -> Result<DateRange, ApiError> {
+) -> Result<DateRange, Invalid> {
     DateRange::new(from, to, max_days).map_err(|e| range_error(field, e))
 }
 
-pub fn range_error(field: &str, e: RangeError) -> ApiError {
+pub fn range_error(field: &str, e: RangeError) -> Invalid {
     let code = match e {
         RangeError::TooLong { .. } => ErrorCode::RangeTooLong,
         _ => ErrorCode::InvalidRange,
     };
-    ApiError::field(code, field, e.to_string())
+    Invalid::field(code, field, e.to_string())
 }
 
 pub fn passengers(
     adults: Option<u32>,
     children: Option<u32>,
     infants: Option<u32>,
-) -> Result<Passengers, ApiError> {
+) -> Result<Passengers, Invalid> {
     Passengers::new(
         adults.unwrap_or(1),
         children.unwrap_or(0),
         infants.unwrap_or(0),
     )
-    .map_err(ApiError::from)
+    .map_err(Invalid::from)
 }
 
-pub fn cabin(value: Option<&str>) -> Result<Cabin, ApiError> {
+pub fn cabin(value: Option<&str>) -> Result<Cabin, Invalid> {
     match value {
         None => Ok(Cabin::Economy),
         Some(v) => Cabin::from_name(v).ok_or_else(|| {
-            ApiError::field(
+            Invalid::field(
                 ErrorCode::UnknownCabin,
                 "cabin",
                 format!("{v:?} is not one of economy, premium_economy, business, first"),
@@ -132,7 +127,7 @@ pub fn cabin(value: Option<&str>) -> Result<Cabin, ApiError> {
     }
 }
 
-pub fn carriers(index: &Index, field: &str, values: &[String]) -> Result<Vec<CarrierId>, ApiError> {
+pub fn carriers(index: &Index, field: &str, values: &[String]) -> Result<Vec<CarrierId>, Invalid> {
     values
         .iter()
         .map(|v| {
@@ -140,7 +135,7 @@ pub fn carriers(index: &Index, field: &str, values: &[String]) -> Result<Vec<Car
                 .ok()
                 .and_then(|c| index.carrier_id(c))
                 .ok_or_else(|| {
-                    ApiError::field(
+                    Invalid::field(
                         ErrorCode::UnknownCarrier,
                         field,
                         format!("{v:?} is not a known airline code"),
@@ -150,12 +145,12 @@ pub fn carriers(index: &Index, field: &str, values: &[String]) -> Result<Vec<Car
         .collect()
 }
 
-pub fn alliances(field: &str, values: &[String]) -> Result<Vec<Alliance>, ApiError> {
+pub fn alliances(field: &str, values: &[String]) -> Result<Vec<Alliance>, Invalid> {
     values
         .iter()
         .map(|v| {
             Alliance::from_name(v).ok_or_else(|| {
-                ApiError::field(
+                Invalid::field(
                     ErrorCode::UnknownAlliance,
                     field,
                     format!("{v:?} is not one of star_alliance, oneworld, skyteam"),
@@ -170,7 +165,7 @@ pub fn airports(
     index: &Index,
     field: &str,
     values: &[String],
-) -> Result<Vec<AirportId>, ApiError> {
+) -> Result<Vec<AirportId>, Invalid> {
     let mut out = vec![];
     for v in values {
         out.extend(place(refdata, index, field, v)?.airports);
@@ -178,14 +173,14 @@ pub fn airports(
     Ok(out)
 }
 
-pub fn day_window(field: &str, value: &str) -> Result<DayWindow, ApiError> {
+pub fn day_window(field: &str, value: &str) -> Result<DayWindow, Invalid> {
     DayWindow::parse(value).map_err(|e| match e {
-        RangeError::Inverted => ApiError::field(
+        RangeError::Inverted => Invalid::field(
             ErrorCode::InvalidRange,
             field,
             "the window ends before it starts (windows cannot wrap midnight)",
         ),
-        _ => ApiError::field(
+        _ => Invalid::field(
             ErrorCode::InvalidField,
             field,
             format!("{value:?} is not a time window like 06:00-12:00"),
@@ -193,9 +188,9 @@ pub fn day_window(field: &str, value: &str) -> Result<DayWindow, ApiError> {
     })
 }
 
-pub fn hours(field: &str, value: f64, max: f64) -> Result<u32, ApiError> {
+pub fn hours(field: &str, value: f64, max: f64) -> Result<u32, Invalid> {
     if !(0.0..=max).contains(&value) || value.is_nan() {
-        return Err(ApiError::field(
+        return Err(Invalid::field(
             ErrorCode::InvalidField,
             field,
             format!("must be between 0 and {max} hours"),
@@ -204,7 +199,7 @@ pub fn hours(field: &str, value: f64, max: f64) -> Result<u32, ApiError> {
     Ok((value * 60.0).round() as u32)
 }
 
-pub fn hours_range(min: Option<f64>, max: Option<f64>) -> Result<Option<HoursRange>, ApiError> {
+pub fn hours_range(min: Option<f64>, max: Option<f64>) -> Result<Option<HoursRange>, Invalid> {
     if min.is_none() && max.is_none() {
         return Ok(None);
     }
@@ -212,12 +207,12 @@ pub fn hours_range(min: Option<f64>, max: Option<f64>) -> Result<Option<HoursRan
     HoursRange::from_hours(lo, hi)
         .map(Some)
         .map_err(|e| match e {
-            RangeError::Inverted => ApiError::field(
+            RangeError::Inverted => Invalid::field(
                 ErrorCode::InvalidRange,
                 "min_hours",
                 format!("min_hours ({lo}) is greater than max_hours ({hi})"),
             ),
-            _ => ApiError::field(
+            _ => Invalid::field(
                 ErrorCode::InvalidRange,
                 if min.is_some_and(|m| !(0.0..=72.0).contains(&m)) {
                     "min_hours"
@@ -230,9 +225,9 @@ pub fn hours_range(min: Option<f64>, max: Option<f64>) -> Result<Option<HoursRan
 }
 
 /// A price in major units of `currency` (e.g. 150 or 149.99) to its minor units.
-pub fn price(field: &str, value: f64, currency: CurrencyCode) -> Result<u64, ApiError> {
+pub fn price(field: &str, value: f64, currency: CurrencyCode) -> Result<u64, Invalid> {
     if !(0.0..=1_000_000_000.0).contains(&value) || value.is_nan() {
-        return Err(ApiError::field(
+        return Err(Invalid::field(
             ErrorCode::InvalidField,
             field,
             "must be between 0 and 1,000,000,000",
@@ -241,11 +236,11 @@ pub fn price(field: &str, value: f64, currency: CurrencyCode) -> Result<u64, Api
     Ok((value * 10f64.powi(minor_digits(currency) as i32)).round() as u64)
 }
 
-pub fn limit(value: Option<u32>, default: u32, max: u32) -> Result<usize, ApiError> {
+pub fn limit(value: Option<u32>, default: u32, max: u32) -> Result<usize, Invalid> {
     match value {
         None => Ok(default as usize),
         Some(v) if (1..=max).contains(&v) => Ok(v as usize),
-        Some(v) => Err(ApiError::field(
+        Some(v) => Err(Invalid::field(
             ErrorCode::InvalidLimit,
             "limit",
             format!("{v} is not between 1 and {max}"),
@@ -253,11 +248,11 @@ pub fn limit(value: Option<u32>, default: u32, max: u32) -> Result<usize, ApiErr
     }
 }
 
-pub fn max_stops(value: Option<u32>) -> Result<u8, ApiError> {
+pub fn max_stops(value: Option<u32>) -> Result<u8, Invalid> {
     match value {
         None => Ok(2),
         Some(v) if v <= 2 => Ok(v as u8),
-        Some(v) => Err(ApiError::field(
+        Some(v) => Err(Invalid::field(
             ErrorCode::InvalidField,
             "max_stops",
             format!("{v} is not 0, 1 or 2"),
@@ -283,7 +278,7 @@ pub struct Params {
 }
 
 impl Params {
-    pub fn parse(raw: Option<&str>) -> Result<Params, ApiError> {
+    pub fn parse(raw: Option<&str>) -> Result<Params, Invalid> {
         let raw = raw.unwrap_or("");
         let bytes = raw.as_bytes();
         for (i, b) in bytes.iter().enumerate() {
@@ -291,14 +286,14 @@ impl Params {
                 && !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
                     && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
             {
-                return Err(ApiError::new(
+                return Err(Invalid::whole(
                     ErrorCode::MalformedQuery,
                     "the query string has an invalid percent-escape",
                 ));
             }
         }
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw).map_err(|e| {
-            ApiError::new(
+            Invalid::whole(
                 ErrorCode::MalformedQuery,
                 format!("the query string is malformed: {e}"),
             )
@@ -308,14 +303,14 @@ impl Params {
             // A parameter given is given a value (leave it out for the default); free text
             // may be anything, and an empty list is a list of nothing.
             if !MAY_BE_EMPTY.contains(&k.as_str()) && v.trim().is_empty() {
-                return Err(ApiError::field(
+                return Err(Invalid::field(
                     ErrorCode::InvalidField,
                     k,
                     "empty; give a value or leave the parameter out",
                 ));
             }
             if map.insert(k.clone(), v).is_some() {
-                return Err(ApiError::field(
+                return Err(Invalid::field(
                     ErrorCode::MalformedQuery,
                     k,
                     "given more than once; use a comma-separated list",
@@ -349,7 +344,7 @@ impl Params {
     fn number<T: std::str::FromStr>(
         &self,
         key: &str,
-        errors: &mut FieldErrors,
+        errors: &mut Invalid,
         what: &str,
     ) -> Option<T> {
         let v = self.str(key)?;
@@ -362,20 +357,20 @@ impl Params {
         }
     }
 
-    pub fn u32(&self, key: &str, errors: &mut FieldErrors) -> Option<u32> {
+    pub fn u32(&self, key: &str, errors: &mut Invalid) -> Option<u32> {
         self.number(key, errors, "a whole number")
     }
 
-    pub fn f64(&self, key: &str, errors: &mut FieldErrors) -> Option<f64> {
+    pub fn f64(&self, key: &str, errors: &mut Invalid) -> Option<f64> {
         self.number::<f64>(key, errors, "a number")
             .filter(|v| v.is_finite())
     }
 }
 
 /// Free text of at most `max` characters.
-pub fn text_within(field: &str, value: Option<&str>, max: usize) -> Result<(), ApiError> {
+pub fn text_within(field: &str, value: Option<&str>, max: usize) -> Result<(), Invalid> {
     match value {
-        Some(v) if v.chars().count() > max => Err(ApiError::field(
+        Some(v) if v.chars().count() > max => Err(Invalid::field(
             ErrorCode::InvalidField,
             field,
             format!("at most {max} characters"),

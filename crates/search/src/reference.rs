@@ -4,7 +4,7 @@
 
 use crate::dto::{AirlineDto, AirlineQuery, AirportDto, AirportQuery, CurrencyDto};
 use crate::parse;
-use spontra_http::{ApiError, ErrorCode};
+use spontra_domain::{ErrorCode, Invalid};
 use spontra_refdata::{RefData, SuggestionKind};
 use std::sync::Arc;
 
@@ -60,9 +60,9 @@ impl Reference {
         })
     }
 
-    pub fn place_dto(&self, raw: &str) -> Result<AirportDto, ApiError> {
+    pub fn place_dto(&self, raw: &str) -> Result<AirportDto, Invalid> {
         let not_found = || {
-            ApiError::field(
+            Invalid::field(
                 ErrorCode::NotFound,
                 "code",
                 format!("no airport or city has the code {raw:?}"),
@@ -99,10 +99,10 @@ impl Reference {
         })
     }
 
-    pub fn suggest(&self, q: &AirportQuery) -> Result<Vec<AirportDto>, ApiError> {
+    pub fn suggest(&self, q: &AirportQuery) -> Result<Vec<AirportDto>, Invalid> {
         let limit = parse::limit(q.limit, 10, 50)?;
         let Some(text) = q.q.clone().filter(|t| !t.is_empty()) else {
-            return Err(ApiError::field(
+            return Err(Invalid::field(
                 ErrorCode::MissingField,
                 "q",
                 "type part of a code, city, airport or country",
@@ -139,7 +139,7 @@ impl Reference {
         }
     }
 
-    pub fn airlines(&self, q: &AirlineQuery) -> Result<Vec<AirlineDto>, ApiError> {
+    pub fn airlines(&self, q: &AirlineQuery) -> Result<Vec<AirlineDto>, Invalid> {
         let limit = parse::limit(q.limit, 100, 1000)?;
         let alliance = match &q.alliance {
             Some(a) => Some(parse::alliances("alliance", std::slice::from_ref(a))?[0]),
@@ -161,9 +161,9 @@ impl Reference {
             .collect())
     }
 
-    pub fn airline(&self, raw: &str) -> Result<AirlineDto, ApiError> {
+    pub fn airline(&self, raw: &str) -> Result<AirlineDto, Invalid> {
         let not_found = || {
-            ApiError::field(
+            Invalid::field(
                 ErrorCode::NotFound,
                 "code",
                 format!("no airline has the code {raw:?}"),

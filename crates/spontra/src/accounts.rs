@@ -5,7 +5,6 @@
 use crate::config::Settings;
 use anyhow::Context;
 use spontra_domain::{SharedClock, SystemClock};
-use spontra_http::ApiError;
 use spontra_mail::{Mailer, OutboxMailer, SmtpMailer};
 use spontra_store::{Role, UserUpdate};
 use spontra_users::service::Registration;
@@ -171,16 +170,6 @@ pub async fn create_user(
             println!("created {} {} ({})", role.as_str(), user.id, email.trim());
             Ok(std::process::ExitCode::SUCCESS)
         }
-        Err(ApiError::Internal(e)) => Err(anyhow::anyhow!(e)),
-        Err(e) => {
-            let problem = e.problem();
-            for f in &problem.errors {
-                eprintln!("error: {}: {} ({})", f.field, f.message, f.code);
-            }
-            if problem.errors.is_empty() {
-                eprintln!("error: {} ({})", problem.detail, problem.code);
-            }
-            Ok(std::process::ExitCode::from(2))
-        }
+        Err(e) => crate::cli::refused(e),
     }
 }

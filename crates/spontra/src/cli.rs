@@ -4,9 +4,9 @@ use crate::world::{self, World};
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
-use spontra_http::ApiError;
+use spontra_domain::{Coded, Kind};
 use spontra_search::dto::{CalendarParams, ExploreParams, SearchBody, SliceBody};
-use spontra_search::SearchService;
+use spontra_search::{SearchError, SearchService};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -336,7 +336,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             body.sort = sort;
             body.limit = Some(limit);
             answer(
-                svc.parse_search(&body),
+                svc.parse_search(&body).map_err(SearchError::from),
                 |q| svc.search(q),
                 json,
                 print_search,
@@ -497,14 +497,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// Parse, run and print a query the way every read command does: bad input prints the API's
 /// problem and exits 2; `--json` prints the API's JSON, otherwise a table.
 fn answer<Q, R: serde::Serialize>(
-    parsed: Result<Q, ApiError>,
-    run: impl FnOnce(&Q) -> Result<R, ApiError>,
+    parsed: Result<Q, SearchError>,
+    run: impl FnOnce(&Q) -> Result<R, SearchError>,
     json: bool,
     print: impl FnOnce(&R),
 ) -> anyhow::Result<ExitCode> {
     let result = match parsed.and_then(|q| run(&q)) {
         Ok(r) => r,
-        Err(e) => return Ok(api_error(e)),
+        Err(e) => return refused(e),
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&result)?);
@@ -580,14 +580,21 @@ fn party_body(p: &PartyArgs) -> SearchBody {
     }
 }
 
-/// Print an API error as the API would word it, and exit with 2 (bad input).
-fn api_error(e: ApiError) -> ExitCode {
-    let p = e.problem();
-    eprintln!("error: {} ({}): {}", p.title, p.code, p.detail);
-    for f in &p.errors {
+/// Print a service's refusal as the API words it — title, code, detail and every field at
+/// fault — and exit with 2; a failure of ours is the command's error instead.
+pub(crate) fn refused<E>(e: E) -> anyhow::Result<ExitCode>
+where
+    E: Coded + Send + Sync + 'static,
+{
+    let code = e.code();
+    if code.kind() == Kind::Internal {
+        return Err(e.into());
+    }
+    eprintln!("error: {} ({code}): {e}", code.title());
+    for f in e.fields().iter().filter(|f| !f.field.is_empty()) {
         eprintln!("  {}: {} [{}]", f.field, f.message, f.code);
     }
-    ExitCode::from(2)
+    Ok(ExitCode::from(2))
 }
 
 fn table(header: &[&str]) -> Table {

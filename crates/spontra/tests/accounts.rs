@@ -438,10 +438,7 @@ async fn profile_password_preferences(app: &Instance) {
         let r = app
             .call(Method::PUT, "/me/preferences", Some(body), Some(&t.access))
             .await;
-        let status = spontra_http::ErrorCode::named(code)
-            .unwrap()
-            .status()
-            .as_u16();
+        let status = spontra_http::status(spontra_http::ErrorCode::named(code).unwrap()).as_u16();
         assert_eq!(
             (r.problem(), r.field()),
             ((status, code), field),
@@ -585,10 +582,11 @@ async fn administration(app: &Instance) {
     assert_eq!(code, 0, "{out}");
     let (code, out) = app.create_user_cli("ops@example.com", "operations 2026!", true);
     assert_eq!(code, 2, "a duplicate is refused: {out}");
-    assert!(out.contains("email"), "{out}");
+    // The API's words: the code and the field at fault.
+    assert!(out.contains("(email_taken)") && out.contains("email: "), "{out}");
     let (code, out) = app.create_user_cli("second@example.com", "short", true);
     assert_eq!(code, 2, "{out}");
-    assert!(out.contains("password"), "{out}");
+    assert!(out.contains("password: ") && out.contains("[weak_password]"), "{out}");
 
     let admin = app.sign_in("ops@example.com", "operations 2026!").await;
     // Administrators need two-factor authentication: none of the admin routes answer until

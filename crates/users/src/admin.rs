@@ -1,8 +1,10 @@
 //! Administration: find accounts, disable or enable them, change roles. Routes reach this
 //! only through `AdminAuth`; the role is read from the account on every request.
 
-use crate::service::{store_error, user_id, UsersService};
-use spontra_http::{ApiError, ErrorCode, Principal};
+use crate::error::AccountError;
+use crate::service::{user_id, UsersService};
+use spontra_domain::ErrorCode;
+use spontra_http::Principal;
 use spontra_store::{Role, StoreError, User, UserId, UserUpdate};
 
 /// What an admin may change on an account.
@@ -12,11 +14,11 @@ pub struct AdminChange {
     pub role: Option<Role>,
 }
 
-fn no_such_user() -> ApiError {
-    ApiError::field(ErrorCode::NotFound, "id", "no such user")
+fn no_such_user() -> AccountError {
+    AccountError::field(ErrorCode::NotFound, "id", "no such user")
 }
 
-pub fn parse_user_id(id: &str) -> Result<UserId, ApiError> {
+pub fn parse_user_id(id: &str) -> Result<UserId, AccountError> {
     uuid::Uuid::parse_str(id)
         .map(UserId)
         .map_err(|_| no_such_user())
@@ -29,9 +31,9 @@ impl UsersService {
         query: &str,
         limit: u32,
         offset: u32,
-    ) -> Result<Vec<User>, ApiError> {
+    ) -> Result<Vec<User>, AccountError> {
         if !spontra_domain::is_printable_line(query) || query.chars().count() > 200 {
-            return Err(ApiError::field(
+            return Err(AccountError::field(
                 ErrorCode::InvalidText,
                 "q",
                 "search with up to 200 printable characters on one line",
@@ -40,13 +42,13 @@ impl UsersService {
         self.store
             .search_users(query.trim(), limit, offset)
             .await
-            .map_err(store_error)
+            .map_err(AccountError::from)
     }
 
-    pub async fn user(&self, id: UserId) -> Result<User, ApiError> {
+    pub async fn user(&self, id: UserId) -> Result<User, AccountError> {
         self.store.user_by_id(id).await.map_err(|e| match e {
             StoreError::NotFound => no_such_user(),
-            other => store_error(other),
+            other => AccountError::from(other),
         })
     }
 
@@ -57,7 +59,7 @@ impl UsersService {
         admin: &Principal,
         id: UserId,
         change: AdminChange,
-    ) -> Result<User, ApiError> {
+    ) -> Result<User, AccountError> {
         let target = self.user(id).await?;
         if target.deleted_at.is_some() {
             return Err(no_such_user());
@@ -69,8 +71,7 @@ impl UsersService {
         if id == user_id(admin)?
             && (change.disabled == Some(true) || change.role == Some(Role::User))
         {
-            return Err(ApiError::new(
-                ErrorCode::Forbidden,
+            return Err(AccountError::Forbidden(
                 "you cannot disable or demote your own account; ask another administrator",
             ));
         }
@@ -84,12 +85,12 @@ impl UsersService {
             .store
             .update_user(id, &update, now)
             .await
-            .map_err(store_error)?;
+            .map_err(AccountError::from)?;
         if change.disabled == Some(true) {
             self.store
                 .revoke_sessions(id, None, now)
                 .await
-                .map_err(store_error)?;
+                .map_err(AccountError::from)?;
         }
         tracing::info!(target: "spontra::audit", event = "account.administered", admin = %admin.user_id, user_id = %id, disabled = ?change.disabled, role = ?change.role.map(Role::as_str), "security event");
         Ok(user)

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod cookies;
+pub mod error;
 pub mod password;
 pub mod policy;
 pub mod preferences;
@@ -17,6 +18,7 @@ pub mod tokens;
 pub mod two_factor;
 
 pub use cookies::CookiePolicy;
+pub use error::AccountError;
 pub use policy::AccountPolicy;
 pub use routes::{router, UsersState};
 pub use service::{Outgoing, UsersService};

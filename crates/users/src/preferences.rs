@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use spontra_domain::{AirportCode, Cabin, HoursRange, Passengers};
-use spontra_http::{ApiError, ErrorCode, FieldErrors};
+use spontra_domain::{ErrorCode, Invalid};
 use spontra_refdata::RefData;
 use utoipa::ToSchema;
 
@@ -80,8 +80,8 @@ impl Default for Preferences {
 
 impl Preferences {
     /// Check every field, normalising codes to upper case and the cabin to its API name.
-    pub fn validated(mut self, refdata: &RefData) -> Result<Preferences, ApiError> {
-        let mut e = FieldErrors::default();
+    pub fn validated(mut self, refdata: &RefData) -> Result<Preferences, Invalid> {
+        let mut e = Invalid::default();
         if let Some(code) = &self.home_airport {
             match AirportCode::parse(code)
                 .ok()
@@ -114,7 +114,7 @@ impl Preferences {
                 ),
             ),
         }
-        e.take(Passengers::new(self.adults, self.children, self.infants).map_err(ApiError::from));
+        e.take(Passengers::new(self.adults, self.children, self.infants).map_err(Invalid::from));
         if let Some(h) = &self.trip_hours {
             if let Err(err) = HoursRange::from_hours(h.min, h.max) {
                 e.push(ErrorCode::InvalidRange, "trip_hours", err.to_string());
@@ -137,6 +137,7 @@ impl Preferences {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use spontra_domain::Coded;
 
     #[test]
     fn validates_and_normalises() {
@@ -166,8 +167,8 @@ mod tests {
             budget: Some(-1.0),
             ..Preferences::default()
         };
-        let err = bad.validated(&rd).unwrap_err().problem();
-        let fields: Vec<&str> = err.errors.iter().map(|e| e.field.as_str()).collect();
+        let err = bad.validated(&rd).unwrap_err();
+        let fields: Vec<&str> = err.problems().iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
             vec![
@@ -180,6 +181,6 @@ mod tests {
             ]
         );
         // The first error that does not match the document (400) names the answer.
-        assert_eq!(err.code, "unknown_cabin");
+        assert_eq!(err.code(), ErrorCode::UnknownCabin);
     }
 }

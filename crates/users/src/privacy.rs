@@ -6,9 +6,11 @@
 //! account (later: price alerts, audit entries) keeps its integrity without personal data.
 //! Consents are an append-only history: each decision is kept with its time.
 
+use crate::error::AccountError;
 use crate::preferences::Preferences;
-use crate::service::{audit, store_error, user_id, UsersService};
-use spontra_http::{ApiError, ClientInfo, ErrorCode, Principal};
+use crate::service::{audit, user_id, UsersService};
+use spontra_domain::ErrorCode;
+use spontra_http::{ClientInfo, Principal};
 use spontra_store::{Consent, Session, User};
 
 /// The kinds of consent the product asks for.
@@ -23,7 +25,7 @@ pub struct Export {
 }
 
 impl UsersService {
-    pub async fn export(&self, p: &Principal) -> Result<Export, ApiError> {
+    pub async fn export(&self, p: &Principal) -> Result<Export, AccountError> {
         Ok(Export {
             user: self.me(p).await?,
             preferences: self.preferences(p).await?,
@@ -39,21 +41,24 @@ impl UsersService {
         p: &Principal,
         password: &str,
         client: &ClientInfo,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), AccountError> {
         let user = self.me(p).await?;
         self.recheck_password(p, &user, password, "password", client)
             .await?;
         self.store
             .anonymise_user(user.id, self.clock.now())
             .await
-            .map_err(store_error)?;
+            .map_err(AccountError::from)?;
         audit::info("account.deleted", Some(user.id), &client.ip);
         Ok(())
     }
 
     /// The caller's consent history, oldest first.
-    pub async fn consents(&self, p: &Principal) -> Result<Vec<Consent>, ApiError> {
-        self.store.consents(user_id(p)?).await.map_err(store_error)
+    pub async fn consents(&self, p: &Principal) -> Result<Vec<Consent>, AccountError> {
+        self.store
+            .consents(user_id(p)?)
+            .await
+            .map_err(AccountError::from)
     }
 
     /// Record decisions (`kind`, granted); returns the whole history.
@@ -61,12 +66,12 @@ impl UsersService {
         &self,
         p: &Principal,
         decisions: &[(&str, bool)],
-    ) -> Result<Vec<Consent>, ApiError> {
+    ) -> Result<Vec<Consent>, AccountError> {
         let id = user_id(p)?;
         let now = self.clock.now();
         for (kind, granted) in decisions {
             if !CONSENT_KINDS.contains(kind) {
-                return Err(ApiError::field(
+                return Err(AccountError::field(
                     ErrorCode::InvalidField,
                     *kind,
                     "not a consent this service records",
@@ -80,7 +85,7 @@ impl UsersService {
                     recorded_at: now,
                 })
                 .await
-                .map_err(store_error)?;
+                .map_err(AccountError::from)?;
         }
         self.consents(p).await
     }

@@ -12,12 +12,14 @@
 //! `mails_per_hour_per_recipient` times an hour to one address, however many accounts come
 //! and go under it, and the requests that send mail are counted per client address.
 
+use crate::error::AccountError;
 use crate::password::Password;
-use crate::service::{audit, password_error, store_error, throttled, UsersService};
+use crate::service::{audit, password_error, throttled, UsersService};
 use crate::tokens;
 use chrono::Duration;
 use spontra_domain::Email;
-use spontra_http::{ApiError, ClientInfo, ErrorCode, Principal};
+use spontra_domain::ErrorCode;
+use spontra_http::{ClientInfo, Principal};
 use spontra_mail::Mail;
 use spontra_store::{NewOneTimeToken, StoreError, TokenPurpose, User, UserId, UserUpdate};
 use std::sync::Arc;
@@ -26,8 +28,8 @@ use std::time::Instant;
 pub const VERIFY_TTL_HOURS: i64 = 48;
 pub const RESET_TTL_MINUTES: i64 = 60;
 
-fn invalid_link() -> ApiError {
-    ApiError::field(
+fn invalid_link() -> AccountError {
+    AccountError::field(
         ErrorCode::InvalidLinkToken,
         "token",
         "this link is invalid, expired or already used; ask for a new one",
@@ -63,7 +65,7 @@ impl UsersService {
         user: &User,
         purpose: TokenPurpose,
         ttl: Duration,
-    ) -> Result<String, ApiError> {
+    ) -> Result<String, AccountError> {
         let token = tokens::opaque();
         let now = self.clock.now();
         self.store
@@ -75,7 +77,7 @@ impl UsersService {
                 expires_at: now + ttl,
             })
             .await
-            .map_err(store_error)?;
+            .map_err(AccountError::from)?;
         Ok(token)
     }
 
@@ -84,18 +86,18 @@ impl UsersService {
         &self,
         token: &str,
         purpose: TokenPurpose,
-    ) -> Result<UserId, ApiError> {
+    ) -> Result<UserId, AccountError> {
         self.store
             .consume_token(&tokens::digest(token.trim()), purpose, self.clock.now())
             .await
             .map_err(|e| match e {
                 StoreError::NotFound => invalid_link(),
-                other => store_error(other),
+                other => AccountError::from(other),
             })
     }
 
     /// Mail a verification link, unless this address had its quota of them this hour.
-    pub(crate) async fn send_verification(&self, user: &User) -> Result<(), ApiError> {
+    pub(crate) async fn send_verification(&self, user: &User) -> Result<(), AccountError> {
         let Some(email) = &user.email else {
             return Ok(());
         };
@@ -136,13 +138,10 @@ impl UsersService {
         &self,
         p: &Principal,
         client: &ClientInfo,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), AccountError> {
         let user = self.me(p).await?;
         if user.email_verified_at.is_some() {
-            return Err(ApiError::new(
-                ErrorCode::AlreadyVerified,
-                "this email address is already verified",
-            ));
+            return Err(AccountError::AlreadyVerified);
         }
         let Some(email) = &user.email else {
             return Ok(());
@@ -165,12 +164,16 @@ impl UsersService {
     }
 
     /// Mark the address of the token's account as verified.
-    pub async fn verify_email(&self, token: &str) -> Result<(), ApiError> {
+    pub async fn verify_email(&self, token: &str) -> Result<(), AccountError> {
         let id = self
             .consume_link_token(token, TokenPurpose::VerifyEmail)
             .await?;
         audit::info("email.verified", Some(id), "");
-        let user = self.store.user_by_id(id).await.map_err(store_error)?;
+        let user = self
+            .store
+            .user_by_id(id)
+            .await
+            .map_err(AccountError::from)?;
         if user.email_verified_at.is_none() {
             let now = self.clock.now();
             let update = UserUpdate {
@@ -180,7 +183,7 @@ impl UsersService {
             self.store
                 .update_user(id, &update, now)
                 .await
-                .map_err(store_error)?;
+                .map_err(AccountError::from)?;
         }
         Ok(())
     }
@@ -191,9 +194,9 @@ impl UsersService {
         self: &Arc<Self>,
         email: &str,
         client: &ClientInfo,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), AccountError> {
         let email = Email::parse(email)
-            .map_err(|e| ApiError::field(ErrorCode::InvalidEmail, "email", e.to_string()))?;
+            .map_err(|e| AccountError::field(ErrorCode::InvalidEmail, "email", e.to_string()))?;
         self.take_mail_request(&client.ip)?;
         audit::alert(
             "password_reset.requested",
@@ -211,11 +214,11 @@ impl UsersService {
         Ok(())
     }
 
-    async fn send_reset(&self, email: &Email) -> Result<(), ApiError> {
+    async fn send_reset(&self, email: &Email) -> Result<(), AccountError> {
         let user = match self.store.user_by_email(email).await {
             Ok(u) => u,
             Err(StoreError::NotFound) => return Ok(()),
-            Err(e) => return Err(store_error(e)),
+            Err(e) => return Err(AccountError::from(e)),
         };
         if user.disabled {
             return Ok(());
@@ -260,7 +263,7 @@ impl UsersService {
         token: &str,
         new_password: &str,
         client: &ClientInfo,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), AccountError> {
         let password =
             Password::parse(new_password).map_err(|e| password_error("new_password", e))?;
         // Hash before spending the token: a busy hashing pool must not burn the link.
@@ -276,7 +279,11 @@ impl UsersService {
             }
         };
         let now = self.clock.now();
-        let user = self.store.user_by_id(id).await.map_err(store_error)?;
+        let user = self
+            .store
+            .user_by_id(id)
+            .await
+            .map_err(AccountError::from)?;
         let update = UserUpdate {
             password_hash: Some(hash),
             email_verified_at: user.email_verified_at.or(Some(now)),
@@ -286,11 +293,11 @@ impl UsersService {
             .store
             .update_user(id, &update, now)
             .await
-            .map_err(store_error)?;
+            .map_err(AccountError::from)?;
         self.store
             .revoke_sessions(id, None, now)
             .await
-            .map_err(store_error)?;
+            .map_err(AccountError::from)?;
         audit::info("password_reset.completed", Some(id), &client.ip);
         self.notify_password_changed(&user);
         Ok(())

@@ -1,24 +1,23 @@
 //! Account logic: registration, login (password, then the second factor when it is on),
 //! refresh-token rotation, logout, sessions, profile and preferences. Email links live in
 //! `recovery`, privacy in `privacy`, administration in `admin`, two-factor set-up in
-//! `two_factor`. Handlers parse requests into these calls; nothing here knows HTTP beyond
-//! `ApiError`.
+//! `two_factor`. Handlers parse requests into these calls; nothing here knows HTTP: every
+//! refusal is an [`AccountError`] carrying its code, rendered at the edge.
 //!
 //! Password hashing and verification run on a bounded pool (`WorkPool`), never on the async
 //! workers; when it is saturated the caller gets 503 with `Retry-After`. Every password check
 //! (sign-in, the second factor, and the password asked again by sensitive routes) first
 //! reserves an attempt in the throttle.
 
+use crate::error::AccountError;
 use crate::password::{self, Password, PasswordError};
 use crate::policy::AccountPolicy;
 use crate::preferences::Preferences;
-use crate::throttle::{retry_after_secs, Attempt, LoginThrottle, Quota};
+use crate::throttle::{Attempt, LoginThrottle, Quota};
 use crate::tokens::{self, KeyRing, ACCESS_TTL_SECONDS};
 use chrono::{DateTime, Duration, Utc};
-use spontra_domain::{DisplayName, DisplayNameError, Email, SharedClock};
-use spontra_http::{
-    ApiError, Authenticator, ClientInfo, ErrorCode, FieldErrors, Principal, WorkPool,
-};
+use spontra_domain::{DisplayName, DisplayNameError, Email, ErrorCode, Invalid, SharedClock};
+use spontra_http::{ApiError, Authenticator, ClientInfo, Principal, WorkPool};
 use spontra_mail::Mailer;
 use spontra_refdata::RefData;
 use spontra_store::{
@@ -80,30 +79,16 @@ pub enum SignIn {
     SecondFactor { challenge: String, expires_in: i64 },
 }
 
-pub(crate) fn store_error(e: StoreError) -> ApiError {
-    match e {
-        StoreError::NotFound => ApiError::new(ErrorCode::NotFound, "no such resource"),
-        StoreError::Unavailable(cause) => {
-            tracing::warn!(error.cause = %cause, "store busy: shedding load with 503");
-            ApiError::overloaded(1, "the service is busy; try again in a moment")
-        }
-        other => ApiError::internal(other),
-    }
+pub(crate) fn password_error(field: &str, e: PasswordError) -> Invalid {
+    Invalid::field(ErrorCode::WeakPassword, field, e.to_string())
 }
 
-pub(crate) fn password_error(field: &str, e: PasswordError) -> ApiError {
-    ApiError::field(ErrorCode::WeakPassword, field, e.to_string())
+pub(crate) fn display_name_error(e: DisplayNameError) -> Invalid {
+    Invalid::field(ErrorCode::InvalidText, "display_name", e.to_string())
 }
 
-pub(crate) fn display_name_error(e: DisplayNameError) -> ApiError {
-    ApiError::field(ErrorCode::InvalidText, "display_name", e.to_string())
-}
-
-pub(crate) fn throttled(wait: std::time::Duration, detail: &str) -> ApiError {
-    ApiError::Throttled {
-        retry_after_secs: retry_after_secs(wait),
-        detail: detail.into(),
-    }
+pub(crate) fn throttled(wait: std::time::Duration, detail: &'static str) -> AccountError {
+    AccountError::Throttled { wait, detail }
 }
 
 /// Structured security events (target `spontra::audit`): what happened, to which account
@@ -137,11 +122,11 @@ impl Registration {
         email: &str,
         password: &str,
         display_name: &str,
-    ) -> Result<Registration, ApiError> {
-        let mut e = FieldErrors::default();
+    ) -> Result<Registration, AccountError> {
+        let mut e = Invalid::default();
         let email = e.take(
             Email::parse(email)
-                .map_err(|err| ApiError::field(ErrorCode::InvalidEmail, "email", err.to_string())),
+                .map_err(|err| Invalid::field(ErrorCode::InvalidEmail, "email", err.to_string())),
         );
         let password =
             e.take(Password::parse(password).map_err(|err| password_error("password", err)));
@@ -153,7 +138,7 @@ impl Registration {
                 password,
                 display_name,
             }),
-            _ => Err(ApiError::internal("registration parse left no value")),
+            _ => Err(AccountError::internal("registration parse left no value")),
         }
     }
 }
@@ -204,12 +189,12 @@ impl UsersService {
     }
 
     /// Hash a new password on the hashing pool.
-    pub(crate) async fn hash_password(&self, password: &str) -> Result<String, ApiError> {
+    pub(crate) async fn hash_password(&self, password: &str) -> Result<String, AccountError> {
         let password = password.to_string();
         self.hash_pool
             .run(move |_| password::hash(&password))
             .await?
-            .map_err(ApiError::internal)
+            .map_err(AccountError::internal)
     }
 
     /// Check a password against a stored hash on the hashing pool.
@@ -217,7 +202,7 @@ impl UsersService {
         &self,
         password: &str,
         stored: &str,
-    ) -> Result<bool, ApiError> {
+    ) -> Result<bool, AccountError> {
         let (password, stored) = (password.to_string(), stored.to_string());
         Ok(self
             .hash_pool
@@ -226,14 +211,14 @@ impl UsersService {
     }
 
     /// Stored preferences, or the defaults.
-    pub async fn preferences(&self, p: &Principal) -> Result<Preferences, ApiError> {
+    pub async fn preferences(&self, p: &Principal) -> Result<Preferences, AccountError> {
         match self
             .store
             .preferences(user_id(p)?)
             .await
-            .map_err(store_error)?
+            .map_err(AccountError::from)?
         {
-            Some(json) => serde_json::from_str(&json).map_err(ApiError::internal),
+            Some(json) => serde_json::from_str(&json).map_err(AccountError::internal),
             None => Ok(Preferences::default()),
         }
     }
@@ -242,13 +227,13 @@ impl UsersService {
         &self,
         p: &Principal,
         prefs: Preferences,
-    ) -> Result<Preferences, ApiError> {
+    ) -> Result<Preferences, AccountError> {
         let prefs = prefs.validated(&self.refdata)?;
-        let json = serde_json::to_string(&prefs).map_err(ApiError::internal)?;
+        let json = serde_json::to_string(&prefs).map_err(AccountError::internal)?;
         self.store
             .put_preferences(user_id(p)?, &json, self.clock.now())
             .await
-            .map_err(store_error)?;
+            .map_err(AccountError::from)?;
         Ok(prefs)
     }
 
@@ -258,7 +243,11 @@ impl UsersService {
 
     /// Create an account and mail it a verification link. Registrations and mail-sending
     /// requests are counted per client address.
-    pub async fn register(&self, r: Registration, client: &ClientInfo) -> Result<User, ApiError> {
+    pub async fn register(
+        &self,
+        r: Registration,
+        client: &ClientInfo,
+    ) -> Result<User, AccountError> {
         let now = std::time::Instant::now();
         if !client.ip.is_empty() {
             if let Err(wait) = self.registrations.take(&client.ip, now) {
@@ -283,7 +272,7 @@ impl UsersService {
     }
 
     /// Count one mail-sending request from `ip`, or refuse it.
-    pub(crate) fn take_mail_request(&self, ip: &str) -> Result<(), ApiError> {
+    pub(crate) fn take_mail_request(&self, ip: &str) -> Result<(), AccountError> {
         if ip.is_empty() {
             return Ok(());
         }
@@ -299,7 +288,7 @@ impl UsersService {
     }
 
     /// Create an account without mail (the command-line admin bootstrap marks it verified).
-    pub async fn create_account(&self, r: Registration, role: Role) -> Result<User, ApiError> {
+    pub async fn create_account(&self, r: Registration, role: Role) -> Result<User, AccountError> {
         let hash = self.hash_password(r.password.expose()).await?;
         let new = NewUser {
             id: UserId::new(),
@@ -310,12 +299,12 @@ impl UsersService {
             created_at: self.clock.now(),
         };
         self.store.create_user(&new).await.map_err(|e| match e {
-            StoreError::Conflict(_) => ApiError::field(
+            StoreError::Conflict(_) => AccountError::field(
                 ErrorCode::EmailTaken,
                 "email",
                 "an account with this email already exists; sign in or reset the password",
             ),
-            other => store_error(other),
+            other => AccountError::from(other),
         })
     }
 
@@ -327,7 +316,7 @@ impl UsersService {
         user: Option<UserId>,
         client: &ClientInfo,
         event: &str,
-    ) -> Result<Attempt<'_>, ApiError> {
+    ) -> Result<Attempt<'_>, AccountError> {
         self.throttle.reserve(key, &client.ip).map_err(|wait| {
             audit::alert(event, user, key, &client.ip, "locked out");
             throttled(wait, "too many failed attempts; wait before trying again")
@@ -341,15 +330,15 @@ impl UsersService {
         email: &str,
         password: &str,
         client: ClientInfo,
-    ) -> Result<SignIn, ApiError> {
-        let wrong = || ApiError::new(ErrorCode::InvalidCredentials, "email or password is wrong");
+    ) -> Result<SignIn, AccountError> {
+        let wrong = || AccountError::InvalidCredentials;
         let key = email_key(email);
         let attempt = self.reserve(&key, None, &client, "login.throttled")?;
         let user = match Email::parse(email) {
             Ok(email) => match self.store.user_by_email(&email).await {
                 Ok(u) => Some(u),
                 Err(StoreError::NotFound) => None,
-                Err(e) => return Err(store_error(e)),
+                Err(e) => return Err(AccountError::from(e)),
             },
             Err(_) => None,
         };
@@ -394,8 +383,7 @@ impl UsersService {
                 &client.ip,
                 "account disabled",
             );
-            return Err(ApiError::new(
-                ErrorCode::AccountDisabled,
+            return Err(AccountError::Disabled(
                 "this account is disabled; contact support",
             ));
         }
@@ -405,7 +393,7 @@ impl UsersService {
                 &user.id.to_string(),
                 self.clock.now().timestamp(),
             )
-            .map_err(ApiError::internal)?;
+            .map_err(AccountError::internal)?;
             audit::info(
                 "login.password_ok_second_factor_due",
                 Some(user.id),
@@ -427,7 +415,7 @@ impl UsersService {
         user: &User,
         client: ClientInfo,
         mfa: bool,
-    ) -> Result<TokenPair, ApiError> {
+    ) -> Result<TokenPair, AccountError> {
         let now = self.clock.now();
         let refresh = tokens::opaque();
         let session = self
@@ -447,7 +435,7 @@ impl UsersService {
                 self.policy.max_sessions,
             )
             .await
-            .map_err(store_error)?;
+            .map_err(AccountError::from)?;
         self.pair(user, &session, refresh, now)
     }
 
@@ -457,7 +445,7 @@ impl UsersService {
         session: &Session,
         refresh: String,
         now: DateTime<Utc>,
-    ) -> Result<TokenPair, ApiError> {
+    ) -> Result<TokenPair, AccountError> {
         let access = tokens::issue_access(
             &self.keys,
             &user.id.to_string(),
@@ -465,7 +453,7 @@ impl UsersService {
             user.role.as_str(),
             now.timestamp(),
         )
-        .map_err(ApiError::internal)?;
+        .map_err(AccountError::internal)?;
         Ok(TokenPair {
             access_token: access,
             refresh_token: refresh,
@@ -482,7 +470,7 @@ impl UsersService {
         &self,
         refresh_token: &str,
         client: &ClientInfo,
-    ) -> Result<TokenPair, ApiError> {
+    ) -> Result<TokenPair, AccountError> {
         let now = self.clock.now();
         let replacement = tokens::opaque();
         let rotation = self
@@ -494,21 +482,20 @@ impl UsersService {
                 now + Duration::days(i64::from(self.policy.idle_days)),
             )
             .await
-            .map_err(store_error)?;
+            .map_err(AccountError::from)?;
         match rotation {
             Rotation::Rotated(session) => {
                 let user = self
                     .store
                     .user_by_id(session.user_id)
                     .await
-                    .map_err(store_error)?;
+                    .map_err(AccountError::from)?;
                 if user.disabled {
                     self.store
                         .revoke_session(session.id, now)
                         .await
-                        .map_err(store_error)?;
-                    return Err(ApiError::new(
-                        ErrorCode::AccountDisabled,
+                        .map_err(AccountError::from)?;
+                    return Err(AccountError::Disabled(
                         "this account is disabled; contact support",
                     ));
                 }
@@ -522,25 +509,25 @@ impl UsersService {
                     &client.ip,
                     "session revoked",
                 );
-                Err(ApiError::new(ErrorCode::TokenReused, "this refresh token was already used, so its session has been ended; sign in again"))
+                Err(AccountError::TokenReused)
             }
-            Rotation::Invalid => Err(ApiError::new(ErrorCode::InvalidToken, "sign in again")),
+            Rotation::Invalid => Err(AccountError::InvalidToken("sign in again")),
         }
     }
 
-    pub async fn logout(&self, p: &Principal) -> Result<(), ApiError> {
+    pub async fn logout(&self, p: &Principal) -> Result<(), AccountError> {
         self.store
             .revoke_session(session_id(p)?, self.clock.now())
             .await
-            .map_err(store_error)
+            .map_err(AccountError::from)
     }
 
     /// End every session of the caller, this one included; returns how many.
-    pub async fn logout_everywhere(&self, p: &Principal) -> Result<u64, ApiError> {
+    pub async fn logout_everywhere(&self, p: &Principal) -> Result<u64, AccountError> {
         self.store
             .revoke_sessions(user_id(p)?, None, self.clock.now())
             .await
-            .map_err(store_error)
+            .map_err(AccountError::from)
     }
 
     /// Ask for the password again before something sensitive. Counted in the account's
@@ -553,7 +540,7 @@ impl UsersService {
         password: &str,
         field: &str,
         client: &ClientInfo,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), AccountError> {
         let attempt = match self.throttle.reserve(&user_key(user), &client.ip) {
             Ok(a) => a,
             Err(wait) => {
@@ -570,8 +557,7 @@ impl UsersService {
         }
         if attempt.failed() {
             self.end_session_after_guessing(p, user, client).await?;
-            return Err(ApiError::new(
-                ErrorCode::Unauthorized,
+            return Err(AccountError::SignInAgain(
                 "too many wrong passwords: this session has ended; sign in again",
             ));
         }
@@ -582,7 +568,7 @@ impl UsersService {
             &client.ip,
             field,
         );
-        Err(ApiError::field(
+        Err(AccountError::field(
             ErrorCode::WrongPassword,
             field,
             "the password is wrong",
@@ -594,7 +580,7 @@ impl UsersService {
         p: &Principal,
         user: &User,
         client: &ClientInfo,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), AccountError> {
         audit::alert(
             "session.ended_after_wrong_passwords",
             Some(user.id),
@@ -605,7 +591,7 @@ impl UsersService {
         self.store
             .revoke_session(session_id(p)?, self.clock.now())
             .await
-            .map_err(store_error)
+            .map_err(AccountError::from)
     }
 
     /// Change the password: the current one is required, and every other session ends (the
@@ -616,13 +602,13 @@ impl UsersService {
         current: &str,
         new: &str,
         client: &ClientInfo,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), AccountError> {
         let user = self.me(p).await?;
         let new = Password::parse(new).map_err(|e| password_error("new_password", e))?;
         self.recheck_password(p, &user, current, "current_password", client)
             .await?;
         if new.expose() == current {
-            return Err(ApiError::field(
+            return Err(AccountError::field(
                 ErrorCode::WeakPassword,
                 "new_password",
                 "choose a password different from the current one",
@@ -637,11 +623,11 @@ impl UsersService {
         self.store
             .update_user(user.id, &update, now)
             .await
-            .map_err(store_error)?;
+            .map_err(AccountError::from)?;
         self.store
             .revoke_sessions(user.id, Some(session_id(p)?), now)
             .await
-            .map_err(store_error)?;
+            .map_err(AccountError::from)?;
         audit::info("password.changed", Some(user.id), &client.ip);
         self.notify_password_changed(&user);
         Ok(())
@@ -651,7 +637,7 @@ impl UsersService {
         &self,
         p: &Principal,
         display_name: &str,
-    ) -> Result<User, ApiError> {
+    ) -> Result<User, AccountError> {
         let name = DisplayName::parse(display_name).map_err(display_name_error)?;
         let update = UserUpdate {
             display_name: Some(name.into_string()),
@@ -660,32 +646,32 @@ impl UsersService {
         self.store
             .update_user(user_id(p)?, &update, self.clock.now())
             .await
-            .map_err(store_error)
+            .map_err(AccountError::from)
     }
 
-    pub async fn me(&self, p: &Principal) -> Result<User, ApiError> {
+    pub async fn me(&self, p: &Principal) -> Result<User, AccountError> {
         self.store
             .user_by_id(user_id(p)?)
             .await
-            .map_err(store_error)
+            .map_err(AccountError::from)
     }
 
-    pub async fn sessions(&self, p: &Principal) -> Result<Vec<Session>, ApiError> {
+    pub async fn sessions(&self, p: &Principal) -> Result<Vec<Session>, AccountError> {
         self.store
             .live_sessions(user_id(p)?, self.clock.now())
             .await
-            .map_err(store_error)
+            .map_err(AccountError::from)
     }
 
     /// Revoke one of the caller's own sessions; someone else's is "not found".
-    pub async fn revoke_session(&self, p: &Principal, id: &str) -> Result<(), ApiError> {
-        let not_found = || ApiError::field(ErrorCode::NotFound, "id", "no such session");
+    pub async fn revoke_session(&self, p: &Principal, id: &str) -> Result<(), AccountError> {
+        let not_found = || AccountError::field(ErrorCode::NotFound, "id", "no such session");
         let id = uuid::Uuid::parse_str(id)
             .map(SessionId)
             .map_err(|_| not_found())?;
         let session = self.store.session(id).await.map_err(|e| match e {
             StoreError::NotFound => not_found(),
-            other => store_error(other),
+            other => AccountError::from(other),
         })?;
         if session.user_id != user_id(p)? {
             return Err(not_found());
@@ -693,43 +679,48 @@ impl UsersService {
         self.store
             .revoke_session(id, self.clock.now())
             .await
-            .map_err(store_error)
+            .map_err(AccountError::from)
     }
 
     /// Delete sessions and tokens that can no longer be used (a day after they ended, so a
     /// late replay of a spent token is still recognised as reuse for a while).
-    pub async fn prune_expired(&self) -> Result<u64, ApiError> {
+    pub async fn prune_expired(&self) -> Result<u64, AccountError> {
         let gone = self
             .store
             .prune(self.clock.now() - Duration::days(1))
             .await
-            .map_err(store_error)?;
+            .map_err(AccountError::from)?;
         tracing::info!(rows = gone, "pruned expired sessions and tokens");
         Ok(gone)
     }
 }
 
-pub(crate) fn user_id(p: &Principal) -> Result<UserId, ApiError> {
+pub(crate) fn user_id(p: &Principal) -> Result<UserId, AccountError> {
     uuid::Uuid::parse_str(&p.user_id)
         .map(UserId)
-        .map_err(|_| ApiError::new(ErrorCode::Unauthorized, "sign in again"))
+        .map_err(|_| AccountError::SignInAgain("sign in again"))
 }
 
-pub(crate) fn session_id(p: &Principal) -> Result<SessionId, ApiError> {
+pub(crate) fn session_id(p: &Principal) -> Result<SessionId, AccountError> {
     uuid::Uuid::parse_str(&p.session_id)
         .map(SessionId)
-        .map_err(|_| ApiError::new(ErrorCode::Unauthorized, "sign in again"))
+        .map_err(|_| AccountError::SignInAgain("sign in again"))
 }
 
 #[async_trait::async_trait]
 impl Authenticator for UsersService {
-    /// A valid signature is not enough: the session must be live (not revoked, expired or
-    /// idle) and the account enabled, so logout and disabling take effect at once rather
-    /// than when the token expires.
     async fn authenticate(&self, bearer: &str) -> Result<Principal, ApiError> {
+        Ok(self.principal(bearer).await?)
+    }
+}
+
+impl UsersService {
+    /// Who an access token speaks for. A valid signature is not enough: the session must be
+    /// live (not revoked, expired or idle) and the account enabled, so logout and disabling
+    /// take effect at once rather than when the token expires.
+    pub async fn principal(&self, bearer: &str) -> Result<Principal, AccountError> {
         let unauthorized = || {
-            ApiError::new(
-                ErrorCode::Unauthorized,
+            AccountError::SignInAgain(
                 "the access token is invalid or expired; refresh it or sign in",
             )
         };
@@ -742,7 +733,7 @@ impl Authenticator for UsersService {
         };
         // A busy store is a 503; anything else wrong with the lookup, a 401.
         let lookup_failed = |e: StoreError| match e {
-            StoreError::Unavailable(_) => store_error(e),
+            StoreError::Unavailable(_) => AccountError::from(e),
             _ => unauthorized(),
         };
         let session = self
@@ -759,10 +750,7 @@ impl Authenticator for UsersService {
             .await
             .map_err(lookup_failed)?;
         if user.disabled {
-            return Err(ApiError::new(
-                ErrorCode::AccountDisabled,
-                "this account is disabled",
-            ));
+            return Err(AccountError::Disabled("this account is disabled"));
         }
         // The role comes from the account, so a demotion applies to live tokens too.
         Ok(Principal {

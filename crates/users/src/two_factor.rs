@@ -12,10 +12,12 @@
 //! Administrators must use it: admin routes want a session that proved a second factor, and
 //! an administrator cannot turn it off.
 
-use crate::service::{audit, session_id, store_error, user_key, TokenPair, UsersService};
+use crate::error::AccountError;
+use crate::service::{audit, session_id, user_key, TokenPair, UsersService};
 use crate::tokens;
 use rand::Rng;
-use spontra_http::{ApiError, ClientInfo, ErrorCode, Principal};
+use spontra_domain::ErrorCode;
+use spontra_http::{ClientInfo, Principal};
 use spontra_store::{Role, StoreError, User, UserId};
 use totp_rs::{Algorithm, Secret, Totp};
 
@@ -34,8 +36,8 @@ pub struct TwoFactorStatus {
     pub recovery_codes_left: u32,
 }
 
-fn totp(secret_base32: &str, account: &str) -> Result<Totp, ApiError> {
-    let secret = Secret::try_from_base32(secret_base32).map_err(ApiError::internal)?;
+fn totp(secret_base32: &str, account: &str) -> Result<Totp, AccountError> {
+    let secret = Secret::try_from_base32(secret_base32).map_err(AccountError::internal)?;
     totp_rs::Builder::new()
         .with_algorithm(Algorithm::SHA1)
         .with_digits(6)
@@ -45,7 +47,7 @@ fn totp(secret_base32: &str, account: &str) -> Result<Totp, ApiError> {
         .with_issuer(Some(ISSUER))
         .with_account_name(account)
         .build()
-        .map_err(ApiError::internal)
+        .map_err(AccountError::internal)
 }
 
 /// The time step a six-digit code matches at `now` (Unix seconds), if any.
@@ -90,7 +92,7 @@ fn account_name(user: &User) -> String {
 }
 
 impl UsersService {
-    pub async fn two_factor_status(&self, p: &Principal) -> Result<TwoFactorStatus, ApiError> {
+    pub async fn two_factor_status(&self, p: &Principal) -> Result<TwoFactorStatus, AccountError> {
         let user = self.me(p).await?;
         Ok(TwoFactorStatus {
             enabled: user.totp_enabled(),
@@ -98,7 +100,7 @@ impl UsersService {
                 self.store
                     .recovery_codes_left(user.id)
                     .await
-                    .map_err(store_error)?
+                    .map_err(AccountError::from)?
             } else {
                 0
             },
@@ -111,11 +113,10 @@ impl UsersService {
         p: &Principal,
         password: &str,
         client: &ClientInfo,
-    ) -> Result<Enrolment, ApiError> {
+    ) -> Result<Enrolment, AccountError> {
         let user = self.me(p).await?;
         if user.totp_enabled() {
-            return Err(ApiError::new(
-                ErrorCode::AlreadyEnabled,
+            return Err(AccountError::TwoFactorAlreadyOn(
                 "two-factor authentication is already on; turn it off first to set up a new device",
             ));
         }
@@ -124,11 +125,11 @@ impl UsersService {
         let secret = Secret::generate().to_base32();
         let uri = totp(&secret, &account_name(&user))?
             .to_url()
-            .map_err(ApiError::internal)?;
+            .map_err(AccountError::internal)?;
         self.store
             .set_totp_secret(user.id, Some(&secret), self.clock.now())
             .await
-            .map_err(store_error)?;
+            .map_err(AccountError::from)?;
         audit::info("two_factor.setup_started", Some(user.id), &client.ip);
         Ok(Enrolment {
             secret,
@@ -143,19 +144,15 @@ impl UsersService {
         p: &Principal,
         code: &str,
         client: &ClientInfo,
-    ) -> Result<Vec<String>, ApiError> {
+    ) -> Result<Vec<String>, AccountError> {
         let user = self.me(p).await?;
         if user.totp_enabled() {
-            return Err(ApiError::new(
-                ErrorCode::AlreadyEnabled,
+            return Err(AccountError::TwoFactorAlreadyOn(
                 "two-factor authentication is already on",
             ));
         }
         let Some(secret) = &user.totp_secret else {
-            return Err(ApiError::new(
-                ErrorCode::NotSetUp,
-                "start with POST /api/v1/me/2fa/setup",
-            ));
+            return Err(AccountError::TwoFactorNotSetUp);
         };
         let attempt = self.reserve(
             &user_key(&user),
@@ -169,7 +166,7 @@ impl UsersService {
             self.clock.now().timestamp(),
         ) else {
             attempt.failed();
-            return Err(ApiError::field(
+            return Err(AccountError::field(
                 ErrorCode::WrongCode,
                 "code",
                 "the code does not match; check the device's clock and try the current code",
@@ -181,15 +178,15 @@ impl UsersService {
         self.store
             .enable_totp(user.id, &digests, self.clock.now())
             .await
-            .map_err(store_error)?;
+            .map_err(AccountError::from)?;
         self.store
             .use_totp_step(user.id, step)
             .await
-            .map_err(store_error)?;
+            .map_err(AccountError::from)?;
         self.store
             .mark_session_mfa(session_id(p)?)
             .await
-            .map_err(store_error)?;
+            .map_err(AccountError::from)?;
         audit::info("two_factor.enabled", Some(user.id), &client.ip);
         self.notify_two_factor_change(&user, true);
         Ok(codes)
@@ -203,11 +200,10 @@ impl UsersService {
         password: &str,
         code: &str,
         client: &ClientInfo,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), AccountError> {
         let user = self.me(p).await?;
         if user.role == Role::Admin {
-            return Err(ApiError::new(
-                ErrorCode::Forbidden,
+            return Err(AccountError::Forbidden(
                 "administrators must keep two-factor authentication on",
             ));
         }
@@ -217,7 +213,7 @@ impl UsersService {
         self.recheck_password(p, &user, password, "password", client)
             .await?;
         if !self.second_factor_ok(&user, code, client).await? {
-            return Err(ApiError::field(
+            return Err(AccountError::field(
                 ErrorCode::WrongCode,
                 "code",
                 "the code is wrong or already used",
@@ -226,7 +222,7 @@ impl UsersService {
         self.store
             .set_totp_secret(user.id, None, self.clock.now())
             .await
-            .map_err(store_error)?;
+            .map_err(AccountError::from)?;
         audit::alert("two_factor.disabled", Some(user.id), "", &client.ip, "");
         self.notify_two_factor_change(&user, false);
         Ok(())
@@ -238,7 +234,7 @@ impl UsersService {
         user: &User,
         code: &str,
         client: &ClientInfo,
-    ) -> Result<bool, ApiError> {
+    ) -> Result<bool, AccountError> {
         let Some(secret) = user.totp_secret.as_deref().filter(|_| user.totp_enabled()) else {
             return Ok(false);
         };
@@ -253,13 +249,13 @@ impl UsersService {
                 .store
                 .use_totp_step(user.id, step)
                 .await
-                .map_err(store_error)?,
+                .map_err(AccountError::from)?,
             None if code.chars().filter(|c| c.is_ascii_alphanumeric()).count() == 10 => {
                 let used = self
                     .store
                     .use_recovery_code(user.id, &recovery_digest(code), self.clock.now())
                     .await
-                    .map_err(store_error)?;
+                    .map_err(AccountError::from)?;
                 if used {
                     audit::alert(
                         "second_factor.recovery_code_used",
@@ -299,29 +295,22 @@ impl UsersService {
         challenge: &str,
         code: &str,
         client: ClientInfo,
-    ) -> Result<TokenPair, ApiError> {
-        let expired = || {
-            ApiError::new(
-                ErrorCode::InvalidToken,
-                "this sign-in has expired; enter your password again",
-            )
-        };
+    ) -> Result<TokenPair, AccountError> {
+        let expired =
+            || AccountError::InvalidToken("this sign-in has expired; enter your password again");
         let claims = tokens::verify_challenge(&self.keys, challenge).map_err(|_| expired())?;
         let id = uuid::Uuid::parse_str(&claims.sub)
             .map(UserId)
             .map_err(|_| expired())?;
         let user = self.store.user_by_id(id).await.map_err(|e| match e {
             StoreError::NotFound => expired(),
-            other => store_error(other),
+            other => AccountError::from(other),
         })?;
         if user.disabled || !user.totp_enabled() {
             return Err(expired());
         }
         if !self.second_factor_ok(&user, code, &client).await? {
-            return Err(ApiError::new(
-                ErrorCode::InvalidCode,
-                "the code is wrong or already used",
-            ));
+            return Err(AccountError::InvalidCode);
         }
         let ip = client.ip.clone();
         let pair = self.start_session(&user, client, true).await?;

@@ -158,10 +158,7 @@ async fn registration_validates_and_refuses_duplicates() {
                 None,
             )
             .await;
-        let status = spontra_http::ErrorCode::named(code)
-            .unwrap()
-            .status()
-            .as_u16();
+        let status = spontra_http::status(spontra_http::ErrorCode::named(code).unwrap()).as_u16();
         assert_eq!((s, body["code"].as_str()), (status, Some(code)), "{body}");
         assert_eq!(body["errors"][0]["field"], field);
     }
