@@ -583,10 +583,16 @@ async fn administration(app: &Instance) {
     let (code, out) = app.create_user_cli("ops@example.com", "operations 2026!", true);
     assert_eq!(code, 2, "a duplicate is refused: {out}");
     // The API's words: the code and the field at fault.
-    assert!(out.contains("(email_taken)") && out.contains("email: "), "{out}");
+    assert!(
+        out.contains("(email_taken)") && out.contains("email: "),
+        "{out}"
+    );
     let (code, out) = app.create_user_cli("second@example.com", "short", true);
     assert_eq!(code, 2, "{out}");
-    assert!(out.contains("password: ") && out.contains("[weak_password]"), "{out}");
+    assert!(
+        out.contains("password: ") && out.contains("[weak_password]"),
+        "{out}"
+    );
 
     let admin = app.sign_in("ops@example.com", "operations 2026!").await;
     // Administrators need two-factor authentication: none of the admin routes answer until
