@@ -265,7 +265,13 @@ pub async fn event_bus(settings: &Settings) -> anyhow::Result<Arc<dyn Bus>> {
 async fn event_stream(settings: &Settings) -> anyhow::Result<(Arc<dyn Bus>, Option<EmbeddedLog>)> {
     if let Some(brokers) = &settings.events.kafka_brokers {
         return Ok((
-            Arc::new(Kafka::connect(brokers).context("events.kafka_brokers")?),
+            Arc::new(
+                Kafka::connect(brokers)
+                    .context("events.kafka_brokers")?
+                    .with_session_timeout(std::time::Duration::from_millis(
+                        settings.events.kafka_session_timeout_ms.max(1),
+                    )),
+            ),
             None,
         ));
     }

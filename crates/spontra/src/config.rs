@@ -72,6 +72,10 @@ impl ServiceName {
 #[derive(Debug, Clone, Deserialize)]
 pub struct EventSettings {
     pub kafka_brokers: Option<String>,
+    /// How long (ms) a Kafka group member may go unheard before its partitions are given to
+    /// the others — how long a crashed process's partitions wait (librdkafka's default).
+    #[serde(default = "kafka_session_timeout_ms")]
+    pub kafka_session_timeout_ms: u64,
     /// The embedded log keeps records this long (minutes), as a Kafka topic's `retention.ms`;
     /// 0 keeps everything. (Kafka topics keep what their broker is configured to.)
     #[serde(default = "retention_minutes")]
@@ -79,6 +83,10 @@ pub struct EventSettings {
     /// …except dead letters, kept this long for operators to look at and replay.
     #[serde(default = "dead_letter_retention_minutes")]
     pub dead_letter_retention_minutes: u64,
+}
+
+fn kafka_session_timeout_ms() -> u64 {
+    spontra_events::kafka::DEFAULT_SESSION_TIMEOUT.as_millis() as u64
 }
 
 fn retention_minutes() -> u64 {
@@ -93,6 +101,7 @@ impl Default for EventSettings {
     fn default() -> Self {
         EventSettings {
             kafka_brokers: None,
+            kafka_session_timeout_ms: kafka_session_timeout_ms(),
             retention_minutes: retention_minutes(),
             dead_letter_retention_minutes: dead_letter_retention_minutes(),
         }
