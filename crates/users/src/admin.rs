@@ -81,16 +81,9 @@ impl UsersService {
             role: change.role,
             ..Default::default()
         };
-        let user = self
-            .store
-            .update_user(id, &update, now)
-            .await
-            .map_err(AccountError::from)?;
+        let user = self.store.update_user(id, &update, now).await?;
         if change.disabled == Some(true) {
-            self.store
-                .revoke_sessions(id, None, now)
-                .await
-                .map_err(AccountError::from)?;
+            self.store.revoke_sessions(id, None, now).await?;
         }
         tracing::info!(target: "spontra::audit", event = "account.administered", admin = %admin.user_id, user_id = %id, disabled = ?change.disabled, role = ?change.role.map(Role::as_str), "security event");
         Ok(user)

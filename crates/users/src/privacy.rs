@@ -45,10 +45,7 @@ impl UsersService {
         let user = self.me(p).await?;
         self.recheck_password(p, &user, password, "password", client)
             .await?;
-        self.store
-            .anonymise_user(user.id, self.clock.now())
-            .await
-            .map_err(AccountError::from)?;
+        self.store.anonymise_user(user.id, self.clock.now()).await?;
         audit::info("account.deleted", Some(user.id), &client.ip);
         Ok(())
     }
@@ -84,8 +81,7 @@ impl UsersService {
                     granted: *granted,
                     recorded_at: now,
                 })
-                .await
-                .map_err(AccountError::from)?;
+                .await?;
         }
         self.consents(p).await
     }

@@ -76,8 +76,7 @@ impl UsersService {
                 created_at: now,
                 expires_at: now + ttl,
             })
-            .await
-            .map_err(AccountError::from)?;
+            .await?;
         Ok(token)
     }
 
@@ -169,21 +168,14 @@ impl UsersService {
             .consume_link_token(token, TokenPurpose::VerifyEmail)
             .await?;
         audit::info("email.verified", Some(id), "");
-        let user = self
-            .store
-            .user_by_id(id)
-            .await
-            .map_err(AccountError::from)?;
+        let user = self.store.user_by_id(id).await?;
         if user.email_verified_at.is_none() {
             let now = self.clock.now();
             let update = UserUpdate {
                 email_verified_at: Some(now),
                 ..Default::default()
             };
-            self.store
-                .update_user(id, &update, now)
-                .await
-                .map_err(AccountError::from)?;
+            self.store.update_user(id, &update, now).await?;
         }
         Ok(())
     }
@@ -279,25 +271,14 @@ impl UsersService {
             }
         };
         let now = self.clock.now();
-        let user = self
-            .store
-            .user_by_id(id)
-            .await
-            .map_err(AccountError::from)?;
+        let user = self.store.user_by_id(id).await?;
         let update = UserUpdate {
             password_hash: Some(hash),
             email_verified_at: user.email_verified_at.or(Some(now)),
             ..Default::default()
         };
-        let user = self
-            .store
-            .update_user(id, &update, now)
-            .await
-            .map_err(AccountError::from)?;
-        self.store
-            .revoke_sessions(id, None, now)
-            .await
-            .map_err(AccountError::from)?;
+        let user = self.store.update_user(id, &update, now).await?;
+        self.store.revoke_sessions(id, None, now).await?;
         audit::info("password_reset.completed", Some(id), &client.ip);
         self.notify_password_changed(&user);
         Ok(())

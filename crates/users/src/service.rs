@@ -212,12 +212,7 @@ impl UsersService {
 
     /// Stored preferences, or the defaults.
     pub async fn preferences(&self, p: &Principal) -> Result<Preferences, AccountError> {
-        match self
-            .store
-            .preferences(user_id(p)?)
-            .await
-            .map_err(AccountError::from)?
-        {
+        match self.store.preferences(user_id(p)?).await? {
             Some(json) => serde_json::from_str(&json).map_err(AccountError::internal),
             None => Ok(Preferences::default()),
         }
@@ -232,8 +227,7 @@ impl UsersService {
         let json = serde_json::to_string(&prefs).map_err(AccountError::internal)?;
         self.store
             .put_preferences(user_id(p)?, &json, self.clock.now())
-            .await
-            .map_err(AccountError::from)?;
+            .await?;
         Ok(prefs)
     }
 
@@ -434,8 +428,7 @@ impl UsersService {
                 },
                 self.policy.max_sessions,
             )
-            .await
-            .map_err(AccountError::from)?;
+            .await?;
         self.pair(user, &session, refresh, now)
     }
 
@@ -481,20 +474,12 @@ impl UsersService {
                 now,
                 now + Duration::days(i64::from(self.policy.idle_days)),
             )
-            .await
-            .map_err(AccountError::from)?;
+            .await?;
         match rotation {
             Rotation::Rotated(session) => {
-                let user = self
-                    .store
-                    .user_by_id(session.user_id)
-                    .await
-                    .map_err(AccountError::from)?;
+                let user = self.store.user_by_id(session.user_id).await?;
                 if user.disabled {
-                    self.store
-                        .revoke_session(session.id, now)
-                        .await
-                        .map_err(AccountError::from)?;
+                    self.store.revoke_session(session.id, now).await?;
                     return Err(AccountError::Disabled(
                         "this account is disabled; contact support",
                     ));
@@ -620,14 +605,10 @@ impl UsersService {
             password_hash: Some(hash),
             ..Default::default()
         };
-        self.store
-            .update_user(user.id, &update, now)
-            .await
-            .map_err(AccountError::from)?;
+        self.store.update_user(user.id, &update, now).await?;
         self.store
             .revoke_sessions(user.id, Some(session_id(p)?), now)
-            .await
-            .map_err(AccountError::from)?;
+            .await?;
         audit::info("password.changed", Some(user.id), &client.ip);
         self.notify_password_changed(&user);
         Ok(())
@@ -688,8 +669,7 @@ impl UsersService {
         let gone = self
             .store
             .prune(self.clock.now() - Duration::days(1))
-            .await
-            .map_err(AccountError::from)?;
+            .await?;
         tracing::info!(rows = gone, "pruned expired sessions and tokens");
         Ok(gone)
     }

@@ -97,10 +97,7 @@ impl UsersService {
         Ok(TwoFactorStatus {
             enabled: user.totp_enabled(),
             recovery_codes_left: if user.totp_enabled() {
-                self.store
-                    .recovery_codes_left(user.id)
-                    .await
-                    .map_err(AccountError::from)?
+                self.store.recovery_codes_left(user.id).await?
             } else {
                 0
             },
@@ -128,8 +125,7 @@ impl UsersService {
             .map_err(AccountError::internal)?;
         self.store
             .set_totp_secret(user.id, Some(&secret), self.clock.now())
-            .await
-            .map_err(AccountError::from)?;
+            .await?;
         audit::info("two_factor.setup_started", Some(user.id), &client.ip);
         Ok(Enrolment {
             secret,
@@ -177,16 +173,9 @@ impl UsersService {
         let digests: Vec<String> = codes.iter().map(|c| recovery_digest(c)).collect();
         self.store
             .enable_totp(user.id, &digests, self.clock.now())
-            .await
-            .map_err(AccountError::from)?;
-        self.store
-            .use_totp_step(user.id, step)
-            .await
-            .map_err(AccountError::from)?;
-        self.store
-            .mark_session_mfa(session_id(p)?)
-            .await
-            .map_err(AccountError::from)?;
+            .await?;
+        self.store.use_totp_step(user.id, step).await?;
+        self.store.mark_session_mfa(session_id(p)?).await?;
         audit::info("two_factor.enabled", Some(user.id), &client.ip);
         self.notify_two_factor_change(&user, true);
         Ok(codes)
@@ -221,8 +210,7 @@ impl UsersService {
         }
         self.store
             .set_totp_secret(user.id, None, self.clock.now())
-            .await
-            .map_err(AccountError::from)?;
+            .await?;
         audit::alert("two_factor.disabled", Some(user.id), "", &client.ip, "");
         self.notify_two_factor_change(&user, false);
         Ok(())
@@ -245,17 +233,12 @@ impl UsersService {
             code,
             self.clock.now().timestamp(),
         ) {
-            Some(step) => self
-                .store
-                .use_totp_step(user.id, step)
-                .await
-                .map_err(AccountError::from)?,
+            Some(step) => self.store.use_totp_step(user.id, step).await?,
             None if code.chars().filter(|c| c.is_ascii_alphanumeric()).count() == 10 => {
                 let used = self
                     .store
                     .use_recovery_code(user.id, &recovery_digest(code), self.clock.now())
-                    .await
-                    .map_err(AccountError::from)?;
+                    .await?;
                 if used {
                     audit::alert(
                         "second_factor.recovery_code_used",
