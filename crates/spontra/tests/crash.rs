@@ -115,15 +115,7 @@ async fn kill_9_during_ingestion_loses_nothing_and_applies_nothing_twice() {
         kills += 1;
         child = start_ingest(dir, url, None);
     }
-    let deadline = Instant::now() + Duration::from_secs(900);
-    loop {
-        let lag = log.total_lag("provider.raw", "ingest").await.unwrap();
-        if lag == 0 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "{lag} events never ingested");
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    caught_up(&log, Instant::now() + Duration::from_secs(900)).await;
     let elapsed = started.elapsed();
     drop(child);
 
@@ -138,6 +130,18 @@ async fn kill_9_during_ingestion_loses_nothing_and_applies_nothing_twice() {
         "each distinct event applied exactly once"
     );
     spot_check(&store, published).await;
+}
+
+/// Wait until ingestion has committed everything on `provider.raw`.
+async fn caught_up(bus: &dyn Bus, deadline: Instant) {
+    loop {
+        let lag = bus.total_lag("provider.raw", "ingest").await.unwrap();
+        if lag == 0 {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{lag} events never ingested");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }
 
 /// A sample of ids, each applied.
@@ -262,14 +266,7 @@ async fn kill_9_during_ingestion_on_kafka_loses_nothing_and_applies_nothing_twic
         tokio::time::sleep(Duration::from_secs(20)).await;
         child = start_ingest(dir, db.url(), Some(&broker.address));
     }
-    loop {
-        let lag = lag().await;
-        if lag == 0 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "{lag} events never ingested");
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    caught_up(&kafka, deadline).await;
     let elapsed = started.elapsed();
     drop(child);
 
