@@ -144,6 +144,14 @@ impl EuroRate {
         ((num + den / 2) / den).min(u64::MAX as u128) as u64
     }
 
+    /// `minor` units of this currency in euro cents, rounded half up.
+    pub fn to_eur(&self, minor: u64) -> u64 {
+        let scale = 10u128.pow(minor_digits(self.currency));
+        let num = minor as u128 * 100 * 1_000_000;
+        let den = self.per_eur_millionths as u128 * scale;
+        ((num + den / 2) / den).min(u64::MAX as u128) as u64
+    }
+
     /// The most euro cents whose conversion is at most `minor` (to filter by a price given in
     /// this currency exactly as the converted prices show).
     pub fn max_eur_within(&self, minor: u64) -> u64 {
@@ -169,6 +177,19 @@ impl EuroRate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn to_eur_inverts_convert_within_rounding() {
+        let d = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+        let gbp = EuroRate::parse(CurrencyCode::parse("GBP").unwrap(), "0.8338", d).unwrap();
+        let jpy = EuroRate::parse(CurrencyCode::parse("JPY").unwrap(), "162.5", d).unwrap();
+        assert_eq!(gbp.to_eur(8338), 10_000);
+        assert_eq!(jpy.to_eur(16_250), 10_000);
+        for eur in [1u64, 99, 12_345, 987_654] {
+            let back = gbp.to_eur(gbp.convert(eur));
+            assert!(back.abs_diff(eur) <= 1, "{eur} -> {back}");
+        }
+    }
 
     #[test]
     fn decimal_amounts_parse_exactly_by_minor_digits() {

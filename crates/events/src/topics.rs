@@ -7,6 +7,8 @@ pub const RAW: &str = "provider.raw";
 pub const DEAD_LETTER: &str = "provider.dead_letter";
 /// Every price observation ingestion applied (pricing builds history on it).
 pub const PRICE_OBSERVED: &str = "price.observed";
+/// What pricing could not read from `price.observed`, with the reason in `dlq_*` headers.
+pub const PRICE_DEAD_LETTER: &str = "price.dead_letter";
 /// What changed in the inventory (search processes follow it).
 pub const INVENTORY_CHANGED: &str = "inventory.changed";
 

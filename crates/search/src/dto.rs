@@ -141,14 +141,7 @@ pub struct SearchBody {
     pub cursor: Option<String>,
 }
 
-#[derive(Serialize, ToSchema, Clone, Debug)]
-pub struct Price {
-    /// Decimal amount, e.g. `"149.99"`.
-    pub amount: String,
-    pub currency: String,
-    /// Integer minor units (cents).
-    pub minor: u64,
-}
+pub use spontra_http::Price;
 
 /// A moment in local airport time (with its UTC offset) and in UTC.
 #[derive(Serialize, ToSchema, Clone, Debug)]

@@ -7,7 +7,7 @@ use crate::error::SearchError;
 use crate::parse::{self, Params, Place, Window};
 use crate::SearchService;
 use chrono::{Days, NaiveDate};
-use spontra_domain::{Cabin, CurrencyCode, ErrorCode, EuroRate, Invalid, Money, Passengers};
+use spontra_domain::{Cabin, CurrencyCode, ErrorCode, Invalid, Passengers};
 use spontra_engine::{Filters, SliceQuery, SortOrder};
 use spontra_http::{Cursor, Position};
 use std::hash::{Hash, Hasher};
@@ -18,40 +18,19 @@ pub const ROUND_TRIP_CALENDAR_MAX_DAYS: i64 = 31;
 pub const EXPLORE_MAX_DAYS: i64 = 14;
 
 /// The currency prices are shown in, and its ECB reference rate against the inventory's
-/// currency (none when they are the same). Prices are converted only here, at presentation,
-/// in integer minor units rounded half up (`EuroRate::convert`).
-#[derive(Clone, Copy, Debug)]
-pub struct Display {
-    pub currency: CurrencyCode,
-    pub rate: Option<EuroRate>,
-}
+/// currency (none when they are the same). Prices are converted only at presentation, in
+/// integer minor units rounded half up (`EuroRate::convert`).
+pub use spontra_http::Display;
 
-impl Display {
-    pub fn price(&self, index_minor: u64) -> Price {
-        let minor = self.rate.map_or(index_minor, |r| r.convert(index_minor));
-        Price {
-            amount: Money::new(minor as i64, self.currency).decimal(),
-            currency: self.currency.to_string(),
-            minor,
-        }
-    }
-
-    /// The inventory-currency bound of a cap given in this currency: exactly the prices whose
-    /// converted amount is within the cap.
-    pub fn index_cap(&self, display_minor: u64) -> u64 {
-        self.rate
-            .map_or(display_minor, |r| r.max_eur_within(display_minor))
-    }
-
-    pub fn exchange_rate(&self, from: CurrencyCode) -> Option<ExchangeRate> {
-        self.rate.map(|r| ExchangeRate {
-            from: from.to_string(),
-            to: self.currency.to_string(),
-            rate: r.decimal(),
-            date: r.date.to_string(),
-            source: "European Central Bank euro foreign exchange reference rate".into(),
-        })
-    }
+/// The conversion a search's prices went through, for its answer.
+pub fn exchange_rate(display: &Display, from: CurrencyCode) -> Option<ExchangeRate> {
+    display.rate.map(|r| ExchangeRate {
+        from: from.to_string(),
+        to: display.currency.to_string(),
+        rate: r.decimal(),
+        date: r.date.to_string(),
+        source: "European Central Bank euro foreign exchange reference rate".into(),
+    })
 }
 
 /// A parsed search.

@@ -166,7 +166,7 @@ impl SearchService {
             .collect();
         Ok(SearchResponse {
             currency: q.display.currency.to_string(),
-            exchange_rate: q.display.exchange_rate(ix.currency()),
+            exchange_rate: crate::query::exchange_rate(&q.display, ix.currency()),
             sort: q.sort.as_str().to_string(),
             summary,
             facets,
@@ -209,7 +209,7 @@ impl SearchService {
             .cloned();
         CalendarResponse {
             currency: q.display.currency.to_string(),
-            exchange_rate: q.display.exchange_rate(ix.currency()),
+            exchange_rate: crate::query::exchange_rate(&q.display, ix.currency()),
             days,
             grid,
             cheapest,
@@ -246,7 +246,7 @@ impl SearchService {
         };
         Ok(ExploreResponse {
             currency: q.display.currency.to_string(),
-            exchange_rate: q.display.exchange_rate(ix.currency()),
+            exchange_rate: crate::query::exchange_rate(&q.display, ix.currency()),
             origin: q.origin.code.to_string(),
             total,
             destinations,

@@ -77,7 +77,7 @@ pub struct Health {
 pub struct Ready {
     /// `ready`.
     pub status: String,
-    /// The services this process runs (`search`, `users`, `ingest`, `market`).
+    /// The services this process runs (`search`, `users`, `ingest`, `market`, `pricing`).
     pub services: Vec<String>,
     /// The world or schedule served (search only).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -186,6 +186,7 @@ pub fn openapi_document(services: &[ServiceName]) -> serde_json::Value {
             ServiceName::Ingest if services.contains(&ServiceName::Users) => {
                 openapi.merge(spontra_ingest::routes::IngestApi::openapi())
             }
+            ServiceName::Pricing => openapi.merge(spontra_pricing::PricingApi::openapi()),
             // No HTTP API: they consume and publish the event stream.
             ServiceName::Ingest | ServiceName::Market => {}
         }
@@ -276,6 +277,9 @@ impl App {
                 search.clone(),
                 search_limits,
             )));
+        }
+        if let Some(pricing) = &parts.pricing {
+            api = api.merge(spontra_pricing::router(pricing.service.clone()));
         }
         if let Some(users) = &parts.users {
             api = api.merge(spontra_users::router(users.clone()));

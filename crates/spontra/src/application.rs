@@ -16,6 +16,8 @@ use spontra_events::embedded::EmbeddedLog;
 use spontra_events::kafka::Kafka;
 use spontra_events::Bus;
 use spontra_ingest::Ingestor;
+use spontra_pricing::observe::Recorder;
+use spontra_pricing::PricingService;
 use spontra_search::live::{Follower, Snapshots};
 use spontra_search::SearchService;
 use spontra_users::{UsersService, UsersState};
@@ -36,6 +38,9 @@ pub struct Parts {
     pub ingest: Option<Ingestor>,
     /// The simulated market's feeds, started by [`Application::run`].
     pub market: Option<Arc<MarketFeed>>,
+    /// The pricing service, and its consumer of `price.observed` and its retention, started
+    /// by [`Application::run`].
+    pub pricing: Option<Pricing>,
     /// Search following `inventory.changed`, started by [`Application::run`].
     pub follower: Option<Follower>,
     /// Rolls search's and the market's window on at the market's midnight, started by
@@ -47,6 +52,14 @@ pub struct Parts {
     /// Market time: the world's "today" at this time of day, running `market.speed` times as
     /// fast as real time.
     pub market_clock: SharedClock,
+}
+
+/// The pricing service's parts.
+pub struct Pricing {
+    pub service: Arc<PricingService>,
+    pub recorder: Recorder,
+    pub store: Arc<dyn spontra_store::PriceStore>,
+    pub retention: crate::config::PricingSettings,
 }
 
 impl Parts {
@@ -62,7 +75,7 @@ impl Parts {
         services.dedup();
         anyhow::ensure!(
             !services.is_empty(),
-            "server.services lists no service (choose from search, users, ingest, market)"
+            "server.services lists no service (choose from search, users, ingest, market, pricing)"
         );
         let needs_world =
             settings.server.runs(ServiceName::Search) || settings.server.runs(ServiceName::Market);
@@ -88,12 +101,14 @@ impl Parts {
                 || settings.server.runs(ServiceName::Ingest));
         let streams = follows
             || settings.server.runs(ServiceName::Ingest)
-            || settings.server.runs(ServiceName::Market);
+            || settings.server.runs(ServiceName::Market)
+            || settings.server.runs(ServiceName::Pricing);
         // The database once for every service that needs it (opening it migrates it), before
         // the embedded event log opens its tables in the same file. The market and search
         // need only the stream.
         let stores = if settings.server.runs(ServiceName::Ingest)
             || settings.server.runs(ServiceName::Users)
+            || settings.server.runs(ServiceName::Pricing)
         {
             Some(crate::accounts::open_stores(settings).await?)
         } else {
@@ -125,6 +140,26 @@ impl Parts {
                 refdata: world::refdata()?,
                 clock: market_clock.clone(),
                 throughput: Default::default(),
+            })
+        } else {
+            None
+        };
+        let pricing = if settings.server.runs(ServiceName::Pricing) {
+            let store = stores.as_ref().context("the database")?.prices.clone();
+            let refdata = world::refdata()?;
+            Some(Pricing {
+                service: Arc::new(PricingService::new(
+                    store.clone(),
+                    refdata.clone(),
+                    market_clock.clone(),
+                )),
+                recorder: Recorder::new(
+                    bus.clone().context("the event stream")?,
+                    store.clone(),
+                    refdata,
+                ),
+                store,
+                retention: settings.pricing.clone(),
             })
         } else {
             None
@@ -161,6 +196,7 @@ impl Parts {
             users,
             ingest,
             market,
+            pricing,
             roller,
             retention: log
                 .filter(|_| settings.events.retention_minutes > 0)
@@ -296,7 +332,9 @@ fn spawn_retention(log: EmbeddedLog, minutes: u64, dead_letters: u64) {
             tick.tick().await;
             let now = chrono::Utc::now().timestamp_millis();
             let cutoff = |topic: &str| {
-                let kept = if topic == spontra_events::topics::DEAD_LETTER {
+                let kept = if topic == spontra_events::topics::DEAD_LETTER
+                    || topic == spontra_events::topics::PRICE_DEAD_LETTER
+                {
                     dead_letters
                 } else {
                     minutes
@@ -392,6 +430,14 @@ impl Application {
         if let Some(ingestor) = self.parts.ingest.clone() {
             background.push(tokio::spawn(ingestor.run(stopped.clone())));
         }
+        if let Some(pricing) = &self.parts.pricing {
+            background.push(tokio::spawn(pricing.recorder.clone().run(stopped.clone())));
+            spawn_price_retention(
+                pricing.store.clone(),
+                pricing.retention.clone(),
+                self.parts.market_clock.clone(),
+            );
+        }
         if let Some(follower) = self.parts.follower.take() {
             background.push(tokio::spawn(follower.run(stopped.clone())));
         }
@@ -411,6 +457,43 @@ impl Application {
         served?;
         Ok(())
     }
+}
+
+/// Price history retention (`[pricing]`), at start and then hourly: raw observations older
+/// than `observations_days` of market time, roll-ups of departures gone more than
+/// `daily_days`, the flights and routes of departures gone (the day before yesterday).
+fn spawn_price_retention(
+    store: Arc<dyn spontra_store::PriceStore>,
+    keep: crate::config::PricingSettings,
+    clock: SharedClock,
+) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            let now = clock.now();
+            let today = now.date_naive();
+            let days = |n: u64| chrono::Days::new(n);
+            let pruned = store
+                .prune_prices(
+                    now,
+                    now - chrono::Duration::days(keep.observations_days as i64),
+                    today - days(keep.daily_days),
+                    today - days(2),
+                )
+                .await;
+            match pruned {
+                Ok(p) => {
+                    metrics::counter!("pricing_pruned_total", "what" => "observations")
+                        .increment(p.observations);
+                    metrics::counter!("pricing_pruned_total", "what" => "daily").increment(p.daily);
+                    metrics::counter!("pricing_pruned_total", "what" => "departed")
+                        .increment(p.departed);
+                }
+                Err(e) => tracing::warn!(error = %e, "price history retention failed; will retry"),
+            }
+        }
+    });
 }
 
 /// Delete expired sessions and tokens now and then (`accounts.prune_every_minutes`).

@@ -28,6 +28,30 @@ pub struct Settings {
     /// The simulated market: its clock's speed and its feeds.
     #[serde(default)]
     pub market: crate::market::MarketSettings,
+    /// Price history retention.
+    #[serde(default)]
+    pub pricing: PricingSettings,
+}
+
+/// `[pricing]`: how long price history is kept.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PricingSettings {
+    /// Raw price observations (every report ingestion applied) are kept this many days of
+    /// market time (on PostgreSQL whole months go, once wholly older).
+    pub observations_days: u64,
+    /// Daily roll-ups of a departure are kept this many days after it leaves (the history
+    /// cheapest months and insights read).
+    pub daily_days: u64,
+}
+
+impl Default for PricingSettings {
+    fn default() -> Self {
+        PricingSettings {
+            observations_days: 90,
+            daily_days: 730,
+        }
+    }
 }
 
 /// A service a process can run. A process runs the services its configuration lists
@@ -47,14 +71,18 @@ pub enum ServiceName {
     /// The simulated market: publishes the providers' feeds about the world's flights (needs
     /// the world and the event stream).
     Market,
+    /// Price history, insights and cheapest dates from `price.observed` (needs the database
+    /// and the event stream).
+    Pricing,
 }
 
 impl ServiceName {
-    pub const ALL: [ServiceName; 4] = [
+    pub const ALL: [ServiceName; 5] = [
         ServiceName::Search,
         ServiceName::Users,
         ServiceName::Ingest,
         ServiceName::Market,
+        ServiceName::Pricing,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +91,7 @@ impl ServiceName {
             ServiceName::Users => "users",
             ServiceName::Ingest => "ingest",
             ServiceName::Market => "market",
+            ServiceName::Pricing => "pricing",
         }
     }
 }

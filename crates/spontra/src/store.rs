@@ -3,7 +3,7 @@
 
 use crate::config::redact_url;
 use anyhow::{bail, Context};
-use spontra_store::{InventoryStore, UserStore};
+use spontra_store::{InventoryStore, PriceStore, UserStore};
 use std::sync::Arc;
 
 /// One database's stores (one backend object behind each trait).
@@ -11,13 +11,15 @@ use std::sync::Arc;
 pub struct Stores {
     pub users: Arc<dyn UserStore>,
     pub inventory: Arc<dyn InventoryStore>,
+    pub prices: Arc<dyn PriceStore>,
 }
 
-fn both<S: UserStore + InventoryStore>(store: S) -> Stores {
+fn both<S: UserStore + InventoryStore + PriceStore>(store: S) -> Stores {
     let store = Arc::new(store);
     Stores {
         users: store.clone(),
-        inventory: store,
+        inventory: store.clone(),
+        prices: store,
     }
 }
 

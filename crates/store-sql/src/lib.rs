@@ -951,3 +951,299 @@ macro_rules! impl_inventory_store {
         }
     };
 }
+
+/// Implement `spontra_store::PriceStore` for `$store` (as [`impl_user_store!`]). The backend
+/// also provides `prune_observations(&self, now, before) -> Result<u64, sqlx::Error>`: how
+/// raw observations are retired (rows on SQLite, monthly partitions on PostgreSQL).
+#[macro_export]
+macro_rules! impl_price_store {
+    ($store:ty, $db:ty) => {
+        fn daily_from_row(
+            row: &<$db as $crate::sqlx::Database>::Row,
+        ) -> Result<spontra_store::DailyPrice, $crate::sqlx::Error> {
+            use $crate::sqlx::Row;
+            Ok(spontra_store::DailyPrice {
+                departure_date: row.try_get("departure_date")?,
+                day: row.try_get("day")?,
+                low_minor: row.try_get("low_minor")?,
+                high_minor: row.try_get("high_minor")?,
+                close_minor: row.try_get("close_minor")?,
+                close_at: row.try_get("close_at")?,
+            })
+        }
+
+        #[async_trait::async_trait]
+        impl spontra_store::PriceStore for $store {
+            async fn record_prices(
+                &self,
+                batch: &[spontra_store::FlightPrice],
+            ) -> spontra_store::StoreResult<Vec<(spontra_store::RouteCabin, spontra_store::RoutePrice)>> {
+                use $crate::sqlx::Row;
+                use std::collections::BTreeMap;
+                type Db = $db;
+                type Flight<'a> = (&'a spontra_store::RouteCabin, chrono::NaiveDate, &'a str, u16);
+                type Key<'a> = (&'a spontra_store::RouteCabin, chrono::NaiveDate);
+                let tr = $crate::translate;
+                // Day by day (UTC) of observation, so a batch spanning days leaves each its
+                // roll-up; within a day each flight once (its newest observation): one
+                // statement may not update a row twice. Sorted, so concurrent writers lock
+                // in one order.
+                let mut by_day: BTreeMap<chrono::NaiveDate, BTreeMap<Flight, &spontra_store::FlightPrice>> =
+                    BTreeMap::new();
+                let mut all_keys: BTreeMap<Key, chrono::DateTime<chrono::Utc>> = BTreeMap::new();
+                for p in batch {
+                    let newest = by_day.entry(p.observed_at.date_naive()).or_default();
+                    let k = (&p.route, p.departure_date, p.carrier.as_str(), p.flight_number);
+                    if newest.get(&k).is_none_or(|held| held.observed_at < p.observed_at) {
+                        newest.insert(k, p);
+                    }
+                    let at = all_keys.entry((&p.route, p.departure_date)).or_insert(p.observed_at);
+                    *at = (*at).max(p.observed_at);
+                }
+                let mut out = Vec::new();
+                let mut tx = self.begin_write().await.map_err(tr)?;
+                // The routes first, all of them in order: their rows are the lock that orders
+                // writers of one route (its lowest price is read after every flight of it is
+                // written).
+                let all_keys: Vec<_> = all_keys.into_iter().collect();
+                for keys in all_keys.chunks(1000) {
+                    let mut lock = $crate::sqlx::QueryBuilder::<Db>::new(
+                        "INSERT INTO pricing_routes (origin, destination, departure_date, cabin, lowest_minor, observed_at) ",
+                    );
+                    lock.push_values(keys, |mut b, ((r, d), at)| {
+                        b.push_bind(&r.origin)
+                            .push_bind(&r.destination)
+                            .push_bind(*d)
+                            .push_bind(&r.cabin)
+                            .push_bind(None::<i64>)
+                            .push_bind(*at);
+                    });
+                    lock.push(
+                        " ON CONFLICT (origin, destination, cabin, departure_date) \
+                         DO UPDATE SET observed_at = pricing_routes.observed_at",
+                    );
+                    lock.build().execute(&mut *tx).await.map_err(tr)?;
+                }
+                let flights: Vec<Vec<&spontra_store::FlightPrice>> =
+                    by_day.into_values().map(|d| d.into_values().collect()).collect();
+                for chunk in flights.iter().flat_map(|day| day.chunks(1000)) {
+                    let keys: std::collections::BTreeSet<Key> =
+                        chunk.iter().map(|p| (&p.route, p.departure_date)).collect();
+                    let mut upsert = $crate::sqlx::QueryBuilder::<Db>::new(
+                        "INSERT INTO pricing_flights (origin, destination, departure_date, cabin, carrier, \
+                         flight_number, fare_minor, seats_left, observed_at) ",
+                    );
+                    upsert.push_values(chunk, |mut b, p| {
+                        b.push_bind(&p.route.origin)
+                            .push_bind(&p.route.destination)
+                            .push_bind(p.departure_date)
+                            .push_bind(&p.route.cabin)
+                            .push_bind(&p.carrier)
+                            .push_bind(p.flight_number as i32)
+                            .push_bind(p.fare_minor)
+                            .push_bind(p.seats_left)
+                            .push_bind(p.observed_at);
+                    });
+                    upsert.push(
+                        " ON CONFLICT (origin, destination, departure_date, cabin, carrier, flight_number) \
+                         DO UPDATE SET fare_minor = excluded.fare_minor, seats_left = excluded.seats_left, \
+                         observed_at = excluded.observed_at WHERE pricing_flights.observed_at < excluded.observed_at",
+                    );
+                    upsert.build().execute(&mut *tx).await.map_err(tr)?;
+
+                    // Each touched route-date's lowest fare with seats, and its newest
+                    // observation (the day the roll-up is for).
+                    let mut lowest = $crate::sqlx::QueryBuilder::<Db>::new("WITH k (o, d, dd, c) AS (");
+                    lowest.push_values(keys.iter(), |mut b, (r, d)| {
+                        b.push_bind(&r.origin)
+                            .push_bind(&r.destination)
+                            .push_bind(*d)
+                            .push_bind(&r.cabin);
+                    });
+                    lowest.push(
+                        ") SELECT f.origin, f.destination, f.departure_date, f.cabin, \
+                         MIN(CASE WHEN f.seats_left > 0 THEN f.fare_minor END) AS lowest, MAX(f.observed_at) AS at \
+                         FROM k JOIN pricing_flights f ON f.origin = k.o AND f.destination = k.d \
+                         AND f.departure_date = k.dd AND f.cabin = k.c \
+                         GROUP BY f.origin, f.destination, f.departure_date, f.cabin",
+                    );
+                    let mut now_held = Vec::with_capacity(keys.len());
+                    for row in lowest.build().fetch_all(&mut *tx).await.map_err(tr)? {
+                        let route = spontra_store::RouteCabin {
+                            origin: row.try_get(0).map_err(tr)?,
+                            destination: row.try_get(1).map_err(tr)?,
+                            cabin: row.try_get(3).map_err(tr)?,
+                        };
+                        now_held.push((
+                            route,
+                            spontra_store::RoutePrice {
+                                departure_date: row.try_get(2).map_err(tr)?,
+                                lowest_minor: row.try_get(4).map_err(tr)?,
+                                observed_at: row.try_get(5).map_err(tr)?,
+                            },
+                        ));
+                    }
+                    if now_held.is_empty() {
+                        continue;
+                    }
+                    let mut routes = $crate::sqlx::QueryBuilder::<Db>::new(
+                        "INSERT INTO pricing_routes (origin, destination, departure_date, cabin, lowest_minor, observed_at) ",
+                    );
+                    routes.push_values(&now_held, |mut b, (r, p)| {
+                        b.push_bind(&r.origin)
+                            .push_bind(&r.destination)
+                            .push_bind(p.departure_date)
+                            .push_bind(&r.cabin)
+                            .push_bind(p.lowest_minor)
+                            .push_bind(p.observed_at);
+                    });
+                    routes.push(
+                        " ON CONFLICT (origin, destination, cabin, departure_date) \
+                         DO UPDATE SET lowest_minor = excluded.lowest_minor, observed_at = excluded.observed_at",
+                    );
+                    routes.build().execute(&mut *tx).await.map_err(tr)?;
+
+                    let on_sale: Vec<_> = now_held
+                        .iter()
+                        .filter_map(|(r, p)| p.lowest_minor.map(|l| (r, p, l)))
+                        .collect();
+                    if !on_sale.is_empty() {
+                        let mut daily = $crate::sqlx::QueryBuilder::<Db>::new(
+                            "INSERT INTO pricing_daily (origin, destination, departure_date, cabin, day, \
+                             low_minor, high_minor, close_minor, close_at) ",
+                        );
+                        daily.push_values(&on_sale, |mut b, (r, p, lowest)| {
+                            b.push_bind(&r.origin)
+                                .push_bind(&r.destination)
+                                .push_bind(p.departure_date)
+                                .push_bind(&r.cabin)
+                                .push_bind(p.observed_at.date_naive())
+                                .push_bind(*lowest)
+                                .push_bind(*lowest)
+                                .push_bind(*lowest)
+                                .push_bind(p.observed_at);
+                        });
+                        daily.push(
+                            " ON CONFLICT (origin, destination, cabin, departure_date, day) DO UPDATE SET \
+                             low_minor = CASE WHEN excluded.low_minor < pricing_daily.low_minor \
+                                 THEN excluded.low_minor ELSE pricing_daily.low_minor END, \
+                             high_minor = CASE WHEN excluded.high_minor > pricing_daily.high_minor \
+                                 THEN excluded.high_minor ELSE pricing_daily.high_minor END, \
+                             close_minor = CASE WHEN excluded.close_at >= pricing_daily.close_at \
+                                 THEN excluded.close_minor ELSE pricing_daily.close_minor END, \
+                             close_at = CASE WHEN excluded.close_at >= pricing_daily.close_at \
+                                 THEN excluded.close_at ELSE pricing_daily.close_at END",
+                        );
+                        daily.build().execute(&mut *tx).await.map_err(tr)?;
+                    }
+                    out.extend(now_held);
+                }
+                tx.commit().await.map_err(tr)?;
+                Ok(out)
+            }
+
+            async fn daily_prices(
+                &self,
+                route: &spontra_store::RouteCabin,
+                departures: (chrono::NaiveDate, chrono::NaiveDate),
+                days: (chrono::NaiveDate, chrono::NaiveDate),
+            ) -> spontra_store::StoreResult<Vec<spontra_store::DailyPrice>> {
+                let rows = $crate::sqlx::query(
+                    "SELECT departure_date, day, low_minor, high_minor, close_minor, close_at FROM pricing_daily \
+                     WHERE origin = $1 AND destination = $2 AND cabin = $3 \
+                     AND departure_date >= $4 AND departure_date <= $5 AND day >= $6 AND day <= $7 \
+                     ORDER BY departure_date, day",
+                )
+                .bind(&route.origin)
+                .bind(&route.destination)
+                .bind(&route.cabin)
+                .bind(departures.0)
+                .bind(departures.1)
+                .bind(days.0)
+                .bind(days.1)
+                .fetch_all(&self.reader)
+                .await
+                .map_err($crate::translate)?;
+                rows.iter()
+                    .map(|r| daily_from_row(r).map_err($crate::translate))
+                    .collect()
+            }
+
+            async fn route_prices(
+                &self,
+                route: &spontra_store::RouteCabin,
+                departures: (chrono::NaiveDate, chrono::NaiveDate),
+            ) -> spontra_store::StoreResult<Vec<spontra_store::RoutePrice>> {
+                use $crate::sqlx::Row;
+                let tr = $crate::translate;
+                let rows = $crate::sqlx::query(
+                    "SELECT departure_date, lowest_minor, observed_at FROM pricing_routes \
+                     WHERE origin = $1 AND destination = $2 AND cabin = $3 \
+                     AND departure_date >= $4 AND departure_date <= $5 ORDER BY departure_date",
+                )
+                .bind(&route.origin)
+                .bind(&route.destination)
+                .bind(&route.cabin)
+                .bind(departures.0)
+                .bind(departures.1)
+                .fetch_all(&self.reader)
+                .await
+                .map_err(tr)?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(spontra_store::RoutePrice {
+                            departure_date: r.try_get(0).map_err(tr)?,
+                            lowest_minor: r.try_get(1).map_err(tr)?,
+                            observed_at: r.try_get(2).map_err(tr)?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn prune_prices(
+                &self,
+                now: chrono::DateTime<chrono::Utc>,
+                observations_before: chrono::DateTime<chrono::Utc>,
+                daily_before: chrono::NaiveDate,
+                departed_before: chrono::NaiveDate,
+            ) -> spontra_store::StoreResult<spontra_store::Pruned> {
+                let tr = $crate::translate;
+                let observations = self.prune_observations(now, observations_before).await.map_err(tr)?;
+                // In short transactions, so ingestion and pricing never wait long for them.
+                let mut pruned = [0u64; 3];
+                for (n, (table, before)) in [
+                    ("pricing_daily", daily_before),
+                    ("pricing_flights", departed_before),
+                    ("pricing_routes", departed_before),
+                ]
+                .into_iter()
+                .enumerate()
+                {
+                    loop {
+                        let mut tx = self.begin_write().await.map_err(tr)?;
+                        let gone = $crate::sqlx::query(&format!(
+                            "DELETE FROM {table} WHERE departure_date IN \
+                             (SELECT DISTINCT departure_date FROM {table} WHERE departure_date < $1 \
+                              ORDER BY departure_date LIMIT 1)"
+                        ))
+                        .bind(before)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(tr)?
+                        .rows_affected();
+                        tx.commit().await.map_err(tr)?;
+                        pruned[n] += gone;
+                        if gone == 0 {
+                            break;
+                        }
+                    }
+                }
+                Ok(spontra_store::Pruned {
+                    observations,
+                    daily: pruned[0],
+                    departed: pruned[1] + pruned[2],
+                })
+            }
+        }
+    };
+}

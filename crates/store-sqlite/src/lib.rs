@@ -69,6 +69,32 @@ impl SqliteStore {
     async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
         self.writer.begin_with("BEGIN IMMEDIATE").await
     }
+
+    /// Delete raw price observations observed before `before`, 20,000 rows per transaction
+    /// so ingestion's writes wait at most one of them.
+    async fn prune_observations(
+        &self,
+        _now: chrono::DateTime<chrono::Utc>,
+        before: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64, sqlx::Error> {
+        let mut total = 0;
+        loop {
+            let mut tx = self.begin_write().await?;
+            let gone = sqlx::query(
+                "DELETE FROM price_observations WHERE id IN \
+                 (SELECT id FROM price_observations WHERE observed_at < $1 LIMIT 20000)",
+            )
+            .bind(before)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            tx.commit().await?;
+            total += gone;
+            if gone == 0 {
+                return Ok(total);
+            }
+        }
+    }
 }
 
 /// Create the database file readable by its owner only (or tighten an existing one).
@@ -101,3 +127,4 @@ fn create_private(path: &std::path::Path) -> StoreResult<()> {
 
 spontra_store_sql::impl_user_store!(SqliteStore, sqlx::Sqlite);
 spontra_store_sql::impl_inventory_store!(SqliteStore, sqlx::Sqlite);
+spontra_store_sql::impl_price_store!(SqliteStore, sqlx::Sqlite);

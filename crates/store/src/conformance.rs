@@ -1061,6 +1061,243 @@ pub async fn concurrent_ingesters_apply_each_schedule_change_once(store: Arc<dyn
     }
 }
 
+// ---------------------------------------------------------------- pricing
+
+fn route(origin: &str, destination: &str, cabin: &str) -> RouteCabin {
+    RouteCabin {
+        origin: origin.into(),
+        destination: destination.into(),
+        cabin: cabin.into(),
+    }
+}
+
+fn departure(day: u32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2026, 12, day).unwrap()
+}
+
+fn flight_price(flight: &str, fare: i64, seats: i32, observed_minute: i64) -> FlightPrice {
+    let (carrier, number) = flight.split_at(2);
+    FlightPrice {
+        route: route("LHR", "JFK", "economy"),
+        departure_date: departure(20),
+        carrier: carrier.into(),
+        flight_number: number.parse().unwrap(),
+        fare_minor: fare,
+        seats_left: seats,
+        observed_at: t(observed_minute),
+    }
+}
+
+/// The route's lowest fare with seats, folded into the day of its newest observation; a late
+/// or repeated observation changes nothing; other dates and cabins are apart.
+pub async fn prices_roll_up_by_day_and_repeat_harmlessly(store: &dyn PriceStore) {
+    let lhr_jfk = route("LHR", "JFK", "economy");
+    let d = departure(20);
+    let day1 = t(0).date_naive();
+    let day2 = t(1440).date_naive();
+    let steps = vec![
+        vec![
+            flight_price("BA117", 50_000, 9, 0),
+            flight_price("AA100", 40_000, 9, 1),
+        ],
+        vec![flight_price("AA100", 60_000, 9, 60)],
+        // Late: older than what is held for AA100.
+        vec![flight_price("AA100", 45_000, 9, 30)],
+        // The next day BA117 sells out: its fare is no longer on sale.
+        vec![flight_price("BA117", 50_000, 0, 1440 + 10)],
+    ];
+    let mut answers = vec![];
+    for step in &steps {
+        answers.push(store.record_prices(step).await.unwrap());
+    }
+    let lowest: Vec<Option<i64>> = answers.iter().map(|a| a[0].1.lowest_minor).collect();
+    assert_eq!(
+        lowest,
+        [Some(40_000), Some(50_000), Some(50_000), Some(60_000)]
+    );
+    assert_eq!(answers[3][0].0, lhr_jfk);
+    assert_eq!(answers[3][0].1.observed_at, t(1440 + 10));
+    let expected = vec![
+        DailyPrice {
+            departure_date: d,
+            day: day1,
+            low_minor: 40_000,
+            high_minor: 50_000,
+            close_minor: 50_000,
+            close_at: t(60),
+        },
+        DailyPrice {
+            departure_date: d,
+            day: day2,
+            low_minor: 60_000,
+            high_minor: 60_000,
+            close_minor: 60_000,
+            close_at: t(1450),
+        },
+    ];
+    let whole = (departure(1), departure(31));
+    let days = (day1, day2);
+    assert_eq!(
+        store.daily_prices(&lhr_jfk, whole, days).await.unwrap(),
+        expected
+    );
+    // Everything again, in another order: nothing moves.
+    for step in steps.iter().rev() {
+        store.record_prices(step).await.unwrap();
+    }
+    store.record_prices(&steps.concat()).await.unwrap();
+    assert_eq!(
+        store.daily_prices(&lhr_jfk, whole, days).await.unwrap(),
+        expected
+    );
+    assert_eq!(
+        store
+            .daily_prices(&lhr_jfk, whole, (day2, day2))
+            .await
+            .unwrap(),
+        expected[1..]
+    );
+    assert_eq!(
+        store.route_prices(&lhr_jfk, whole).await.unwrap(),
+        [RoutePrice {
+            departure_date: d,
+            lowest_minor: Some(60_000),
+            observed_at: t(1450),
+        }]
+    );
+    // Sold out everywhere: no price on sale, the roll-up keeps what was.
+    let gone = store
+        .record_prices(&[flight_price("AA100", 60_000, 0, 1500)])
+        .await
+        .unwrap();
+    assert_eq!(gone[0].1.lowest_minor, None);
+    assert_eq!(
+        store.daily_prices(&lhr_jfk, whole, days).await.unwrap(),
+        expected
+    );
+    // Another date and another cabin of the route are apart.
+    let mut other_date = flight_price("BA117", 30_000, 9, 2000);
+    other_date.departure_date = departure(21);
+    let mut business = flight_price("BA117", 200_000, 4, 2000);
+    business.route.cabin = "business".into();
+    store.record_prices(&[other_date, business]).await.unwrap();
+    let now = store.route_prices(&lhr_jfk, whole).await.unwrap();
+    assert_eq!(now.len(), 2);
+    assert_eq!(
+        (now[0].lowest_minor, now[1].lowest_minor),
+        (None, Some(30_000))
+    );
+    let business = store
+        .route_prices(&route("LHR", "JFK", "business"), whole)
+        .await
+        .unwrap();
+    assert_eq!(business[0].lowest_minor, Some(200_000));
+    assert!(store
+        .route_prices(&route("JFK", "LHR", "economy"), whole)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+/// Sixteen pricers record overlapping observations of the same flights at one instant, in
+/// shuffled orders, eight rounds: each route-date's lowest price is then exactly the lowest
+/// of its flights' newest fares with seats (no writer read a state another was changing).
+pub async fn concurrent_pricers_keep_the_lowest_exact(store: Arc<dyn PriceStore>) {
+    let flights: Vec<String> = (0..12).map(|n| format!("BA{}", 100 + n)).collect();
+    let dates = [departure(20), departure(21)];
+    // Flight f's observation number k: fare and seats as a function of both.
+    let observed = |f: usize, date: usize, k: i64| {
+        let mut p = flight_price(&flights[f], 0, 0, k);
+        p.departure_date = dates[date];
+        p.fare_minor = 10_000 + ((f as i64 * 7919 + k * 104_729 + date as i64 * 31) % 50_000);
+        p.seats_left = ((f as i64 + k) % 4) as i32; // sold out a quarter of the time
+        p
+    };
+    for round in 0..8i64 {
+        let results = burst(16, |i| {
+            let store = store.clone();
+            let batch: Vec<FlightPrice> = (0..flights.len())
+                .flat_map(|f| (0..2).map(move |date| (f, date)))
+                .filter(|(f, _)| (f + i) % 3 != 0)
+                .map(|(f, date)| observed(f, date, round * 100 + (i as i64 * 37 + f as i64) % 16))
+                .collect();
+            async move { store.record_prices(&batch).await }
+        })
+        .await;
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
+    }
+    for (date, &d) in dates.iter().enumerate() {
+        // The newest observation of each flight any pricer recorded.
+        let expected = (0..flights.len())
+            .filter_map(|f| {
+                (0..16)
+                    .filter(|i| (f + i) % 3 != 0)
+                    .map(|i| observed(f, date, 700 + (i as i64 * 37 + f as i64) % 16))
+                    .max_by_key(|p| p.observed_at)
+            })
+            .filter(|p| p.seats_left > 0)
+            .map(|p| p.fare_minor)
+            .min();
+        let held = store
+            .route_prices(&route("LHR", "JFK", "economy"), (d, d))
+            .await
+            .unwrap();
+        assert_eq!(held[0].lowest_minor, expected, "{d}");
+    }
+}
+
+/// Retention: raw observations older than the cut-off, roll-ups of long-gone departures and
+/// flights that have left go; the rest stays.
+pub async fn old_prices_are_pruned<S: InventoryStore + PriceStore>(store: &S) {
+    let day = 1440;
+    let raw = [-100 * day, -40 * day, 0];
+    let batch: Vec<FareObservation> = raw
+        .iter()
+        .enumerate()
+        .map(|(n, &m)| observation(&format!("r{n}"), 117, 40_000, m))
+        .collect();
+    store.apply_observations(&batch, t(0)).await.unwrap();
+    for (n, d) in [1u32, 10, 20].into_iter().enumerate() {
+        let mut p = flight_price("BA117", 40_000, 9, n as i64);
+        p.departure_date = departure(d);
+        store.record_prices(&[p]).await.unwrap();
+    }
+    let pruned = store
+        .prune_prices(t(0), t(-60 * day), departure(5), departure(15))
+        .await
+        .unwrap();
+    assert_eq!(store.observation_count().await.unwrap(), 2);
+    assert_eq!((pruned.observations, pruned.daily), (1, 1));
+    // Flights and routes of the 1st and the 10th.
+    assert_eq!(pruned.departed, 4);
+    let left = store
+        .route_prices(
+            &route("LHR", "JFK", "economy"),
+            (departure(1), departure(31)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        left.iter().map(|p| p.departure_date).collect::<Vec<_>>(),
+        [departure(20)]
+    );
+    let daily = store
+        .daily_prices(
+            &route("LHR", "JFK", "economy"),
+            (departure(1), departure(31)),
+            (departure(1), departure(31)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(daily.len(), 2);
+    // Again: nothing more to do.
+    let again = store
+        .prune_prices(t(0), t(-60 * day), departure(5), departure(15))
+        .await
+        .unwrap();
+    assert_eq!(again, Pruned::default());
+}
+
 /// Generate one `#[tokio::test]` per conformance case. `$make` is an async block or
 /// expression giving `(store, guard)`: the store under test, and a value kept alive until the
 /// case ends (to drop a temporary database).
@@ -1079,13 +1316,16 @@ macro_rules! conformance_tests {
             prune_deletes_what_can_no_longer_be_used,
             totp_codes_and_recovery_codes_work_once,
             observations_apply_once_and_the_latest_is_current,
-            schedule_changes_apply_once_and_are_kept_in_order);
+            schedule_changes_apply_once_and_are_kept_in_order,
+            prices_roll_up_by_day_and_repeat_harmlessly,
+            old_prices_are_pruned);
         $crate::conformance_tests!(@concurrent $make;
             concurrent_refreshes_of_distinct_sessions_all_rotate,
             concurrent_presentations_of_one_token_let_one_win,
             concurrent_writes_to_distinct_and_shared_rows,
             concurrent_ingesters_apply_each_event_once,
-            concurrent_ingesters_apply_each_schedule_change_once);
+            concurrent_ingesters_apply_each_schedule_change_once,
+            concurrent_pricers_keep_the_lowest_exact);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(

@@ -6,9 +6,11 @@
 
 pub mod conformance;
 mod inventory;
+mod pricing;
 mod users;
 
 pub use inventory::*;
+pub use pricing::*;
 pub use users::*;
 
 /// What can go wrong in a store, as services need to tell it apart.

@@ -592,6 +592,64 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/prices/cheapest-dates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The cheapest departure date and month of a route, from the lowest prices on sale now. */
+        get: operations["cheapest_dates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/prices/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A departure's lowest price day by day over the last 60 days, the price now, and whether it
+         *     is low, typical or high for the route and dates.
+         */
+        get: operations["history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/prices/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Minimum, first quartile, median, third quartile and maximum of the route's daily lowest
+         *     prices over the last 60 days for departures around the date (±3 days, ±15 while that holds
+         *     fewer than 8 prices), as Amadeus' Flight Price Analysis answers; with `price`, its label.
+         */
+        get: operations["metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/search": {
         parameters: {
             query?: never;
@@ -761,6 +819,23 @@ export interface components {
         };
         /** @example BA */
         CarrierCodeDoc: string;
+        /** @description When a route is cheapest to fly, from the lowest prices on sale now. */
+        CheapestDates: {
+            cabin: string;
+            /** @description The cheapest departure date (the earliest of equals). */
+            cheapest_day: components["schemas"]["DatePrice"];
+            /** @description The month with the lowest median. */
+            cheapest_month: components["schemas"]["MonthPrice"];
+            currency: string;
+            /** @description Every departure date from today with a price on sale, by date. */
+            days: components["schemas"]["DatePrice"][];
+            destination: string;
+            /** @description By month. */
+            months: components["schemas"]["MonthPrice"][];
+            origin: string;
+            /** Format: date */
+            today: string;
+        };
         CodeBody: {
             /** @description Six digits from the authenticator app. */
             code: string;
@@ -804,6 +879,14 @@ export interface components {
             name: string;
             /** @description Units per euro, as the ECB publishes it. */
             per_eur: string;
+        };
+        /** @description The lowest price on sale for one departure date. */
+        DatePrice: {
+            /** Format: date */
+            departure_date: string;
+            /** Format: date-time */
+            observed_at: string;
+            price: components["schemas"]["Price"];
         };
         DeadLetter: {
             code: string;
@@ -943,6 +1026,27 @@ export interface components {
             /** @description `ok`. */
             status: string;
         };
+        /** @description One day of a departure's price history. */
+        HistoryDay: {
+            /** Format: date */
+            date: string;
+            /**
+             * Format: int64
+             * @description Days from this day to departure.
+             */
+            days_before: number;
+            high: components["schemas"]["Price"];
+            /** @description The lowest and highest the lowest price was during the day. */
+            low: components["schemas"]["Price"];
+            /** @description False when no price of the route changed that day (the day before's price held). */
+            observed: boolean;
+            /** @description The lowest price on sale at the end of the day. */
+            price: components["schemas"]["Price"];
+        };
+        /** @description An airport, as Amadeus writes one. */
+        IataCode: {
+            iataCode: string;
+        };
         /** @description How ingestion stands. */
         IngestStatus: {
             /** @description The latest dead letters, newest first. */
@@ -1024,6 +1128,40 @@ export interface components {
              */
             typical_co2_kg: number;
         };
+        /**
+         * @description Price metrics of a route and departure date, in the shape of Amadeus' Flight Price
+         *     Analysis (`itinerary-price-metric`), with Spontra's additions (cabin, sample, typical
+         *     range, the label of a price asked about).
+         */
+        ItineraryPriceMetric: {
+            cabin: string;
+            currencyCode: string;
+            /** Format: date */
+            departureDate: string;
+            destination: components["schemas"]["IataCode"];
+            /** @description Always true: metrics are per one-way departure. */
+            oneWay: boolean;
+            origin: components["schemas"]["IataCode"];
+            price?: null | components["schemas"]["LabelledPrice"];
+            priceMetrics: components["schemas"]["PriceMetric"][];
+            sampleDays: string[];
+            /** @description Departure dates and sale days of the sample. */
+            sampleDepartures: string[];
+            /**
+             * Format: int64
+             * @description Daily lowest prices the metrics were drawn from.
+             */
+            sampleSize: number;
+            /** @description `FLIGHT`. */
+            transportType: string;
+            /** @description `itinerary-price-metric`. */
+            type: string;
+        };
+        /** @description A price labelled against the metrics. */
+        LabelledPrice: {
+            amount: string;
+            label: components["schemas"]["PriceLabel"];
+        };
         Layover: {
             airport_change: boolean;
             /** @description Where the previous flight lands. */
@@ -1048,6 +1186,10 @@ export interface components {
             /** @description Browsers: keep the refresh token in an `HttpOnly` cookie instead of the answer. */
             session_cookie?: boolean;
         };
+        MetricsMeta: {
+            /** Format: int64 */
+            count: number;
+        };
         /** @description A moment in local airport time (with its UTC offset) and in UTC. */
         Moment: {
             /** @description RFC 3339 with the airport's offset, e.g. `2026-12-18T07:05:00+01:00`. */
@@ -1056,6 +1198,20 @@ export interface components {
             utc: string;
             /** Format: int32 */
             utc_offset_minutes: number;
+        };
+        /** @description A departure month's prices. */
+        MonthPrice: {
+            /**
+             * Format: int64
+             * @description Departure dates with a price on sale.
+             */
+            departures: number;
+            /** @description Its cheapest departure date's price. */
+            lowest: components["schemas"]["Price"];
+            /** @description The median of its departure dates' lowest prices. */
+            median: components["schemas"]["Price"];
+            /** @description `YYYY-MM`. */
+            month: string;
         };
         Notifications: {
             deals: boolean;
@@ -1158,6 +1314,62 @@ export interface components {
              */
             minor: number;
         };
+        /** @description A departure's lowest price day by day, over the last 60 days of its sale. */
+        PriceHistory: {
+            cabin: string;
+            currency: string;
+            current?: null | components["schemas"]["Price"];
+            /**
+             * @description Oldest first, one entry per day from the first day observed (at most 60 days ago)
+             *     to today or the departure.
+             */
+            days: components["schemas"]["HistoryDay"][];
+            /** Format: date */
+            departure_date: string;
+            destination: string;
+            insight?: null | components["schemas"]["PriceInsight"];
+            /**
+             * Format: date-time
+             * @description When the route's flights on this date were last reported.
+             */
+            observed_at: string;
+            origin: string;
+            /**
+             * Format: date
+             * @description The market's today.
+             */
+            today: string;
+        };
+        /** @description A price's label and the typical range it was judged against. */
+        PriceInsight: {
+            label: components["schemas"]["PriceLabel"];
+            /**
+             * Format: int64
+             * @description Prices the range was drawn from (see `/api/v1/prices/metrics`).
+             */
+            sample_size: number;
+            /** @description The third quartile. */
+            typical_high: components["schemas"]["Price"];
+            /** @description The first quartile of the route's recent prices. */
+            typical_low: components["schemas"]["Price"];
+        };
+        /**
+         * @description Where a price stands against what the route and dates usually cost.
+         * @enum {string}
+         */
+        PriceLabel: "low" | "typical" | "high";
+        /** @description One of the five price metrics. */
+        PriceMetric: {
+            /** @description Decimal amount in `currencyCode`, e.g. `"149.99"`. */
+            amount: string;
+            /** @description `MINIMUM`, `FIRST`, `MEDIUM`, `THIRD` or `MAXIMUM`. */
+            quartileRanking: components["schemas"]["QuartileRanking"];
+        };
+        /** @description Amadeus' response envelope. */
+        PriceMetricsResponse: {
+            data: components["schemas"]["ItineraryPriceMetric"][];
+            meta: components["schemas"]["MetricsMeta"];
+        };
         /** @description The problem+json body. */
         ProblemDetails: {
             /** @description Stable, machine-readable error code. */
@@ -1181,6 +1393,8 @@ export interface components {
             /** @example Ada */
             display_name: string;
         };
+        /** @enum {string} */
+        QuartileRanking: "MINIMUM" | "FIRST" | "MEDIUM" | "THIRD" | "MAXIMUM";
         /**
          * @description The process is ready: the services it runs, and for search, the inventory it serves and
          *     which departure dates are on sale.
@@ -1220,7 +1434,7 @@ export interface components {
             live_until?: string | null;
             /** Format: int64 */
             routes?: number | null;
-            /** @description The services this process runs (`search`, `users`, `ingest`, `market`). */
+            /** @description The services this process runs (`search`, `users`, `ingest`, `market`, `pricing`). */
             services: string[];
             /** @description `ready`. */
             status: string;
@@ -4329,6 +4543,243 @@ export interface operations {
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    cheapest_dates: {
+        parameters: {
+            query: {
+                /**
+                 * @description Departure airport (IATA).
+                 * @example LHR
+                 */
+                origin: string;
+                /**
+                 * @description Arrival airport (IATA).
+                 * @example JFK
+                 */
+                destination: string;
+                cabin?: components["schemas"]["CabinName"];
+                /**
+                 * @description Show prices in this currency (ISO 4217, one with an ECB reference rate; default
+                 *     EUR).
+                 * @example GBP
+                 */
+                currency?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheapestDates"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `no_price_history`: no price of the route on sale observed */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unknown_airport`, `unknown_currency`, `same_origin_destination` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `overloaded`: the store is busy */
+            503: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    history: {
+        parameters: {
+            query: {
+                /**
+                 * @description Departure airport (IATA).
+                 * @example LHR
+                 */
+                origin: string;
+                /**
+                 * @description Arrival airport (IATA).
+                 * @example JFK
+                 */
+                destination: string;
+                cabin?: components["schemas"]["CabinName"];
+                /**
+                 * @description Show prices in this currency (ISO 4217, one with an ECB reference rate; default
+                 *     EUR).
+                 * @example GBP
+                 */
+                currency?: string;
+                /**
+                 * @description Local departure date at the origin.
+                 * @example 2026-12-20
+                 */
+                departure_date: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PriceHistory"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `no_price_history`: no price of the route on that date observed yet */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unknown_airport`, `unknown_currency`, `date_not_served`, `same_origin_destination` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `overloaded`: the store is busy */
+            503: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    metrics: {
+        parameters: {
+            query: {
+                /**
+                 * @description Departure airport (IATA).
+                 * @example LHR
+                 */
+                origin: string;
+                /**
+                 * @description Arrival airport (IATA).
+                 * @example JFK
+                 */
+                destination: string;
+                cabin?: components["schemas"]["CabinName"];
+                /**
+                 * @description Show prices in this currency (ISO 4217, one with an ECB reference rate; default
+                 *     EUR).
+                 * @example GBP
+                 */
+                currency?: string;
+                /**
+                 * @description Local departure date at the origin.
+                 * @example 2026-12-20
+                 */
+                departure_date: string;
+                /**
+                 * @description A price to label against the route's typical range, in `currency`, e.g. `149.99`.
+                 * @example 149.99
+                 */
+                price?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PriceMetricsResponse"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `no_price_history`: too few prices observed around that date */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unknown_airport`, `unknown_currency`, `date_not_served`, `same_origin_destination` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `overloaded`: the store is busy */
+            503: {
+                headers: {
+                    /** @description seconds to wait */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };

@@ -1,0 +1,294 @@
+//! The pricing API's wire types.
+
+use serde::{Deserialize, Serialize};
+use spontra_http::vocabulary::CabinName;
+use spontra_http::Price;
+use utoipa::{IntoParams, ToSchema};
+
+macro_rules! price_params {
+    ($(#[$doc:meta])* $name:ident { $($extra:tt)* }) => {
+        $(#[$doc])*
+        #[derive(Deserialize, IntoParams, Debug, Default)]
+        #[serde(deny_unknown_fields)]
+        #[into_params(parameter_in = Query)]
+        pub struct $name {
+            /// Departure airport (IATA).
+            #[param(required = true, pattern = "^[A-Za-z]{3}$", example = "LHR")]
+            pub origin: Option<String>,
+            /// Arrival airport (IATA).
+            #[param(required = true, pattern = "^[A-Za-z]{3}$", example = "JFK")]
+            pub destination: Option<String>,
+            #[param(value_type = Option<CabinName>)]
+            pub cabin: Option<String>,
+            /// Show prices in this currency (ISO 4217, one with an ECB reference rate; default
+            /// EUR).
+            #[param(pattern = "^[A-Z]{3}$", example = "GBP")]
+            pub currency: Option<String>,
+            $($extra)*
+        }
+    };
+}
+
+price_params!(
+    /// A route in a cabin.
+    RouteParams {}
+);
+
+price_params!(
+    /// A route and a departure date.
+    DepartureParams {
+        /// Local departure date at the origin.
+        #[param(required = true, format = Date, example = "2026-12-20")]
+        pub departure_date: Option<String>,
+    }
+);
+
+price_params!(
+    /// A route and a departure date, and a price to label.
+    MetricsParams {
+        /// Local departure date at the origin.
+        #[param(required = true, format = Date, example = "2026-12-20")]
+        pub departure_date: Option<String>,
+        /// A price to label against the route's typical range, in `currency`, e.g. `149.99`.
+        #[param(pattern = "^[0-9]{1,7}(\\.[0-9]{1,3})?$", example = "149.99")]
+        pub price: Option<String>,
+    }
+);
+
+/// What every price query says, borrowed from its parameters.
+#[derive(Default)]
+pub struct Wire<'a> {
+    pub origin: Option<&'a str>,
+    pub destination: Option<&'a str>,
+    pub cabin: Option<&'a str>,
+    pub currency: Option<&'a str>,
+    pub departure_date: Option<&'a str>,
+    pub price: Option<&'a str>,
+}
+
+impl<'a> From<&'a RouteParams> for Wire<'a> {
+    fn from(p: &'a RouteParams) -> Self {
+        Wire {
+            origin: p.origin.as_deref(),
+            destination: p.destination.as_deref(),
+            cabin: p.cabin.as_deref(),
+            currency: p.currency.as_deref(),
+            ..Wire::default()
+        }
+    }
+}
+
+impl<'a> From<&'a DepartureParams> for Wire<'a> {
+    fn from(p: &'a DepartureParams) -> Self {
+        Wire {
+            origin: p.origin.as_deref(),
+            destination: p.destination.as_deref(),
+            cabin: p.cabin.as_deref(),
+            currency: p.currency.as_deref(),
+            departure_date: p.departure_date.as_deref(),
+            price: None,
+        }
+    }
+}
+
+impl<'a> From<&'a MetricsParams> for Wire<'a> {
+    fn from(p: &'a MetricsParams) -> Self {
+        Wire {
+            origin: p.origin.as_deref(),
+            destination: p.destination.as_deref(),
+            cabin: p.cabin.as_deref(),
+            currency: p.currency.as_deref(),
+            departure_date: p.departure_date.as_deref(),
+            price: p.price.as_deref(),
+        }
+    }
+}
+
+/// Where a price stands against what the route and dates usually cost.
+#[derive(Serialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum PriceLabel {
+    /// Below the first quartile.
+    Low,
+    /// Between the first and third quartiles.
+    Typical,
+    /// Above the third quartile.
+    High,
+}
+
+/// A price's label and the typical range it was judged against.
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct PriceInsight {
+    pub label: PriceLabel,
+    /// The first quartile of the route's recent prices.
+    pub typical_low: Price,
+    /// The third quartile.
+    pub typical_high: Price,
+    /// Prices the range was drawn from (see `/api/v1/prices/metrics`).
+    pub sample_size: u64,
+}
+
+/// One day of a departure's price history.
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct HistoryDay {
+    #[schema(format = Date)]
+    pub date: String,
+    /// Days from this day to departure.
+    pub days_before: i64,
+    /// The lowest price on sale at the end of the day.
+    pub price: Price,
+    /// The lowest and highest the lowest price was during the day.
+    pub low: Price,
+    pub high: Price,
+    /// False when no price of the route changed that day (the day before's price held).
+    pub observed: bool,
+}
+
+/// A departure's lowest price day by day, over the last 60 days of its sale.
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct PriceHistory {
+    pub origin: String,
+    pub destination: String,
+    #[schema(format = Date)]
+    pub departure_date: String,
+    pub cabin: String,
+    pub currency: String,
+    /// The market's today.
+    #[schema(format = Date)]
+    pub today: String,
+    /// Oldest first, one entry per day from the first day observed (at most 60 days ago)
+    /// to today or the departure.
+    pub days: Vec<HistoryDay>,
+    /// The lowest price on sale now; absent when every flight observed is sold out.
+    pub current: Option<Price>,
+    /// When the route's flights on this date were last reported.
+    #[schema(format = DateTime)]
+    pub observed_at: String,
+    /// How the current price compares (absent without enough history around this date).
+    pub insight: Option<PriceInsight>,
+}
+
+/// An airport, as Amadeus writes one.
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct IataCode {
+    #[serde(rename = "iataCode")]
+    pub iata_code: String,
+}
+
+/// One of the five price metrics.
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct PriceMetric {
+    /// Decimal amount in `currencyCode`, e.g. `"149.99"`.
+    pub amount: String,
+    /// `MINIMUM`, `FIRST`, `MEDIUM`, `THIRD` or `MAXIMUM`.
+    #[serde(rename = "quartileRanking")]
+    pub quartile_ranking: QuartileRanking,
+}
+
+#[derive(Serialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum QuartileRanking {
+    Minimum,
+    First,
+    Medium,
+    Third,
+    Maximum,
+}
+
+/// A price labelled against the metrics.
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct LabelledPrice {
+    pub amount: String,
+    pub label: PriceLabel,
+}
+
+/// Price metrics of a route and departure date, in the shape of Amadeus' Flight Price
+/// Analysis (`itinerary-price-metric`), with Spontra's additions (cabin, sample, typical
+/// range, the label of a price asked about).
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct ItineraryPriceMetric {
+    /// `itinerary-price-metric`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub origin: IataCode,
+    pub destination: IataCode,
+    #[serde(rename = "departureDate")]
+    #[schema(format = Date)]
+    pub departure_date: String,
+    /// `FLIGHT`.
+    #[serde(rename = "transportType")]
+    pub transport_type: String,
+    #[serde(rename = "currencyCode")]
+    pub currency_code: String,
+    /// Always true: metrics are per one-way departure.
+    #[serde(rename = "oneWay")]
+    pub one_way: bool,
+    pub cabin: String,
+    #[serde(rename = "priceMetrics")]
+    pub price_metrics: Vec<PriceMetric>,
+    /// Daily lowest prices the metrics were drawn from.
+    #[serde(rename = "sampleSize")]
+    pub sample_size: u64,
+    /// Departure dates and sale days of the sample.
+    #[serde(rename = "sampleDepartures")]
+    pub sample_departures: [String; 2],
+    #[serde(rename = "sampleDays")]
+    pub sample_days: [String; 2],
+    /// The `price` asked about, labelled.
+    #[serde(rename = "price", skip_serializing_if = "Option::is_none")]
+    pub price: Option<LabelledPrice>,
+}
+
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct MetricsMeta {
+    pub count: u64,
+}
+
+/// Amadeus' response envelope.
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct PriceMetricsResponse {
+    pub data: Vec<ItineraryPriceMetric>,
+    pub meta: MetricsMeta,
+}
+
+/// The lowest price on sale for one departure date.
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct DatePrice {
+    #[schema(format = Date)]
+    pub departure_date: String,
+    pub price: Price,
+    #[schema(format = DateTime)]
+    pub observed_at: String,
+}
+
+/// A departure month's prices.
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct MonthPrice {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// Its cheapest departure date's price.
+    pub lowest: Price,
+    /// The median of its departure dates' lowest prices.
+    pub median: Price,
+    /// Departure dates with a price on sale.
+    pub departures: u64,
+}
+
+/// When a route is cheapest to fly, from the lowest prices on sale now.
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct CheapestDates {
+    pub origin: String,
+    pub destination: String,
+    pub cabin: String,
+    pub currency: String,
+    #[schema(format = Date)]
+    pub today: String,
+    /// The cheapest departure date (the earliest of equals).
+    pub cheapest_day: DatePrice,
+    /// The month with the lowest median.
+    pub cheapest_month: MonthPrice,
+    /// Every departure date from today with a price on sale, by date.
+    pub days: Vec<DatePrice>,
+    /// By month.
+    pub months: Vec<MonthPrice>,
+}

@@ -1,0 +1,426 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code may panic
+//! The pricing service in a running instance, on both profiles: provider fare reports go
+//! through ingestion (`provider.raw` → `price.observed`) into pricing's roll-ups, and the API
+//! answers the price graph, the Amadeus-shaped metrics with the low / typical / high label,
+//! and the cheapest dates — computed by hand here from the prices sent. The same reports sent
+//! again change nothing; a record pricing cannot read is dead-lettered and the consumer goes
+//! on; bad queries are refused with their codes; a burst of queries is answered whole.
+//! SQLite with the embedded log; PostgreSQL with a Kafka-protocol broker (tansu).
+
+mod support;
+
+use chrono::{Duration as Span, NaiveDate, TimeZone, Utc};
+use serde_json::{json, Value};
+use spontra::config::ServiceName;
+use spontra_events::cloudevents::CloudEvent;
+use spontra_events::embedded::{beside, EmbeddedLog};
+use spontra_events::kafka::Kafka;
+use spontra_events::testing::Broker;
+use spontra_events::{Bus, Message};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use support::{spawn_app_with, Backend, Instance};
+
+/// Departure dates 2026-12-15 … 21 (`di` 0–6), each reported on five sale days (`k` 0–4:
+/// November 10, 15, 20, 25 and 30) by three flights: prices fall by €100 a step, BA is the
+/// cheapest, AA €50 and VS €100 above it, and each later date €10 dearer. So the lowest
+/// price of date `di` on step `k` is €300 + (4 − k)·€100 + di·€10.
+const FLIGHTS: [(&str, u16, i64); 3] = [("BA", 117, 0), ("AA", 100, 5_000), ("VS", 3, 10_000)];
+
+fn departure(di: i64) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 12, 15).unwrap() + Span::days(di)
+}
+
+fn sale_day(k: i64) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 10).unwrap() + Span::days(5 * k)
+}
+
+fn lowest(di: i64, k: i64) -> i64 {
+    30_000 + (4 - k) * 10_000 + di * 1_000
+}
+
+fn report(di: i64, k: i64, flight: usize) -> Message {
+    let (carrier, number, extra) = FLIGHTS[flight];
+    let leaves = Utc.from_utc_datetime(&departure(di).and_hms_opt(12, 0, 0).unwrap());
+    let seen = Utc.from_utc_datetime(&sale_day(k).and_hms_opt(9, flight as u32, 0).unwrap());
+    let cents = lowest(di, k) + extra;
+    CloudEvent {
+        id: format!("{carrier}{number}-{di}-{k}"),
+        source: "/providers/skyhub".into(),
+        type_: spontra_ingest::feed::DUFFEL_FARE_V1.into(),
+        time: Some(seen),
+        subject: Some(format!("{carrier}{number}")),
+        datacontenttype: Some("application/json".into()),
+        data: serde_json::to_vec(&json!({
+            "owner": {"iata_code": carrier},
+            "marketing_carrier_flight_number": number.to_string(),
+            "origin": {"iata_code": "LHR"},
+            "destination": {"iata_code": "JFK"},
+            "departure_date": departure(di).to_string(),
+            "departing_at": leaves.to_rfc3339(),
+            "cabin_class": "economy",
+            "total_amount": format!("{}.{:02}", cents / 100, cents % 100),
+            "total_currency": "EUR",
+            "available_seats": 9
+        }))
+        .unwrap(),
+    }
+    .to_message("LHR-JFK")
+}
+
+fn reports() -> Vec<Message> {
+    let mut out = vec![];
+    for k in 0..5 {
+        for di in 0..7 {
+            for f in 0..FLIGHTS.len() {
+                out.push(report(di, k, f));
+            }
+        }
+    }
+    out
+}
+
+struct Setup {
+    app: Instance,
+    bus: Arc<dyn Bus>,
+    brokers: Option<String>,
+    _broker: Option<Broker>,
+}
+
+impl Setup {
+    async fn publish(&self, topic: &str, messages: Vec<Message>) {
+        match &self.brokers {
+            // A client of its own each time: tansu 0.6 stopped acknowledging a producer
+            // connected before the instance's consumers joined (a fresh one is acknowledged).
+            Some(b) => Kafka::connect(b)
+                .unwrap()
+                .publish(topic, messages)
+                .await
+                .unwrap(),
+            None => self.bus.publish(topic, messages).await.unwrap(),
+        }
+    }
+}
+
+async fn start(backend: Backend) -> Option<Setup> {
+    let broker = (backend == Backend::Postgres
+        && std::env::var("SPONTRA_TEST_DATABASE_URL").is_ok())
+    .then(Broker::start);
+    let brokers = broker.as_ref().map(|b| b.address.clone());
+    let kafka = brokers.as_ref().map(|b| Kafka::connect(b).unwrap());
+    if let Some(kafka) = &kafka {
+        // The topics first, as an operator creates them: tansu 0.6 can leave a client's
+        // topic creation unanswered while other clients create the same topics.
+        for topic in ["provider.raw", "price.observed", "price.dead_letter"] {
+            kafka.total_lag(topic, "setup").await.unwrap(); // creates the topic
+        }
+    }
+    let app = spawn_app_with(backend, |s| {
+        s.server.services = vec![ServiceName::Ingest, ServiceName::Pricing];
+        s.events.kafka_brokers = brokers.clone();
+    })
+    .await?;
+    let bus: Arc<dyn Bus> = match kafka {
+        Some(kafka) => Arc::new(kafka),
+        None => Arc::new(
+            EmbeddedLog::open(&beside(&app.settings.database.url))
+                .await
+                .unwrap(),
+        ),
+    };
+    Some(Setup {
+        app,
+        bus,
+        brokers,
+        _broker: broker,
+    })
+}
+
+/// Until ingestion and pricing have committed everything published.
+async fn caught_up(bus: &dyn Bus) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let raw = bus.total_lag("provider.raw", "ingest").await.unwrap_or(-1);
+        let observed = bus
+            .total_lag("price.observed", "pricing")
+            .await
+            .unwrap_or(-1);
+        let end: i64 = bus
+            .lag("price.observed", "pricing")
+            .await
+            .map(|l| l.iter().map(|p| p.end).sum())
+            .unwrap_or(0);
+        if raw == 0 && observed == 0 && end > 0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not caught up: raw {raw}, observed {observed}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn get(app: &Instance, path: &str) -> (u16, Value) {
+    let r = reqwest::get(format!("{}{path}", app.base)).await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+fn euros(cents: i64) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
+async fn prices_flow_from_reports_to_the_api(backend: Backend) {
+    let Some(setup) = start(backend).await else {
+        return;
+    };
+    let (app, bus) = (&setup.app, setup.bus.clone());
+    setup.publish("provider.raw", reports()).await;
+    caught_up(bus.as_ref()).await;
+
+    // The graph of December 18th (di 3): from its first sale day to today (December 1st),
+    // the days without reports holding the day before's price.
+    let q = "origin=LHR&destination=JFK&departure_date=2026-12-18";
+    let (status, h) = get(app, &format!("/api/v1/prices/history?{q}")).await;
+    assert_eq!(status, 200, "{h}");
+    let days = h["days"].as_array().unwrap();
+    assert_eq!(days.len(), 22, "November 10th to December 1st: {h}");
+    for (n, day) in days.iter().enumerate() {
+        let date = sale_day(0) + Span::days(n as i64);
+        let k = (n as i64 / 5).min(4);
+        assert_eq!(day["date"], date.to_string());
+        assert_eq!(day["days_before"], (departure(3) - date).num_days());
+        assert_eq!(day["price"]["amount"], euros(lowest(3, k)), "{day}");
+        assert_eq!(day["observed"], n % 5 == 0 && n <= 20, "{day}");
+    }
+    assert_eq!(h["current"]["amount"], euros(lowest(3, 4)));
+    assert_eq!(h["current"]["currency"], "EUR");
+    // Its price now is the lowest of the whole sample: low, against 415.00–645.00 (the
+    // quartiles of the 35 daily lows of December 15–21).
+    assert_eq!(h["insight"]["label"], "low");
+    assert_eq!(h["insight"]["typical_low"]["amount"], "415.00");
+    assert_eq!(h["insight"]["typical_high"]["amount"], "645.00");
+    assert_eq!(h["insight"]["sample_size"], 35);
+
+    // Metrics as Amadeus writes them, and labels either side of the typical range.
+    for (price, label) in [
+        ("414.99", "low"),
+        ("415", "typical"),
+        ("645.00", "typical"),
+        ("645.01", "high"),
+    ] {
+        let (status, m) = get(app, &format!("/api/v1/prices/metrics?{q}&price={price}")).await;
+        assert_eq!(status, 200, "{m}");
+        assert_eq!(m["data"][0]["price"]["label"], label, "{price}: {m}");
+    }
+    let (_, m) = get(app, &format!("/api/v1/prices/metrics?{q}")).await;
+    let metric = &m["data"][0];
+    assert_eq!(metric["type"], "itinerary-price-metric");
+    assert_eq!(metric["origin"]["iataCode"], "LHR");
+    assert_eq!(metric["departureDate"], "2026-12-18");
+    assert_eq!(metric["currencyCode"], "EUR");
+    let ranked: Vec<(String, String)> = metric["priceMetrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["quartileRanking"].as_str().unwrap().into(),
+                p["amount"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String)> = [
+        ("MINIMUM", "300.00"),
+        ("FIRST", "415.00"),
+        ("MEDIUM", "530.00"),
+        ("THIRD", "645.00"),
+        ("MAXIMUM", "760.00"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(ranked, expected);
+    assert!(metric.get("price").is_none());
+
+    // In pounds: the same figures converted.
+    let (_, gbp) = get(app, &format!("/api/v1/prices/history?{q}&currency=GBP")).await;
+    assert_eq!(gbp["currency"], "GBP");
+    assert_eq!(gbp["current"]["currency"], "GBP");
+    assert_ne!(gbp["current"]["amount"], h["current"]["amount"]);
+
+    // The cheapest dates: the 15th, in December.
+    let (status, c) = get(
+        app,
+        "/api/v1/prices/cheapest-dates?origin=LHR&destination=JFK",
+    )
+    .await;
+    assert_eq!(status, 200, "{c}");
+    assert_eq!(c["cheapest_day"]["departure_date"], "2026-12-15");
+    assert_eq!(c["cheapest_day"]["price"]["amount"], euros(lowest(0, 4)));
+    assert_eq!(c["days"].as_array().unwrap().len(), 7);
+    assert_eq!(c["cheapest_month"]["month"], "2026-12");
+    assert_eq!(c["cheapest_month"]["median"]["amount"], euros(lowest(3, 4)));
+    assert_eq!(c["cheapest_month"]["departures"], 7);
+
+    // Everything again (ingestion publishes the observations again for what it had
+    // applied): nothing changes. And a record pricing cannot read goes to its dead letters.
+    setup.publish("provider.raw", reports()).await;
+    setup
+        .publish(
+            "price.observed",
+            vec![Message::new("LHR-JFK", b"{not json".to_vec())
+                .header("ce_specversion", "1.0")
+                .header("ce_id", "broken-1")
+                .header("ce_source", "/test")
+                .header("ce_type", "dev.spontra.price.observed.v1")],
+        )
+        .await;
+    caught_up(bus.as_ref()).await;
+    let (_, again) = get(app, &format!("/api/v1/prices/history?{q}")).await;
+    assert_eq!(again, h);
+    let mut dead = bus.subscribe("price.dead_letter", "test").await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut got = vec![];
+    while got.is_empty() && Instant::now() < deadline {
+        got = dead.poll(10, Duration::from_millis(500)).await.unwrap();
+    }
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].header("dlq_code"), Some(&b"invalid_data"[..]));
+
+    // Bad queries: refused with their codes and fields, never a 500.
+    for (path, status, code, field) in [
+        (
+            "history?origin=LHR&destination=JFK",
+            400,
+            "missing_field",
+            "departure_date",
+        ),
+        (
+            "history?origin=LH&destination=JFK&departure_date=2026-12-18",
+            400,
+            "invalid_field",
+            "origin",
+        ),
+        (
+            "history?origin=ZZZ&destination=JFK&departure_date=2026-12-18",
+            422,
+            "unknown_airport",
+            "origin",
+        ),
+        (
+            "history?origin=LHR&destination=LHR&departure_date=2026-12-18",
+            422,
+            "same_origin_destination",
+            "destination",
+        ),
+        (
+            "history?origin=LHR&destination=JFK&departure_date=2026-13-01",
+            400,
+            "invalid_date",
+            "departure_date",
+        ),
+        (
+            "history?origin=LHR&destination=JFK&departure_date=2031-01-01",
+            422,
+            "date_not_served",
+            "departure_date",
+        ),
+        (
+            "history?origin=LHR&destination=JFK&departure_date=2026-12-18&cabin=deluxe",
+            400,
+            "unknown_cabin",
+            "cabin",
+        ),
+        (
+            "history?origin=LHR&destination=JFK&departure_date=2026-12-18&currency=XYZ",
+            422,
+            "unknown_currency",
+            "currency",
+        ),
+        (
+            "history?origin=LHR&destination=JFK&departure_date=2026-12-18&price=1",
+            400,
+            "malformed_query",
+            "price",
+        ),
+        (
+            "metrics?origin=LHR&destination=JFK&departure_date=2026-12-18&price=-5",
+            400,
+            "invalid_field",
+            "price",
+        ),
+        (
+            "metrics?origin=LHR&destination=JFK&departure_date=2026-12-18&price=%00",
+            400,
+            "invalid_field",
+            "price",
+        ),
+        (
+            "cheapest-dates?origin=LHR&destination=JFK&departure_date=2026-12-18",
+            400,
+            "malformed_query",
+            "departure_date",
+        ),
+        (
+            "history?origin=LHR&destination=JFK&departure_date=2026-12-18&cabin=business",
+            404,
+            "no_price_history",
+            "",
+        ),
+        (
+            "cheapest-dates?origin=JFK&destination=LHR",
+            404,
+            "no_price_history",
+            "",
+        ),
+    ] {
+        let (got, body) = get(app, &format!("/api/v1/prices/{path}")).await;
+        assert_eq!(
+            (got, body["code"].as_str().unwrap_or("")),
+            (status, code),
+            "{path}: {body}"
+        );
+        assert_eq!(
+            body["errors"][0]["field"].as_str().unwrap_or(""),
+            field,
+            "{path}: {body}"
+        );
+    }
+
+    // A crowd at one instant: every answer whole.
+    let barrier = Arc::new(tokio::sync::Barrier::new(64));
+    let tasks: Vec<_> = (0..64)
+        .map(|i| {
+            let (base, barrier) = (app.base.clone(), barrier.clone());
+            let path = match i % 3 {
+                0 => format!("/api/v1/prices/history?{q}"),
+                1 => format!("/api/v1/prices/metrics?{q}&price=500"),
+                _ => "/api/v1/prices/cheapest-dates?origin=LHR&destination=JFK".to_string(),
+            };
+            tokio::spawn(async move {
+                barrier.wait().await;
+                reqwest::get(format!("{base}{path}"))
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    for t in tasks {
+        let status = t.await.unwrap();
+        assert!(status == 200 || status == 503, "{status}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prices_flow_from_reports_to_the_api_on_sqlite() {
+    prices_flow_from_reports_to_the_api(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prices_flow_from_reports_to_the_api_on_postgres_and_kafka() {
+    prices_flow_from_reports_to_the_api(Backend::Postgres).await;
+}
