@@ -59,6 +59,20 @@ pub struct Record {
 }
 
 impl Record {
+    /// This record as a dead letter: its key, headers and payload as they came, with why it
+    /// was refused (`dlq_code`, `dlq_field` — empty for the whole record —, `dlq_reason`) and
+    /// where it was read (`dlq_topic`, `dlq_partition`, `dlq_offset`).
+    pub fn dead_letter(&self, code: &str, field: &str, reason: &str) -> Message {
+        let mut m = Message::new(self.key.clone(), self.payload.clone());
+        m.headers = self.headers.clone();
+        m.header("dlq_code", code)
+            .header("dlq_field", field)
+            .header("dlq_reason", reason)
+            .header("dlq_topic", self.topic.as_str())
+            .header("dlq_partition", self.partition.to_string())
+            .header("dlq_offset", self.offset.to_string())
+    }
+
     /// The value of header `name`, if present.
     pub fn header(&self, name: &str) -> Option<&[u8]> {
         self.headers

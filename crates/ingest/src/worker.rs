@@ -270,14 +270,7 @@ fn derived(
 }
 
 fn dead_letter(record: &Record, why: &Rejection) -> Message {
-    let mut m = Message::new(record.key.clone(), record.payload.clone());
-    m.headers = record.headers.clone();
-    m.header("dlq_code", why.code)
-        .header("dlq_field", why.field.as_str())
-        .header("dlq_reason", why.message.as_str())
-        .header("dlq_topic", record.topic.as_str())
-        .header("dlq_partition", record.partition.to_string())
-        .header("dlq_offset", record.offset.to_string())
+    record.dead_letter(why.code, &why.field, &why.message)
 }
 
 impl Ingestor {

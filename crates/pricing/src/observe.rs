@@ -12,7 +12,7 @@ use serde::Deserialize;
 use spontra_domain::{Cabin, CurrencyCode};
 use spontra_events::cloudevents::CloudEvent;
 use spontra_events::topics::{types, PRICE_DEAD_LETTER, PRICE_OBSERVED};
-use spontra_events::{BatchHandler, Bus, Consumer, Message, Record};
+use spontra_events::{BatchHandler, Bus, Consumer, Record};
 use spontra_refdata::RefData;
 use spontra_store::{FlightPrice, PriceStore, RouteCabin};
 use std::sync::Arc;
@@ -119,7 +119,7 @@ impl Recorder {
         for record in records {
             match read(record, &self.refdata) {
                 Ok(p) => prices.push(p),
-                Err(why) => dead.push(dead_letter(record, &why)),
+                Err(why) => dead.push(record.dead_letter(why.code, "", &why.reason)),
             }
         }
         self.store.record_prices(&prices).await?;
@@ -144,16 +144,6 @@ pub enum RecordError {
     Bus(#[from] spontra_events::BusError),
     #[error("store: {0}")]
     Store(#[from] spontra_store::StoreError),
-}
-
-fn dead_letter(record: &Record, why: &Unreadable) -> Message {
-    let mut m = Message::new(record.key.clone(), record.payload.clone());
-    m.headers = record.headers.clone();
-    m.header("dlq_code", why.code)
-        .header("dlq_reason", why.reason.as_str())
-        .header("dlq_topic", record.topic.as_str())
-        .header("dlq_partition", record.partition.to_string())
-        .header("dlq_offset", record.offset.to_string())
 }
 
 #[async_trait::async_trait]
