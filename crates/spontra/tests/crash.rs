@@ -132,14 +132,15 @@ async fn kill_9_during_ingestion_loses_nothing_and_applies_nothing_twice() {
     spot_check(&store, published).await;
 }
 
-/// Wait until ingestion has committed everything on `provider.raw`.
+/// Wait until ingestion has committed everything on `provider.raw`. A lag the broker does not
+/// answer in time (tansu now and then times out a metadata fetch) is asked again.
 async fn caught_up(bus: &dyn Bus, deadline: Instant) {
     loop {
-        let lag = bus.total_lag("provider.raw", "ingest").await.unwrap();
-        if lag == 0 {
+        let lag = bus.total_lag("provider.raw", "ingest").await;
+        if matches!(lag, Ok(0)) {
             return;
         }
-        assert!(Instant::now() < deadline, "{lag} events never ingested");
+        assert!(Instant::now() < deadline, "{lag:?} events never ingested");
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
@@ -252,7 +253,8 @@ async fn kill_9_during_ingestion_on_kafka_loses_nothing_and_applies_nothing_twic
         published += count;
         duplicates += twice;
     }
-    let lag = || async { kafka.total_lag("provider.raw", "ingest").await.unwrap() };
+    // Unanswered in time (a tansu timeout now and then) counts as still behind.
+    let lag = || async { kafka.total_lag("provider.raw", "ingest").await.unwrap_or(1) };
     let started = Instant::now();
     let deadline = started + Duration::from_secs(600);
     let mut child = start_ingest(dir, db.url(), Some(&broker.address));
