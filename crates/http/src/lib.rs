@@ -9,7 +9,7 @@ mod error;
 mod extract;
 mod limits;
 pub mod metrics;
-mod openapi;
+pub mod openapi;
 mod pool;
 mod price;
 mod telemetry;

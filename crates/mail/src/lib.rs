@@ -10,19 +10,28 @@
 //!   file 0600 on Unix: the mails hold live reset links.
 
 use async_trait::async_trait;
-use lettre::message::header::ContentType;
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::Mailbox;
+use lettre::message::MultiPart;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::path::{Path, PathBuf};
 
-/// One plain-text message to one recipient.
-#[derive(Clone, Debug, PartialEq)]
+/// One message to one recipient: plain text, and with `html` an HTML alternative.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Mail {
     pub to: String,
     pub subject: String,
     pub text: String,
+    /// The same message in HTML (sent as `multipart/alternative` with the text).
+    pub html: Option<String>,
     /// The link the message is about (what the outbox logs).
     pub link: Option<String>,
+    /// A one-click unsubscribe URL (HTTPS in production): sent as `List-Unsubscribe` with
+    /// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058), so mail clients offer
+    /// an unsubscribe button that POSTs to it.
+    pub unsubscribe: Option<String>,
+    /// The `Message-ID` (`<id@host>`); lettre makes one up when it is `None`.
+    pub message_id: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -49,13 +58,32 @@ fn mailbox(address: &str) -> Result<Mailbox, MailError> {
 }
 
 fn message(from: &Mailbox, mail: &Mail) -> Result<Message, MailError> {
-    Message::builder()
+    let mut builder = Message::builder()
         .from(from.clone())
         .to(mailbox(&mail.to)?)
         .subject(mail.subject.clone())
-        .header(ContentType::TEXT_PLAIN)
-        .body(mail.text.clone())
-        .map_err(|e| MailError::Build(e.to_string()))
+        .message_id(mail.message_id.clone());
+    if let Some(url) = &mail.unsubscribe {
+        let header = |name: &'static str, value: String| {
+            HeaderValue::new(HeaderName::new_from_ascii_str(name), value)
+        };
+        builder = builder
+            .raw_header(header("List-Unsubscribe", format!("<{url}>")))
+            .raw_header(header(
+                "List-Unsubscribe-Post",
+                "List-Unsubscribe=One-Click".into(),
+            ));
+    }
+    let built = match &mail.html {
+        Some(html) => builder.multipart(MultiPart::alternative_plain_html(
+            mail.text.clone(),
+            html.clone(),
+        )),
+        None => builder
+            .header(ContentType::TEXT_PLAIN)
+            .body(mail.text.clone()),
+    };
+    built.map_err(|e| MailError::Build(e.to_string()))
 }
 
 /// Create `dir` (and its parents) readable by its owner only, or tighten it if it exists.
@@ -167,6 +195,7 @@ mod tests {
             subject: "Confirm your email".into(),
             text: "Open https://spontra.local/verify-email?token=xyz\n".into(),
             link: Some("https://spontra.local/verify-email?token=xyz".into()),
+            ..Default::default()
         };
         mailer.send(&mail).await.unwrap();
         let files: Vec<_> = std::fs::read_dir(&dir)

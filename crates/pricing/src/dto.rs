@@ -292,3 +292,71 @@ pub struct CheapestDates {
     /// By month.
     pub months: Vec<MonthPrice>,
 }
+
+/// A price alert: its definition as given (normalised), and what it has seen.
+#[derive(Serialize, ToSchema, Debug)]
+pub struct AlertView {
+    #[schema(format = "uuid")]
+    pub id: String,
+    #[serde(flatten)]
+    pub definition: crate::alert::AlertBody,
+    pub paused: bool,
+    /// Every date it watches has passed.
+    pub expired: bool,
+    pub watching: Watching,
+    /// The trip's lowest price at the last check (none: nothing on sale, or not checked yet).
+    pub price_now: Option<Price>,
+    #[schema(format = DateTime)]
+    pub last_checked_at: Option<String>,
+    #[schema(format = DateTime)]
+    pub last_notified_at: Option<String>,
+    /// The newest notification this alert sent.
+    pub last_notification: Option<NotificationSummary>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+}
+
+/// The departure (and return) dates an alert's definition comes to.
+#[derive(Serialize, ToSchema, Debug)]
+pub struct Watching {
+    #[schema(format = Date)]
+    pub departure_from: String,
+    #[schema(format = Date)]
+    pub departure_to: String,
+    #[schema(format = Date)]
+    pub return_from: Option<String>,
+    #[schema(format = Date)]
+    pub return_to: Option<String>,
+}
+
+/// A notification as its alert lists it.
+#[derive(Serialize, ToSchema, Debug)]
+pub struct NotificationSummary {
+    #[schema(format = "uuid")]
+    pub id: String,
+    /// `email` or `webhook`.
+    pub channel: String,
+    /// `pending` (waiting or being retried), `sent` or `dead` (every attempt failed).
+    pub status: String,
+    pub attempts: i32,
+    /// The price it told of, as the alert shows prices.
+    pub price: Option<String>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub sent_at: Option<String>,
+}
+
+#[derive(Serialize, ToSchema, Debug)]
+pub struct AlertList {
+    pub alerts: Vec<AlertView>,
+}
+
+/// Pause or resume an alert.
+#[derive(Deserialize, ToSchema, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct AlertPatch {
+    pub paused: bool,
+}

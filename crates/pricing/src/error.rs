@@ -12,6 +12,12 @@ pub enum PricingError {
     /// Nothing observed yet for what was asked.
     #[error("no prices have been observed for {0} yet")]
     NoHistory(String),
+    /// No such alert among the caller's.
+    #[error("no such alert")]
+    NotFound,
+    /// The account keeps as many alerts as it may.
+    #[error("an account keeps at most {0} price alerts; delete one first")]
+    TooManyAlerts(u32),
     /// The store is busy or out of reach for now.
     #[error("the service is busy; try again in a moment")]
     Busy,
@@ -33,6 +39,8 @@ impl Coded for PricingError {
         match self {
             PricingError::Invalid(e) => e.code(),
             PricingError::NoHistory(_) => ErrorCode::NoPriceHistory,
+            PricingError::NotFound => ErrorCode::NotFound,
+            PricingError::TooManyAlerts(_) => ErrorCode::TooManyAlerts,
             PricingError::Busy => ErrorCode::Overloaded,
             PricingError::Internal(_) => ErrorCode::Internal,
         }

@@ -7,37 +7,51 @@
 //!   graph Google Flights draws), the price now and its low / typical / high label;
 //! - `GET /prices/metrics`: minimum, quartiles and maximum of the route's recent prices around
 //!   the date, in the shape of Amadeus' Flight Price Analysis, and the label of a price;
-//! - `GET /prices/cheapest-dates`: the cheapest departure date and month of a route.
+//! - `GET /prices/cheapest-dates`: the cheapest departure date and month of a route;
+//! - `/alerts`: a signed-in user's price alerts ([`watchlist::AlertService`]), evaluated on
+//!   every recorded price that touches them and by a periodic sweep ([`evaluate::Evaluator`]);
+//!   their notifications go to the outbox the notifications service delivers from.
 //!
 //! Handlers are thin: [`PricingService`] parses the query into typed values and answers it.
 
+pub mod alert;
 pub mod dto;
 pub mod error;
+pub mod evaluate;
 pub mod insight;
 pub mod observe;
 pub mod service;
+pub mod watchlist;
 
 pub use error::PricingError;
 pub use service::PricingService;
 
-use axum::extract::State;
+use alert::AlertBody;
+use axum::extract::{FromRef, Path, State};
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use dto::*;
+use spontra_http::openapi::BearerScheme;
 use spontra_http::vocabulary::CabinName;
-use spontra_http::{ApiError, ApiQuery, Price, ProblemDetails};
+use spontra_http::{ApiError, ApiJson, ApiQuery, Auth, Authenticator, Price, ProblemDetails};
 use std::sync::Arc;
 use utoipa::OpenApi;
+use watchlist::{user_id, AlertService};
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(history, metrics, cheapest_dates),
+    paths(history, metrics, cheapest_dates, list_alerts, create_alert, get_alert, replace_alert, patch_alert, delete_alert),
     components(schemas(
+        AlertBody, alert::AlertDates, alert::Range, alert::NotifyWhen, AlertView, Watching,
+        NotificationSummary, AlertList, AlertPatch,
         PriceHistory, HistoryDay, PriceInsight, PriceLabel, PriceMetricsResponse, ItineraryPriceMetric,
         PriceMetric, QuartileRanking, IataCode, LabelledPrice, MetricsMeta, CheapestDates, DatePrice,
         MonthPrice, Price, CabinName, ProblemDetails
     )),
-    tags((name = "prices", description = "Price history, insights and cheapest dates from the prices providers report"))
+    tags((name = "prices", description = "Price history, insights and cheapest dates from the prices providers report"),
+        (name = "alerts", description = "Price alerts: a signed-in user's watches on a trip's price")),
+    modifiers(&BearerScheme)
 )]
 pub struct PricingApi;
 
@@ -48,6 +62,133 @@ pub fn router(service: Arc<PricingService>) -> Router {
         .route("/prices/metrics", get(metrics))
         .route("/prices/cheapest-dates", get(cheapest_dates))
         .with_state(service)
+}
+
+/// The alerts routes' state: the service and who checks bearer tokens.
+#[derive(Clone)]
+pub struct AlertsState {
+    pub service: Arc<AlertService>,
+    pub auth: Arc<dyn Authenticator>,
+}
+
+impl FromRef<AlertsState> for Arc<dyn Authenticator> {
+    fn from_ref(s: &AlertsState) -> Self {
+        s.auth.clone()
+    }
+}
+
+/// The price alert routes, to be nested under `/api/v1`. Answers are personal: `no-store`.
+pub fn alerts_router(state: AlertsState) -> Router {
+    Router::new()
+        .route("/alerts", get(list_alerts).post(create_alert))
+        .route(
+            "/alerts/{id}",
+            get(get_alert)
+                .put(replace_alert)
+                .patch(patch_alert)
+                .delete(delete_alert),
+        )
+        .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        ))
+        .with_state(state)
+}
+
+/// The caller's alerts, newest first, each with the price it last saw and its last
+/// notification.
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts", security(("bearer" = [])),
+    responses((status = 200, body = AlertList),
+        (status = 401, body = ProblemDetails, content_type = "application/problem+json", description = "`unauthorized`: sign in"),
+        (status = 503, body = ProblemDetails, content_type = "application/problem+json", description = "`overloaded`", headers(("Retry-After" = u64, description = "seconds to wait")))))]
+async fn list_alerts(
+    State(s): State<AlertsState>,
+    Auth(p): Auth,
+) -> Result<Json<AlertList>, ApiError> {
+    Ok(Json(s.service.list(user_id(&p.user_id)?).await?))
+}
+
+/// Create a price alert: a route on fixed, flexible or any dates (one way or return), or
+/// anywhere from an origin within a flight-time range; told when the price is below a limit
+/// or a new low. It is checked against the prices on sale at once.
+#[utoipa::path(post, path = "/api/v1/alerts", tag = "alerts", security(("bearer" = [])), request_body = AlertBody,
+    responses((status = 201, body = AlertView),
+        (status = 400, body = ProblemDetails, content_type = "application/problem+json", description = "`malformed_json`, `missing_field`, `invalid_field`, `invalid_date`, `unknown_cabin`"),
+        (status = 401, body = ProblemDetails, content_type = "application/problem+json", description = "`unauthorized`: sign in"),
+        (status = 409, body = ProblemDetails, content_type = "application/problem+json", description = "`too_many_alerts`"),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json", description = "`unknown_airport`, `unknown_currency`, `same_origin_destination`, `date_in_past`, `date_not_served`, `invalid_range`, `return_before_outbound`"),
+        (status = 503, body = ProblemDetails, content_type = "application/problem+json", description = "`overloaded`", headers(("Retry-After" = u64, description = "seconds to wait")))))]
+async fn create_alert(
+    State(s): State<AlertsState>,
+    Auth(p): Auth,
+    ApiJson(body): ApiJson<AlertBody>,
+) -> Result<(StatusCode, Json<AlertView>), ApiError> {
+    let view = s.service.create(user_id(&p.user_id)?, &body).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// One of the caller's alerts.
+#[utoipa::path(get, path = "/api/v1/alerts/{id}", tag = "alerts", security(("bearer" = [])), params(("id" = String, Path, format = "uuid")),
+    responses((status = 200, body = AlertView),
+        (status = 401, body = ProblemDetails, content_type = "application/problem+json", description = "`unauthorized`: sign in"),
+        (status = 404, body = ProblemDetails, content_type = "application/problem+json", description = "`not_found`: no such alert of the caller's")))]
+async fn get_alert(
+    State(s): State<AlertsState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<AlertView>, ApiError> {
+    Ok(Json(s.service.get(user_id(&p.user_id)?, &id).await?))
+}
+
+/// Replace an alert's definition; it watches the new trip from its price now.
+#[utoipa::path(put, path = "/api/v1/alerts/{id}", tag = "alerts", security(("bearer" = [])), params(("id" = String, Path, format = "uuid")), request_body = AlertBody,
+    responses((status = 200, body = AlertView),
+        (status = 400, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDetails, content_type = "application/problem+json", description = "`unauthorized`: sign in"),
+        (status = 404, body = ProblemDetails, content_type = "application/problem+json", description = "`not_found`: no such alert of the caller's"),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
+async fn replace_alert(
+    State(s): State<AlertsState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<AlertBody>,
+) -> Result<Json<AlertView>, ApiError> {
+    Ok(Json(
+        s.service.replace(user_id(&p.user_id)?, &id, &body).await?,
+    ))
+}
+
+/// Pause or resume an alert.
+#[utoipa::path(patch, path = "/api/v1/alerts/{id}", tag = "alerts", security(("bearer" = [])), params(("id" = String, Path, format = "uuid")), request_body = AlertPatch,
+    responses((status = 200, body = AlertView),
+        (status = 400, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDetails, content_type = "application/problem+json", description = "`unauthorized`: sign in"),
+        (status = 404, body = ProblemDetails, content_type = "application/problem+json", description = "`not_found`: no such alert of the caller's")))]
+async fn patch_alert(
+    State(s): State<AlertsState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<AlertPatch>,
+) -> Result<Json<AlertView>, ApiError> {
+    let view = s
+        .service
+        .set_paused(user_id(&p.user_id)?, &id, body.paused)
+        .await?;
+    Ok(Json(view))
+}
+
+/// Delete an alert.
+#[utoipa::path(delete, path = "/api/v1/alerts/{id}", tag = "alerts", security(("bearer" = [])), params(("id" = String, Path, format = "uuid")),
+    responses((status = 204, description = "deleted"),
+        (status = 401, body = ProblemDetails, content_type = "application/problem+json", description = "`unauthorized`: sign in"),
+        (status = 404, body = ProblemDetails, content_type = "application/problem+json", description = "`not_found`: no such alert of the caller's")))]
+async fn delete_alert(
+    State(s): State<AlertsState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    s.service.delete(user_id(&p.user_id)?, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// A departure's lowest price day by day over the last 60 days, the price now, and whether it

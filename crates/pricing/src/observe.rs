@@ -7,6 +7,7 @@
 //! pricing cannot read (not a CloudEvent, not an observation, an unknown cabin, a currency
 //! without a reference rate) goes to `price.dead_letter` with its reason; the consumer goes on.
 
+use crate::evaluate::Evaluator;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use spontra_domain::{Cabin, CurrencyCode};
@@ -101,6 +102,8 @@ pub struct Recorder {
     pub bus: Arc<dyn Bus>,
     pub store: Arc<dyn PriceStore>,
     pub refdata: Arc<RefData>,
+    /// Evaluates the alerts each recorded batch touches.
+    pub alerts: Option<Arc<Evaluator>>,
 }
 
 impl Recorder {
@@ -109,7 +112,14 @@ impl Recorder {
             bus,
             store,
             refdata,
+            alerts: None,
         }
+    }
+
+    /// Evaluate the alerts each batch touches once it is recorded.
+    pub fn with_alerts(mut self, evaluator: Arc<Evaluator>) -> Recorder {
+        self.alerts = Some(evaluator);
+        self
     }
 
     /// Record what `records` hold and dead-letter what cannot be read, without committing.
@@ -122,7 +132,14 @@ impl Recorder {
                 Err(why) => dead.push(record.dead_letter(why.code, "", &why.reason)),
             }
         }
-        self.store.record_prices(&prices).await?;
+        let recorded = self.store.record_prices(&prices).await?;
+        // The prices are recorded either way: an evaluation that fails here is the sweep's.
+        if let Some(evaluator) = &self.alerts {
+            if let Err(e) = evaluator.on_recorded(&recorded).await {
+                metrics::counter!("pricing_alert_evaluation_errors_total").increment(1);
+                tracing::warn!(error = %e, "evaluating alerts after a batch; the sweep will");
+            }
+        }
         if !dead.is_empty() {
             metrics::counter!("pricing_dead_letters_total").increment(dead.len() as u64);
             self.bus.publish(PRICE_DEAD_LETTER, dead).await?;

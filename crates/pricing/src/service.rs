@@ -1,6 +1,7 @@
 //! The pricing service: typed queries parsed from the wire, answered from the store's
 //! roll-ups. Transport-free: it returns [`PricingError`]s, the routes render them.
 
+use crate::alert::{AlertBody, AlertDef};
 use crate::dto::*;
 use crate::error::PricingError;
 use crate::insight::{quartiles, Label, Quartiles};
@@ -72,6 +73,89 @@ fn label(l: Label) -> PriceLabel {
     }
 }
 
+/// An airport field: required, an IATA code, an airport with service.
+pub(crate) fn airport(
+    refdata: &RefData,
+    field: &str,
+    value: Option<&str>,
+    invalid: &mut Invalid,
+) -> Option<String> {
+    let Some(value) = value else {
+        invalid.push(
+            ErrorCode::MissingField,
+            field,
+            format!("{field} is required"),
+        );
+        return None;
+    };
+    match AirportCode::parse(value) {
+        Err(_) => {
+            invalid.push(
+                ErrorCode::InvalidField,
+                field,
+                "an IATA airport code, three letters",
+            );
+            None
+        }
+        Ok(code) if refdata.airport(code).is_none() => {
+            invalid.push(
+                ErrorCode::UnknownAirport,
+                field,
+                format!("{code} is not an airport with scheduled service"),
+            );
+            None
+        }
+        Ok(code) => Some(code.to_string()),
+    }
+}
+
+/// The currency prices are shown in (default EUR): one with an ECB reference rate.
+pub(crate) fn display(
+    refdata: &RefData,
+    currency: Option<&str>,
+    invalid: &mut Invalid,
+) -> Option<Display> {
+    let Some(code) = currency else {
+        return Some(Display {
+            currency: CurrencyCode::parse("EUR").ok()?,
+            rate: None,
+        });
+    };
+    let parsed = CurrencyCode::parse(code).ok();
+    match parsed {
+        Some(c) if c.as_str() == "EUR" => Some(Display {
+            currency: c,
+            rate: None,
+        }),
+        Some(c) if refdata.euro_rate(c).is_some() => Some(Display {
+            currency: c,
+            rate: refdata.euro_rate(c),
+        }),
+        _ => {
+            invalid.push(
+                ErrorCode::UnknownCurrency,
+                "currency",
+                format!("{code:?} is not a currency with an ECB reference rate"),
+            );
+            None
+        }
+    }
+}
+
+/// Parse an alert's definition; `today`: check its dates against it (a new or edited alert).
+pub(crate) fn alert_def(
+    refdata: &RefData,
+    body: &AlertBody,
+    today: Option<NaiveDate>,
+) -> Result<AlertDef, PricingError> {
+    AlertDef::parse(
+        body,
+        today,
+        |field, value, invalid| airport(refdata, field, value, invalid),
+        |currency, invalid| display(refdata, currency, invalid),
+    )
+}
+
 impl PricingService {
     pub fn new(store: Arc<dyn PriceStore>, refdata: Arc<RefData>, clock: SharedClock) -> Self {
         PricingService {
@@ -86,33 +170,7 @@ impl PricingService {
     }
 
     fn airport(&self, field: &str, value: Option<&str>, invalid: &mut Invalid) -> Option<String> {
-        let Some(value) = value else {
-            invalid.push(
-                ErrorCode::MissingField,
-                field,
-                format!("{field} is required"),
-            );
-            return None;
-        };
-        match AirportCode::parse(value) {
-            Err(_) => {
-                invalid.push(
-                    ErrorCode::InvalidField,
-                    field,
-                    "an IATA airport code, three letters",
-                );
-                None
-            }
-            Ok(code) if self.refdata.airport(code).is_none() => {
-                invalid.push(
-                    ErrorCode::UnknownAirport,
-                    field,
-                    format!("{code} is not an airport with scheduled service"),
-                );
-                None
-            }
-            Ok(code) => Some(code.to_string()),
-        }
+        airport(&self.refdata, field, value, invalid)
     }
 
     /// The route, cabin and display currency of `p` (origin and destination required).
@@ -149,31 +207,7 @@ impl PricingService {
     }
 
     fn display(&self, currency: Option<&str>, invalid: &mut Invalid) -> Option<Display> {
-        let Some(code) = currency else {
-            return Some(Display {
-                currency: CurrencyCode::parse("EUR").ok()?,
-                rate: None,
-            });
-        };
-        let parsed = CurrencyCode::parse(code).ok();
-        match parsed {
-            Some(c) if c.as_str() == "EUR" => Some(Display {
-                currency: c,
-                rate: None,
-            }),
-            Some(c) if self.refdata.euro_rate(c).is_some() => Some(Display {
-                currency: c,
-                rate: self.refdata.euro_rate(c),
-            }),
-            _ => {
-                invalid.push(
-                    ErrorCode::UnknownCurrency,
-                    "currency",
-                    format!("{code:?} is not a currency with an ECB reference rate"),
-                );
-                None
-            }
-        }
+        display(&self.refdata, currency, invalid)
     }
 
     /// A route query (cheapest dates).

@@ -57,13 +57,40 @@ fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
     std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }
 
+/// The key that signs unsubscribe links: `notifications.signing_key`, or for the embedded
+/// profile one generated once and kept (0600) in the data directory.
+pub fn notification_signer(
+    settings: &Settings,
+) -> anyhow::Result<spontra_notifications::unsubscribe::Signer> {
+    use spontra_notifications::unsubscribe::{Signer, MIN_KEY_BYTES};
+    let key = match &settings.notifications.signing_key {
+        Some(key) => key.clone(),
+        None => {
+            let path = settings.data.dir.join("notification-key");
+            match std::fs::read_to_string(&path) {
+                Ok(key) => key.trim().to_string(),
+                Err(_) => {
+                    private_data_dir(settings)?;
+                    let key = Signer::generate_key();
+                    write_private(&path, &key)?;
+                    tracing::info!(path = %path.display(), "generated the unsubscribe-link key");
+                    key
+                }
+            }
+        }
+    };
+    Signer::new(key.as_bytes()).with_context(|| {
+        format!("notifications.signing_key must be at least {MIN_KEY_BYTES} bytes")
+    })
+}
+
 /// Create the data directory readable by its owner only (or tighten an existing one).
 pub fn private_data_dir(settings: &Settings) -> anyhow::Result<()> {
     spontra_mail::create_private_dir(&settings.data.dir)
         .with_context(|| format!("creating {}", settings.data.dir.display()))
 }
 
-fn mailer(settings: &Settings) -> anyhow::Result<Arc<dyn Mailer>> {
+pub fn mailer(settings: &Settings) -> anyhow::Result<Arc<dyn Mailer>> {
     Ok(match &settings.mail.smtp_url {
         Some(url) => Arc::new(SmtpMailer::new(url, &settings.mail.from)?),
         None => {

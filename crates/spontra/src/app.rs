@@ -187,6 +187,9 @@ pub fn openapi_document(services: &[ServiceName]) -> serde_json::Value {
                 openapi.merge(spontra_ingest::routes::IngestApi::openapi())
             }
             ServiceName::Pricing => openapi.merge(spontra_pricing::PricingApi::openapi()),
+            ServiceName::Notifications => {
+                openapi.merge(spontra_notifications::NotificationsApi::openapi())
+            }
             // No HTTP API: they consume and publish the event stream.
             ServiceName::Ingest | ServiceName::Market => {}
         }
@@ -279,7 +282,12 @@ impl App {
             )));
         }
         if let Some(pricing) = &parts.pricing {
-            api = api.merge(spontra_pricing::router(pricing.service.clone()));
+            api = api
+                .merge(spontra_pricing::router(pricing.service.clone()))
+                .merge(spontra_pricing::alerts_router(pricing.alerts.clone()));
+        }
+        if let Some(n) = &parts.notifications {
+            api = api.merge(spontra_notifications::router(n.state.clone()));
         }
         if let Some(users) = &parts.users {
             api = api.merge(spontra_users::router(users.clone()));

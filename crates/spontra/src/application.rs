@@ -15,9 +15,14 @@ use spontra_domain::{MarketClock, SharedClock, SystemClock};
 use spontra_events::embedded::EmbeddedLog;
 use spontra_events::kafka::Kafka;
 use spontra_events::Bus;
+use spontra_http::Authenticator;
 use spontra_ingest::Ingestor;
+use spontra_notifications::outbox::{Outbox, OutboxSettings};
+use spontra_notifications::NotificationsState;
+use spontra_pricing::evaluate::Evaluator;
 use spontra_pricing::observe::Recorder;
-use spontra_pricing::PricingService;
+use spontra_pricing::watchlist::AlertService;
+use spontra_pricing::{AlertsState, PricingService};
 use spontra_search::live::{Follower, Snapshots};
 use spontra_search::SearchService;
 use spontra_users::{UsersService, UsersState};
@@ -41,6 +46,8 @@ pub struct Parts {
     /// The pricing service, and its consumer of `price.observed` and its retention, started
     /// by [`Application::run`].
     pub pricing: Option<Pricing>,
+    /// The notifications service and its outbox worker, started by [`Application::run`].
+    pub notifications: Option<Notifications>,
     /// Search following `inventory.changed`, started by [`Application::run`].
     pub follower: Option<Follower>,
     /// Rolls search's and the market's window on at the market's midnight, started by
@@ -60,6 +67,15 @@ pub struct Pricing {
     pub recorder: Recorder,
     pub store: Arc<dyn spontra_store::PriceStore>,
     pub retention: crate::config::PricingSettings,
+    /// The alerts API, and the evaluator the sweep runs.
+    pub alerts: AlertsState,
+    pub evaluator: Arc<Evaluator>,
+}
+
+/// The notifications service's parts.
+pub struct Notifications {
+    pub state: NotificationsState,
+    pub outbox: Arc<Outbox>,
 }
 
 impl Parts {
@@ -75,7 +91,7 @@ impl Parts {
         services.dedup();
         anyhow::ensure!(
             !services.is_empty(),
-            "server.services lists no service (choose from search, users, ingest, market, pricing)"
+            "server.services lists no service (choose from search, users, ingest, market, pricing, notifications)"
         );
         let needs_world =
             settings.server.runs(ServiceName::Search) || settings.server.runs(ServiceName::Market);
@@ -109,6 +125,7 @@ impl Parts {
         let stores = if settings.server.runs(ServiceName::Ingest)
             || settings.server.runs(ServiceName::Users)
             || settings.server.runs(ServiceName::Pricing)
+            || settings.server.runs(ServiceName::Notifications)
         {
             Some(crate::accounts::open_stores(settings).await?)
         } else {
@@ -144,9 +161,36 @@ impl Parts {
         } else {
             None
         };
+        // Who checks bearer tokens: the users service here, or one over the same accounts
+        // (the same database and signing keys) for a process that serves alerts without it.
+        let auth: Option<Arc<dyn Authenticator>> = match (&users, &stores) {
+            (Some(users), _) => Some(users.auth.clone()),
+            (None, Some(stores))
+                if settings.server.runs(ServiceName::Pricing)
+                    || settings.server.runs(ServiceName::Notifications) =>
+            {
+                Some(crate::accounts::users_service(
+                    settings,
+                    stores.users.clone(),
+                    world::refdata()?,
+                    public_url,
+                    clock.clone(),
+                )?)
+            }
+            _ => None,
+        };
         let pricing = if settings.server.runs(ServiceName::Pricing) {
-            let store = stores.as_ref().context("the database")?.prices.clone();
+            let stores = stores.as_ref().context("the database")?;
+            let store = stores.prices.clone();
             let refdata = world::refdata()?;
+            let evaluator = Arc::new(Evaluator {
+                prices: store.clone(),
+                alerts: stores.alerts.clone(),
+                refdata: refdata.clone(),
+                clock: market_clock.clone(),
+                wall: clock.clone(),
+                daily_cap: settings.pricing.alerts_daily_cap,
+            });
             Some(Pricing {
                 service: Arc::new(PricingService::new(
                     store.clone(),
@@ -157,9 +201,52 @@ impl Parts {
                     bus.clone().context("the event stream")?,
                     store.clone(),
                     refdata,
-                ),
+                )
+                .with_alerts(evaluator.clone()),
                 store,
                 retention: settings.pricing.clone(),
+                alerts: AlertsState {
+                    service: Arc::new(AlertService {
+                        alerts: stores.alerts.clone(),
+                        evaluator: evaluator.clone(),
+                    }),
+                    auth: auth.clone().context("an authenticator")?,
+                },
+                evaluator,
+            })
+        } else {
+            None
+        };
+        let notifications = if settings.server.runs(ServiceName::Notifications) {
+            let stores = stores.as_ref().context("the database")?;
+            let signer = Arc::new(crate::accounts::notification_signer(settings)?);
+            let n = &settings.notifications;
+            Some(Notifications {
+                state: NotificationsState {
+                    alerts: stores.alerts.clone(),
+                    signer: signer.clone(),
+                    auth: auth.clone().context("an authenticator")?,
+                    clock: clock.clone(),
+                },
+                outbox: Arc::new(Outbox {
+                    alerts: stores.alerts.clone(),
+                    users: stores.users.clone(),
+                    mailer: crate::accounts::mailer(settings)?,
+                    signer,
+                    public_url: settings
+                        .server
+                        .public_url
+                        .clone()
+                        .unwrap_or_else(|| public_url.to_string()),
+                    clock: clock.clone(),
+                    settings: OutboxSettings {
+                        lease_seconds: n.lease_seconds,
+                        max_attempts: n.max_attempts,
+                        backoff_seconds: n.backoff_seconds,
+                        poll_millis: n.poll_millis,
+                        ..OutboxSettings::default()
+                    },
+                }),
             })
         } else {
             None
@@ -197,6 +284,7 @@ impl Parts {
             ingest,
             market,
             pricing,
+            notifications,
             roller,
             retention: log
                 .filter(|_| settings.events.retention_minutes > 0)
@@ -432,11 +520,19 @@ impl Application {
         }
         if let Some(pricing) = &self.parts.pricing {
             background.push(tokio::spawn(pricing.recorder.clone().run(stopped.clone())));
+            background.push(tokio::spawn(sweep_alerts(
+                pricing.evaluator.clone(),
+                pricing.retention.alerts_sweep_seconds,
+                stopped.clone(),
+            )));
             spawn_price_retention(
                 pricing.store.clone(),
                 pricing.retention.clone(),
                 self.parts.market_clock.clone(),
             );
+        }
+        if let Some(n) = &self.parts.notifications {
+            background.push(tokio::spawn(n.outbox.clone().run(stopped.clone())));
         }
         if let Some(follower) = self.parts.follower.take() {
             background.push(tokio::spawn(follower.run(stopped.clone())));
@@ -456,6 +552,30 @@ impl Application {
         }
         served?;
         Ok(())
+    }
+}
+
+/// Every live alert evaluated every `seconds` (the first sweep right away), until `stop`.
+async fn sweep_alerts(
+    evaluator: Arc<Evaluator>,
+    seconds: u64,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let every = std::time::Duration::from_secs(seconds.max(1));
+    while !*stop.borrow() {
+        match evaluator.sweep().await {
+            Ok(told) => {
+                metrics::counter!("pricing_alert_sweeps_total").increment(1);
+                if told > 0 {
+                    tracing::info!(told, "alert sweep");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "alert sweep failed; the next one will retry"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => {}
+        }
     }
 }
 

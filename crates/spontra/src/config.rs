@@ -28,12 +28,15 @@ pub struct Settings {
     /// The simulated market: its clock's speed and its feeds.
     #[serde(default)]
     pub market: crate::market::MarketSettings,
-    /// Price history retention.
+    /// Price history retention and alerts.
     #[serde(default)]
     pub pricing: PricingSettings,
+    /// The outbox worker and unsubscribe links.
+    #[serde(default)]
+    pub notifications: NotificationSettings,
 }
 
-/// `[pricing]`: how long price history is kept.
+/// `[pricing]`: how long price history is kept, and how alerts are evaluated.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PricingSettings {
@@ -43,6 +46,10 @@ pub struct PricingSettings {
     /// Daily roll-ups of a departure are kept this many days after it leaves (the history
     /// cheapest months and insights read).
     pub daily_days: u64,
+    /// Alerts told per user per day, at most (later ones wait for the next day).
+    pub alerts_daily_cap: u32,
+    /// Every live alert is evaluated this often (besides on each price that touches it).
+    pub alerts_sweep_seconds: u64,
 }
 
 impl Default for PricingSettings {
@@ -50,7 +57,58 @@ impl Default for PricingSettings {
         PricingSettings {
             observations_days: 90,
             daily_days: 730,
+            alerts_daily_cap: 10,
+            alerts_sweep_seconds: 300,
         }
+    }
+}
+
+/// `[notifications]`: the outbox worker, and the key that signs unsubscribe links
+/// (`signing_key`, at least 32 bytes; when unset one is generated once and kept in the data
+/// directory — a scaled deployment sets it, the same in every process).
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotificationSettings {
+    pub signing_key: Option<String>,
+    /// Attempts before a notification is dead.
+    pub max_attempts: i32,
+    /// The wait after a first failed attempt, doubled after each further one.
+    pub backoff_seconds: i64,
+    /// How long a worker's claim on a notification lasts.
+    pub lease_seconds: i64,
+    /// How often an idle worker looks for due notifications.
+    pub poll_millis: u64,
+}
+
+impl Default for NotificationSettings {
+    fn default() -> Self {
+        let o = spontra_notifications::outbox::OutboxSettings::default();
+        NotificationSettings {
+            signing_key: None,
+            max_attempts: o.max_attempts,
+            backoff_seconds: o.backoff_seconds,
+            lease_seconds: o.lease_seconds,
+            poll_millis: o.poll_millis,
+        }
+    }
+}
+
+impl std::fmt::Debug for NotificationSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NotificationSettings")
+            .field(
+                "signing_key",
+                &self
+                    .signing_key
+                    .as_ref()
+                    .map(|_| "<set>")
+                    .unwrap_or("<unset>"),
+            )
+            .field("max_attempts", &self.max_attempts)
+            .field("backoff_seconds", &self.backoff_seconds)
+            .field("lease_seconds", &self.lease_seconds)
+            .field("poll_millis", &self.poll_millis)
+            .finish()
     }
 }
 
@@ -71,18 +129,22 @@ pub enum ServiceName {
     /// The simulated market: publishes the providers' feeds about the world's flights (needs
     /// the world and the event stream).
     Market,
-    /// Price history, insights and cheapest dates from `price.observed` (needs the database
-    /// and the event stream).
+    /// Price history, insights, cheapest dates and price alerts from `price.observed` (needs
+    /// the database and the event stream).
     Pricing,
+    /// Delivers the notifications alerts put in the outbox: email with one-click unsubscribe
+    /// (needs the database).
+    Notifications,
 }
 
 impl ServiceName {
-    pub const ALL: [ServiceName; 5] = [
+    pub const ALL: [ServiceName; 6] = [
         ServiceName::Search,
         ServiceName::Users,
         ServiceName::Ingest,
         ServiceName::Market,
         ServiceName::Pricing,
+        ServiceName::Notifications,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -92,6 +154,7 @@ impl ServiceName {
             ServiceName::Ingest => "ingest",
             ServiceName::Market => "market",
             ServiceName::Pricing => "pricing",
+            ServiceName::Notifications => "notifications",
         }
     }
 }

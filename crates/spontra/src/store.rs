@@ -3,7 +3,7 @@
 
 use crate::config::redact_url;
 use anyhow::{bail, Context};
-use spontra_store::{InventoryStore, PriceStore, UserStore};
+use spontra_store::{AlertStore, InventoryStore, PriceStore, UserStore};
 use std::sync::Arc;
 
 /// One database's stores (one backend object behind each trait).
@@ -12,14 +12,16 @@ pub struct Stores {
     pub users: Arc<dyn UserStore>,
     pub inventory: Arc<dyn InventoryStore>,
     pub prices: Arc<dyn PriceStore>,
+    pub alerts: Arc<dyn AlertStore>,
 }
 
-fn both<S: UserStore + InventoryStore + PriceStore>(store: S) -> Stores {
+fn both<S: UserStore + InventoryStore + PriceStore + AlertStore>(store: S) -> Stores {
     let store = Arc::new(store);
     Stores {
         users: store.clone(),
         inventory: store.clone(),
-        prices: store,
+        prices: store.clone(),
+        alerts: store,
     }
 }
 

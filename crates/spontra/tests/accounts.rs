@@ -386,11 +386,12 @@ async fn profile_password_preferences(app: &Instance) {
         .wait_for("ada@example.com", "password was changed", 1)
         .await;
 
-    // Nothing is switched on that does not exist yet: price alerts start off.
+    // Price-alert mail is on by default (an alert is itself the ask); deals and newsletters
+    // start off.
     let defaults = app.get("/me/preferences", &t.access).await;
     assert_eq!(
         defaults.body["notifications"],
-        json!({"price_alerts": false, "deals": false, "newsletter": false})
+        json!({"price_alerts": true, "deals": false, "newsletter": false})
     );
     let prefs = json!({
         "home_airport": "LON",

@@ -146,6 +146,7 @@ impl PostgresStore {
 spontra_store_sql::impl_user_store!(PostgresStore, sqlx::Postgres);
 spontra_store_sql::impl_inventory_store!(PostgresStore, sqlx::Postgres);
 spontra_store_sql::impl_price_store!(PostgresStore, sqlx::Postgres);
+spontra_store_sql::impl_alert_store!(PostgresStore, sqlx::Postgres, "FOR UPDATE SKIP LOCKED");
 
 /// The advisory lock that keeps partition changes one at a time.
 const PARTITION_LOCK: i64 = 0x5350_5052_4943_4500; // "SPPRICE\0"

@@ -12,6 +12,8 @@
 
 pub use sqlx;
 
+mod alerts;
+
 /// Driver error codes that mean "busy, try again": SQLite's BUSY and LOCKED with their
 /// extended codes; PostgreSQL's serialization failure, deadlock, lock not available, too many
 /// connections and "cannot connect now".
@@ -236,6 +238,9 @@ macro_rules! impl_user_store {
                     "DELETE FROM one_time_tokens WHERE user_id = $1",
                     "DELETE FROM recovery_codes WHERE user_id = $1",
                     "DELETE FROM refresh_tokens WHERE session_id IN (SELECT id FROM sessions WHERE user_id = $1)",
+                    "DELETE FROM notifications WHERE user_id = $1",
+                    "DELETE FROM alerts WHERE user_id = $1",
+                    "DELETE FROM alert_quota WHERE user_id = $1",
                 ] {
                     $crate::sqlx::query(sql).bind(id.0).execute(&mut *tx).await.map_err($crate::translate)?;
                 }
@@ -1196,6 +1201,42 @@ macro_rules! impl_price_store {
                             lowest_minor: r.try_get(1).map_err(tr)?,
                             observed_at: r.try_get(2).map_err(tr)?,
                         })
+                    })
+                    .collect()
+            }
+
+            async fn airport_prices(
+                &self,
+                airport: &str,
+                cabin: &str,
+                departures: (chrono::NaiveDate, chrono::NaiveDate),
+                outbound: bool,
+            ) -> spontra_store::StoreResult<Vec<(String, spontra_store::RoutePrice)>> {
+                use $crate::sqlx::Row;
+                let tr = $crate::translate;
+                let (this, other) = if outbound { ("origin", "destination") } else { ("destination", "origin") };
+                let rows = $crate::sqlx::query(&format!(
+                    "SELECT {other}, departure_date, lowest_minor, observed_at FROM pricing_routes \
+                     WHERE {this} = $1 AND cabin = $2 AND departure_date >= $3 AND departure_date <= $4 \
+                     AND lowest_minor IS NOT NULL ORDER BY {other}, departure_date"
+                ))
+                .bind(airport)
+                .bind(cabin)
+                .bind(departures.0)
+                .bind(departures.1)
+                .fetch_all(&self.reader)
+                .await
+                .map_err(tr)?;
+                rows.iter()
+                    .map(|r| {
+                        Ok((
+                            r.try_get(0).map_err(tr)?,
+                            spontra_store::RoutePrice {
+                                departure_date: r.try_get(1).map_err(tr)?,
+                                lowest_minor: r.try_get(2).map_err(tr)?,
+                                observed_at: r.try_get(3).map_err(tr)?,
+                            },
+                        ))
                     })
                     .collect()
             }

@@ -128,3 +128,4 @@ fn create_private(path: &std::path::Path) -> StoreResult<()> {
 spontra_store_sql::impl_user_store!(SqliteStore, sqlx::Sqlite);
 spontra_store_sql::impl_inventory_store!(SqliteStore, sqlx::Sqlite);
 spontra_store_sql::impl_price_store!(SqliteStore, sqlx::Sqlite);
+spontra_store_sql::impl_alert_store!(SqliteStore, sqlx::Sqlite, "");

@@ -1318,14 +1318,18 @@ macro_rules! conformance_tests {
             observations_apply_once_and_the_latest_is_current,
             schedule_changes_apply_once_and_are_kept_in_order,
             prices_roll_up_by_day_and_repeat_harmlessly,
-            old_prices_are_pruned);
+            old_prices_are_pruned,
+            alerts_belong_to_their_user,
+            alerts_settle_once_and_the_outbox_leases);
         $crate::conformance_tests!(@concurrent $make;
             concurrent_refreshes_of_distinct_sessions_all_rotate,
             concurrent_presentations_of_one_token_let_one_win,
             concurrent_writes_to_distinct_and_shared_rows,
             concurrent_ingesters_apply_each_event_once,
             concurrent_ingesters_apply_each_schedule_change_once,
-            concurrent_pricers_keep_the_lowest_exact);
+            concurrent_pricers_keep_the_lowest_exact,
+            concurrent_evaluators_notify_once,
+            concurrent_workers_claim_each_notification_once);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(
@@ -1352,4 +1356,450 @@ macro_rules! conformance_tests {
             }
         )*
     };
+}
+
+fn watched(origin: &str, destination: Option<&str>, from: u32, to: u32) -> Watched {
+    Watched {
+        origin: origin.into(),
+        destination: destination.map(str::to_string),
+        cabin: "economy".into(),
+        depart: (departure(from), departure(to)),
+        returns: None,
+    }
+}
+
+fn new_alert(user: UserId, w: Watched, minute: i64) -> Alert {
+    Alert {
+        id: AlertId::new(),
+        user_id: user,
+        spec: format!("{{\"origin\":\"{}\"}}", w.origin),
+        watched: w,
+        paused: false,
+        version: 0,
+        watch: Watch::default(),
+        created_at: t(minute),
+        updated_at: t(minute),
+    }
+}
+
+fn notification(user: UserId, alert: Option<AlertId>, minute: i64) -> NewNotification {
+    NewNotification {
+        id: NotificationId::new(),
+        user_id: user,
+        alert_id: alert,
+        channel: "email".into(),
+        payload: "{}".into(),
+        created_at: t(minute),
+    }
+}
+
+fn fired(price: i64) -> Watch {
+    Watch {
+        reference_minor: Some(price),
+        disarmed: true,
+        last_price_minor: Some(price),
+        evaluated_at: Some(t(1)),
+        notified_at: Some(t(1)),
+    }
+}
+
+/// Alerts are their user's alone (another user's is not found, for every operation), listed
+/// newest first, capped per user, found by the airports and cabin a price touches while live,
+/// paged for the sweep, reset by a new definition, and gone with a deleted account.
+pub async fn alerts_belong_to_their_user<S: UserStore + AlertStore>(store: &S) {
+    let ada = store
+        .create_user(&new_user("ada@example.com", "Ada"))
+        .await
+        .unwrap();
+    let bob = store
+        .create_user(&new_user("bob@example.com", "Bob"))
+        .await
+        .unwrap();
+    let first = new_alert(ada.id, watched("LHR", Some("JFK"), 10, 12), 0);
+    let mut anywhere = new_alert(ada.id, watched("LHR", None, 1, 30), 1);
+    anywhere.watched.returns = Some((departure(3), departure(31)));
+    store.create_alert(&first, 3).await.unwrap();
+    store.create_alert(&anywhere, 3).await.unwrap();
+    let listed = store.alerts_of(ada.id).await.unwrap();
+    assert_eq!(
+        listed,
+        [anywhere.clone(), first.clone()],
+        "newest first, as stored"
+    );
+    assert!(store.alerts_of(bob.id).await.unwrap().is_empty());
+    // Bob cannot see, change or delete Ada's.
+    let nf = |r: StoreResult<()>| assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
+    nf(store.alert(bob.id, first.id).await.map(|_| ()));
+    let pause = AlertChange {
+        definition: None,
+        paused: Some(true),
+    };
+    nf(store
+        .update_alert(bob.id, first.id, &pause, t(2))
+        .await
+        .map(|_| ()));
+    nf(store.delete_alert(bob.id, first.id).await);
+    assert!(!store.alert(ada.id, first.id).await.unwrap().paused);
+    // At most three each.
+    store
+        .create_alert(&new_alert(ada.id, watched("LGW", Some("BCN"), 5, 5), 2), 3)
+        .await
+        .unwrap();
+    let fourth = store
+        .create_alert(&new_alert(ada.id, watched("LGW", Some("BCN"), 5, 5), 3), 3)
+        .await;
+    assert!(matches!(fourth, Err(StoreError::Conflict(_))), "{fourth:?}");
+    store
+        .create_alert(&new_alert(bob.id, watched("JFK", Some("LHR"), 5, 5), 3), 3)
+        .await
+        .unwrap();
+
+    // A price of JFK touches the route alert (destination) and Bob's (origin); LHR also the
+    // anywhere alert; nothing in business; nothing once every date has passed.
+    let touching = |airports: &[&str], cabin: &str, today: u32| {
+        let airports: Vec<String> = airports.iter().map(|s| s.to_string()).collect();
+        let cabin = cabin.to_string();
+        async move {
+            let mut ids: Vec<AlertId> = store
+                .alerts_touching(&cabin, &airports, departure(today))
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|a| a.id)
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    assert_eq!(touching(&["JFK"], "economy", 1).await.len(), 2);
+    assert_eq!(touching(&["LHR"], "economy", 1).await.len(), 3);
+    assert!(touching(&["LHR"], "business", 1).await.is_empty());
+    // After the 12th only the anywhere alert (returns until the 31st) and Bob's (5th: gone).
+    assert_eq!(touching(&["LHR"], "economy", 13).await, vec![anywhere.id]);
+    // Paused alerts are not evaluated.
+    let paused = store
+        .update_alert(ada.id, anywhere.id, &pause, t(5))
+        .await
+        .unwrap();
+    assert!(paused.paused && paused.version == 1 && paused.updated_at == t(5));
+    assert!(touching(&["LHR"], "economy", 13).await.is_empty());
+
+    // The sweep pages through every live alert in id order.
+    let mut seen = vec![];
+    let mut after = None;
+    loop {
+        let page = store.live_alerts(after, departure(1), 2).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        seen.extend(page.into_iter().map(|a| a.id));
+    }
+    let mut sorted = seen.clone();
+    sorted.sort();
+    assert_eq!(seen, sorted);
+    assert_eq!(seen.len(), 3, "four alerts, one paused");
+
+    // A new definition resets what the evaluator learnt.
+    assert_eq!(
+        store
+            .settle(first.id, 0, &fired(9_000), &[], 10, departure(1))
+            .await
+            .unwrap(),
+        Settled::Saved
+    );
+    let change = AlertChange {
+        definition: Some(("{\"v\":2}".into(), watched("LHR", Some("EWR"), 11, 11))),
+        paused: None,
+    };
+    let changed = store
+        .update_alert(ada.id, first.id, &change, t(6))
+        .await
+        .unwrap();
+    assert_eq!(changed.watched.destination.as_deref(), Some("EWR"));
+    assert_eq!((changed.spec.as_str(), changed.version), ("{\"v\":2}", 2));
+    // (When it last told the user stays: that happened.)
+    let reset = Watch {
+        notified_at: Some(t(1)),
+        ..Watch::default()
+    };
+    assert_eq!(changed.watch, reset);
+
+    // Deleting keeps its notifications, unlinked.
+    store
+        .enqueue(&notification(ada.id, Some(first.id), 7))
+        .await
+        .unwrap();
+    store.delete_alert(ada.id, first.id).await.unwrap();
+    nf(store.delete_alert(ada.id, first.id).await);
+    let kept = store.notifications_of(ada.id, 10).await.unwrap();
+    assert_eq!((kept.len(), kept[0].alert_id), (1, None));
+
+    // An account deleted takes its alerts and notifications with it.
+    store.anonymise_user(ada.id, t(8)).await.unwrap();
+    assert!(store.alerts_of(ada.id).await.unwrap().is_empty());
+    assert!(store.notifications_of(ada.id, 10).await.unwrap().is_empty());
+    assert_eq!(store.alerts_of(bob.id).await.unwrap().len(), 1);
+}
+
+/// A verdict is saved once per version (a second evaluator that read the same version finds
+/// it stale, and a paused alert takes none); a firing writes its notifications with it unless
+/// the user's day is used up; the outbox leases what it hands out, retries when told, and
+/// never hands out a sent or dead notification again.
+pub async fn alerts_settle_once_and_the_outbox_leases<S: UserStore + AlertStore>(store: &S) {
+    let ada = store
+        .create_user(&new_user("ada@example.com", "Ada"))
+        .await
+        .unwrap();
+    let alerts: Vec<Alert> = (0..3)
+        .map(|n| {
+            new_alert(
+                ada.id,
+                watched("LHR", Some("JFK"), 10 + n, 10 + n),
+                n as i64,
+            )
+        })
+        .collect();
+    for a in &alerts {
+        store.create_alert(a, 10).await.unwrap();
+    }
+    let day = departure(1);
+    let fire = |a: &Alert, minute: i64| {
+        vec![
+            notification(ada.id, Some(a.id), minute),
+            // A second channel: one firing, counted once against the cap.
+            NewNotification {
+                channel: "webhook".into(),
+                ..notification(ada.id, Some(a.id), minute)
+            },
+        ]
+    };
+    let settle = |a: &Alert, version: i64, notify: Vec<NewNotification>, cap: u32| {
+        let id = a.id;
+        async move {
+            store
+                .settle(id, version, &fired(9_000), &notify, cap, day)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        settle(&alerts[0], 0, fire(&alerts[0], 1), 2).await,
+        Settled::Saved
+    );
+    assert_eq!(
+        settle(&alerts[0], 0, fire(&alerts[0], 1), 2).await,
+        Settled::Stale
+    );
+    let held = store.alert(ada.id, alerts[0].id).await.unwrap();
+    assert_eq!((held.version, held.watch.clone()), (1, fired(9_000)));
+    assert_eq!(
+        settle(&alerts[1], 0, fire(&alerts[1], 2), 2).await,
+        Settled::Saved
+    );
+    // The day's cap of two firings is used: the third saves nothing.
+    assert_eq!(
+        settle(&alerts[2], 0, fire(&alerts[2], 3), 2).await,
+        Settled::Capped
+    );
+    assert_eq!(store.alert(ada.id, alerts[2].id).await.unwrap().version, 0);
+    // Without a notification the cap does not apply; the next day has its own.
+    assert_eq!(settle(&alerts[2], 0, vec![], 2).await, Settled::Saved);
+    let next_day = store
+        .settle(
+            alerts[2].id,
+            1,
+            &fired(8_000),
+            &fire(&alerts[2], 4),
+            2,
+            departure(2),
+        )
+        .await
+        .unwrap();
+    assert_eq!(next_day, Settled::Saved);
+    // A paused alert takes no verdict.
+    let pause = AlertChange {
+        definition: None,
+        paused: Some(true),
+    };
+    store
+        .update_alert(ada.id, alerts[1].id, &pause, t(5))
+        .await
+        .unwrap();
+    assert_eq!(
+        settle(&alerts[1], 2, fire(&alerts[1], 5), 9).await,
+        Settled::Stale
+    );
+    let all = store.notifications_of(ada.id, 100).await.unwrap();
+    assert_eq!(all.len(), 6, "three firings, two channels each");
+    assert!(all
+        .iter()
+        .all(|n| n.status == Delivery::Pending && n.attempts == 0));
+
+    // The outbox: a claim leases; a second claimer gets what is left.
+    let lease = t(100);
+    let first = store.claim(t(10), lease, 4).await.unwrap();
+    let second = store.claim(t(10), lease, 4).await.unwrap();
+    assert_eq!((first.len(), second.len()), (4, 2));
+    assert!(first.iter().chain(&second).all(|n| n.attempts == 1));
+    assert!(store.claim(t(10), lease, 4).await.unwrap().is_empty());
+    // Sent, retried in an hour, dead, and one left leased.
+    store
+        .finish(first[0].id, &Outcome::Sent, t(11))
+        .await
+        .unwrap();
+    let retry = Outcome::Retry {
+        at: t(60),
+        error: "421 try later".into(),
+    };
+    store.finish(first[1].id, &retry, t(11)).await.unwrap();
+    let dead = Outcome::Dead {
+        error: "550 no such user".into(),
+    };
+    store.finish(first[2].id, &dead, t(11)).await.unwrap();
+    // A finished notification is not finished again.
+    let again = store.finish(first[0].id, &dead, t(12)).await;
+    assert!(matches!(again, Err(StoreError::NotFound)), "{again:?}");
+    // Before the retry is due and the leases run out: nothing.
+    assert!(store.claim(t(59), t(159), 10).await.unwrap().is_empty());
+    // The retry is due (its lease was cleared); the leased ones wait for their lease.
+    let due = store.claim(t(60), t(160), 10).await.unwrap();
+    assert_eq!(due.iter().map(|n| n.id).collect::<Vec<_>>(), [first[1].id]);
+    assert_eq!(
+        (due[0].attempts, due[0].last_error.as_deref()),
+        (2, Some("421 try later"))
+    );
+    // After the first lease: the three never finished come back, with another attempt.
+    let back = store.claim(t(100), t(200), 10).await.unwrap();
+    assert_eq!(back.len(), 3);
+    assert!(back.iter().all(|n| n.attempts == 2));
+    let by_id: std::collections::HashMap<_, _> = store
+        .notifications_of(ada.id, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| (n.id, n))
+        .collect();
+    let sent = &by_id[&first[0].id];
+    assert_eq!((sent.status, sent.sent_at), (Delivery::Sent, Some(t(11))));
+    let gone = &by_id[&first[2].id];
+    assert_eq!(
+        (gone.status, gone.last_error.as_deref()),
+        (Delivery::Dead, Some("550 no such user"))
+    );
+}
+
+/// Eight evaluators settle the same twelve alerts at one instant, all having read version 0
+/// and all deciding to notify: each alert is notified exactly once. Then one user's twelve
+/// alerts fire at once under a cap of five: exactly five get through.
+pub async fn concurrent_evaluators_notify_once<S: UserStore + AlertStore>(store: Arc<S>) {
+    let users: Vec<User> = {
+        let mut v = vec![];
+        for n in 0..3 {
+            let u = new_user(&format!("u{n}@example.com"), &format!("U{n}"));
+            v.push(store.create_user(&u).await.unwrap());
+        }
+        v
+    };
+    let alerts: Vec<Alert> = (0..12)
+        .map(|n| {
+            new_alert(
+                users[n % 3].id,
+                watched("LHR", Some("JFK"), 10, 10),
+                n as i64,
+            )
+        })
+        .collect();
+    for a in &alerts {
+        store.create_alert(a, 100).await.unwrap();
+    }
+    let alerts = Arc::new(alerts);
+    let results = burst(8 * alerts.len(), |i| {
+        let store = store.clone();
+        let alerts = alerts.clone();
+        async move {
+            let a = &alerts[i % alerts.len()];
+            let n = notification(a.user_id, Some(a.id), 1);
+            store
+                .settle(a.id, 0, &fired(9_000), &[n], 100, departure(1))
+                .await
+                .map(|s| (a.id, s))
+        }
+    })
+    .await;
+    let mut saved = std::collections::HashMap::new();
+    for r in results {
+        let (id, s) = r.unwrap();
+        assert!(matches!(s, Settled::Saved | Settled::Stale), "{s:?}");
+        *saved.entry(id).or_insert(0) += usize::from(s == Settled::Saved);
+    }
+    assert!(saved.values().all(|&n| n == 1), "{saved:?}");
+    let mut told = 0;
+    for u in &users {
+        told += store.notifications_of(u.id, 100).await.unwrap().len();
+    }
+    assert_eq!(told, 12);
+
+    let busy = store
+        .create_user(&new_user("busy@example.com", "Busy"))
+        .await
+        .unwrap();
+    let many: Vec<Alert> = (0..12)
+        .map(|n| new_alert(busy.id, watched("LHR", Some("JFK"), 10, 10), n))
+        .collect();
+    for a in &many {
+        store.create_alert(a, 100).await.unwrap();
+    }
+    let many = Arc::new(many);
+    let results = burst(many.len(), |i| {
+        let store = store.clone();
+        let many = many.clone();
+        async move {
+            let a = &many[i];
+            let n = notification(a.user_id, Some(a.id), 1);
+            store
+                .settle(a.id, 0, &fired(9_000), &[n], 5, departure(1))
+                .await
+        }
+    })
+    .await;
+    let saved = results
+        .iter()
+        .filter(|r| matches!(r, Ok(Settled::Saved)))
+        .count();
+    let capped = results
+        .iter()
+        .filter(|r| matches!(r, Ok(Settled::Capped)))
+        .count();
+    assert_eq!((saved, capped), (5, 7), "{results:?}");
+    assert_eq!(store.notifications_of(busy.id, 100).await.unwrap().len(), 5);
+}
+
+/// Eight workers claim from a 120-notification outbox at once, round after round: every
+/// notification is handed out exactly once.
+pub async fn concurrent_workers_claim_each_notification_once<S: UserStore + AlertStore>(
+    store: Arc<S>,
+) {
+    let ada = store
+        .create_user(&new_user("ada@example.com", "Ada"))
+        .await
+        .unwrap();
+    for n in 0..120 {
+        store
+            .enqueue(&notification(ada.id, None, n % 7))
+            .await
+            .unwrap();
+    }
+    let mut seen = std::collections::HashSet::new();
+    for _round in 0..4 {
+        let results = burst(8, |_| {
+            let store = store.clone();
+            async move { store.claim(t(10), t(100), 5).await }
+        })
+        .await;
+        for r in results {
+            for n in r.unwrap() {
+                assert!(seen.insert(n.id), "{} handed out twice", n.id);
+            }
+        }
+    }
+    assert_eq!(seen.len(), 120);
 }

@@ -4,11 +4,51 @@
 //! Backends translate driver errors at this boundary into [`StoreError`]; services never see
 //! a driver type.
 
+/// A uuid newtype for a record's id.
+macro_rules! id_type {
+    ($name:ident) => {
+        #[derive(
+            Clone,
+            Copy,
+            Debug,
+            PartialEq,
+            Eq,
+            Hash,
+            PartialOrd,
+            Ord,
+            serde::Serialize,
+            serde::Deserialize,
+        )]
+        #[serde(transparent)]
+        pub struct $name(pub uuid::Uuid);
+
+        impl $name {
+            pub fn new() -> Self {
+                Self(uuid::Uuid::new_v4())
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+mod alerts;
 pub mod conformance;
 mod inventory;
 mod pricing;
 mod users;
 
+pub use alerts::*;
 pub use inventory::*;
 pub use pricing::*;
 pub use users::*;

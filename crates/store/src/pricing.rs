@@ -99,6 +99,17 @@ pub trait PriceStore: Send + Sync + 'static {
         departures: (NaiveDate, NaiveDate),
     ) -> StoreResult<Vec<RoutePrice>>;
 
+    /// The lowest prices on sale of every route from (`outbound`) or to `airport` in `cabin`
+    /// for departure dates in `departures`, with the route's other airport, by it then date;
+    /// sold-out dates left out.
+    async fn airport_prices(
+        &self,
+        airport: &str,
+        cabin: &str,
+        departures: (NaiveDate, NaiveDate),
+        outbound: bool,
+    ) -> StoreResult<Vec<(String, RoutePrice)>>;
+
     /// Retention at `now`: raw price observations observed before `observations_before` go
     /// (on PostgreSQL whole monthly partitions, and the partitions for this month and the
     /// next two are made ready), daily roll-ups of departures before `daily_before`, and flights and routes

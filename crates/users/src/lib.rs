@@ -23,25 +23,8 @@ pub use policy::AccountPolicy;
 pub use routes::{router, UsersState};
 pub use service::{Outgoing, UsersService};
 
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
-
-struct BearerScheme;
-
-impl Modify for BearerScheme {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
-        );
-    }
-}
+use spontra_http::openapi::BearerScheme;
+use utoipa::OpenApi;
 
 #[derive(OpenApi)]
 #[openapi(

@@ -19,8 +19,8 @@ pub struct TripHours {
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Notifications {
-    /// Mail when a watched price changes. Off until asked for: price alerts are not built
-    /// yet, so nothing may look switched on.
+    /// Mail when a price alert fires (on by default: an alert is itself the ask; each mail
+    /// also unsubscribes its alert in one click). Off: alerts keep watching, nothing is mailed.
     pub price_alerts: bool,
     pub deals: bool,
     pub newsletter: bool,
@@ -70,7 +70,7 @@ impl Default for Preferences {
             trip_hours: None,
             budget: None,
             notifications: Notifications {
-                price_alerts: false,
+                price_alerts: true,
                 deals: false,
                 newsletter: false,
             },

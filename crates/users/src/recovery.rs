@@ -127,6 +127,7 @@ impl UsersService {
                  account, ignore this message.\n\n— Spontra\n"
             ),
             link: Some(link),
+            ..Default::default()
         });
         Ok(())
     }
@@ -243,6 +244,7 @@ impl UsersService {
                  ignore this message: your password stays as it is.\n\n— Spontra\n"
             ),
             link: Some(link),
+            ..Default::default()
         });
         Ok(())
     }
@@ -303,6 +305,7 @@ impl UsersService {
                  was not you, reset your password at once:\n\n{link}\n\n— Spontra\n"
             ),
             link: Some(link),
+            ..Default::default()
         });
     }
 
@@ -323,6 +326,7 @@ impl UsersService {
                  sessions were signed out. If this was not you, reset your password at once:\n\n{link}\n\n— Spontra\n"
             ),
             link: Some(link),
+            ..Default::default()
         });
     }
 }
