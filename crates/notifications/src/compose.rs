@@ -82,7 +82,8 @@ pub fn price_alert_mail(
     let alerts = format!("{}/alerts", public_url.trim_end_matches('/'));
     let seen = m.observed_at.format("%-d %b %Y %H:%M UTC");
     let change = change(m);
-    let subject = format!("Price alert: {route} now {price}");
+    // ASCII, so every client shows it as written (the body has the arrow).
+    let subject = format!("Price alert: {} to {} now {price}", m.origin, m.destination);
     let text = format!(
         "{trip}\n\n\
          Now {price} per adult — {change}.\n\
@@ -151,7 +152,7 @@ mod tests {
             "https://spontra.example/",
             "https://spontra.example/api/v1/notifications/unsubscribe?alert=a&sig=s",
         );
-        assert_eq!(mail.subject, "Price alert: LHR → JFK now 412.00 GBP");
+        assert_eq!(mail.subject, "Price alert: LHR to JFK now 412.00 GBP");
         for part in [&mail.text, mail.html.as_ref().unwrap()] {
             assert!(part.contains("412.00 GBP"), "{part}");
             assert!(part.contains("under your limit of 450.00 GBP"), "{part}");

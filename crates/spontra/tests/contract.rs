@@ -25,12 +25,13 @@ fn roomy(s: &mut Settings) {
     s.accounts.registrations_per_hour_per_address = 100_000;
     s.accounts.mail_requests_per_hour_per_address = 100_000;
     s.server.trust_forwarded_for = true;
-    // Pricing too where its event stream can run in-process (the embedded log beside SQLite;
-    // on PostgreSQL it would need a Kafka broker).
+    // Pricing (with alerts) and notifications too where pricing's event stream can run
+    // in-process (the embedded log beside SQLite; on PostgreSQL it would need a Kafka broker).
     if s.database.url.starts_with("sqlite:") {
-        s.server
-            .services
-            .push(spontra::config::ServiceName::Pricing);
+        s.server.services.extend([
+            spontra::config::ServiceName::Pricing,
+            spontra::config::ServiceName::Notifications,
+        ]);
     }
 }
 

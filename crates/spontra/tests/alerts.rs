@@ -1,0 +1,827 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code may panic
+//! Price alerts and their mail in a running instance, on both profiles (SQLite with the
+//! embedded log; PostgreSQL with a Kafka-protocol broker): provider fare reports go through
+//! ingestion into pricing, which evaluates the alerts each price touches; the notifications
+//! service mails a real SMTP server, once per price level (a flapping price does not spam);
+//! the mail's one-click unsubscribe (RFC 8058) pauses its alert. Every alert route refuses the
+//! anonymous and hides one user's alerts from another; bad definitions get their codes and
+//! fields; a burst of creations keeps the per-account cap exact. On PostgreSQL, two
+//! evaluators over separate connection pools (two pricing processes) race through the same
+//! alerts and each notification is written once.
+
+mod support;
+
+use chrono::{Duration as Span, NaiveDate, TimeZone, Utc};
+use reqwest::Method;
+use serde_json::{json, Value};
+use spontra::config::ServiceName;
+use spontra_events::cloudevents::CloudEvent;
+use spontra_events::embedded::{beside, EmbeddedLog};
+use spontra_events::kafka::Kafka;
+use spontra_events::testing::Broker;
+use spontra_events::{Bus, Message};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use support::{spawn_app_with, Backend, Instance, Tokens, PASSWORD};
+
+fn date(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+/// A Duffel fare report of BA117 LHR→JFK leaving on `day` at `euros`, seen at minute `seen`
+/// of December 1st.
+fn report(day: &str, euros: i64, seen: i64) -> Message {
+    let leaves = Utc.from_utc_datetime(&date(day).and_hms_opt(12, 0, 0).unwrap());
+    let at = Utc.with_ymd_and_hms(2026, 12, 1, 6, 0, 0).unwrap() + Span::minutes(seen);
+    CloudEvent {
+        id: format!("BA117-{day}-{seen}"),
+        source: "/providers/skyhub".into(),
+        type_: spontra_ingest::feed::DUFFEL_FARE_V1.into(),
+        time: Some(at),
+        subject: Some("BA117".into()),
+        datacontenttype: Some("application/json".into()),
+        data: serde_json::to_vec(&json!({
+            "owner": {"iata_code": "BA"},
+            "marketing_carrier_flight_number": "117",
+            "origin": {"iata_code": "LHR"},
+            "destination": {"iata_code": "JFK"},
+            "departure_date": day,
+            "departing_at": leaves.to_rfc3339(),
+            "cabin_class": "economy",
+            "total_amount": format!("{euros}.00"),
+            "total_currency": "EUR",
+            "available_seats": 9
+        }))
+        .unwrap(),
+    }
+    .to_message("LHR-JFK")
+}
+
+struct Setup {
+    app: Instance,
+    bus: Arc<dyn Bus>,
+    brokers: Option<String>,
+    _broker: Option<Broker>,
+    /// Reports sent so far (each later than the one before).
+    sent: std::sync::atomic::AtomicI64,
+}
+
+impl Setup {
+    /// Report Dec 18th's fare and wait until pricing has recorded it.
+    async fn fare(&self, euros: i64) {
+        let seen = self.sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let messages = vec![report("2026-12-18", euros, seen)];
+        match &self.brokers {
+            // A client of its own each time (see tests/pricing.rs: tansu 0.6).
+            Some(b) => Kafka::connect(b)
+                .unwrap()
+                .publish("provider.raw", messages)
+                .await
+                .unwrap(),
+            None => self.bus.publish("provider.raw", messages).await.unwrap(),
+        }
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let raw = self
+                .bus
+                .total_lag("provider.raw", "ingest")
+                .await
+                .unwrap_or(-1);
+            let observed = self
+                .bus
+                .total_lag("price.observed", "pricing")
+                .await
+                .unwrap_or(-1);
+            let end: i64 = self
+                .bus
+                .lag("price.observed", "pricing")
+                .await
+                .map(|l| l.iter().map(|p| p.end).sum())
+                .unwrap_or(0);
+            if raw == 0 && observed == 0 && end > seen {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "not caught up: {raw} {observed} {end}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+async fn start(backend: Backend) -> Option<Setup> {
+    let broker = (backend == Backend::Postgres
+        && std::env::var("SPONTRA_TEST_DATABASE_URL").is_ok())
+    .then(Broker::start);
+    let brokers = broker.as_ref().map(|b| b.address.clone());
+    let kafka = brokers.as_ref().map(|b| Kafka::connect(b).unwrap());
+    if let Some(kafka) = &kafka {
+        for topic in ["provider.raw", "price.observed", "price.dead_letter"] {
+            kafka.total_lag(topic, "setup").await.unwrap(); // creates the topic
+        }
+    }
+    let app = spawn_app_with(backend, |s| {
+        s.server.services = vec![
+            ServiceName::Users,
+            ServiceName::Ingest,
+            ServiceName::Pricing,
+            ServiceName::Notifications,
+        ];
+        s.events.kafka_brokers = brokers.clone();
+        // Alerts are evaluated on each price here; the sweep runs once at start.
+        s.pricing.alerts_sweep_seconds = 3_600;
+        s.notifications.poll_millis = 100;
+    })
+    .await?;
+    let bus: Arc<dyn Bus> = match kafka {
+        Some(kafka) => Arc::new(kafka),
+        None => Arc::new(
+            EmbeddedLog::open(&beside(&app.settings.database.url))
+                .await
+                .unwrap(),
+        ),
+    };
+    Some(Setup {
+        app,
+        bus,
+        brokers,
+        _broker: broker,
+        sent: Default::default(),
+    })
+}
+
+/// A registered, verified, signed-in account.
+async fn verified(app: &Instance, email: &str, name: &str) -> Tokens {
+    app.given_account(email, name, PASSWORD).await;
+    let mail = app.smtp().wait_for(email, "Confirm your email", 1).await;
+    let r = app
+        .post("/auth/verify-email", json!({ "token": mail.token() }))
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    app.sign_in(email, PASSWORD).await
+}
+
+/// Until every notification of the account is sent, and how many there are.
+async fn delivered(app: &Instance, t: &Tokens) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = app.get("/notifications", &t.access).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let list = r.body["notifications"].as_array().unwrap().clone();
+        if list.iter().all(|n| n["status"] == "sent") {
+            return list;
+        }
+        assert!(Instant::now() < deadline, "not delivered: {list:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn header<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
+    raw.lines().take_while(|l| !l.is_empty()).find_map(|l| {
+        l.split_once(':')
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim())
+    })
+}
+
+async fn alerts_tell_once_per_price_level(backend: Backend) {
+    let Some(setup) = start(backend).await else {
+        return;
+    };
+    let app = &setup.app;
+    let ada = verified(app, "ada@example.com", "Ada").await;
+    let bob = verified(app, "bob@example.com", "Bob").await;
+    let create = |t: &Tokens, body: Value| {
+        let token = t.access.clone();
+        async move {
+            app.call(Method::POST, "/alerts", Some(body), Some(&token))
+                .await
+        }
+    };
+
+    // Ada: Dec 18th under €400 (one way); anywhere 5–8 hours from LHR the week of the 18th,
+    // 10 % new lows. Bob: Dec 18th under €100.
+    let below = create(
+        &ada,
+        json!({"origin": "lhr", "destination": "JFK", "dates": {"type": "fixed", "departure": "2026-12-18"},
+               "notify": {"when": "below", "amount": "400"}}),
+    )
+    .await;
+    assert_eq!(below.status, 201, "{}", below.body);
+    assert_eq!(below.body["origin"], "LHR", "normalised: {}", below.body);
+    assert_eq!(
+        (
+            below.body["cabin"].as_str(),
+            below.body["currency"].as_str()
+        ),
+        (Some("economy"), Some("EUR"))
+    );
+    assert_eq!(below.body["watching"]["departure_from"], "2026-12-18");
+    assert_eq!(below.body["price_now"], Value::Null, "nothing on sale yet");
+    let below_id = below.body["id"].as_str().unwrap().to_string();
+    let anywhere = create(
+        &ada,
+        json!({"origin": "LHR", "dates": {"type": "range", "from": "2026-12-15", "to": "2026-12-21"},
+               "flight_minutes": {"min": 300, "max": 480}, "notify": {"when": "new_low", "percent": 10}}),
+    )
+    .await;
+    assert_eq!(anywhere.status, 201, "{}", anywhere.body);
+    let anywhere_id = anywhere.body["id"].as_str().unwrap().to_string();
+    let bobs = create(
+        &bob,
+        json!({"origin": "LHR", "destination": "JFK", "dates": {"type": "flexible", "departure": "2026-12-17", "days": 2},
+               "notify": {"when": "below", "amount": "100.00"}}),
+    )
+    .await;
+    assert_eq!(bobs.status, 201, "{}", bobs.body);
+    assert_eq!(
+        (
+            bobs.body["watching"]["departure_from"].as_str(),
+            bobs.body["watching"]["departure_to"].as_str()
+        ),
+        (Some("2026-12-15"), Some("2026-12-19"))
+    );
+    let bobs_id = bobs.body["id"].as_str().unwrap().to_string();
+
+    // €450: above the limit; the anywhere alert learns its first price.
+    setup.fare(450).await;
+    // €390: under the limit (told), and 13 % under €450 (told).
+    setup.fare(390).await;
+    // Flapping: €410, €395 — the same level for both alerts: nothing.
+    setup.fare(410).await;
+    setup.fare(395).await;
+    // €360: 7.7 % under €390 — a new level for "below" (≥ 5 % under the €390 told), not a
+    // 10 % new low.
+    setup.fare(360).await;
+    let told = delivered(app, &ada).await;
+    assert_eq!(told.len(), 3, "{told:?}");
+    let subjects: Vec<&str> = told
+        .iter()
+        .map(|n| n["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        subjects,
+        [
+            "LHR → JFK 360.00 EUR",
+            "LHR → JFK 390.00 EUR",
+            "LHR → JFK 390.00 EUR"
+        ],
+        "newest first"
+    );
+    let mails = app.smtp().messages();
+    let ada_mails: Vec<_> = mails.iter().filter(|m| m.to().contains("ada@")).collect();
+    // Two verification mails aside: three alerts.
+    assert_eq!(app.smtp().count("ada@example.com", "Price alert"), 3);
+    assert_eq!(app.smtp().count("bob@example.com", "Price alert"), 0);
+    let first = ada_mails
+        .iter()
+        .find(|m| m.subject() == "Price alert: LHR to JFK now 390.00 EUR")
+        .expect("the first alert mail");
+    // A readable mail in text and HTML, with the price, the change, the trip and the search.
+    assert!(first.raw.contains("multipart/alternative"), "{}", first.raw);
+    assert!(first.raw.contains("text/html"), "{}", first.raw);
+    assert!(
+        first
+            .text
+            .contains("LHR → JFK, economy, one way, Fri 18 Dec 2026"),
+        "{}",
+        first.text
+    );
+    assert!(
+        first.text.contains("under your limit of 400.00 EUR")
+            || first.text.contains("new low, down from 450.00 EUR"),
+        "{}",
+        first.text
+    );
+    assert!(
+        first.text.contains(&format!(
+            "{}/search?trip=oneway&origin=LHR&destination=JFK&depart=2026-12-18&cabin=economy",
+            app.base
+        )),
+        "{}",
+        first.text
+    );
+    // RFC 8058: the one-click unsubscribe headers.
+    let unsubscribe = header(&first.raw, "List-Unsubscribe").expect("List-Unsubscribe");
+    assert_eq!(
+        header(&first.raw, "List-Unsubscribe-Post"),
+        Some("List-Unsubscribe=One-Click")
+    );
+    let url = unsubscribe
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .to_string();
+    assert!(
+        url.starts_with(&format!(
+            "{}/api/v1/notifications/unsubscribe?alert=",
+            app.base
+        )),
+        "{url}"
+    );
+    assert!(
+        header(&first.raw, "Message-ID").is_some_and(|id| id.contains("@notifications.spontra"))
+    );
+
+    // Ada's alerts show what they saw and told.
+    let listed = app.get("/alerts", &ada.access).await;
+    assert_eq!(listed.status, 200);
+    let alerts = listed.body["alerts"].as_array().unwrap();
+    assert_eq!(alerts.len(), 2);
+    let by_id = |id: &str| alerts.iter().find(|a| a["id"] == id).unwrap().clone();
+    let b = by_id(&below_id);
+    assert_eq!(b["price_now"]["amount"], "360.00", "{b}");
+    assert_eq!(b["last_notification"]["status"], "sent", "{b}");
+    assert_eq!(b["last_notification"]["price"], "360.00 EUR", "{b}");
+    assert!(b["last_notified_at"].is_string());
+    assert_eq!(by_id(&anywhere_id)["price_now"]["amount"], "360.00");
+
+    // The link unsubscribes the alert it came from: opening it only shows a button; a
+    // forged or altered link is refused; the one-click POST pauses it, and again is fine.
+    let page = reqwest::get(&url).await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("<form method=\"post\""));
+    let which = url
+        .split("alert=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        !app.get(&format!("/alerts/{which}"), &ada.access).await.body["paused"]
+            .as_bool()
+            .unwrap()
+    );
+    let one_click = |u: String| async move {
+        app.http
+            .post(u)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("List-Unsubscribe=One-Click")
+            .send()
+            .await
+            .unwrap()
+    };
+    let forged = one_click(url.replace(&which, &bobs_id)).await;
+    assert_eq!(forged.status(), 403);
+    assert_eq!(
+        forged.json::<Value>().await.unwrap()["code"],
+        "invalid_link_token"
+    );
+    assert_eq!(one_click(format!("{url}x")).await.status(), 403);
+    assert_eq!(one_click(url.clone()).await.status(), 200);
+    assert_eq!(one_click(url.clone()).await.status(), 200);
+    assert!(
+        app.get(&format!("/alerts/{which}"), &ada.access).await.body["paused"]
+            .as_bool()
+            .unwrap()
+    );
+    assert!(!app
+        .get(&format!("/alerts/{bobs_id}"), &bob.access)
+        .await
+        .body["paused"]
+        .as_bool()
+        .unwrap());
+
+    // Whichever was stopped says nothing more; Ada pauses the other and resumes it.
+    let other = if which == below_id {
+        &anywhere_id
+    } else {
+        &below_id
+    };
+    let patch = |id: &str, paused: bool| {
+        let (id, token) = (id.to_string(), ada.access.clone());
+        async move {
+            app.call(
+                Method::PATCH,
+                &format!("/alerts/{id}"),
+                Some(json!({"paused": paused})),
+                Some(&token),
+            )
+            .await
+        }
+    };
+    assert_eq!(patch(other, true).await.status, 200);
+    setup.fare(200).await;
+    assert_eq!(patch(other, false).await.body["paused"], false);
+    // Resuming evaluates at once: €200 is under €400 and a 44 % new low from €360 —
+    // whichever alert is live tells once more.
+    let told = delivered(app, &ada).await;
+    assert_eq!(told.len(), 4, "{told:?}");
+    assert_eq!(told[0]["subject"], "LHR → JFK 200.00 EUR");
+    assert!(
+        delivered(app, &bob).await.is_empty(),
+        "Bob's €100 limit was never met"
+    );
+
+    alert_routes_are_private(app, &ada, &bob, &bobs_id).await;
+    bad_definitions_are_refused(app, &ada).await;
+    the_cap_holds_under_a_burst(app, &bob).await;
+}
+
+async fn alert_routes_are_private(app: &Instance, ada: &Tokens, bob: &Tokens, bobs_id: &str) {
+    let body = json!({"origin": "LHR", "destination": "JFK", "dates": {"type": "fixed", "departure": "2026-12-20"},
+                      "notify": {"when": "below", "amount": "99"}});
+    let one = format!("/alerts/{bobs_id}");
+    let routes = [
+        (Method::GET, "/alerts".to_string(), None),
+        (Method::POST, "/alerts".to_string(), Some(body.clone())),
+        (Method::GET, one.clone(), None),
+        (Method::PUT, one.clone(), Some(body.clone())),
+        (Method::PATCH, one.clone(), Some(json!({"paused": true}))),
+        (Method::DELETE, one.clone(), None),
+        (Method::GET, "/notifications".to_string(), None),
+    ];
+    for (method, path, body) in &routes {
+        let anonymous = app.call(method.clone(), path, body.clone(), None).await;
+        assert_eq!(
+            anonymous.problem(),
+            (401, "unauthorized"),
+            "{method} {path}"
+        );
+        let forged = app
+            .call(method.clone(), path, body.clone(), Some("not-a-token"))
+            .await;
+        assert_eq!(forged.status, 401, "{method} {path}");
+    }
+    // Ada cannot read, change or delete Bob's alert: to her it does not exist.
+    for (method, path, body) in routes.iter().filter(|(_, p, _)| p == &one) {
+        let r = app
+            .call(method.clone(), path, body.clone(), Some(&ada.access))
+            .await;
+        assert_eq!(r.problem(), (404, "not_found"), "{method} {path}");
+    }
+    for bad in [
+        "/alerts/not-a-uuid",
+        "/alerts/00000000-0000-0000-0000-000000000000",
+    ] {
+        assert_eq!(
+            app.get(bad, &ada.access).await.problem(),
+            (404, "not_found")
+        );
+    }
+    let still = app.get(&one, &bob.access).await;
+    assert_eq!(
+        (still.status.as_u16(), &still.body["paused"]),
+        (200, &json!(false))
+    );
+    // Bob edits his own: the new trip, watched afresh.
+    let put = app
+        .call(Method::PUT, &one, Some(body), Some(&bob.access))
+        .await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    assert_eq!(put.body["watching"]["departure_from"], "2026-12-20");
+    let deleted = app
+        .call(Method::DELETE, &one, None, Some(&bob.access))
+        .await;
+    assert_eq!(deleted.status, 204);
+    assert_eq!(
+        app.get(&one, &bob.access).await.problem(),
+        (404, "not_found")
+    );
+}
+
+async fn bad_definitions_are_refused(app: &Instance, t: &Tokens) {
+    let base = json!({"origin": "LHR", "destination": "JFK", "dates": {"type": "fixed", "departure": "2026-12-18"},
+                      "notify": {"when": "below", "amount": "400"}});
+    let with = |patch: Value| {
+        let mut b = base.clone();
+        for (k, v) in patch.as_object().unwrap() {
+            if v.is_null() {
+                b.as_object_mut().unwrap().remove(k);
+            } else {
+                b[k] = v.clone();
+            }
+        }
+        b
+    };
+    let cases: Vec<(Value, u16, &str, &str)> = vec![
+        (
+            with(json!({"origin": "XXX"})),
+            422,
+            "unknown_airport",
+            "origin",
+        ),
+        (
+            with(json!({"origin": "L1"})),
+            400,
+            "invalid_field",
+            "origin",
+        ),
+        (
+            with(json!({"destination": "LHR"})),
+            422,
+            "same_origin_destination",
+            "destination",
+        ),
+        (
+            with(json!({"cabin": "deluxe"})),
+            400,
+            "unknown_cabin",
+            "cabin",
+        ),
+        (
+            with(json!({"currency": "XYZ"})),
+            422,
+            "unknown_currency",
+            "currency",
+        ),
+        (
+            with(json!({"dates": {"type": "fixed", "departure": "2026-02-30"}})),
+            400,
+            "invalid_date",
+            "dates.departure",
+        ),
+        (
+            with(json!({"dates": {"type": "fixed", "departure": "2026-11-01"}})),
+            422,
+            "date_in_past",
+            "dates",
+        ),
+        (
+            with(json!({"dates": {"type": "fixed", "departure": "2028-06-01"}})),
+            422,
+            "date_not_served",
+            "dates",
+        ),
+        (
+            with(
+                json!({"dates": {"type": "fixed", "departure": "2026-12-18", "return": "2026-12-10"}}),
+            ),
+            422,
+            "return_before_outbound",
+            "dates.return",
+        ),
+        (
+            with(json!({"dates": {"type": "flexible", "departure": "2026-12-18", "days": 9}})),
+            422,
+            "invalid_range",
+            "dates.days",
+        ),
+        (
+            with(json!({"dates": {"type": "range", "from": "2026-12-18", "to": "2027-03-18"}})),
+            422,
+            "invalid_range",
+            "dates.to",
+        ),
+        (
+            with(json!({"dates": {"type": "month", "month": "2027-13"}})),
+            400,
+            "invalid_date",
+            "dates.month",
+        ),
+        (
+            with(
+                json!({"dates": {"type": "month", "month": "2027-01", "nights": {"min": 9, "max": 3}}}),
+            ),
+            422,
+            "invalid_range",
+            "dates.nights",
+        ),
+        (
+            with(json!({"destination": null})),
+            400,
+            "missing_field",
+            "flight_minutes",
+        ),
+        (
+            with(json!({"flight_minutes": {"min": 60, "max": 120}})),
+            400,
+            "invalid_field",
+            "flight_minutes",
+        ),
+        (
+            with(json!({"destination": null, "flight_minutes": {"min": 10, "max": 5000}})),
+            422,
+            "invalid_range",
+            "flight_minutes",
+        ),
+        (
+            with(json!({"notify": {"when": "below", "amount": "-5"}})),
+            400,
+            "invalid_field",
+            "notify.amount",
+        ),
+        (
+            with(json!({"notify": {"when": "below", "amount": "1e9"}})),
+            400,
+            "invalid_field",
+            "notify.amount",
+        ),
+        (
+            with(json!({"notify": {"when": "new_low", "percent": 95}})),
+            422,
+            "invalid_range",
+            "notify.percent",
+        ),
+        (
+            with(json!({"notify": {"when": "new_low", "percent": 10, "amount": "5"}})),
+            400,
+            "invalid_field",
+            "notify",
+        ),
+        (
+            with(json!({"notify": {"when": "new_low"}})),
+            400,
+            "invalid_field",
+            "notify",
+        ),
+    ];
+    for (body, status, code, field) in cases {
+        let r = app
+            .call(Method::POST, "/alerts", Some(body.clone()), Some(&t.access))
+            .await;
+        assert_eq!(
+            (r.problem(), r.field()),
+            ((status, code), field),
+            "{body}: {}",
+            r.body
+        );
+    }
+    // Not the shape at all: malformed JSON, unknown fields, unknown kinds.
+    for raw in [
+        "{",
+        r#"{"origin": "LHR", "dates": {"type": "someday"}, "notify": {"when": "below", "amount": "1"}}"#,
+        r#"{"origin": "LHR", "destination": "JFK", "dates": {"type": "fixed", "departure": "2026-12-18"}, "notify": {"when": "below", "amount": "1"}, "admin": true}"#,
+        r#"{"origin": "LHR", "destination": "JFK", "dates": {"type": "fixed", "departure": "2026-12-18"}, "notify": {"when": "whenever"}}"#,
+        r#"{"origin": "LHR", "destination": "JFK", "dates": {"type": "flexible", "departure": "2026-12-18", "days": -1}, "notify": {"when": "below", "amount": "1"}}"#,
+    ] {
+        let req = app
+            .request(Method::POST, "/alerts")
+            .bearer_auth(&t.access)
+            .header("content-type", "application/json")
+            .body(raw);
+        let r = app.send(req, "/alerts").await;
+        assert_eq!(r.status, 400, "{raw}: {}", r.body);
+    }
+    let patch = app
+        .call(
+            Method::PATCH,
+            "/alerts/00000000-0000-0000-0000-000000000000",
+            Some(json!({"paused": "yes"})),
+            Some(&t.access),
+        )
+        .await;
+    assert_eq!(patch.status, 400);
+}
+
+/// Bob has no alerts left; sixty creations at one instant: exactly the cap (50) are made.
+async fn the_cap_holds_under_a_burst(app: &Instance, bob: &Tokens) {
+    assert!(app.get("/alerts", &bob.access).await.body["alerts"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let replies = spontra_store::conformance::burst(60, |i| {
+        let http = app.http.clone();
+        let url = format!("{}/api/v1/alerts", app.base);
+        let token = bob.access.clone();
+        async move {
+            let body = json!({"origin": "LHR", "destination": "JFK",
+                "dates": {"type": "fixed", "departure": format!("2026-12-{:02}", 2 + i % 28)},
+                "notify": {"when": "below", "amount": format!("{}", 100 + i)}});
+            let r = http
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let retry = r.headers().contains_key("retry-after");
+            let body: Value = r.json().await.unwrap_or(Value::Null);
+            (
+                status,
+                retry,
+                body["code"].as_str().unwrap_or("").to_string(),
+            )
+        }
+    })
+    .await;
+    let made = replies.iter().filter(|r| r.0 == 201).count();
+    let refused = replies
+        .iter()
+        .filter(|r| r.0 == 409 && r.2 == "too_many_alerts")
+        .count();
+    let shed = replies.iter().filter(|r| r.0 == 503 && r.1).count();
+    assert_eq!(made + refused + shed, 60, "{replies:?}");
+    let held = app.get("/alerts", &bob.access).await.body["alerts"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(held, made);
+    assert!(made <= 50 && (shed > 0 || made == 50), "{replies:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn alerts_on_sqlite() {
+    alerts_tell_once_per_price_level(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn alerts_on_postgres_and_kafka() {
+    alerts_tell_once_per_price_level(Backend::Postgres).await;
+}
+
+/// Two pricing processes on one PostgreSQL database (two connection pools) sweep the same
+/// forty alerts at one instant, five rounds, while prices fall under every limit: each alert
+/// is told exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_evaluators_on_postgres_tell_each_alert_once() {
+    use spontra_pricing::evaluate::Evaluator;
+    use spontra_store::{AlertStore, NewUser, PriceStore, UserStore};
+    let Some(db) = spontra_store_postgres::scratch::ScratchDatabase::from_env()
+        .await
+        .unwrap()
+    else {
+        eprintln!("SPONTRA_TEST_DATABASE_URL is not set: the PostgreSQL run is skipped here");
+        return;
+    };
+    let open = || async {
+        Arc::new(
+            spontra_store_postgres::PostgresStore::open(db.url())
+                .await
+                .unwrap(),
+        )
+    };
+    let (one, two) = (open().await, open().await);
+    let clock: spontra_domain::SharedClock = Arc::new(spontra_domain::FixedClock::new(
+        Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap(),
+    ));
+    let refdata = spontra::world::refdata().unwrap();
+    let evaluator = |store: Arc<spontra_store_postgres::PostgresStore>| {
+        Arc::new(Evaluator {
+            prices: store.clone(),
+            alerts: store,
+            refdata: refdata.clone(),
+            clock: clock.clone(),
+            wall: clock.clone(),
+            daily_cap: 100,
+        })
+    };
+    let (a, b) = (evaluator(one.clone()), evaluator(two.clone()));
+    let service = spontra_pricing::watchlist::AlertService {
+        alerts: one.clone(),
+        evaluator: a.clone(),
+    };
+    for u in 0..4 {
+        let user = one
+            .create_user(&NewUser {
+                id: spontra_store::UserId::new(),
+                email: spontra_domain::Email::parse(&format!("u{u}@example.com")).unwrap(),
+                password_hash: "x".into(),
+                display_name: format!("U{u}"),
+                role: spontra_store::Role::User,
+                created_at: Utc::now(),
+            })
+            .await
+            .unwrap();
+        for n in 0..10 {
+            let body: spontra_pricing::alert::AlertBody = serde_json::from_value(json!({
+                "origin": "LHR", "destination": "JFK",
+                "dates": {"type": "fixed", "departure": format!("2026-12-{:02}", 10 + n)},
+                "notify": {"when": "below", "amount": "500"}}))
+            .unwrap();
+            service.create(user.id, &body).await.unwrap();
+        }
+    }
+    let mut told = 0;
+    for round in 0..5i64 {
+        // Every date's price falls a step (the first step already under every limit).
+        let prices: Vec<spontra_store::FlightPrice> = (0..10)
+            .map(|n| spontra_store::FlightPrice {
+                route: spontra_store::RouteCabin {
+                    origin: "LHR".into(),
+                    destination: "JFK".into(),
+                    cabin: "economy".into(),
+                },
+                departure_date: date(&format!("2026-12-{:02}", 10 + n)),
+                carrier: "BA".into(),
+                flight_number: 117,
+                fare_minor: 45_000 - round * 100,
+                seats_left: 9,
+                observed_at: Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).unwrap()
+                    + Span::minutes(round),
+            })
+            .collect();
+        one.record_prices(&prices).await.unwrap();
+        let results = spontra_store::conformance::burst(2, |i| {
+            let e = if i == 0 { a.clone() } else { b.clone() };
+            async move { e.sweep().await.unwrap() }
+        })
+        .await;
+        told += results.iter().sum::<usize>();
+    }
+    assert_eq!(
+        told, 40,
+        "each alert told once, by one evaluator or the other"
+    );
+    let now = clock.now();
+    let claimed = one.claim(now, now + Span::minutes(5), 1_000).await.unwrap();
+    assert_eq!(claimed.len(), 40);
+    let mut alerts: Vec<_> = claimed.iter().map(|n| n.alert_id).collect();
+    alerts.sort();
+    alerts.dedup();
+    assert_eq!(alerts.len(), 40, "one notification per alert");
+    drop((one, two));
+}
