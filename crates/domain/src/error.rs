@@ -106,6 +106,7 @@ error_codes! {
     Forbidden => ("forbidden", Forbidden, "Not allowed"),
     NotFound => ("not_found", NotFound, "No such resource"),
     NoPriceHistory => ("no_price_history", NotFound, "No prices have been observed for this route and date yet"),
+    InvalidAlert => ("invalid_alert", Unprocessable, "The alert's fields do not fit together"),
     TooManyAlerts => ("too_many_alerts", Conflict, "The account has as many price alerts as it may keep; delete one first"),
     MethodNotAllowed => ("method_not_allowed", MethodNotAllowed, "Method not allowed on this resource"),
     CsrfFailed => ("csrf_failed", Forbidden, "The request lacks a valid CSRF token"),

@@ -34,7 +34,7 @@ pub const LEVEL_STEP_PERCENT: i64 = 5;
 pub const MAX_RANGE_DAYS: i64 = 62;
 /// How far ahead an alert may watch.
 pub const MAX_AHEAD_DAYS: u64 = 365;
-const MAX_FLEX_DAYS: u8 = 7;
+const MAX_FLEX_DAYS: u32 = 7;
 const MAX_NIGHTS: u16 = 60;
 
 /// A price alert as a user defines it.
@@ -64,9 +64,10 @@ pub struct AlertBody {
     pub notify: NotifyWhen,
 }
 
-/// The dates an alert watches.
+/// The dates an alert watches. (Fields a kind does not have are ignored: the document cannot
+/// say otherwise of a tagged union's variants, so refusing them would refuse what it allows.)
 #[derive(Deserialize, Serialize, ToSchema, Clone, Debug, PartialEq)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum AlertDates {
     /// One departure date, and a return date for a return trip.
     Fixed {
@@ -81,7 +82,8 @@ pub enum AlertDates {
         #[schema(format = Date, example = "2027-01-15")]
         departure: String,
         #[schema(minimum = 1, maximum = 7)]
-        days: u8,
+        #[serde(deserialize_with = "spontra_http::whole::u32")]
+        days: u32,
         #[schema(format = Date, example = "2027-01-22")]
         #[serde(default, rename = "return", skip_serializing_if = "Option::is_none")]
         return_date: Option<String>,
@@ -97,7 +99,7 @@ pub enum AlertDates {
     },
     /// Any departure date in a month (`YYYY-MM`), with `nights` for a return trip.
     Month {
-        #[schema(pattern = "^[0-9]{4}-[0-9]{2}$", example = "2027-02")]
+        #[schema(pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$", example = "2027-02")]
         month: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         nights: Option<Range>,
@@ -108,13 +110,15 @@ pub enum AlertDates {
 #[derive(Deserialize, Serialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Range {
-    pub min: u16,
-    pub max: u16,
+    #[serde(deserialize_with = "spontra_http::whole::u32")]
+    pub min: u32,
+    #[serde(deserialize_with = "spontra_http::whole::u32")]
+    pub max: u32,
 }
 
 /// When to tell the user.
 #[derive(Deserialize, Serialize, ToSchema, Clone, Debug, PartialEq)]
-#[serde(tag = "when", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "when", rename_all = "snake_case")]
 pub enum NotifyWhen {
     /// The trip's lowest price is at or below `amount` (in `currency`).
     Below {
@@ -124,9 +128,13 @@ pub enum NotifyWhen {
     /// The price is a new low at least `percent` (1–90) or `amount` below the price last told
     /// (or the first price seen); give one of the two.
     NewLow {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "spontra_http::whole::opt_u32"
+        )]
         #[schema(minimum = 1, maximum = 90)]
-        percent: Option<u8>,
+        percent: Option<u32>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[schema(pattern = "^[0-9]{1,7}(\\.[0-9]{1,3})?$", example = "20.00")]
         amount: Option<String>,
@@ -173,7 +181,7 @@ fn date(field: &str, s: &str, invalid: &mut Invalid) -> Option<NaiveDate> {
 }
 
 fn range(field: &str, r: Range, bounds: (u16, u16), invalid: &mut Invalid) -> Option<(u16, u16)> {
-    if r.min > r.max || r.min < bounds.0 || r.max > bounds.1 {
+    if r.min > r.max || r.min < u32::from(bounds.0) || r.max > u32::from(bounds.1) {
         invalid.push(
             ErrorCode::InvalidRange,
             field,
@@ -181,7 +189,7 @@ fn range(field: &str, r: Range, bounds: (u16, u16), invalid: &mut Invalid) -> Op
         );
         return None;
     }
-    Some((r.min, r.max))
+    Some((r.min as u16, r.max as u16))
 }
 
 /// The departure window, and the nights of a return trip, of `dates`.
@@ -285,26 +293,33 @@ fn window(dates: &AlertDates, invalid: &mut Invalid) -> Option<Window> {
     }
 }
 
-/// An amount in the display currency, in euro cents.
+/// An amount in the display currency, in euro cents: malformed → `invalid_field` (400); the
+/// document's form but not a positive amount in the currency → `invalid_range` (422).
 pub(crate) fn amount_eur(
     field: &str,
     amount: &str,
     display: &Display,
     invalid: &mut Invalid,
 ) -> Option<i64> {
-    match Money::parse_decimal(amount, display.currency) {
+    let currency = display.currency;
+    match Money::parse_decimal(amount, currency) {
         Ok(m) if m.minor > 0 && m.minor < 1_000_000_000 => {
             let minor = m.minor as u64;
             Some(display.rate.map_or(minor, |rate| rate.to_eur(minor)) as i64)
+        }
+        _ if crate::service::documented_amount(amount) => {
+            invalid.push(
+                ErrorCode::InvalidRange,
+                field,
+                format!("a positive amount in {currency}, in its minor units at most"),
+            );
+            None
         }
         _ => {
             invalid.push(
                 ErrorCode::InvalidField,
                 field,
-                format!(
-                    "a positive decimal amount in {}, e.g. 149.99",
-                    display.currency
-                ),
+                format!("a positive decimal amount in {currency}, e.g. 149.99"),
             );
             None
         }
@@ -367,7 +382,7 @@ impl AlertDef {
         let flight_minutes = match (&body.destination, body.flight_minutes) {
             (None, None) => {
                 invalid.push(
-                    ErrorCode::MissingField,
+                    ErrorCode::InvalidAlert,
                     "flight_minutes",
                     "an anywhere alert (no destination) needs a flight-time range",
                 );
@@ -376,7 +391,7 @@ impl AlertDef {
             (None, Some(r)) => range("flight_minutes", r, (30, 1_200), &mut invalid),
             (Some(_), Some(_)) => {
                 invalid.push(
-                    ErrorCode::InvalidField,
+                    ErrorCode::InvalidAlert,
                     "flight_minutes",
                     "only anywhere alerts (no destination) take a flight-time range",
                 );
@@ -391,7 +406,7 @@ impl AlertDef {
             NotifyWhen::NewLow {
                 percent: Some(p),
                 amount: None,
-            } if (1..=90).contains(p) => Some(Trigger::DropPercent(*p)),
+            } if (1..=90).contains(p) => Some(Trigger::DropPercent(*p as u8)),
             NotifyWhen::NewLow {
                 percent: Some(_),
                 amount: None,
@@ -409,7 +424,7 @@ impl AlertDef {
             } => amount_eur("notify.amount", a, display, &mut invalid).map(Trigger::DropAmount),
             NotifyWhen::NewLow { .. } => {
                 invalid.push(
-                    ErrorCode::InvalidField,
+                    ErrorCode::InvalidAlert,
                     "notify",
                     "a new-low alert takes one of `percent` or `amount`",
                 );

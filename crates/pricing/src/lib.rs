@@ -113,10 +113,10 @@ async fn list_alerts(
 /// or a new low. It is checked against the prices on sale at once.
 #[utoipa::path(post, path = "/api/v1/alerts", tag = "alerts", security(("bearer" = [])), request_body = AlertBody,
     responses((status = 201, body = AlertView),
-        (status = 400, body = ProblemDetails, content_type = "application/problem+json", description = "`malformed_json`, `missing_field`, `invalid_field`, `invalid_date`, `unknown_cabin`"),
+        (status = 400, body = ProblemDetails, content_type = "application/problem+json", description = "`malformed_json`, `invalid_field`, `invalid_date`, `unknown_cabin`"),
         (status = 401, body = ProblemDetails, content_type = "application/problem+json", description = "`unauthorized`: sign in"),
         (status = 409, body = ProblemDetails, content_type = "application/problem+json", description = "`too_many_alerts`"),
-        (status = 422, body = ProblemDetails, content_type = "application/problem+json", description = "`unknown_airport`, `unknown_currency`, `same_origin_destination`, `date_in_past`, `date_not_served`, `invalid_range`, `return_before_outbound`"),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json", description = "`unknown_airport`, `unknown_currency`, `same_origin_destination`, `date_in_past`, `date_not_served`, `invalid_range`, `return_before_outbound`, `invalid_alert` (fields that do not fit together: a flight-time range with a destination, none without; a new low by both or neither of percent and amount)"),
         (status = 503, body = ProblemDetails, content_type = "application/problem+json", description = "`overloaded`", headers(("Retry-After" = u64, description = "seconds to wait")))))]
 async fn create_alert(
     State(s): State<AlertsState>,

@@ -47,7 +47,7 @@ pub struct DepartureQuery {
 
 /// Whether `s` has the form the document gives `price`: 1–7 digits, then optionally a point
 /// and 1–3 digits.
-fn documented_amount(s: &str) -> bool {
+pub(crate) fn documented_amount(s: &str) -> bool {
     let digits = |p: &str, max: usize| {
         !p.is_empty() && p.len() <= max && p.bytes().all(|b| b.is_ascii_digit())
     };

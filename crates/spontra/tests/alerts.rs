@@ -581,14 +581,14 @@ async fn bad_definitions_are_refused(app: &Instance, t: &Tokens) {
         ),
         (
             with(json!({"destination": null})),
-            400,
-            "missing_field",
+            422,
+            "invalid_alert",
             "flight_minutes",
         ),
         (
             with(json!({"flight_minutes": {"min": 60, "max": 120}})),
-            400,
-            "invalid_field",
+            422,
+            "invalid_alert",
             "flight_minutes",
         ),
         (
@@ -601,6 +601,12 @@ async fn bad_definitions_are_refused(app: &Instance, t: &Tokens) {
             with(json!({"notify": {"when": "below", "amount": "-5"}})),
             400,
             "invalid_field",
+            "notify.amount",
+        ),
+        (
+            with(json!({"notify": {"when": "below", "amount": "0.00"}})),
+            422,
+            "invalid_range",
             "notify.amount",
         ),
         (
@@ -617,14 +623,14 @@ async fn bad_definitions_are_refused(app: &Instance, t: &Tokens) {
         ),
         (
             with(json!({"notify": {"when": "new_low", "percent": 10, "amount": "5"}})),
-            400,
-            "invalid_field",
+            422,
+            "invalid_alert",
             "notify",
         ),
         (
             with(json!({"notify": {"when": "new_low"}})),
-            400,
-            "invalid_field",
+            422,
+            "invalid_alert",
             "notify",
         ),
     ];

@@ -144,6 +144,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's alerts, newest first, each with the price it last saw and its last
+         *     notification.
+         */
+        get: operations["list_alerts"];
+        put?: never;
+        /**
+         * Create a price alert: a route on fixed, flexible or any dates (one way or return), or
+         *     anywhere from an origin within a flight-time range; told when the price is below a limit
+         *     or a new low. It is checked against the prices on sale at once.
+         */
+        post: operations["create_alert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of the caller's alerts. */
+        get: operations["get_alert"];
+        /** Replace an alert's definition; it watches the new trip from its price now. */
+        put: operations["replace_alert"];
+        post?: never;
+        /** Delete an alert. */
+        delete: operations["delete_alert"];
+        options?: never;
+        head?: never;
+        /** Pause or resume an alert. */
+        patch: operations["patch_alert"];
+        trace?: never;
+    };
     "/api/v1/auth/forgot-password": {
         parameters: {
             query?: never;
@@ -592,6 +637,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's latest 100 notifications, newest first. */
+        get: operations["list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/unsubscribe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The page an unsubscribe link opens: a button that stops the alert (opening the link alone
+         *     changes nothing, so mail scanners that follow links unsubscribe no one).
+         */
+        get: operations["unsubscribe_page"];
+        put?: never;
+        /**
+         * Stop the alert a mail came from: the page's button, or a mail client's one-click
+         *     unsubscribe (RFC 8058: `List-Unsubscribe=One-Click` posted to the link). Repeating it, or
+         *     an alert already deleted, is still a success.
+         */
+        post: operations["unsubscribe"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/prices/cheapest-dates": {
         parameters: {
             query?: never;
@@ -780,6 +867,109 @@ export interface components {
             name: string;
             size?: string | null;
             time_zone?: string | null;
+        };
+        /** @description A price alert as a user defines it. */
+        AlertBody: {
+            cabin?: null | components["schemas"]["CabinName"];
+            /**
+             * @description The currency of the amounts given and of the prices notifications show (ISO 4217, one
+             *     with an ECB reference rate; default EUR).
+             * @example EUR
+             */
+            currency?: string | null;
+            dates: components["schemas"]["AlertDates"];
+            /**
+             * @description Arrival airport (IATA). Leave it out for an **anywhere** alert, which then needs
+             *     `flight_minutes`.
+             * @example JFK
+             */
+            destination?: string | null;
+            flight_minutes?: null | components["schemas"]["Range"];
+            notify: components["schemas"]["NotifyWhen"];
+            /**
+             * @description Departure airport (IATA).
+             * @example LHR
+             */
+            origin: string;
+        };
+        /**
+         * @description The dates an alert watches. (Fields a kind does not have are ignored: the document cannot
+         *     say otherwise of a tagged union's variants, so refusing them would refuse what it allows.)
+         */
+        AlertDates: {
+            /**
+             * Format: date
+             * @example 2027-01-15
+             */
+            departure: string;
+            /**
+             * Format: date
+             * @example 2027-01-22
+             */
+            return?: string | null;
+            /** @enum {string} */
+            type: "fixed";
+        } | {
+            /** Format: int32 */
+            days: number;
+            /**
+             * Format: date
+             * @example 2027-01-15
+             */
+            departure: string;
+            /**
+             * Format: date
+             * @example 2027-01-22
+             */
+            return?: string | null;
+            /** @enum {string} */
+            type: "flexible";
+        } | {
+            /**
+             * Format: date
+             * @example 2027-01-01
+             */
+            from: string;
+            nights?: null | components["schemas"]["Range"];
+            /**
+             * Format: date
+             * @example 2027-01-31
+             */
+            to: string;
+            /** @enum {string} */
+            type: "range";
+        } | {
+            /** @example 2027-02 */
+            month: string;
+            nights?: null | components["schemas"]["Range"];
+            /** @enum {string} */
+            type: "month";
+        };
+        AlertList: {
+            alerts: components["schemas"]["AlertView"][];
+        };
+        /** @description Pause or resume an alert. */
+        AlertPatch: {
+            paused: boolean;
+        };
+        /** @description A price alert: its definition as given (normalised), and what it has seen. */
+        AlertView: components["schemas"]["AlertBody"] & {
+            /** Format: date-time */
+            created_at: string;
+            /** @description Every date it watches has passed. */
+            expired: boolean;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            last_checked_at?: string | null;
+            last_notification?: null | components["schemas"]["NotificationSummary"];
+            /** Format: date-time */
+            last_notified_at?: string | null;
+            paused: boolean;
+            price_now?: null | components["schemas"]["Price"];
+            /** Format: date-time */
+            updated_at: string;
+            watching: components["schemas"]["Watching"];
         };
         /**
          * @description An airline alliance.
@@ -1213,14 +1403,74 @@ export interface components {
             /** @description `YYYY-MM`. */
             month: string;
         };
+        /** @description A notification and how its delivery went. */
+        NotificationDto: {
+            /**
+             * Format: uuid
+             * @description The alert it came from (none once the alert is deleted).
+             */
+            alert_id?: string | null;
+            /** Format: int32 */
+            attempts: number;
+            /** @description `email`. */
+            channel: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            /** @description Why the last attempt failed. */
+            last_error?: string | null;
+            /** Format: date-time */
+            next_attempt_at?: string | null;
+            /** Format: date-time */
+            sent_at?: string | null;
+            /** @description `pending` (waiting or being retried), `sent`, or `dead` (every attempt failed). */
+            status: string;
+            /** @description What it told: the trip and its price. */
+            subject?: string | null;
+        };
+        NotificationList: {
+            notifications: components["schemas"]["NotificationDto"][];
+        };
+        /** @description A notification as its alert lists it. */
+        NotificationSummary: {
+            /** Format: int32 */
+            attempts: number;
+            /** @description `email` or `webhook`. */
+            channel: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            /** @description The price it told of, as the alert shows prices. */
+            price?: string | null;
+            /** Format: date-time */
+            sent_at?: string | null;
+            /** @description `pending` (waiting or being retried), `sent` or `dead` (every attempt failed). */
+            status: string;
+        };
         Notifications: {
             deals: boolean;
             newsletter: boolean;
             /**
-             * @description Mail when a watched price changes. Off until asked for: price alerts are not built
-             *     yet, so nothing may look switched on.
+             * @description Mail when a price alert fires (on by default: an alert is itself the ask; each mail
+             *     also unsubscribes its alert in one click). Off: alerts keep watching, nothing is mailed.
              */
             price_alerts: boolean;
+        };
+        /** @description When to tell the user. */
+        NotifyWhen: {
+            /** @example 150.00 */
+            amount: string;
+            /** @enum {string} */
+            when: "below";
+        } | {
+            /** @example 20.00 */
+            amount?: string | null;
+            /** Format: int32 */
+            percent?: number | null;
+            /** @enum {string} */
+            when: "new_low";
         };
         PartitionStatus: {
             /** Format: int64 */
@@ -1297,7 +1547,7 @@ export interface components {
              * @default {
              *       "deals": false,
              *       "newsletter": false,
-             *       "price_alerts": false
+             *       "price_alerts": true
              *     }
              */
             notifications: components["schemas"]["Notifications"];
@@ -1395,6 +1645,13 @@ export interface components {
         };
         /** @enum {string} */
         QuartileRanking: "MINIMUM" | "FIRST" | "MEDIUM" | "THIRD" | "MAXIMUM";
+        /** @description An inclusive range of whole numbers. */
+        Range: {
+            /** Format: int32 */
+            max: number;
+            /** Format: int32 */
+            min: number;
+        };
         /**
          * @description The process is ready: the services it runs, and for search, the inventory it serves and
          *     which departure dates are on sale.
@@ -1731,6 +1988,17 @@ export interface components {
             enabled: boolean;
             /** Format: int32 */
             recovery_codes_left: number;
+        };
+        /** @description The departure (and return) dates an alert's definition comes to. */
+        Watching: {
+            /** Format: date */
+            departure_from: string;
+            /** Format: date */
+            departure_to: string;
+            /** Format: date */
+            return_from?: string | null;
+            /** Format: date */
+            return_to?: string | null;
         };
     };
     responses: never;
@@ -2277,6 +2545,481 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `overloaded`: shedding load; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    list_alerts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertList"];
+                };
+            };
+            /** @description `unauthorized`: sign in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `account_disabled`, `forbidden` or `two_factor_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `overloaded` */
+            503: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    create_alert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertBody"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertView"];
+                };
+            };
+            /** @description `malformed_json`, `invalid_field`, `invalid_date`, `unknown_cabin` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unauthorized`: sign in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `account_disabled`, `forbidden` or `two_factor_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `request_timeout`: the body did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `too_many_alerts` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `payload_too_large`: bodies are at most 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unknown_airport`, `unknown_currency`, `same_origin_destination`, `date_in_past`, `date_not_served`, `invalid_range`, `return_before_outbound`, `invalid_alert` (fields that do not fit together: a flight-time range with a destination, none without; a new low by both or neither of percent and amount) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `overloaded` */
+            503: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    get_alert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertView"];
+                };
+            };
+            /** @description `unauthorized`: sign in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `account_disabled`, `forbidden` or `two_factor_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `not_found`: no such alert of the caller's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `overloaded`: shedding load; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    replace_alert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertView"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unauthorized`: sign in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `account_disabled`, `forbidden` or `two_factor_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `not_found`: no such alert of the caller's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `request_timeout`: the body did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `payload_too_large`: bodies are at most 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `overloaded`: shedding load; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    delete_alert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `unauthorized`: sign in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `account_disabled`, `forbidden` or `two_factor_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `not_found`: no such alert of the caller's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `overloaded`: shedding load; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    patch_alert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertPatch"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertView"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unauthorized`: sign in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `account_disabled`, `forbidden` or `two_factor_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `not_found`: no such alert of the caller's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `request_timeout`: the body did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `payload_too_large`: bodies are at most 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4543,6 +5286,162 @@ export interface operations {
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationList"];
+                };
+            };
+            /** @description `unauthorized`: sign in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `account_disabled`, `forbidden` or `two_factor_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `overloaded`: shedding load; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    unsubscribe_page: {
+        parameters: {
+            query: {
+                /** @description The alert the mail was about. */
+                alert: string;
+                /** @description The link's signature. */
+                sig: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a confirmation page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description A query parameter is malformed or invalid (`errors` names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `invalid_link_token` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `overloaded`: shedding load; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    unsubscribe: {
+        parameters: {
+            query: {
+                /** @description The alert the mail was about. */
+                alert: string;
+                /** @description The link's signature. */
+                sig: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the alert is stopped */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description A query parameter is malformed or invalid (`errors` names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `invalid_link_token` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `overloaded` */
+            503: {
+                headers: {
+                    /** @description seconds to wait */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
