@@ -17,9 +17,10 @@
 //! flapping around the limit tells the user once.
 
 use crate::error::PricingError;
+use crate::service::amount_eur;
 use chrono::{DateTime, Datelike, Days, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use spontra_domain::{great_circle_km, AirportCode, Cabin, ErrorCode, Invalid, Money};
+use spontra_domain::{great_circle_km, AirportCode, Cabin, ErrorCode, Invalid};
 use spontra_http::vocabulary::CabinName;
 use spontra_http::Display;
 use spontra_refdata::RefData;
@@ -293,39 +294,6 @@ fn window(dates: &AlertDates, invalid: &mut Invalid) -> Option<Window> {
     }
 }
 
-/// An amount in the display currency, in euro cents: malformed → `invalid_field` (400); the
-/// document's form but not a positive amount in the currency → `invalid_range` (422).
-pub(crate) fn amount_eur(
-    field: &str,
-    amount: &str,
-    display: &Display,
-    invalid: &mut Invalid,
-) -> Option<i64> {
-    let currency = display.currency;
-    match Money::parse_decimal(amount, currency) {
-        Ok(m) if m.minor > 0 && m.minor < 1_000_000_000 => {
-            let minor = m.minor as u64;
-            Some(display.rate.map_or(minor, |rate| rate.to_eur(minor)) as i64)
-        }
-        _ if crate::service::documented_amount(amount) => {
-            invalid.push(
-                ErrorCode::InvalidRange,
-                field,
-                format!("a positive amount in {currency}, in its minor units at most"),
-            );
-            None
-        }
-        _ => {
-            invalid.push(
-                ErrorCode::InvalidField,
-                field,
-                format!("a positive decimal amount in {currency}, e.g. 149.99"),
-            );
-            None
-        }
-    }
-}
-
 impl AlertDef {
     /// Parse `body`, its dates checked against `today` if given. `airport` checks an airport
     /// field; `display` the currency.
@@ -401,7 +369,8 @@ impl AlertDef {
         };
         let trigger = display.as_ref().and_then(|display| match &body.notify {
             NotifyWhen::Below { amount } => {
-                amount_eur("notify.amount", amount, display, &mut invalid).map(Trigger::Below)
+                amount_eur("notify.amount", amount, display, &mut invalid)
+                    .map(|(eur, _)| Trigger::Below(eur))
             }
             NotifyWhen::NewLow {
                 percent: Some(p),
@@ -421,7 +390,8 @@ impl AlertDef {
             NotifyWhen::NewLow {
                 percent: None,
                 amount: Some(a),
-            } => amount_eur("notify.amount", a, display, &mut invalid).map(Trigger::DropAmount),
+            } => amount_eur("notify.amount", a, display, &mut invalid)
+                .map(|(eur, _)| Trigger::DropAmount(eur)),
             NotifyWhen::NewLow { .. } => {
                 invalid.push(
                     ErrorCode::InvalidAlert,
@@ -493,16 +463,20 @@ pub fn decide(
     };
     let fired = match trigger {
         Trigger::Below(limit) => {
-            if next.disarmed && price * 100 > limit * (100 + REARM_PERCENT) {
+            // In i128: a limit may be any amount a user types.
+            let (price, limit) = (i128::from(price), i128::from(limit));
+            if next.disarmed && price * 100 > limit * i128::from(100 + REARM_PERCENT) {
                 next.disarmed = false;
                 next.reference_minor = None;
             }
             let armed_and_under = !next.disarmed && price <= limit;
             let next_level = next.disarmed
-                && next
-                    .reference_minor
-                    .is_some_and(|r| price * 100 <= r * (100 - LEVEL_STEP_PERCENT));
-            (armed_and_under || next_level).then_some(Fired::Below { limit })
+                && next.reference_minor.is_some_and(|r| {
+                    price * 100 <= i128::from(r) * i128::from(100 - LEVEL_STEP_PERCENT)
+                });
+            (armed_and_under || next_level).then_some(Fired::Below {
+                limit: limit as i64,
+            })
         }
         Trigger::DropPercent(_) | Trigger::DropAmount(_) => match next.reference_minor {
             None => {
@@ -515,7 +489,7 @@ pub fn decide(
                     Trigger::DropAmount(a) => a,
                     Trigger::Below(_) => unreachable!(),
                 };
-                (price <= reference - drop).then_some(Fired::NewLow {
+                (price <= reference.saturating_sub(drop)).then_some(Fired::NewLow {
                     previous: reference,
                 })
             }
@@ -606,6 +580,21 @@ mod tests {
             &[Some(10_000), Some(8_001), Some(8_000), Some(6_000)],
         );
         assert_eq!(fired, [false, false, true, true]);
+    }
+
+    #[test]
+    fn any_limit_a_user_types_is_safe_to_compare() {
+        assert_eq!(
+            run(
+                Trigger::Below(i64::MAX),
+                &[Some(1), Some(i64::MAX / 2), Some(1)]
+            ),
+            [true, false, false]
+        );
+        assert_eq!(
+            run(Trigger::DropAmount(i64::MAX), &[Some(10), Some(1)]),
+            [false, false]
+        );
     }
 
     #[test]

@@ -47,13 +47,49 @@ pub struct DepartureQuery {
 
 /// Whether `s` has the form the document gives `price`: 1–7 digits, then optionally a point
 /// and 1–3 digits.
-pub(crate) fn documented_amount(s: &str) -> bool {
+fn documented_amount(s: &str) -> bool {
     let digits = |p: &str, max: usize| {
         !p.is_empty() && p.len() <= max && p.bytes().all(|b| b.is_ascii_digit())
     };
     match s.split_once('.') {
         Some((whole, frac)) => digits(whole, 7) && digits(frac, 3),
         None => digits(s, 7),
+    }
+}
+
+/// An amount given in the display currency: in euro cents, and as a decimal in that currency.
+/// Malformed → `invalid_field` (400); the document's form but not a positive amount in the
+/// currency → `invalid_range` (422).
+pub(crate) fn amount_eur(
+    field: &str,
+    amount: &str,
+    display: &Display,
+    invalid: &mut Invalid,
+) -> Option<(i64, String)> {
+    let currency = display.currency;
+    match Money::parse_decimal(amount, currency) {
+        Ok(m) if m.minor > 0 => {
+            let minor = m.minor as u64;
+            let eur = display.rate.map_or(minor, |rate| rate.to_eur(minor));
+            Some((eur as i64, m.decimal()))
+        }
+        // The document's form, but no price in this currency.
+        _ if documented_amount(amount) => {
+            invalid.push(
+                ErrorCode::InvalidRange,
+                field,
+                format!("a positive amount in {currency}, in its minor units at most"),
+            );
+            None
+        }
+        _ => {
+            invalid.push(
+                ErrorCode::InvalidField,
+                field,
+                format!("a positive decimal amount in {currency}, e.g. 149.99"),
+            );
+            None
+        }
     }
 }
 
@@ -264,33 +300,7 @@ impl PricingService {
             },
         };
         let price = match (p.price, &route) {
-            (Some(amount), Some(r)) => {
-                let currency = r.display.currency;
-                match Money::parse_decimal(amount, currency) {
-                    Ok(m) if m.minor > 0 => {
-                        let minor = m.minor as u64;
-                        let eur = r.display.rate.map_or(minor, |rate| rate.to_eur(minor));
-                        Some((eur as i64, m.decimal()))
-                    }
-                    // The document's form, but no price in this currency.
-                    _ if documented_amount(amount) => {
-                        invalid.push(
-                            ErrorCode::InvalidRange,
-                            "price",
-                            format!("a positive amount in {currency}, in its minor units at most"),
-                        );
-                        None
-                    }
-                    _ => {
-                        invalid.push(
-                            ErrorCode::InvalidField,
-                            "price",
-                            "a decimal amount, e.g. 149.99",
-                        );
-                        None
-                    }
-                }
-            }
+            (Some(amount), Some(r)) => amount_eur("price", amount, &r.display, &mut invalid),
             _ => None,
         };
         invalid.finish()?;

@@ -16,13 +16,11 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use spontra::config::ServiceName;
 use spontra_events::cloudevents::CloudEvent;
-use spontra_events::embedded::{beside, EmbeddedLog};
-use spontra_events::kafka::Kafka;
-use spontra_events::testing::Broker;
-use spontra_events::{Bus, Message};
+use spontra_events::Message;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::{spawn_app_with, Backend, Instance, Tokens, PASSWORD};
+use support::stream::Streamed;
+use support::{Backend, Instance, Tokens, PASSWORD};
 
 fn date(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -58,10 +56,7 @@ fn report(day: &str, euros: i64, seen: i64) -> Message {
 }
 
 struct Setup {
-    app: Instance,
-    bus: Arc<dyn Bus>,
-    brokers: Option<String>,
-    _broker: Option<Broker>,
+    streamed: Streamed,
     /// Reports sent so far (each later than the one before).
     sent: std::sync::atomic::AtomicI64,
 }
@@ -71,82 +66,26 @@ impl Setup {
     async fn fare(&self, euros: i64) {
         let seen = self.sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let messages = vec![report("2026-12-18", euros, seen)];
-        match &self.brokers {
-            // A client of its own each time (see tests/pricing.rs: tansu 0.6).
-            Some(b) => Kafka::connect(b)
-                .unwrap()
-                .publish("provider.raw", messages)
-                .await
-                .unwrap(),
-            None => self.bus.publish("provider.raw", messages).await.unwrap(),
-        }
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            let raw = self
-                .bus
-                .total_lag("provider.raw", "ingest")
-                .await
-                .unwrap_or(-1);
-            let observed = self
-                .bus
-                .total_lag("price.observed", "pricing")
-                .await
-                .unwrap_or(-1);
-            let end: i64 = self
-                .bus
-                .lag("price.observed", "pricing")
-                .await
-                .map(|l| l.iter().map(|p| p.end).sum())
-                .unwrap_or(0);
-            if raw == 0 && observed == 0 && end > seen {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "not caught up: {raw} {observed} {end}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        self.streamed.publish("provider.raw", messages).await;
+        self.streamed.caught_up(seen).await;
     }
 }
 
 async fn start(backend: Backend) -> Option<Setup> {
-    let broker = (backend == Backend::Postgres
-        && std::env::var("SPONTRA_TEST_DATABASE_URL").is_ok())
-    .then(Broker::start);
-    let brokers = broker.as_ref().map(|b| b.address.clone());
-    let kafka = brokers.as_ref().map(|b| Kafka::connect(b).unwrap());
-    if let Some(kafka) = &kafka {
-        for topic in ["provider.raw", "price.observed", "price.dead_letter"] {
-            kafka.total_lag(topic, "setup").await.unwrap(); // creates the topic
-        }
-    }
-    let app = spawn_app_with(backend, |s| {
-        s.server.services = vec![
-            ServiceName::Users,
-            ServiceName::Ingest,
-            ServiceName::Pricing,
-            ServiceName::Notifications,
-        ];
-        s.events.kafka_brokers = brokers.clone();
+    let services = vec![
+        ServiceName::Users,
+        ServiceName::Ingest,
+        ServiceName::Pricing,
+        ServiceName::Notifications,
+    ];
+    let streamed = Streamed::start(backend, services, |s| {
         // Alerts are evaluated on each price here; the sweep runs once at start.
         s.pricing.alerts_sweep_seconds = 3_600;
         s.notifications.poll_millis = 100;
     })
     .await?;
-    let bus: Arc<dyn Bus> = match kafka {
-        Some(kafka) => Arc::new(kafka),
-        None => Arc::new(
-            EmbeddedLog::open(&beside(&app.settings.database.url))
-                .await
-                .unwrap(),
-        ),
-    };
     Some(Setup {
-        app,
-        bus,
-        brokers,
-        _broker: broker,
+        streamed,
         sent: Default::default(),
     })
 }
@@ -189,7 +128,7 @@ async fn alerts_tell_once_per_price_level(backend: Backend) {
     let Some(setup) = start(backend).await else {
         return;
     };
-    let app = &setup.app;
+    let app = &setup.streamed.app;
     let ada = verified(app, "ada@example.com", "Ada").await;
     let bob = verified(app, "bob@example.com", "Bob").await;
     let create = |t: &Tokens, body: Value| {

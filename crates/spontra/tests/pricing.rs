@@ -13,13 +13,11 @@ use chrono::{Duration as Span, NaiveDate, TimeZone, Utc};
 use serde_json::{json, Value};
 use spontra::config::ServiceName;
 use spontra_events::cloudevents::CloudEvent;
-use spontra_events::embedded::{beside, EmbeddedLog};
-use spontra_events::kafka::Kafka;
-use spontra_events::testing::Broker;
-use spontra_events::{Bus, Message};
+use spontra_events::Message;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::{spawn_app_with, Backend, Instance};
+use support::stream::Streamed;
+use support::{Backend, Instance};
 
 /// Departure dates 2026-12-15 … 21 (`di` 0–6), each reported on five sale days (`k` 0–4:
 /// November 10, 15, 20, 25 and 30) by three flights: prices fall by €100 a step, BA is the
@@ -80,85 +78,13 @@ fn reports() -> Vec<Message> {
     out
 }
 
-struct Setup {
-    app: Instance,
-    bus: Arc<dyn Bus>,
-    brokers: Option<String>,
-    _broker: Option<Broker>,
-}
-
-impl Setup {
-    async fn publish(&self, topic: &str, messages: Vec<Message>) {
-        match &self.brokers {
-            // A client of its own each time: tansu 0.6 stopped acknowledging a producer
-            // connected before the instance's consumers joined (a fresh one is acknowledged).
-            Some(b) => Kafka::connect(b)
-                .unwrap()
-                .publish(topic, messages)
-                .await
-                .unwrap(),
-            None => self.bus.publish(topic, messages).await.unwrap(),
-        }
-    }
-}
-
-async fn start(backend: Backend) -> Option<Setup> {
-    let broker = (backend == Backend::Postgres
-        && std::env::var("SPONTRA_TEST_DATABASE_URL").is_ok())
-    .then(Broker::start);
-    let brokers = broker.as_ref().map(|b| b.address.clone());
-    let kafka = brokers.as_ref().map(|b| Kafka::connect(b).unwrap());
-    if let Some(kafka) = &kafka {
-        // The topics first, as an operator creates them: tansu 0.6 can leave a client's
-        // topic creation unanswered while other clients create the same topics.
-        for topic in ["provider.raw", "price.observed", "price.dead_letter"] {
-            kafka.total_lag(topic, "setup").await.unwrap(); // creates the topic
-        }
-    }
-    let app = spawn_app_with(backend, |s| {
-        s.server.services = vec![ServiceName::Ingest, ServiceName::Pricing];
-        s.events.kafka_brokers = brokers.clone();
-    })
-    .await?;
-    let bus: Arc<dyn Bus> = match kafka {
-        Some(kafka) => Arc::new(kafka),
-        None => Arc::new(
-            EmbeddedLog::open(&beside(&app.settings.database.url))
-                .await
-                .unwrap(),
-        ),
-    };
-    Some(Setup {
-        app,
-        bus,
-        brokers,
-        _broker: broker,
-    })
-}
-
-/// Until ingestion and pricing have committed everything published.
-async fn caught_up(bus: &dyn Bus) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let raw = bus.total_lag("provider.raw", "ingest").await.unwrap_or(-1);
-        let observed = bus
-            .total_lag("price.observed", "pricing")
-            .await
-            .unwrap_or(-1);
-        let end: i64 = bus
-            .lag("price.observed", "pricing")
-            .await
-            .map(|l| l.iter().map(|p| p.end).sum())
-            .unwrap_or(0);
-        if raw == 0 && observed == 0 && end > 0 {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "not caught up: raw {raw}, observed {observed}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+async fn start(backend: Backend) -> Option<Streamed> {
+    Streamed::start(
+        backend,
+        vec![ServiceName::Ingest, ServiceName::Pricing],
+        |_| {},
+    )
+    .await
 }
 
 async fn get(app: &Instance, path: &str) -> (u16, Value) {
@@ -177,7 +103,7 @@ async fn prices_flow_from_reports_to_the_api(backend: Backend) {
     };
     let (app, bus) = (&setup.app, setup.bus.clone());
     setup.publish("provider.raw", reports()).await;
-    caught_up(bus.as_ref()).await;
+    setup.caught_up(0).await;
 
     // The graph of December 18th (di 3): from its first sale day to today (December 1st),
     // the days without reports holding the day before's price.
@@ -277,7 +203,7 @@ async fn prices_flow_from_reports_to_the_api(backend: Backend) {
                 .header("ce_type", "dev.spontra.price.observed.v1")],
         )
         .await;
-    caught_up(bus.as_ref()).await;
+    setup.caught_up(0).await;
     let (_, again) = get(app, &format!("/api/v1/prices/history?{q}")).await;
     assert_eq!(again, h);
     let mut dead = bus.subscribe("price.dead_letter", "test").await.unwrap();

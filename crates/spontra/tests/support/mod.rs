@@ -5,6 +5,7 @@
 #![allow(dead_code)] // each test binary uses its own part of the harness
 
 pub mod smtp;
+pub mod stream;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
