@@ -10,6 +10,10 @@
 //! (two stops, 14 days) run at once; prints latency percentiles of each and what the heavy
 //! ones were answered.
 //!
+//! `alerts`: the accounts `scripts/load` made create 50 price alerts each at once while the
+//! market runs; then they are listed in turn; prints latencies, what the alerts told, and
+//! pricing's lag (does evaluating alerts on every recorded batch keep up with the market?).
+//!
 //! `cargo run --release -p spontra --example load -- accounts http://127.0.0.1:8080 400`
 
 use std::collections::BTreeMap;
@@ -212,6 +216,155 @@ async fn search(base: &str, day: &str, heavy_to: &str) {
     println!("heavy explores answered: {by_status:?}");
 }
 
+/// One number from the Prometheus text: the sum of the samples of `name` (any labels).
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| l.split(['{', ' ']).next() == Some(name))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+async fn metrics(http: &reqwest::Client, base: &str) -> String {
+    http.get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// `alerts`: the accounts `scripts/load` created (verified, `load{i}@example.com`) sign in and
+/// create 50 alerts each on busy routes and anywhere from hubs, while the market runs; then
+/// for `seconds` the alerts are listed by every user in turn. Prints creation and listing
+/// latency, alerts told and mails sent, and pricing's lag and recorded reports over the run.
+async fn alerts(base: &str, users: usize, seconds: u64) {
+    let http = reqwest::Client::new();
+    let ready: serde_json::Value = http
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let from: chrono::NaiveDate = ready["bookable_from"].as_str().unwrap().parse().unwrap();
+    let routes = [
+        ("LHR", "JFK"),
+        ("LHR", "DXB"),
+        ("FRA", "JFK"),
+        ("CDG", "JFK"),
+        ("AMS", "LHR"),
+        ("MAD", "BCN"),
+        ("LHR", "DUB"),
+        ("FRA", "LHR"),
+        ("CDG", "FCO"),
+        ("LGW", "BCN"),
+    ];
+    let hubs = ["LHR", "FRA", "CDG", "AMS", "MAD"];
+    let mut tokens = vec![];
+    for i in 0..users {
+        let r: serde_json::Value = http
+            .post(format!("{base}/api/v1/auth/login"))
+            .header("x-forwarded-for", address(i))
+            .json(
+                &serde_json::json!({"email": format!("load{i}@example.com"), "password": PASSWORD}),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        tokens.push(r["access_token"].as_str().expect("signed in").to_string());
+    }
+    let before = metrics(&http, base).await;
+    let mut create_times = vec![];
+    let mut statuses: BTreeMap<u16, usize> = BTreeMap::new();
+    let tasks: Vec<_> = tokens
+        .iter()
+        .enumerate()
+        .map(|(u, token)| {
+            let (http, base, token) = (http.clone(), base.to_string(), token.clone());
+            tokio::spawn(async move {
+                let mut out = vec![];
+                for n in 0..50usize {
+                    let k = u * 50 + n;
+                    let day = from + chrono::Days::new(3 + (k % 20) as u64);
+                    // Limits from €60 to €600: some already met, most waiting.
+                    let amount = 60 + (k * 37) % 540;
+                    let body = if k % 5 == 4 {
+                        serde_json::json!({"origin": hubs[k % hubs.len()],
+                            "flight_minutes": {"min": 60, "max": 240},
+                            "dates": {"type": "range", "from": day.to_string(), "to": (day + chrono::Days::new(6)).to_string()},
+                            "notify": {"when": "below", "amount": amount.to_string()}})
+                    } else {
+                        let (o, d) = routes[k % routes.len()];
+                        serde_json::json!({"origin": o, "destination": d,
+                            "dates": {"type": "flexible", "departure": day.to_string(), "days": 2},
+                            "notify": if k % 2 == 0 { serde_json::json!({"when": "below", "amount": amount.to_string()}) }
+                                      else { serde_json::json!({"when": "new_low", "percent": 5}) }})
+                    };
+                    let t = Instant::now();
+                    let status = http
+                        .post(format!("{base}/api/v1/alerts"))
+                        .bearer_auth(&token)
+                        .json(&body)
+                        .send()
+                        .await
+                        .map(|r| r.status().as_u16())
+                        .unwrap_or(0);
+                    out.push((status, t.elapsed()));
+                }
+                out
+            })
+        })
+        .collect();
+    for t in tasks {
+        for (s, d) in t.await.unwrap() {
+            *statuses.entry(s).or_default() += 1;
+            create_times.push(d);
+        }
+    }
+    println!("alerts created ({users} users, 50 each, all at once): {statuses:?}");
+    summary("create an alert (evaluated at once)", create_times);
+    let start = Instant::now();
+    let mut list_times = vec![];
+    let mut max_lag = 0f64;
+    while start.elapsed() < Duration::from_secs(seconds) {
+        for token in &tokens {
+            let t = Instant::now();
+            let r = http
+                .get(format!("{base}/api/v1/alerts"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            let _ = r.bytes().await;
+            list_times.push(t.elapsed());
+        }
+        max_lag = max_lag.max(metric(&metrics(&http, base).await, "pricing_lag"));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    summary("list 50 alerts", list_times);
+    let after = metrics(&http, base).await;
+    let delta = |name: &str| metric(&after, name) - metric(&before, name);
+    println!(
+        "over {seconds} s of market after creation: pricing recorded {:.0} reports, alerts told {:.0} (capped {:.0}), \
+         mails sent {:.0}, dead {:.0}, evaluation errors {:.0}, sweeps {:.0}; pricing lag max {max_lag:.0} records, now {:.0}",
+        delta("pricing_observations_total"),
+        delta("pricing_alerts_fired_total"),
+        delta("pricing_alerts_capped_total"),
+        delta("notifications_sent_total"),
+        delta("notifications_dead_total"),
+        delta("pricing_alert_evaluation_errors_total"),
+        delta("pricing_alert_sweeps_total"),
+        metric(&after, "pricing_lag"),
+    );
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -227,8 +380,14 @@ async fn main() {
             let to = args.get(4).expect("last day of the heavy explore window");
             search(base, day, to).await;
         }
+        Some("alerts") => {
+            let base = args.get(2).expect("base URL");
+            let users = args.get(3).and_then(|n| n.parse().ok()).unwrap_or(20);
+            let seconds = args.get(4).and_then(|n| n.parse().ok()).unwrap_or(120);
+            alerts(base, users, seconds).await;
+        }
         _ => {
-            eprintln!("usage: load accounts BASE [CLIENTS] | load search BASE DAY LAST_DAY");
+            eprintln!("usage: load accounts BASE [CLIENTS] | load search BASE DAY LAST_DAY | load alerts BASE [USERS] [SECONDS]");
             std::process::exit(2);
         }
     }
