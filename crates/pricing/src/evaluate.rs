@@ -11,10 +11,10 @@ use spontra_domain::SharedClock;
 use spontra_refdata::RefData;
 use spontra_store::{
     Alert, AlertStore, NewNotification, NotificationId, PriceAlertMessage, PriceStore, RouteCabin,
-    RoutePrice, Settled, StoreError,
+    RoutePrice, Settled, StoreError, UserId,
 };
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 /// The cheapest trip an alert watches, as on sale now.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,6 +52,9 @@ pub struct Evaluator {
     pub wall: SharedClock,
     /// Alerts told per user per day, at most.
     pub daily_cap: u32,
+    /// The accounts whose cap this process has seen used up, and the day: their firings are
+    /// held back without a write (a day's count only grows, so this holds for every process).
+    capped: Mutex<HashSet<(UserId, NaiveDate)>>,
 }
 
 /// The cheapest pairing of `out` and `back` (date → price) with nights in `nights`, earliest
@@ -126,6 +129,38 @@ fn cheapest_trip(
 }
 
 impl Evaluator {
+    pub fn new(
+        prices: Arc<dyn PriceStore>,
+        alerts: Arc<dyn AlertStore>,
+        refdata: Arc<RefData>,
+        clock: SharedClock,
+        wall: SharedClock,
+        daily_cap: u32,
+    ) -> Evaluator {
+        Evaluator {
+            prices,
+            alerts,
+            refdata,
+            clock,
+            wall,
+            daily_cap,
+            capped: Mutex::default(),
+        }
+    }
+
+    fn is_capped(&self, user: UserId, day: NaiveDate) -> bool {
+        self.capped
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&(user, day))
+    }
+
+    fn mark_capped(&self, user: UserId, day: NaiveDate) {
+        let mut capped = self.capped.lock().unwrap_or_else(|e| e.into_inner());
+        capped.retain(|(_, d)| *d >= day);
+        capped.insert((user, day));
+    }
+
     pub fn today(&self) -> NaiveDate {
         self.clock.now().date_naive()
     }
@@ -222,6 +257,11 @@ impl Evaluator {
         if notify.is_empty() && !changed(&alert.watch, &watch) {
             return Ok(Verdict::Unchanged);
         }
+        let day = now.date_naive();
+        if !notify.is_empty() && self.is_capped(alert.user_id, day) {
+            metrics::counter!("pricing_alerts_capped_total").increment(1);
+            return Ok(Verdict::Capped);
+        }
         let settled = self
             .alerts
             .settle(
@@ -230,7 +270,7 @@ impl Evaluator {
                 &watch,
                 &notify,
                 self.daily_cap,
-                now.date_naive(),
+                day,
             )
             .await?;
         Ok(match settled {
@@ -241,6 +281,7 @@ impl Evaluator {
             }
             Settled::Stale => Verdict::Stale,
             Settled::Capped => {
+                self.mark_capped(alert.user_id, day);
                 metrics::counter!("pricing_alerts_capped_total").increment(1);
                 Verdict::Capped
             }

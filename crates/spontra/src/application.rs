@@ -183,14 +183,14 @@ impl Parts {
             let stores = stores.as_ref().context("the database")?;
             let store = stores.prices.clone();
             let refdata = world::refdata()?;
-            let evaluator = Arc::new(Evaluator {
-                prices: store.clone(),
-                alerts: stores.alerts.clone(),
-                refdata: refdata.clone(),
-                clock: market_clock.clone(),
-                wall: clock.clone(),
-                daily_cap: settings.pricing.alerts_daily_cap,
-            });
+            let evaluator = Arc::new(Evaluator::new(
+                store.clone(),
+                stores.alerts.clone(),
+                refdata.clone(),
+                market_clock.clone(),
+                clock.clone(),
+                settings.pricing.alerts_daily_cap,
+            ));
             Some(Pricing {
                 service: Arc::new(PricingService::new(
                     store.clone(),

@@ -694,21 +694,22 @@ async fn two_evaluators_on_postgres_tell_each_alert_once() {
         Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap(),
     ));
     let refdata = spontra::world::refdata().unwrap();
-    let evaluator = |store: Arc<spontra_store_postgres::PostgresStore>| {
-        Arc::new(Evaluator {
-            prices: store.clone(),
-            alerts: store,
-            refdata: refdata.clone(),
-            clock: clock.clone(),
-            wall: clock.clone(),
-            daily_cap: 100,
-        })
+    let evaluator = |store: Arc<spontra_store_postgres::PostgresStore>, cap: u32| {
+        Arc::new(Evaluator::new(
+            store.clone(),
+            store,
+            refdata.clone(),
+            clock.clone(),
+            clock.clone(),
+            cap,
+        ))
     };
-    let (a, b) = (evaluator(one.clone()), evaluator(two.clone()));
+    let (a, b) = (evaluator(one.clone(), 100), evaluator(two.clone(), 100));
     let service = spontra_pricing::watchlist::AlertService {
         alerts: one.clone(),
         evaluator: a.clone(),
     };
+    let mut users = vec![];
     for u in 0..4 {
         let user = one
             .create_user(&NewUser {
@@ -729,6 +730,7 @@ async fn two_evaluators_on_postgres_tell_each_alert_once() {
             .unwrap();
             service.create(user.id, &body).await.unwrap();
         }
+        users.push(user.id);
     }
     let mut told = 0;
     for round in 0..5i64 {
@@ -768,5 +770,53 @@ async fn two_evaluators_on_postgres_tell_each_alert_once() {
     alerts.sort();
     alerts.dedup();
     assert_eq!(alerts.len(), 40, "one notification per alert");
+
+    // The daily cap across both: with a cap of 12, each user (10 told today) gets two more of
+    // five new alerts that all come to qualify, however the two race, round after round.
+    let (c, d) = (evaluator(one.clone(), 12), evaluator(two.clone(), 12));
+    for &user in &users {
+        for n in 0..5 {
+            let body: spontra_pricing::alert::AlertBody = serde_json::from_value(json!({
+                "origin": "LHR", "destination": "JFK",
+                "dates": {"type": "fixed", "departure": format!("2026-12-{:02}", 10 + n)},
+                "notify": {"when": "below", "amount": "400"}}))
+            .unwrap();
+            spontra_pricing::watchlist::AlertService {
+                alerts: one.clone(),
+                evaluator: c.clone(),
+            }
+            .create(user, &body)
+            .await
+            .unwrap();
+        }
+    }
+    let cheaper: Vec<spontra_store::FlightPrice> = (0..5)
+        .map(|n| spontra_store::FlightPrice {
+            route: spontra_store::RouteCabin {
+                origin: "LHR".into(),
+                destination: "JFK".into(),
+                cabin: "economy".into(),
+            },
+            departure_date: date(&format!("2026-12-{:02}", 10 + n)),
+            carrier: "BA".into(),
+            flight_number: 117,
+            fare_minor: 39_000,
+            seats_left: 9,
+            observed_at: Utc.with_ymd_and_hms(2026, 12, 1, 8, 30, 0).unwrap(),
+        })
+        .collect();
+    one.record_prices(&cheaper).await.unwrap();
+    let mut more = 0;
+    for _round in 0..3 {
+        let results = spontra_store::conformance::burst(2, |i| {
+            let e = if i == 0 { c.clone() } else { d.clone() };
+            async move { e.sweep().await.unwrap() }
+        })
+        .await;
+        more += results.iter().sum::<usize>();
+    }
+    assert_eq!(more, 8, "two more per user, then the cap holds");
+    let later = one.claim(now, now + Span::minutes(5), 1_000).await.unwrap();
+    assert_eq!(later.len(), 8);
     drop((one, two));
 }
