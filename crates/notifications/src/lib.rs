@@ -141,9 +141,8 @@ async fn list(
     State(s): State<NotificationsState>,
     Auth(p): Auth,
 ) -> Result<Json<NotificationList>, ApiError> {
-    let user = uuid::Uuid::parse_str(&p.user_id)
-        .map(UserId)
-        .map_err(|_| NotificationsError::Internal("a principal without a uuid".into()))?;
+    let user = UserId::parse(&p.user_id)
+        .ok_or_else(|| NotificationsError::Internal("a principal without a uuid".into()))?;
     let notifications = s
         .alerts
         .notifications_of(user, 100)
@@ -192,9 +191,7 @@ pub struct UnsubscribeParams {
 }
 
 fn checked(s: &NotificationsState, p: &UnsubscribeParams) -> Result<AlertId, NotificationsError> {
-    let alert = uuid::Uuid::parse_str(&p.alert)
-        .map(AlertId)
-        .map_err(|_| NotificationsError::InvalidLink)?;
+    let alert = AlertId::parse(&p.alert).ok_or(NotificationsError::InvalidLink)?;
     if !s.signer.verify(alert, &p.sig) {
         return Err(NotificationsError::InvalidLink);
     }

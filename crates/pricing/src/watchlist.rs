@@ -29,16 +29,12 @@ fn time(t: DateTime<Utc>) -> String {
 
 /// The caller's id (sessions carry a uuid).
 pub fn user_id(s: &str) -> Result<UserId, PricingError> {
-    uuid::Uuid::parse_str(s)
-        .map(UserId)
-        .map_err(|_| PricingError::Internal("a principal without a uuid".into()))
+    UserId::parse(s).ok_or_else(|| PricingError::Internal("a principal without a uuid".into()))
 }
 
 /// An alert id from the path: anything not a uuid is no alert of the caller's.
 fn alert_id(s: &str) -> Result<AlertId, PricingError> {
-    uuid::Uuid::parse_str(s)
-        .map(AlertId)
-        .map_err(|_| PricingError::NotFound)
+    AlertId::parse(s).ok_or(PricingError::NotFound)
 }
 
 fn not_found(e: StoreError) -> PricingError {

@@ -26,6 +26,11 @@ macro_rules! id_type {
             pub fn new() -> Self {
                 Self(uuid::Uuid::new_v4())
             }
+
+            /// The id `s` spells (a uuid), if it is one.
+            pub fn parse(s: &str) -> Option<Self> {
+                uuid::Uuid::parse_str(s).ok().map(Self)
+            }
         }
 
         impl Default for $name {
