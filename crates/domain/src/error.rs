@@ -108,6 +108,8 @@ error_codes! {
     NoPriceHistory => ("no_price_history", NotFound, "No prices have been observed for this route and date yet"),
     InvalidAlert => ("invalid_alert", Unprocessable, "The alert's fields do not fit together"),
     TooManyAlerts => ("too_many_alerts", Conflict, "The account has as many price alerts as it may keep; delete one first"),
+    WebhookRefused => ("webhook_refused", Unprocessable, "Spontra does not post to this address"),
+    TooManyWebhooks => ("too_many_webhooks", Conflict, "The account has as many webhooks as it may keep; delete one first"),
     MethodNotAllowed => ("method_not_allowed", MethodNotAllowed, "Method not allowed on this resource"),
     CsrfFailed => ("csrf_failed", Forbidden, "The request lacks a valid CSRF token"),
     TwoFactorRequired => ("two_factor_required", Forbidden, "This needs two-factor authentication"),

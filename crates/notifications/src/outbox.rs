@@ -9,6 +9,7 @@
 
 use crate::compose::price_alert_mail;
 use crate::unsubscribe::Signer;
+use crate::webhook::{PostError, Sender};
 use chrono::Duration;
 use spontra_domain::SharedClock;
 use spontra_mail::Mailer;
@@ -52,6 +53,7 @@ pub struct Outbox {
     /// Wall-clock time.
     pub clock: SharedClock,
     pub settings: OutboxSettings,
+    pub webhooks: Sender,
 }
 
 /// Why a delivery did not happen.
@@ -97,7 +99,11 @@ impl Outbox {
                     .increment(1);
                 tracing::warn!(notification = %n.id, %error, "a notification could not be delivered");
             }
-            self.alerts.finish(n.id, &outcome, self.clock.now()).await?;
+            match self.alerts.finish(n.id, &outcome, self.clock.now()).await {
+                // Deleted with its webhook while in flight: nothing to record.
+                Ok(()) | Err(StoreError::NotFound) => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(claimed.len())
     }
@@ -126,13 +132,13 @@ impl Outbox {
     async fn deliver(&self, n: &Notification) -> Result<(), Failure> {
         match n.channel.as_str() {
             "email" => self.email(n).await,
+            "webhook" => self.webhook(n).await,
             other => Err(Failure::Permanent(format!("no channel {other:?}"))),
         }
     }
 
-    async fn email(&self, n: &Notification) -> Result<(), Failure> {
-        let message: PriceAlertMessage = serde_json::from_str(&n.payload)
-            .map_err(|e| Failure::Permanent(format!("unreadable payload: {e}")))?;
+    /// The account a notification is for, if it may still be told anything.
+    async fn open_account(&self, n: &Notification) -> Result<spontra_store::User, Failure> {
         let user = match self.users.user_by_id(n.user_id).await {
             Ok(u) => u,
             Err(StoreError::NotFound) => {
@@ -140,10 +146,44 @@ impl Outbox {
             }
             Err(e) => return Err(Failure::Transient(e.to_string())),
         };
-        let Some(email) = user
-            .email
-            .filter(|_| user.deleted_at.is_none() && !user.disabled)
-        else {
+        if user.deleted_at.is_some() || user.disabled {
+            return Err(Failure::Permanent(
+                "the account is closed or disabled".into(),
+            ));
+        }
+        Ok(user)
+    }
+
+    async fn webhook(&self, n: &Notification) -> Result<(), Failure> {
+        let Some(id) = n.webhook_id else {
+            return Err(Failure::Permanent("no webhook named".into()));
+        };
+        self.open_account(n).await?;
+        let hook = match self.alerts.webhook(n.user_id, id).await {
+            Ok(h) => h,
+            Err(StoreError::NotFound) => {
+                return Err(Failure::Permanent("the webhook is gone".into()))
+            }
+            Err(e) => return Err(Failure::Transient(e.to_string())),
+        };
+        let body = self
+            .webhooks
+            .body(&n.payload, n.created_at)
+            .ok_or_else(|| Failure::Permanent("unreadable payload".into()))?;
+        self.webhooks
+            .post(&hook, &n.id.to_string(), body, self.clock.now())
+            .await
+            .map_err(|e| match e {
+                PostError::Transient(why) => Failure::Transient(why),
+                PostError::Permanent(why) => Failure::Permanent(why),
+            })
+    }
+
+    async fn email(&self, n: &Notification) -> Result<(), Failure> {
+        let message: PriceAlertMessage = serde_json::from_str(&n.payload)
+            .map_err(|e| Failure::Permanent(format!("unreadable payload: {e}")))?;
+        let user = self.open_account(n).await?;
+        let Some(email) = user.email else {
             return Err(Failure::Permanent(
                 "the account is closed or disabled".into(),
             ));

@@ -61,6 +61,11 @@ impl Fixture {
                 lease_seconds: 120,
                 ..OutboxSettings::default()
             },
+            webhooks: spontra_notifications::webhook::Sender {
+                policy: Default::default(),
+                timeout: std::time::Duration::from_secs(1),
+                public_url: "https://spontra.example".into(),
+            },
         }
     }
 
@@ -110,6 +115,7 @@ impl Fixture {
             user_id: user,
             alert_id: None,
             channel: "email".into(),
+            webhook_id: None,
             payload: serde_json::to_string(&message).unwrap(),
             created_at: self.clock.now(),
         };

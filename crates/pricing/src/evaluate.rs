@@ -251,14 +251,14 @@ impl Evaluator {
             now,
         );
         let notify = match (fired, &quote) {
-            (Some(why), Some(q)) => vec![self.notification(alert, &def, q, why, now)],
-            _ => vec![],
+            (Some(why), Some(q)) => Some(self.notification(alert, &def, q, why, now)),
+            _ => None,
         };
-        if notify.is_empty() && !changed(&alert.watch, &watch) {
+        if notify.is_none() && !changed(&alert.watch, &watch) {
             return Ok(Verdict::Unchanged);
         }
         let day = now.date_naive();
-        if !notify.is_empty() && self.is_capped(alert.user_id, day) {
+        if notify.is_some() && self.is_capped(alert.user_id, day) {
             metrics::counter!("pricing_alerts_capped_total").increment(1);
             return Ok(Verdict::Capped);
         }
@@ -268,13 +268,13 @@ impl Evaluator {
                 alert.id,
                 alert.version,
                 &watch,
-                &notify,
+                notify.as_ref(),
                 self.daily_cap,
                 day,
             )
             .await?;
         Ok(match settled {
-            Settled::Saved if notify.is_empty() => Verdict::Saved,
+            Settled::Saved if notify.is_none() => Verdict::Saved,
             Settled::Saved => {
                 metrics::counter!("pricing_alerts_fired_total").increment(1);
                 Verdict::Notified
@@ -324,6 +324,7 @@ impl Evaluator {
             user_id: alert.user_id,
             alert_id: Some(alert.id),
             channel: "email".into(),
+            webhook_id: None,
             payload: serde_json::to_string(&message).unwrap_or_default(),
             created_at: now,
         }

@@ -14,6 +14,7 @@
 //!
 //! Handlers are thin: [`PricingService`] parses the query into typed values and answers it.
 
+pub mod advice;
 pub mod alert;
 pub mod dto;
 pub mod error;

@@ -18,6 +18,8 @@ use spontra_events::Bus;
 use spontra_http::Authenticator;
 use spontra_ingest::Ingestor;
 use spontra_notifications::outbox::{Outbox, OutboxSettings};
+use spontra_notifications::webhook::Sender;
+use spontra_notifications::webhooks::WebhookService;
 use spontra_notifications::NotificationsState;
 use spontra_pricing::evaluate::Evaluator;
 use spontra_pricing::observe::Recorder;
@@ -221,11 +223,24 @@ impl Parts {
             let stores = stores.as_ref().context("the database")?;
             let signer = Arc::new(crate::accounts::notification_signer(settings)?);
             let n = &settings.notifications;
+            let policy = spontra_notifications::target::Policy {
+                allow_loopback: n.webhook_allow_loopback,
+            };
+            let public_url = settings
+                .server
+                .public_url
+                .clone()
+                .unwrap_or_else(|| public_url.to_string());
             Some(Notifications {
                 state: NotificationsState {
                     alerts: stores.alerts.clone(),
                     signer: signer.clone(),
                     auth: auth.clone().context("an authenticator")?,
+                    webhooks: Arc::new(WebhookService {
+                        store: stores.alerts.clone(),
+                        policy,
+                        clock: clock.clone(),
+                    }),
                     clock: clock.clone(),
                 },
                 outbox: Arc::new(Outbox {
@@ -233,11 +248,14 @@ impl Parts {
                     users: stores.users.clone(),
                     mailer: crate::accounts::mailer(settings)?,
                     signer,
-                    public_url: settings
-                        .server
-                        .public_url
-                        .clone()
-                        .unwrap_or_else(|| public_url.to_string()),
+                    webhooks: Sender {
+                        policy,
+                        timeout: std::time::Duration::from_secs(
+                            n.webhook_timeout_seconds.clamp(1, 60),
+                        ),
+                        public_url: public_url.clone(),
+                    },
+                    public_url,
                     clock: clock.clone(),
                     settings: OutboxSettings {
                         lease_seconds: n.lease_seconds,

@@ -37,6 +37,9 @@ enum BenchWhat {
     /// Ingestion end to end on the embedded profile: events per second from the provider
     /// topic to the store and the change stream.
     Ingest(crate::bench_ingest::IngestBenchArgs),
+    /// The buy-or-wait model's backtest on the simulated market: simulated travellers who
+    /// follow the advice against buying at arrival.
+    BuyWait(crate::bench_buy_wait::BuyWaitArgs),
 }
 
 pub(crate) struct Query {
@@ -190,8 +193,10 @@ fn write_queries(path: &PathBuf, index: &Index, count: usize, seed: u64) -> anyh
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
-    if let Some(BenchWhat::Ingest(a)) = args.what {
-        return crate::bench_ingest::run(a);
+    match args.what {
+        Some(BenchWhat::Ingest(a)) => return crate::bench_ingest::run(a),
+        Some(BenchWhat::BuyWait(a)) => return crate::bench_buy_wait::run(a),
+        None => {}
     }
     let started = Instant::now();
     let w = args.world.load()?;

@@ -78,6 +78,12 @@ pub struct NotificationSettings {
     pub lease_seconds: i64,
     /// How often an idle worker looks for due notifications.
     pub poll_millis: u64,
+    /// A webhook delivery's whole attempt (resolution, connection, answer), in seconds.
+    pub webhook_timeout_seconds: u64,
+    /// Accept webhooks on this machine's loopback addresses (and plain `http` to them): for
+    /// tests and local development only — in production it lets users aim requests at the
+    /// server's own ports.
+    pub webhook_allow_loopback: bool,
 }
 
 impl Default for NotificationSettings {
@@ -89,6 +95,8 @@ impl Default for NotificationSettings {
             backoff_seconds: o.backoff_seconds,
             lease_seconds: o.lease_seconds,
             poll_millis: o.poll_millis,
+            webhook_timeout_seconds: 10,
+            webhook_allow_loopback: false,
         }
     }
 }
@@ -108,6 +116,8 @@ impl std::fmt::Debug for NotificationSettings {
             .field("backoff_seconds", &self.backoff_seconds)
             .field("lease_seconds", &self.lease_seconds)
             .field("poll_millis", &self.poll_millis)
+            .field("webhook_timeout_seconds", &self.webhook_timeout_seconds)
+            .field("webhook_allow_loopback", &self.webhook_allow_loopback)
             .finish()
     }
 }

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod app;
 pub mod application;
 pub mod bench;
+pub mod bench_buy_wait;
 pub mod bench_ingest;
 pub mod cli;
 pub mod config;

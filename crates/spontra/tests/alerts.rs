@@ -5,7 +5,10 @@
 //! service mails a real SMTP server, once per price level (a flapping price does not spam);
 //! the mail's one-click unsubscribe (RFC 8058) pauses its alert. Every alert route refuses the
 //! anonymous and hides one user's alerts from another; bad definitions get their codes and
-//! fields; a burst of creations keeps the per-account cap exact. On PostgreSQL, two
+//! fields; a burst of creations keeps the per-account cap exact. Webhooks get the same alerts
+//! as signed POSTs to a receiver (and a test delivery on request); their routes are private,
+//! refuse addresses the SSRF guard does not allow, and keep their cap under a burst. On
+//! PostgreSQL, two
 //! evaluators over separate connection pools (two pricing processes) race through the same
 //! alerts and each notification is written once.
 
@@ -82,6 +85,8 @@ async fn start(backend: Backend) -> Option<Setup> {
         // Alerts are evaluated on each price here; the sweep runs once at start.
         s.pricing.alerts_sweep_seconds = 3_600;
         s.notifications.poll_millis = 100;
+        // The receiver below listens on loopback.
+        s.notifications.webhook_allow_loopback = true;
     })
     .await?;
     Some(Setup {
@@ -656,6 +661,325 @@ async fn the_cap_holds_under_a_burst(app: &Instance, bob: &Tokens) {
         .len();
     assert_eq!(held, made);
     assert!(made <= 50 && (shed > 0 || made == 50), "{replies:?}");
+}
+
+/// What the test's webhook receiver got: the headers of the scheme and the body.
+#[derive(Clone, Debug)]
+struct Posted {
+    id: String,
+    timestamp: i64,
+    signature: String,
+    body: Vec<u8>,
+}
+
+/// A webhook receiver on a loopback port; its URL and what it got.
+async fn webhook_receiver() -> (String, Arc<std::sync::Mutex<Vec<Posted>>>) {
+    use axum::http::HeaderMap;
+    let got: Arc<std::sync::Mutex<Vec<Posted>>> = Default::default();
+    let sink = got.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+            let sink = sink.clone();
+            async move {
+                let h = |n: &str| {
+                    headers
+                        .get(n)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_string()
+                };
+                sink.lock().unwrap().push(Posted {
+                    id: h("webhook-id"),
+                    timestamp: h("webhook-timestamp").parse().unwrap_or(0),
+                    signature: h("webhook-signature"),
+                    body: body.to_vec(),
+                });
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, got)
+}
+
+/// Until every delivery to the webhook is sent; the deliveries.
+async fn hook_delivered(app: &Instance, t: &Tokens, hook: &str, at_least: usize) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = app
+            .get(&format!("/webhooks/{hook}/deliveries"), &t.access)
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let list = r.body["deliveries"].as_array().unwrap().clone();
+        if list.len() >= at_least && list.iter().all(|n| n["status"] == "sent") {
+            return list;
+        }
+        assert!(Instant::now() < deadline, "not delivered: {list:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn webhooks_tell_what_mail_tells(backend: Backend) {
+    let Some(setup) = start(backend).await else {
+        return;
+    };
+    let app = &setup.streamed.app;
+    let ada = verified(app, "ada@example.com", "Ada").await;
+    let bob = verified(app, "bob@example.com", "Bob").await;
+    let (url, got) = webhook_receiver().await;
+
+    let made = app
+        .call(
+            Method::POST,
+            "/webhooks",
+            Some(json!({ "url": url })),
+            Some(&ada.access),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    let hook = made.body["id"].as_str().unwrap().to_string();
+    let secret = made.body["secret"].as_str().unwrap().to_string();
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    let listed = app.get("/webhooks", &ada.access).await;
+    assert_eq!(listed.body["webhooks"][0]["url"], url.as_str());
+    assert!(
+        !listed.body.to_string().contains(&secret),
+        "the secret is shown once"
+    );
+
+    // A test delivery: through the outbox, signed, listed as sent.
+    let test = app
+        .call(
+            Method::POST,
+            &format!("/webhooks/{hook}/test"),
+            None,
+            Some(&ada.access),
+        )
+        .await;
+    assert_eq!(test.status, 202, "{}", test.body);
+    let test_id = test.body["delivery_id"].as_str().unwrap().to_string();
+    let deliveries = hook_delivered(app, &ada, &hook, 1).await;
+    assert_eq!(deliveries[0]["id"], test_id.as_str());
+    assert_eq!(deliveries[0]["subject"], "Test delivery");
+    {
+        let got = got.lock().unwrap();
+        assert_eq!(got.len(), 1);
+        let d = &got[0];
+        assert_eq!(d.id, test_id);
+        let now = Utc::now().timestamp();
+        assert!(spontra_notifications::signing::verify(
+            &secret,
+            &d.id,
+            d.timestamp,
+            &d.body,
+            &d.signature,
+            now
+        ));
+        let body: Value = serde_json::from_slice(&d.body).unwrap();
+        assert_eq!(body["type"], "webhook.test");
+        assert_eq!(body["data"]["webhook_id"], hook.as_str());
+    }
+
+    // An alert under €400: the webhook is told when the mail is, once per price level.
+    let alert = app
+        .call(
+            Method::POST,
+            "/alerts",
+            Some(json!({"origin": "LHR", "destination": "JFK",
+                "dates": {"type": "fixed", "departure": "2026-12-18"},
+                "notify": {"when": "below", "amount": "400"}})),
+            Some(&ada.access),
+        )
+        .await;
+    assert_eq!(alert.status, 201, "{}", alert.body);
+    for euros in [450, 390, 410, 395] {
+        setup.fare(euros).await;
+    }
+    let deliveries = hook_delivered(app, &ada, &hook, 2).await;
+    assert_eq!(deliveries.len(), 2, "{deliveries:?}");
+    assert_eq!(deliveries[0]["subject"], "LHR → JFK 390.00 EUR");
+    assert_eq!(app.smtp().count("ada@example.com", "Price alert"), 1);
+    {
+        let got = got.lock().unwrap();
+        assert_eq!(got.len(), 2, "once: {got:?}");
+        let d = &got[1];
+        assert_eq!(d.id, deliveries[0]["id"].as_str().unwrap());
+        assert!(spontra_notifications::signing::verify(
+            &secret,
+            &d.id,
+            d.timestamp,
+            &d.body,
+            &d.signature,
+            Utc::now().timestamp()
+        ));
+        let body: Value = serde_json::from_slice(&d.body).unwrap();
+        assert_eq!(body["type"], "price_alert.triggered");
+        assert_eq!(body["data"]["price"], "390.00");
+        assert_eq!(body["data"]["alert_id"], alert.body["id"]);
+        assert_eq!(body["data"]["reason"], "below");
+    }
+
+    webhook_routes_are_private_and_guarded(app, &ada, &bob, &hook).await;
+
+    // Deleted: gone from the list, its deliveries with it; the next firing goes by mail only.
+    let deleted = app
+        .call(
+            Method::DELETE,
+            &format!("/webhooks/{hook}"),
+            None,
+            Some(&ada.access),
+        )
+        .await;
+    assert_eq!(deleted.status, 204);
+    assert_eq!(
+        app.get(&format!("/webhooks/{hook}/deliveries"), &ada.access)
+            .await
+            .problem(),
+        (404, "not_found")
+    );
+    setup.fare(300).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while app.smtp().count("ada@example.com", "Price alert") < 2 {
+        assert!(Instant::now() < deadline, "the second alert mail");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(got.lock().unwrap().len(), 2, "nothing to a deleted webhook");
+}
+
+async fn webhook_routes_are_private_and_guarded(
+    app: &Instance,
+    ada: &Tokens,
+    bob: &Tokens,
+    adas: &str,
+) {
+    let body = json!({"url": "https://hooks.example.com/spontra"});
+    let routes = [
+        (Method::GET, "/webhooks".to_string(), None),
+        (Method::POST, "/webhooks".to_string(), Some(body.clone())),
+        (Method::DELETE, format!("/webhooks/{adas}"), None),
+        (Method::GET, format!("/webhooks/{adas}/deliveries"), None),
+        (Method::POST, format!("/webhooks/{adas}/test"), None),
+    ];
+    for (method, path, body) in &routes {
+        let anonymous = app.call(method.clone(), path, body.clone(), None).await;
+        assert_eq!(
+            anonymous.problem(),
+            (401, "unauthorized"),
+            "{method} {path}"
+        );
+    }
+    // Bob cannot see, test or delete Ada's webhook.
+    for (method, path, body) in routes.iter().filter(|(_, p, _)| p.contains(adas)) {
+        let r = app
+            .call(method.clone(), path, body.clone(), Some(&bob.access))
+            .await;
+        assert_eq!(r.problem(), (404, "not_found"), "{method} {path}");
+    }
+    assert_eq!(
+        app.get("/webhooks", &bob.access).await.body["webhooks"],
+        json!([])
+    );
+    assert_eq!(
+        app.get("/webhooks/not-a-uuid/deliveries", &ada.access)
+            .await
+            .problem(),
+        (404, "not_found")
+    );
+    // Addresses the guard refuses: the field and a reason, nothing stored.
+    for url in [
+        "https://169.254.169.254/latest/meta-data/",
+        "https://[::ffff:169.254.169.254]/",
+        "https://10.0.0.8/hook",
+        "https://192.168.1.1/hook",
+        "https://[fd00::1]/hook",
+        "http://hooks.example.com/plain-http",
+        "ftp://hooks.example.com/",
+        "https://user:pw@hooks.example.com/",
+        "hooks.example.com",
+        "",
+    ] {
+        let r = app
+            .call(
+                Method::POST,
+                "/webhooks",
+                Some(json!({ "url": url })),
+                Some(&bob.access),
+            )
+            .await;
+        assert_eq!(r.problem(), (422, "webhook_refused"), "{url}: {}", r.body);
+        assert_eq!(r.field(), "url", "{url}");
+    }
+    for bad in [
+        json!({"url": 5}),
+        json!({"url": "https://e.com", "secret": "x"}),
+        json!({}),
+    ] {
+        let r = app
+            .call(
+                Method::POST,
+                "/webhooks",
+                Some(bad.clone()),
+                Some(&bob.access),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.body);
+    }
+    assert_eq!(
+        app.get("/webhooks", &bob.access).await.body["webhooks"],
+        json!([])
+    );
+    // Twelve registrations at one instant: at most five kept (all five unless load was
+    // shed), the rest refused.
+    let replies = spontra_store::conformance::burst(12, |i| {
+        let http = app.http.clone();
+        let url = format!("{}/api/v1/webhooks", app.base);
+        let token = bob.access.clone();
+        async move {
+            let r = http
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({"url": format!("https://hooks{i}.example.com/")}))
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let retry = r.headers().contains_key("retry-after");
+            let body: Value = r.json().await.unwrap_or(Value::Null);
+            (
+                status,
+                retry,
+                body["code"].as_str().unwrap_or("").to_string(),
+            )
+        }
+    })
+    .await;
+    let made = replies.iter().filter(|r| r.0 == 201).count();
+    let refused = replies
+        .iter()
+        .filter(|r| r.0 == 409 && r.2 == "too_many_webhooks")
+        .count();
+    let shed = replies.iter().filter(|r| r.0 == 503 && r.1).count();
+    assert_eq!(made + refused + shed, 12, "{replies:?}");
+    let held = app.get("/webhooks", &bob.access).await.body["webhooks"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(held, made);
+    assert!(made <= 5 && (shed > 0 || made == 5), "{replies:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn webhooks_on_sqlite() {
+    webhooks_tell_what_mail_tells(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn webhooks_on_postgres_and_kafka() {
+    webhooks_tell_what_mail_tells(Backend::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -9,8 +9,9 @@ macro_rules! impl_alert_store {
         const ALERT_COLUMNS: &str = "id, user_id, spec, origin, destination, cabin, depart_from, depart_to, \
             return_from, return_to, paused, version, reference_minor, disarmed, last_price_minor, evaluated_at, \
             notified_at, created_at, updated_at";
-        const NOTIFICATION_COLUMNS: &str = "id, user_id, alert_id, channel, payload, status, attempts, \
+        const NOTIFICATION_COLUMNS: &str = "id, user_id, alert_id, channel, webhook_id, payload, status, attempts, \
             next_attempt_at, last_error, created_at, sent_at";
+        const WEBHOOK_COLUMNS: &str = "id, user_id, url, secret, created_at";
         /// Alerts whose dates have not all passed by `$today`.
         const ALIVE: &str = "NOT paused AND COALESCE(return_to, depart_to) >= ";
 
@@ -49,11 +50,13 @@ macro_rules! impl_alert_store {
             use $crate::sqlx::Row;
             let status: String = row.try_get("status")?;
             let alert: Option<uuid::Uuid> = row.try_get("alert_id")?;
+            let webhook: Option<uuid::Uuid> = row.try_get("webhook_id")?;
             Ok(spontra_store::Notification {
                 id: spontra_store::NotificationId(row.try_get("id")?),
                 user_id: spontra_store::UserId(row.try_get("user_id")?),
                 alert_id: alert.map(spontra_store::AlertId),
                 channel: row.try_get("channel")?,
+                webhook_id: webhook.map(spontra_store::WebhookId),
                 payload: row.try_get("payload")?,
                 status: spontra_store::Delivery::parse(&status).unwrap_or(spontra_store::Delivery::Dead),
                 attempts: row.try_get("attempts")?,
@@ -61,6 +64,21 @@ macro_rules! impl_alert_store {
                 last_error: row.try_get("last_error")?,
                 created_at: row.try_get("created_at")?,
                 sent_at: row.try_get("sent_at")?,
+            })
+        }
+
+        fn notifications_from_rows(rows: Vec<<$db as $crate::sqlx::Database>::Row>) -> spontra_store::StoreResult<Vec<spontra_store::Notification>> {
+            rows.iter().map(|r| notification_from_row(r).map_err($crate::translate)).collect()
+        }
+
+        fn webhook_from_row(row: &<$db as $crate::sqlx::Database>::Row) -> Result<spontra_store::Webhook, $crate::sqlx::Error> {
+            use $crate::sqlx::Row;
+            Ok(spontra_store::Webhook {
+                id: spontra_store::WebhookId(row.try_get("id")?),
+                user_id: spontra_store::UserId(row.try_get("user_id")?),
+                url: row.try_get("url")?,
+                secret: row.try_get("secret")?,
+                created_at: row.try_get("created_at")?,
             })
         }
 
@@ -73,13 +91,14 @@ macro_rules! impl_alert_store {
             n: &spontra_store::NewNotification,
         ) -> Result<(), $crate::sqlx::Error> {
             $crate::sqlx::query(
-                "INSERT INTO notifications (id, user_id, alert_id, channel, payload, status, attempts, \
-                 next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6)",
+                "INSERT INTO notifications (id, user_id, alert_id, channel, webhook_id, payload, status, attempts, \
+                 next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7)",
             )
             .bind(n.id.0)
             .bind(n.user_id.0)
             .bind(n.alert_id.map(|a| a.0))
             .bind(&n.channel)
+            .bind(n.webhook_id.map(|w| w.0))
             .bind(&n.payload)
             .bind(n.created_at)
             .execute(&mut **tx)
@@ -288,7 +307,7 @@ macro_rules! impl_alert_store {
                 id: spontra_store::AlertId,
                 version: i64,
                 watch: &spontra_store::Watch,
-                notify: &[spontra_store::NewNotification],
+                notify: Option<&spontra_store::NewNotification>,
                 daily_cap: u32,
                 day: chrono::NaiveDate,
             ) -> spontra_store::StoreResult<spontra_store::Settled> {
@@ -313,13 +332,13 @@ macro_rules! impl_alert_store {
                 if done.rows_affected() == 0 {
                     return Ok(spontra_store::Settled::Stale);
                 }
-                if let Some(first) = notify.first() {
+                if let Some(mail) = notify {
                     let counted: Option<(i32,)> = $crate::sqlx::query_as(
                         "INSERT INTO alert_quota (user_id, day, sent) VALUES ($1, $2, 1) \
                          ON CONFLICT (user_id, day) DO UPDATE SET sent = alert_quota.sent + 1 \
                          WHERE alert_quota.sent < $3 RETURNING sent",
                     )
-                    .bind(first.user_id.0)
+                    .bind(mail.user_id.0)
                     .bind(day)
                     .bind(i64::from(daily_cap.max(1)))
                     .fetch_optional(&mut *tx)
@@ -328,8 +347,20 @@ macro_rules! impl_alert_store {
                     if counted.is_none() {
                         return Ok(spontra_store::Settled::Capped);
                     }
-                    for n in notify {
-                        insert_notification(&mut tx, n).await.map_err(tr)?;
+                    insert_notification(&mut tx, mail).await.map_err(tr)?;
+                    let hooks: Vec<(uuid::Uuid,)> = $crate::sqlx::query_as("SELECT id FROM webhooks WHERE user_id = $1")
+                        .bind(mail.user_id.0)
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(tr)?;
+                    for (hook,) in hooks {
+                        let copy = spontra_store::NewNotification {
+                            id: spontra_store::NotificationId::new(),
+                            channel: "webhook".into(),
+                            webhook_id: Some(spontra_store::WebhookId(hook)),
+                            ..mail.clone()
+                        };
+                        insert_notification(&mut tx, &copy).await.map_err(tr)?;
                     }
                 }
                 tx.commit().await.map_err(tr)?;
@@ -412,7 +443,95 @@ macro_rules! impl_alert_store {
                 .fetch_all(&self.reader)
                 .await
                 .map_err($crate::translate)?;
-                rows.iter().map(|r| notification_from_row(r).map_err($crate::translate)).collect()
+                notifications_from_rows(rows)
+            }
+
+            async fn create_webhook(&self, w: &spontra_store::Webhook, max_per_user: u32) -> spontra_store::StoreResult<()> {
+                let tr = $crate::translate;
+                let mut tx = self.begin_write().await.map_err(tr)?;
+                if !lock_account_in(&mut tx, w.user_id.0).await.map_err(tr)? {
+                    return Err(spontra_store::StoreError::NotFound);
+                }
+                let (held,): (i64,) = $crate::sqlx::query_as("SELECT COUNT(*) FROM webhooks WHERE user_id = $1")
+                    .bind(w.user_id.0)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(tr)?;
+                if held >= i64::from(max_per_user) {
+                    return Err(spontra_store::StoreError::Conflict("webhooks_per_user".into()));
+                }
+                $crate::sqlx::query("INSERT INTO webhooks (id, user_id, url, secret, created_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(w.id.0)
+                    .bind(w.user_id.0)
+                    .bind(&w.url)
+                    .bind(&w.secret)
+                    .bind(w.created_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(tr)?;
+                tx.commit().await.map_err(tr)
+            }
+
+            async fn webhooks_of(&self, user: spontra_store::UserId) -> spontra_store::StoreResult<Vec<spontra_store::Webhook>> {
+                let rows = $crate::sqlx::query(&format!(
+                    "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE user_id = $1 ORDER BY created_at, id"
+                ))
+                .bind(user.0)
+                .fetch_all(&self.reader)
+                .await
+                .map_err($crate::translate)?;
+                rows.iter().map(|r| webhook_from_row(r).map_err($crate::translate)).collect()
+            }
+
+            async fn webhook(&self, user: spontra_store::UserId, id: spontra_store::WebhookId) -> spontra_store::StoreResult<spontra_store::Webhook> {
+                let row = $crate::sqlx::query(&format!(
+                    "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = $1 AND user_id = $2"
+                ))
+                .bind(id.0)
+                .bind(user.0)
+                .fetch_one(&self.reader)
+                .await
+                .map_err($crate::translate)?;
+                webhook_from_row(&row).map_err($crate::translate)
+            }
+
+            async fn delete_webhook(&self, user: spontra_store::UserId, id: spontra_store::WebhookId) -> spontra_store::StoreResult<()> {
+                let tr = $crate::translate;
+                let mut tx = self.begin_write().await.map_err(tr)?;
+                let done = $crate::sqlx::query("DELETE FROM webhooks WHERE id = $1 AND user_id = $2")
+                    .bind(id.0)
+                    .bind(user.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(tr)?;
+                if done.rows_affected() == 0 {
+                    return Err(spontra_store::StoreError::NotFound);
+                }
+                $crate::sqlx::query("DELETE FROM notifications WHERE webhook_id = $1")
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(tr)?;
+                tx.commit().await.map_err(tr)
+            }
+
+            async fn deliveries(
+                &self,
+                user: spontra_store::UserId,
+                id: spontra_store::WebhookId,
+                limit: u32,
+            ) -> spontra_store::StoreResult<Vec<spontra_store::Notification>> {
+                let rows = $crate::sqlx::query(&format!(
+                    "SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE webhook_id = $1 AND user_id = $2 \
+                     ORDER BY created_at DESC, id LIMIT $3"
+                ))
+                .bind(id.0)
+                .bind(user.0)
+                .bind(i64::from(limit))
+                .fetch_all(&self.reader)
+                .await
+                .map_err($crate::translate)?;
+                notifications_from_rows(rows)
             }
         }
     };

@@ -241,6 +241,7 @@ macro_rules! impl_user_store {
                     "DELETE FROM notifications WHERE user_id = $1",
                     "DELETE FROM alerts WHERE user_id = $1",
                     "DELETE FROM alert_quota WHERE user_id = $1",
+                    "DELETE FROM webhooks WHERE user_id = $1",
                 ] {
                     $crate::sqlx::query(sql).bind(id.0).execute(&mut *tx).await.map_err($crate::translate)?;
                 }
@@ -1171,6 +1172,41 @@ macro_rules! impl_price_store {
                 .map_err($crate::translate)?;
                 rows.iter()
                     .map(|r| daily_from_row(r).map_err($crate::translate))
+                    .collect()
+            }
+
+            async fn flight_prices(
+                &self,
+                route: &spontra_store::RouteCabin,
+                departure: chrono::NaiveDate,
+            ) -> spontra_store::StoreResult<Vec<spontra_store::FlightPrice>> {
+                use $crate::sqlx::Row;
+                let tr = $crate::translate;
+                let rows = $crate::sqlx::query(
+                    "SELECT carrier, flight_number, fare_minor, seats_left, observed_at FROM pricing_flights \
+                     WHERE origin = $1 AND destination = $2 AND cabin = $3 AND departure_date = $4 \
+                     ORDER BY fare_minor, carrier, flight_number",
+                )
+                .bind(&route.origin)
+                .bind(&route.destination)
+                .bind(&route.cabin)
+                .bind(departure)
+                .fetch_all(&self.reader)
+                .await
+                .map_err(tr)?;
+                rows.iter()
+                    .map(|r| {
+                        let number: i32 = r.try_get(1).map_err(tr)?;
+                        Ok(spontra_store::FlightPrice {
+                            route: route.clone(),
+                            departure_date: departure,
+                            carrier: r.try_get(0).map_err(tr)?,
+                            flight_number: u16::try_from(number).unwrap_or_default(),
+                            fare_minor: r.try_get(2).map_err(tr)?,
+                            seats_left: r.try_get(3).map_err(tr)?,
+                            observed_at: r.try_get(4).map_err(tr)?,
+                        })
+                    })
                     .collect()
             }
 

@@ -18,6 +18,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 id_type!(AlertId);
 id_type!(NotificationId);
+id_type!(WebhookId);
 
 /// What an alert watches: a trip from `origin` in `cabin`, leaving between `depart.0` and
 /// `depart.1`, and with `returns` coming back between those dates.
@@ -69,8 +70,10 @@ pub struct NewNotification {
     pub id: NotificationId,
     pub user_id: UserId,
     pub alert_id: Option<AlertId>,
-    /// `email` (webhooks add their own channel).
+    /// `email` or `webhook`.
     pub channel: String,
+    /// The webhook a `webhook` notification goes to.
+    pub webhook_id: Option<WebhookId>,
     /// What to tell (the notifications service's JSON).
     pub payload: String,
     pub created_at: DateTime<Utc>,
@@ -107,6 +110,7 @@ pub struct Notification {
     pub user_id: UserId,
     pub alert_id: Option<AlertId>,
     pub channel: String,
+    pub webhook_id: Option<WebhookId>,
     pub payload: String,
     pub status: Delivery,
     /// Attempts made (a claim counts as one).
@@ -197,14 +201,15 @@ pub trait AlertStore: Send + Sync + 'static {
     ) -> StoreResult<Vec<Alert>>;
 
     /// Save `watch` for the alert if its version is still `version` (bumping it), and put
-    /// `notify` (one notification per channel, or none) in the outbox in the same transaction —
-    /// unless the user already has `daily_cap` alerts told on `day` (a firing counts once).
+    /// `notify` (the mail, if the alert fires) in the outbox in the same transaction, with a
+    /// copy on channel `webhook` for each of the user's webhooks — unless the user already has
+    /// `daily_cap` alerts told on `day` (a firing counts once, whatever its channels).
     async fn settle(
         &self,
         id: AlertId,
         version: i64,
         watch: &Watch,
-        notify: &[NewNotification],
+        notify: Option<&NewNotification>,
         daily_cap: u32,
         day: NaiveDate,
     ) -> StoreResult<Settled>;
@@ -232,6 +237,50 @@ pub trait AlertStore: Send + Sync + 'static {
 
     /// The user's notifications, newest first, at most `limit`.
     async fn notifications_of(&self, user: UserId, limit: u32) -> StoreResult<Vec<Notification>>;
+
+    /// Store a new webhook unless its user already has `max_per_user` (then `Conflict`).
+    async fn create_webhook(&self, webhook: &Webhook, max_per_user: u32) -> StoreResult<()>;
+
+    /// The user's webhooks, oldest first.
+    async fn webhooks_of(&self, user: UserId) -> StoreResult<Vec<Webhook>>;
+
+    /// One of the user's webhooks (`NotFound` if it is another user's).
+    async fn webhook(&self, user: UserId, id: WebhookId) -> StoreResult<Webhook>;
+
+    /// Delete one of the user's webhooks and its deliveries (`NotFound` if another user's).
+    async fn delete_webhook(&self, user: UserId, id: WebhookId) -> StoreResult<()>;
+
+    /// The deliveries to one of the user's webhooks, newest first, at most `limit` (none for
+    /// another user's).
+    async fn deliveries(
+        &self,
+        user: UserId,
+        id: WebhookId,
+        limit: u32,
+    ) -> StoreResult<Vec<Notification>>;
+}
+
+/// A user's webhook: an address price alerts are posted to, and the key that signs them.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Webhook {
+    pub id: WebhookId,
+    pub user_id: UserId,
+    pub url: String,
+    /// The signing key as given to the user (`whsec_` and base64).
+    pub secret: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhook")
+            .field("id", &self.id)
+            .field("user_id", &self.user_id)
+            .field("url", &self.url)
+            .field("secret", &"<redacted>")
+            .field("created_at", &self.created_at)
+            .finish()
+    }
 }
 
 /// What a price alert's notification tells (the outbox payload pricing writes and the

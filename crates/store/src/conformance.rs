@@ -1197,6 +1197,25 @@ pub async fn prices_roll_up_by_day_and_repeat_harmlessly(store: &dyn PriceStore)
         .await
         .unwrap()
         .is_empty());
+    // Each flight's latest price and seats, cheapest first.
+    let flights = store.flight_prices(&lhr_jfk, departure(21)).await.unwrap();
+    let seen: Vec<_> = flights
+        .iter()
+        .map(|f| {
+            (
+                f.carrier.as_str(),
+                f.flight_number,
+                f.fare_minor,
+                f.seats_left,
+            )
+        })
+        .collect();
+    assert_eq!(seen, [("BA", 117, 30_000, 9)]);
+    let sold_out = store.flight_prices(&lhr_jfk, departure(20)).await.unwrap();
+    assert!(!sold_out.is_empty() && sold_out.iter().all(|f| f.seats_left == 0));
+    assert!(sold_out
+        .windows(2)
+        .all(|w| w[0].fare_minor <= w[1].fare_minor));
 }
 
 /// Sixteen pricers record overlapping observations of the same flights at one instant, in
@@ -1329,7 +1348,8 @@ macro_rules! conformance_tests {
             concurrent_ingesters_apply_each_schedule_change_once,
             concurrent_pricers_keep_the_lowest_exact,
             concurrent_evaluators_notify_once,
-            concurrent_workers_claim_each_notification_once);
+            concurrent_workers_claim_each_notification_once,
+            webhooks_belong_to_their_user);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(
@@ -1388,7 +1408,18 @@ fn notification(user: UserId, alert: Option<AlertId>, minute: i64) -> NewNotific
         user_id: user,
         alert_id: alert,
         channel: "email".into(),
+        webhook_id: None,
         payload: "{}".into(),
+        created_at: t(minute),
+    }
+}
+
+fn new_webhook(user: UserId, minute: i64) -> Webhook {
+    Webhook {
+        id: WebhookId::new(),
+        user_id: user,
+        url: format!("https://hooks.example.com/{minute}"),
+        secret: format!("whsec_{minute}"),
         created_at: t(minute),
     }
 }
@@ -1501,7 +1532,7 @@ pub async fn alerts_belong_to_their_user<S: UserStore + AlertStore>(store: &S) {
     // A new definition resets what the evaluator learnt.
     assert_eq!(
         store
-            .settle(first.id, 0, &fired(9_000), &[], 10, departure(1))
+            .settle(first.id, 0, &fired(9_000), None, 10, departure(1))
             .await
             .unwrap(),
         Settled::Saved
@@ -1561,22 +1592,16 @@ pub async fn alerts_settle_once_and_the_outbox_leases<S: UserStore + AlertStore>
     for a in &alerts {
         store.create_alert(a, 10).await.unwrap();
     }
+    // Ada's webhook takes a copy of each firing: a second channel, counted once against the cap.
+    let hook = new_webhook(ada.id, 0);
+    store.create_webhook(&hook, 5).await.unwrap();
     let day = departure(1);
-    let fire = |a: &Alert, minute: i64| {
-        vec![
-            notification(ada.id, Some(a.id), minute),
-            // A second channel: one firing, counted once against the cap.
-            NewNotification {
-                channel: "webhook".into(),
-                ..notification(ada.id, Some(a.id), minute)
-            },
-        ]
-    };
-    let settle = |a: &Alert, version: i64, notify: Vec<NewNotification>, cap: u32| {
+    let fire = |a: &Alert, minute: i64| Some(notification(ada.id, Some(a.id), minute));
+    let settle = |a: &Alert, version: i64, notify: Option<NewNotification>, cap: u32| {
         let id = a.id;
         async move {
             store
-                .settle(id, version, &fired(9_000), &notify, cap, day)
+                .settle(id, version, &fired(9_000), notify.as_ref(), cap, day)
                 .await
                 .unwrap()
         }
@@ -1602,13 +1627,13 @@ pub async fn alerts_settle_once_and_the_outbox_leases<S: UserStore + AlertStore>
     );
     assert_eq!(store.alert(ada.id, alerts[2].id).await.unwrap().version, 0);
     // Without a notification the cap does not apply; the next day has its own.
-    assert_eq!(settle(&alerts[2], 0, vec![], 2).await, Settled::Saved);
+    assert_eq!(settle(&alerts[2], 0, None, 2).await, Settled::Saved);
     let next_day = store
         .settle(
             alerts[2].id,
             1,
             &fired(8_000),
-            &fire(&alerts[2], 4),
+            fire(&alerts[2], 4).as_ref(),
             2,
             departure(2),
         )
@@ -1633,6 +1658,24 @@ pub async fn alerts_settle_once_and_the_outbox_leases<S: UserStore + AlertStore>
     assert!(all
         .iter()
         .all(|n| n.status == Delivery::Pending && n.attempts == 0));
+    let copies: Vec<&Notification> = all.iter().filter(|n| n.channel == "webhook").collect();
+    assert_eq!(copies.len(), 3);
+    for copy in copies {
+        assert_eq!(copy.webhook_id, Some(hook.id));
+        let mail = all
+            .iter()
+            .find(|n| n.channel == "email" && n.created_at == copy.created_at)
+            .expect("the mail of the same firing");
+        assert_ne!(mail.id, copy.id);
+        assert_eq!(
+            (mail.alert_id, &mail.payload, mail.webhook_id),
+            (copy.alert_id, &copy.payload, None)
+        );
+    }
+    assert_eq!(
+        store.deliveries(ada.id, hook.id, 10).await.unwrap().len(),
+        3
+    );
 
     // The outbox: a claim leases; a second claimer gets what is left.
     let lease = t(100);
@@ -1687,6 +1730,82 @@ pub async fn alerts_settle_once_and_the_outbox_leases<S: UserStore + AlertStore>
     );
 }
 
+/// Webhooks are their user's alone (another user's is not found, nor are its deliveries),
+/// capped per user even when registered all at once, listed oldest first; deleting one takes
+/// its deliveries with it; a deleted account takes them all.
+pub async fn webhooks_belong_to_their_user<S: UserStore + AlertStore>(store: Arc<S>) {
+    let ada = store
+        .create_user(&new_user("ada@example.com", "Ada"))
+        .await
+        .unwrap();
+    let bob = store
+        .create_user(&new_user("bob@example.com", "Bob"))
+        .await
+        .unwrap();
+    // Twelve registrations at once against a cap of three: three stored.
+    let user = ada.id;
+    let results = burst(12, |n| {
+        let store = store.clone();
+        async move { store.create_webhook(&new_webhook(user, n as i64), 3).await }
+    })
+    .await;
+    let stored = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(stored, 3, "{results:?}");
+    assert!(results
+        .iter()
+        .all(|r| matches!(r, Ok(()) | Err(StoreError::Conflict(_)))));
+    let hooks = store.webhooks_of(ada.id).await.unwrap();
+    assert_eq!(hooks.len(), 3);
+    assert!(hooks.windows(2).all(|w| w[0].created_at <= w[1].created_at));
+    let first = hooks[0].clone();
+    assert_eq!(store.webhook(ada.id, first.id).await.unwrap(), first);
+    assert!(store.webhooks_of(bob.id).await.unwrap().is_empty());
+    let nf = |r: StoreResult<()>| assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
+    nf(store.webhook(bob.id, first.id).await.map(|_| ()));
+    nf(store.delete_webhook(bob.id, first.id).await);
+    assert!(
+        !format!("{first:?}").contains(&first.secret),
+        "the key is not printed"
+    );
+
+    // A delivery (a test): listed for Ada's webhook, not for Bob.
+    let delivery = NewNotification {
+        channel: "webhook".into(),
+        webhook_id: Some(first.id),
+        ..notification(ada.id, None, 5)
+    };
+    store.enqueue(&delivery).await.unwrap();
+    let listed = store.deliveries(ada.id, first.id, 10).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|n| n.id).collect::<Vec<_>>(),
+        [delivery.id]
+    );
+    assert_eq!(listed[0].webhook_id, Some(first.id));
+    assert!(store
+        .deliveries(bob.id, first.id, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .deliveries(ada.id, hooks[1].id, 10)
+        .await
+        .unwrap()
+        .is_empty());
+
+    store.delete_webhook(ada.id, first.id).await.unwrap();
+    nf(store.webhook(ada.id, first.id).await.map(|_| ()));
+    assert!(store.notifications_of(ada.id, 10).await.unwrap().is_empty());
+    assert_eq!(store.webhooks_of(ada.id).await.unwrap().len(), 2);
+    // Room for one more now.
+    store
+        .create_webhook(&new_webhook(ada.id, 20), 3)
+        .await
+        .unwrap();
+
+    store.anonymise_user(ada.id, t(30)).await.unwrap();
+    assert!(store.webhooks_of(ada.id).await.unwrap().is_empty());
+}
+
 /// Eight evaluators settle the same twelve alerts at one instant, all having read version 0
 /// and all deciding to notify: each alert is notified exactly once. Then one user's twelve
 /// alerts fire at once under a cap of five: exactly five get through.
@@ -1719,7 +1838,7 @@ pub async fn concurrent_evaluators_notify_once<S: UserStore + AlertStore>(store:
             let a = &alerts[i % alerts.len()];
             let n = notification(a.user_id, Some(a.id), 1);
             store
-                .settle(a.id, 0, &fired(9_000), &[n], 100, departure(1))
+                .settle(a.id, 0, &fired(9_000), Some(&n), 100, departure(1))
                 .await
                 .map(|s| (a.id, s))
         }
@@ -1756,7 +1875,7 @@ pub async fn concurrent_evaluators_notify_once<S: UserStore + AlertStore>(store:
             let a = &many[i];
             let n = notification(a.user_id, Some(a.id), 1);
             store
-                .settle(a.id, 0, &fired(9_000), &[n], 5, departure(1))
+                .settle(a.id, 0, &fired(9_000), Some(&n), 5, departure(1))
                 .await
         }
     })

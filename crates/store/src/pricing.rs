@@ -99,6 +99,13 @@ pub trait PriceStore: Send + Sync + 'static {
         departures: (NaiveDate, NaiveDate),
     ) -> StoreResult<Vec<RoutePrice>>;
 
+    /// Each flight of `route` on `departure` with its latest price and seats, cheapest first.
+    async fn flight_prices(
+        &self,
+        route: &RouteCabin,
+        departure: NaiveDate,
+    ) -> StoreResult<Vec<FlightPrice>>;
+
     /// The lowest prices on sale of every route from (`outbound`) or to `airport` in `cabin`
     /// for departure dates in `departures`, with the route's other airport, by it then date;
     /// sold-out dates left out.

@@ -1,0 +1,317 @@
+//! `spontra bench buy-wait`: the buy-or-wait model's backtest on the simulated market.
+//!
+//! Price series come from the market's own process (`sim::market`, what the market feeds
+//! report): for a route of the world and a departure date, the lowest economy fare on sale
+//! each day before departure among the route's flights that weekday (each flight's identity,
+//! and so its bucket walk and bookings, is that date's), with the cheapest flight's seats and
+//! how many flights are on sale.
+//!
+//! The model is trained on departures that left in the 150 days before the backtest's first
+//! day (every price it sees is from before any traveller arrives), then travellers are
+//! simulated: each picks a route and a departure in the next 120 days, arrives between 1 and
+//! 90 days before it (never before the first day), and is advised at arrival and again at each
+//! price change; they buy when told to buy, or on the last day. Reported against buying at
+//! arrival: the net saving; the share of the clairvoyant saving (arrival price − lowest price
+//! until departure) captured; the share who paid no more than their arrival price (Hopper's
+//! accuracy); and, for each advice with more than 7 days to go, whether its 7-day forecast
+//! (up, down, or within ±€20) came true (Kayak's).
+
+use crate::cli::WorldArgs;
+use anyhow::Context;
+use chrono::{Datelike, Days, NaiveDate};
+use clap::Args;
+use spontra_engine::Index;
+use spontra_pricing::advice::{Model, Series};
+use spontra_sim::market::{flight_id, FlightMarket};
+use spontra_sim::rng::{code3, unit};
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(Args)]
+pub struct BuyWaitArgs {
+    /// Simulated travellers.
+    #[arg(long, default_value_t = 10_000)]
+    travellers: usize,
+    /// Routes of the world they travel on (the busiest first, then every n-th).
+    #[arg(long, default_value_t = 600)]
+    routes: usize,
+    /// Past departures the model is trained on.
+    #[arg(long, default_value_t = 12_000)]
+    training: usize,
+    /// Seed of the travellers' and the training sample's draws.
+    #[arg(long, default_value_t = 7)]
+    draw_seed: u64,
+    /// Write the trained model (JSON) here.
+    #[arg(long)]
+    write_model: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    world: WorldArgs,
+}
+
+/// Days of prices a series holds before departure.
+const HORIZON: usize = 120;
+/// Departures the model learns from: those of the 150 days before the first day.
+const TRAINING_DAYS: i64 = 150;
+/// Departures travellers take: the 120 days from the first day.
+const TRAVEL_DAYS: i64 = 120;
+/// Travellers arrive at most this many days before departure.
+const MAX_ARRIVAL: i64 = 90;
+/// Kayak's band: a 7-day forecast of "no change" is right within ±€20.
+const BAND_CENTS: i64 = 2_000;
+const ECONOMY_SEATS: u16 = 180;
+
+/// A route's flights on one weekday: carrier code number, flight number, base fare (cents).
+struct RouteFlights {
+    by_weekday: [Vec<(u64, u16, f64)>; 7],
+}
+
+/// The local departure date of leg `id`.
+fn local_date(index: &Index, id: u32) -> Option<NaiveDate> {
+    let v = index.leg_view(id);
+    let local = (v.departure + v.departure_offset as i64).div_euclid(1440);
+    NaiveDate::from_ymd_opt(1970, 1, 1)?.checked_add_days(Days::new(u64::try_from(local).ok()?))
+}
+
+/// The world's routes with a flight every weekday (their first week of the schedule),
+/// `wanted` of them spread from the busiest to the quietest.
+fn routes(index: &Index, wanted: usize) -> Vec<RouteFlights> {
+    let mut all: Vec<(usize, RouteFlights)> = vec![];
+    for a in 0..index.airport_count() {
+        for r in index.routes_from(a as u16) {
+            let dates: Vec<Option<NaiveDate>> =
+                (r.start..r.end).map(|id| local_date(index, id)).collect();
+            let mut first: [Option<NaiveDate>; 7] = [None; 7];
+            for d in dates.iter().flatten() {
+                let w = d.weekday().num_days_from_monday() as usize;
+                if first[w].is_none_or(|f| *d < f) {
+                    first[w] = Some(*d);
+                }
+            }
+            let mut by_weekday: [Vec<(u64, u16, f64)>; 7] = Default::default();
+            for (id, date) in (r.start..r.end).zip(&dates) {
+                let Some(d) = date else { continue };
+                let w = d.weekday().num_days_from_monday() as usize;
+                if first[w] == Some(*d) {
+                    let v = index.leg_view(id);
+                    by_weekday[w].push((
+                        code3(v.carrier.as_str()),
+                        v.flight_number,
+                        index.leg(id).fare as f64,
+                    ));
+                }
+            }
+            if by_weekday.iter().all(|d| !d.is_empty()) {
+                let size = by_weekday.iter().map(Vec::len).sum();
+                all.push((size, RouteFlights { by_weekday }));
+            }
+        }
+    }
+    all.sort_by_key(|(size, _)| std::cmp::Reverse(*size));
+    let step = (all.len() / wanted.max(1)).max(1);
+    all.into_iter()
+        .step_by(step)
+        .take(wanted)
+        .map(|(_, r)| r)
+        .collect()
+}
+
+/// The series of `route` departing `date` (`seed`: the market's).
+fn series(route: &RouteFlights, date: NaiveDate, seed: u64) -> Series {
+    let weekday = date.weekday().num_days_from_monday() as u8;
+    let day = (date - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()).num_days();
+    let flights: Vec<FlightMarket> = route.by_weekday[weekday as usize]
+        .iter()
+        .map(|&(carrier, number, fare)| FlightMarket {
+            id: flight_id(seed, carrier, number, day, 0),
+            base_cents: fare,
+            capacity: ECONOMY_SEATS,
+        })
+        .collect();
+    let mut walks: Vec<_> = flights.iter().map(FlightMarket::walk).collect();
+    let mut prices = vec![None; HORIZON + 1];
+    let mut seats = vec![0u16; HORIZON + 1];
+    let mut on_sale = vec![0u16; HORIZON + 1];
+    // Each day at noon, from the first day of the series to departure.
+    for d in (0..=HORIZON).rev() {
+        let days = d as f64 + 0.5;
+        for (f, w) in flights.iter().zip(walks.iter_mut()) {
+            let state = f.state_on(w, days);
+            if let Some(fare) = state.fare_cents {
+                on_sale[d] += 1;
+                if prices[d].is_none_or(|p| (fare as i64) < p) {
+                    prices[d] = Some(fare as i64);
+                    seats[d] = state.seats_left.min(9);
+                }
+            }
+        }
+    }
+    Series {
+        prices,
+        seats,
+        flights: on_sale,
+        weekday,
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    travellers: u64,
+    arrival_total: i64,
+    paid_total: i64,
+    clairvoyant_saving: i64,
+    no_more: u64,
+    waited: u64,
+    advices: u64,
+    forecasts: u64,
+    forecasts_right: u64,
+}
+
+fn direction(change: i64) -> i8 {
+    if change > BAND_CENTS {
+        1
+    } else if change < -BAND_CENTS {
+        -1
+    } else {
+        0
+    }
+}
+
+pub fn run(args: BuyWaitArgs) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        args.travellers > 0 && args.routes > 0 && args.training > 0,
+        "give positive --travellers, --routes and --training"
+    );
+    let started = Instant::now();
+    let world = args.world.load()?;
+    let routes = routes(&world.index, args.routes);
+    anyhow::ensure!(!routes.is_empty(), "the world has no route flown every day");
+    let first = world.today;
+    let seed = args.world.seed;
+    let s = args.draw_seed;
+    let pick = |n: u64, what: u64, len: usize| (unit(&[s, what, n]) * len as f64) as usize % len;
+
+    // Training: departures that left before the first day.
+    let built = Instant::now();
+    let training: Vec<Series> = (0..args.training as u64)
+        .map(|n| {
+            let route = &routes[pick(n, 1, routes.len())];
+            let back = 1 + pick(n, 2, TRAINING_DAYS as usize) as u64;
+            series(route, first - Days::new(back), seed)
+        })
+        .collect();
+    let model = Model::train(&training);
+    let trained_in = built.elapsed();
+
+    let mut t = Tally::default();
+    let mut history = Vec::new();
+    for n in 0..args.travellers as u64 {
+        let route = &routes[pick(n, 3, routes.len())];
+        let ahead = 1 + pick(n, 4, TRAVEL_DAYS as usize) as i64;
+        let departure = first + Days::new(ahead as u64);
+        let s = series(route, departure, seed);
+        let arrival = 1 + pick(n, 5, MAX_ARRIVAL.min(ahead) as usize);
+        // Arriving when nothing is on sale: they go elsewhere; not counted.
+        let Some(arrival_price) = s.prices[arrival] else {
+            continue;
+        };
+        let best = s.prices[..=arrival]
+            .iter()
+            .flatten()
+            .copied()
+            .min()
+            .unwrap_or(arrival_price);
+        let mut paid = None;
+        let mut waited = false;
+        for d in (0..=arrival).rev() {
+            if d != arrival && !s.decides(d) {
+                continue;
+            }
+            let Some(p) = s.prices[d] else { continue };
+            if d == 0 {
+                paid = Some(p);
+                break;
+            }
+            let advice = s
+                .situation(d, &mut history)
+                .and_then(|f| model.advise_features(&f, d as u32));
+            t.advices += 1;
+            if let Some(a) = advice {
+                if let (Some(change), Some(Some(later))) =
+                    (a.change_7d, s.prices.get(d - 7.min(d)).filter(|_| d > 7))
+                {
+                    let predicted = direction((p as f64 * change).round() as i64);
+                    t.forecasts += 1;
+                    t.forecasts_right += u64::from(predicted == direction(later - p));
+                }
+            }
+            if !advice.is_some_and(|a| a.wait) {
+                paid = Some(p);
+                break;
+            }
+            waited = true;
+        }
+        let paid = paid.unwrap_or_else(|| s.sold_out_price(0));
+        t.travellers += 1;
+        t.arrival_total += arrival_price;
+        t.paid_total += paid;
+        t.clairvoyant_saving += arrival_price - best;
+        t.no_more += u64::from(paid <= arrival_price);
+        t.waited +=
+            u64::from(paid != arrival_price || s.prices[arrival - 1] != Some(arrival_price));
+    }
+
+    let pct = |a: f64, b: f64| if b == 0.0 { 0.0 } else { 100.0 * a / b };
+    let saving = (t.arrival_total - t.paid_total) as f64;
+    let n = t.travellers.max(1) as f64;
+    println!("world: {}", world.description);
+    println!(
+        "model: {} cells from {} past departures ({} decisions), trained in {:.1} s",
+        model.size(),
+        model.series,
+        model.decisions,
+        trained_in.as_secs_f64()
+    );
+    println!(
+        "backtest: {} travellers on {} routes, departures {} .. {}, arriving 1–{MAX_ARRIVAL} days before",
+        t.travellers,
+        routes.len(),
+        first + Days::new(1),
+        first + Days::new(TRAVEL_DAYS as u64)
+    );
+    println!(
+        "mean price at arrival €{:.2}; mean paid following the advice €{:.2}",
+        t.arrival_total as f64 / n / 100.0,
+        t.paid_total as f64 / n / 100.0
+    );
+    println!(
+        "net saving vs buying at arrival: {:.2} % of the ticket price (€{:.2} per traveller)",
+        pct(saving, t.arrival_total as f64),
+        saving / n / 100.0
+    );
+    println!(
+        "clairvoyant saving captured: {:.1} % (clairvoyant: {:.2} % of the ticket price)",
+        pct(saving, t.clairvoyant_saving as f64),
+        pct(t.clairvoyant_saving as f64, t.arrival_total as f64)
+    );
+    println!(
+        "paid no more than at arrival (Hopper's accuracy): {:.1} %",
+        pct(t.no_more as f64, n)
+    );
+    println!(
+        "7-day forecast right within ±€20 (Kayak's accuracy): {:.1} % of {} forecasts",
+        pct(t.forecasts_right as f64, t.forecasts as f64),
+        t.forecasts
+    );
+    println!(
+        "advised {} times; {:.1} % of travellers waited; {:.1} s in all",
+        t.advices,
+        pct(t.waited as f64, n),
+        started.elapsed().as_secs_f64()
+    );
+    if let Some(path) = &args.write_model {
+        let json = serde_json::to_string(&model).context("the model as JSON")?;
+        std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?;
+        println!("model written to {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
