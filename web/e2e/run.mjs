@@ -11,6 +11,7 @@
 
 import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
+import http from "node:http";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import net from "node:net";
@@ -101,6 +102,9 @@ const spontra = spawn(
       SPONTRA__DATABASE__URL: `sqlite://${path.join(tmp, "data", "spontra.db")}`,
       SPONTRA__MAIL__SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
       SPONTRA__LOG__FILTER: "warn",
+      // The test's webhook receiver listens on loopback; the outbox looks often.
+      SPONTRA__NOTIFICATIONS__WEBHOOK_ALLOW_LOOPBACK: "true",
+      SPONTRA__NOTIFICATIONS__POLL_MILLIS: "200",
     },
     stdio: ["ignore", "pipe", "inherit"],
   },
@@ -428,10 +432,11 @@ flow("time-first explore on the map, through to results", async (page) => {
   await page.locator('[data-testid="itinerary"]').first().waitFor();
 });
 
-flow("register, verify by the real mail, sign in, set preferences, two-factor, sign out", async (page) => {
-  const email = `e2e-${Date.now()}@example.com`;
+/** Register `name` with a new address and confirm it by the real mail; the address. */
+async function registered(page, name) {
+  const email = `e2e-${name.toLowerCase()}-${Date.now()}@example.com`;
   await page.goto(`${base}/register/`);
-  await page.fill("#f-display_name", "Ada");
+  await page.fill("#f-display_name", name);
   await page.fill("#f-email", email);
   await page.fill("#f-password", "correct horse battery");
   await page.getByRole("button", { name: "Create account" }).click();
@@ -441,6 +446,19 @@ flow("register, verify by the real mail, sign in, set preferences, two-factor, s
   assert(link, "the mail holds a verification link");
   await page.goto(link);
   await page.getByText("Your email address is confirmed").waitFor();
+  return email;
+}
+
+async function signIn(page, email) {
+  await page.goto(`${base}/login/`);
+  await page.fill("#f-email", email);
+  await page.fill("#f-password", "correct horse battery");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(/\/account\//);
+}
+
+flow("register, verify by the real mail, sign in, set preferences, two-factor, sign out", async (page) => {
+  const email = await registered(page, "Ada");
   await page.goto(`${base}/login/`);
   await page.fill("#f-email", email);
   await page.fill("#f-password", "wrong password!");
@@ -458,9 +476,8 @@ flow("register, verify by the real mail, sign in, set preferences, two-factor, s
   await page.fill("#p-max_hours", "5");
   await page.getByRole("button", { name: "Save preferences" }).click();
   await page.getByText("Preferences saved").waitFor();
-  // Preferences offer nothing that does not exist yet (price alerts come later).
   assert((await page.getByLabel("Deals from my home airport").count()) === 1, "the mail choices are shown");
-  assert((await page.getByLabel("Price alerts I set").count()) === 0, "no price-alert switch");
+  assert(await page.getByLabel("Price alerts I set").isChecked(), "price-alert mail is on by default");
   await page.getByLabel("Marketing emails").click();
   await page.getByText(/^given /).waitFor();
   await axe(page, "account");
@@ -507,6 +524,70 @@ flow("register, verify by the real mail, sign in, set preferences, two-factor, s
   await page.getByText("recovery codes left").waitFor();
   await page.getByRole("button", { name: "Sign out", exact: true }).click();
   await page.getByRole("link", { name: "Sign in" }).waitFor();
+});
+
+flow("track prices from results; pause, edit and delete the alert; a webhook gets a signed test delivery", async (page) => {
+  await signIn(page, await registered(page, "Grace"));
+  await page.goto(`${base}/search/?trip=oneway&origin=LHR&destination=JFK&depart=2026-12-10&adults=1&cabin=economy`);
+  await settled(page);
+  const panel = page.locator('section[aria-labelledby="price-insight"]');
+  await panel.getByRole("heading", { name: "Prices for LHR → JFK" }).waitFor();
+  await panel.getByRole("button", { name: /Track prices/ }).click();
+  await panel.getByText("Tracking LHR → JFK on this date.").waitFor();
+  await axe(page, "results with prices over time");
+  await page.screenshot({ path: path.join(SHOTS, "track-prices.png"), fullPage: false });
+
+  await page.getByRole("link", { name: "Alerts", exact: true }).click();
+  await page.waitForURL(/\/alerts\//);
+  const alert = page.locator('[data-testid="alert"]');
+  await alert.first().waitFor();
+  assert((await alert.count()) === 1, "one alert");
+  const text = await alert.innerText();
+  assert(text.includes("LHR → JFK") && text.includes("one way") && /new low 5 %/.test(text), `the alert as tracked: ${text}`);
+  await page.getByRole("button", { name: /^Pause LHR → JFK/ }).click();
+  await alert.getByText("Paused ·").waitFor();
+  await page.getByRole("button", { name: /^Edit LHR → JFK/ }).click();
+  await page.getByLabel(/Tell me when it is below/).fill("250");
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await alert.getByText(/below 250(\.00)? EUR/).waitFor();
+  await page.getByRole("button", { name: /^Resume LHR → JFK/ }).click();
+  await page.getByRole("button", { name: /^Pause LHR → JFK/ }).waitFor();
+
+  // A receiver of our own on loopback (the test configuration allows loopback).
+  const got = [];
+  const receiver = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      got.push({ headers: req.headers, body });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise((r) => receiver.listen(0, "127.0.0.1", r));
+  try {
+    await page.fill("#webhook-url", "https://169.254.169.254/latest/meta-data/");
+    await page.getByRole("button", { name: "Add webhook" }).click();
+    await page.locator("#webhook-url-error").waitFor();
+    assert((await page.locator("#webhook-url").getAttribute("aria-invalid")) === "true", "the field is marked");
+    await page.fill("#webhook-url", `http://127.0.0.1:${receiver.address().port}/hook`);
+    await page.getByRole("button", { name: "Add webhook" }).click();
+    const secret = await page.locator('[data-testid="webhook-secret"]').innerText();
+    assert(secret.startsWith("whsec_"), `a signing secret: ${secret}`);
+    await page.getByRole("button", { name: "Send a test delivery" }).click();
+    await page.locator('[data-testid="delivery"]', { hasText: "sent" }).waitFor({ timeout: 20_000 });
+    assert(got.length === 1, `one delivery: ${got.length}`);
+    const h = got[0].headers;
+    const key = Buffer.from(secret.slice("whsec_".length), "base64");
+    const expected = createHmac("sha256", key).update(`${h["webhook-id"]}.${h["webhook-timestamp"]}.${got[0].body}`).digest("base64");
+    assert(h["webhook-signature"] === `v1,${expected}`, "the delivery is signed with the secret shown");
+    assert(JSON.parse(got[0].body).type === "webhook.test", "a test event");
+    await axe(page, "alerts and webhooks");
+    await page.screenshot({ path: path.join(SHOTS, "alerts.png"), fullPage: true });
+  } finally {
+    receiver.close();
+  }
+  await page.getByRole("button", { name: /^Delete LHR → JFK/ }).click();
+  await page.getByText("No alerts yet").waitFor();
 });
 
 flow("bad input is shown at its field", async (page) => {

@@ -35,7 +35,8 @@ use std::collections::HashMap;
 
 /// Observations a table cell needs before its figures are used.
 pub const MIN_SAMPLES: u32 = 40;
-/// Waiting must be expected to save at least this share of the price.
+/// Waiting must be expected to save at least this share of the price (the default; a model
+/// keeps the margin it was trained with).
 pub const MARGIN: f64 = 0.01;
 /// Days of history the level compares the price with.
 const LEVEL_DAYS: usize = 28;
@@ -181,9 +182,16 @@ pub struct Advice {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Model {
     cells: HashMap<u64, Cell>,
+    /// Waiting is advised when it is expected to save at least this share of the price.
+    #[serde(default = "default_margin")]
+    pub margin: f64,
     /// Training series and decisions it was learnt from.
     pub series: u32,
     pub decisions: u64,
+}
+
+fn default_margin() -> f64 {
+    MARGIN
 }
 
 /// One departure's history for training: the lowest price day by day (index: days before
@@ -244,7 +252,7 @@ impl Model {
             .find(|c| c.n >= MIN_SAMPLES)?;
         let n = f64::from(cell.n);
         let expected_change = cell.wait_ratio / n - 1.0;
-        let wait = days_before > 0 && expected_change <= -MARGIN;
+        let wait = days_before > 0 && expected_change <= -self.margin;
         let confidence = if wait {
             f64::from(cell.wait_no_worse) / n
         } else {
@@ -295,9 +303,13 @@ impl Model {
         (paid, wait)
     }
 
-    /// Learn from `series` (all of them over before the decisions the model will make).
-    pub fn train(series: &[Series]) -> Model {
-        let mut model = Model::default();
+    /// Learn from `series` (all of them over before the decisions the model will make),
+    /// advising to wait when that is expected to save at least `margin` of the price.
+    pub fn train(series: &[Series], margin: f64) -> Model {
+        let mut model = Model {
+            margin,
+            ..Model::default()
+        };
         for _ in 0..ITERATIONS {
             let mut cells: HashMap<u64, Cell> = HashMap::new();
             let mut decisions = 0u64;
@@ -325,8 +337,11 @@ impl Model {
                     }
                 }
             }
+            // A cell under the minimum is never consulted.
+            cells.retain(|_, c| c.n >= MIN_SAMPLES);
             model = Model {
                 cells,
+                margin,
                 series: series.len() as u32,
                 decisions,
             };
@@ -338,6 +353,15 @@ impl Model {
     pub fn size(&self) -> usize {
         self.cells.len()
     }
+}
+
+/// The model Spontra ships, learnt by `spontra bench buy-wait --write-model` on the full
+/// simulated world (`model/buy-wait.json`).
+pub fn shipped() -> &'static Model {
+    static MODEL: std::sync::LazyLock<Model> = std::sync::LazyLock::new(|| {
+        serde_json::from_str(include_str!("../model/buy-wait.json")).unwrap_or_default()
+    });
+    &MODEL
 }
 
 #[cfg(test)]
@@ -404,6 +428,26 @@ mod tests {
         .is_none());
     }
 
+    #[test]
+    fn the_shipped_model_is_the_trained_one() {
+        let m = shipped();
+        assert!(m.size() > 1_000 && m.series >= 10_000, "{} cells", m.size());
+        assert_eq!(m.margin, MARGIN);
+        // Every decision has advice: the coarsest level (days to departure) is always known.
+        for days in 1..120u32 {
+            let f = Features {
+                days: bucket(days as f64, &[3.0, 7.0, 14.0, 21.0, 28.0, 42.0, 60.0, 90.0]),
+                level: 5,
+                trend: 3,
+                seats: 2,
+                flights: 1,
+                weekday: 0,
+            };
+            let a = m.advise_features(&f, days).expect("advice");
+            assert!(a.samples >= MIN_SAMPLES && (0.0..=1.0).contains(&a.confidence));
+        }
+    }
+
     /// A market where a price above its usual level always falls back within days, and one
     /// at it only rises: the model learns to wait in the first case and buy in the second,
     /// and following it pays less than buying at once.
@@ -424,7 +468,7 @@ mod tests {
             }
             train.push(series(&p));
         }
-        let model = Model::train(&train);
+        let model = Model::train(&train, MARGIN);
         assert!(model.size() > 0 && model.decisions > 0);
         let test = &train[0];
         let mut history = vec![];

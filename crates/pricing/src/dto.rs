@@ -360,3 +360,64 @@ pub struct AlertList {
 pub struct AlertPatch {
     pub paused: bool,
 }
+
+/// Buy now or wait.
+#[derive(Serialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Buy,
+    Wait,
+}
+
+/// Where the price is likely to go over the next 7 days.
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct Forecast {
+    /// `up` or `down` by more than €20, else `steady` (Kayak's band).
+    pub direction: String,
+    /// Expected change, in percent of the price now.
+    pub change_percent: f64,
+}
+
+/// What the advice was drawn from.
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct AdviceBasis {
+    pub days_before: i64,
+    /// The price now against the median of the previous 28 days: `well_below`, `below`,
+    /// `usual`, `above`, `well_above`, or `unknown` (under 7 days seen).
+    pub level: String,
+    /// The price now against 7 days ago: `falling`, `flat`, `rising` or `unknown`.
+    pub trend: String,
+    /// Seats left on the cheapest flight (9: 9 or more).
+    pub seats_left: u16,
+    /// Flights of the route on sale that day.
+    pub flights: u16,
+    /// Similar past decisions the figures come from.
+    pub samples: u32,
+}
+
+/// Buy-or-wait advice for a departure.
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct BuyOrWait {
+    pub origin: String,
+    pub destination: String,
+    #[schema(format = Date)]
+    pub departure_date: String,
+    pub cabin: String,
+    pub currency: String,
+    #[schema(format = Date)]
+    pub today: String,
+    pub advice: Verdict,
+    pub price_now: Price,
+    /// The expected change of what you pay if you wait (and buy when advised), in percent of
+    /// the price now: negative means cheaper.
+    pub expected_change_percent: f64,
+    /// The price now moved by the expected change.
+    pub expected_price: Price,
+    /// The share (0–1) of like past decisions where this advice was right.
+    pub confidence: f64,
+    /// Absent in the last 8 days before departure.
+    pub forecast_7d: Option<Forecast>,
+    /// In words.
+    pub summary: String,
+    pub basis: AdviceBasis,
+}

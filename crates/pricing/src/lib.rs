@@ -8,6 +8,8 @@
 //! - `GET /prices/metrics`: minimum, quartiles and maximum of the route's recent prices around
 //!   the date, in the shape of Amadeus' Flight Price Analysis, and the label of a price;
 //! - `GET /prices/cheapest-dates`: the cheapest departure date and month of a route;
+//! - `GET /prices/advice`: buy now or wait, from a model learnt on the market's history
+//!   ([`advice`]);
 //! - `/alerts`: a signed-in user's price alerts ([`watchlist::AlertService`]), evaluated on
 //!   every recorded price that touches them and by a periodic sweep ([`evaluate::Evaluator`]);
 //!   their notifications go to the outbox the notifications service delivers from.
@@ -42,13 +44,13 @@ use watchlist::{user_id, AlertService};
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(history, metrics, cheapest_dates, list_alerts, create_alert, get_alert, replace_alert, patch_alert, delete_alert),
+    paths(history, metrics, cheapest_dates, advice, list_alerts, create_alert, get_alert, replace_alert, patch_alert, delete_alert),
     components(schemas(
         AlertBody, alert::AlertDates, alert::Range, alert::NotifyWhen, AlertView, Watching,
         NotificationSummary, AlertList, AlertPatch,
         PriceHistory, HistoryDay, PriceInsight, PriceLabel, PriceMetricsResponse, ItineraryPriceMetric,
         PriceMetric, QuartileRanking, IataCode, LabelledPrice, MetricsMeta, CheapestDates, DatePrice,
-        MonthPrice, Price, CabinName, ProblemDetails
+        MonthPrice, BuyOrWait, Verdict, Forecast, AdviceBasis, Price, CabinName, ProblemDetails
     )),
     tags((name = "prices", description = "Price history, insights and cheapest dates from the prices providers report"),
         (name = "alerts", description = "Price alerts: a signed-in user's watches on a trip's price")),
@@ -62,6 +64,7 @@ pub fn router(service: Arc<PricingService>) -> Router {
         .route("/prices/history", get(history))
         .route("/prices/metrics", get(metrics))
         .route("/prices/cheapest-dates", get(cheapest_dates))
+        .route("/prices/advice", get(advice))
         .with_state(service)
 }
 
@@ -205,6 +208,22 @@ async fn history(
 ) -> Result<Json<PriceHistory>, ApiError> {
     let query = service.parse_departure(&params)?;
     Ok(Json(service.history(&query).await?))
+}
+
+/// Buy now or wait: whether waiting is likely to pay for this departure, by how much, how sure
+/// the model is, and where the price is likely to go over the next 7 days. The model is learnt
+/// from the simulated market's past departures (see `spontra bench buy-wait`).
+#[utoipa::path(get, path = "/api/v1/prices/advice", tag = "prices", params(DepartureParams),
+    responses((status = 200, body = BuyOrWait), (status = 400, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDetails, content_type = "application/problem+json", description = "`no_price_history`: nothing of the route on sale that day observed"),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json", description = "`unknown_airport`, `unknown_currency`, `date_not_served`, `date_in_past`, `same_origin_destination`"),
+        (status = 503, body = ProblemDetails, content_type = "application/problem+json", description = "`overloaded`: the store is busy", headers(("Retry-After" = u64, description = "seconds to wait")))))]
+async fn advice(
+    State(service): State<Arc<PricingService>>,
+    ApiQuery(params): ApiQuery<DepartureParams>,
+) -> Result<Json<BuyOrWait>, ApiError> {
+    let query = service.parse_departure(&params)?;
+    Ok(Json(service.advice(&query).await?))
 }
 
 /// Minimum, first quartile, median, third quartile and maximum of the route's daily lowest

@@ -5,7 +5,7 @@ use crate::alert::{AlertBody, AlertDef};
 use crate::dto::*;
 use crate::error::PricingError;
 use crate::insight::{quartiles, Label, Quartiles};
-use chrono::{DateTime, Days, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, Days, NaiveDate, SecondsFormat, Utc};
 use spontra_domain::{AirportCode, Cabin, CurrencyCode, ErrorCode, Invalid, Money, SharedClock};
 use spontra_http::Display;
 use spontra_refdata::RefData;
@@ -397,6 +397,127 @@ impl PricingService {
             current: now.lowest_minor.map(|p| display.price(p as u64)),
             observed_at: time(now.observed_at),
             insight,
+        })
+    }
+
+    /// Buy now or wait for `q`'s departure, from the shipped model and the prices seen over
+    /// the last 60 days.
+    pub async fn advice(&self, q: &DepartureQuery) -> Result<BuyOrWait, PricingError> {
+        use crate::advice::{Features, Situation};
+        let today = self.today();
+        let d = q.departure_date;
+        let route = &q.route.route;
+        if d < today {
+            return Err(Invalid::field(
+                ErrorCode::DateInPast,
+                "departure_date",
+                format!("the flight has left (today is {today})"),
+            )
+            .into());
+        }
+        let no_history = || {
+            PricingError::NoHistory(format!(
+                "{}-{} on {d} in {}",
+                route.origin, route.destination, route.cabin
+            ))
+        };
+        let rows = self
+            .store
+            .daily_prices(route, (d, d), (today - Days::new(HISTORY_DAYS), today))
+            .await?;
+        let flights = self.store.flight_prices(route, d).await?;
+        let on_sale: Vec<_> = flights.iter().filter(|f| f.seats_left > 0).collect();
+        let now = on_sale.first().ok_or_else(no_history)?.fare_minor;
+        // Today first, then each day before (a day without a report holds the day before's).
+        let mut prices: Vec<Option<i64>> = match rows.first() {
+            Some(first) => graph(&rows, first.day, today)
+                .into_iter()
+                .rev()
+                .map(|g| Some(g.close))
+                .collect(),
+            None => vec![],
+        };
+        match prices.first_mut() {
+            Some(p) => *p = Some(now),
+            None => prices.push(Some(now)),
+        }
+        let situation = Situation {
+            days_before: (d - today).num_days().max(0) as u32,
+            prices: &prices,
+            seats: on_sale[0].seats_left.clamp(0, 9) as u16,
+            flights: on_sale.len().min(u16::MAX as usize) as u16,
+            weekday: d.weekday().num_days_from_monday() as u8,
+        };
+        let features = Features::of(&situation).ok_or_else(no_history)?;
+        let advice = crate::advice::shipped()
+            .advise_features(&features, situation.days_before)
+            .ok_or_else(no_history)?;
+        let display = &q.route.display;
+        let percent = |x: f64| (x * 1000.0).round() / 10.0;
+        let expected = ((now as f64) * (1.0 + advice.expected_change))
+            .round()
+            .max(0.0) as u64;
+        let forecast_7d = advice.change_7d.map(|c| {
+            let euros = now as f64 * c / 100.0;
+            Forecast {
+                direction: if euros > 20.0 {
+                    "up"
+                } else if euros < -20.0 {
+                    "down"
+                } else {
+                    "steady"
+                }
+                .into(),
+                change_percent: percent(c),
+            }
+        });
+        let summary = if advice.wait {
+            format!(
+                "Wait: prices like this usually come down — about {:.0} % less if you wait and buy when we say.",
+                -percent(advice.expected_change)
+            )
+        } else if advice.expected_change > 0.005 {
+            format!(
+                "Buy now: waiting usually costs more here — about {:.0} % more.",
+                percent(advice.expected_change)
+            )
+        } else {
+            "Buy now: prices are unlikely to drop much further.".to_string()
+        };
+        Ok(BuyOrWait {
+            origin: route.origin.clone(),
+            destination: route.destination.clone(),
+            departure_date: day(d),
+            cabin: route.cabin.clone(),
+            currency: display.currency.to_string(),
+            today: day(today),
+            advice: if advice.wait {
+                Verdict::Wait
+            } else {
+                Verdict::Buy
+            },
+            price_now: display.price(now as u64),
+            expected_change_percent: percent(advice.expected_change),
+            expected_price: display.price(expected),
+            confidence: (advice.confidence * 100.0).round() / 100.0,
+            forecast_7d,
+            summary,
+            basis: AdviceBasis {
+                days_before: situation.days_before as i64,
+                level: [
+                    "well_below",
+                    "below",
+                    "usual",
+                    "above",
+                    "well_above",
+                    "unknown",
+                ][features.level as usize]
+                    .into(),
+                trend: ["falling", "flat", "rising", "unknown"][features.trend as usize].into(),
+                seats_left: situation.seats,
+                flights: situation.flights,
+                samples: advice.samples,
+            },
         })
     }
 

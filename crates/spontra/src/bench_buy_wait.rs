@@ -41,6 +41,9 @@ pub struct BuyWaitArgs {
     /// Seed of the travellers' and the training sample's draws.
     #[arg(long, default_value_t = 7)]
     draw_seed: u64,
+    /// Advise waiting when it is expected to save at least this share of the price.
+    #[arg(long, default_value_t = spontra_pricing::advice::MARGIN)]
+    margin: f64,
     /// Write the trained model (JSON) here.
     #[arg(long)]
     write_model: Option<std::path::PathBuf>,
@@ -199,7 +202,7 @@ pub fn run(args: BuyWaitArgs) -> anyhow::Result<ExitCode> {
             series(route, first - Days::new(back), seed)
         })
         .collect();
-    let model = Model::train(&training);
+    let model = Model::train(&training, args.margin);
     let trained_in = built.elapsed();
 
     let mut t = Tally::default();
@@ -256,8 +259,7 @@ pub fn run(args: BuyWaitArgs) -> anyhow::Result<ExitCode> {
         t.paid_total += paid;
         t.clairvoyant_saving += arrival_price - best;
         t.no_more += u64::from(paid <= arrival_price);
-        t.waited +=
-            u64::from(paid != arrival_price || s.prices[arrival - 1] != Some(arrival_price));
+        t.waited += u64::from(waited);
     }
 
     let pct = |a: f64, b: f64| if b == 0.0 { 0.0 } else { 100.0 * a / b };

@@ -2,7 +2,7 @@
 //! The pricing service in a running instance, on both profiles: provider fare reports go
 //! through ingestion (`provider.raw` → `price.observed`) into pricing's roll-ups, and the API
 //! answers the price graph, the Amadeus-shaped metrics with the low / typical / high label,
-//! and the cheapest dates — computed by hand here from the prices sent. The same reports sent
+//! buy-or-wait advice from the features the history gives, and the cheapest dates — computed by hand here from the prices sent. The same reports sent
 //! again change nothing; a record pricing cannot read is dead-lettered and the consumer goes
 //! on; bad queries are refused with their codes; a burst of queries is answered whole.
 //! SQLite with the embedded log; PostgreSQL with a Kafka-protocol broker (tansu).
@@ -128,6 +128,43 @@ async fn prices_flow_from_reports_to_the_api(backend: Backend) {
     assert_eq!(h["insight"]["typical_low"]["amount"], "415.00");
     assert_eq!(h["insight"]["typical_high"]["amount"], "645.00");
     assert_eq!(h["insight"]["sample_size"], 35);
+
+    // Buy or wait for December 18th, 17 days out: €330 against a median of €530 over the
+    // previous 28 days (well below), €530 a week ago (falling), three flights on sale, 9 seats
+    // on the cheapest, a Friday — the advice is the shipped model's for those features.
+    let (status, a) = get(app, &format!("/api/v1/prices/advice?{q}")).await;
+    assert_eq!(status, 200, "{a}");
+    assert_eq!(
+        a["basis"],
+        json!({"days_before": 17, "level": "well_below", "trend": "falling", "seats_left": 9,
+               "flights": 3, "samples": a["basis"]["samples"]})
+    );
+    let features = spontra_pricing::advice::Features {
+        days: 3,
+        level: 0,
+        trend: 0,
+        seats: 2,
+        flights: 1,
+        weekday: 4,
+    };
+    let expected = spontra_pricing::advice::shipped()
+        .advise_features(&features, 17)
+        .expect("the shipped model advises");
+    assert_eq!(
+        a["advice"],
+        if expected.wait { "wait" } else { "buy" },
+        "{a}"
+    );
+    assert_eq!(a["basis"]["samples"], expected.samples);
+    assert_eq!(a["price_now"]["amount"], euros(lowest(3, 4)));
+    let change = a["expected_change_percent"].as_f64().unwrap();
+    assert!(
+        (change - expected.expected_change * 100.0).abs() < 0.051,
+        "{a}"
+    );
+    let confidence = a["confidence"].as_f64().unwrap();
+    assert!((confidence - expected.confidence).abs() < 0.0051, "{a}");
+    assert!(a["forecast_7d"]["direction"].is_string(), "{a}");
 
     // Metrics as Amadeus writes them, and labels either side of the typical range.
     for (price, label) in [
@@ -297,6 +334,18 @@ async fn prices_flow_from_reports_to_the_api(backend: Backend) {
         ),
         (
             "cheapest-dates?origin=JFK&destination=LHR",
+            404,
+            "no_price_history",
+            "",
+        ),
+        (
+            "advice?origin=LHR&destination=JFK&departure_date=2026-11-20",
+            422,
+            "date_in_past",
+            "departure_date",
+        ),
+        (
+            "advice?origin=LHR&destination=JFK&departure_date=2026-12-18&cabin=business",
             404,
             "no_price_history",
             "",

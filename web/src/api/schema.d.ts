@@ -679,6 +679,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/prices/advice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Buy now or wait: whether waiting is likely to pay for this departure, by how much, how sure
+         *     the model is, and where the price is likely to go over the next 7 days. The model is learnt
+         *     from the simulated market's past departures (see `spontra bench buy-wait`).
+         */
+        get: operations["advice"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/prices/cheapest-dates": {
         parameters: {
             query?: never;
@@ -916,6 +937,33 @@ export interface components {
             next_offset?: number | null;
             users: components["schemas"]["AdminUserDto"][];
         };
+        /** @description What the advice was drawn from. */
+        AdviceBasis: {
+            /** Format: int64 */
+            days_before: number;
+            /**
+             * Format: int32
+             * @description Flights of the route on sale that day.
+             */
+            flights: number;
+            /**
+             * @description The price now against the median of the previous 28 days: `well_below`, `below`,
+             *     `usual`, `above`, `well_above`, or `unknown` (under 7 days seen).
+             */
+            level: string;
+            /**
+             * Format: int32
+             * @description Similar past decisions the figures come from.
+             */
+            samples: number;
+            /**
+             * Format: int32
+             * @description Seats left on the cheapest flight (9: 9 or more).
+             */
+            seats_left: number;
+            /** @description The price now against 7 days ago: `falling`, `flat`, `rising` or `unknown`. */
+            trend: string;
+        };
         AirlineDto: {
             alliance?: string | null;
             code: string;
@@ -1055,6 +1103,36 @@ export interface components {
          * @enum {string}
          */
         AllianceName: "star_alliance" | "oneworld" | "skyteam";
+        /** @description Buy-or-wait advice for a departure. */
+        BuyOrWait: {
+            advice: components["schemas"]["Verdict"];
+            basis: components["schemas"]["AdviceBasis"];
+            cabin: string;
+            /**
+             * Format: double
+             * @description The share (0–1) of like past decisions where this advice was right.
+             */
+            confidence: number;
+            currency: string;
+            /** Format: date */
+            departure_date: string;
+            destination: string;
+            /**
+             * Format: double
+             * @description The expected change of what you pay if you wait (and buy when advised), in percent of
+             *     the price now: negative means cheaper.
+             */
+            expected_change_percent: number;
+            /** @description The price now moved by the expected change. */
+            expected_price: components["schemas"]["Price"];
+            forecast_7d?: null | components["schemas"]["Forecast"];
+            origin: string;
+            price_now: components["schemas"]["Price"];
+            /** @description In words. */
+            summary: string;
+            /** Format: date */
+            today: string;
+        };
         /**
          * @description A cabin class.
          * @enum {string}
@@ -1286,6 +1364,16 @@ export interface components {
             /** @description The request field at fault, e.g. `depart` or `slices[1].origin`. */
             field: string;
             message: string;
+        };
+        /** @description Where the price is likely to go over the next 7 days. */
+        Forecast: {
+            /**
+             * Format: double
+             * @description Expected change, in percent of the price now.
+             */
+            change_percent: number;
+            /** @description `up` or `down` by more than €20, else `steady` (Kayak's band). */
+            direction: string;
         };
         ForgotPasswordBody: {
             /**
@@ -2080,6 +2168,11 @@ export interface components {
             /** Format: int32 */
             recovery_codes_left: number;
         };
+        /**
+         * @description Buy now or wait.
+         * @enum {string}
+         */
+        Verdict: "buy" | "wait";
         /** @description The departure (and return) dates an alert's definition comes to. */
         Watching: {
             /** Format: date */
@@ -5555,6 +5648,85 @@ export interface operations {
                 };
             };
             /** @description `overloaded` */
+            503: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    advice: {
+        parameters: {
+            query: {
+                /**
+                 * @description Departure airport (IATA).
+                 * @example LHR
+                 */
+                origin: string;
+                /**
+                 * @description Arrival airport (IATA).
+                 * @example JFK
+                 */
+                destination: string;
+                cabin?: components["schemas"]["CabinName"];
+                /**
+                 * @description Show prices in this currency (ISO 4217, one with an ECB reference rate; default
+                 *     EUR).
+                 * @example GBP
+                 */
+                currency?: string;
+                /**
+                 * @description Local departure date at the origin.
+                 * @example 2026-12-20
+                 */
+                departure_date: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BuyOrWait"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `no_price_history`: nothing of the route on sale that day observed */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unknown_airport`, `unknown_currency`, `date_not_served`, `date_in_past`, `same_origin_destination` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `overloaded`: the store is busy */
             503: {
                 headers: {
                     /** @description seconds to wait */

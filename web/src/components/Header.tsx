@@ -43,6 +43,9 @@ export function Header() {
           <CurrencyPicker />
           {profile ? (
             <>
+              <Link href="/alerts/" className={link}>
+                Alerts
+              </Link>
               <Link href="/account/" className={`${link} max-w-[10rem] truncate`} title={profile.display_name || "Account"}>
                 {profile.display_name || "Account"}
               </Link>

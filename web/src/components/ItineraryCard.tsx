@@ -2,6 +2,10 @@
 
 import { useId, useState } from "react";
 import type { Itinerary, Slice } from "@/api/types";
+import type { PriceHistory } from "@/api/prices";
+import { labelFor } from "@/lib/insight";
+import { PriceGraph } from "@/components/PriceGraph";
+import { LabelBadge } from "@/components/PriceInsight";
 import { co2Comparison, dayMarker, dayOffset, formatDay, formatDuration, formatMoney, localTime, priceFreshness, stopsText } from "@/lib/format";
 
 const PAX: Record<string, string> = { adult: "Adult", child: "Child", infant: "Infant" };
@@ -90,11 +94,17 @@ function SliceDetails({ s }: { s: Slice }) {
   );
 }
 
-export function ItineraryCard({ it }: { it: Itinerary }) {
+/** A result; with the price history of its route and date (`history`), its price's label
+ *  (one-way fares only: the range is a one-way fare's) and, in its details, the graph. */
+export function ItineraryCard({ it, history, oneWay = false }: { it: Itinerary; history?: PriceHistory; oneWay?: boolean }) {
   const [open, setOpen] = useState(false);
   const detailsId = useId();
   const co2 = co2Comparison(it.co2_kg, it.typical_co2_kg);
   const currency = it.price.currency;
+  const first = it.slices[0];
+  const ours = history && history.origin === first.origin && history.destination === first.destination && history.currency === currency ? history : undefined;
+  const adult = it.price_breakdown.find((p) => p.passenger_type === "adult")?.each.minor;
+  const label = oneWay && ours?.insight && adult !== undefined ? labelFor(adult, ours.insight.typical_low.minor, ours.insight.typical_high.minor) : null;
   return (
     <article className="rounded-xl bg-white p-4 shadow-sm ring-1 ring-slate-200" data-testid="itinerary">
       <div className="flex flex-col gap-4 md:flex-row md:items-center">
@@ -108,6 +118,7 @@ export function ItineraryCard({ it }: { it: Itinerary }) {
             <div className="text-2xl font-bold" data-testid="price">
               {formatMoney(it.price.minor, currency)}
             </div>
+            {label ? <LabelBadge label={label} /> : null}
             <div className="text-xs text-slate-600">total, all passengers</div>
             <div className="text-xs text-slate-600" data-testid="freshness">
               {priceFreshness(it.price_age_seconds)}
@@ -137,6 +148,14 @@ export function ItineraryCard({ it }: { it: Itinerary }) {
               <SliceDetails s={s} />
             </section>
           ))}
+          {ours && ours.days.length > 0 ? (
+            <section aria-label="Price history">
+              <h3 className="mb-2 text-sm font-semibold">
+                How the price of {first.origin} → {first.destination} moved
+              </h3>
+              <PriceGraph history={ours} />
+            </section>
+          ) : null}
         </div>
         <table className="h-fit text-sm">
           <caption className="mb-1 text-left font-semibold">Price per passenger</caption>

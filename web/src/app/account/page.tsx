@@ -182,6 +182,7 @@ function PreferencesCard() {
           <legend className="text-sm font-medium text-slate-700">Email me about</legend>
           {(
             [
+              ["price_alerts", "Price alerts I set"],
               ["deals", "Deals from my home airport"],
               ["newsletter", "Spontra news"],
             ] as const

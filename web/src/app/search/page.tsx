@@ -13,6 +13,8 @@ import { SearchForm } from "@/components/SearchForm";
 import { FiltersPanel } from "@/components/FiltersPanel";
 import { ItineraryCard } from "@/components/ItineraryCard";
 import { Alert, buttonClass, secondaryButtonClass } from "@/components/Field";
+import { PriceInsightPanel } from "@/components/PriceInsight";
+import { usePriceHistory, type Departure } from "@/api/prices";
 
 const TABS: [Sort, string][] = [
   ["best", "Best"],
@@ -96,6 +98,19 @@ function Results() {
   const itineraries = query.data?.pages.flatMap((p) => p.itineraries) ?? [];
   const from = usePlaceName(state.form.origin).city;
   const to = usePlaceName(state.form.destination).city;
+  // Prices over time are kept per airport pair: the form's, or the first result's airports.
+  const lead = itineraries[0]?.slices[0];
+  const departure: Partial<Departure> =
+    state.form.trip === "multi"
+      ? {}
+      : {
+          origin: /^[A-Z]{3}$/.test(state.form.origin) && !lead ? state.form.origin : lead?.origin,
+          destination: /^[A-Z]{3}$/.test(state.form.destination) && !lead ? state.form.destination : lead?.destination,
+          departure_date: state.form.depart,
+          cabin: state.form.cabin,
+          currency,
+        };
+  const history = usePriceHistory(departure);
   const title =
     state.form.trip === "multi"
       ? state.form.slices.map((s) => s.origin).concat(state.form.slices.at(-1)?.destination ?? "").join(" → ")
@@ -245,8 +260,9 @@ function Results() {
                     </span>
                   ) : null}
                 </p>
+                {departure.origin ? <PriceInsightPanel departure={departure} returnDate={state.form.trip === "return" ? state.form.return : undefined} /> : null}
                 {itineraries.map((it) => (
-                  <ItineraryCard key={it.id} it={it} />
+                  <ItineraryCard key={it.id} it={it} history={history.data ?? undefined} oneWay={state.form.trip === "oneway"} />
                 ))}
                 {query.hasNextPage ? (
                   <button type="button" className={`${secondaryButtonClass} w-full`} onClick={() => query.fetchNextPage()} disabled={query.isFetchingNextPage}>
