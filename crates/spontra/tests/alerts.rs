@@ -622,14 +622,37 @@ async fn the_cap_holds_under_a_burst(app: &Instance, bob: &Tokens) {
         .as_array()
         .unwrap()
         .is_empty());
-    let replies = spontra_store::conformance::burst(60, |i| {
+    let made = cap_holds(app, bob, "/alerts", 60, 50, "too_many_alerts", |i| {
+        json!({"origin": "LHR", "destination": "JFK",
+            "dates": {"type": "fixed", "departure": format!("2026-12-{:02}", 2 + i % 28)},
+            "notify": {"when": "below", "amount": format!("{}", 100 + i)}})
+    })
+    .await;
+    let listed = app.get("/alerts", &bob.access).await.body["alerts"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(listed, made);
+}
+
+/// `n` creations at `path` by `t` released at one instant: each made (201), refused with
+/// `code` (409) or shed (503 with Retry-After), and at most `cap` made — all `cap` unless load
+/// was shed. How many were made.
+async fn cap_holds(
+    app: &Instance,
+    t: &Tokens,
+    path: &str,
+    n: usize,
+    cap: usize,
+    code: &str,
+    body: impl Fn(usize) -> Value,
+) -> usize {
+    let replies = spontra_store::conformance::burst(n, |i| {
         let http = app.http.clone();
-        let url = format!("{}/api/v1/alerts", app.base);
-        let token = bob.access.clone();
+        let url = format!("{}/api/v1{path}", app.base);
+        let token = t.access.clone();
+        let body = body(i);
         async move {
-            let body = json!({"origin": "LHR", "destination": "JFK",
-                "dates": {"type": "fixed", "departure": format!("2026-12-{:02}", 2 + i % 28)},
-                "notify": {"when": "below", "amount": format!("{}", 100 + i)}});
             let r = http
                 .post(url)
                 .bearer_auth(token)
@@ -649,18 +672,11 @@ async fn the_cap_holds_under_a_burst(app: &Instance, bob: &Tokens) {
     })
     .await;
     let made = replies.iter().filter(|r| r.0 == 201).count();
-    let refused = replies
-        .iter()
-        .filter(|r| r.0 == 409 && r.2 == "too_many_alerts")
-        .count();
+    let refused = replies.iter().filter(|r| r.0 == 409 && r.2 == code).count();
     let shed = replies.iter().filter(|r| r.0 == 503 && r.1).count();
-    assert_eq!(made + refused + shed, 60, "{replies:?}");
-    let held = app.get("/alerts", &bob.access).await.body["alerts"]
-        .as_array()
-        .unwrap()
-        .len();
-    assert_eq!(held, made);
-    assert!(made <= 50 && (shed > 0 || made == 50), "{replies:?}");
+    assert_eq!(made + refused + shed, n, "{replies:?}");
+    assert!(made <= cap && (shed > 0 || made == cap), "{replies:?}");
+    made
 }
 
 /// What the test's webhook receiver got: the headers of the scheme and the body.
@@ -934,42 +950,21 @@ async fn webhook_routes_are_private_and_guarded(
     );
     // Twelve registrations at one instant: at most five kept (all five unless load was
     // shed), the rest refused.
-    let replies = spontra_store::conformance::burst(12, |i| {
-        let http = app.http.clone();
-        let url = format!("{}/api/v1/webhooks", app.base);
-        let token = bob.access.clone();
-        async move {
-            let r = http
-                .post(url)
-                .bearer_auth(token)
-                .json(&json!({"url": format!("https://hooks{i}.example.com/")}))
-                .send()
-                .await
-                .unwrap();
-            let status = r.status().as_u16();
-            let retry = r.headers().contains_key("retry-after");
-            let body: Value = r.json().await.unwrap_or(Value::Null);
-            (
-                status,
-                retry,
-                body["code"].as_str().unwrap_or("").to_string(),
-            )
-        }
-    })
+    let made = cap_holds(
+        app,
+        bob,
+        "/webhooks",
+        12,
+        5,
+        "too_many_webhooks",
+        |i| json!({"url": format!("https://hooks{i}.example.com/")}),
+    )
     .await;
-    let made = replies.iter().filter(|r| r.0 == 201).count();
-    let refused = replies
-        .iter()
-        .filter(|r| r.0 == 409 && r.2 == "too_many_webhooks")
-        .count();
-    let shed = replies.iter().filter(|r| r.0 == 503 && r.1).count();
-    assert_eq!(made + refused + shed, 12, "{replies:?}");
     let held = app.get("/webhooks", &bob.access).await.body["webhooks"]
         .as_array()
         .unwrap()
         .len();
     assert_eq!(held, made);
-    assert!(made <= 5 && (shed > 0 || made == 5), "{replies:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
