@@ -402,7 +402,9 @@ async fn deleted_webhooks_and_closed_accounts_get_nothing() {
     let outbox = f.outbox(LOOPBACK);
     assert_eq!(outbox.run_once().await.unwrap(), 1);
     assert_eq!(r.got.lock().unwrap().len(), 1);
-    // A delivery waiting when the account is disabled is dead, not sent.
+    // A delivery waiting when the account is disabled is dead, not sent (a minute later, so
+    // it is the newest).
+    f.clock.advance(Duration::minutes(1));
     f.enqueue(&kept).await;
     f.store
         .update_user(
