@@ -11,6 +11,10 @@ pub const PRICE_OBSERVED: &str = "price.observed";
 pub const PRICE_DEAD_LETTER: &str = "price.dead_letter";
 /// What changed in the inventory (search processes follow it).
 pub const INVENTORY_CHANGED: &str = "inventory.changed";
+/// How often each route was searched, in batches (pricing counts them for popular routes).
+pub const SEARCH_PERFORMED: &str = "search.performed";
+/// What pricing could not read from `search.performed`.
+pub const SEARCH_DEAD_LETTER: &str = "search.dead_letter";
 
 /// The `type` of each event on [`INVENTORY_CHANGED`] and [`PRICE_OBSERVED`].
 pub mod types {
@@ -20,4 +24,23 @@ pub mod types {
     pub const SCHEDULE_CHANGED: &str = "dev.spontra.inventory.schedule_changed.v1";
     /// A price observation.
     pub const PRICE_OBSERVED: &str = "dev.spontra.price.observed.v1";
+    /// A batch of search counts.
+    pub const SEARCH_PERFORMED: &str = "dev.spontra.search.performed.v1";
+}
+
+/// The data of a [`types::SEARCH_PERFORMED`] event: how often each route was searched on a
+/// day (the batch's id is the event's).
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Searches {
+    /// The UTC day the searches were made.
+    pub day: chrono::NaiveDate,
+    pub counts: Vec<RouteSearches>,
+}
+
+/// One route's searches (`destination` `None`: explore, anywhere from `origin`).
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct RouteSearches {
+    pub origin: String,
+    pub destination: Option<String>,
+    pub searches: i64,
 }

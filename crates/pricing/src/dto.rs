@@ -421,3 +421,46 @@ pub struct BuyOrWait {
     pub summary: String,
     pub basis: AdviceBasis,
 }
+
+/// Which searches to rank.
+#[derive(Deserialize, IntoParams, Debug, Default)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PopularParams {
+    /// Only routes from this airport or city (as searched).
+    #[param(pattern = "^[A-Za-z]{3}$", example = "LON")]
+    pub origin: Option<String>,
+    /// Searches of the last this many days (1–90, default 30).
+    #[param(pattern = "^[0-9]{1,2}$", example = "30")]
+    pub days: Option<String>,
+    /// Routes and destinations to list (1–50, default 10).
+    #[param(pattern = "^[0-9]{1,2}$", example = "10")]
+    pub limit: Option<String>,
+}
+
+/// A route and how often it was searched.
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct PopularRoute {
+    pub origin: String,
+    /// Absent for explore searches ("anywhere from").
+    pub destination: Option<String>,
+    pub searches: i64,
+}
+
+/// A destination and how often it was searched (over all origins, or the one asked about).
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct PopularDestination {
+    pub destination: String,
+    pub searches: i64,
+}
+
+/// The most searched routes and destinations.
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct PopularRoutes {
+    /// The first day counted (the market's today is the last).
+    #[schema(format = Date)]
+    pub since: String,
+    pub routes: Vec<PopularRoute>,
+    /// Summed over the 1,000 most searched routes.
+    pub destinations: Vec<PopularDestination>,
+}

@@ -8,6 +8,8 @@
 //! - `GET /prices/metrics`: minimum, quartiles and maximum of the route's recent prices around
 //!   the date, in the shape of Amadeus' Flight Price Analysis, and the label of a price;
 //! - `GET /prices/cheapest-dates`: the cheapest departure date and month of a route;
+//! - `GET /prices/popular`: the most searched routes and destinations (search analytics,
+//!   from `search.performed`: [`popular`]);
 //! - `GET /prices/advice`: buy now or wait, from a model learnt on the market's history
 //!   ([`advice`]);
 //! - `/alerts`: a signed-in user's price alerts ([`watchlist::AlertService`]), evaluated on
@@ -23,6 +25,7 @@ pub mod error;
 pub mod evaluate;
 pub mod insight;
 pub mod observe;
+pub mod popular;
 pub mod service;
 pub mod watchlist;
 
@@ -44,13 +47,13 @@ use watchlist::{user_id, AlertService};
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(history, metrics, cheapest_dates, advice, list_alerts, create_alert, get_alert, replace_alert, patch_alert, delete_alert),
+    paths(history, metrics, cheapest_dates, advice, popular_routes, list_alerts, create_alert, get_alert, replace_alert, patch_alert, delete_alert),
     components(schemas(
         AlertBody, alert::AlertDates, alert::Range, alert::NotifyWhen, AlertView, Watching,
         NotificationSummary, AlertList, AlertPatch,
         PriceHistory, HistoryDay, PriceInsight, PriceLabel, PriceMetricsResponse, ItineraryPriceMetric,
         PriceMetric, QuartileRanking, IataCode, LabelledPrice, MetricsMeta, CheapestDates, DatePrice,
-        MonthPrice, BuyOrWait, Verdict, Forecast, AdviceBasis, Price, CabinName, ProblemDetails
+        MonthPrice, PopularRoutes, PopularRoute, PopularDestination, BuyOrWait, Verdict, Forecast, AdviceBasis, Price, CabinName, ProblemDetails
     )),
     tags((name = "prices", description = "Price history, insights and cheapest dates from the prices providers report"),
         (name = "alerts", description = "Price alerts: a signed-in user's watches on a trip's price")),
@@ -65,6 +68,7 @@ pub fn router(service: Arc<PricingService>) -> Router {
         .route("/prices/metrics", get(metrics))
         .route("/prices/cheapest-dates", get(cheapest_dates))
         .route("/prices/advice", get(advice))
+        .route("/prices/popular", get(popular_routes))
         .with_state(service)
 }
 
@@ -208,6 +212,18 @@ async fn history(
 ) -> Result<Json<PriceHistory>, ApiError> {
     let query = service.parse_departure(&params)?;
     Ok(Json(service.history(&query).await?))
+}
+
+/// The most searched routes and destinations over the last days (30 by default), counted from
+/// the searches people make (routes only, nothing of who searched).
+#[utoipa::path(get, path = "/api/v1/prices/popular", tag = "prices", params(PopularParams),
+    responses((status = 200, body = PopularRoutes), (status = 400, body = ProblemDetails, content_type = "application/problem+json", description = "`invalid_field`, `invalid_limit`, `malformed_query`"),
+        (status = 503, body = ProblemDetails, content_type = "application/problem+json", description = "`overloaded`: the store is busy", headers(("Retry-After" = u64, description = "seconds to wait")))))]
+async fn popular_routes(
+    State(service): State<Arc<PricingService>>,
+    ApiQuery(params): ApiQuery<PopularParams>,
+) -> Result<Json<PopularRoutes>, ApiError> {
+    Ok(Json(service.popular(&params).await?))
 }
 
 /// Buy now or wait: whether waiting is likely to pay for this departure, by how much, how sure

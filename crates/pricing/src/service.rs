@@ -400,6 +400,78 @@ impl PricingService {
         })
     }
 
+    /// The most searched routes and destinations of the last `days` days (search analytics).
+    pub async fn popular(&self, p: &PopularParams) -> Result<PopularRoutes, PricingError> {
+        let mut invalid = Invalid::default();
+        let origin = p.origin.as_deref().and_then(|o| {
+            let code = o.to_ascii_uppercase();
+            if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) {
+                Some(code)
+            } else {
+                invalid.push(
+                    ErrorCode::InvalidField,
+                    "origin",
+                    "three letters: an airport or city code",
+                );
+                None
+            }
+        });
+        let mut number = |field: &str, given: Option<&str>, default: u32, max: u32| match given {
+            None => default,
+            Some(s) => match s.parse::<u32>() {
+                Ok(n) if (1..=max).contains(&n) => n,
+                _ => {
+                    invalid.push(
+                        ErrorCode::InvalidLimit,
+                        field,
+                        format!("a whole number from 1 to {max}"),
+                    );
+                    default
+                }
+            },
+        };
+        let days = number("days", p.days.as_deref(), 30, 90);
+        let limit = number("limit", p.limit.as_deref(), 10, 50);
+        invalid.finish()?;
+        let since = self.today() - Days::new(u64::from(days) - 1);
+        let top = self
+            .store
+            .popular_routes(since, origin.as_deref(), 1_000)
+            .await?;
+        let mut destinations: std::collections::HashMap<&str, i64> = Default::default();
+        for r in &top {
+            if let Some(d) = &r.destination {
+                *destinations.entry(d).or_default() += r.searches;
+            }
+        }
+        let mut destinations: Vec<PopularDestination> = destinations
+            .into_iter()
+            .map(|(d, n)| PopularDestination {
+                destination: d.to_string(),
+                searches: n,
+            })
+            .collect();
+        destinations.sort_by(|a, b| {
+            b.searches
+                .cmp(&a.searches)
+                .then(a.destination.cmp(&b.destination))
+        });
+        destinations.truncate(limit as usize);
+        Ok(PopularRoutes {
+            since: day(since),
+            routes: top
+                .iter()
+                .take(limit as usize)
+                .map(|r| PopularRoute {
+                    origin: r.origin.clone(),
+                    destination: r.destination.clone(),
+                    searches: r.searches,
+                })
+                .collect(),
+            destinations,
+        })
+    }
+
     /// Buy now or wait for `q`'s departure, from the shipped model and the prices seen over
     /// the last 60 days.
     pub async fn advice(&self, q: &DepartureQuery) -> Result<BuyOrWait, PricingError> {

@@ -11,6 +11,7 @@
 //! Each search has a work budget in engine steps (422 `query_too_expensive` when exceeded).
 //! And a search whose client has gone is abandoned at its next budget check.
 
+pub mod analytics;
 pub mod dto;
 pub mod error;
 pub mod facets;
@@ -68,6 +69,9 @@ pub struct SearchLimits {
     pub far_cache_mb: u64,
     /// The longest a block of far-off days is kept after it was built, in seconds.
     pub far_block_seconds: u64,
+    /// Searches are counted and published on `search.performed` this often (seconds), for
+    /// popular routes (see [`analytics`]).
+    pub analytics_seconds: u64,
 }
 
 impl SearchLimits {
@@ -92,6 +96,7 @@ impl Default for SearchLimits {
             snapshot_seconds: 30,
             far_cache_mb: 256,
             far_block_seconds: 120,
+            analytics_seconds: 10,
         }
     }
 }

@@ -30,6 +30,8 @@ pub struct SearchService {
     pub(crate) clock: SharedClock,
     /// The days on sale after the live index's window (none: the window is all there is).
     pub(crate) horizon: Option<Horizon>,
+    /// Where searches are counted for popular routes (none: not counted, as on the CLI).
+    pub(crate) tally: Option<Arc<crate::analytics::SearchTally>>,
 }
 
 /// A digest of an ordered result list: its itineraries' flights and prices, in order.
@@ -70,6 +72,7 @@ impl SearchService {
             live: Arc::new(LiveIndex::new(index, today)),
             clock: Arc::new(SystemClock),
             horizon: None,
+            tally: None,
         }
     }
 
@@ -80,6 +83,12 @@ impl SearchService {
     }
 
     /// Measure prices' ages on `clock` (the market's).
+    /// Count searches in `tally` (first pages only: paging is not searching again).
+    pub fn with_tally(mut self, tally: Arc<crate::analytics::SearchTally>) -> Self {
+        self.tally = Some(tally);
+        self
+    }
+
     pub fn with_clock(mut self, clock: SharedClock) -> Self {
         self.clock = clock;
         self
@@ -143,6 +152,11 @@ impl SearchService {
             (o.slices.iter().flat_map(|c| c.legs().to_vec()), o.price)
         }));
         let at = continuing(q.at, &snap, list)?;
+        if let Some(tally) = self.tally.as_ref().filter(|_| q.at.offset == 0) {
+            for (origin, destination) in &q.places {
+                tally.count(origin.code.as_str(), Some(destination.code.as_str()));
+            }
+        }
         let scores = best_scores(&inputs);
         let engine_micros = started.elapsed().as_micros() as u64;
         let summary_of = |o: SortOrder| {
@@ -230,6 +244,9 @@ impl SearchService {
         }
         let list = list_digest(hits.iter().map(|h| (h.best.legs().to_vec(), h.best.price)));
         let at = continuing(q.at, &snap, list)?;
+        if let Some(tally) = self.tally.as_ref().filter(|_| q.at.offset == 0) {
+            tally.count(q.origin.code.as_str(), None);
+        }
         let engine_micros = started.elapsed().as_micros() as u64;
         let total = hits.len();
         let end = q.at.offset.saturating_add(q.limit).min(total);

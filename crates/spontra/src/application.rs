@@ -23,8 +23,10 @@ use spontra_notifications::webhooks::WebhookService;
 use spontra_notifications::NotificationsState;
 use spontra_pricing::evaluate::Evaluator;
 use spontra_pricing::observe::Recorder;
+use spontra_pricing::popular::SearchCounter;
 use spontra_pricing::watchlist::AlertService;
 use spontra_pricing::{AlertsState, PricingService};
+use spontra_search::analytics::SearchTally;
 use spontra_search::live::{Follower, Snapshots};
 use spontra_search::SearchService;
 use spontra_users::{UsersService, UsersState};
@@ -61,6 +63,13 @@ pub struct Parts {
     /// Market time: the world's "today" at this time of day, running `market.speed` times as
     /// fast as real time.
     pub market_clock: SharedClock,
+    /// Search's counts for popular routes and the stream they are published on, published by
+    /// [`Application::run`].
+    pub search_tally: Option<(
+        Arc<SearchTally>,
+        Arc<dyn spontra_events::Bus>,
+        std::time::Duration,
+    )>,
 }
 
 /// The pricing service's parts.
@@ -72,6 +81,8 @@ pub struct Pricing {
     /// The alerts API, and the evaluator the sweep runs.
     pub alerts: AlertsState,
     pub evaluator: Arc<Evaluator>,
+    /// The consumer of `search.performed` (popular routes).
+    pub searches: SearchCounter,
 }
 
 /// The notifications service's parts.
@@ -105,11 +116,23 @@ impl Parts {
         };
         let market_clock = market_clock(settings, clock.clone())?;
         // The world may be loaded for the market alone: search only where it runs.
+        // Searches are counted for popular routes where a pricing service will read them:
+        // beside it, or anywhere on Kafka.
+        let search_tally = (settings.server.runs(ServiceName::Search)
+            && (settings.events.kafka_brokers.is_some()
+                || settings.server.runs(ServiceName::Pricing)))
+        .then(|| Arc::new(SearchTally::default()));
         let search = world
             .as_deref()
             .filter(|_| settings.server.runs(ServiceName::Search))
             .map(|w| {
-                search_service(settings, w).map(|s| Arc::new(s.with_clock(market_clock.clone())))
+                search_service(settings, w).map(|s| {
+                    let s = s.with_clock(market_clock.clone());
+                    Arc::new(match &search_tally {
+                        Some(t) => s.with_tally(t.clone()),
+                        None => s,
+                    })
+                })
             })
             .transpose()?;
         // Search follows the changes ingestion publishes: on Kafka from any process, on the
@@ -205,6 +228,10 @@ impl Parts {
                     refdata,
                 )
                 .with_alerts(evaluator.clone()),
+                searches: SearchCounter {
+                    bus: bus.clone().context("the event stream")?,
+                    store: store.clone(),
+                },
                 store,
                 retention: settings.pricing.clone(),
                 alerts: AlertsState {
@@ -312,6 +339,11 @@ impl Parts {
                 }),
             follower,
             market_clock,
+            search_tally: search_tally.zip(bus.clone()).map(|(t, b)| {
+                let every =
+                    std::time::Duration::from_secs(settings.search.analytics_seconds.max(1));
+                (t, b, every)
+            }),
         })
     }
 
@@ -538,6 +570,7 @@ impl Application {
         }
         if let Some(pricing) = &self.parts.pricing {
             background.push(tokio::spawn(pricing.recorder.clone().run(stopped.clone())));
+            background.push(tokio::spawn(pricing.searches.clone().run(stopped.clone())));
             background.push(tokio::spawn(sweep_alerts(
                 pricing.evaluator.clone(),
                 pricing.retention.alerts_sweep_seconds,
@@ -554,6 +587,14 @@ impl Application {
         }
         if let Some(follower) = self.parts.follower.take() {
             background.push(tokio::spawn(follower.run(stopped.clone())));
+        }
+        if let Some((tally, bus, every)) = self.parts.search_tally.clone() {
+            background.push(tokio::spawn(tally.run(
+                bus,
+                self.parts.market_clock.clone(),
+                every,
+                stopped.clone(),
+            )));
         }
         if let Some(roller) = self.parts.roller.take() {
             background.push(tokio::spawn(roller.run(stopped.clone())));

@@ -1175,6 +1175,68 @@ macro_rules! impl_price_store {
                     .collect()
             }
 
+            async fn record_searches(&self, batch: &spontra_store::SearchBatch) -> spontra_store::StoreResult<bool> {
+                let tr = $crate::translate;
+                let mut tx = self.begin_write().await.map_err(tr)?;
+                let first = $crate::sqlx::query(
+                    "INSERT INTO search_batches (id, applied_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+                )
+                .bind(&batch.id)
+                .bind(batch.at)
+                .execute(&mut *tx)
+                .await
+                .map_err(tr)?;
+                if first.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                for c in &batch.counts {
+                    $crate::sqlx::query(
+                        "INSERT INTO search_counts (day, origin, destination, searches) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (day, origin, destination) DO UPDATE SET searches = search_counts.searches + excluded.searches",
+                    )
+                    .bind(batch.day)
+                    .bind(&c.origin)
+                    .bind(c.destination.as_deref().unwrap_or("*"))
+                    .bind(c.searches)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(tr)?;
+                }
+                tx.commit().await.map_err(tr)?;
+                Ok(true)
+            }
+
+            async fn popular_routes(
+                &self,
+                since: chrono::NaiveDate,
+                origin: Option<&str>,
+                limit: u32,
+            ) -> spontra_store::StoreResult<Vec<spontra_store::SearchCount>> {
+                use $crate::sqlx::Row;
+                let tr = $crate::translate;
+                let rows = $crate::sqlx::query(
+                    "SELECT origin, destination, CAST(SUM(searches) AS BIGINT) AS n FROM search_counts \
+                     WHERE day >= $1 AND ($2 IS NULL OR origin = $2) GROUP BY origin, destination \
+                     ORDER BY n DESC, origin, destination LIMIT $3",
+                )
+                .bind(since)
+                .bind(origin)
+                .bind(i64::from(limit))
+                .fetch_all(&self.reader)
+                .await
+                .map_err(tr)?;
+                rows.iter()
+                    .map(|r| {
+                        let destination: String = r.try_get(1).map_err(tr)?;
+                        Ok(spontra_store::SearchCount {
+                            origin: r.try_get(0).map_err(tr)?,
+                            destination: (destination != "*").then_some(destination),
+                            searches: r.try_get(2).map_err(tr)?,
+                        })
+                    })
+                    .collect()
+            }
+
             async fn flight_prices(
                 &self,
                 route: &spontra_store::RouteCabin,

@@ -1349,7 +1349,8 @@ macro_rules! conformance_tests {
             concurrent_pricers_keep_the_lowest_exact,
             concurrent_evaluators_notify_once,
             concurrent_workers_claim_each_notification_once,
-            webhooks_belong_to_their_user);
+            webhooks_belong_to_their_user,
+            search_batches_count_once);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(
@@ -1728,6 +1729,78 @@ pub async fn alerts_settle_once_and_the_outbox_leases<S: UserStore + AlertStore>
         (gone.status, gone.last_error.as_deref()),
         (Delivery::Dead, Some("550 no such user"))
     );
+}
+
+/// Search counts add up by route over days; a batch is applied once, however often and however
+/// concurrently it is delivered; the ranking is by searches, then by code, and can keep one
+/// origin's; explore searches have no destination.
+pub async fn search_batches_count_once<S: PriceStore>(store: Arc<S>) {
+    let count = |o: &str, d: Option<&str>, n: i64| SearchCount {
+        origin: o.into(),
+        destination: d.map(str::to_string),
+        searches: n,
+    };
+    let batch = |id: &str, day: u32, counts: Vec<SearchCount>| SearchBatch {
+        id: id.into(),
+        day: departure(day),
+        at: t(day as i64),
+        counts,
+    };
+    let first = batch(
+        "b1",
+        1,
+        vec![
+            count("LON", Some("NYC"), 5),
+            count("LHR", Some("JFK"), 2),
+            count("LON", None, 4),
+        ],
+    );
+    // Eight deliveries of the same batch at once: applied once.
+    let shared = Arc::new(first.clone());
+    let applied = burst(8, |_| {
+        let (store, b) = (store.clone(), shared.clone());
+        async move { store.record_searches(&b).await.unwrap() }
+    })
+    .await;
+    assert_eq!(applied.iter().filter(|a| **a).count(), 1, "{applied:?}");
+    assert!(store
+        .record_searches(&batch(
+            "b2",
+            2,
+            vec![count("LHR", Some("JFK"), 4), count("PAR", Some("NYC"), 1)]
+        ))
+        .await
+        .unwrap());
+    assert!(
+        !store.record_searches(&first).await.unwrap(),
+        "again: nothing"
+    );
+    let all = store.popular_routes(departure(1), None, 10).await.unwrap();
+    assert_eq!(
+        all,
+        [
+            count("LHR", Some("JFK"), 6),
+            count("LON", Some("NYC"), 5),
+            count("LON", None, 4),
+            count("PAR", Some("NYC"), 1),
+        ]
+    );
+    assert_eq!(
+        store.popular_routes(departure(2), None, 10).await.unwrap(),
+        [count("LHR", Some("JFK"), 4), count("PAR", Some("NYC"), 1)]
+    );
+    assert_eq!(
+        store
+            .popular_routes(departure(1), Some("LON"), 1)
+            .await
+            .unwrap(),
+        [count("LON", Some("NYC"), 5)]
+    );
+    assert!(store
+        .popular_routes(departure(3), None, 10)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 /// Webhooks are their user's alone (another user's is not found, nor are its deliveries),

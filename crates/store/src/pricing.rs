@@ -57,6 +57,25 @@ pub struct RoutePrice {
     pub observed_at: DateTime<Utc>,
 }
 
+/// Searches the search service counted, published as one batch on `search.performed`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchBatch {
+    /// Applied once: a batch delivered again changes nothing.
+    pub id: String,
+    /// The day (UTC) the searches were made.
+    pub day: NaiveDate,
+    pub at: DateTime<Utc>,
+    pub counts: Vec<SearchCount>,
+}
+
+/// How often a route was searched (`destination` `None`: explore, anywhere from `origin`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchCount {
+    pub origin: String,
+    pub destination: Option<String>,
+    pub searches: i64,
+}
+
 /// What [`PriceStore::prune_prices`] removed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Pruned {
@@ -98,6 +117,19 @@ pub trait PriceStore: Send + Sync + 'static {
         route: &RouteCabin,
         departures: (NaiveDate, NaiveDate),
     ) -> StoreResult<Vec<RoutePrice>>;
+
+    /// Add a batch of search counts unless a batch with its id was added before (then
+    /// `false`, and nothing changes).
+    async fn record_searches(&self, batch: &SearchBatch) -> StoreResult<bool>;
+
+    /// Routes by searches made since `since` (inclusive), most first (then by code), at most
+    /// `limit`; `origin` keeps one origin's. Explore searches have no destination.
+    async fn popular_routes(
+        &self,
+        since: NaiveDate,
+        origin: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<SearchCount>>;
 
     /// Each flight of `route` on `departure` with its latest price and seats, cheapest first.
     async fn flight_prices(

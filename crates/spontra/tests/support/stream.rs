@@ -36,7 +36,13 @@ impl Streamed {
         if let Some(kafka) = &kafka {
             // The topics first, as an operator creates them: tansu 0.6 can leave a client's
             // topic creation unanswered while other clients create the same topics.
-            for topic in ["provider.raw", "price.observed", "price.dead_letter"] {
+            for topic in [
+                "provider.raw",
+                "price.observed",
+                "price.dead_letter",
+                "search.performed",
+                "search.dead_letter",
+            ] {
                 kafka.total_lag(topic, "setup").await.expect("topic"); // creates the topic
             }
         }
