@@ -110,7 +110,7 @@ impl SearchTally {
 
 /// A batch id unique to this process's batch: its time and a random part.
 fn batch_id(at: DateTime<Utc>, batch: &Searches) -> String {
-    use std::hash::{Hash, Hasher};
+    use std::hash::{BuildHasher, Hash, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     batch.counts.len().hash(&mut h);
     at.timestamp_nanos_opt().unwrap_or_default().hash(&mut h);

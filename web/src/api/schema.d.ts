@@ -758,6 +758,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/prices/popular": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The most searched routes and destinations over the last days (30 by default), counted from
+         *     the searches people make (routes only, nothing of who searched).
+         */
+        get: operations["popular_routes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/search": {
         parameters: {
             query?: never;
@@ -1672,6 +1692,31 @@ export interface components {
         };
         /** @example LHR */
         PlaceCodeDoc: string;
+        /** @description A destination and how often it was searched (over all origins, or the one asked about). */
+        PopularDestination: {
+            destination: string;
+            /** Format: int64 */
+            searches: number;
+        };
+        /** @description A route and how often it was searched. */
+        PopularRoute: {
+            /** @description Absent for explore searches ("anywhere from"). */
+            destination?: string | null;
+            origin: string;
+            /** Format: int64 */
+            searches: number;
+        };
+        /** @description The most searched routes and destinations. */
+        PopularRoutes: {
+            /** @description Summed over the 1,000 most searched routes. */
+            destinations: components["schemas"]["PopularDestination"][];
+            routes: components["schemas"]["PopularRoute"][];
+            /**
+             * Format: date
+             * @description The first day counted (the market's today is the last).
+             */
+            since: string;
+        };
         /**
          * @description A user's preferences; `GET` returns the defaults until they are set. `PUT` replaces the
          *     whole document; a field left out takes its default.
@@ -5956,6 +6001,61 @@ export interface operations {
             };
             /** @description `unknown_airport`, `unknown_currency`, `date_not_served`, `same_origin_destination` */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `overloaded`: the store is busy */
+            503: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    popular_routes: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only routes from this airport or city (as searched).
+                 * @example LON
+                 */
+                origin?: string;
+                /**
+                 * @description Searches of the last this many days (1–90, default 30).
+                 * @example 30
+                 */
+                days?: string;
+                /**
+                 * @description Routes and destinations to list (1–50, default 10).
+                 * @example 10
+                 */
+                limit?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PopularRoutes"];
+                };
+            };
+            /** @description `invalid_field`, `invalid_limit`, `malformed_query` */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
