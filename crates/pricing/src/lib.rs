@@ -217,7 +217,8 @@ async fn history(
 /// The most searched routes and destinations over the last days (30 by default), counted from
 /// the searches people make (routes only, nothing of who searched).
 #[utoipa::path(get, path = "/api/v1/prices/popular", tag = "prices", params(PopularParams),
-    responses((status = 200, body = PopularRoutes), (status = 400, body = ProblemDetails, content_type = "application/problem+json", description = "`invalid_field`, `invalid_limit`, `malformed_query`"),
+    responses((status = 200, body = PopularRoutes), (status = 400, body = ProblemDetails, content_type = "application/problem+json", description = "`invalid_field`, `malformed_query`"),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json", description = "`invalid_range`: `days` or `limit` out of range"),
         (status = 503, body = ProblemDetails, content_type = "application/problem+json", description = "`overloaded`: the store is busy", headers(("Retry-After" = u64, description = "seconds to wait")))))]
 async fn popular_routes(
     State(service): State<Arc<PricingService>>,

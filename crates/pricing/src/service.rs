@@ -416,19 +416,18 @@ impl PricingService {
                 None
             }
         });
+        // Not a number: malformed (400); a number out of range: unprocessable (422).
         let mut number = |field: &str, given: Option<&str>, default: u32, max: u32| match given {
             None => default,
-            Some(s) => match s.parse::<u32>() {
-                Ok(n) if (1..=max).contains(&n) => n,
-                _ => {
-                    invalid.push(
-                        ErrorCode::InvalidLimit,
-                        field,
-                        format!("a whole number from 1 to {max}"),
-                    );
-                    default
-                }
-            },
+            Some(s) => {
+                let code = match s.parse::<u32>() {
+                    Ok(n) if (1..=max).contains(&n) => return n,
+                    Ok(_) if s.len() <= 2 => ErrorCode::InvalidRange,
+                    _ => ErrorCode::InvalidField,
+                };
+                invalid.push(code, field, format!("a whole number from 1 to {max}"));
+                default
+            }
         };
         let days = number("days", p.days.as_deref(), 30, 90);
         let limit = number("limit", p.limit.as_deref(), 10, 50);

@@ -6054,8 +6054,17 @@ export interface operations {
                     "application/json": components["schemas"]["PopularRoutes"];
                 };
             };
-            /** @description `invalid_field`, `invalid_limit`, `malformed_query` */
+            /** @description `invalid_field`, `malformed_query` */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `invalid_range`: `days` or `limit` out of range */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
