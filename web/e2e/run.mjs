@@ -105,6 +105,8 @@ const spontra = spawn(
       // The test's webhook receiver listens on loopback; the outbox looks often.
       SPONTRA__NOTIFICATIONS__WEBHOOK_ALLOW_LOOPBACK: "true",
       SPONTRA__NOTIFICATIONS__POLL_MILLIS: "200",
+      // The market's start sends the next 8 days' fares, so prices have a history to label.
+      SPONTRA__MARKET__SNAPSHOT_DAYS: "8",
     },
     stdio: ["ignore", "pipe", "inherit"],
   },
@@ -528,10 +530,28 @@ flow("register, verify by the real mail, sign in, set preferences, two-factor, s
 
 flow("track prices from results; pause, edit and delete the alert; a webhook gets a signed test delivery", async (page) => {
   await signIn(page, await registered(page, "Grace"));
-  await page.goto(`${base}/search/?trip=oneway&origin=LHR&destination=JFK&depart=2026-12-10&adults=1&cabin=economy`);
-  await settled(page);
+  // Until pricing has recorded the market's starting snapshot, the panel says it cannot tell.
   const panel = page.locator('section[aria-labelledby="price-insight"]');
-  await panel.getByRole("heading", { name: "Prices for LHR → JFK" }).waitFor();
+  const deadline = Date.now() + 150_000;
+  for (;;) {
+    await page.goto(`${base}/search/?trip=oneway&origin=LHR&destination=JFK&depart=2026-12-05&adults=1&cabin=economy`);
+    await settled(page);
+    await panel.getByRole("heading", { name: "Prices for LHR → JFK" }).waitFor();
+    await panel.locator('[data-testid="price-insight"], :text("Not enough price history")').first().waitFor();
+    if (await panel.locator('[data-testid="price-insight"]').count()) break;
+    assert(Date.now() < deadline, "the trip's prices are labelled once pricing has the snapshot");
+    await page.waitForTimeout(3_000);
+  }
+  const label = await panel.locator('[data-testid="price-label"]').innerText();
+  assert(["Low price", "Typical price", "High price"].includes(label), `a label: ${label}`);
+  assert(/usually costs €[\d,]+–€[\d,]+/.test(await panel.locator('[data-testid="price-insight"]').innerText()), "the typical range");
+  await panel.locator('[data-testid="price-graph"]').waitFor();
+  await panel.locator('[data-testid="advice"]').getByText(/^(Wait|Buy now)$/).waitFor();
+  // Each one-way result carries its label, and its details the graph.
+  const card = page.locator('[data-testid="itinerary"]').first();
+  await card.locator('[data-testid="price-label"]').waitFor();
+  await card.getByRole("button", { name: "Details" }).click();
+  await card.locator('[data-testid="price-graph"]').waitFor();
   await panel.getByRole("button", { name: /Track prices/ }).click();
   await panel.getByText("Tracking LHR → JFK on this date.").waitFor();
   await axe(page, "results with prices over time");

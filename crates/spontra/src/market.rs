@@ -53,6 +53,11 @@ pub struct MarketSettings {
     /// Share of messages that carry a fault.
     #[serde(default = "fault_rate")]
     pub fault_rate: f64,
+    /// When the feed starts, it also reports the fares of flights leaving within this many
+    /// days as they stand (a snapshot, as feeds send on connecting), so prices have a history
+    /// from the first day; 0: changes only.
+    #[serde(default)]
+    pub snapshot_days: u32,
 }
 
 fn one() -> f64 {
@@ -71,6 +76,7 @@ impl Default for MarketSettings {
             speed: one(),
             sweep_seconds: sweep_seconds(),
             fault_rate: fault_rate(),
+            snapshot_days: 0,
         }
     }
 }
@@ -502,6 +508,7 @@ impl MarketFeed {
         for _ in 0..share {
             let id = sweep.next;
             sweep.next = (id + 1) % legs;
+            let fresh = sweep.legs[id as usize].is_none();
             let tracked =
                 sweep.legs[id as usize].get_or_insert_with(|| self.track(index, id, since));
             let mut schedule = vec![];
@@ -510,6 +517,15 @@ impl MarketFeed {
             if fare.is_some() {
                 schedule.extend(self.extra(index, tracked, id, now));
             }
+            // The start's snapshot: a flight first looked at, leaving soon, as it stands.
+            let soon = |t: &Tracked| {
+                let days = Self::days_left(index, id, t, now);
+                days > 0.0 && days <= self.settings.snapshot_days as f64 && t.flags & CANCELLED == 0
+            };
+            let fare = match fare {
+                None if fresh && soon(tracked) => Self::observation(index, id, tracked, now),
+                other => other,
+            };
             // The flight's schedule before its fare (one route, one partition: in order).
             for c in schedule {
                 sweep.sent += 1;

@@ -35,6 +35,19 @@ async fn feed_of(
     chrono::DateTime<Utc>,
     std::path::PathBuf,
 ) {
+    feed_with(world, 0).await
+}
+
+/// As [`feed_of`], sending a snapshot of the next `snapshot_days` days when it starts.
+async fn feed_with(
+    world: &Arc<spontra::world::World>,
+    snapshot_days: u32,
+) -> (
+    MarketFeed,
+    Arc<FixedClock>,
+    chrono::DateTime<Utc>,
+    std::path::PathBuf,
+) {
     let dir = std::env::temp_dir().join(format!("spontra-market-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let bus = Arc::new(
@@ -49,6 +62,7 @@ async fn feed_of(
         speed: 1.0,
         sweep_seconds: 1.0,
         fault_rate: 0.0,
+        snapshot_days,
     };
     let feed = MarketFeed::new(world.clone(), bus, clock.clone(), settings, 42);
     (feed, clock, start, dir)
@@ -130,6 +144,57 @@ async fn the_feed_reports_what_changed_and_nothing_else() {
     let hour = sweep(&feed, later + Duration::hours(1)).len();
     eprintln!("{hour} messages an hour later");
     assert!(hour > 0 && hour < messages.len() / 10, "{hour}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// With a snapshot, the first sweep reports every flight leaving within the snapshot's days —
+/// at the fares the world (and so search) holds, once per provider selling it — and none
+/// later; after that only changes.
+#[tokio::test]
+async fn a_snapshot_at_the_start_reports_the_next_days_as_they_stand() {
+    let world = shared_world();
+    let (feed, _clock, start, dir) = feed_with(&world, 2).await;
+    let messages = sweep(&feed, start);
+    let reported = fares(&messages, start);
+    let horizon = start + Duration::days(2);
+    let mut flights = std::collections::HashSet::new();
+    for o in &reported {
+        assert!(o.departure_at > start && o.departure_at <= horizon, "{o:?}");
+        flights.insert(format!(
+            "{}{} {}",
+            o.carrier, o.flight_number, o.departure_at
+        ));
+    }
+    let index = &world.index;
+    let due: Vec<_> = (0..index.leg_count() as u32)
+        .map(|id| index.leg_view(id))
+        .filter(|v| {
+            let at = chrono::DateTime::<Utc>::from_timestamp(v.departure * 60, 0).unwrap();
+            at > start && at <= horizon
+        })
+        .collect();
+    // Cancelled flights (1.5 %, some already) are not in the snapshot.
+    assert!(
+        flights.len() <= due.len() && flights.len() * 100 >= due.len() * 97,
+        "{} of {} flights leaving within two days",
+        flights.len(),
+        due.len()
+    );
+    let world_fare: HashMap<String, i64> = due
+        .iter()
+        .map(|v| {
+            let at = chrono::DateTime::<Utc>::from_timestamp(v.departure * 60, 0).unwrap();
+            (
+                format!("{}{} {}", v.carrier.as_str(), v.flight_number, at),
+                index.leg(v.id).fare as i64,
+            )
+        })
+        .collect();
+    for o in &reported {
+        let key = format!("{}{} {}", o.carrier, o.flight_number, o.departure_at);
+        assert_eq!(Some(&o.fare_minor), world_fare.get(&key), "{key}");
+    }
+    assert!(sweep(&feed, start).is_empty(), "the snapshot is sent once");
     std::fs::remove_dir_all(&dir).ok();
 }
 

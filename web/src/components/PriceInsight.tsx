@@ -56,7 +56,7 @@ export function PriceInsightPanel({ departure, returnDate }: { departure: Partia
           <span className={`mr-1 rounded px-2 py-0.5 text-xs font-bold ${a.advice === "wait" ? "bg-amber-100 text-amber-900" : "bg-sky-100 text-sky-900"}`}>
             {a.advice === "wait" ? "Wait" : "Buy now"}
           </span>
-          {a.summary.replace(/^(Wait|Buy now): /, "")} Confidence {Math.round(a.confidence * 100)} %
+          {a.summary.replace(/^(Wait|Buy now): (.)/, (_, _v, c: string) => c.toUpperCase())} Confidence {Math.round(a.confidence * 100)} %
           {a.forecast_7d ? ` · next 7 days: ${a.forecast_7d.direction} (${a.forecast_7d.change_percent > 0 ? "+" : ""}${a.forecast_7d.change_percent} %)` : ""}.
         </p>
       ) : null}
