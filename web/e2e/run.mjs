@@ -557,11 +557,24 @@ flow("track prices from results; pause, edit and delete the alert; a webhook get
   await axe(page, "results with prices over time");
   await page.screenshot({ path: path.join(SHOTS, "track-prices.png"), fullPage: false });
 
+  // The calendar tracks the month; explore tracks anywhere in the flight-time range.
+  await page.goto(`${base}/calendar/?origin=LHR&destination=BCN&month=2026-12`);
+  await page.getByRole("button", { name: "Track prices" }).click();
+  await page.getByText("Tracking LHR → BCN any day in 2026-12.").waitFor();
+  await page.goto(`${base}/explore/?origin=LHR&depart_from=2026-12-11&depart_to=2026-12-12&min_hours=2&max_hours=4`);
+  await page.locator('[data-testid="explore-destination"]').first().waitFor();
+  await page.getByRole("button", { name: "Track prices" }).click();
+  await page.getByText("Tracking anywhere from LHR on these dates.").waitFor();
+
   await page.getByRole("link", { name: "Alerts", exact: true }).click();
   await page.waitForURL(/\/alerts\//);
-  const alert = page.locator('[data-testid="alert"]');
-  await alert.first().waitFor();
-  assert((await alert.count()) === 1, "one alert");
+  const alerts = page.locator('[data-testid="alert"]');
+  await alerts.first().waitFor();
+  assert((await alerts.count()) === 3, "three alerts");
+  const all = (await alerts.allInnerTexts()).join("\n");
+  assert(/LHR → BCN · any day in 2026-12/.test(all), `the month alert: ${all}`);
+  assert(/LHR → anywhere 120–240 min away · any day Fri 11 Dec – Sat 12 Dec/.test(all), `the anywhere alert: ${all}`);
+  const alert = alerts.filter({ hasText: "LHR → JFK" });
   const text = await alert.innerText();
   assert(text.includes("LHR → JFK") && text.includes("one way") && /new low 5 %/.test(text), `the alert as tracked: ${text}`);
   await page.getByRole("button", { name: /^Pause LHR → JFK/ }).click();
@@ -607,7 +620,8 @@ flow("track prices from results; pause, edit and delete the alert; a webhook get
     receiver.close();
   }
   await page.getByRole("button", { name: /^Delete LHR → JFK/ }).click();
-  await page.getByText("No alerts yet").waitFor();
+  await alert.waitFor({ state: "detached" });
+  assert((await alerts.count()) === 2, "the others stay");
 });
 
 flow("bad input is shown at its field", async (page) => {

@@ -26,7 +26,7 @@ export function PriceInsightPanel({ departure, returnDate }: { departure: Partia
   const body = {
     origin: departure.origin,
     destination: departure.destination,
-    cabin: departure.cabin as never,
+    cabin: departure.cabin,
     currency: departure.currency,
     dates: { type: "fixed" as const, departure: departure.departure_date, return: returnDate ?? null },
     notify: { when: "new_low" as const, percent: 5 },

@@ -10,6 +10,7 @@ import { usePreferences } from "@/api/account";
 import { useNamedPlaceField } from "@/api/places";
 import { useCurrency } from "@/api/currency";
 import { formatDay, formatMoney } from "@/lib/format";
+import { TrackPrices } from "@/components/TrackPrices";
 import { emptyDayLabel, monthOffers, parseNights, type DayOffer } from "@/lib/calendar";
 import { priceColour, PRICE_SCALE } from "@/lib/colour";
 import { placeCode } from "@/lib/validation";
@@ -19,6 +20,12 @@ import { PlaceInput } from "@/components/PlaceInput";
 import { Alert, FieldError, buttonClass, inputClass } from "@/components/Field";
 
 const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+/** The calendar's nights ("5" or "3..7") as an alert's range; none for one way. */
+function nightRange(nights: string): { min: number; max: number } | null {
+  const m = /^(\d+)(?:\.\.(\d+))?$/.exec(nights);
+  return m ? { min: Number(m[1]), max: Number(m[2] ?? m[1]) } : null;
+}
 
 function monthDays(month: string): string[] {
   const [y, m] = month.split("-").map(Number);
@@ -123,6 +130,18 @@ function Calendar() {
             Cheapest {nights ? `return (${nights.replace("..", "–")} nights)` : "one-way"} fare per departure day, {origin} → {destination}
             {lowest ? ` · lowest ${formatMoney(lowest[1].price.minor, q.data.currency, { whole: true })} on ${formatDay(lowest[0])}` : ""}
           </h2>
+          <div className="mb-2">
+            <TrackPrices
+              body={{
+                origin,
+                destination,
+                currency,
+                dates: { type: "month", month, nights: nightRange(nights) },
+                notify: { when: "new_low", percent: 5 },
+              }}
+              what={`${origin} → ${destination} any day in ${month}`}
+            />
+          </div>
           <div className="grid grid-cols-7 gap-1 text-center text-xs font-semibold text-slate-700" aria-hidden="true">
             {WEEKDAYS.map((w) => (
               <div key={w}>{w}</div>

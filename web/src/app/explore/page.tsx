@@ -5,6 +5,7 @@ import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
 import { ApiProblem } from "@/api/client";
 import { useExplore } from "@/api/explore";
+import { TrackPrices } from "@/components/TrackPrices";
 import { useNamedPlaceField, usePlace } from "@/api/places";
 import { useCurrency } from "@/api/currency";
 import { useBookable } from "@/api/operations";
@@ -214,6 +215,18 @@ function Explore() {
                 <h2 id="ex-list" className="font-semibold">
                   {data.total} destinations
                 </h2>
+                {params.get("depart_from") ? (
+                  <TrackPrices
+                    body={{
+                      origin: data.origin,
+                      flight_minutes: { min: Number(params.get("min_hours") || 0) * 60, max: Number(params.get("max_hours") || 24) * 60 },
+                      dates: { type: "range", from: params.get("depart_from") ?? "", to: params.get("depart_to") || (params.get("depart_from") ?? "") },
+                      currency,
+                      notify: params.get("max_price") ? { when: "below", amount: params.get("max_price") ?? "" } : { when: "new_low", percent: 5 },
+                    }}
+                    what={`anywhere from ${data.origin} on these dates`}
+                  />
+                ) : null}
                 <label className="text-sm">
                   Sort by{" "}
                   <select className="rounded border border-slate-300 px-2 py-1" value={sort} onChange={(e) => setSort(e.target.value)}>
