@@ -65,7 +65,7 @@ impl SearchTally {
             counts: list,
         };
         let event = CloudEvent {
-            id: batch_id(at, &batch),
+            id: batch_id(at),
             source: "/services/search".into(),
             type_: types::SEARCH_PERFORMED.into(),
             time: Some(at),
@@ -108,13 +108,11 @@ impl SearchTally {
     }
 }
 
-/// A batch id unique to this process's batch: its time and a random part.
-fn batch_id(at: DateTime<Utc>, batch: &Searches) -> String {
-    use std::hash::{BuildHasher, Hash, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    batch.counts.len().hash(&mut h);
-    at.timestamp_nanos_opt().unwrap_or_default().hash(&mut h);
-    format!("searches-{}-{:016x}", at.timestamp_millis(), h.finish())
+/// A batch id: its time and a random part (a fresh `RandomState`'s keys come from the OS).
+fn batch_id(at: DateTime<Utc>) -> String {
+    use std::hash::BuildHasher;
+    let random = std::collections::hash_map::RandomState::new().hash_one(at.timestamp_micros());
+    format!("searches-{}-{random:016x}", at.timestamp_millis())
 }
 
 #[cfg(test)]

@@ -31,3 +31,16 @@ export function Alert({ tone = "error", children }: { tone?: "error" | "info" | 
     </div>
   );
 }
+
+/** A titled section of a page (its heading names it for assistive technology). */
+export function Card({ title, children }: { title: string; children: React.ReactNode }) {
+  const id = title.toLowerCase().replace(/\W+/g, "-");
+  return (
+    <section aria-labelledby={id} className="space-y-3 rounded-xl bg-white p-5 ring-1 ring-slate-200">
+      <h2 id={id} className="text-lg font-semibold">
+        {title}
+      </h2>
+      {children}
+    </section>
+  );
+}

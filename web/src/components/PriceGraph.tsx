@@ -16,10 +16,8 @@ export function PriceGraph({ history }: { history: PriceHistory }) {
   const values = days.map((d) => d.price.minor);
   const insight = history.insight;
   const all = insight ? [...values, insight.typical_low.minor, insight.typical_high.minor] : values;
-  const { y } = sparkline(all, W, H);
-  const { points } = sparkline(values, W, H);
-  // The line drawn against the same scale as the band.
-  const line = values.length > 1 ? values.map((v, i) => `${(4 + (i * (W - 8)) / (values.length - 1)).toFixed(1)},${y(v).toFixed(1)}`).join(" ") : points;
+  // The line and the band on one scale.
+  const { points: line, y } = sparkline(values, W, H, all);
   const first = days[0];
   const last = days[days.length - 1];
   const money = (m: number) => formatMoney(m, currency, { whole: true });

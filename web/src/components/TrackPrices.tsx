@@ -1,6 +1,6 @@
 "use client";
 
-import { useState } from "react";
+import { useId, useState } from "react";
 import Link from "next/link";
 import { usePathname, useSearchParams } from "next/navigation";
 import { ApiProblem } from "@/api/client";
@@ -15,6 +15,7 @@ export function TrackPrices({ body, what }: { body: AlertBody; what: string }) {
   const params = useSearchParams();
   const [state, setState] = useState<{ tone: "done" | "error"; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
+  const statusId = useId();
   if (!profile) {
     const next = `${path}?${params.toString()}`;
     return (
@@ -36,10 +37,10 @@ export function TrackPrices({ body, what }: { body: AlertBody; what: string }) {
   };
   return (
     <div className="flex flex-wrap items-center gap-2">
-      <button type="button" className={secondaryButtonClass} onClick={track} disabled={busy || state?.tone === "done"} aria-describedby={state ? "track-status" : undefined}>
+      <button type="button" className={secondaryButtonClass} onClick={track} disabled={busy || state?.tone === "done"} aria-describedby={state ? statusId : undefined}>
         {state?.tone === "done" ? "Tracking" : "Track prices"}
       </button>
-      <p id="track-status" role="status" className={`text-sm ${state?.tone === "error" ? "text-red-700" : "text-emerald-800"}`}>
+      <p id={statusId} role="status" className={`text-sm ${state?.tone === "error" ? "text-red-700" : "text-emerald-800"}`}>
         {state ? (
           <>
             {state.text}{" "}

@@ -18,10 +18,11 @@ export const LABEL_CLASS: Record<Label, string> = {
   high: "bg-rose-100 text-rose-900",
 };
 
-/** An SVG polyline's points for `values` in a `width` × `height` box (the lowest at the bottom). */
-export function sparkline(values: number[], width: number, height: number, pad = 4): { points: string; min: number; max: number; y: (v: number) => number } {
-  const min = Math.min(...values);
-  const max = Math.max(...values);
+/** An SVG polyline's points for `values` in a `width` × `height` box, scaled to `extent`
+ *  (default: the values themselves; the lowest at the bottom). */
+export function sparkline(values: number[], width: number, height: number, extent: number[] = values, pad = 4): { points: string; min: number; max: number; y: (v: number) => number } {
+  const min = Math.min(...extent);
+  const max = Math.max(...extent);
   const span = max - min || 1;
   const y = (v: number) => pad + (height - 2 * pad) * (1 - (v - min) / span);
   const step = values.length > 1 ? (width - 2 * pad) / (values.length - 1) : 0;

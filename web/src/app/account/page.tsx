@@ -29,21 +29,9 @@ import { CABINS, placeCode, preferencesSchema } from "@/lib/validation";
 import type { Preferences, Profile, TwoFactorSetup } from "@/api/types";
 import QRCode from "qrcode";
 import { describeDevice } from "@/lib/format";
-import { Alert, FieldError, buttonClass, inputClass, secondaryButtonClass } from "@/components/Field";
+import { Alert, Card, FieldError, buttonClass, inputClass, secondaryButtonClass } from "@/components/Field";
 
 type PrefsForm = z.input<typeof preferencesSchema>;
-
-function Card({ title, children }: { title: string; children: React.ReactNode }) {
-  const id = title.toLowerCase().replace(/\W+/g, "-");
-  return (
-    <section aria-labelledby={id} className="space-y-3 rounded-xl bg-white p-5 ring-1 ring-slate-200">
-      <h2 id={id} className="text-lg font-semibold">
-        {title}
-      </h2>
-      {children}
-    </section>
-  );
-}
 
 function ProfileCard({ profile }: { profile: Profile }) {
   const [name, setName] = useState(profile.display_name);

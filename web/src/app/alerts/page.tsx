@@ -20,19 +20,7 @@ import {
 } from "@/api/prices";
 import { useSession } from "@/lib/session";
 import { formatDay } from "@/lib/format";
-import { Alert, FieldError, buttonClass, inputClass, secondaryButtonClass } from "@/components/Field";
-
-function Card({ title, children }: { title: string; children: React.ReactNode }) {
-  const id = title.toLowerCase().replace(/\W+/g, "-");
-  return (
-    <section aria-labelledby={id} className="space-y-3 rounded-xl bg-white p-5 ring-1 ring-slate-200">
-      <h2 id={id} className="text-lg font-semibold">
-        {title}
-      </h2>
-      {children}
-    </section>
-  );
-}
+import { Alert, Card, FieldError, buttonClass, inputClass, secondaryButtonClass } from "@/components/Field";
 
 function message(e: unknown, fallback: string): string {
   return e instanceof ApiProblem ? e.message : fallback;

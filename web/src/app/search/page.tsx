@@ -98,14 +98,14 @@ function Results() {
   const itineraries = query.data?.pages.flatMap((p) => p.itineraries) ?? [];
   const from = usePlaceName(state.form.origin).city;
   const to = usePlaceName(state.form.destination).city;
-  // Prices over time are kept per airport pair: the form's, or the first result's airports.
+  // Prices over time are kept per airport pair (a search may name cities): the first result's.
   const lead = itineraries[0]?.slices[0];
   const departure: Partial<Departure> =
     state.form.trip === "multi"
       ? {}
       : {
-          origin: /^[A-Z]{3}$/.test(state.form.origin) && !lead ? state.form.origin : lead?.origin,
-          destination: /^[A-Z]{3}$/.test(state.form.destination) && !lead ? state.form.destination : lead?.destination,
+          origin: lead?.origin,
+          destination: lead?.destination,
           departure_date: state.form.depart,
           cabin: state.form.cabin,
           currency,
