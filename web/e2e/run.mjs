@@ -557,6 +557,15 @@ flow("track prices from results; pause, edit and delete the alert; a webhook get
   await axe(page, "results with prices over time");
   await page.screenshot({ path: path.join(SHOTS, "track-prices.png"), fullPage: false });
 
+  // The calendar's days and explore's destinations carry their prices' labels too (where the
+  // snapshot gives their routes a history: the first eight days).
+  await page.goto(`${base}/calendar/?origin=LHR&destination=BCN&month=2026-12`);
+  await page.locator('[data-testid="calendar-day"][data-label]').first().waitFor();
+  const labelled = await page.locator('[data-testid="calendar-day"][data-label]').evaluateAll((days) => days.map((d) => [d.dataset.label, d.textContent]));
+  assert(labelled.every(([l, text]) => ["low", "typical", "high"].includes(l) && text.includes(`${l} price`)), `each day's label is said: ${labelled}`);
+  await page.goto(`${base}/explore/?origin=LHR&depart_from=2026-12-03&depart_to=2026-12-04&min_hours=1&max_hours=4&max_stops=0`);
+  await page.locator('[data-testid="explore-destination"] [data-testid="price-label"]').first().waitFor();
+  await axe(page, "explore with labels");
   // The calendar tracks the month; explore tracks anywhere in the flight-time range.
   await page.goto(`${base}/calendar/?origin=LHR&destination=BCN&month=2026-12`);
   await page.getByRole("button", { name: "Track prices" }).click();

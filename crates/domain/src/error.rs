@@ -211,6 +211,19 @@ impl Invalid {
         self
     }
 
+    /// Take `inner`'s problems as those of an element of a list: `origin` becomes
+    /// `{prefix}.origin`.
+    pub fn nest(&mut self, prefix: &str, inner: Invalid) {
+        self.0.extend(inner.0.into_iter().map(|p| FieldProblem {
+            field: if p.field.is_empty() {
+                prefix.to_string()
+            } else {
+                format!("{prefix}.{}", p.field)
+            },
+            ..p
+        }));
+    }
+
     /// `Ok(())` if nothing went wrong, otherwise every problem, in the order found.
     pub fn finish(self) -> Result<(), Invalid> {
         if self.0.is_empty() {
@@ -302,5 +315,18 @@ mod tests {
             "2 fields are invalid; first: depart: not a date"
         );
         assert!(Invalid::default().finish().is_ok());
+    }
+
+    #[test]
+    fn nested_problems_name_their_element() {
+        let mut e = Invalid::default();
+        e.push(ErrorCode::UnknownCurrency, "currency", "no such currency");
+        let mut inner = Invalid::default();
+        inner.push(ErrorCode::UnknownAirport, "origin", "no airport XXX");
+        inner.push(ErrorCode::InvalidRange, "", "the element as a whole");
+        e.nest("prices[3]", inner);
+        let fields: Vec<&str> = e.problems().iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, ["currency", "prices[3].origin", "prices[3]"]);
+        assert_eq!(e.problems()[1].code, ErrorCode::UnknownAirport);
     }
 }

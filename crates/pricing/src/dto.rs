@@ -464,3 +464,60 @@ pub struct PopularRoutes {
     /// Summed over the 1,000 most searched routes.
     pub destinations: Vec<PopularDestination>,
 }
+
+/// Prices to label at once (a calendar's days, explore's destinations): each against its
+/// route's typical range around its date, as `/api/v1/prices/metrics` judges one.
+#[derive(Deserialize, ToSchema, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct LabelsBody {
+    /// The currency of the prices given and of the ranges answered (ISO 4217, one with an ECB
+    /// reference rate; default EUR).
+    #[schema(pattern = "^[A-Z]{3}$", example = "EUR")]
+    #[serde(default)]
+    pub currency: Option<String>,
+    #[schema(value_type = Option<CabinName>)]
+    #[serde(default)]
+    pub cabin: Option<String>,
+    /// 1–200 one-way prices.
+    #[schema(min_items = 1, max_items = 200)]
+    pub prices: Vec<PriceToLabel>,
+}
+
+/// A one-way price of a route on a departure date.
+#[derive(Deserialize, ToSchema, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct PriceToLabel {
+    /// Departure airport (IATA).
+    #[schema(pattern = "^[A-Za-z]{3}$", example = "LHR")]
+    pub origin: String,
+    /// Arrival airport (IATA).
+    #[schema(pattern = "^[A-Za-z]{3}$", example = "JFK")]
+    pub destination: String,
+    /// Local departure date at the origin.
+    #[schema(format = Date, example = "2026-12-20")]
+    pub departure_date: String,
+    /// The price, in `currency`, e.g. `149.99`.
+    #[schema(pattern = "^[0-9]{1,7}(\\.[0-9]{1,3})?$", example = "149.99")]
+    pub price: String,
+}
+
+/// Each price's label, in the order asked.
+#[derive(Serialize, ToSchema, Debug)]
+pub struct PriceLabels {
+    pub currency: String,
+    pub labels: Vec<LabelledDeparture>,
+}
+
+/// A price asked about, and where it stands.
+#[derive(Serialize, ToSchema, Debug)]
+pub struct LabelledDeparture {
+    pub origin: String,
+    pub destination: String,
+    #[schema(format = Date)]
+    pub departure_date: String,
+    /// The price asked, in the currency's digits (`"420"` → `"420.00"`).
+    pub price: String,
+    /// Its label and the typical range; `null` while too few prices of the route around
+    /// that date have been observed.
+    pub insight: Option<PriceInsight>,
+}

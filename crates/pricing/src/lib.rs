@@ -7,6 +7,8 @@
 //!   graph Google Flights draws), the price now and its low / typical / high label;
 //! - `GET /prices/metrics`: minimum, quartiles and maximum of the route's recent prices around
 //!   the date, in the shape of Amadeus' Flight Price Analysis, and the label of a price;
+//! - `POST /prices/labels`: the labels of many prices at once (a calendar's days, explore's
+//!   destinations);
 //! - `GET /prices/cheapest-dates`: the cheapest departure date and month of a route;
 //! - `GET /prices/popular`: the most searched routes and destinations (search analytics,
 //!   from `search.performed`: [`popular`]);
@@ -35,7 +37,7 @@ pub use service::PricingService;
 use alert::AlertBody;
 use axum::extract::{FromRef, Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use dto::*;
 use spontra_http::openapi::BearerScheme;
@@ -47,13 +49,13 @@ use watchlist::{user_id, AlertService};
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(history, metrics, cheapest_dates, advice, popular_routes, list_alerts, create_alert, get_alert, replace_alert, patch_alert, delete_alert),
+    paths(history, metrics, labels, cheapest_dates, advice, popular_routes, list_alerts, create_alert, get_alert, replace_alert, patch_alert, delete_alert),
     components(schemas(
         AlertBody, alert::AlertDates, alert::Range, alert::NotifyWhen, AlertView, Watching,
         NotificationSummary, AlertList, AlertPatch,
         PriceHistory, HistoryDay, PriceInsight, PriceLabel, PriceMetricsResponse, ItineraryPriceMetric,
         PriceMetric, QuartileRanking, IataCode, LabelledPrice, MetricsMeta, CheapestDates, DatePrice,
-        MonthPrice, PopularRoutes, PopularRoute, PopularDestination, BuyOrWait, Verdict, Forecast, AdviceBasis, Price, CabinName, ProblemDetails
+        MonthPrice, LabelsBody, PriceToLabel, PriceLabels, LabelledDeparture, PopularRoutes, PopularRoute, PopularDestination, BuyOrWait, Verdict, Forecast, AdviceBasis, Price, CabinName, ProblemDetails
     )),
     tags((name = "prices", description = "Price history, insights and cheapest dates from the prices providers report"),
         (name = "alerts", description = "Price alerts: a signed-in user's watches on a trip's price")),
@@ -66,6 +68,7 @@ pub fn router(service: Arc<PricingService>) -> Router {
     Router::new()
         .route("/prices/history", get(history))
         .route("/prices/metrics", get(metrics))
+        .route("/prices/labels", post(labels))
         .route("/prices/cheapest-dates", get(cheapest_dates))
         .route("/prices/advice", get(advice))
         .route("/prices/popular", get(popular_routes))
@@ -257,6 +260,22 @@ async fn metrics(
 ) -> Result<Json<PriceMetricsResponse>, ApiError> {
     let query = service.parse_metrics(&params)?;
     Ok(Json(service.metrics(&query).await?))
+}
+
+/// Label many one-way prices at once — a price calendar's days, explore's destinations — each
+/// against its route's typical range around its date, as `/api/v1/prices/metrics` judges one.
+/// A price whose route has too few prices observed around its date gets no insight.
+#[utoipa::path(post, path = "/api/v1/prices/labels", tag = "prices", request_body = LabelsBody,
+    responses((status = 200, body = PriceLabels),
+        (status = 400, body = ProblemDetails, content_type = "application/problem+json", description = "`malformed_json`, `invalid_field`, `invalid_date`, `unknown_cabin` (fields of a price named `prices[i].field`)"),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json", description = "`unknown_airport`, `unknown_currency`, `date_not_served`, `same_origin_destination`, `invalid_range` (no prices or more than 200, or an amount out of range)"),
+        (status = 503, body = ProblemDetails, content_type = "application/problem+json", description = "`overloaded`: the store is busy", headers(("Retry-After" = u64, description = "seconds to wait")))))]
+async fn labels(
+    State(service): State<Arc<PricingService>>,
+    ApiJson(body): ApiJson<LabelsBody>,
+) -> Result<Json<PriceLabels>, ApiError> {
+    let query = service.parse_labels(&body)?;
+    Ok(Json(service.labels(&query).await?))
 }
 
 /// The cheapest departure date and month of a route, from the lowest prices on sale now.

@@ -10,6 +10,7 @@ use spontra_domain::{AirportCode, Cabin, CurrencyCode, ErrorCode, Invalid, Money
 use spontra_http::Display;
 use spontra_refdata::RefData;
 use spontra_store::{DailyPrice, PriceStore, RouteCabin};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// Days of history the graph shows and insights draw from.
@@ -18,6 +19,8 @@ pub const HISTORY_DAYS: u64 = 60;
 /// turn until the sample holds [`MIN_SAMPLE`] prices.
 const SAMPLE_SPREADS: [u64; 2] = [3, 15];
 const MIN_SAMPLE: usize = 8;
+/// Prices one labels request may ask about.
+pub const MAX_LABELS: usize = 200;
 /// How far from today a departure date may be asked about (history back, sale ahead).
 const DATES_BACK: u64 = 400;
 const DATES_AHEAD: u64 = 400;
@@ -43,6 +46,13 @@ pub struct DepartureQuery {
     pub departure_date: NaiveDate,
     /// A price to label, in euro cents, and as asked.
     pub price: Option<(i64, String)>,
+}
+
+/// Prices to label: each a route, a departure date and a price, in the order asked.
+#[derive(Clone, Debug)]
+pub struct LabelsQuery {
+    pub display: Display,
+    pub prices: Vec<DepartureQuery>,
 }
 
 /// Whether `s` has the form the document gives `price`: 1–7 digits, then optionally a point
@@ -91,6 +101,34 @@ pub(crate) fn amount_eur(
             None
         }
     }
+}
+
+/// The days a sample's prices were on sale: the last 60 up to today.
+fn sample_days(today: NaiveDate) -> (NaiveDate, NaiveDate) {
+    (today - Days::new(HISTORY_DAYS), today)
+}
+
+/// The departure dates the widest sample for departures `from`..=`to` may draw on.
+fn widest(from: NaiveDate, to: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let spread = Days::new(SAMPLE_SPREADS[SAMPLE_SPREADS.len() - 1]);
+    (from - spread, to + spread)
+}
+
+/// The quartiles of the daily lowest prices among `rows` for departures around `d` (±3 days,
+/// ±15 while that holds fewer than 8), and the departure dates they came from.
+fn sample_of(rows: &[DailyPrice], d: NaiveDate) -> Option<(Quartiles, (NaiveDate, NaiveDate))> {
+    SAMPLE_SPREADS.iter().find_map(|&spread| {
+        let departures = (d - Days::new(spread), d + Days::new(spread));
+        let lows: Vec<i64> = rows
+            .iter()
+            .filter(|r| (departures.0..=departures.1).contains(&r.departure_date))
+            .map(|r| r.low_minor)
+            .collect();
+        (lows.len() >= MIN_SAMPLE)
+            .then(|| quartiles(&lows))
+            .flatten()
+            .map(|q| (q, departures))
+    })
 }
 
 fn day(d: NaiveDate) -> String {
@@ -317,27 +355,20 @@ impl PricingService {
     }
 
     /// The daily lowest prices around `q`'s departure date over the last 60 days: ±3
-    /// departure dates, widened to ±15 while fewer than 8 prices.
+    /// departure dates, widened to ±15 while fewer than 8 prices (one read of the widest).
     async fn sample(
         &self,
         q: &DepartureQuery,
         today: NaiveDate,
     ) -> Result<Option<(Quartiles, (NaiveDate, NaiveDate), (NaiveDate, NaiveDate))>, PricingError>
     {
-        let days = (today - Days::new(HISTORY_DAYS), today);
-        for spread in SAMPLE_SPREADS {
-            let d = q.departure_date;
-            let departures = (d - Days::new(spread), d + Days::new(spread));
-            let rows = self
-                .store
-                .daily_prices(&q.route.route, departures, days)
-                .await?;
-            if rows.len() >= MIN_SAMPLE {
-                let lows: Vec<i64> = rows.iter().map(|r| r.low_minor).collect();
-                return Ok(quartiles(&lows).map(|q| (q, departures, days)));
-            }
-        }
-        Ok(None)
+        let days = sample_days(today);
+        let d = q.departure_date;
+        let rows = self
+            .store
+            .daily_prices(&q.route.route, widest(d, d), days)
+            .await?;
+        Ok(sample_of(&rows, d).map(|(q, departures)| (q, departures, days)))
     }
 
     fn insight(&self, q: &Quartiles, price: i64, display: &Display) -> PriceInsight {
@@ -347,6 +378,105 @@ impl PricingService {
             typical_high: display.price(q.third.max(0) as u64),
             sample_size: q.size as u64,
         }
+    }
+
+    /// Prices to label: the currency and cabin once (their problems named once), then each
+    /// price, its problems named `prices[i].field`.
+    pub fn parse_labels(&self, body: &LabelsBody) -> Result<LabelsQuery, PricingError> {
+        let mut invalid = Invalid::default();
+        let display = self.display(body.currency.as_deref(), &mut invalid);
+        if let Some(c) = body.cabin.as_deref() {
+            if Cabin::from_name(c).is_none() {
+                invalid.push(
+                    ErrorCode::UnknownCabin,
+                    "cabin",
+                    "economy, premium_economy, business or first",
+                );
+            }
+        }
+        if body.prices.is_empty() || body.prices.len() > MAX_LABELS {
+            invalid.push(
+                ErrorCode::InvalidRange,
+                "prices",
+                format!("1 to {MAX_LABELS} prices"),
+            );
+        }
+        std::mem::take(&mut invalid).finish()?;
+        let mut prices = Vec::with_capacity(body.prices.len());
+        for (i, p) in body.prices.iter().enumerate() {
+            let wire = Wire {
+                origin: Some(&p.origin),
+                destination: Some(&p.destination),
+                cabin: body.cabin.as_deref(),
+                currency: body.currency.as_deref(),
+                departure_date: Some(&p.departure_date),
+                price: Some(&p.price),
+            };
+            match self.departure(wire) {
+                Ok(q) => prices.push(q),
+                Err(PricingError::Invalid(problems)) => {
+                    invalid.nest(&format!("prices[{i}]"), problems)
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        invalid.finish()?;
+        match display {
+            Some(display) => Ok(LabelsQuery { display, prices }),
+            None => Err(PricingError::Internal(
+                "labels parsed without a currency".into(),
+            )),
+        }
+    }
+
+    /// Each price's label against its route's typical range around its date (the sample
+    /// `metrics` draws), in the order asked; one read of the store per route.
+    pub async fn labels(&self, q: &LabelsQuery) -> Result<PriceLabels, PricingError> {
+        let days = sample_days(self.today());
+        let mut by_route: BTreeMap<&RouteCabin, Vec<&DepartureQuery>> = BTreeMap::new();
+        for p in &q.prices {
+            by_route.entry(&p.route.route).or_default().push(p);
+        }
+        let mut samples: HashMap<(&RouteCabin, NaiveDate), Option<Quartiles>> = HashMap::new();
+        for (route, asked) in by_route {
+            let dates = asked.iter().map(|p| p.departure_date);
+            let (Some(first), Some(last)) = (dates.clone().min(), dates.max()) else {
+                continue;
+            };
+            let rows = self
+                .store
+                .daily_prices(route, widest(first, last), days)
+                .await?;
+            for p in asked {
+                samples
+                    .entry((route, p.departure_date))
+                    .or_insert_with(|| sample_of(&rows, p.departure_date).map(|(q, _)| q));
+            }
+        }
+        let labels = q
+            .prices
+            .iter()
+            .map(|p| LabelledDeparture {
+                origin: p.route.route.origin.clone(),
+                destination: p.route.route.destination.clone(),
+                departure_date: day(p.departure_date),
+                price: p
+                    .price
+                    .as_ref()
+                    .map(|(_, asked)| asked.clone())
+                    .unwrap_or_default(),
+                insight: match (samples.get(&(&p.route.route, p.departure_date)), &p.price) {
+                    (Some(Some(quartiles)), Some((eur, _))) => {
+                        Some(self.insight(quartiles, *eur, &q.display))
+                    }
+                    _ => None,
+                },
+            })
+            .collect();
+        Ok(PriceLabels {
+            currency: q.display.currency.to_string(),
+            labels,
+        })
     }
 
     /// The lowest price of `q`'s route and date day by day over the last 60 days, the price on

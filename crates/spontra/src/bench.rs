@@ -40,6 +40,9 @@ enum BenchWhat {
     /// The buy-or-wait model's backtest on the simulated market: simulated travellers who
     /// follow the advice against buying at arrival.
     BuyWait(crate::bench_buy_wait::BuyWaitArgs),
+    /// Price insights on a month of history: the low / typical / high label against the
+    /// market's true bands, and how fast insights are answered.
+    Insight(crate::bench_insight::InsightBenchArgs),
 }
 
 pub(crate) struct Query {
@@ -196,6 +199,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     match args.what {
         Some(BenchWhat::Ingest(a)) => return crate::bench_ingest::run(a),
         Some(BenchWhat::BuyWait(a)) => return crate::bench_buy_wait::run(a),
+        Some(BenchWhat::Insight(a)) => return crate::bench_insight::run(a),
         None => {}
     }
     let started = Instant::now();

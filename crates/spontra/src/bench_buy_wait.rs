@@ -63,8 +63,11 @@ const MAX_ARRIVAL: i64 = 90;
 const BAND_CENTS: i64 = 2_000;
 const ECONOMY_SEATS: u16 = 180;
 
-/// A route's flights on one weekday: carrier code number, flight number, base fare (cents).
-struct RouteFlights {
+/// A route of the world and its flights on each weekday: carrier code number, flight number,
+/// base fare (cents).
+pub(crate) struct RouteFlights {
+    pub(crate) origin: String,
+    pub(crate) destination: String,
     by_weekday: [Vec<(u64, u16, f64)>; 7],
 }
 
@@ -77,7 +80,7 @@ fn local_date(index: &Index, id: u32) -> Option<NaiveDate> {
 
 /// The world's routes with a flight every weekday (their first week of the schedule),
 /// `wanted` of them spread from the busiest to the quietest.
-fn routes(index: &Index, wanted: usize) -> Vec<RouteFlights> {
+pub(crate) fn routes(index: &Index, wanted: usize) -> Vec<RouteFlights> {
     let mut all: Vec<(usize, RouteFlights)> = vec![];
     for a in 0..index.airport_count() {
         for r in index.routes_from(a as u16) {
@@ -105,7 +108,14 @@ fn routes(index: &Index, wanted: usize) -> Vec<RouteFlights> {
             }
             if by_weekday.iter().all(|d| !d.is_empty()) {
                 let size = by_weekday.iter().map(Vec::len).sum();
-                all.push((size, RouteFlights { by_weekday }));
+                all.push((
+                    size,
+                    RouteFlights {
+                        origin: index.airport_code(r.origin).to_string(),
+                        destination: index.airport_code(r.dest).to_string(),
+                        by_weekday,
+                    },
+                ));
             }
         }
     }
@@ -118,11 +128,18 @@ fn routes(index: &Index, wanted: usize) -> Vec<RouteFlights> {
         .collect()
 }
 
-/// The series of `route` departing `date` (`seed`: the market's).
-fn series(route: &RouteFlights, date: NaiveDate, seed: u64) -> Series {
-    let weekday = date.weekday().num_days_from_monday() as u8;
+/// What is on sale on `route` for a departure on `date` at each of `times` (days before
+/// departure, fractions allowed, latest first — the market's own process, `seed` its seed):
+/// the lowest economy fare with the seats of its flight, and how many flights are on sale.
+pub(crate) fn on_sale(
+    route: &RouteFlights,
+    date: NaiveDate,
+    seed: u64,
+    times: &[f64],
+) -> Vec<(Option<(i64, u16)>, u16)> {
+    let weekday = date.weekday().num_days_from_monday() as usize;
     let day = (date - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()).num_days();
-    let flights: Vec<FlightMarket> = route.by_weekday[weekday as usize]
+    let flights: Vec<FlightMarket> = route.by_weekday[weekday]
         .iter()
         .map(|&(carrier, number, fare)| FlightMarket {
             id: flight_id(seed, carrier, number, day, 0),
@@ -131,28 +148,42 @@ fn series(route: &RouteFlights, date: NaiveDate, seed: u64) -> Series {
         })
         .collect();
     let mut walks: Vec<_> = flights.iter().map(FlightMarket::walk).collect();
-    let mut prices = vec![None; HORIZON + 1];
-    let mut seats = vec![0u16; HORIZON + 1];
-    let mut on_sale = vec![0u16; HORIZON + 1];
-    // Each day at noon, from the first day of the series to departure.
-    for d in (0..=HORIZON).rev() {
-        let days = d as f64 + 0.5;
-        for (f, w) in flights.iter().zip(walks.iter_mut()) {
-            let state = f.state_on(w, days);
-            if let Some(fare) = state.fare_cents {
-                on_sale[d] += 1;
-                if prices[d].is_none_or(|p| (fare as i64) < p) {
-                    prices[d] = Some(fare as i64);
-                    seats[d] = state.seats_left.min(9);
+    times
+        .iter()
+        .map(|&days| {
+            let mut lowest: Option<(i64, u16)> = None;
+            let mut count = 0;
+            for (f, w) in flights.iter().zip(walks.iter_mut()) {
+                let state = f.state_on(w, days);
+                if let Some(fare) = state.fare_cents {
+                    count += 1;
+                    if lowest.is_none_or(|(p, _)| (fare as i64) < p) {
+                        lowest = Some((fare as i64, state.seats_left));
+                    }
                 }
             }
-        }
+            (lowest, count)
+        })
+        .collect()
+}
+
+/// The series of `route` departing `date` (`seed`: the market's): each day at noon, from
+/// the first day of the series to departure.
+fn series(route: &RouteFlights, date: NaiveDate, seed: u64) -> Series {
+    let times: Vec<f64> = (0..=HORIZON).rev().map(|d| d as f64 + 0.5).collect();
+    let mut prices = vec![None; HORIZON + 1];
+    let mut seats = vec![0u16; HORIZON + 1];
+    let mut flights = vec![0u16; HORIZON + 1];
+    for (d, (lowest, count)) in (0..=HORIZON).rev().zip(on_sale(route, date, seed, &times)) {
+        prices[d] = lowest.map(|(p, _)| p);
+        seats[d] = lowest.map_or(0, |(_, s)| s.min(9));
+        flights[d] = count;
     }
     Series {
         prices,
         seats,
-        flights: on_sale,
-        weekday,
+        flights,
+        weekday: date.weekday().num_days_from_monday() as u8,
     }
 }
 

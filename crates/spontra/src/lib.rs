@@ -7,6 +7,7 @@ pub mod application;
 pub mod bench;
 pub mod bench_buy_wait;
 pub mod bench_ingest;
+pub mod bench_insight;
 pub mod cli;
 pub mod config;
 pub mod market;

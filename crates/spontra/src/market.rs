@@ -195,6 +195,8 @@ struct Sweep {
     /// on (the new day's flights' fares are the world's then).
     since: DateTime<Utc>,
     next: u32,
+    /// Where the start's snapshot pass stands (`None`: done, or no snapshot asked for).
+    snapshot: Option<u32>,
     legs: Vec<Option<Tracked>>,
     sent: u64,
 }
@@ -222,6 +224,7 @@ impl MarketFeed {
     ) -> Self {
         let legs = world.index.leg_count();
         let start = clock.now();
+        let snapshot = (settings.snapshot_days > 0).then_some(0);
         MarketFeed {
             start,
             refdata: world.refdata.clone(),
@@ -233,6 +236,7 @@ impl MarketFeed {
                 world,
                 since: start,
                 next: 0,
+                snapshot,
                 legs: vec![None; legs],
                 sent: 0,
             }),
@@ -264,6 +268,8 @@ impl MarketFeed {
         sweep.since = at;
         sweep.legs = legs;
         sweep.next = 0;
+        // Leg numbers changed: what the snapshot pass had left, the sweep reports.
+        sweep.snapshot = None;
     }
 
     /// Days from `at` to leg `id`'s departure.
@@ -492,54 +498,87 @@ impl MarketFeed {
 
     /// One tick at market time `now`: the next share of the sweep, and the messages that
     /// report what changed. Works at most `budget` (real time), so the first sweep — which
-    /// works every walk out from the start of sales — is spread over several ticks.
+    /// works every walk out from the start of sales — is spread over several ticks. With
+    /// `snapshot_days`, the first ticks go to the start's snapshot: the flights leaving within
+    /// those days, reported as they stand before the sweep works through the rest (as a feed
+    /// sends its snapshot on connecting), so a fresh instance has the near days' prices soon.
     pub fn tick(&self, now: DateTime<Utc>, budget: std::time::Duration) -> Vec<Message> {
         let started = std::time::Instant::now();
         let mut out = vec![];
         let mut sweep = self.sweep();
         let world = sweep.world.clone();
-        let (index, since) = (&world.index, sweep.since);
+        let index = &world.index;
         let legs = index.leg_count() as u32;
         if legs == 0 {
             return out;
+        }
+        if let Some(from) = sweep.snapshot {
+            // Scheduled times here (a day's margin for retimings); `visit` judges each as
+            // retimed.
+            let horizon = self.settings.snapshot_days as f64 + 1.0;
+            let mut id = from;
+            while id < legs && started.elapsed() < budget {
+                let days = Self::days_before(index, id, now);
+                if days > -1.0 && days <= horizon && sweep.legs[id as usize].is_none() {
+                    self.visit(&mut sweep, index, id, now, &mut out);
+                }
+                id += 1;
+            }
+            sweep.snapshot = (id < legs).then_some(id);
+            if sweep.snapshot.is_some() {
+                return out;
+            }
         }
         let ticks_per_sweep = (self.settings.sweep_seconds * 10.0).max(1.0);
         let share = (legs as f64 / ticks_per_sweep).ceil() as u32;
         for _ in 0..share {
             let id = sweep.next;
             sweep.next = (id + 1) % legs;
-            let fresh = sweep.legs[id as usize].is_none();
-            let tracked =
-                sweep.legs[id as usize].get_or_insert_with(|| self.track(index, id, since));
-            let mut schedule = vec![];
-            schedule.extend(self.due(index, tracked, id, now));
-            let fare = self.look(index, tracked, id, now);
-            if fare.is_some() {
-                schedule.extend(self.extra(index, tracked, id, now));
-            }
-            // The start's snapshot: a flight first looked at, leaving soon, as it stands.
-            let soon = |t: &Tracked| {
-                let days = Self::days_left(index, id, t, now);
-                days > 0.0 && days <= self.settings.snapshot_days as f64 && t.flags & CANCELLED == 0
-            };
-            let fare = match fare {
-                None if fresh && soon(tracked) => Self::observation(index, id, tracked, now),
-                other => other,
-            };
-            // The flight's schedule before its fare (one route, one partition: in order).
-            for c in schedule {
-                sweep.sent += 1;
-                out.extend(self.schedule_messages_for(c, sweep.sent));
-            }
-            if let Some(o) = fare {
-                sweep.sent += 1;
-                out.extend(self.messages_for(o, sweep.sent));
-            }
+            self.visit(&mut sweep, index, id, now, &mut out);
             if started.elapsed() >= budget {
                 break;
             }
         }
         out
+    }
+
+    /// Look at leg `id` at `now`: its schedule's and fare's changes since it was last looked
+    /// at (a leg first looked at leaving within `snapshot_days`: its fare as it stands).
+    fn visit(
+        &self,
+        sweep: &mut Sweep,
+        index: &Index,
+        id: u32,
+        now: DateTime<Utc>,
+        out: &mut Vec<Message>,
+    ) {
+        let since = sweep.since;
+        let fresh = sweep.legs[id as usize].is_none();
+        let tracked = sweep.legs[id as usize].get_or_insert_with(|| self.track(index, id, since));
+        let mut schedule = vec![];
+        schedule.extend(self.due(index, tracked, id, now));
+        let fare = self.look(index, tracked, id, now);
+        if fare.is_some() {
+            schedule.extend(self.extra(index, tracked, id, now));
+        }
+        // The start's snapshot: a flight first looked at, leaving soon, as it stands.
+        let soon = |t: &Tracked| {
+            let days = Self::days_left(index, id, t, now);
+            days > 0.0 && days <= self.settings.snapshot_days as f64 && t.flags & CANCELLED == 0
+        };
+        let fare = match fare {
+            None if fresh && soon(tracked) => Self::observation(index, id, tracked, now),
+            other => other,
+        };
+        // The flight's schedule before its fare (one route, one partition: in order).
+        for c in schedule {
+            sweep.sent += 1;
+            out.extend(self.schedule_messages_for(c, sweep.sent));
+        }
+        if let Some(o) = fare {
+            sweep.sent += 1;
+            out.extend(self.messages_for(o, sweep.sent));
+        }
     }
 
     /// Schedule change `n` as each provider selling its carrier sends it.

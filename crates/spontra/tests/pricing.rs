@@ -93,6 +93,17 @@ async fn get(app: &Instance, path: &str) -> (u16, Value) {
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
+async fn post(app: &Instance, path: &str, body: &Value) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .post(format!("{}{path}", app.base))
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
 fn euros(cents: i64) -> String {
     format!("{}.{:02}", cents / 100, cents % 100)
 }
@@ -206,6 +217,146 @@ async fn prices_flow_from_reports_to_the_api(backend: Backend) {
     .collect();
     assert_eq!(ranked, expected);
     assert!(metric.get("price").is_none());
+
+    // Many prices at once (a calendar's days, explore's destinations): each labelled as the
+    // metrics label it alone, in the order asked; a route or cabin without history gets none.
+    let batch = json!({"prices": [
+        {"origin": "LHR", "destination": "JFK", "departure_date": "2026-12-18", "price": "414.99"},
+        {"origin": "lhr", "destination": "JFK", "departure_date": "2026-12-18", "price": "645.01"},
+        {"origin": "LHR", "destination": "JFK", "departure_date": "2026-12-15", "price": "420"},
+        {"origin": "LHR", "destination": "JFK", "departure_date": "2026-12-21", "price": "700.00"},
+        {"origin": "LHR", "destination": "JFK", "departure_date": "2027-02-01", "price": "300.00"},
+        {"origin": "JFK", "destination": "LHR", "departure_date": "2026-12-18", "price": "300.00"}
+    ]});
+    let (status, l) = post(app, "/api/v1/prices/labels", &batch).await;
+    assert_eq!(status, 200, "{l}");
+    assert_eq!(l["currency"], "EUR");
+    let labels = l["labels"].as_array().unwrap();
+    assert_eq!(labels.len(), 6, "{l}");
+    assert_eq!(labels[0]["insight"]["label"], "low", "{l}");
+    assert_eq!(labels[0]["insight"]["typical_low"]["amount"], "415.00");
+    assert_eq!(labels[0]["insight"]["typical_high"]["amount"], "645.00");
+    assert_eq!(labels[0]["insight"]["sample_size"], 35);
+    assert_eq!(labels[1]["origin"], "LHR");
+    assert_eq!(labels[1]["insight"]["label"], "high", "{l}");
+    for (i, asked) in batch["prices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .take(4)
+    {
+        let (date, price) = (
+            asked["departure_date"].as_str().unwrap(),
+            asked["price"].as_str().unwrap(),
+        );
+        let (_, m) = get(
+            app,
+            &format!("/api/v1/prices/metrics?origin=LHR&destination=JFK&departure_date={date}&price={price}"),
+        )
+        .await;
+        let m = &m["data"][0];
+        assert_eq!(labels[i]["departure_date"], date);
+        assert_eq!(
+            labels[i]["price"], m["price"]["amount"],
+            "the price asked, in the currency's digits"
+        );
+        assert_eq!(
+            labels[i]["insight"]["label"], m["price"]["label"],
+            "{i}: {l} {m}"
+        );
+        assert_eq!(
+            labels[i]["insight"]["typical_low"]["amount"],
+            m["priceMetrics"][1]["amount"]
+        );
+        assert_eq!(
+            labels[i]["insight"]["typical_high"]["amount"],
+            m["priceMetrics"][3]["amount"]
+        );
+        assert_eq!(labels[i]["insight"]["sample_size"], m["sampleSize"], "{m}");
+    }
+    assert_eq!(
+        labels[4]["insight"],
+        Value::Null,
+        "no departures near February 1st: {l}"
+    );
+    assert_eq!(
+        labels[5]["insight"],
+        Value::Null,
+        "no history the other way: {l}"
+    );
+    let (_, gbp) = post(
+        app,
+        "/api/v1/prices/labels",
+        &json!({"currency": "GBP", "cabin": "business", "prices": [batch["prices"][0]]}),
+    )
+    .await;
+    assert_eq!(gbp["currency"], "GBP");
+    assert_eq!(
+        gbp["labels"][0]["insight"],
+        Value::Null,
+        "nothing in business: {gbp}"
+    );
+    let one = |origin: &str, date: &str, price: &str| json!({"origin": origin, "destination": "JFK", "departure_date": date, "price": price});
+    let many: Vec<Value> = (0..201).map(|_| one("LHR", "2026-12-18", "1")).collect();
+    for (body, status, code, field) in [
+        (json!({"prices": []}), 422, "invalid_range", "prices"),
+        (json!({"prices": many}), 422, "invalid_range", "prices"),
+        (
+            json!({"prices": [one("LHR", "2026-12-18", "1"), one("ZZZ", "2026-12-18", "1")]}),
+            422,
+            "unknown_airport",
+            "prices[1].origin",
+        ),
+        (
+            json!({"prices": [one("LHR", "2026-13-01", "1")]}),
+            400,
+            "invalid_date",
+            "prices[0].departure_date",
+        ),
+        (
+            json!({"prices": [one("LHR", "2026-12-18", "-1")]}),
+            400,
+            "invalid_field",
+            "prices[0].price",
+        ),
+        (
+            json!({"prices": [one("JFK", "2026-12-18", "1")]}),
+            422,
+            "same_origin_destination",
+            "prices[0].destination",
+        ),
+        (
+            json!({"currency": "XYZ", "prices": [one("LHR", "2026-12-18", "1")]}),
+            422,
+            "unknown_currency",
+            "currency",
+        ),
+        (
+            json!({"cabin": "deluxe", "prices": [one("LHR", "2026-12-18", "1")]}),
+            400,
+            "unknown_cabin",
+            "cabin",
+        ),
+        (
+            json!({"prices": [{"origin": 5, "destination": "JFK", "departure_date": "2026-12-18", "price": "1"}]}),
+            400,
+            "malformed_json",
+            "prices[0].origin",
+        ),
+    ] {
+        let (got, answer) = post(app, "/api/v1/prices/labels", &body).await;
+        assert_eq!(
+            (got, answer["code"].as_str().unwrap_or("")),
+            (status, code),
+            "{answer}"
+        );
+        assert_eq!(
+            answer["errors"][0]["field"].as_str().unwrap_or(""),
+            field,
+            "{answer}"
+        );
+    }
 
     // In pounds: the same figures converted.
     let (_, gbp) = get(app, &format!("/api/v1/prices/history?{q}&currency=GBP")).await;
@@ -369,18 +520,23 @@ async fn prices_flow_from_reports_to_the_api(backend: Backend) {
     let tasks: Vec<_> = (0..64)
         .map(|i| {
             let (base, barrier) = (app.base.clone(), barrier.clone());
-            let path = match i % 3 {
+            let path = match i % 4 {
                 0 => format!("/api/v1/prices/history?{q}"),
                 1 => format!("/api/v1/prices/metrics?{q}&price=500"),
+                2 => "/api/v1/prices/labels".to_string(),
                 _ => "/api/v1/prices/cheapest-dates?origin=LHR&destination=JFK".to_string(),
             };
+            let body = batch.clone();
             tokio::spawn(async move {
                 barrier.wait().await;
-                reqwest::get(format!("{base}{path}"))
-                    .await
-                    .unwrap()
-                    .status()
-                    .as_u16()
+                let client = reqwest::Client::new();
+                let url = format!("{base}{path}");
+                let sent = if path.ends_with("labels") {
+                    client.post(url).json(&body).send().await
+                } else {
+                    client.get(url).send().await
+                };
+                sent.unwrap().status().as_u16()
             })
         })
         .collect();

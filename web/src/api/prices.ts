@@ -12,6 +12,7 @@ export type AlertBody = Schemas["AlertBody"];
 export type AlertView = Schemas["AlertView"];
 export type WebhookView = Schemas["WebhookView"];
 export type Delivery = Schemas["NotificationDto"];
+export type PriceToLabel = Schemas["PriceToLabel"];
 
 /** A route on one departure date, in a cabin, prices shown in a currency. */
 export type Departure = { origin: string; destination: string; departure_date: string; cabin?: Schemas["CabinName"]; currency?: string };
@@ -50,6 +51,31 @@ export function useAdvice(d: Partial<Departure>) {
     staleTime: 60_000,
   });
 }
+
+/** The key of a price's label: its route and date. */
+export const labelKey = (p: { origin: string; destination: string; departure_date: string }) => `${p.origin}-${p.destination}-${p.departure_date}`;
+
+/** The labels of many one-way prices at once (a calendar's days, explore's destinations), by
+ *  `labelKey`; a price whose route has too little history has none. */
+export function usePriceLabels(prices: PriceToLabel[], currency: string, enabled = true) {
+  return useQuery({
+    queryKey: ["price-labels", currency, prices],
+    queryFn: async () => {
+      const out: Record<string, PriceInsight> = {};
+      for (let i = 0; i < prices.length; i += MAX_LABELS) {
+        const body = { currency, prices: prices.slice(i, i + MAX_LABELS) };
+        const answer = await unwrap(publicApi.POST("/api/v1/prices/labels", { body }));
+        for (const l of answer.labels) if (l.insight) out[labelKey(l)] = l.insight;
+      }
+      return out;
+    },
+    enabled: enabled && prices.length > 0,
+    staleTime: 60_000,
+  });
+}
+
+/** Prices one labels request may carry (the API's limit). */
+const MAX_LABELS = 200;
 
 export const fetchAlerts = () => unwrap(userApi.GET("/api/v1/alerts"));
 export const createAlert = (body: AlertBody) => unwrap(userApi.POST("/api/v1/alerts", { body }));

@@ -737,6 +737,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/prices/labels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Label many one-way prices at once — a price calendar's days, explore's destinations — each
+         *     against its route's typical range around its date, as `/api/v1/prices/metrics` judges one.
+         *     A price whose route has too few prices observed around its date gets no insight.
+         */
+        post: operations["labels"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/prices/metrics": {
         parameters: {
             query?: never;
@@ -1538,10 +1559,35 @@ export interface components {
             /** @description `itinerary-price-metric`. */
             type: string;
         };
+        /** @description A price asked about, and where it stands. */
+        LabelledDeparture: {
+            /** Format: date */
+            departure_date: string;
+            destination: string;
+            insight?: null | components["schemas"]["PriceInsight"];
+            origin: string;
+            /** @description The price asked, in the currency's digits (`"420"` → `"420.00"`). */
+            price: string;
+        };
         /** @description A price labelled against the metrics. */
         LabelledPrice: {
             amount: string;
             label: components["schemas"]["PriceLabel"];
+        };
+        /**
+         * @description Prices to label at once (a calendar's days, explore's destinations): each against its
+         *     route's typical range around its date, as `/api/v1/prices/metrics` judges one.
+         */
+        LabelsBody: {
+            cabin?: null | components["schemas"]["CabinName"];
+            /**
+             * @description The currency of the prices given and of the ranges answered (ISO 4217, one with an ECB
+             *     reference rate; default EUR).
+             * @example EUR
+             */
+            currency?: string | null;
+            /** @description 1–200 one-way prices. */
+            prices: components["schemas"]["PriceToLabel"][];
         };
         Layover: {
             airport_change: boolean;
@@ -1824,6 +1870,11 @@ export interface components {
          * @enum {string}
          */
         PriceLabel: "low" | "typical" | "high";
+        /** @description Each price's label, in the order asked. */
+        PriceLabels: {
+            currency: string;
+            labels: components["schemas"]["LabelledDeparture"][];
+        };
         /** @description One of the five price metrics. */
         PriceMetric: {
             /** @description Decimal amount in `currencyCode`, e.g. `"149.99"`. */
@@ -1835,6 +1886,30 @@ export interface components {
         PriceMetricsResponse: {
             data: components["schemas"]["ItineraryPriceMetric"][];
             meta: components["schemas"]["MetricsMeta"];
+        };
+        /** @description A one-way price of a route on a departure date. */
+        PriceToLabel: {
+            /**
+             * Format: date
+             * @description Local departure date at the origin.
+             * @example 2026-12-20
+             */
+            departure_date: string;
+            /**
+             * @description Arrival airport (IATA).
+             * @example JFK
+             */
+            destination: string;
+            /**
+             * @description Departure airport (IATA).
+             * @example LHR
+             */
+            origin: string;
+            /**
+             * @description The price, in `currency`, e.g. `149.99`.
+             * @example 149.99
+             */
+            price: string;
         };
         /** @description The problem+json body. */
         ProblemDetails: {
@@ -5916,6 +5991,85 @@ export interface operations {
                 };
             };
             /** @description `unknown_airport`, `unknown_currency`, `date_not_served`, `same_origin_destination` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `overloaded`: the store is busy */
+            503: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    labels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LabelsBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PriceLabels"];
+                };
+            };
+            /** @description `malformed_json`, `invalid_field`, `invalid_date`, `unknown_cabin` (fields of a price named `prices[i].field`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `request_timeout`: the body did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `payload_too_large`: bodies are at most 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unknown_airport`, `unknown_currency`, `date_not_served`, `same_origin_destination`, `invalid_range` (no prices or more than 200, or an amount out of range) */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -7,7 +7,9 @@ import { ApiProblem } from "@/api/client";
 import { useCalendar } from "@/api/search";
 import { useBookable } from "@/api/operations";
 import { usePreferences } from "@/api/account";
-import { useNamedPlaceField } from "@/api/places";
+import { useNamedPlaceField, usePlace } from "@/api/places";
+import { labelKey, usePriceLabels } from "@/api/prices";
+import { LABEL_CLASS, LABEL_TEXT } from "@/lib/insight";
 import { useCurrency } from "@/api/currency";
 import { formatDay, formatMoney } from "@/lib/format";
 import { TrackPrices } from "@/components/TrackPrices";
@@ -70,6 +72,16 @@ function Calendar() {
   const prices = [...offers.values()].map((o) => o.price.minor);
   const min = Math.min(...prices);
   const max = Math.max(...prices);
+  // One-way days between two airports carry the low / typical / high label of their price
+  // (prices are kept per airport pair; a return's price is not a one-way's).
+  const originPlace = usePlace(origin);
+  const destinationPlace = usePlace(destination);
+  const airports = originPlace.data?.kind === "airport" && destinationPlace.data?.kind === "airport";
+  const toLabel = useMemo(
+    () => (nights ? [] : [...offers.entries()].map(([date, o]) => ({ origin, destination, departure_date: date, price: o.price.amount }))),
+    [offers, nights, origin, destination],
+  );
+  const labels = usePriceLabels(toLabel, q.data?.currency ?? currency, airports).data ?? {};
   const lowest = [...offers.entries()].reduce<[string, DayOffer] | null>((best, e) => (!best || e[1].price.minor < best[1].price.minor ? e : best), null);
   const lead = days.length ? (new Date(`${days[0]}T00:00:00Z`).getUTCDay() + 6) % 7 : 0;
   const months = bookable.data ? [bookable.data.bookable_from.slice(0, 7), bookable.data.bookable_to.slice(0, 7)].filter((v, i, a) => a.indexOf(v) === i) : [];
@@ -156,12 +168,14 @@ function Calendar() {
               const price = offer?.price;
               const empty = bookable.data ? emptyDayLabel(date, bookable.data.bookable_from, bookable.data.bookable_to) : "no flights";
               const label = `${formatDay(date)}: ${price ? formatMoney(price.minor, price.currency, { whole: true }) : empty}`;
+              const insight = labels[labelKey({ origin, destination, departure_date: date })];
               return (
                 <li key={date}>
                   {price ? (
                     <Link
                       href={searchHref(origin, destination, date, offer?.returnDate)}
                       data-testid="calendar-day"
+                      data-label={insight?.label}
                       className="flex h-16 flex-col items-center justify-center rounded-md text-white hover:ring-2 hover:ring-sky-900 focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-900"
                       style={{ backgroundColor: priceColour(price.minor, min, max) }}
                     >
@@ -170,6 +184,13 @@ function Calendar() {
                         {Number(date.slice(8))}
                       </span>
                       <span className="text-sm font-semibold">{formatMoney(price.minor, price.currency, { whole: true })}</span>
+                      {insight ? <span className="sr-only">, {LABEL_TEXT[insight.label].toLowerCase()}</span> : null}
+                      {/* Low and high stand out; typical is most days and goes unmarked. */}
+                      {insight && insight.label !== "typical" ? (
+                        <span className={`rounded px-1 text-[10px] font-semibold leading-tight ${LABEL_CLASS[insight.label]}`} aria-hidden="true">
+                          {insight.label}
+                        </span>
+                      ) : null}
                     </Link>
                   ) : (
                     <div className="flex h-16 flex-col items-center justify-center rounded-md bg-slate-100 text-slate-600" title={label} data-testid="calendar-empty-day">

@@ -1,11 +1,13 @@
 "use client";
 
-import { Suspense, useCallback, useEffect, useRef, useState } from "react";
+import { Suspense, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
 import { ApiProblem } from "@/api/client";
 import { useExplore } from "@/api/explore";
 import { TrackPrices } from "@/components/TrackPrices";
+import { LabelBadge } from "@/components/PriceInsight";
+import { labelKey, usePriceLabels, type PriceInsight } from "@/api/prices";
 import { useNamedPlaceField, usePlace } from "@/api/places";
 import { useCurrency } from "@/api/currency";
 import { useBookable } from "@/api/operations";
@@ -18,8 +20,11 @@ import { PlaceInput } from "@/components/PlaceInput";
 import { WorldMap } from "@/components/WorldMap";
 import { Alert, FieldError, buttonClass, inputClass } from "@/components/Field";
 
+/** The day a destination's flight leaves (local). */
+const leaves = (d: ExploreDestination) => d.departure.local.slice(0, 10);
+
 function resultsHref(origin: string, d: ExploreDestination) {
-  const form = { ...emptyForm(), trip: "oneway" as const, origin, destination: d.airport.code, depart: d.departure.local.slice(0, 10) };
+  const form = { ...emptyForm(), trip: "oneway" as const, origin, destination: d.airport.code, depart: leaves(d) };
   return `/search/?${toQuery({ form, filters: {}, sort: "best" }).toString()}`;
 }
 
@@ -45,7 +50,8 @@ function exploreQuery(params: URLSearchParams, currency: string): ExploreQuery {
   };
 }
 
-function DestinationList({ origin, destinations }: { origin: string; destinations: ExploreDestination[] }) {
+function DestinationList({ origin, destinations, labels }: { origin: string; destinations: ExploreDestination[]; labels: Record<string, PriceInsight> }) {
+  const label = (d: ExploreDestination) => labels[labelKey({ origin, destination: d.airport.code, departure_date: leaves(d) })]?.label;
   return (
     <ul className="divide-y divide-slate-100">
       {destinations.map((d) => (
@@ -58,8 +64,11 @@ function DestinationList({ origin, destinations }: { origin: string; destination
                 {stopsText(d.stops)}
               </span>
             </span>
-            <span className="whitespace-nowrap font-semibold" data-testid="explore-price">
-              {formatMoney(d.price.minor, d.price.currency, { whole: true })}
+            <span className="flex flex-col items-end gap-0.5">
+              <span className="whitespace-nowrap font-semibold" data-testid="explore-price">
+                {formatMoney(d.price.minor, d.price.currency, { whole: true })}
+              </span>
+              {label(d) ? <LabelBadge label={label(d)!} /> : null}
             </span>
           </Link>
         </li>
@@ -106,6 +115,13 @@ function Explore() {
   const currency = useCurrency();
   const query = useExplore(origin ? exploreQuery(params, currency) : null);
   const originPlace = usePlace(origin);
+  // Each destination's price labelled against its route's typical range — from an airport
+  // (prices are kept per airport pair; a city's flights leave from several).
+  const toLabel = useMemo(
+    () => (query.data?.destinations ?? []).map((d) => ({ origin: query.data!.origin, destination: d.airport.code, departure_date: leaves(d), price: d.price.amount })),
+    [query.data],
+  );
+  const labels = usePriceLabels(toLabel, query.data?.currency ?? currency, originPlace.data?.kind === "airport").data ?? {};
   const problem = query.error instanceof ApiProblem ? query.error : null;
   const fieldError = (f: string) => errors[f] ?? problem?.fieldMessage(f);
 
@@ -243,11 +259,11 @@ function Explore() {
                       <h3 className="sticky top-0 bg-white py-1 text-sm font-semibold text-slate-800">
                         {g.country_name} · from {formatMoney(g.cheapest.minor, g.cheapest.currency, { whole: true })}
                       </h3>
-                      <DestinationList origin={data.origin} destinations={g.destinations} />
+                      <DestinationList origin={data.origin} destinations={g.destinations} labels={labels} />
                     </section>
                   ))
                 ) : (
-                  <DestinationList origin={data.origin} destinations={data.destinations} />
+                  <DestinationList origin={data.origin} destinations={data.destinations} labels={labels} />
                 )}
               </div>
             </section>
