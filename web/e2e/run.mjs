@@ -324,7 +324,7 @@ flow("return search with autocomplete, sorting and filters", async (page) => {
 
 flow("price calendar, and a day opens its results", async (page) => {
   await page.goto(`${base}/calendar/?origin=LHR&destination=BCN&month=2026-12`);
-  await page.locator('[data-testid="calendar-day"]').first().waitFor();
+  await page.locator('[data-testid="calendar-day"]').first().waitFor({ timeout: 120_000 });
   const days = await page.locator('[data-testid="calendar-day"]').count();
   assert(days >= 20, `prices for most days: ${days}`);
   await axe(page, "calendar");
@@ -334,8 +334,10 @@ flow("price calendar, and a day opens its results", async (page) => {
   await page.locator('[data-testid="itinerary"]').first().waitFor();
   // With a trip length the month shows returns, and every day and grid cell opens a return
   // search (it used to show one-way fares and open one-way searches).
+  // A return month is the heaviest search; in the first minutes, while the market's starting
+  // snapshot is ingested and priced beside it in this debug build, it can take over 30 s.
   await page.goto(`${base}/calendar/?origin=LHR&destination=BCN&month=2026-12&nights=3-5`);
-  await page.locator('[data-testid="grid-cell"]').first().waitFor();
+  await page.locator('[data-testid="grid-cell"]').first().waitFor({ timeout: 120_000 });
   await page.getByText("Cheapest return (3–5 nights)").waitFor();
   for (const testid of ["calendar-day", "grid-cell"]) {
     const hrefs = await page.locator(`[data-testid="${testid}"]`).evaluateAll((links) => links.map((a) => a.getAttribute("href")));
