@@ -73,6 +73,16 @@ pub(crate) fn report(name: &str, mut micros: Vec<f64>) {
     );
 }
 
+/// A scratch directory's path, unique to this run, under the system's temporary directory
+/// (not created).
+pub(crate) fn scratch_dir(what: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!(
+        "spontra-bench-{what}-{}-{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
+    ))
+}
+
 pub(crate) fn rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;

@@ -56,11 +56,7 @@ pub fn run(args: IngestBenchArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let dir = std::env::temp_dir().join(format!(
-        "spontra-bench-ingest-{}-{}",
-        std::process::id(),
-        Utc::now().timestamp_nanos_opt().unwrap_or_default()
-    ));
+    let dir = crate::bench::scratch_dir("ingest");
     std::fs::create_dir_all(&dir)?;
     let result = runtime.block_on(async {
         let url = format!("sqlite://{}/spontra.db", dir.display());

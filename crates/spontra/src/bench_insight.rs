@@ -125,11 +125,7 @@ pub fn run(args: InsightBenchArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let scratch = std::env::temp_dir().join(format!(
-        "spontra-bench-insight-{}-{}",
-        std::process::id(),
-        Utc::now().timestamp_nanos_opt().unwrap_or_default()
-    ));
+    let scratch = crate::bench::scratch_dir("insight");
     let result = runtime.block_on(async {
         let url = match &args.database_url {
             Some(url) => url.clone(),

@@ -54,25 +54,28 @@ function DestinationList({ origin, destinations, labels }: { origin: string; des
   const label = (d: ExploreDestination) => labels[labelKey({ origin, destination: d.airport.code, departure_date: leaves(d) })]?.label;
   return (
     <ul className="divide-y divide-slate-100">
-      {destinations.map((d) => (
-        <li key={d.airport.code}>
-          <Link href={resultsHref(origin, d)} className="flex items-center justify-between gap-2 py-2 hover:bg-slate-50 focus-visible:outline focus-visible:outline-2 focus-visible:outline-sky-700" data-testid="explore-destination">
-            <span>
-              <span className="font-medium">{d.airport.city}</span> <span className="font-mono text-xs text-slate-600">{d.airport.code}</span>
-              <span className="block text-xs text-slate-600">
-                {formatDay(d.departure.local.slice(0, 10))} {localTime(d.departure.local)} · <span data-testid="explore-duration">{formatDuration(d.duration_minutes)}</span> ·{" "}
-                {stopsText(d.stops)}
+      {destinations.map((d) => {
+        const insight = label(d);
+        return (
+          <li key={d.airport.code}>
+            <Link href={resultsHref(origin, d)} className="flex items-center justify-between gap-2 py-2 hover:bg-slate-50 focus-visible:outline focus-visible:outline-2 focus-visible:outline-sky-700" data-testid="explore-destination">
+              <span>
+                <span className="font-medium">{d.airport.city}</span> <span className="font-mono text-xs text-slate-600">{d.airport.code}</span>
+                <span className="block text-xs text-slate-600">
+                  {formatDay(leaves(d))} {localTime(d.departure.local)} · <span data-testid="explore-duration">{formatDuration(d.duration_minutes)}</span> ·{" "}
+                  {stopsText(d.stops)}
+                </span>
               </span>
-            </span>
-            <span className="flex flex-col items-end gap-0.5">
-              <span className="whitespace-nowrap font-semibold" data-testid="explore-price">
-                {formatMoney(d.price.minor, d.price.currency, { whole: true })}
+              <span className="flex flex-col items-end gap-0.5">
+                <span className="whitespace-nowrap font-semibold" data-testid="explore-price">
+                  {formatMoney(d.price.minor, d.price.currency, { whole: true })}
+                </span>
+                {insight ? <LabelBadge label={insight} /> : null}
               </span>
-              {label(d) ? <LabelBadge label={label(d)!} /> : null}
-            </span>
-          </Link>
-        </li>
-      ))}
+            </Link>
+          </li>
+        );
+      })}
     </ul>
   );
 }
