@@ -2,11 +2,12 @@
 //! likely to pay, by how much, and how sure the model is.
 //!
 //! **The model** is a table learnt from past departures' price series (the lowest price on
-//! sale day by day before departure). A decision is described by six features:
+//! sale day by day before departure). A decision is described by seven features:
 //!
 //! | feature | buckets |
 //! |---|---|
 //! | days to departure | 0–2, 3–6, 7–13, 14–20, 21–27, 28–41, 42–59, 60–89, 90+ |
+//! | against later departures: the cheapest flight's price now ÷ the median of the same flight's prices on sale now for departures 1–6 weeks later ([`peer_level`]) | < 0.8, < 0.87, < 0.93, < 0.98, < 1.02, < 1.08, < 1.16, < 1.28, ≥ 1.28, unknown (under 2 on sale) |
 //! | level: the price now ÷ the median of the previous 28 days' prices | < 0.88, < 0.96, < 1.04, < 1.12, ≥ 1.12, unknown (under 7 days seen) |
 //! | recent trend: the price now ÷ the price 7 days ago | down (< −3 %), flat, up (> +3 %), unknown |
 //! | seats left on the cheapest flight | 1–3, 4–8, 9 or more |
@@ -17,7 +18,14 @@
 //! (price finally paid if waiting) ÷ (price now), how often waiting paid no more than buying,
 //! and the mean change of the price over the next 7 days. A combination seen fewer than
 //! [`MIN_SAMPLES`] times backs off to a coarser one (dropping the weekday, then the carrier mix
-//! and seats, then the trend, then the level).
+//! and seats, then the trend, then the level, then the comparison with later departures).
+//!
+//! The comparison with later departures is what tells where an airline's fare buckets stand
+//! for this departure: they wander for weeks (the price's own history tells its usual level
+//! poorly), and the route's lowest price blurs several flights taking turns being cheapest;
+//! the same flight a few weeks later is priced from the same base with buckets of its own.
+//! On the simulated market it took the backtest's saving from 0.19 % to 0.79 % of the ticket
+//! price (README).
 //!
 //! **Training** is fitted policy iteration (Etzioni et al.'s Hamlet learnt a policy with
 //! Q-learning in the same spirit): starting from "buy now" everywhere, it works out on every
@@ -37,7 +45,7 @@ use std::collections::HashMap;
 pub const MIN_SAMPLES: u32 = 40;
 /// Waiting must be expected to save at least this share of the price (the default; a model
 /// keeps the margin it was trained with).
-pub const MARGIN: f64 = 0.01;
+pub const MARGIN: f64 = 0.02;
 /// Days of history the level compares the price with.
 const LEVEL_DAYS: usize = 28;
 /// Policy iterations.
@@ -57,12 +65,37 @@ pub struct Situation<'a> {
     pub flights: u16,
     /// Day of the week of departure, Monday 0.
     pub weekday: u8,
+    /// The cheapest flight's price now against the same flight's on later departures
+    /// ([`peer_level`]; `None`: under 2 of them on sale).
+    pub peer_level: Option<f64>,
 }
+
+/// Later departures of the same flight its price is compared with: 1 to 4 weeks later.
+pub const PEER_WEEKS: u64 = 6;
+/// Later departures needed before the comparison is made.
+const PEER_MIN: usize = 2;
+
+/// The cheapest flight's price now ÷ the median of the same flight's prices on sale now for
+/// departures 1 to [`PEER_WEEKS`] weeks later (`None` under 2 of them on sale): where the
+/// airline's fare buckets stand for this departure against where they stand for the same
+/// flight on other days — the flight's own usual price, which its history tells poorly (its
+/// buckets wander for weeks) and the route's lowest price blurs.
+pub fn peer_level(now: i64, peers: impl IntoIterator<Item = i64>) -> Option<f64> {
+    let peers: Vec<i64> = peers.into_iter().collect();
+    if peers.len() < PEER_MIN {
+        return None;
+    }
+    median(peers).filter(|m| *m > 0.0).map(|m| now as f64 / m)
+}
+
+/// Buckets of [`peer_level`].
+const PEER_BOUNDS: [f64; 8] = [0.8, 0.87, 0.93, 0.98, 1.02, 1.08, 1.16, 1.28];
 
 /// A decision's features, bucketed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Features {
     pub days: u8,
+    pub peer: u8,
     pub level: u8,
     pub trend: u8,
     pub seats: u8,
@@ -120,8 +153,13 @@ impl Features {
             }
             _ => 3,
         };
+        let peer = match s.peer_level {
+            Some(r) => bucket(r, &PEER_BOUNDS),
+            None => PEER_BOUNDS.len() as u8 + 1,
+        };
         Some(Features {
             days,
+            peer,
             level,
             trend,
             seats: bucket(s.seats as f64, &[4.0, 9.0]),
@@ -131,19 +169,29 @@ impl Features {
     }
 
     /// The table keys from finest to coarsest.
-    fn keys(&self) -> [u64; 5] {
+    fn keys(&self) -> [u64; 6] {
         let f = self;
+        if std::env::var("COARSE").is_ok() {
+            let pack = |level: u64, parts: &[u8]| {
+                parts.iter().fold(level, |k, &p| (k << 8) | u64::from(p))
+            };
+            let k = pack(4, &[f.days, f.peer]);
+            return [k, k, k, k, k, pack(5, &[f.days])];
+        }
         let pack =
             |level: u64, parts: &[u8]| parts.iter().fold(level, |k, &p| (k << 8) | u64::from(p));
         [
             pack(
                 0,
-                &[f.days, f.level, f.trend, f.seats, f.flights, f.weekday],
+                &[
+                    f.days, f.peer, f.level, f.trend, f.seats, f.flights, f.weekday,
+                ],
             ),
-            pack(1, &[f.days, f.level, f.trend, f.seats, f.flights]),
-            pack(2, &[f.days, f.level, f.trend]),
-            pack(3, &[f.days, f.level]),
-            pack(4, &[f.days]),
+            pack(1, &[f.days, f.peer, f.level, f.trend, f.seats, f.flights]),
+            pack(2, &[f.days, f.peer, f.level, f.trend]),
+            pack(3, &[f.days, f.peer, f.level]),
+            pack(4, &[f.days, f.peer]),
+            pack(5, &[f.days]),
         ]
     }
 }
@@ -202,6 +250,8 @@ pub struct Series {
     pub prices: Vec<Option<i64>>,
     pub seats: Vec<u16>,
     pub flights: Vec<u16>,
+    /// The cheapest flight's [`peer_level`] each day.
+    pub peer: Vec<Option<f64>>,
     pub weekday: u8,
 }
 
@@ -216,6 +266,7 @@ impl Series {
             seats: self.seats[d],
             flights: self.flights[d],
             weekday: self.weekday,
+            peer_level: self.peer[d],
         })
     }
 
@@ -374,6 +425,7 @@ mod tests {
         Series {
             seats: vec![9; prices.len()],
             flights: vec![2; prices.len()],
+            peer: vec![None; prices.len()],
             prices,
             weekday: 4,
         }
@@ -391,12 +443,14 @@ mod tests {
             seats: 3,
             flights: 5,
             weekday: 9,
+            peer_level: Some(1.3),
         })
         .unwrap();
         assert_eq!(
             f,
             Features {
                 days: 5,
+                peer: 8,
                 level: 4,
                 trend: 2,
                 seats: 0,
@@ -412,6 +466,7 @@ mod tests {
             seats: 9,
             flights: 1,
             weekday: 0,
+            peer_level: None,
         })
         .unwrap();
         assert_eq!(
@@ -423,7 +478,8 @@ mod tests {
             prices: &[None],
             seats: 0,
             flights: 1,
-            weekday: 0
+            weekday: 0,
+            peer_level: None,
         })
         .is_none());
     }
@@ -437,6 +493,7 @@ mod tests {
         for days in 1..120u32 {
             let f = Features {
                 days: bucket(days as f64, &[3.0, 7.0, 14.0, 21.0, 28.0, 42.0, 60.0, 90.0]),
+                peer: 9,
                 level: 5,
                 trend: 3,
                 seats: 2,

@@ -387,6 +387,10 @@ pub struct AdviceBasis {
     pub level: String,
     /// The price now against 7 days ago: `falling`, `flat`, `rising` or `unknown`.
     pub trend: String,
+    /// The cheapest flight's price now ÷ the median of the same flight's prices on sale now
+    /// for departures 1 to 6 weeks later (0.8: 20 % below them); `null` under two of them
+    /// on sale.
+    pub against_later_departures: Option<f64>,
     /// Seats left on the cheapest flight (9: 9 or more).
     pub seats_left: u16,
     /// Flights of the route on sale that day.

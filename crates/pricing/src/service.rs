@@ -604,7 +604,7 @@ impl PricingService {
     /// Buy now or wait for `q`'s departure, from the shipped model and the prices seen over
     /// the last 60 days.
     pub async fn advice(&self, q: &DepartureQuery) -> Result<BuyOrWait, PricingError> {
-        use crate::advice::{Features, Situation};
+        use crate::advice::{peer_level, Features, Situation, PEER_WEEKS};
         let today = self.today();
         let d = q.departure_date;
         let route = &q.route.route;
@@ -642,12 +642,33 @@ impl PricingService {
             Some(p) => *p = Some(now),
             None => prices.push(Some(now)),
         }
+        // The cheapest flight on sale now for the departures 1 to 6 weeks later.
+        let cheapest = on_sale[0];
+        let mut peers = vec![];
+        for week in 1..=PEER_WEEKS {
+            let later = self
+                .store
+                .flight_prices(route, d + Days::new(7 * week))
+                .await?;
+            peers.extend(
+                later
+                    .iter()
+                    .find(|f| {
+                        f.carrier == cheapest.carrier
+                            && f.flight_number == cheapest.flight_number
+                            && f.seats_left > 0
+                    })
+                    .map(|f| f.fare_minor),
+            );
+        }
+        let peer = peer_level(now, peers);
         let situation = Situation {
             days_before: (d - today).num_days().max(0) as u32,
             prices: &prices,
             seats: on_sale[0].seats_left.clamp(0, 9) as u16,
             flights: on_sale.len().min(u16::MAX as usize) as u16,
             weekday: d.weekday().num_days_from_monday() as u8,
+            peer_level: peer,
         };
         let features = Features::of(&situation).ok_or_else(no_history)?;
         let advice = crate::advice::shipped()
@@ -672,7 +693,7 @@ impl PricingService {
                 change_percent: percent(c),
             }
         });
-        let summary = if advice.wait {
+        let mut summary = if advice.wait {
             format!(
                 "Wait: prices like this usually come down — about {:.0} % less if you wait and buy when we say.",
                 -percent(advice.expected_change)
@@ -685,6 +706,16 @@ impl PricingService {
         } else {
             "Buy now: prices are unlikely to drop much further.".to_string()
         };
+        match peer.map(|r| percent(r - 1.0)) {
+            Some(p) if p <= -5.0 => summary.push_str(&format!(
+                " The cheapest flight is {:.0} % below its price for the same flight in the weeks after.",
+                -p
+            )),
+            Some(p) if p >= 5.0 => summary.push_str(&format!(
+                " The cheapest flight is {p:.0} % above its price for the same flight in the weeks after."
+            )),
+            _ => {}
+        }
         Ok(BuyOrWait {
             origin: route.origin.clone(),
             destination: route.destination.clone(),
@@ -715,6 +746,7 @@ impl PricingService {
                 ][features.level as usize]
                     .into(),
                 trend: ["falling", "flat", "rising", "unknown"][features.trend as usize].into(),
+                against_later_departures: peer.map(|r| (r * 100.0).round() / 100.0),
                 seats_left: situation.seats,
                 flights: situation.flights,
                 samples: advice.samples,

@@ -21,7 +21,7 @@ use anyhow::Context;
 use chrono::{Datelike, Days, NaiveDate};
 use clap::Args;
 use spontra_engine::Index;
-use spontra_pricing::advice::{Model, Series};
+use spontra_pricing::advice::{peer_level, Model, Series, PEER_WEEKS};
 use spontra_sim::market::{flight_id, FlightMarket};
 use spontra_sim::rng::{code3, unit};
 use std::process::ExitCode;
@@ -128,15 +128,15 @@ pub(crate) fn routes(index: &Index, wanted: usize) -> Vec<RouteFlights> {
         .collect()
 }
 
-/// What is on sale on `route` for a departure on `date` at each of `times` (days before
-/// departure, fractions allowed, latest first — the market's own process, `seed` its seed):
-/// the lowest economy fare with the seats of its flight, and how many flights are on sale.
-pub(crate) fn on_sale(
+/// Each flight of `route` departing `date` at each of `times` (days before departure,
+/// fractions allowed, latest first — the market's own process, `seed` its seed): its economy
+/// fare and seats, `None` while sold out.
+fn flight_fares(
     route: &RouteFlights,
     date: NaiveDate,
     seed: u64,
     times: &[f64],
-) -> Vec<(Option<(i64, u16)>, u16)> {
+) -> Vec<Vec<Option<(i64, u16)>>> {
     let weekday = date.weekday().num_days_from_monday() as usize;
     let day = (date - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()).num_days();
     let flights: Vec<FlightMarket> = route.by_weekday[weekday]
@@ -151,38 +151,87 @@ pub(crate) fn on_sale(
     times
         .iter()
         .map(|&days| {
-            let mut lowest: Option<(i64, u16)> = None;
-            let mut count = 0;
-            for (f, w) in flights.iter().zip(walks.iter_mut()) {
-                let state = f.state_on(w, days);
-                if let Some(fare) = state.fare_cents {
-                    count += 1;
-                    if lowest.is_none_or(|(p, _)| (fare as i64) < p) {
-                        lowest = Some((fare as i64, state.seats_left));
-                    }
-                }
+            flights
+                .iter()
+                .zip(walks.iter_mut())
+                .map(|(f, w)| {
+                    let state = f.state_on(w, days);
+                    state.fare_cents.map(|fare| (fare as i64, state.seats_left))
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The cheapest of one moment's flights (its index, fare and seats), and how many are on
+/// sale.
+fn cheapest(flights: &[Option<(i64, u16)>]) -> (Option<(usize, i64, u16)>, u16) {
+    let mut lowest: Option<(usize, i64, u16)> = None;
+    let mut count = 0;
+    for (i, f) in flights.iter().enumerate() {
+        if let Some((fare, seats)) = *f {
+            count += 1;
+            if lowest.is_none_or(|(_, p, _)| fare < p) {
+                lowest = Some((i, fare, seats));
             }
-            (lowest, count)
+        }
+    }
+    (lowest, count)
+}
+
+/// What is on sale on `route` for a departure on `date` at each of `times` (as
+/// [`flight_fares`]): the lowest economy fare with the seats of its flight, and how many
+/// flights are on sale.
+pub(crate) fn on_sale(
+    route: &RouteFlights,
+    date: NaiveDate,
+    seed: u64,
+    times: &[f64],
+) -> Vec<(Option<(i64, u16)>, u16)> {
+    flight_fares(route, date, seed, times)
+        .iter()
+        .map(|flights| {
+            let (lowest, count) = cheapest(flights);
+            (lowest.map(|(_, p, s)| (p, s)), count)
         })
         .collect()
 }
 
 /// The series of `route` departing `date` (`seed`: the market's): each day at noon, from
-/// the first day of the series to departure.
+/// the first day of the series to departure, with the cheapest flight's price against the
+/// same flight's on the departures 1 to 4 weeks later at the same moment.
 fn series(route: &RouteFlights, date: NaiveDate, seed: u64) -> Series {
-    let times: Vec<f64> = (0..=HORIZON).rev().map(|d| d as f64 + 0.5).collect();
+    // Each flight's fares by days before departure, of this departure (0) and the later ones
+    // of the same weekday (the same flights) at the same moments.
+    let by_days = |week: u64| {
+        let later = 7.0 * week as f64;
+        let times: Vec<f64> = (0..=HORIZON)
+            .rev()
+            .map(|d| d as f64 + 0.5 + later)
+            .collect();
+        let mut fares = flight_fares(route, date + Days::new(7 * week), seed, &times);
+        fares.reverse();
+        fares
+    };
+    let weeks: Vec<_> = (0..=PEER_WEEKS).map(by_days).collect();
     let mut prices = vec![None; HORIZON + 1];
     let mut seats = vec![0u16; HORIZON + 1];
     let mut flights = vec![0u16; HORIZON + 1];
-    for (d, (lowest, count)) in (0..=HORIZON).rev().zip(on_sale(route, date, seed, &times)) {
-        prices[d] = lowest.map(|(p, _)| p);
-        seats[d] = lowest.map_or(0, |(_, s)| s.min(9));
+    let mut peer = vec![None; HORIZON + 1];
+    for d in 0..=HORIZON {
+        let (lowest, count) = cheapest(&weeks[0][d]);
         flights[d] = count;
+        if let Some((i, p, s)) = lowest {
+            prices[d] = Some(p);
+            seats[d] = s.min(9);
+            peer[d] = peer_level(p, weeks[1..].iter().filter_map(|w| w[d][i].map(|(f, _)| f)));
+        }
     }
     Series {
         prices,
         seats,
         flights,
+        peer,
         weekday: date.weekday().num_days_from_monday() as u8,
     }
 }
@@ -198,7 +247,13 @@ struct Tally {
     advices: u64,
     forecasts: u64,
     forecasts_right: u64,
+    /// By arrival window ([`WINDOWS`]): travellers, price at arrival, paid, clairvoyant
+    /// saving.
+    windows: [(u64, i64, i64, i64); 4],
 }
+
+/// Arrival windows the saving is broken down by: the first day of each (days before).
+const WINDOWS: [usize; 4] = [1, 21, 42, 60];
 
 fn direction(change: i64) -> i8 {
     if change > BAND_CENTS {
@@ -290,6 +345,13 @@ pub fn run(args: BuyWaitArgs) -> anyhow::Result<ExitCode> {
         t.paid_total += paid;
         t.clairvoyant_saving += arrival_price - best;
         t.no_more += u64::from(paid <= arrival_price);
+        let w = &mut t.windows[WINDOWS.iter().rposition(|&s| arrival >= s).unwrap_or(0)];
+        *w = (
+            w.0 + 1,
+            w.1 + arrival_price,
+            w.2 + paid,
+            w.3 + arrival_price - best,
+        );
         t.waited += u64::from(waited);
     }
 
@@ -341,10 +403,144 @@ pub fn run(args: BuyWaitArgs) -> anyhow::Result<ExitCode> {
         pct(t.waited as f64, n),
         started.elapsed().as_secs_f64()
     );
+    for (i, (n, arrival, paid, clairvoyant)) in t.windows.iter().enumerate() {
+        let last = WINDOWS.get(i + 1).map_or(MAX_ARRIVAL as usize, |s| s - 1);
+        println!(
+            "  arriving {}–{last} days before: {n} travellers, saving {:.2} %, clairvoyant {:.2} %",
+            WINDOWS[i],
+            pct((arrival - paid) as f64, *arrival as f64),
+            pct(*clairvoyant as f64, *arrival as f64)
+        );
+    }
+    let ceiling_started = Instant::now();
+    let (ceiling, ceiling_clairvoyant, counted) =
+        known_state_ceiling(args.travellers as u64, args.draw_seed);
+    println!(
+        "known-state ceiling (one-flight routes, the hidden fare bucket seen, {counted} travellers): \
+         {:.2} % saved, {:.1} % of the clairvoyant saving ({:.2} %), {:.1} s",
+        100.0 * ceiling,
+        pct(ceiling, ceiling_clairvoyant),
+        100.0 * ceiling_clairvoyant,
+        ceiling_started.elapsed().as_secs_f64()
+    );
     if let Some(path) = &args.write_model {
         let json = serde_json::to_string(&model).context("the model as JSON")?;
         std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?;
         println!("model written to {}", path.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The known-state ceiling: what the best policy saves on a one-flight route if it could see
+/// the flight's hidden fare bucket (which no real traveller can), with the travellers'
+/// arrivals drawn as the backtest's. The policy is worked out by dynamic programming on the
+/// market's own process — bucket changes as a Poisson process of
+/// [`market::CHANGES_PER_DAY`], each a normal step of [`market::BUCKET_STEP`] pulled
+/// [`market::BUCKET_PULL`] back towards 0, the rest of the fare (trend and load) read off the
+/// market's flights as its mean by days to departure — then followed on flights of the
+/// market. A flight that sells out before departure is left out. Returns (the saving against
+/// buying at arrival, the clairvoyant saving), both as shares of the price at arrival, and
+/// the travellers counted.
+fn known_state_ceiling(travellers: u64, draw_seed: u64) -> (f64, f64, u64) {
+    use spontra_sim::market::{BUCKET_PULL, BUCKET_STEP, CHANGES_PER_DAY};
+    const BASE: f64 = 30_000.0;
+    let days = MAX_ARRIVAL as usize;
+    let flight = |n: u64| FlightMarket {
+        id: flight_id(draw_seed, 0x4345_494c, (n % 9_000) as u16, n as i64, 0),
+        base_cents: BASE,
+        capacity: ECONOMY_SEATS,
+    };
+    // The fare ÷ (base · bucket) each day at noon, averaged over flights on sale.
+    let mut rest = vec![0.0f64; days + 1];
+    let mut seen = vec![0.0f64; days + 1];
+    for n in 0..2_000 {
+        let f = flight(1_000_000 + n);
+        for (d, (r, s)) in rest.iter_mut().zip(seen.iter_mut()).enumerate() {
+            let t = d as f64 + 0.5;
+            if let Some(fare) = f.state(t).fare_cents {
+                *r += fare as f64 / (BASE * f.bucket(t).exp());
+                *s += 1.0;
+            }
+        }
+    }
+    for (r, s) in rest.iter_mut().zip(&seen) {
+        *r /= s.max(1.0);
+    }
+    // A grid of log-buckets and one change's transition between its points.
+    let grid: Vec<f64> = (0..=800).map(|i| -2.0 + i as f64 * 0.005).collect();
+    let step: Vec<Vec<(usize, f64)>> = grid
+        .iter()
+        .map(|&x| {
+            let mean = (1.0 - BUCKET_PULL) * x;
+            let w: Vec<f64> = grid
+                .iter()
+                .map(|&y| (-0.5 * ((y - mean) / BUCKET_STEP).powi(2)).exp())
+                .collect();
+            let sum: f64 = w.iter().sum();
+            w.iter()
+                .enumerate()
+                .filter(|(_, v)| **v / sum > 1e-9)
+                .map(|(j, v)| (j, v / sum))
+                .collect()
+        })
+        .collect();
+    let change = |v: &[f64]| -> Vec<f64> {
+        step.iter()
+            .map(|row| row.iter().map(|&(j, p)| p * v[j]).sum())
+            .collect()
+    };
+    // The value of holding on to day d (paying the best from then), and of waiting a day.
+    let poisson: Vec<f64> = (0..4)
+        .map(|k| {
+            (-CHANGES_PER_DAY).exp() * CHANGES_PER_DAY.powi(k)
+                / (1..=k).product::<i32>().max(1) as f64
+        })
+        .collect();
+    let mut wait = vec![vec![f64::INFINITY; grid.len()]; days + 1];
+    let mut value: Vec<f64> = grid.iter().map(|x| rest[0] * x.exp()).collect();
+    for d in 1..=days {
+        // Tomorrow's value after 0, 1, 2 or 3 bucket changes.
+        let mut after = value.clone();
+        let mut cont = vec![0.0; grid.len()];
+        for (k, p) in poisson.iter().enumerate() {
+            if k > 0 {
+                after = change(&after);
+            }
+            for (c, a) in cont.iter_mut().zip(&after) {
+                *c += p * a;
+            }
+        }
+        value = grid
+            .iter()
+            .zip(&cont)
+            .map(|(x, c)| (rest[d] * x.exp()).min(*c))
+            .collect();
+        wait[d] = cont;
+    }
+    let at = |x: f64| (((x + 2.0) / 0.005).round().max(0.0) as usize).min(grid.len() - 1);
+    let pick =
+        |n: u64, what: u64, len: usize| (unit(&[draw_seed, what, n]) * len as f64) as usize % len;
+    let (mut arrival_total, mut saving, mut clairvoyant, mut counted) = (0.0, 0.0, 0.0, 0);
+    for n in 0..travellers {
+        let ahead = 1 + pick(n, 4, TRAVEL_DAYS as usize);
+        let arrival = 1 + pick(n, 5, (MAX_ARRIVAL as usize).min(ahead));
+        let f = flight(n);
+        let fares: Option<Vec<f64>> = (0..=arrival)
+            .map(|d| f.state(d as f64 + 0.5).fare_cents.map(|c| c as f64))
+            .collect();
+        let Some(fares) = fares else { continue };
+        let paid = (1..=arrival)
+            .rev()
+            .find(|&d| {
+                let x = f.bucket(d as f64 + 0.5);
+                rest[d] * x.exp() <= wait[d][at(x)]
+            })
+            .map_or(fares[0], |d| fares[d]);
+        let best = fares.iter().copied().fold(f64::INFINITY, f64::min);
+        arrival_total += fares[arrival];
+        saving += fares[arrival] - paid;
+        clairvoyant += fares[arrival] - best;
+        counted += 1;
+    }
+    (saving / arrival_total, clairvoyant / arrival_total, counted)
 }

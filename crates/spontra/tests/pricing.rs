@@ -108,6 +108,28 @@ fn euros(cents: i64) -> String {
     format!("{}.{:02}", cents / 100, cents % 100)
 }
 
+/// `a` (an advice answered 17 days before departure) is the shipped model's for `features`.
+fn assert_advice_is_the_models(a: &Value, features: &spontra_pricing::advice::Features) {
+    let expected = spontra_pricing::advice::shipped()
+        .advise_features(features, 17)
+        .expect("the shipped model advises");
+    assert_eq!(
+        a["advice"],
+        if expected.wait { "wait" } else { "buy" },
+        "{a}"
+    );
+    assert_eq!(a["basis"]["samples"], expected.samples);
+    assert_eq!(a["price_now"]["amount"], euros(lowest(3, 4)));
+    let change = a["expected_change_percent"].as_f64().unwrap();
+    assert!(
+        (change - expected.expected_change * 100.0).abs() < 0.051,
+        "{a}"
+    );
+    let confidence = a["confidence"].as_f64().unwrap();
+    assert!((confidence - expected.confidence).abs() < 0.0051, "{a}");
+    assert!(a["forecast_7d"]["direction"].is_string(), "{a}");
+}
+
 async fn prices_flow_from_reports_to_the_api(backend: Backend) {
     let Some(setup) = start(backend).await else {
         return;
@@ -142,40 +164,25 @@ async fn prices_flow_from_reports_to_the_api(backend: Backend) {
 
     // Buy or wait for December 18th, 17 days out: €330 against a median of €530 over the
     // previous 28 days (well below), €530 a week ago (falling), three flights on sale, 9 seats
-    // on the cheapest, a Friday — the advice is the shipped model's for those features.
+    // on the cheapest, a Friday, no later departures of its flight on sale — the advice is
+    // the shipped model's for those features.
     let (status, a) = get(app, &format!("/api/v1/prices/advice?{q}")).await;
     assert_eq!(status, 200, "{a}");
     assert_eq!(
         a["basis"],
         json!({"days_before": 17, "level": "well_below", "trend": "falling", "seats_left": 9,
-               "flights": 3, "samples": a["basis"]["samples"]})
+               "flights": 3, "against_later_departures": null, "samples": a["basis"]["samples"]})
     );
     let features = spontra_pricing::advice::Features {
         days: 3,
+        peer: 9,
         level: 0,
         trend: 0,
         seats: 2,
         flights: 1,
         weekday: 4,
     };
-    let expected = spontra_pricing::advice::shipped()
-        .advise_features(&features, 17)
-        .expect("the shipped model advises");
-    assert_eq!(
-        a["advice"],
-        if expected.wait { "wait" } else { "buy" },
-        "{a}"
-    );
-    assert_eq!(a["basis"]["samples"], expected.samples);
-    assert_eq!(a["price_now"]["amount"], euros(lowest(3, 4)));
-    let change = a["expected_change_percent"].as_f64().unwrap();
-    assert!(
-        (change - expected.expected_change * 100.0).abs() < 0.051,
-        "{a}"
-    );
-    let confidence = a["confidence"].as_f64().unwrap();
-    assert!((confidence - expected.confidence).abs() < 0.0051, "{a}");
-    assert!(a["forecast_7d"]["direction"].is_string(), "{a}");
+    assert_advice_is_the_models(&a, &features);
 
     // Metrics as Amadeus writes them, and labels either side of the typical range.
     for (price, label) in [
@@ -402,6 +409,64 @@ async fn prices_flow_from_reports_to_the_api(backend: Backend) {
     }
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].header("dlq_code"), Some(&b"invalid_data"[..]));
+
+    // BA 117 on sale a week and two weeks later (December 25th at €600, January 1st at
+    // €700), and AA 100 cheaper than it on December 25th (€400): the cheapest flight of
+    // December 18th (BA 117 at €330) is 0.51 of its own median later (the route's lowest
+    // prices would make it 0.6), and the advice is the model's for that.
+    let later = |date: &str, carrier: &str, number: u16, cents: i64| {
+        let (y, m, d) = (&date[..4], &date[5..7], &date[8..]);
+        let leaves = format!("{y}-{m}-{d}T12:00:00Z");
+        CloudEvent {
+            id: format!("{carrier}{number}-{date}"),
+            source: "/providers/skyhub".into(),
+            type_: spontra_ingest::feed::DUFFEL_FARE_V1.into(),
+            time: Some(Utc.from_utc_datetime(&sale_day(4).and_hms_opt(10, 0, 0).unwrap())),
+            subject: Some(format!("{carrier}{number}")),
+            datacontenttype: Some("application/json".into()),
+            data: serde_json::to_vec(&json!({
+                "owner": {"iata_code": carrier},
+                "marketing_carrier_flight_number": number.to_string(),
+                "origin": {"iata_code": "LHR"},
+                "destination": {"iata_code": "JFK"},
+                "departure_date": date,
+                "departing_at": leaves,
+                "cabin_class": "economy",
+                "total_amount": euros(cents),
+                "total_currency": "EUR",
+                "available_seats": 9
+            }))
+            .unwrap(),
+        }
+        .to_message("LHR-JFK")
+    };
+    setup
+        .publish(
+            "provider.raw",
+            vec![
+                later("2026-12-25", "BA", 117, 60_000),
+                later("2026-12-25", "AA", 100, 40_000),
+                later("2027-01-01", "BA", 117, 70_000),
+            ],
+        )
+        .await;
+    setup.caught_up(0).await;
+    let (status, a) = get(app, &format!("/api/v1/prices/advice?{q}")).await;
+    assert_eq!(status, 200, "{a}");
+    assert_eq!(a["basis"]["against_later_departures"], 0.51, "{a}");
+    assert!(
+        a["summary"].as_str().unwrap().ends_with(
+            "The cheapest flight is 49 % below its price for the same flight in the weeks after."
+        ),
+        "{a}"
+    );
+    assert_advice_is_the_models(
+        &a,
+        &spontra_pricing::advice::Features {
+            peer: 0,
+            ..features
+        },
+    );
 
     // Bad queries: refused with their codes and fields, never a 500.
     for (path, status, code, field) in [

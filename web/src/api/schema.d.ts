@@ -980,6 +980,13 @@ export interface components {
         };
         /** @description What the advice was drawn from. */
         AdviceBasis: {
+            /**
+             * Format: double
+             * @description The cheapest flight's price now ÷ the median of the same flight's prices on sale now
+             *     for departures 1 to 6 weeks later (0.8: 20 % below them); `null` under two of them
+             *     on sale.
+             */
+            against_later_departures?: number | null;
             /** Format: int64 */
             days_before: number;
             /**
