@@ -12,5 +12,6 @@ pub mod cli;
 pub mod config;
 pub mod market;
 pub mod roll;
+pub mod sim_providers;
 pub mod store;
 pub mod world;
