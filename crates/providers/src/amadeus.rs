@@ -263,18 +263,7 @@ struct FareDetail {
 /// its id and why.
 pub fn read_offers(provider: &str, body: &[u8]) -> Result<Offers, ProviderError> {
     let envelope: Envelope = crate::parse(provider, body)?;
-    let mut out = Offers::default();
-    for raw in envelope.data {
-        let id = raw["id"].as_str().unwrap_or("?").to_string();
-        match serde_json::from_value::<RawOffer>(raw)
-            .map_err(|e| e.to_string())
-            .and_then(|o| offer(provider, o))
-        {
-            Ok(o) => out.offers.push(o),
-            Err(why) => out.skipped.push(format!("offer {id}: {why}")),
-        }
-    }
-    Ok(out)
+    Ok(crate::read_each::<RawOffer>(provider, envelope.data, offer))
 }
 
 fn code<T>(parse: fn(&str) -> Result<T, spontra_domain::CodeError>, s: &str) -> Result<T, String> {

@@ -223,6 +223,27 @@ fn error_detail(body: &[u8]) -> String {
     text.chars().take(200).collect()
 }
 
+/// Each of an answer's raw offers read as `R` and mapped by `offer`; one that does not read
+/// is skipped with its id and why (the others are kept).
+pub(crate) fn read_each<R: serde::de::DeserializeOwned>(
+    provider: &str,
+    raws: Vec<serde_json::Value>,
+    offer: impl Fn(&str, R) -> Result<Offer, String>,
+) -> Offers {
+    let mut out = Offers::default();
+    for raw in raws {
+        let id = raw["id"].as_str().unwrap_or("?").to_string();
+        match serde_json::from_value::<R>(raw)
+            .map_err(|e| e.to_string())
+            .and_then(|o| offer(provider, o))
+        {
+            Ok(o) => out.offers.push(o),
+            Err(why) => out.skipped.push(format!("offer {id}: {why}")),
+        }
+    }
+    out
+}
+
 /// A JSON answer read as `T`, or [`ProviderError::Malformed`] saying where it broke.
 pub(crate) fn parse<T: serde::de::DeserializeOwned>(
     provider: &str,

@@ -292,6 +292,70 @@ impl Sim {
     }
 }
 
+/// One offer a provider makes: an itinerary, as one fare brand, under its own flight numbers
+/// or a partner's codeshare number.
+struct Listing<'a> {
+    it: &'a ItineraryDto,
+    /// The partner's carrier and flight number the first flight is sold under.
+    sold_as: Option<&'a (String, u16)>,
+    brand: &'static str,
+    /// The total, a decimal string in the itinerary's currency.
+    total: String,
+}
+
+impl Listing<'_> {
+    /// The carrier and flight number segment `g` is sold under.
+    fn marketing(&self, g: &spontra_search::dto::Segment) -> (String, String) {
+        let first = &self.it.slices[0].segments[0].carrier;
+        match self.sold_as {
+            Some((partner, number)) if g.carrier == *first => (partner.clone(), number.to_string()),
+            _ => (g.carrier.clone(), g.flight[g.carrier.len()..].to_string()),
+        }
+    }
+
+    /// The airline selling it.
+    fn owner(&self) -> &str {
+        self.sold_as
+            .map_or(self.it.slices[0].segments[0].carrier.as_str(), |(p, _)| {
+                p.as_str()
+            })
+    }
+}
+
+impl Sim {
+    /// Everything the provider offers of `itineraries` (with their codeshares): each as each
+    /// of its fare brands, at its markup.
+    fn listings<'a>(
+        &self,
+        itineraries: &'a [ItineraryDto],
+        codeshares: &'a [Option<(String, u16)>],
+    ) -> Vec<Listing<'a>> {
+        let s = &self.settings;
+        let mut out = vec![];
+        for (it, codeshare) in itineraries.iter().zip(codeshares) {
+            for sold_as in std::iter::once(None).chain(codeshare.as_ref().map(Some)) {
+                for (brand, factor) in s.brands() {
+                    out.push(Listing {
+                        it,
+                        sold_as,
+                        brand,
+                        total: amount(it.price.minor, s.markup * factor, 2),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// The codeshare each itinerary is also sold under, if it is.
+    fn codeshares(&self, itineraries: &[ItineraryDto]) -> Vec<Option<(String, u16)>> {
+        itineraries
+            .iter()
+            .map(|it| self.codeshare(&it.id, &it.slices[0].segments[0].carrier))
+            .collect()
+    }
+}
+
 /// Airlines that lend their numbers to codeshares in the simulation (any the provider sells).
 const PARTNERS: [&str; 12] = [
     "AA", "BA", "IB", "AY", "LH", "LX", "OS", "AF", "KL", "DL", "UA", "AC",
@@ -321,6 +385,11 @@ fn amount(minor: u64, factor: f64, digits: u32) -> String {
             width = digits as usize
         )
     }
+}
+
+/// An ISO 8601 duration of minutes (`PT7H5M`), as Amadeus writes durations.
+fn iso_duration(minutes: u32) -> String {
+    format!("PT{}H{}M", minutes / 60, minutes % 60)
 }
 
 /// The local date and time of a moment (`2026-12-18T07:05:00+01:00` → `2026-12-18T07:05:00`).
@@ -460,57 +529,51 @@ async fn duffel_offers(
         Ok(i) => i,
         Err(message) => return invalid(message),
     };
-    let mut offers = vec![];
-    for it in &itineraries {
-        let first_carrier = it.slices[0].segments[0].carrier.clone();
-        let codeshare = sim.codeshare(&it.id, &first_carrier);
-        for sold_as in [None, codeshare.as_ref()] {
-            for (brand, factor) in s.brands() {
-                let total = amount(it.price.minor, s.markup * factor, 2);
-                let slices: Vec<Value> = it
-                    .slices
-                    .iter()
-                    .map(|sl| {
-                        let segments: Vec<Value> = sl
-                            .segments
-                            .iter()
-                            .map(|g| {
-                                let (carrier, number) = (&g.carrier, &g.flight[g.carrier.len()..]);
-                                let (m_carrier, m_number) = match sold_as {
-                                    Some((partner, num)) if *carrier == first_carrier => {
-                                        (partner.clone(), num.to_string())
-                                    }
-                                    _ => (carrier.clone(), number.to_string()),
-                                };
-                                json!({
-                                    "origin": {"iata_code": g.origin},
-                                    "destination": {"iata_code": g.destination},
-                                    "departing_at": local(&g.departure.local),
-                                    "arriving_at": local(&g.arrival.local),
-                                    "marketing_carrier": {"iata_code": m_carrier},
-                                    "marketing_carrier_flight_number": m_number,
-                                    "operating_carrier": {"iata_code": carrier, "name": g.carrier_name},
-                                    "operating_carrier_flight_number": number,
-                                    "aircraft": {"name": g.aircraft},
-                                    "passengers": [{"cabin_class": g.cabin}]
-                                })
+    let codeshares = sim.codeshares(&itineraries);
+    let expires_at = (chrono::Utc::now() + chrono::Duration::minutes(30))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let offers: Vec<Value> = sim
+        .listings(&itineraries, &codeshares)
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let slices: Vec<Value> = l
+                .it
+                .slices
+                .iter()
+                .map(|sl| {
+                    let segments: Vec<Value> = sl
+                        .segments
+                        .iter()
+                        .map(|g| {
+                            let (m_carrier, m_number) = l.marketing(g);
+                            json!({
+                                "origin": {"iata_code": g.origin},
+                                "destination": {"iata_code": g.destination},
+                                "departing_at": local(&g.departure.local),
+                                "arriving_at": local(&g.arrival.local),
+                                "marketing_carrier": {"iata_code": m_carrier},
+                                "marketing_carrier_flight_number": m_number,
+                                "operating_carrier": {"iata_code": g.carrier, "name": g.carrier_name},
+                                "operating_carrier_flight_number": &g.flight[g.carrier.len()..],
+                                "aircraft": {"name": g.aircraft},
+                                "passengers": [{"cabin_class": g.cabin}]
                             })
-                            .collect();
-                        json!({"fare_brand_name": brand, "segments": segments})
-                    })
-                    .collect();
-                let owner = sold_as.map_or(first_carrier.as_str(), |(p, _)| p.as_str());
-                offers.push(json!({
-                    "id": format!("off_{n:x}_{}", offers.len()),
-                    "total_amount": total,
-                    "total_currency": it.price.currency,
-                    "expires_at": (chrono::Utc::now() + chrono::Duration::minutes(30)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                    "owner": {"iata_code": owner},
-                    "slices": slices
-                }));
-            }
-        }
-    }
+                        })
+                        .collect();
+                    json!({"fare_brand_name": l.brand, "segments": segments})
+                })
+                .collect();
+            json!({
+                "id": format!("off_{n:x}_{i}"),
+                "total_amount": l.total,
+                "total_currency": l.it.price.currency,
+                "expires_at": expires_at,
+                "owner": {"iata_code": l.owner()},
+                "slices": slices
+            })
+        })
+        .collect();
     (
         StatusCode::CREATED,
         Json(json!({"data": {"id": format!("orq_{n}"), "live_mode": false, "offers": offers}})),
@@ -584,7 +647,6 @@ async fn amadeus_offers(
     headers: HeaderMap,
     query: Result<Query<AmadeusQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let s = &sim.settings;
     let valid = bearer(&headers).is_some_and(|t| {
         sim.tokens
             .lock()
@@ -633,67 +695,59 @@ async fn amadeus_offers(
         Ok(i) => i,
         Err(detail) => return invalid(detail),
     };
-    let mut data = vec![];
-    for it in &itineraries {
-        let first_carrier = it.slices[0].segments[0].carrier.clone();
-        let codeshare = sim.codeshare(&it.id, &first_carrier);
-        for sold_as in [None, codeshare.as_ref()] {
-            for (brand, factor) in s.brands() {
-                let mut segment_id = 0;
-                let mut details = vec![];
-                let itineraries: Vec<Value> = it
-                    .slices
-                    .iter()
-                    .map(|sl| {
-                        let segments: Vec<Value> = sl
-                            .segments
-                            .iter()
-                            .map(|g| {
-                                segment_id += 1;
-                                let number = &g.flight[g.carrier.len()..];
-                                let (m_carrier, m_number) = match sold_as {
-                                    Some((partner, num)) if g.carrier == first_carrier => {
-                                        (partner.clone(), num.to_string())
-                                    }
-                                    _ => (g.carrier.clone(), number.to_string()),
-                                };
-                                details.push(json!({
-                                    "segmentId": segment_id.to_string(),
-                                    "cabin": g.cabin.to_ascii_uppercase(),
-                                    "brandedFare": brand,
-                                    "class": "Y"
-                                }));
-                                json!({
-                                    "departure": {"iataCode": g.origin, "at": local(&g.departure.local)},
-                                    "arrival": {"iataCode": g.destination, "at": local(&g.arrival.local)},
-                                    "carrierCode": m_carrier,
-                                    "number": m_number,
-                                    "aircraft": {"code": g.aircraft},
-                                    "operating": {"carrierCode": g.carrier},
-                                    "duration": format!("PT{}H{}M", g.duration_minutes / 60, g.duration_minutes % 60),
-                                    "id": segment_id.to_string(),
-                                    "numberOfStops": 0
-                                })
+    let codeshares = sim.codeshares(&itineraries);
+    let data: Vec<Value> = sim
+        .listings(&itineraries, &codeshares)
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let mut segment_id = 0;
+            let mut details = vec![];
+            let itineraries: Vec<Value> = l
+                .it
+                .slices
+                .iter()
+                .map(|sl| {
+                    let segments: Vec<Value> = sl
+                        .segments
+                        .iter()
+                        .map(|g| {
+                            segment_id += 1;
+                            let (m_carrier, m_number) = l.marketing(g);
+                            details.push(json!({
+                                "segmentId": segment_id.to_string(),
+                                "cabin": g.cabin.to_ascii_uppercase(),
+                                "brandedFare": l.brand,
+                                "class": "Y"
+                            }));
+                            json!({
+                                "departure": {"iataCode": g.origin, "at": local(&g.departure.local)},
+                                "arrival": {"iataCode": g.destination, "at": local(&g.arrival.local)},
+                                "carrierCode": m_carrier,
+                                "number": m_number,
+                                "aircraft": {"code": g.aircraft},
+                                "operating": {"carrierCode": g.carrier},
+                                "duration": iso_duration(g.duration_minutes),
+                                "id": segment_id.to_string(),
+                                "numberOfStops": 0
                             })
-                            .collect();
-                        json!({"duration": format!("PT{}H{}M", sl.duration_minutes / 60, sl.duration_minutes % 60), "segments": segments})
-                    })
-                    .collect();
-                let total = amount(it.price.minor, s.markup * factor, 2);
-                let validating = sold_as.map_or(first_carrier.as_str(), |(p, _)| p.as_str());
-                data.push(json!({
-                    "type": "flight-offer",
-                    "id": (data.len() + 1).to_string(),
-                    "source": "GDS",
-                    "oneWay": it.slices.len() == 1,
-                    "numberOfBookableSeats": 9,
-                    "itineraries": itineraries,
-                    "price": {"currency": it.price.currency, "total": total, "base": total, "grandTotal": total},
-                    "validatingAirlineCodes": [validating],
-                    "travelerPricings": [{"travelerId": "1", "fareOption": "STANDARD", "travelerType": "ADULT", "fareDetailsBySegment": details}]
-                }));
-            }
-        }
-    }
+                        })
+                        .collect();
+                    json!({"duration": iso_duration(sl.duration_minutes), "segments": segments})
+                })
+                .collect();
+            json!({
+                "type": "flight-offer",
+                "id": (i + 1).to_string(),
+                "source": "GDS",
+                "oneWay": l.it.slices.len() == 1,
+                "numberOfBookableSeats": 9,
+                "itineraries": itineraries,
+                "price": {"currency": l.it.price.currency, "total": l.total, "base": l.total, "grandTotal": l.total},
+                "validatingAirlineCodes": [l.owner()],
+                "travelerPricings": [{"travelerId": "1", "fareOption": "STANDARD", "travelerType": "ADULT", "fareDetailsBySegment": details}]
+            })
+        })
+        .collect();
     Json(json!({"meta": {"count": data.len()}, "data": data})).into_response()
 }

@@ -39,11 +39,28 @@ fn lowest(di: i64, k: i64) -> i64 {
 
 fn report(di: i64, k: i64, flight: usize) -> Message {
     let (carrier, number, extra) = FLIGHTS[flight];
-    let leaves = Utc.from_utc_datetime(&departure(di).and_hms_opt(12, 0, 0).unwrap());
     let seen = Utc.from_utc_datetime(&sale_day(k).and_hms_opt(9, flight as u32, 0).unwrap());
-    let cents = lowest(di, k) + extra;
+    fare_report(
+        format!("{carrier}{number}-{di}-{k}"),
+        (carrier, number),
+        departure(di),
+        seen,
+        lowest(di, k) + extra,
+    )
+}
+
+/// What SkyHub (Duffel's vocabulary) reports of `flight` leaving LHR for JFK at noon on
+/// `date`, seen at `seen` at `cents` euro cents with 9 seats.
+fn fare_report(
+    id: String,
+    (carrier, number): (&str, u16),
+    date: NaiveDate,
+    seen: chrono::DateTime<Utc>,
+    cents: i64,
+) -> Message {
+    let leaves = Utc.from_utc_datetime(&date.and_hms_opt(12, 0, 0).unwrap());
     CloudEvent {
-        id: format!("{carrier}{number}-{di}-{k}"),
+        id,
         source: "/providers/skyhub".into(),
         type_: spontra_ingest::feed::DUFFEL_FARE_V1.into(),
         time: Some(seen),
@@ -54,10 +71,10 @@ fn report(di: i64, k: i64, flight: usize) -> Message {
             "marketing_carrier_flight_number": number.to_string(),
             "origin": {"iata_code": "LHR"},
             "destination": {"iata_code": "JFK"},
-            "departure_date": departure(di).to_string(),
+            "departure_date": date.to_string(),
             "departing_at": leaves.to_rfc3339(),
             "cabin_class": "economy",
-            "total_amount": format!("{}.{:02}", cents / 100, cents % 100),
+            "total_amount": euros(cents),
             "total_currency": "EUR",
             "available_seats": 9
         }))
@@ -415,30 +432,14 @@ async fn prices_flow_from_reports_to_the_api(backend: Backend) {
     // December 18th (BA 117 at €330) is 0.51 of its own median later (the route's lowest
     // prices would make it 0.6), and the advice is the model's for that.
     let later = |date: &str, carrier: &str, number: u16, cents: i64| {
-        let (y, m, d) = (&date[..4], &date[5..7], &date[8..]);
-        let leaves = format!("{y}-{m}-{d}T12:00:00Z");
-        CloudEvent {
-            id: format!("{carrier}{number}-{date}"),
-            source: "/providers/skyhub".into(),
-            type_: spontra_ingest::feed::DUFFEL_FARE_V1.into(),
-            time: Some(Utc.from_utc_datetime(&sale_day(4).and_hms_opt(10, 0, 0).unwrap())),
-            subject: Some(format!("{carrier}{number}")),
-            datacontenttype: Some("application/json".into()),
-            data: serde_json::to_vec(&json!({
-                "owner": {"iata_code": carrier},
-                "marketing_carrier_flight_number": number.to_string(),
-                "origin": {"iata_code": "LHR"},
-                "destination": {"iata_code": "JFK"},
-                "departure_date": date,
-                "departing_at": leaves,
-                "cabin_class": "economy",
-                "total_amount": euros(cents),
-                "total_currency": "EUR",
-                "available_seats": 9
-            }))
-            .unwrap(),
-        }
-        .to_message("LHR-JFK")
+        let seen = Utc.from_utc_datetime(&sale_day(4).and_hms_opt(10, 0, 0).unwrap());
+        fare_report(
+            format!("{carrier}{number}-{date}"),
+            (carrier, number),
+            date.parse().unwrap(),
+            seen,
+            cents,
+        )
     };
     setup
         .publish(

@@ -140,6 +140,7 @@ async fn merging_both_providers_finds_each_itinerary_they_sell_once_at_their_pri
                 })
                 .collect();
             let brands = s.brands();
+            let mut codeshared: HashSet<ItineraryKey> = HashSet::new();
             // Every offer is a sold itinerary at the provider's markup and brand factor.
             let by_key: HashMap<ItineraryKey, &ItineraryDto> =
                 sold.iter().map(|it| (key_of(it), *it)).collect();
@@ -153,18 +154,22 @@ async fn merging_both_providers_finds_each_itinerary_they_sell_once_at_their_pri
                 let expected = (it.price.minor as f64 * s.markup * factor).round() as i64;
                 assert_eq!(o.total.minor, expected, "{} {brand}", o.id);
                 assert_eq!(o.total.currency.as_str(), "EUR");
-                if o.slices[0].segments[0].marketing.carrier
-                    != o.slices[0].segments[0].operating_carrier
-                {
+                let first = &o.slices[0].segments[0];
+                if first.marketing.carrier != first.operating_carrier {
                     codeshares += 1;
+                    codeshared.insert(k.clone());
                 }
                 sellers.entry(k).or_default().insert(s.name.clone());
             }
-            assert!(
-                offers.len() >= sold.len() * brands.len(),
-                "{} offers for {} sold",
+            // Each itinerary it sells as each brand, and those it also sells under a
+            // codeshare number once more as each brand: no more, no less.
+            assert_eq!(
                 offers.len(),
-                sold.len()
+                brands.len() * (sold.len() + codeshared.len()),
+                "{} offers for {} sold, {} codeshared",
+                offers.len(),
+                sold.len(),
+                codeshared.len()
             );
             offers_seen += offers.len();
             merged.add(offers, |m| Some(m.minor));
