@@ -218,6 +218,20 @@ enum Fate {
 }
 
 impl Sim {
+    /// A search request let through (its number), after its latency; or the fault it meets,
+    /// as the provider's format answers it (a hang is held past any client's deadline first,
+    /// as the real APIs on their worst days).
+    async fn serve(&self) -> Result<u64, Response> {
+        let (n, fate) = self.admit().await;
+        if matches!(fate, Fate::Hang) {
+            tokio::time::sleep(Duration::from_secs(120)).await;
+        }
+        match faulty(fate, self.settings.format) {
+            Some(r) => Err(r),
+            None => Ok(n),
+        }
+    }
+
     /// The request's number and fate, after its latency.
     async fn admit(&self) -> (u64, Fate) {
         let n = self.requests.fetch_add(1, Ordering::Relaxed);
@@ -429,7 +443,7 @@ fn faulty(fate: Fate, format: Format) -> Option<Response> {
             )
                 .into_response(),
         ),
-        // Held past any client's deadline (the real APIs' worst days).
+        // Held, then answered (`Sim::serve`).
         Fate::Hang => None,
     }
 }
@@ -480,13 +494,10 @@ async fn duffel_offers(
             json!({"errors": [{"type": "authentication_error", "code": "invalid_authorization_header", "title": "Invalid authorization header", "message": "The Authorization header is invalid"}]}),
         );
     }
-    let (n, fate) = sim.admit().await;
-    if matches!(fate, Fate::Hang) {
-        tokio::time::sleep(Duration::from_secs(120)).await;
-    }
-    if let Some(r) = faulty(fate, Format::Duffel) {
-        return r;
-    }
+    let n = match sim.serve().await {
+        Ok(n) => n,
+        Err(fault) => return fault,
+    };
     let invalid = |message: String| {
         refused(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -660,12 +671,8 @@ async fn amadeus_offers(
             json!({"errors": [{"code": 38190, "title": "Invalid access token", "detail": "The access token provided in the Authorization header is invalid", "status": 401}]}),
         );
     }
-    let (_, fate) = sim.admit().await;
-    if matches!(fate, Fate::Hang) {
-        tokio::time::sleep(Duration::from_secs(120)).await;
-    }
-    if let Some(r) = faulty(fate, Format::Amadeus) {
-        return r;
+    if let Err(fault) = sim.serve().await {
+        return fault;
     }
     let invalid = |detail: String| {
         refused(
