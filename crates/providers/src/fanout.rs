@@ -103,6 +103,16 @@ impl Breaker {
         };
     }
 
+    /// A probe that could not even start, or failed for a reason that is not the provider's,
+    /// still ends the probe (the circuit opens again, so the next probe goes out later
+    /// rather than never).
+    fn failed_if_probing(&self) {
+        let probing = matches!(*self.lock(), Circuit::Probing);
+        if probing {
+            self.failed();
+        }
+    }
+
     /// The circuit lets calls through (closed).
     pub fn is_closed(&self) -> bool {
         matches!(*self.lock(), Circuit::Closed { .. })
@@ -214,17 +224,6 @@ impl Registered {
                 }
                 Outcome::TimedOut
             }
-        }
-    }
-}
-
-impl Breaker {
-    /// A probe that could not even start counts as a failed probe (so the next is let out
-    /// later rather than never).
-    fn failed_if_probing(&self) {
-        let probing = matches!(*self.lock(), Circuit::Probing);
-        if probing {
-            self.failed();
         }
     }
 }

@@ -98,18 +98,17 @@ pub struct Merged {
     by_key: HashMap<ItineraryKey, Itinerary>,
 }
 
+/// The slices' fare brands: one name when they agree, else joined (`Basic / Flex`).
 fn brand_of(offer: &Offer) -> Option<String> {
     let brands: Vec<&str> = offer
         .slices
         .iter()
         .filter_map(|s| s.fare_brand.as_deref())
         .collect();
-    let mut unique = brands.clone();
-    unique.dedup();
-    match unique.len() {
-        0 => None,
-        1 => Some(unique[0].to_string()),
-        _ => Some(brands.join(" / ")),
+    match brands.first() {
+        None => None,
+        Some(one) if brands.iter().all(|b| b == one) => Some(one.to_string()),
+        Some(_) => Some(brands.join(" / ")),
     }
 }
 

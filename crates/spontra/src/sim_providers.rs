@@ -311,7 +311,7 @@ impl Sim {
 struct Listing<'a> {
     it: &'a ItineraryDto,
     /// The partner's carrier and flight number the first flight is sold under.
-    sold_as: Option<&'a (String, u16)>,
+    sold_as: Option<(String, u16)>,
     brand: &'static str,
     /// The total, a decimal string in the itinerary's currency.
     total: String,
@@ -321,7 +321,7 @@ impl Listing<'_> {
     /// The carrier and flight number segment `g` is sold under.
     fn marketing(&self, g: &spontra_search::dto::Segment) -> (String, String) {
         let first = &self.it.slices[0].segments[0].carrier;
-        match self.sold_as {
+        match &self.sold_as {
             Some((partner, number)) if g.carrier == *first => (partner.clone(), number.to_string()),
             _ => (g.carrier.clone(), g.flight[g.carrier.len()..].to_string()),
         }
@@ -330,6 +330,7 @@ impl Listing<'_> {
     /// The airline selling it.
     fn owner(&self) -> &str {
         self.sold_as
+            .as_ref()
             .map_or(self.it.slices[0].segments[0].carrier.as_str(), |(p, _)| {
                 p.as_str()
             })
@@ -337,21 +338,18 @@ impl Listing<'_> {
 }
 
 impl Sim {
-    /// Everything the provider offers of `itineraries` (with their codeshares): each as each
-    /// of its fare brands, at its markup.
-    fn listings<'a>(
-        &self,
-        itineraries: &'a [ItineraryDto],
-        codeshares: &'a [Option<(String, u16)>],
-    ) -> Vec<Listing<'a>> {
+    /// Everything the provider offers of `itineraries`: each as each of its fare brands, at
+    /// its markup, and again under a partner's codeshare number when it is also sold so.
+    fn listings<'a>(&self, itineraries: &'a [ItineraryDto]) -> Vec<Listing<'a>> {
         let s = &self.settings;
         let mut out = vec![];
-        for (it, codeshare) in itineraries.iter().zip(codeshares) {
-            for sold_as in std::iter::once(None).chain(codeshare.as_ref().map(Some)) {
+        for it in itineraries {
+            let codeshare = self.codeshare(&it.id, &it.slices[0].segments[0].carrier);
+            for sold_as in std::iter::once(None).chain(codeshare.map(Some)) {
                 for (brand, factor) in s.brands() {
                     out.push(Listing {
                         it,
-                        sold_as,
+                        sold_as: sold_as.clone(),
                         brand,
                         total: amount(it.price.minor, s.markup * factor, 2),
                     });
@@ -359,14 +357,6 @@ impl Sim {
             }
         }
         out
-    }
-
-    /// The codeshare each itinerary is also sold under, if it is.
-    fn codeshares(&self, itineraries: &[ItineraryDto]) -> Vec<Option<(String, u16)>> {
-        itineraries
-            .iter()
-            .map(|it| self.codeshare(&it.id, &it.slices[0].segments[0].carrier))
-            .collect()
     }
 }
 
@@ -540,11 +530,10 @@ async fn duffel_offers(
         Ok(i) => i,
         Err(message) => return invalid(message),
     };
-    let codeshares = sim.codeshares(&itineraries);
     let expires_at = (chrono::Utc::now() + chrono::Duration::minutes(30))
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let offers: Vec<Value> = sim
-        .listings(&itineraries, &codeshares)
+        .listings(&itineraries)
         .iter()
         .enumerate()
         .map(|(i, l)| {
@@ -702,9 +691,8 @@ async fn amadeus_offers(
         Ok(i) => i,
         Err(detail) => return invalid(detail),
     };
-    let codeshares = sim.codeshares(&itineraries);
     let data: Vec<Value> = sim
-        .listings(&itineraries, &codeshares)
+        .listings(&itineraries)
         .iter()
         .enumerate()
         .map(|(i, l)| {
