@@ -105,6 +105,7 @@ error_codes! {
     AccountDisabled => ("account_disabled", Forbidden, "This account is disabled"),
     Forbidden => ("forbidden", Forbidden, "Not allowed"),
     NotFound => ("not_found", NotFound, "No such resource"),
+    LiveSearchNotFound => ("live_search_not_found", NotFound, "No such live search, or it has expired"),
     NoPriceHistory => ("no_price_history", NotFound, "No prices have been observed for this route and date yet"),
     InvalidAlert => ("invalid_alert", Unprocessable, "The alert's fields do not fit together"),
     TooManyAlerts => ("too_many_alerts", Conflict, "The account has as many price alerts as it may keep; delete one first"),
@@ -121,6 +122,7 @@ error_codes! {
     QueryTooExpensive => ("query_too_expensive", Unprocessable, "The search needs more work than one request may do"),
     NotReady => ("not_ready", Unavailable, "The service is starting"),
     Overloaded => ("overloaded", Unavailable, "The service is busy; try again shortly"),
+    NoProviders => ("no_providers", Unavailable, "No provider is configured for live search"),
     Internal => ("internal", Internal, "Internal error"),
 }
 

@@ -19,6 +19,12 @@ pub enum SearchError {
     /// Every engine worker is busy and the queue is full.
     #[error("the service is busy; try again in a moment")]
     Busy { retry_after_secs: u64 },
+    /// No live search has this id (or it has expired).
+    #[error("no live search has this id, or it has expired; start a new one")]
+    NoSuchLiveSearch,
+    /// Live search has no provider to ask.
+    #[error("no provider is configured for live search")]
+    NoProviders,
     #[error("{0}")]
     Internal(String),
 }
@@ -39,6 +45,8 @@ impl Coded for SearchError {
             SearchError::TooExpensive => ErrorCode::QueryTooExpensive,
             SearchError::Abandoned => ErrorCode::RequestTimeout,
             SearchError::Busy { .. } => ErrorCode::Overloaded,
+            SearchError::NoSuchLiveSearch => ErrorCode::LiveSearchNotFound,
+            SearchError::NoProviders => ErrorCode::NoProviders,
             SearchError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -53,6 +61,8 @@ impl Coded for SearchError {
     fn retry_after_secs(&self) -> Option<u64> {
         match self {
             SearchError::Busy { retry_after_secs } => Some(*retry_after_secs),
+            // Until an operator configures one.
+            SearchError::NoProviders => Some(300),
             _ => None,
         }
     }

@@ -17,6 +17,7 @@ pub mod error;
 pub mod facets;
 pub mod horizon;
 pub mod live;
+pub mod live_search;
 pub mod parse;
 pub mod present;
 pub mod query;

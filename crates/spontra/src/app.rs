@@ -180,7 +180,10 @@ pub fn openapi_document(services: &[ServiceName]) -> serde_json::Value {
     let mut openapi = OperationsApi::openapi();
     for service in services {
         match service {
-            ServiceName::Search => openapi.merge(SearchApi::openapi()),
+            ServiceName::Search => {
+                openapi.merge(SearchApi::openapi());
+                openapi.merge(spontra_search::live_search::wire::LiveApi::openapi());
+            }
             ServiceName::Users => openapi.merge(UsersApi::openapi()),
             // Ingestion's admin API is served beside the users service (its sessions).
             ServiceName::Ingest if services.contains(&ServiceName::Users) => {
@@ -280,6 +283,14 @@ impl App {
                 search.clone(),
                 search_limits,
             )));
+        }
+        if let (Some(search), Some(live)) = (&parts.search, &parts.live) {
+            api = api.merge(spontra_search::live_search::wire::router(
+                spontra_search::live_search::wire::LiveState {
+                    live: live.clone(),
+                    search: search.clone(),
+                },
+            ));
         }
         if let Some(pricing) = &parts.pricing {
             api = api

@@ -42,6 +42,10 @@ pub struct Parts {
     /// The inventory (search only).
     pub world: Option<Arc<World>>,
     pub search: Option<Arc<SearchService>>,
+    /// Live search across providers (with search).
+    pub live: Option<Arc<spontra_search::live_search::LiveSearches>>,
+    /// The simulated providers started in this process.
+    pub sim_providers: Vec<crate::sim_providers::Running>,
     pub users: Option<UsersState>,
     /// The ingesting consumer, started by [`Application::run`].
     pub ingest: Option<Ingestor>,
@@ -314,6 +318,14 @@ impl Parts {
             }
             _ => None,
         };
+        let (live, sim_providers) = match &search {
+            Some(search) => {
+                let (live, running) =
+                    crate::live::assemble(settings, search, market_clock.clone()).await?;
+                (Some(live), running)
+            }
+            None => (None, vec![]),
+        };
         let roller = world.as_ref().map(|w| Roller {
             world: settings.world.clone(),
             clock: market_clock.clone(),
@@ -325,6 +337,8 @@ impl Parts {
             services,
             world,
             search,
+            live,
+            sim_providers,
             users,
             ingest,
             market,

@@ -34,6 +34,87 @@ pub struct Settings {
     /// The outbox worker and unsubscribe links.
     #[serde(default)]
     pub notifications: NotificationSettings,
+    /// Live search: the whole search's deadline, how long results are reused.
+    #[serde(default)]
+    pub live: spontra_search::live_search::LiveLimits,
+    /// The providers live search asks (`[[providers]]`), besides the simulated ones.
+    #[serde(default)]
+    pub providers: Vec<ProviderSettings>,
+    /// The simulated provider network (`[simulated_providers]`).
+    #[serde(default)]
+    pub simulated_providers: SimulatedProviders,
+}
+
+/// A provider live search asks (`[[providers]]`): a Duffel or an Amadeus Flight Offers API.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderSettings {
+    /// Its name beside its prices.
+    pub name: String,
+    pub format: crate::sim_providers::Format,
+    /// `https://api.duffel.com/`, `https://api.amadeus.com/`, or a simulated provider's.
+    pub base_url: String,
+    /// Duffel's access token.
+    #[serde(default)]
+    pub access_token: String,
+    /// Amadeus' client credentials.
+    #[serde(default)]
+    pub client_id: String,
+    #[serde(default)]
+    pub client_secret: String,
+    /// Its deadline within a search, seconds (2–60).
+    #[serde(default = "provider_deadline_seconds")]
+    pub deadline_seconds: u64,
+    /// Its calls in flight at most.
+    #[serde(default = "provider_concurrency")]
+    pub concurrency: usize,
+    /// Where a traveller books an offer: a URL with `{offer_id}`.
+    #[serde(default)]
+    pub deep_link: Option<String>,
+}
+
+fn provider_deadline_seconds() -> u64 {
+    20
+}
+
+fn provider_concurrency() -> usize {
+    16
+}
+
+impl std::fmt::Debug for ProviderSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set = |s: &str| if s.is_empty() { "<unset>" } else { "<set>" };
+        f.debug_struct("ProviderSettings")
+            .field("name", &self.name)
+            .field("format", &self.format)
+            .field("base_url", &self.base_url)
+            .field("access_token", &set(&self.access_token))
+            .field("client_id", &self.client_id)
+            .field("client_secret", &set(&self.client_secret))
+            .field("deadline_seconds", &self.deadline_seconds)
+            .field("concurrency", &self.concurrency)
+            .field("deep_link", &self.deep_link)
+            .finish()
+    }
+}
+
+/// `[simulated_providers]`: the simulated provider network, started in the search process
+/// and asked by its live search (the embedded profile's default), each provider as
+/// `[[simulated_providers.providers]]` describes it (default: SkyHub and FareFinder).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SimulatedProviders {
+    pub start: bool,
+    pub providers: Vec<crate::sim_providers::SimProviderSettings>,
+}
+
+impl Default for SimulatedProviders {
+    fn default() -> Self {
+        SimulatedProviders {
+            start: true,
+            providers: crate::sim_providers::SimProviderSettings::defaults(),
+        }
+    }
 }
 
 /// `[pricing]`: how long price history is kept, and how alerts are evaluated.

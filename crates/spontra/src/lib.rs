@@ -10,6 +10,7 @@ pub mod bench_ingest;
 pub mod bench_insight;
 pub mod cli;
 pub mod config;
+pub mod live;
 pub mod market;
 pub mod roll;
 pub mod sim_providers;

@@ -146,18 +146,24 @@ pub struct Running {
     pub name: String,
     pub format: Format,
     pub address: SocketAddr,
+    requests: Arc<AtomicU64>,
 }
 
 impl Running {
     pub fn base_url(&self) -> String {
         format!("http://{}/", self.address)
     }
+
+    /// Search requests it has been sent with valid credentials (not token requests).
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
 }
 
 struct Sim {
     settings: SimProviderSettings,
     search: Arc<SearchService>,
-    requests: AtomicU64,
+    requests: Arc<AtomicU64>,
     /// Requests in the current second.
     window: Mutex<(Instant, u32)>,
     /// Amadeus tokens issued, with their expiry.
@@ -179,10 +185,11 @@ pub async fn start(
             .context("binding a simulated provider")?;
         let address = listener.local_addr()?;
         let (name, format) = (settings.name.clone(), settings.format);
+        let requests = Arc::new(AtomicU64::new(0));
         let sim = Arc::new(Sim {
             settings,
             search: search.clone(),
-            requests: AtomicU64::new(0),
+            requests: requests.clone(),
             window: Mutex::new((Instant::now(), 0)),
             tokens: Mutex::new(HashMap::new()),
         });
@@ -192,6 +199,7 @@ pub async fn start(
                 .route("/v1/security/oauth2/token", post(amadeus_token))
                 .route("/v2/shopping/flight-offers", get(amadeus_offers)),
         }
+        .route("/book/{offer_id}", get(booking_page))
         .with_state(sim);
         tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
@@ -203,9 +211,42 @@ pub async fn start(
             name,
             format,
             address,
+            requests,
         });
     }
     Ok(out)
+}
+
+/// Where a live search's deep link takes a traveller: the provider's page for the offer.
+/// Booking is not simulated; the page says which offer was chosen, and with whom.
+async fn booking_page(
+    State(sim): State<Arc<Sim>>,
+    axum::extract::Path(offer_id): axum::extract::Path<String>,
+) -> Response {
+    let escape = |s: &str| {
+        s.chars()
+            .map(|c| match c {
+                '<' => "&lt;".to_string(),
+                '>' => "&gt;".to_string(),
+                '&' => "&amp;".to_string(),
+                '"' => "&quot;".to_string(),
+                '\'' => "&#39;".to_string(),
+                c => c.to_string(),
+            })
+            .collect::<String>()
+    };
+    let name = escape(&sim.settings.name);
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{name}: offer</title></head>\
+         <body><main><h1>{name}</h1><p>Offer <code>{}</code>.</p>\
+         <p>This is a simulated provider: booking is not part of the demo.</p></main></body></html>",
+        escape(&offer_id)
+    );
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        html,
+    )
+        .into_response()
 }
 
 /// What happens to one request, drawn before it is answered.
@@ -599,12 +640,15 @@ async fn amadeus_token(State(sim): State<Arc<Sim>>, Form(f): Form<TokenForm>) ->
             json!({"error": "invalid_client", "error_description": "Client credentials are invalid", "code": 38187, "title": "Invalid parameters"}),
         );
     }
-    let n = sim.requests.fetch_add(1, Ordering::Relaxed);
-    let token = format!("sim{:016x}", hash(&[s.seed, 31, n]));
-    sim.tokens.lock().unwrap_or_else(|e| e.into_inner()).insert(
-        token.clone(),
-        Instant::now() + Duration::from_secs(TOKEN_SECONDS),
-    );
+    let token = {
+        let mut tokens = sim.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        let token = format!("sim{:016x}", hash(&[s.seed, 31, tokens.len() as u64]));
+        tokens.insert(
+            token.clone(),
+            Instant::now() + Duration::from_secs(TOKEN_SECONDS),
+        );
+        token
+    };
     Json(json!({
         "type": "amadeusOAuth2Token",
         "username": "sim@spontra.example",

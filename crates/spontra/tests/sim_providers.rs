@@ -10,10 +10,10 @@ mod support;
 
 use chrono::NaiveDate;
 use spontra::sim_providers::{self, Format, Running, SimProviderSettings};
-use spontra_domain::{AirportCode, Cabin, CarrierCode, Passengers};
+use spontra_domain::{AirportCode, Cabin, Passengers};
 use spontra_providers::amadeus::{AmadeusClient, AmadeusConfig};
 use spontra_providers::duffel::{DuffelClient, DuffelConfig};
-use spontra_providers::merge::{FlownSegment, ItineraryKey, Merged};
+use spontra_providers::merge::{ItineraryKey, Merged};
 use spontra_providers::{OfferQuery, Offers, Provider, Secret};
 use spontra_search::dto::{ItineraryDto, SearchBody};
 use spontra_search::SearchService;
@@ -22,12 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 fn service() -> Arc<SearchService> {
-    let w = support::shared_world();
-    Arc::new(SearchService::new(
-        w.refdata.clone(),
-        w.index.clone(),
-        w.today,
-    ))
+    support::search_service()
 }
 
 fn client(r: &Running, s: &SimProviderSettings) -> Box<dyn Provider> {
@@ -84,20 +79,7 @@ fn truth(svc: &SearchService, q: &OfferQuery) -> Vec<ItineraryDto> {
 }
 
 fn key_of(it: &ItineraryDto) -> ItineraryKey {
-    it.slices
-        .iter()
-        .map(|s| {
-            s.segments
-                .iter()
-                .map(|g| FlownSegment {
-                    operating_carrier: CarrierCode::parse(&g.carrier).unwrap(),
-                    origin: AirportCode::parse(&g.origin).unwrap(),
-                    destination: AirportCode::parse(&g.destination).unwrap(),
-                    departing_at: g.departure.local[..19].parse().unwrap(),
-                })
-                .collect()
-        })
-        .collect()
+    support::flown_key(it)
 }
 
 #[tokio::test]

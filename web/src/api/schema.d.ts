@@ -434,6 +434,67 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/live-searches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a live search: every provider is asked; poll the answer's `id` (or stream it) for
+         *     results as they arrive.
+         */
+        post: operations["create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/live-searches/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A live search's results: every provider's status, and the itineraries new or changed
+         *     since `after`.
+         */
+        get: operations["poll"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/live-searches/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The same answers as a stream of server-sent events: an `update` each time a provider
+         *     answers (what changed since the last event; the event's id is its cursor), then
+         *     `complete`. A client reconnecting with `Last-Event-ID` resumes after that event.
+         */
+        get: operations["events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -1610,6 +1671,164 @@ export interface components {
              */
             self_transfer: boolean;
         };
+        LiveFare: {
+            brand?: string | null;
+            /** @description Where to book it with the provider. */
+            deep_link?: string | null;
+            expires_at?: string | null;
+            offer_id: string;
+            /** @description In the search's currency. */
+            price: components["schemas"]["Price"];
+            /** @description As the provider priced it. */
+            provider_price: components["schemas"]["ProviderAmount"];
+            /** Format: int32 */
+            seats_left?: number | null;
+        };
+        /** @description The same flights, whichever provider sells them and under whichever flight numbers. */
+        LiveItinerary: {
+            /** @description Stable for the same flights. */
+            id: string;
+            /** @description The lowest price of any provider. */
+            price: components["schemas"]["Price"];
+            /** @description One per provider, cheapest first. */
+            prices: components["schemas"]["LivePrice"][];
+            slices: components["schemas"]["LiveSlice"][];
+        };
+        /** @description One provider's price for an itinerary. */
+        LivePrice: components["schemas"]["LiveFare"] & {
+            /** @description Its other fares for the same flights (fare brands, codeshare numbers), cheapest first. */
+            other_fares: components["schemas"]["LiveFare"][];
+            provider: string;
+        };
+        /** @description A provider's part in a live search. */
+        LiveProvider: {
+            /**
+             * Format: int64
+             * @description From the search's start to its answer.
+             */
+            elapsed_ms?: number | null;
+            error?: null | components["schemas"]["LiveProviderError"];
+            /** @description Offers it sent that could not be read or priced. */
+            left_out: number;
+            name: string;
+            /** @description Offers it sent that were read. */
+            offers: number;
+            /**
+             * @description `pending`, `complete`, `failed`, `timed_out`, or `skipped` (not asked: it has failed
+             *     again and again, and is left alone for a while).
+             * @example complete
+             */
+            status: string;
+        };
+        LiveProviderError: {
+            /**
+             * @description `provider_timeout`, `provider_unreachable`, `provider_unauthorized`,
+             *     `provider_rate_limited`, `provider_rejected`, `provider_failed`, `provider_malformed`.
+             */
+            code: string;
+            message: string;
+        };
+        /** @description A live search: one way or a return trip between two airports or cities. */
+        LiveSearchBody: {
+            /**
+             * Format: int32
+             * @description 1–9 (default 1); adults and children are at most 9 together.
+             */
+            adults?: number | null;
+            cabin?: null | components["schemas"]["CabinName"];
+            /** Format: int32 */
+            children?: number | null;
+            /**
+             * @description Show prices in this currency (ISO 4217; default EUR).
+             * @example EUR
+             */
+            currency?: string | null;
+            /**
+             * Format: date
+             * @description Local departure date.
+             * @example 2026-12-18
+             */
+            depart: string;
+            /** @example NYC */
+            destination: string;
+            /**
+             * Format: int32
+             * @description Lap infants (under 2), at most one per adult.
+             */
+            infants?: number | null;
+            /**
+             * Format: int32
+             * @description Connections allowed each way: 0, 1 or 2 (default 2).
+             */
+            max_stops?: number | null;
+            /** @example LON */
+            origin: string;
+            /**
+             * Format: date
+             * @description Local date of the return flight, for a round trip.
+             */
+            return?: string | null;
+        };
+        /**
+         * @description A live search's answer: every provider's status, and the itineraries found or changed
+         *     since the answer the poll continues.
+         */
+        LiveSearchResponse: {
+            /** @description The currency prices are shown in (each price also keeps the provider's own). */
+            currency: string;
+            /**
+             * Format: int64
+             * @description Give it as `after` to the next poll to hear only what changed since this answer.
+             */
+            cursor: number;
+            id: string;
+            /** @description New or changed after `after`, cheapest first. */
+            itineraries: components["schemas"]["LiveItinerary"][];
+            providers: components["schemas"]["LiveProvider"][];
+            /**
+             * @description These results are older than live results are normally reused for; fresher ones are
+             *     being fetched for the next search.
+             */
+            stale: boolean;
+            /** @description When the providers were asked (RFC 3339). */
+            started_at: string;
+            /**
+             * @description `running` while some provider has not answered, failed or timed out; then `complete`.
+             * @example running
+             */
+            status: string;
+            /** @description Itineraries found so far in all. */
+            total: number;
+        };
+        LiveSegment: {
+            arriving_at: string;
+            departing_at: string;
+            destination: string;
+            /**
+             * @description The flight number it is sold under, as the first provider to offer it gave it.
+             * @example BA117
+             */
+            flight: string;
+            /** @description The airline flying it, and its own flight number when known. */
+            operating_carrier: string;
+            operating_carrier_name?: string | null;
+            operating_flight?: string | null;
+            origin: string;
+        };
+        LiveSlice: {
+            arriving_at: string;
+            /** @description Local times. */
+            departing_at: string;
+            destination: string;
+            /**
+             * Format: int64
+             * @description From departure to arrival (time zones allowed for), when both airports are known.
+             */
+            duration_minutes?: number | null;
+            origin: string;
+            segments: components["schemas"]["LiveSegment"][];
+            stops: number;
+        };
         LoginBody: {
             /**
              * Format: email
@@ -1940,6 +2159,10 @@ export interface components {
         ProfileUpdateBody: {
             /** @example Ada */
             display_name: string;
+        };
+        ProviderAmount: {
+            amount: string;
+            currency: string;
         };
         /** @enum {string} */
         QuartileRanking: "MINIMUM" | "FIRST" | "MEDIUM" | "THIRD" | "MAXIMUM";
@@ -4381,6 +4604,193 @@ export interface operations {
             503: {
                 headers: {
                     /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LiveSearchBody"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    /** @description where to poll it */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveSearchResponse"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `request_timeout`: the body did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `payload_too_large`: bodies are at most 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unknown_airport`, `date_not_served`, `return_before_outbound` and other rules beyond the document */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `overloaded`: as many live searches run as this process allows; `no_providers`: none configured */
+            503: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    poll: {
+        parameters: {
+            query?: {
+                /** @description The `cursor` of the last answer seen: only what changed since is returned. */
+                after?: number;
+            };
+            header?: never;
+            path: {
+                /** @description the live search's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveSearchResponse"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `live_search_not_found`: no such live search, or it has expired */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `overloaded`: shedding load; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    events: {
+        parameters: {
+            query?: {
+                /** @description The `cursor` of the last answer seen: only what changed since is returned. */
+                after?: number;
+            };
+            header?: never;
+            path: {
+                /** @description the live search's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `update` events with a LiveSearchResponse each, then `complete` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": unknown;
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `live_search_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `overloaded`: shedding load; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };

@@ -40,6 +40,35 @@ pub fn shared_world() -> Arc<World> {
     world::shared(&world_settings()).expect("tiny world")
 }
 
+/// A search service over the shared world (what the simulated providers sell from).
+pub fn search_service() -> Arc<spontra_search::SearchService> {
+    let w = shared_world();
+    Arc::new(spontra_search::SearchService::new(
+        w.refdata.clone(),
+        w.index.clone(),
+        w.today,
+    ))
+}
+
+/// A Browse itinerary's flights as flown: the key live search merges offers by.
+pub fn flown_key(it: &spontra_search::dto::ItineraryDto) -> spontra_providers::merge::ItineraryKey {
+    use spontra_domain::{AirportCode, CarrierCode};
+    it.slices
+        .iter()
+        .map(|s| {
+            s.segments
+                .iter()
+                .map(|g| spontra_providers::merge::FlownSegment {
+                    operating_carrier: CarrierCode::parse(&g.carrier).expect("carrier"),
+                    origin: AirportCode::parse(&g.origin).expect("origin"),
+                    destination: AirportCode::parse(&g.destination).expect("destination"),
+                    departing_at: g.departure.local[..19].parse().expect("local time"),
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// An instance running every service on `backend`; `None` when PostgreSQL is asked for and
 /// `SPONTRA_TEST_DATABASE_URL` is not set.
 pub async fn spawn_app(backend: Backend) -> Option<Instance> {

@@ -1,0 +1,355 @@
+//! Live search: a query asked of every provider at once, their offers merged into itineraries
+//! as they arrive (the same flights side by side, a price from each provider that sells them),
+//! shown to the client by polling (`after` a version) or as a stream.
+//!
+//! One fan-out serves many travellers. A [`Run`] is kept per normalised query (airports,
+//! dates, passengers, cabin, connections — not the display currency): a search for a query
+//! whose run is under way joins it, and one whose run finished recently is answered from it
+//! at once. How long a finished run is reused depends on how soon the flights leave (2
+//! minutes within three days, 5 within a fortnight, else 10; never more than
+//! [`LiveLimits::cache_seconds`]) and on whether every provider answered (a run with a
+//! provider missing is reused for a minute at most, so its prices are asked for again soon).
+//! For as long again after that, the run is still shown — marked `stale` — while one refresh
+//! runs in the background and replaces it when it has something to show
+//! (stale-while-revalidate).
+
+pub mod run;
+pub mod wire;
+
+pub use run::{Completeness, ProviderState, Run, Status, View};
+
+use crate::error::SearchError;
+use chrono::NaiveDate;
+use serde::Deserialize;
+use spontra_domain::{Money, SharedClock};
+use spontra_http::Display;
+use spontra_providers::fanout::FanOut;
+use spontra_providers::OfferQuery;
+use spontra_refdata::RefData;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// `[live]` in the configuration: how live searches run and how long their results are
+/// reused.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct LiveLimits {
+    /// The whole search's deadline in seconds (each provider's own deadline is within it).
+    pub search_seconds: u64,
+    /// The longest a finished search's results are reused, in seconds (at most 600: live
+    /// quotes are not kept longer, as Skyscanner keeps them).
+    pub cache_seconds: u64,
+    /// Fan-outs running at once in this process; a new query beyond them is answered 503.
+    pub max_running: usize,
+    /// How long a live search can be polled after it was last asked about, in seconds.
+    pub keep_seconds: u64,
+}
+
+impl Default for LiveLimits {
+    fn default() -> Self {
+        LiveLimits {
+            search_seconds: 30,
+            cache_seconds: 600,
+            max_running: 256,
+            keep_seconds: 900,
+        }
+    }
+}
+
+/// One traveller's live search: the run it shows and how it shows it.
+pub struct Session {
+    pub id: String,
+    pub run: Arc<Run>,
+    pub display: Display,
+    /// Joined a run older than its reuse time (a fresher one is being fetched).
+    pub stale: bool,
+}
+
+/// A provider as live search names it, with the link to its offers.
+#[derive(Clone, Debug)]
+pub struct ProviderLink {
+    pub name: String,
+    /// A URL with `{offer_id}` where the offer's id goes (where a traveller books it).
+    pub deep_link: Option<String>,
+}
+
+/// The live searches of a process.
+pub struct LiveSearches {
+    fanout: FanOut,
+    providers: Vec<ProviderLink>,
+    limits: LiveLimits,
+    refdata: Arc<RefData>,
+    /// Market time: how soon flights leave is counted from its today.
+    clock: SharedClock,
+    /// Runs by query key (L1).
+    runs: moka::sync::Cache<String, Arc<Run>>,
+    /// Held while deciding whether a query needs a new run (no await inside).
+    deciding: Mutex<()>,
+    sessions: moka::sync::Cache<String, Arc<Session>>,
+    running: Arc<AtomicUsize>,
+}
+
+/// How long a run of a query for flights leaving in `days` is reused.
+pub fn fresh_for(days: i64, completeness: Completeness, most: Duration) -> Duration {
+    let by_proximity = match days {
+        ..=3 => Duration::from_secs(120),
+        4..=14 => Duration::from_secs(300),
+        _ => Duration::from_secs(600),
+    };
+    let by_answers = match completeness {
+        Completeness::All => by_proximity,
+        Completeness::Some => Duration::from_secs(60),
+        Completeness::None => Duration::ZERO,
+    };
+    by_proximity.min(by_answers).min(most)
+}
+
+/// The normalised query a run is kept under.
+pub fn query_key(q: &OfferQuery) -> String {
+    format!(
+        "{}-{}-{}-{}-a{}c{}i{}-{}-s{}",
+        q.origin,
+        q.destination,
+        q.departure_date,
+        q.return_date.map_or("ow".to_string(), |d| d.to_string()),
+        q.passengers.adults(),
+        q.passengers.children(),
+        q.passengers.infants(),
+        q.cabin.as_str(),
+        q.max_connections
+    )
+}
+
+enum Age {
+    Fresh,
+    Stale,
+    Gone,
+}
+
+impl LiveSearches {
+    pub fn new(
+        fanout: FanOut,
+        providers: Vec<ProviderLink>,
+        limits: LiveLimits,
+        refdata: Arc<RefData>,
+        clock: SharedClock,
+    ) -> Self {
+        let most = Duration::from_secs(limits.cache_seconds.clamp(1, 600));
+        LiveSearches {
+            fanout,
+            providers,
+            refdata,
+            clock,
+            // A run is never shown after twice its longest reuse.
+            runs: moka::sync::Cache::builder()
+                .max_capacity(50_000)
+                .time_to_live(most * 2 + Duration::from_secs(limits.search_seconds))
+                .build(),
+            deciding: Mutex::new(()),
+            sessions: moka::sync::Cache::builder()
+                .max_capacity(200_000)
+                .time_to_idle(Duration::from_secs(limits.keep_seconds.max(60)))
+                .build(),
+            running: Arc::new(AtomicUsize::new(0)),
+            limits,
+        }
+    }
+
+    pub fn providers(&self) -> &[ProviderLink] {
+        &self.providers
+    }
+
+    /// `money` in euro cents at the ECB reference rate (none for a currency without one).
+    pub fn to_eur(refdata: &RefData, money: Money) -> Option<i64> {
+        if money.currency.as_str() == "EUR" {
+            return Some(money.minor);
+        }
+        let rate = refdata.euro_rate(money.currency)?;
+        Some(rate.to_eur(u64::try_from(money.minor).ok()?) as i64)
+    }
+
+    fn most(&self) -> Duration {
+        Duration::from_secs(self.limits.cache_seconds.clamp(1, 600))
+    }
+
+    fn today(&self) -> NaiveDate {
+        self.clock.now().date_naive()
+    }
+
+    fn age(&self, run: &Run) -> Age {
+        let Some((at, completeness)) = run.finished() else {
+            return Age::Fresh;
+        };
+        let days = (run.query.departure_date - self.today()).num_days();
+        let fresh = fresh_for(days, completeness, self.most());
+        let age = at.elapsed();
+        if age < fresh {
+            Age::Fresh
+        } else if completeness != Completeness::None && age < fresh * 2 {
+            Age::Stale
+        } else {
+            Age::Gone
+        }
+    }
+
+    /// Start a live search for `query`, shown in `display`'s currency: joined to the run of
+    /// the same query under way or fresh, else a new run.
+    pub fn start(
+        self: &Arc<Self>,
+        query: OfferQuery,
+        display: Display,
+    ) -> Result<Arc<Session>, SearchError> {
+        if self.providers.is_empty() {
+            return Err(SearchError::NoProviders);
+        }
+        let key = query_key(&query);
+        let (run, stale) = self.run_for(key, query)?;
+        let session = Arc::new(Session {
+            id: uuid::Uuid::new_v4().simple().to_string(),
+            run,
+            display,
+            stale,
+        });
+        self.sessions.insert(session.id.clone(), session.clone());
+        Ok(session)
+    }
+
+    /// The live search `id`, while it is kept.
+    pub fn session(&self, id: &str) -> Option<Arc<Session>> {
+        self.sessions.get(id)
+    }
+
+    fn run_for(
+        self: &Arc<Self>,
+        key: String,
+        query: OfferQuery,
+    ) -> Result<(Arc<Run>, bool), SearchError> {
+        // A fresh run without waiting on anyone.
+        if let Some(run) = self.runs.get(&key) {
+            if let Age::Fresh = self.age(&run) {
+                metrics::counter!("live_search_runs", "result" => "joined").increment(1);
+                return Ok((run, false));
+            }
+        }
+        let _deciding = self.deciding.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(run) = self.runs.get(&key) {
+            match self.age(&run) {
+                Age::Fresh => {
+                    metrics::counter!("live_search_runs", "result" => "joined").increment(1);
+                    return Ok((run, false));
+                }
+                Age::Stale => {
+                    metrics::counter!("live_search_runs", "result" => "stale").increment(1);
+                    if run.start_refresh() {
+                        match self.launch(key.clone(), query.clone()) {
+                            Ok(fresh) => self.replace_when_done(run.clone(), fresh),
+                            Err(_) => run.refresh_failed(),
+                        }
+                    }
+                    return Ok((run, true));
+                }
+                Age::Gone => {}
+            }
+        }
+        let run = self.launch(key.clone(), query)?;
+        self.runs.insert(key, run.clone());
+        metrics::counter!("live_search_runs", "result" => "new").increment(1);
+        Ok((run, false))
+    }
+
+    /// A new run of `query`, its fan-out started (refused when as many run as allowed).
+    fn launch(self: &Arc<Self>, key: String, query: OfferQuery) -> Result<Arc<Run>, SearchError> {
+        let running = self.running.fetch_add(1, Ordering::AcqRel);
+        if running >= self.limits.max_running {
+            self.running.fetch_sub(1, Ordering::AcqRel);
+            return Err(SearchError::Busy {
+                retry_after_secs: 2,
+            });
+        }
+        let names: Vec<String> = self.providers.iter().map(|p| p.name.clone()).collect();
+        let run = Arc::new(Run::new(key, query.clone(), &names));
+        let mut answers = self.fanout.search(
+            query.clone(),
+            Duration::from_secs(self.limits.search_seconds.max(1)),
+        );
+        let (me, r) = (self.clone(), run.clone());
+        tokio::spawn(async move {
+            let started = Instant::now();
+            while let Some(answered) = answers.recv().await {
+                r.record(answered, |m| Self::to_eur(&me.refdata, m));
+            }
+            r.finish();
+            me.running.fetch_sub(1, Ordering::AcqRel);
+            metrics::histogram!("live_search_run_seconds").record(started.elapsed().as_secs_f64());
+        });
+        Ok(run)
+    }
+
+    /// Put `fresh` in `stale`'s place once it has heard from a provider; if it hears from
+    /// none, keep the stale one (and let the next search try again).
+    fn replace_when_done(self: &Arc<Self>, stale: Arc<Run>, fresh: Arc<Run>) {
+        let me = self.clone();
+        tokio::spawn(async move {
+            let mut changes = fresh.watch();
+            while fresh.finished().is_none() {
+                if changes.changed().await.is_err() {
+                    break;
+                }
+            }
+            match fresh.finished() {
+                Some((_, Completeness::All | Completeness::Some)) => {
+                    me.runs.insert(fresh.key.clone(), fresh);
+                }
+                _ => stale.refresh_failed(),
+            }
+        });
+    }
+}
+
+/// The query providers are asked, from a parsed Browse query of one or two slices.
+pub(crate) fn offer_query(q: &crate::query::TripQuery) -> OfferQuery {
+    let (origin, destination) = (&q.places[0].0, &q.places[0].1);
+    OfferQuery {
+        origin: origin.code,
+        destination: destination.code,
+        departure_date: q.slices[0].date,
+        return_date: q.slices.get(1).map(|s| s.date),
+        passengers: q.filters.passengers,
+        cabin: q.filters.cabin,
+        max_connections: q.filters.max_stops,
+        currency: Some(q.display.currency),
+    }
+}
+
+/// Each provider's deep link template by its name, for the wire.
+pub(crate) fn links(providers: &[ProviderLink]) -> HashMap<&str, Option<&str>> {
+    providers
+        .iter()
+        .map(|p| (p.name.as_str(), p.deep_link.as_deref()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_are_reused_for_less_time_the_sooner_the_flights_leave_and_never_over_ten_minutes() {
+        let most = Duration::from_secs(600);
+        let secs = |d, c| fresh_for(d, c, most).as_secs();
+        assert_eq!(secs(0, Completeness::All), 120);
+        assert_eq!(secs(3, Completeness::All), 120);
+        assert_eq!(secs(4, Completeness::All), 300);
+        assert_eq!(secs(14, Completeness::All), 300);
+        assert_eq!(secs(15, Completeness::All), 600);
+        assert_eq!(secs(200, Completeness::All), 600);
+        assert_eq!(secs(200, Completeness::Some), 60);
+        assert_eq!(secs(200, Completeness::None), 0);
+        assert_eq!(
+            fresh_for(200, Completeness::All, Duration::from_secs(30)).as_secs(),
+            30
+        );
+    }
+}
