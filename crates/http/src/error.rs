@@ -215,7 +215,10 @@ mod tests {
         for c in ErrorCode::ALL {
             if !matches!(
                 c,
-                ErrorCode::Internal | ErrorCode::NotReady | ErrorCode::Overloaded
+                ErrorCode::Internal
+                    | ErrorCode::NotReady
+                    | ErrorCode::Overloaded
+                    | ErrorCode::NoProviders
             ) {
                 assert!(status(*c).is_client_error(), "{}", c.as_str());
             }

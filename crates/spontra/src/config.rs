@@ -43,6 +43,38 @@ pub struct Settings {
     /// The simulated provider network (`[simulated_providers]`).
     #[serde(default)]
     pub simulated_providers: SimulatedProviders,
+    /// The shared cache (`[cache]`).
+    #[serde(default)]
+    pub cache: CacheSettings,
+}
+
+/// `[cache]`: Redis, where search processes share live search results (the L2 beside each
+/// process's own); unset, each process keeps its own only. The URL may carry a password: it
+/// is printed redacted.
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheSettings {
+    pub redis_url: Option<String>,
+    /// Prefix of every key (several deployments can share one Redis).
+    pub key_prefix: String,
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        CacheSettings {
+            redis_url: None,
+            key_prefix: "spontra:live:v1:".into(),
+        }
+    }
+}
+
+impl std::fmt::Debug for CacheSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CacheSettings")
+            .field("redis_url", &self.redis_url.as_deref().map(redact_url))
+            .field("key_prefix", &self.key_prefix)
+            .finish()
+    }
 }
 
 /// A provider live search asks (`[[providers]]`): a Duffel or an Amadeus Flight Offers API.

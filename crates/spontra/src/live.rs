@@ -11,7 +11,7 @@ use spontra_providers::amadeus::{AmadeusClient, AmadeusConfig};
 use spontra_providers::duffel::{DuffelClient, DuffelConfig};
 use spontra_providers::fanout::{FanOut, Limits, Registered};
 use spontra_providers::{Provider, Secret};
-use spontra_search::live_search::{LiveSearches, ProviderLink};
+use spontra_search::live_search::{LiveSearches, ProviderLink, RedisRuns};
 use spontra_search::SearchService;
 use std::sync::Arc;
 use std::time::Duration;
@@ -87,12 +87,18 @@ pub async fn assemble(
             deep_link: p.deep_link.clone(),
         });
     }
-    let live = LiveSearches::new(
+    let mut live = LiveSearches::new(
         FanOut::new(registered),
         links,
         settings.live.clone(),
         crate::world::refdata()?,
         clock,
     );
+    if let Some(url) = &settings.cache.redis_url {
+        let redis = RedisRuns::new(url, &settings.cache.key_prefix).map_err(|e| {
+            anyhow::anyhow!("cache.redis_url {}: {e}", crate::config::redact_url(url))
+        })?;
+        live = live.with_l2(Arc::new(redis));
+    }
     Ok((Arc::new(live), running))
 }

@@ -14,9 +14,12 @@
 //! (stale-while-revalidate).
 
 pub mod run;
+pub mod shared;
 pub mod wire;
 
 pub use run::{Completeness, ProviderState, Run, Status, View};
+use shared::Claim;
+pub use shared::RedisRuns;
 
 use crate::error::SearchError;
 use chrono::NaiveDate;
@@ -28,7 +31,7 @@ use spontra_providers::OfferQuery;
 use spontra_refdata::RefData;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// `[live]` in the configuration: how live searches run and how long their results are
@@ -85,8 +88,10 @@ pub struct LiveSearches {
     clock: SharedClock,
     /// Runs by query key (L1).
     runs: moka::sync::Cache<String, Arc<Run>>,
-    /// Held while deciding whether a query needs a new run (no await inside).
-    deciding: Mutex<()>,
+    /// Runs shared with the other search processes (L2), when Redis is configured.
+    l2: Option<Arc<RedisRuns>>,
+    /// Held while deciding whether a query needs a new run, one lock per query.
+    deciding: moka::sync::Cache<String, Arc<tokio::sync::Mutex<()>>>,
     sessions: moka::sync::Cache<String, Arc<Session>>,
     running: Arc<AtomicUsize>,
 }
@@ -122,6 +127,11 @@ pub fn query_key(q: &OfferQuery) -> String {
     )
 }
 
+/// How often a process following another's run reads its record.
+const FOLLOW_EVERY: Duration = Duration::from_millis(100);
+/// A run whose record has not appeared by then is asked for here.
+const TAKE_OVER_AFTER: Duration = Duration::from_secs(2);
+
 enum Age {
     Fresh,
     Stale,
@@ -147,7 +157,11 @@ impl LiveSearches {
                 .max_capacity(50_000)
                 .time_to_live(most * 2 + Duration::from_secs(limits.search_seconds))
                 .build(),
-            deciding: Mutex::new(()),
+            l2: None,
+            deciding: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_idle(Duration::from_secs(60))
+                .build(),
             sessions: moka::sync::Cache::builder()
                 .max_capacity(200_000)
                 .time_to_idle(Duration::from_secs(limits.keep_seconds.max(60)))
@@ -155,6 +169,12 @@ impl LiveSearches {
             running: Arc::new(AtomicUsize::new(0)),
             limits,
         }
+    }
+
+    /// Share runs with the other search processes through `redis`.
+    pub fn with_l2(mut self, redis: Arc<RedisRuns>) -> Self {
+        self.l2 = Some(redis);
+        self
     }
 
     pub fn providers(&self) -> &[ProviderLink] {
@@ -195,8 +215,9 @@ impl LiveSearches {
     }
 
     /// Start a live search for `query`, shown in `display`'s currency: joined to the run of
-    /// the same query under way or fresh, else a new run.
-    pub fn start(
+    /// the same query under way or fresh (here or, through Redis, in another process), else a
+    /// new run.
+    pub async fn start(
         self: &Arc<Self>,
         query: OfferQuery,
         display: Display,
@@ -205,7 +226,7 @@ impl LiveSearches {
             return Err(SearchError::NoProviders);
         }
         let key = query_key(&query);
-        let (run, stale) = self.run_for(key, query)?;
+        let (run, stale) = self.run_for(key, query).await?;
         let session = Arc::new(Session {
             id: uuid::Uuid::new_v4().simple().to_string(),
             run,
@@ -221,7 +242,25 @@ impl LiveSearches {
         self.sessions.get(id)
     }
 
-    fn run_for(
+    fn names(&self) -> Vec<String> {
+        self.providers.iter().map(|p| p.name.clone()).collect()
+    }
+
+    /// How long a run's record is kept in Redis: as long as it can be shown.
+    fn keep(&self) -> Duration {
+        self.most() * 2 + Duration::from_secs(self.limits.search_seconds.max(1))
+    }
+
+    /// How long one process holds a query's lock: the search's deadline and a little more.
+    fn hold(&self) -> Duration {
+        Duration::from_secs(self.limits.search_seconds.max(1) + 5)
+    }
+
+    fn counted(result: &'static str) {
+        metrics::counter!("live_search_runs", "result" => result).increment(1);
+    }
+
+    async fn run_for(
         self: &Arc<Self>,
         key: String,
         query: OfferQuery,
@@ -229,67 +268,107 @@ impl LiveSearches {
         // A fresh run without waiting on anyone.
         if let Some(run) = self.runs.get(&key) {
             if let Age::Fresh = self.age(&run) {
-                metrics::counter!("live_search_runs", "result" => "joined").increment(1);
+                Self::counted("joined");
                 return Ok((run, false));
             }
         }
-        let _deciding = self.deciding.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(run) = self.runs.get(&key) {
-            match self.age(&run) {
-                Age::Fresh => {
-                    metrics::counter!("live_search_runs", "result" => "joined").increment(1);
-                    return Ok((run, false));
-                }
-                Age::Stale => {
-                    metrics::counter!("live_search_runs", "result" => "stale").increment(1);
-                    if run.start_refresh() {
-                        match self.launch(key.clone(), query.clone()) {
-                            Ok(fresh) => self.replace_when_done(run.clone(), fresh),
-                            Err(_) => run.refresh_failed(),
-                        }
-                    }
-                    return Ok((run, true));
-                }
-                Age::Gone => {}
+        // One decision per query at a time in this process.
+        let gate = self
+            .deciding
+            .get_with(key.clone(), || Arc::new(tokio::sync::Mutex::new(())));
+        let _deciding = gate.lock().await;
+        let mut here = self.runs.get(&key);
+        if let Some(run) = &here {
+            if let Age::Fresh = self.age(run) {
+                Self::counted("joined");
+                return Ok((run.clone(), false));
             }
         }
-        let run = self.launch(key.clone(), query)?;
+        // Another process's run of the query, newer than this one's.
+        if let Some(l2) = &self.l2 {
+            if let Some(record) = l2.get(&key).await {
+                if here
+                    .as_ref()
+                    .is_none_or(|r| record.started_at > r.started_at)
+                {
+                    let me = self.clone();
+                    let run = Arc::new(Run::from_record(
+                        key.clone(),
+                        query.clone(),
+                        &self.names(),
+                        &record,
+                        |m| Self::to_eur(&me.refdata, m),
+                    ));
+                    match self.age(&run) {
+                        Age::Fresh => {
+                            if record.finished_at.is_none() {
+                                self.follow(run.clone());
+                            }
+                            self.runs.insert(key, run.clone());
+                            Self::counted("shared");
+                            return Ok((run, false));
+                        }
+                        Age::Stale => {
+                            self.runs.insert(key.clone(), run.clone());
+                            here = Some(run);
+                        }
+                        Age::Gone => {}
+                    }
+                }
+            }
+        }
+        if let Some(run) = here {
+            if let Age::Stale = self.age(&run) {
+                Self::counted("stale");
+                if run.start_refresh() {
+                    self.refresh(key, query, run.clone()).await;
+                }
+                return Ok((run, true));
+            }
+        }
+        // A new run, asked of the providers by one process only.
+        let run = match self.claim(&key).await {
+            Claim::Theirs => {
+                let run = Arc::new(Run::new(key.clone(), query, &self.names()));
+                self.follow(run.clone());
+                Self::counted("shared");
+                run
+            }
+            Claim::Ours(token) => self.launch(key.clone(), query, Some(token))?,
+            Claim::Alone => self.launch(key.clone(), query, None)?,
+        };
         self.runs.insert(key, run.clone());
-        metrics::counter!("live_search_runs", "result" => "new").increment(1);
+        Self::counted("new");
         Ok((run, false))
     }
 
-    /// A new run of `query`, its fan-out started (refused when as many run as allowed).
-    fn launch(self: &Arc<Self>, key: String, query: OfferQuery) -> Result<Arc<Run>, SearchError> {
-        let running = self.running.fetch_add(1, Ordering::AcqRel);
-        if running >= self.limits.max_running {
-            self.running.fetch_sub(1, Ordering::AcqRel);
-            return Err(SearchError::Busy {
-                retry_after_secs: 2,
-            });
+    async fn claim(&self, key: &str) -> Claim {
+        match &self.l2 {
+            Some(l2) => l2.claim(key, self.hold()).await,
+            None => Claim::Alone,
         }
-        let names: Vec<String> = self.providers.iter().map(|p| p.name.clone()).collect();
-        let run = Arc::new(Run::new(key, query.clone(), &names));
-        let mut answers = self.fanout.search(
-            query.clone(),
-            Duration::from_secs(self.limits.search_seconds.max(1)),
-        );
-        let (me, r) = (self.clone(), run.clone());
-        tokio::spawn(async move {
-            let started = Instant::now();
-            while let Some(answered) = answers.recv().await {
-                r.record(answered, |m| Self::to_eur(&me.refdata, m));
-            }
-            r.finish();
-            me.running.fetch_sub(1, Ordering::AcqRel);
-            metrics::histogram!("live_search_run_seconds").record(started.elapsed().as_secs_f64());
-        });
-        Ok(run)
     }
 
-    /// Put `fresh` in `stale`'s place once it has heard from a provider; if it hears from
-    /// none, keep the stale one (and let the next search try again).
-    fn replace_when_done(self: &Arc<Self>, stale: Arc<Run>, fresh: Arc<Run>) {
+    /// Fetch `stale`'s query again in the background (unless another process is), and put the
+    /// fresh run in its place once it has heard from a provider; if it hears from none, the
+    /// stale one stays (and the next search tries again).
+    async fn refresh(self: &Arc<Self>, key: String, query: OfferQuery, stale: Arc<Run>) {
+        let token = match self.claim(&key).await {
+            Claim::Ours(token) => Some(token),
+            Claim::Alone => None,
+            // Another process refreshes it: its record is taken up by a later search.
+            Claim::Theirs => {
+                stale.refresh_failed();
+                return;
+            }
+        };
+        let fresh = match self.launch(key, query, token) {
+            Ok(fresh) => fresh,
+            Err(_) => {
+                stale.refresh_failed();
+                return;
+            }
+        };
         let me = self.clone();
         tokio::spawn(async move {
             let mut changes = fresh.watch();
@@ -304,6 +383,97 @@ impl LiveSearches {
                 }
                 _ => stale.refresh_failed(),
             }
+        });
+    }
+
+    /// A new run of `query`, its fan-out started (see [`LiveSearches::drive`]).
+    fn launch(
+        self: &Arc<Self>,
+        key: String,
+        query: OfferQuery,
+        lock: Option<String>,
+    ) -> Result<Arc<Run>, SearchError> {
+        let run = Arc::new(Run::new(key, query, &self.names()));
+        self.drive(run.clone(), lock)?;
+        Ok(run)
+    }
+
+    /// Ask the providers for `run`'s query, their answers recorded in it as they come; refused
+    /// when as many fan-outs run as allowed. With `lock`, this process holds the query's Redis
+    /// lock: the run is written to Redis at once and as each provider answers, and the lock
+    /// released at the end.
+    fn drive(self: &Arc<Self>, run: Arc<Run>, lock: Option<String>) -> Result<(), SearchError> {
+        let running = self.running.fetch_add(1, Ordering::AcqRel);
+        if running >= self.limits.max_running {
+            self.running.fetch_sub(1, Ordering::AcqRel);
+            if let (Some(l2), Some(token)) = (self.l2.clone(), lock) {
+                let key = run.key.clone();
+                tokio::spawn(async move { l2.release(&key, &token).await });
+            }
+            return Err(SearchError::Busy {
+                retry_after_secs: 2,
+            });
+        }
+        let mut answers = self.fanout.search(
+            run.query.clone(),
+            Duration::from_secs(self.limits.search_seconds.max(1)),
+        );
+        let me = self.clone();
+        let shared = self.l2.clone().zip(lock);
+        tokio::spawn(async move {
+            let started = Instant::now();
+            if let Some((l2, _)) = &shared {
+                l2.put(&run.key, &run.to_record(), me.keep()).await;
+            }
+            while let Some(answered) = answers.recv().await {
+                run.record(answered, |m| Self::to_eur(&me.refdata, m));
+                if let Some((l2, _)) = &shared {
+                    l2.put(&run.key, &run.to_record(), me.keep()).await;
+                }
+            }
+            run.finish();
+            if let Some((l2, token)) = &shared {
+                l2.put(&run.key, &run.to_record(), me.keep()).await;
+                l2.release(&run.key, token).await;
+            }
+            me.running.fetch_sub(1, Ordering::AcqRel);
+            metrics::histogram!("live_search_run_seconds").record(started.elapsed().as_secs_f64());
+        });
+        Ok(())
+    }
+
+    /// Follow another process's run of the same query through its Redis record until it
+    /// finishes. Its record is written as soon as it claims the query, so a record missing
+    /// for [`TAKE_OVER_AFTER`] means it is gone (or Redis is): this process asks the
+    /// providers itself. A record that never finishes is timed out after the lock's time.
+    fn follow(self: &Arc<Self>, run: Arc<Run>) {
+        let me = self.clone();
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let mut seen = false;
+            while started.elapsed() < me.hold() {
+                match me.l2.as_ref() {
+                    Some(l2) => {
+                        if let Some(record) = l2.get(&run.key).await {
+                            seen = true;
+                            run.absorb(&record, |m| Self::to_eur(&me.refdata, m));
+                            if record.finished_at.is_some() {
+                                return;
+                            }
+                        }
+                    }
+                    None => break,
+                }
+                if !seen && started.elapsed() >= TAKE_OVER_AFTER {
+                    metrics::counter!("live_search_runs", "result" => "taken_over").increment(1);
+                    if me.drive(run.clone(), None).is_err() {
+                        run.finish();
+                    }
+                    return;
+                }
+                tokio::time::sleep(FOLLOW_EVERY).await;
+            }
+            run.finish();
         });
     }
 }

@@ -2,6 +2,7 @@
 //! and a version that counts the changes, so that a client can ask for what changed since the
 //! version it last saw (a poll's `after`, a stream's `Last-Event-ID`).
 
+use super::shared::{OfferRecord, ProviderRecord, RunRecord};
 use chrono::{DateTime, Utc};
 use spontra_domain::Money;
 use spontra_providers::fanout::{Answered, Outcome};
@@ -71,7 +72,10 @@ struct State {
     merged: Merged,
     /// The version at which each itinerary last changed.
     touched: HashMap<ItineraryKey, u64>,
+    /// What each provider answered (offers and those it left out), to share the run.
+    answers: HashMap<String, (Vec<Offer>, Vec<String>)>,
     finished: Option<Instant>,
+    finished_at: Option<DateTime<Utc>>,
 }
 
 /// One fan-out of one query, shared by every live search that asks it while it runs or while
@@ -107,7 +111,9 @@ impl Run {
                     .collect(),
                 merged: Merged::default(),
                 touched: HashMap::new(),
+                answers: HashMap::new(),
                 finished: None,
+                finished_at: None,
             }),
             version: watch::channel(0).0,
             refreshing: AtomicBool::new(false),
@@ -126,9 +132,14 @@ impl Run {
         let Some(i) = s.providers.iter().position(|p| p.name == answered.provider) else {
             return vec![];
         };
+        if s.providers[i].status != Status::Pending {
+            return vec![];
+        }
         let (status, error, offers) = match answered.outcome {
             Outcome::Complete(o) => {
                 s.providers[i].left_out = o.skipped.len();
+                s.answers
+                    .insert(answered.provider.clone(), (o.offers.clone(), o.skipped));
                 (Status::Complete, None, o.offers)
             }
             Outcome::Failed { code, message } => {
@@ -155,13 +166,23 @@ impl Run {
 
     /// Every provider has had its say (any still pending could not answer in time).
     pub fn finish(&self) {
+        self.finish_at(Utc::now());
+    }
+
+    /// As [`Run::finish`], finished at `at` (another process's run, as its record says).
+    pub fn finish_at(&self, at: DateTime<Utc>) {
         let mut s = self.lock();
+        if s.finished.is_some() {
+            return;
+        }
+        let ago = (Utc::now() - at).to_std().unwrap_or_default();
+        s.finished_at = Some(at);
         for p in &mut s.providers {
             if p.status == Status::Pending {
                 p.status = Status::TimedOut;
             }
         }
-        s.finished = Some(Instant::now());
+        s.finished = Some(Instant::now().checked_sub(ago).unwrap_or_else(Instant::now));
         s.version += 1;
         let version = s.version;
         drop(s);
@@ -217,6 +238,56 @@ impl Run {
             Completeness::None
         };
         Some((at, c))
+    }
+
+    /// The run as another process can take it up ([`super::shared::RunRecord`]).
+    pub fn to_record(&self) -> RunRecord {
+        let s = self.lock();
+        RunRecord {
+            started_at: self.started_at,
+            finished_at: s.finished_at,
+            providers: s
+                .providers
+                .iter()
+                .map(|p| {
+                    let (offers, skipped) = s.answers.get(&p.name).cloned().unwrap_or_default();
+                    ProviderRecord {
+                        name: p.name.clone(),
+                        status: p.status.as_str().to_string(),
+                        after_ms: p.after.map(|d| d.as_millis() as u64),
+                        error: p.error.clone(),
+                        skipped,
+                        offers: offers.iter().map(OfferRecord::of).collect(),
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// Another process's run of the same query.
+    pub fn from_record(
+        key: String,
+        query: OfferQuery,
+        providers: &[String],
+        record: &RunRecord,
+        to_eur: impl Fn(Money) -> Option<i64> + Copy,
+    ) -> Run {
+        let mut run = Run::new(key, query, providers);
+        run.started_at = record.started_at;
+        run.absorb(record, to_eur);
+        run
+    }
+
+    /// Take up what a record of the same run says that this one does not yet.
+    pub fn absorb(&self, record: &RunRecord, to_eur: impl Fn(Money) -> Option<i64> + Copy) {
+        for p in &record.providers {
+            if let Some(answered) = p.answered() {
+                self.record(answered, to_eur);
+            }
+        }
+        if let Some(at) = record.finished_at {
+            self.finish_at(at);
+        }
     }
 
     pub(crate) fn start_refresh(&self) -> bool {

@@ -244,7 +244,7 @@ async fn create(
         ..SearchBody::default()
     };
     let q = st.search.parse_search(&search)?;
-    let session = st.live.start(offer_query(&q), q.display)?;
+    let session = st.live.start(offer_query(&q), q.display).await?;
     let answer = respond(&st, &session, 0);
     let location = format!("/api/v1/live-searches/{}", session.id);
     let mut response = (StatusCode::CREATED, Json(answer)).into_response();
