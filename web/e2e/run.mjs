@@ -322,6 +322,39 @@ flow("return search with autocomplete, sorting and filters", async (page) => {
   await page.waitForURL(new RegExp(`max_price=${five - 3 * step}(&|$)`));
 });
 
+flow("live prices from every provider stream in beside the results, each with a link to book", async (page) => {
+  await page.goto(`${base}/search/?trip=return&origin=LON&destination=NYC&depart=2026-12-11&return=2026-12-18&adults=1&cabin=economy`);
+  await settled(page);
+  const panel = page.locator('[data-testid="live-prices"]');
+  await panel.waitFor();
+  // A bar per provider, each labelled with its provider and what became of it.
+  const names = await page.locator('[data-testid="live-provider"]').evaluateAll((els) => els.map((e) => e.firstElementChild?.textContent));
+  assert(names.join() === "SkyHub,FareFinder", `the simulated providers: ${names}`);
+  await page.waitForFunction(() => document.querySelector('[data-testid="live-prices"]')?.getAttribute("data-status") === "complete", null, { timeout: 60_000 });
+  const providers = await page.locator('[data-testid="live-provider"]').evaluateAll((els) => els.map((e) => e.getAttribute("data-status")));
+  assert(providers.every((s) => ["complete", "failed", "timed_out", "skipped"].includes(s)), `every provider has its say: ${providers}`);
+  const bars = await page.getByRole("progressbar").evaluateAll((els) => els.map((e) => [e.getAttribute("aria-valuenow"), e.getAttribute("aria-label")]));
+  assert(bars.length === 2 && bars.every(([v, label]) => v === "100" && /^(SkyHub|FareFinder): /.test(label)), `full bars with their provider's state: ${JSON.stringify(bars)}`);
+  const summary = await page.locator('[data-testid="live-summary"]').innerText();
+  assert(/2 of 2 providers answered · \d+ itineraries priced live/.test(summary), `summary: ${summary}`);
+  assert(providers.includes("complete"), `a provider answered: ${providers}`);
+  // Results the providers sell show the live price, and each provider's with a link to book.
+  await page.locator('[data-testid="live-price"]').first().waitFor();
+  const card = page.locator('[data-testid="itinerary"]', { has: page.locator('[data-testid="live-price"]') }).first();
+  const links = card.locator('[data-testid="provider-link"]');
+  assert((await links.count()) >= 1, "a provider's price links to it");
+  const href = await links.first().getAttribute("href");
+  assert(/\/book\/[^/]+$/.test(href ?? ""), `a deep link: ${href}`);
+  const offer = await page.request.get(href);
+  assert(offer.ok() && /Offer <code>/.test(await offer.text()), "the provider's page for the offer");
+  // Every live result, cheapest first.
+  await page.getByRole("button", { name: /Show all \d+ live results/ }).click();
+  const live = (await page.locator('[data-testid="live-itinerary"] .text-xl').allInnerTexts()).map((t) => Number(t.replace(/[^\d.]/g, "")));
+  assert(live.length > 0 && live.every((p, i) => i === 0 || live[i - 1] <= p), `live results cheapest first: ${live.slice(0, 5)}`);
+  await axe(page, "live prices");
+  await page.screenshot({ path: path.join(SHOTS, "live-prices.png"), fullPage: false });
+});
+
 flow("price calendar, and a day opens its results", async (page) => {
   await page.goto(`${base}/calendar/?origin=LHR&destination=BCN&month=2026-12`);
   await page.locator('[data-testid="calendar-day"]').first().waitFor({ timeout: 120_000 });

@@ -1,11 +1,12 @@
 "use client";
 
 import { useId, useState } from "react";
-import type { Itinerary, Slice } from "@/api/types";
+import type { Itinerary, LiveItinerary, Slice } from "@/api/types";
 import type { PriceHistory } from "@/api/prices";
 import { labelFor } from "@/lib/insight";
 import { PriceGraph } from "@/components/PriceGraph";
 import { LabelBadge } from "@/components/PriceInsight";
+import { ProviderPrices } from "@/components/LivePrices";
 import { co2Comparison, dayMarker, dayOffset, formatDay, formatDuration, formatMoney, localTime, priceFreshness, stopsText } from "@/lib/format";
 
 const PAX: Record<string, string> = { adult: "Adult", child: "Child", infant: "Infant" };
@@ -95,8 +96,10 @@ function SliceDetails({ s }: { s: Slice }) {
 }
 
 /** A result; with the price history of its route and date (`history`), its price's label
- *  (one-way fares only: the range is a one-way fare's) and, in its details, the graph. */
-export function ItineraryCard({ it, history, oneWay = false }: { it: Itinerary; history?: PriceHistory; oneWay?: boolean }) {
+ *  (one-way fares only: the range is a one-way fare's) and, in its details, the graph. With
+ *  `live` (the same flights priced by providers just now), the providers' prices replace the
+ *  indicative one as the headline, each with a link to book. */
+export function ItineraryCard({ it, history, oneWay = false, live }: { it: Itinerary; history?: PriceHistory; oneWay?: boolean; live?: LiveItinerary }) {
   const [open, setOpen] = useState(false);
   const detailsId = useId();
   const co2 = co2Comparison(it.co2_kg, it.typical_co2_kg);
@@ -115,9 +118,20 @@ export function ItineraryCard({ it, history, oneWay = false }: { it: Itinerary; 
         </div>
         <div className="flex flex-row items-center justify-between gap-4 md:w-52 md:flex-col md:items-end">
           <div className="text-right">
-            <div className="text-2xl font-bold" data-testid="price">
-              {formatMoney(it.price.minor, currency)}
-            </div>
+            {live ? (
+              <>
+                <div className="text-2xl font-bold" data-testid="live-price">
+                  {formatMoney(live.price.minor, live.price.currency)}
+                </div>
+                <div className="text-xs text-slate-600">
+                  live price · indicative was <span data-testid="price">{formatMoney(it.price.minor, currency)}</span>
+                </div>
+              </>
+            ) : (
+              <div className="text-2xl font-bold" data-testid="price">
+                {formatMoney(it.price.minor, currency)}
+              </div>
+            )}
             {label ? <LabelBadge label={label} /> : null}
             <div className="text-xs text-slate-600">total, all passengers</div>
             <div className="text-xs text-slate-600" data-testid="freshness">
@@ -126,6 +140,11 @@ export function ItineraryCard({ it, history, oneWay = false }: { it: Itinerary; 
             <div className={`text-xs ${co2.tone === "good" ? "text-emerald-800" : co2.tone === "bad" ? "text-rose-800" : "text-slate-600"}`}>
               {Math.round(it.co2_kg)} kg CO2 per passenger · {co2.text}
             </div>
+            {live ? (
+              <div className="mt-2">
+                <ProviderPrices prices={live.prices} />
+              </div>
+            ) : null}
           </div>
           <button
             type="button"

@@ -15,6 +15,10 @@ import { ItineraryCard } from "@/components/ItineraryCard";
 import { Alert, buttonClass, secondaryButtonClass } from "@/components/Field";
 import { PriceInsightPanel } from "@/components/PriceInsight";
 import { usePriceHistory, type Departure } from "@/api/prices";
+import { useLiveSearch } from "@/api/live";
+import { LivePrices } from "@/components/LivePrices";
+import { browseKey, byFlights } from "@/lib/live";
+import type { LiveSearchBody } from "@/api/types";
 
 const TABS: [Sort, string][] = [
   ["best", "Best"],
@@ -111,6 +115,24 @@ function Results() {
           currency,
         };
   const history = usePriceHistory(departure);
+  // Live prices for the same trip (not its filters: they narrow what is shown, not asked).
+  const f = state.form;
+  const liveBody: LiveSearchBody | null =
+    ready && f.trip !== "multi"
+      ? {
+          origin: f.origin.toUpperCase(),
+          destination: f.destination.toUpperCase(),
+          depart: f.depart,
+          return: f.trip === "return" && f.return ? f.return : undefined,
+          adults: f.adults,
+          children: f.children || undefined,
+          infants: f.infants || undefined,
+          cabin: f.cabin,
+          currency,
+        }
+      : null;
+  const live = useLiveSearch(liveBody);
+  const liveByFlights = useMemo(() => byFlights(live), [live]);
   const title =
     state.form.trip === "multi"
       ? state.form.slices.map((s) => s.origin).concat(state.form.slices.at(-1)?.destination ?? "").join(" → ")
@@ -185,6 +207,7 @@ function Results() {
             </div>
           )}
           <div className="space-y-3">
+            <LivePrices live={live} />
             <div
               role="tablist"
               aria-label="Sort results"
@@ -262,7 +285,13 @@ function Results() {
                 </p>
                 {departure.origin ? <PriceInsightPanel departure={departure} returnDate={state.form.trip === "return" ? state.form.return : undefined} /> : null}
                 {itineraries.map((it) => (
-                  <ItineraryCard key={it.id} it={it} history={history.data ?? undefined} oneWay={state.form.trip === "oneway"} />
+                  <ItineraryCard
+                    key={it.id}
+                    it={it}
+                    history={history.data ?? undefined}
+                    oneWay={state.form.trip === "oneway"}
+                    live={liveByFlights.get(browseKey(it))}
+                  />
                 ))}
                 {query.hasNextPage ? (
                   <button type="button" className={`${secondaryButtonClass} w-full`} onClick={() => query.fetchNextPage()} disabled={query.isFetchingNextPage}>
