@@ -209,6 +209,34 @@ enum Command {
     /// Ingestion: how far behind it is, its dead letters, and replaying them.
     #[command(subcommand)]
     Ingest(IngestCommand),
+    /// The simulated world's servers.
+    #[command(subcommand)]
+    Sim(SimCommand),
+}
+
+#[derive(Subcommand)]
+enum SimCommand {
+    /// Run the simulated provider network on its own: SkyHub (Duffel's format) and FareFinder
+    /// (Amadeus') selling the world's flights — following the market through
+    /// `inventory.changed` when `events.kafka_brokers` is set — for search processes to ask
+    /// (`[[providers]]` with the base URLs printed). It serves the search API at `--bind` too.
+    Providers {
+        /// A TOML configuration file (`[simulated_providers]` describes the providers).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Where the search API listens.
+        #[arg(long)]
+        bind: Option<String>,
+        /// The providers' host, and their ports in order (comma-separated; 0: any free one).
+        #[arg(long)]
+        host: Option<String>,
+        #[arg(long, value_delimiter = ',')]
+        ports: Vec<u16>,
+        #[arg(long)]
+        scale: Option<String>,
+        #[arg(long)]
+        today: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -292,6 +320,44 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             if web_dir.is_some() {
                 settings.web.dir = web_dir;
+            }
+            serve(settings)
+        }
+        Command::Sim(SimCommand::Providers {
+            config,
+            bind,
+            host,
+            ports,
+            scale,
+            today,
+        }) => {
+            let mut settings = Settings::load(config.as_deref())?;
+            settings.server.services = vec![ServiceName::Search];
+            settings.simulated_providers.start = true;
+            settings.web.dir = None;
+            let sims = &mut settings.simulated_providers.providers;
+            anyhow::ensure!(
+                ports.len() <= sims.len(),
+                "--ports: {} ports for {} simulated providers",
+                ports.len(),
+                sims.len()
+            );
+            for (i, sim) in sims.iter_mut().enumerate() {
+                if let Some(port) = ports.get(i) {
+                    sim.port = *port;
+                }
+                if let Some(h) = &host {
+                    sim.host = h.clone();
+                }
+            }
+            if let Some(b) = bind {
+                settings.server.bind = b;
+            }
+            if let Some(s) = scale {
+                settings.world.scale = s;
+            }
+            if today.is_some() {
+                settings.world.today = today;
             }
             serve(settings)
         }
@@ -708,6 +774,14 @@ fn serve(mut settings: Settings) -> anyhow::Result<ExitCode> {
             None => tracing::info!(services = ?services, "no inventory: this process does not run search"),
         }
         tracing::info!(address = %app.address(), "listening");
+        for p in &parts.sim_providers {
+            println!(
+                "Simulated provider {} ({:?} format) serves {}",
+                p.name,
+                p.format,
+                p.base_url()
+            );
+        }
         println!("Spontra is listening on http://{}", app.address());
         app.run(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -69,6 +69,15 @@ pub struct SimProviderSettings {
     pub client_id: String,
     pub client_secret: String,
     pub seed: u64,
+    /// Where it listens (port 0: any free one).
+    #[serde(default = "loopback")]
+    pub host: String,
+    #[serde(default)]
+    pub port: u16,
+}
+
+fn loopback() -> String {
+    "127.0.0.1".into()
 }
 
 impl SimProviderSettings {
@@ -90,6 +99,8 @@ impl SimProviderSettings {
                 client_id: String::new(),
                 client_secret: String::new(),
                 seed: 1,
+                host: loopback(),
+                port: 0,
             },
             SimProviderSettings {
                 name: "FareFinder".into(),
@@ -106,6 +117,8 @@ impl SimProviderSettings {
                 client_id: "sim-farefinder".into(),
                 client_secret: "sim_farefinder_secret".into(),
                 seed: 2,
+                host: loopback(),
+                port: 0,
             },
         ]
     }
@@ -173,16 +186,21 @@ struct Sim {
 /// How long a simulated Amadeus token lasts (the real API's 30 minutes).
 const TOKEN_SECONDS: u64 = 1_799;
 
-/// Start each provider on its own port on 127.0.0.1 (port 0: any free one).
+/// Start each provider on its own host and port (`127.0.0.1`, any free port by default).
 pub async fn start(
     search: Arc<SearchService>,
     providers: Vec<SimProviderSettings>,
 ) -> anyhow::Result<Vec<Running>> {
     let mut out = vec![];
     for settings in providers {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let listener = tokio::net::TcpListener::bind((settings.host.as_str(), settings.port))
             .await
-            .context("binding a simulated provider")?;
+            .with_context(|| {
+                format!(
+                    "binding simulated provider {} to {}:{}",
+                    settings.name, settings.host, settings.port
+                )
+            })?;
         let address = listener.local_addr()?;
         let (name, format) = (settings.name.clone(), settings.format);
         let requests = Arc::new(AtomicU64::new(0));

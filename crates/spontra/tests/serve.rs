@@ -159,6 +159,35 @@ async fn serve_answers_search_and_accounts() {
     let http = reqwest::Client::new();
     let health = json_of(http.get(format!("{base}/healthz"))).await;
     assert_eq!(health["status"], "ok");
+    // Live search asks the simulated providers serve started, until every one has its say.
+    let live = json_of(
+        http.post(format!("{base}/api/v1/live-searches"))
+            .json(&json!({"origin": "LHR", "destination": "JFK", "depart": "2026-12-10"})),
+    )
+    .await;
+    let id = live["id"].as_str().unwrap().to_string();
+    let started = std::time::Instant::now();
+    let live = loop {
+        let v = json_of(http.get(format!("{base}/api/v1/live-searches/{id}"))).await;
+        if v["status"] == "complete" {
+            break v;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(45));
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    let names: Vec<&str> = live["providers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["SkyHub", "FareFinder"]);
+    assert!(live["providers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["status"] == "complete" && p["offers"].as_u64().unwrap() > 0));
+    assert!(live["total"].as_u64().unwrap() > 0, "{live}");
     let search = http
         .get(format!(
             "{base}/api/v1/search?origin=LHR&destination=JFK&depart=2026-12-10"
@@ -254,6 +283,87 @@ async fn serve_answers_search_and_accounts() {
         );
     }
     drop(guard);
+}
+
+/// `spontra sim providers` alone: the simulated providers on the ports given, answering the
+/// real clients.
+#[tokio::test]
+async fn sim_providers_run_on_their_own_for_other_processes_to_ask() {
+    use spontra_domain::{AirportCode, Cabin, Passengers};
+    use spontra_providers::{OfferQuery, Provider, Secret};
+    let dir = std::env::temp_dir().join(format!("spontra-sim-{}", uuid_like()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let free = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let (p1, p2) = (free(), free());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spontra"))
+        .args([
+            "sim",
+            "providers",
+            "--bind",
+            "127.0.0.1:0",
+            "--scale",
+            "tiny",
+        ])
+        .args(["--today", "2026-12-01", "--ports", &format!("{p1},{p2}")])
+        .env("SPONTRA__DATA__DIR", &dir)
+        .env("SPONTRA__LOG__FILTER", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _guard = Child(child, dir.clone());
+    let mut urls = vec![];
+    for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+        if let Some(url) = line.split(" serves ").nth(1) {
+            urls.push(url.to_string());
+        }
+        if line.contains("listening on") {
+            break;
+        }
+    }
+    assert_eq!(
+        urls,
+        [
+            format!("http://127.0.0.1:{p1}/"),
+            format!("http://127.0.0.1:{p2}/")
+        ]
+    );
+    let q = OfferQuery {
+        origin: AirportCode::parse("LHR").unwrap(),
+        destination: AirportCode::parse("JFK").unwrap(),
+        departure_date: "2026-12-10".parse().unwrap(),
+        return_date: None,
+        passengers: Passengers::one_adult(),
+        cabin: Cabin::Economy,
+        max_connections: 1,
+        currency: None,
+    };
+    let duffel =
+        spontra_providers::duffel::DuffelClient::new(spontra_providers::duffel::DuffelConfig {
+            name: "SkyHub".into(),
+            base_url: urls[0].parse().unwrap(),
+            access_token: Secret::new("sim_skyhub_token"),
+        })
+        .unwrap();
+    let amadeus =
+        spontra_providers::amadeus::AmadeusClient::new(spontra_providers::amadeus::AmadeusConfig {
+            name: "FareFinder".into(),
+            base_url: urls[1].parse().unwrap(),
+            client_id: "sim-farefinder".into(),
+            client_secret: Secret::new("sim_farefinder_secret"),
+        })
+        .unwrap();
+    let within = std::time::Duration::from_secs(40);
+    let (a, b) = tokio::join!(duffel.search(&q, within), amadeus.search(&q, within));
+    // The first request of each is drawn to be answered (the draws are seeded).
+    assert!(!a.unwrap().offers.is_empty());
+    assert!(!b.unwrap().offers.is_empty());
 }
 
 async fn json_of(request: reqwest::RequestBuilder) -> Value {
