@@ -43,6 +43,9 @@ enum BenchWhat {
     /// Price insights on a month of history: the low / typical / high label against the
     /// market's true bands, and how fast insights are answered.
     Insight(crate::bench_insight::InsightBenchArgs),
+    /// Live search on the simulated provider network over HTTP: first results, offers by
+    /// 10 s, de-duplication, cache hits, one call per provider for a crowd.
+    Live(crate::bench_live::LiveBenchArgs),
 }
 
 pub(crate) struct Query {
@@ -210,6 +213,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         Some(BenchWhat::Ingest(a)) => return crate::bench_ingest::run(a),
         Some(BenchWhat::BuyWait(a)) => return crate::bench_buy_wait::run(a),
         Some(BenchWhat::Insight(a)) => return crate::bench_insight::run(a),
+        Some(BenchWhat::Live(a)) => return crate::bench_live::run(a),
         None => {}
     }
     let started = Instant::now();

@@ -45,7 +45,7 @@ pub struct WorldArgs {
 impl WorldArgs {
     /// The configuration these arguments describe (defaults, then spontra.toml and
     /// `SPONTRA__` variables, then the arguments).
-    fn settings(&self) -> anyhow::Result<Settings> {
+    pub(crate) fn settings(&self) -> anyhow::Result<Settings> {
         let mut settings = Settings::load(None)?;
         settings.world = crate::config::WorldSettings {
             scale: self.scale.clone(),

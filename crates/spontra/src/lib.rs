@@ -8,6 +8,7 @@ pub mod bench;
 pub mod bench_buy_wait;
 pub mod bench_ingest;
 pub mod bench_insight;
+pub mod bench_live;
 pub mod cli;
 pub mod config;
 pub mod live;
