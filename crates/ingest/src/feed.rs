@@ -33,6 +33,8 @@ pub const DUFFEL_FARE_V1: &str = "dev.spontra.feed.duffel.fare.v1";
 pub const AMADEUS_FARE_V1: &str = "dev.spontra.feed.amadeus.fare.v1";
 pub const DUFFEL_SCHEDULE_V1: &str = "dev.spontra.feed.duffel.schedule.v1";
 pub const AMADEUS_SCHEDULE_V1: &str = "dev.spontra.feed.amadeus.schedule.v1";
+/// A live search's quote for one flight (see [`LiveQuote`]).
+pub const LIVE_QUOTE_V1: &str = "dev.spontra.feed.live.quote.v1";
 /// The longest flight a schedule may give (the world's longest is under 19 hours).
 const MAX_BLOCK_HOURS: i64 = 45;
 
@@ -41,6 +43,35 @@ const MAX_BLOCK_HOURS: i64 = 45;
 pub enum FeedEvent {
     Fare(FareObservation),
     Schedule(ScheduleObservation),
+    /// A live quote for a flight that did not say how many seats are left at its price: the
+    /// flight's fare as observed, its seats those the inventory holds (none held: not
+    /// applied).
+    Quote(FareObservation),
+}
+
+/// [`LIVE_QUOTE_V1`]'s data: a price a provider quoted live search for one flight, one way,
+/// for adults only (the unit history, insights and alerts keep: an itinerary's price over
+/// several flights, or with children's fares in it, says nothing certain about one flight's
+/// fare, and is not published).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct LiveQuote {
+    pub provider: String,
+    pub offer_id: String,
+    /// The operating carrier and its flight number.
+    pub carrier: String,
+    pub flight_number: String,
+    pub origin: String,
+    pub destination: String,
+    /// Local departure date, and the departure instant (RFC 3339).
+    pub departure_date: String,
+    pub departing_at: String,
+    pub cabin: String,
+    /// For all the adults (`adults`).
+    pub total_amount: String,
+    pub total_currency: String,
+    pub adults: u32,
+    /// Seats at this price, when the provider says (Amadeus does, Duffel does not).
+    pub available_seats: Option<i64>,
 }
 /// How far ahead a departure may be (airlines sell about 330 days ahead; a little slack).
 pub const MAX_DAYS_AHEAD: i64 = 366;
@@ -283,6 +314,41 @@ pub fn normalise(
                 },
             )
             .map(FeedEvent::Fare)
+        }
+        LIVE_QUOTE_V1 => {
+            let q: LiveQuote = parse_json(&event.data)?;
+            if !(1..=9).contains(&q.adults) {
+                return Err(Rejection::new(
+                    "invalid_field",
+                    "adults",
+                    format!("{} adults? 1 to 9 travel", q.adults),
+                ));
+            }
+            let mut o = check_fare(
+                event,
+                observed_at,
+                refdata,
+                now,
+                Raw {
+                    carrier: &q.carrier,
+                    flight_number: &q.flight_number,
+                    origin: &q.origin,
+                    destination: &q.destination,
+                    departure_date: &q.departure_date,
+                    departure_at: &q.departing_at,
+                    cabin: &q.cabin,
+                    amount: &q.total_amount,
+                    currency: &q.total_currency,
+                    seats: q.available_seats.unwrap_or(0),
+                },
+            )?;
+            // Per adult, rounded half up.
+            let adults = i64::from(q.adults);
+            o.fare_minor = (o.fare_minor + adults / 2) / adults;
+            Ok(match q.available_seats {
+                Some(_) => FeedEvent::Fare(o),
+                None => FeedEvent::Quote(o),
+            })
         }
         DUFFEL_SCHEDULE_V1 => {
             let f: DuffelSchedule = parse_json(&event.data)?;
@@ -710,6 +776,19 @@ pub fn schedule_event_for(type_: &str, c: &ScheduleObservation) -> CloudEvent {
     )
 }
 
+/// The event carrying live quote `q`, from `source`, observed at `time`.
+pub fn quote_event(source: &str, id: &str, time: DateTime<Utc>, q: &LiveQuote) -> CloudEvent {
+    let subject = format!("{}{}/{}", q.carrier, q.flight_number, q.departure_date);
+    envelope(
+        LIVE_QUOTE_V1,
+        source,
+        id,
+        time,
+        subject,
+        serde_json::to_vec(q).unwrap_or_default(),
+    )
+}
+
 /// The CloudEvent a provider publishes for `o`: its source and id, `type_`'s payload.
 pub fn event_for(type_: &str, o: &FareObservation) -> CloudEvent {
     let subject = format!("{}{}/{}", o.carrier, o.flight_number, o.departure_date);
@@ -770,6 +849,95 @@ mod tests {
         for type_ in [DUFFEL_FARE_V1, AMADEUS_FARE_V1] {
             let back = normalise(&event_for(type_, &o), &refdata, now).unwrap();
             assert_eq!(back, FeedEvent::Fare(o.clone()), "{type_}");
+        }
+    }
+
+    #[test]
+    fn a_live_quote_is_a_flights_fare_per_adult_with_its_seats_when_the_provider_says() {
+        let refdata = RefData::load().unwrap();
+        let quote = LiveQuote {
+            provider: "FareFinder".into(),
+            offer_id: "7".into(),
+            carrier: "BA".into(),
+            flight_number: "117".into(),
+            origin: "LHR".into(),
+            destination: "JFK".into(),
+            departure_date: "2026-12-20".into(),
+            departing_at: "2026-12-20T09:05:00Z".into(),
+            cabin: "economy".into(),
+            total_amount: "1234.05".into(),
+            total_currency: "EUR".into(),
+            adults: 3,
+            available_seats: Some(4),
+        };
+        let at = now() - Duration::seconds(5);
+        let read = |q: &LiveQuote| {
+            normalise(
+                &quote_event("/live/farefinder", "q1", at, q),
+                &refdata,
+                now(),
+            )
+        };
+        let FeedEvent::Fare(o) = read(&quote).unwrap() else {
+            panic!("a fare with its seats")
+        };
+        assert_eq!(
+            (
+                o.carrier.as_str(),
+                o.flight_number,
+                o.fare_minor,
+                o.seats_left
+            ),
+            ("BA", 117, 41_135, 4),
+            "1234.05 for three adults: 411.35 each"
+        );
+        assert_eq!(
+            (o.source.as_str(), o.event_id.as_str(), o.observed_at),
+            ("/live/farefinder", "q1", at)
+        );
+        // Without seats: a quote, whose seats the inventory gives.
+        let unseated = LiveQuote {
+            available_seats: None,
+            ..quote.clone()
+        };
+        assert!(matches!(read(&unseated), Ok(FeedEvent::Quote(o)) if o.fare_minor == 41_135));
+        for (bad, code, field) in [
+            (
+                LiveQuote {
+                    adults: 0,
+                    ..quote.clone()
+                },
+                "invalid_field",
+                "adults",
+            ),
+            (
+                LiveQuote {
+                    total_amount: "-3".into(),
+                    ..quote.clone()
+                },
+                "invalid_price",
+                "amount",
+            ),
+            (
+                LiveQuote {
+                    origin: "XQZ".into(),
+                    ..quote.clone()
+                },
+                "unknown_airport",
+                "origin",
+            ),
+            (
+                LiveQuote {
+                    departing_at: "2026-11-20T09:05:00Z".into(),
+                    departure_date: "2026-11-20".into(),
+                    ..quote.clone()
+                },
+                "departure_in_past",
+                "departure_at",
+            ),
+        ] {
+            let why = read(&bad).unwrap_err();
+            assert_eq!((why.code, why.field.as_str()), (code, field), "{why}");
         }
     }
 

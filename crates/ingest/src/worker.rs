@@ -51,6 +51,9 @@ pub struct BatchStats {
     /// Applied observations that changed a flight's fare or seats.
     pub changed: usize,
     pub dead_lettered: usize,
+    /// Live quotes without a seat count for flights the inventory does not hold: valid,
+    /// acknowledged, not applied.
+    pub unattributed: usize,
 }
 
 impl std::ops::AddAssign for BatchStats {
@@ -60,6 +63,7 @@ impl std::ops::AddAssign for BatchStats {
         self.duplicates += o.duplicates;
         self.changed += o.changed;
         self.dead_lettered += o.dead_lettered;
+        self.unattributed += o.unattributed;
     }
 }
 
@@ -316,6 +320,22 @@ impl Ingestor {
                     schedules.push(c);
                     order.push(false);
                 }
+                Ok(FeedEvent::Quote(mut o)) => {
+                    // Seats as the inventory holds them; a flight it does not hold yet is
+                    // not one a quote can start (acknowledged, counted, not applied).
+                    let held = self
+                        .store
+                        .current_fare(&o.carrier, o.flight_number, o.departure_date, &o.cabin)
+                        .await?;
+                    match held {
+                        Some(f) => {
+                            o.seats_left = f.seats_left;
+                            fares.push(o);
+                            order.push(true);
+                        }
+                        None => stats.unattributed += 1,
+                    }
+                }
                 Err(why) => {
                     metrics::counter!("ingest_dead_letters_total", "code" => why.code).increment(1);
                     rejected.push(dead_letter(r, &why));
@@ -378,6 +398,7 @@ impl Ingestor {
             ("applied", stats.applied),
             ("duplicate", stats.duplicates),
             ("dead_letter", stats.dead_lettered),
+            ("unattributed", stats.unattributed),
         ] {
             metrics::counter!("ingest_events_total", "outcome" => outcome).increment(n as u64);
         }

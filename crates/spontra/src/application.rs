@@ -321,7 +321,8 @@ impl Parts {
         let (live, sim_providers) = match &search {
             Some(search) => {
                 let (live, running) =
-                    crate::live::assemble(settings, search, market_clock.clone()).await?;
+                    crate::live::assemble(settings, search, market_clock.clone(), bus.clone())
+                        .await?;
                 (Some(live), running)
             }
             None => (None, vec![]),

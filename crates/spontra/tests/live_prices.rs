@@ -645,3 +645,69 @@ async fn without_providers_live_search_says_so() {
         .await;
     assert_eq!(r.problem(), (503, "no_providers"));
 }
+
+#[tokio::test]
+async fn live_quotes_go_to_provider_raw_and_become_price_history() {
+    let sims = providers([50, 50]);
+    let (app, _running) = setup(sims, vec![], |s| {
+        s.server.services = vec![
+            spontra::config::ServiceName::Search,
+            spontra::config::ServiceName::Users,
+            spontra::config::ServiceName::Ingest,
+            spontra::config::ServiceName::Pricing,
+        ];
+    })
+    .await;
+    let r = app
+        .post("/live-searches", body("LHR", "JFK", "2026-12-10"))
+        .await;
+    let (seen, _, last) = poll_to_end(&app, &r.body).await;
+    assert_eq!(statuses(&last)[1].1, "complete");
+    // FareFinder (Amadeus' format) says how many seats are at each price: its cheapest quote
+    // for each nonstop flight is that flight's fare. SkyHub's (Duffel's, without seats) are for
+    // flights the inventory does not hold yet: acknowledged, not applied.
+    let cheapest = seen
+        .values()
+        .filter(|it| it["slices"][0]["segments"].as_array().unwrap().len() == 1)
+        .filter_map(|it| {
+            it["prices"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["provider"] == "FareFinder")
+                .map(|p| p["price"]["minor"].as_u64().unwrap())
+        })
+        .min()
+        .expect("a nonstop flight FareFinder sells");
+    let started = Instant::now();
+    let history = loop {
+        let r = app
+            .get(
+                "/prices/history?origin=LHR&destination=JFK&departure_date=2026-12-10",
+                "",
+            )
+            .await;
+        if r.status == 200 && !r.body["current"].is_null() {
+            break r.body;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no history from the quotes: {}",
+            r.body
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(
+        history["current"]["minor"].as_u64().unwrap(),
+        cheapest,
+        "{history}"
+    );
+    let metrics = app.metrics().await;
+    let unattributed = metrics
+        .lines()
+        .find(|l| l.starts_with("ingest_events_total") && l.contains("outcome=\"unattributed\""))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(0.0);
+    assert!(unattributed > 0.0, "SkyHub's quotes counted: {metrics}");
+}

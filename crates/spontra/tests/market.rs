@@ -90,7 +90,7 @@ fn fares(messages: &[spontra_events::Message], at: chrono::DateTime<Utc>) -> Vec
         .iter()
         .filter_map(|m| match read(m, at) {
             FeedEvent::Fare(o) => Some(o),
-            FeedEvent::Schedule(_) => None,
+            FeedEvent::Schedule(_) | FeedEvent::Quote(_) => None,
         })
         .collect()
 }
@@ -226,7 +226,7 @@ async fn the_feed_rolls_on_with_the_window_and_says_nothing_for_it() {
         .iter()
         .filter(|m| match read(m, later) {
             FeedEvent::Fare(o) => o.departure_at.timestamp() / 60 >= last_day,
-            FeedEvent::Schedule(_) => false,
+            FeedEvent::Schedule(_) | FeedEvent::Quote(_) => false,
         })
         .count();
     assert!(new_day > 0, "the new day's flights are reported");
@@ -260,6 +260,7 @@ async fn schedules_change_now_and_then() {
                     changes.insert((c.kind, key), c);
                 }
                 FeedEvent::Fare(o) => fares_after.push((day, o)),
+                FeedEvent::Quote(_) => panic!("the market sends no live quotes"),
             }
         }
     }

@@ -78,6 +78,13 @@ pub struct ProviderLink {
     pub deep_link: Option<String>,
 }
 
+/// Where the quotes a live search is sent go (the event stream's `provider.raw`, so live
+/// prices feed history, insights and alerts). Called as each provider answers, never awaited:
+/// recording quotes never holds a search up.
+pub trait QuoteSink: Send + Sync {
+    fn quotes(&self, query: &OfferQuery, offers: Vec<spontra_providers::Offer>);
+}
+
 /// The live searches of a process.
 pub struct LiveSearches {
     fanout: FanOut,
@@ -94,6 +101,7 @@ pub struct LiveSearches {
     deciding: moka::sync::Cache<String, Arc<tokio::sync::Mutex<()>>>,
     sessions: moka::sync::Cache<String, Arc<Session>>,
     running: Arc<AtomicUsize>,
+    sink: Option<Arc<dyn QuoteSink>>,
 }
 
 /// How long a run of a query for flights leaving in `days` is reused.
@@ -167,8 +175,16 @@ impl LiveSearches {
                 .time_to_idle(Duration::from_secs(limits.keep_seconds.max(60)))
                 .build(),
             running: Arc::new(AtomicUsize::new(0)),
+            sink: None,
             limits,
         }
+    }
+
+    /// Send the quotes this process's fan-outs receive to `sink` (not those of runs followed
+    /// from another process: that one sends its own).
+    pub fn with_sink(mut self, sink: Arc<dyn QuoteSink>) -> Self {
+        self.sink = Some(sink);
+        self
     }
 
     /// Share runs with the other search processes through `redis`.
@@ -426,7 +442,10 @@ impl LiveSearches {
                 l2.put(&run.key, &run.to_record(), me.keep()).await;
             }
             while let Some(answered) = answers.recv().await {
-                run.record(answered, |m| Self::to_eur(&me.refdata, m));
+                let offers = run.record(answered, |m| Self::to_eur(&me.refdata, m));
+                if let (Some(sink), false) = (&me.sink, offers.is_empty()) {
+                    sink.quotes(&run.query, offers);
+                }
                 if let Some((l2, _)) = &shared {
                     l2.put(&run.key, &run.to_record(), me.keep()).await;
                 }
