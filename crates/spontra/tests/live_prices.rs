@@ -44,13 +44,7 @@ async fn setup(
     extra: Vec<ProviderSettings>,
     tune: impl FnOnce(&mut Settings),
 ) -> (Instance, Vec<Running>) {
-    let running = sim_providers::start(service(), sims.clone()).await.unwrap();
-    let mut listed: Vec<ProviderSettings> = running
-        .iter()
-        .zip(&sims)
-        .map(|(r, s)| spontra::live::simulated(r, s))
-        .collect();
-    listed.extend(extra);
+    let (listed, running) = listed(sims, extra).await;
     let app = spawn_app_with(Backend::Sqlite, |s| {
         s.simulated_providers.start = false;
         s.providers = listed;
@@ -59,6 +53,21 @@ async fn setup(
     .await
     .unwrap();
     (app, running)
+}
+
+/// Simulated providers started here, listed for live search with `extra`.
+async fn listed(
+    sims: Vec<SimProviderSettings>,
+    extra: Vec<ProviderSettings>,
+) -> (Vec<ProviderSettings>, Vec<Running>) {
+    let running = sim_providers::start(service(), sims.clone()).await.unwrap();
+    let mut listed: Vec<ProviderSettings> = running
+        .iter()
+        .zip(&sims)
+        .map(|(r, s)| spontra::live::simulated(r, s))
+        .collect();
+    listed.extend(extra);
+    (listed, running)
 }
 
 fn body(origin: &str, destination: &str, depart: &str) -> Value {
@@ -647,21 +656,39 @@ async fn without_providers_live_search_says_so() {
 }
 
 #[tokio::test]
-async fn live_quotes_go_to_provider_raw_and_become_price_history() {
-    let sims = providers([50, 50]);
-    let (app, _running) = setup(sims, vec![], |s| {
-        s.server.services = vec![
-            spontra::config::ServiceName::Search,
-            spontra::config::ServiceName::Users,
-            spontra::config::ServiceName::Ingest,
-            spontra::config::ServiceName::Pricing,
-        ];
-    })
-    .await;
+async fn live_quotes_go_to_provider_raw_and_become_price_history_on_sqlite() {
+    quotes_become_history(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn live_quotes_go_to_provider_raw_and_become_price_history_on_postgres() {
+    quotes_become_history(Backend::Postgres).await;
+}
+
+async fn quotes_become_history(backend: Backend) {
+    use spontra::config::ServiceName;
+    let (listed, _running) = listed(providers([50, 50]), vec![]).await;
+    let Some(streamed) = support::stream::Streamed::start(
+        backend,
+        vec![
+            ServiceName::Search,
+            ServiceName::Ingest,
+            ServiceName::Pricing,
+        ],
+        |s| {
+            s.simulated_providers.start = false;
+            s.providers = listed;
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let app = &streamed.app;
     let r = app
         .post("/live-searches", body("LHR", "JFK", "2026-12-10"))
         .await;
-    let (seen, _, last) = poll_to_end(&app, &r.body).await;
+    let (seen, _, last) = poll_to_end(app, &r.body).await;
     assert_eq!(statuses(&last)[1].1, "complete");
     // FareFinder (Amadeus' format) says how many seats are at each price: its cheapest quote
     // for each nonstop flight is that flight's fare. SkyHub's (Duffel's, without seats) are for
