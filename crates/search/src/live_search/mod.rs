@@ -497,7 +497,9 @@ impl LiveSearches {
     }
 }
 
-/// The query providers are asked, from a parsed Browse query of one or two slices.
+/// The query providers are asked, from a parsed Browse query of one or two slices. Not in
+/// the display currency: one run serves every currency (each provider prices in its own, and
+/// prices are converted when shown).
 pub(crate) fn offer_query(q: &crate::query::TripQuery) -> OfferQuery {
     let (origin, destination) = (&q.places[0].0, &q.places[0].1);
     OfferQuery {
@@ -508,7 +510,7 @@ pub(crate) fn offer_query(q: &crate::query::TripQuery) -> OfferQuery {
         passengers: q.filters.passengers,
         cabin: q.filters.cabin,
         max_connections: q.filters.max_stops,
-        currency: Some(q.display.currency),
+        currency: None,
     }
 }
 
