@@ -306,15 +306,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
                 settings.market.speed = speed;
             }
-            if let Some(b) = bind {
-                settings.server.bind = b;
-            }
-            if let Some(s) = scale {
-                settings.world.scale = s;
-            }
-            if today.is_some() {
-                settings.world.today = today;
-            }
+            overrides(&mut settings, bind, scale, today);
             if schedule.is_some() {
                 settings.world.schedule = schedule;
             }
@@ -350,15 +342,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     sim.host = h.clone();
                 }
             }
-            if let Some(b) = bind {
-                settings.server.bind = b;
-            }
-            if let Some(s) = scale {
-                settings.world.scale = s;
-            }
-            if today.is_some() {
-                settings.world.today = today;
-            }
+            overrides(&mut settings, bind, scale, today);
             serve(settings)
         }
         Command::Search {
@@ -755,6 +739,24 @@ fn print_search(r: &spontra_search::dto::SearchResponse) {
             ""
         }
     );
+}
+
+/// `--bind`, `--scale` and `--today` over the configuration.
+fn overrides(
+    settings: &mut Settings,
+    bind: Option<String>,
+    scale: Option<String>,
+    today: Option<String>,
+) {
+    if let Some(b) = bind {
+        settings.server.bind = b;
+    }
+    if let Some(s) = scale {
+        settings.world.scale = s;
+    }
+    if today.is_some() {
+        settings.world.today = today;
+    }
 }
 
 fn serve(mut settings: Settings) -> anyhow::Result<ExitCode> {

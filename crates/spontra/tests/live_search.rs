@@ -622,10 +622,13 @@ impl Process {
             .spawn()
             .unwrap();
         let out = child.stdout.take().unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(out).read_line(&mut line).unwrap();
-        let base = line.trim().rsplit(' ').next().unwrap().to_string();
-        assert!(base.starts_with("http://"), "{line}");
+        // Its simulated providers' addresses come first, then its own.
+        let base = std::io::BufReader::new(out)
+            .lines()
+            .map_while(Result::ok)
+            .find_map(|l| l.split("listening on ").nth(1).map(str::to_string))
+            .expect("serve prints its address");
+        assert!(base.starts_with("http://"), "{base}");
         Process(child, base)
     }
 
