@@ -5,7 +5,7 @@ use spontra_mail::Mail;
 use spontra_store::PriceAlertMessage;
 
 /// Escape text for HTML.
-fn esc(s: &str) -> String {
+pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

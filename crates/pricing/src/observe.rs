@@ -70,17 +70,14 @@ pub fn read(record: &Record, refdata: &RefData) -> Result<FlightPrice, Unreadabl
     if o.fare_minor <= 0 {
         return Err(unreadable("invalid_price", "the fare is not positive"));
     }
-    let fare_minor = if currency.as_str() == "EUR" {
-        o.fare_minor
-    } else {
-        let rate = refdata.euro_rate(currency).ok_or_else(|| {
+    let fare_minor = refdata
+        .eur_minor(spontra_domain::Money::new(o.fare_minor, currency))
+        .ok_or_else(|| {
             unreadable(
                 "unknown_currency",
                 format!("no reference rate for {currency}"),
             )
         })?;
-        rate.to_eur(o.fare_minor as u64) as i64
-    };
     Ok(FlightPrice {
         route: RouteCabin {
             origin: o.origin,

@@ -287,6 +287,16 @@ impl RefData {
             .copied()
     }
 
+    /// `money` in euro cents at its ECB reference rate (none for a currency without one, or a
+    /// negative amount).
+    pub fn eur_minor(&self, money: spontra_domain::Money) -> Option<i64> {
+        if money.currency.as_str() == "EUR" {
+            return Some(money.minor);
+        }
+        let rate = self.euro_rate(money.currency)?;
+        Some(rate.to_eur(u64::try_from(money.minor).ok()?) as i64)
+    }
+
     /// Every currency prices can be shown in, by code.
     pub fn euro_rates(&self) -> &[EuroRate] {
         &self.euro_rates

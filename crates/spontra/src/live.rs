@@ -93,7 +93,7 @@ impl StreamQuotes {
                 *e = o;
             }
         }
-        let mut out: Vec<(String, LiveQuote)> = cheapest
+        cheapest
             .into_iter()
             .filter_map(|((provider, carrier, number, date), o)| {
                 let g = &o.slices[0].segments[0];
@@ -125,9 +125,7 @@ impl StreamQuotes {
                     },
                 ))
             })
-            .collect();
-        out.sort_by(|a, b| (&a.1.offer_id, &a.0).cmp(&(&b.1.offer_id, &b.0)));
-        out
+            .collect()
     }
 }
 

@@ -241,18 +241,7 @@ async fn booking_page(
     State(sim): State<Arc<Sim>>,
     axum::extract::Path(offer_id): axum::extract::Path<String>,
 ) -> Response {
-    let escape = |s: &str| {
-        s.chars()
-            .map(|c| match c {
-                '<' => "&lt;".to_string(),
-                '>' => "&gt;".to_string(),
-                '&' => "&amp;".to_string(),
-                '"' => "&quot;".to_string(),
-                '\'' => "&#39;".to_string(),
-                c => c.to_string(),
-            })
-            .collect::<String>()
-    };
+    let escape = spontra_notifications::compose::esc;
     let name = escape(&sim.settings.name);
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{name}: offer</title></head>\

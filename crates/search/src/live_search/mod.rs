@@ -24,12 +24,11 @@ pub use shared::RedisRuns;
 use crate::error::SearchError;
 use chrono::NaiveDate;
 use serde::Deserialize;
-use spontra_domain::{Money, SharedClock};
+use spontra_domain::SharedClock;
 use spontra_http::Display;
 use spontra_providers::fanout::FanOut;
 use spontra_providers::OfferQuery;
 use spontra_refdata::RefData;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -197,13 +196,13 @@ impl LiveSearches {
         &self.providers
     }
 
-    /// `money` in euro cents at the ECB reference rate (none for a currency without one).
-    pub fn to_eur(refdata: &RefData, money: Money) -> Option<i64> {
-        if money.currency.as_str() == "EUR" {
-            return Some(money.minor);
-        }
-        let rate = refdata.euro_rate(money.currency)?;
-        Some(rate.to_eur(u64::try_from(money.minor).ok()?) as i64)
+    /// `provider`'s deep link template, if it has one.
+    pub fn deep_link(&self, provider: &str) -> Option<&str> {
+        self.providers
+            .iter()
+            .find(|p| p.name == provider)?
+            .deep_link
+            .as_deref()
     }
 
     fn most(&self) -> Duration {
@@ -307,13 +306,13 @@ impl LiveSearches {
                     .as_ref()
                     .is_none_or(|r| record.started_at > r.started_at)
                 {
-                    let me = self.clone();
+                    let refdata = &self.refdata;
                     let run = Arc::new(Run::from_record(
                         key.clone(),
                         query.clone(),
                         &self.names(),
                         &record,
-                        |m| Self::to_eur(&me.refdata, m),
+                        |m| refdata.eur_minor(m),
                     ));
                     match self.age(&run) {
                         Age::Fresh => {
@@ -442,7 +441,7 @@ impl LiveSearches {
                 l2.put(&run.key, &run.to_record(), me.keep()).await;
             }
             while let Some(answered) = answers.recv().await {
-                let offers = run.record(answered, |m| Self::to_eur(&me.refdata, m));
+                let offers = run.record(answered, |m| me.refdata.eur_minor(m));
                 if let (Some(sink), false) = (&me.sink, offers.is_empty()) {
                     sink.quotes(&run.query, offers);
                 }
@@ -475,7 +474,7 @@ impl LiveSearches {
                     Some(l2) => {
                         if let Some(record) = l2.get(&run.key).await {
                             seen = true;
-                            run.absorb(&record, |m| Self::to_eur(&me.refdata, m));
+                            run.absorb(&record, |m| me.refdata.eur_minor(m));
                             if record.finished_at.is_some() {
                                 return;
                             }
@@ -512,14 +511,6 @@ pub(crate) fn offer_query(q: &crate::query::TripQuery) -> OfferQuery {
         max_connections: q.filters.max_stops,
         currency: None,
     }
-}
-
-/// Each provider's deep link template by its name, for the wire.
-pub(crate) fn links(providers: &[ProviderLink]) -> HashMap<&str, Option<&str>> {
-    providers
-        .iter()
-        .map(|p| (p.name.as_str(), p.deep_link.as_deref()))
-        .collect()
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! id is its cursor, so a reconnecting client's `Last-Event-ID` resumes it). Every answer
 //! carries every provider's status; providers failing or late are statuses, not errors.
 
-use super::{links, offer_query, LiveSearches, Session, View};
+use super::{offer_query, LiveSearches, Session, View};
 use crate::dto::SearchBody;
 use crate::error::SearchError;
 use crate::SearchService;
@@ -23,7 +23,6 @@ use spontra_http::Price;
 use spontra_http::{ApiError, ApiJson, Display, ProblemDetails};
 use spontra_providers::merge::{Fare, Itinerary, ItineraryKey};
 use spontra_refdata::RefData;
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
@@ -366,17 +365,12 @@ async fn events(
 /// A session's answer after version `after`.
 fn respond(st: &LiveState, session: &Session, after: u64) -> LiveSearchResponse {
     let view = session.run.view(after);
-    present(
-        st.search.refdata(),
-        &links(st.live.providers()),
-        session,
-        view,
-    )
+    present(st.search.refdata(), &st.live, session, view)
 }
 
 fn present(
     refdata: &RefData,
-    links: &HashMap<&str, Option<&str>>,
+    live: &LiveSearches,
     session: &Session,
     view: View,
 ) -> LiveSearchResponse {
@@ -409,7 +403,7 @@ fn present(
         itineraries: view
             .itineraries
             .iter()
-            .map(|it| itinerary(refdata, links, display, it))
+            .map(|it| itinerary(refdata, live, display, it))
             .collect(),
     }
 }
@@ -474,7 +468,7 @@ fn local(t: NaiveDateTime) -> String {
 
 fn itinerary(
     refdata: &RefData,
-    links: &HashMap<&str, Option<&str>>,
+    live: &LiveSearches,
     display: &Display,
     it: &Itinerary,
 ) -> LiveItinerary {
@@ -523,7 +517,7 @@ fn itinerary(
         .prices
         .iter()
         .map(|p| {
-            let link = links.get(p.provider.as_str()).copied().flatten();
+            let link = live.deep_link(&p.provider);
             LivePrice {
                 provider: p.provider.clone(),
                 fare: fare(display, link, &p.cheapest),
