@@ -336,11 +336,16 @@ flow("live prices from every provider stream in beside the results, each with a 
   const bars = await page.getByRole("progressbar").evaluateAll((els) => els.map((e) => [e.getAttribute("aria-valuenow"), e.getAttribute("aria-label")]));
   assert(bars.length === 2 && bars.every(([v, label]) => v === "100" && /^(SkyHub|FareFinder): /.test(label)), `full bars with their provider's state: ${JSON.stringify(bars)}`);
   const summary = await page.locator('[data-testid="live-summary"]').innerText();
-  assert(/2 of 2 providers answered · \d+ itineraries priced live/.test(summary), `summary: ${summary}`);
+  assert(/^\d of 2 providers offered flights(, \d (had none|failed|timed out|skipped))* · \d+ itinerar(y|ies) priced live/.test(summary), `summary: ${summary}`);
   assert(providers.includes("complete"), `a provider answered: ${providers}`);
-  // Results the providers sell show the live price, and each provider's with a link to book.
+  // Results the providers sell show the providers' prices beneath the headline, each with a
+  // link to book; the headline stays the price the tabs, sort and details use.
   await page.locator('[data-testid="live-price"]').first().waitFor();
   const card = page.locator('[data-testid="itinerary"]', { has: page.locator('[data-testid="live-price"]') }).first();
+  await card.getByRole("button", { name: "Details" }).click();
+  const headline = await card.locator('[data-testid="price"]').innerText();
+  const detailsTotal = await card.locator('[data-testid="details-total"]').innerText();
+  assert(headline === detailsTotal, `the card's price ${headline} is the details' total ${detailsTotal}`);
   const links = card.locator('[data-testid="provider-link"]');
   assert((await links.count()) >= 1, "a provider's price links to it");
   const href = await links.first().getAttribute("href");

@@ -66,6 +66,7 @@ macro_rules! error_codes {
 error_codes! {
     MalformedJson => ("malformed_json", Malformed, "The request body is not valid JSON of the expected shape"),
     MalformedQuery => ("malformed_query", Malformed, "The query string is malformed"),
+    MalformedPath => ("malformed_path", Malformed, "A segment of the path is not valid (percent-encoded UTF-8)"),
     UnsupportedMediaType => ("unsupported_media_type", UnsupportedMedia, "The request body must be application/json"),
     PayloadTooLarge => ("payload_too_large", TooLarge, "The request body is too large"),
     MissingField => ("missing_field", Malformed, "A required field is missing"),

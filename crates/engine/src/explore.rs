@@ -293,6 +293,17 @@ impl Index {
         }
     }
 
+    /// Whether the itinerary `ids` connects at `d` or another airport of `d`'s city.
+    fn connects_in_city_of(&self, ids: &[LegId], d: AirportId) -> bool {
+        ids[..ids.len() - 1].iter().any(|&i| {
+            let l = &self.legs[i as usize];
+            self.connect_points(d).any(|x| x == l.dest)
+        }) || ids[1..].iter().any(|&i| {
+            let l = &self.legs[i as usize];
+            self.connect_points(d).any(|x| x == l.origin)
+        })
+    }
+
     /// Add each leg of `route` that can follow `ids`; complete the itinerary if this is its
     /// last leg, else go one stop further.
     #[allow(clippy::too_many_arguments)]
@@ -325,6 +336,10 @@ impl Index {
             next[ids.len()] = id;
             let next = &next[..ids.len() + 1];
             if last_leg {
+                // As a point-to-point search: no connection in the destination's city.
+                if self.connects_in_city_of(next, b) {
+                    continue;
+                }
                 if let Some(c) = self.candidate(q, next, flags | f) {
                     best.offer(b, c);
                 }

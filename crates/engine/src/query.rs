@@ -110,9 +110,12 @@ impl CompiledSlice {
         for &a in &f.layovers_exclude {
             layover_ok[a as usize] = false;
         }
-        for i in 0..n {
-            if is_origin[i] || is_dest[i] {
-                layover_ok[i] = false;
+        // No connection in the origin's or the destination's city (an airport of it, or
+        // another airport of the same city): so a city's search and each of its airports'
+        // own searches agree on what a connection is.
+        for &a in slice.origins.iter().chain(&slice.destinations) {
+            for x in index.connect_points(a) {
+                layover_ok[x as usize] = false;
             }
         }
         let carrier_ok = (0..index.carrier_count() as CarrierId)

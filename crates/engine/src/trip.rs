@@ -5,7 +5,7 @@ use crate::pareto::{group_pareto, pareto_front, Criteria};
 use crate::query::{CompiledSlice, Filters, SliceQuery};
 use crate::rank::{best_scores, ScoreInput};
 use crate::search::Candidate;
-use crate::Index;
+use crate::{AirportId, Index};
 use chrono::NaiveDate;
 use spontra_domain::DateRange;
 
@@ -66,25 +66,147 @@ pub fn score_inputs(index: &Index, options: &[TripOption]) -> Vec<ScoreInput> {
         .collect()
 }
 
+/// One slice of [`cheapest_chain`]: its options, and for each the price of the cheapest chain
+/// ending with it and that chain's option on the slice before (`u64::MAX`: none arrives in
+/// time).
+type Layer = (Vec<Candidate>, Vec<(u64, usize)>);
+
+/// A slice's options for each (origin airport, destination airport) pair with any.
+pub type PairOptions = Vec<((AirportId, AirportId), Vec<Candidate>)>;
+
+/// The cheapest sequence of one option per slice, each at least [`MIN_STOPOVER_MINUTES`]
+/// after the one before, among options with at most `max_stops` stops; ties go to the
+/// earliest by [`Candidate::sort_key`]. Exact: a dynamic programme over the slices, each
+/// option taking the cheapest chain that has arrived in time for it.
+pub fn cheapest_chain(per_slice: &[Vec<Candidate>], max_stops: u8) -> Option<Vec<Candidate>> {
+    // For each slice: its options, and for each the cheapest chain's price and predecessor.
+    let mut layers: Vec<Layer> = Vec::new();
+    for cands in per_slice {
+        let mut options: Vec<Candidate> = cands
+            .iter()
+            .filter(|c| c.stops() <= max_stops)
+            .copied()
+            .collect();
+        options.sort_unstable_by_key(|c| (c.dep, c.sort_key()));
+        let costs: Vec<(u64, usize)> = match layers.last() {
+            None => options.iter().map(|c| (c.price, usize::MAX)).collect(),
+            Some((prev, prev_costs)) => {
+                // Previous chains by arrival, with the cheapest so far at each point.
+                let mut by_arrival: Vec<usize> = (0..prev.len())
+                    .filter(|&i| prev_costs[i].0 < u64::MAX)
+                    .collect();
+                by_arrival.sort_unstable_by_key(|&i| (prev[i].arr, prev_costs[i].0, i));
+                let mut best_so_far: Vec<(u64, usize)> = Vec::with_capacity(by_arrival.len());
+                for &i in &by_arrival {
+                    let here = (prev_costs[i].0, i);
+                    let b = best_so_far
+                        .last()
+                        .map_or(here, |&b| if here.0 < b.0 { here } else { b });
+                    best_so_far.push(b);
+                }
+                options
+                    .iter()
+                    .map(|c| {
+                        // Chains that arrived at least the stopover before `c` leaves.
+                        let n = by_arrival.partition_point(|&i| {
+                            prev[i].arr.saturating_add(MIN_STOPOVER_MINUTES) <= c.dep
+                        });
+                        match n {
+                            0 => (u64::MAX, usize::MAX),
+                            n => (best_so_far[n - 1].0 + c.price, best_so_far[n - 1].1),
+                        }
+                    })
+                    .collect()
+            }
+        };
+        layers.push((options, costs));
+    }
+    let (last, costs) = layers.last()?;
+    let mut at = (0..last.len())
+        .filter(|&i| costs[i].0 < u64::MAX)
+        .min_by_key(|&i| (costs[i].0, last[i].sort_key()))?;
+    let mut chain = Vec::with_capacity(layers.len());
+    for (options, costs) in layers.iter().rev() {
+        chain.push(options[at]);
+        at = costs[at].1;
+    }
+    chain.reverse();
+    Some(chain)
+}
+
+/// Two slices, the second from the first's destinations back to its origins.
+fn is_round_trip(slices: &[SliceQuery]) -> bool {
+    let same = |a: &[AirportId], b: &[AirportId]| {
+        let (mut a, mut b) = (a.to_vec(), b.to_vec());
+        a.sort_unstable();
+        b.sort_unstable();
+        a == b
+    };
+    matches!(slices, [out, back] if same(&out.origins, &back.destinations) && same(&out.destinations, &back.origins))
+}
+
 fn compatible(prev: &Candidate, next: &Candidate) -> bool {
     next.dep >= prev.arr + MIN_STOPOVER_MINUTES
 }
 
 impl Index {
-    /// The options of one slice worth showing: within each group sharing a first flight, the
-    /// Pareto set (see [`group_pareto`]), without two-stop itineraries that a direct or
-    /// one-stop itinerary beats on both price and duration.
+    /// The options of one slice worth showing: for each pair of an origin and a destination
+    /// airport, what that pair searched alone shows (see [`Index::pair_options`]). So a
+    /// city's search holds every one of its airports' own searches, whole.
     pub fn slice_options(&self, slice: &SliceQuery, filters: &Filters) -> Vec<Candidate> {
-        let q = CompiledSlice::new(self, slice, filters);
-        group_pareto(self.slice_candidates_pruned(&q))
+        let mut all: Vec<Candidate> = self
+            .pair_options(slice, filters)
+            .into_iter()
+            .flat_map(|(_, options)| options)
+            .collect();
+        all.sort_unstable_by_key(Candidate::sort_key);
+        all
+    }
+
+    /// For each (origin airport, destination airport) of `slice` with options, the options
+    /// of that pair alone: within each group sharing a first flight, the Pareto set (see
+    /// [`group_pareto`]), without two-stop itineraries that a direct or one-stop itinerary
+    /// of the pair beats on both price and duration.
+    pub fn pair_options(&self, slice: &SliceQuery, filters: &Filters) -> PairOptions {
+        let mut out = Vec::new();
+        for &o in &slice.origins {
+            for &d in &slice.destinations {
+                if o == d {
+                    continue;
+                }
+                let pair = SliceQuery {
+                    origins: vec![o],
+                    destinations: vec![d],
+                    date: slice.date,
+                };
+                let q = CompiledSlice::new(self, &pair, filters);
+                let options = group_pareto(self.slice_candidates_pruned(&q));
+                if !options.is_empty() {
+                    out.push(((o, d), options));
+                }
+            }
+        }
+        out
     }
 
     /// Search a trip of one or more slices. For several slices, the result is a varied set of
-    /// combinations (see `combine`), the Pareto-optimal ones marked.
+    /// combinations (see `combine`), the Pareto-optimal ones marked. A round trip between
+    /// cities also holds, for each pair of airports, every combination that pair's own round
+    /// trip finds (out and back between the same two airports), besides the combinations
+    /// across the cities' airports.
     pub fn search_trip(&self, slices: &[SliceQuery], filters: &Filters) -> Vec<TripOption> {
-        let per_slice: Vec<Vec<Candidate>> = slices
+        let by_pair: Vec<PairOptions> = slices
             .iter()
-            .map(|s| self.slice_options(s, filters))
+            .map(|s| self.pair_options(s, filters))
+            .collect();
+        let per_slice: Vec<Vec<Candidate>> = by_pair
+            .iter()
+            .map(|pairs| {
+                let mut all: Vec<Candidate> =
+                    pairs.iter().flat_map(|(_, o)| o.iter().copied()).collect();
+                all.sort_unstable_by_key(Candidate::sort_key);
+                all
+            })
             .collect();
         if per_slice.is_empty() || per_slice.iter().any(|v| v.is_empty()) {
             return vec![];
@@ -100,7 +222,15 @@ impl Index {
                 })
                 .collect()
         } else {
-            let mut all = self.combine(&per_slice);
+            let mut all = self.combinations(&per_slice);
+            if is_round_trip(slices) && slices[0].origins.len() * slices[0].destinations.len() > 1 {
+                for ((o, d), out) in &by_pair[0] {
+                    let back = by_pair[1].iter().find(|(p, _)| *p == (*d, *o));
+                    if let Some((_, back)) = back {
+                        all.extend(self.combinations(&[out.clone(), back.clone()]));
+                    }
+                }
+            }
             all.sort_by(|a, b| {
                 a.slices
                     .iter()
@@ -116,6 +246,25 @@ impl Index {
             options[i].pareto = true;
         }
         options
+    }
+
+    /// The combinations a trip of several slices offers: a varied set (see `combine`) and the
+    /// cheapest trip with at most n stops on a slice, for each n, whatever the varied set
+    /// carried — so the Cheapest tab, the "nonstop" filter's price and the calendar's cell
+    /// are the same figure.
+    fn combinations(&self, per_slice: &[Vec<Candidate>]) -> Vec<TripOption> {
+        let mut all = self.combine(per_slice);
+        for stops in 0..=2 {
+            if let Some(slices) = cheapest_chain(per_slice, stops) {
+                let price = slices.iter().map(|c| c.price).sum();
+                all.push(TripOption {
+                    slices,
+                    price,
+                    pareto: false,
+                });
+            }
+        }
+        all
     }
 
     /// Combine slices left to right into a varied set, as a traveller comparing trips expects:
@@ -292,11 +441,93 @@ impl Index {
                 let inn = in_prices.get(&back).copied().flatten();
                 let price = match (out, inn) {
                     (Some(o), Some(i)) if compatible(o, &i) => Some(o.price + i.price),
+                    // The cheapest of each way do not fit together (the return leaves too soon
+                    // after the outbound lands): the cheapest pair that does, as the search
+                    // finds it.
+                    (Some(_), Some(_)) => {
+                        let out_slice = SliceQuery {
+                            date: *d,
+                            ..outbound.clone()
+                        };
+                        let in_slice = SliceQuery {
+                            date: back,
+                            ..inbound.clone()
+                        };
+                        let both = [
+                            self.slice_options(&out_slice, filters),
+                            self.slice_options(&in_slice, filters),
+                        ];
+                        cheapest_chain(&both, filters.max_stops)
+                            .map(|c| c.iter().map(|x| x.price).sum())
+                    }
                     _ => None,
                 };
                 grid.push((*d, len, price));
             }
         }
         grid
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn option(dep: u32, len: u32, price: u64, legs: u8) -> Candidate {
+        Candidate {
+            legs: [dep, dep + 1, dep + 2],
+            len: legs,
+            flags: 0,
+            price,
+            dep,
+            arr: dep + len,
+        }
+    }
+
+    proptest! {
+        /// The cheapest chain is the brute-force minimum over every sequence that fits.
+        #[test]
+        fn cheapest_chain_is_the_minimum(
+            slices in proptest::collection::vec(
+                proptest::collection::vec((0u32..3000, 60u32..900, 1u64..500, 1u8..=3), 0..8),
+                1..4,
+            ),
+            max_stops in 0u8..=2,
+        ) {
+            let per_slice: Vec<Vec<Candidate>> = slices
+                .iter()
+                .enumerate()
+                .map(|(k, s)| {
+                    s.iter()
+                        .map(|&(dep, len, price, legs)| option(dep + 1500 * k as u32, len, price, legs))
+                        .collect()
+                })
+                .collect();
+            let mut best: Option<u64> = None;
+            let mut chains: Vec<(u64, Option<&Candidate>)> = vec![(0, None)];
+            for s in &per_slice {
+                let mut next = vec![];
+                for (price, prev) in &chains {
+                    for c in s.iter().filter(|c| c.stops() <= max_stops) {
+                        if prev.is_none_or(|p| compatible(p, c)) {
+                            next.push((price + c.price, Some(c)));
+                        }
+                    }
+                }
+                chains = next;
+            }
+            for (price, _) in &chains {
+                best = Some(best.map_or(*price, |b| b.min(*price)));
+            }
+            let found = cheapest_chain(&per_slice, max_stops);
+            prop_assert_eq!(found.as_ref().map(|c| c.iter().map(|x| x.price).sum::<u64>()), best);
+            if let Some(chain) = found {
+                for w in chain.windows(2) {
+                    prop_assert!(compatible(&w[0], &w[1]));
+                }
+                prop_assert!(chain.iter().all(|c| c.stops() <= max_stops));
+            }
+        }
     }
 }

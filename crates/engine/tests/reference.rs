@@ -195,9 +195,17 @@ fn reference(w: &World, q: &SliceQuery, f: &Filters) -> BTreeSet<(Vec<LegId>, u6
             && l.fare_for(cabin).is_some()
             && l.seats_left(cabin) >= f.passengers.seats()
     };
+    // No connection in the origin's or the destination's city.
+    let same_city = |a: u16, b: u16| {
+        a == b
+            || (w.specs[a as usize].city.is_some()
+                && w.specs[a as usize].city == w.specs[b as usize].city)
+    };
     let layover_ok = |a: u16| {
-        !q.origins.contains(&a)
-            && !q.destinations.contains(&a)
+        !q.origins
+            .iter()
+            .chain(&q.destinations)
+            .any(|&x| same_city(a, x))
             && (f.layovers_include.is_empty() || f.layovers_include.contains(&a))
             && !f.layovers_exclude.contains(&a)
     };
@@ -608,8 +616,9 @@ fn check_point_to_point(w: &World, rng: &mut Rng) -> Result<(), TestCaseError> {
             .collect();
         prop_assert_eq!(engine_front, slow_front);
 
-        // The options shown: per first flight the Pareto set, minus two-stop itineraries
-        // that a direct or one-stop itinerary beats on both price and duration.
+        // The options shown: for each (origin, destination) airport pair, per first flight
+        // the Pareto set, minus two-stop itineraries that a direct or one-stop itinerary of
+        // the same pair beats on both price and duration.
         let as_candidate = |x: &(Vec<LegId>, u64, u8)| {
             let mut legs = [0; 3];
             legs[..x.0.len()].copy_from_slice(&x.0);
@@ -622,22 +631,34 @@ fn check_point_to_point(w: &World, rng: &mut Rng) -> Result<(), TestCaseError> {
                 arr: w.index.leg(x.0[x.0.len() - 1]).arr(),
             }
         };
-        let simple: Vec<Candidate> = slow
-            .iter()
-            .filter(|x| x.0.len() <= 2)
-            .map(as_candidate)
-            .collect();
-        let slow_options: BTreeSet<Vec<LegId>> =
-            group_pareto(slow.iter().map(as_candidate).collect())
-                .into_iter()
-                .filter(|c| {
-                    c.len < 3
-                        || !simple
-                            .iter()
-                            .any(|s| s.price <= c.price && s.duration() <= c.duration())
-                })
-                .map(|c| c.legs().to_vec())
+        let ends = |legs: &[LegId]| {
+            (
+                w.index.leg(legs[0]).origin,
+                w.index.leg(legs[legs.len() - 1]).dest,
+            )
+        };
+        let pairs: BTreeSet<(u16, u16)> = slow.iter().map(|x| ends(&x.0)).collect();
+        let mut slow_options: BTreeSet<Vec<LegId>> = BTreeSet::new();
+        for pair in pairs {
+            let of_pair: Vec<&(Vec<LegId>, u64, u8)> =
+                slow.iter().filter(|x| ends(&x.0) == pair).collect();
+            let simple: Vec<Candidate> = of_pair
+                .iter()
+                .filter(|x| x.0.len() <= 2)
+                .map(|x| as_candidate(x))
                 .collect();
+            slow_options.extend(
+                group_pareto(of_pair.iter().map(|x| as_candidate(x)).collect())
+                    .into_iter()
+                    .filter(|c| {
+                        c.len < 3
+                            || !simple
+                                .iter()
+                                .any(|s| s.price <= c.price && s.duration() <= c.duration())
+                    })
+                    .map(|c| c.legs().to_vec()),
+            );
+        }
         let engine_options: BTreeSet<Vec<LegId>> = w
             .index
             .slice_options(&q, &f)
@@ -697,8 +718,69 @@ fn check_explore(w: &World, rng: &mut Rng) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// A round trip between "cities" (two origin airports) holds every combination each airport
+/// pair's own round trip finds, and its options are each one of those or a combination across
+/// the airports.
+fn check_city_round_trip(w: &World, rng: &mut Rng) -> Result<(), TestCaseError> {
+    for _ in 0..4 {
+        let (out, f) = random_query(w, rng);
+        let mut out = out;
+        if out.origins.len() == 1 {
+            let other = (out.origins[0] + 1) % w.index.airport_count() as u16;
+            if out.destinations.contains(&other) {
+                continue;
+            }
+            out.origins.push(other);
+        }
+        let back = SliceQuery {
+            origins: out.destinations.clone(),
+            destinations: out.origins.clone(),
+            date: out.date + chrono::Days::new(rng.below(2)),
+        };
+        let city = w.index.search_trip(&[out.clone(), back.clone()], &f);
+        let city_set: BTreeSet<Vec<Vec<LegId>>> = city
+            .iter()
+            .map(|o| o.slices.iter().map(|c| c.legs().to_vec()).collect())
+            .collect();
+        prop_assert_eq!(city_set.len(), city.len(), "no option twice");
+        for &o in &out.origins {
+            for &d in &out.destinations {
+                let pair = [
+                    SliceQuery {
+                        origins: vec![o],
+                        destinations: vec![d],
+                        date: out.date,
+                    },
+                    SliceQuery {
+                        origins: vec![d],
+                        destinations: vec![o],
+                        date: back.date,
+                    },
+                ];
+                for option in w.index.search_trip(&pair, &f) {
+                    let legs: Vec<Vec<LegId>> =
+                        option.slices.iter().map(|c| c.legs().to_vec()).collect();
+                    prop_assert!(
+                        city_set.contains(&legs),
+                        "pair {}-{} option {:?} missing from the city round trip",
+                        o,
+                        d,
+                        legs
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn city_round_trip_holds_each_pairs_own(seed in any::<u64>()) {
+        check_city_round_trip(&world(seed), &mut Rng(seed ^ 0x3333))?;
+    }
 
     #[test]
     fn point_to_point_matches_reference(seed in any::<u64>()) {

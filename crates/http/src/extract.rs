@@ -87,8 +87,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             ));
         }
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        match serde_path_to_error::deserialize(de) {
-            Ok(v) => Ok(ApiJson(v)),
+        match serde_path_to_error::deserialize(&mut *de) {
+            // One JSON value and nothing after it but whitespace (`{…} garbage` and
+            // `{…}{…}` are not a body this API reads).
+            Ok(v) => match de.end() {
+                Ok(()) => Ok(ApiJson(v)),
+                Err(e) => Err(ApiError::new(
+                    ErrorCode::MalformedJson,
+                    format!("the body must be one JSON object with nothing after it: {e}"),
+                )),
+            },
             Err(e) => {
                 let path = e.path().to_string();
                 let message = e.inner().to_string();
@@ -99,6 +107,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 }
             }
         }
+    }
+}
+
+/// Like `axum::extract::Path`, with problem+json rejections (`%ff` in a segment is not UTF-8:
+/// axum's own rejection is plain text).
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| ApiPath(v))
+            .map_err(|e| ApiError::new(ErrorCode::MalformedPath, e.body_text()))
     }
 }
 

@@ -22,7 +22,7 @@ pub use cursor::{Cursor, Position};
 pub use error::{
     status, ApiError, Coded, ErrorCode, FieldError, FieldProblem, Invalid, Kind, ProblemDetails,
 };
-pub use extract::{ApiJson, ApiQuery};
+pub use extract::{ApiJson, ApiPath, ApiQuery};
 pub use limits::{with_deadlines, Deadlines};
 pub use openapi::complete_error_responses;
 pub use pool::{cores, Cancel, PoolError, PoolSize, WorkPool};

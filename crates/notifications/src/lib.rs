@@ -20,7 +20,7 @@ pub mod unsubscribe;
 pub mod webhook;
 pub mod webhooks;
 
-use axum::extract::{FromRef, Path, State};
+use axum::extract::{FromRef, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -29,7 +29,7 @@ use chrono::SecondsFormat;
 use serde::{Deserialize, Serialize};
 use spontra_domain::{Coded, ErrorCode, FieldProblem, Invalid, SharedClock};
 use spontra_http::openapi::BearerScheme;
-use spontra_http::{ApiError, ApiJson, ApiQuery, Auth, Authenticator, ProblemDetails};
+use spontra_http::{ApiError, ApiJson, ApiPath, ApiQuery, Auth, Authenticator, ProblemDetails};
 use spontra_store::{AlertId, AlertStore, Notification, PriceAlertMessage, StoreError, UserId};
 use std::sync::Arc;
 use unsubscribe::Signer;
@@ -342,7 +342,7 @@ async fn create_webhook(
 async fn delete_webhook(
     State(s): State<NotificationsState>,
     Auth(p): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     s.webhooks.delete(user_id(&p.user_id)?, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -357,7 +357,7 @@ async fn delete_webhook(
 async fn webhook_deliveries(
     State(s): State<NotificationsState>,
     Auth(p): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<DeliveryList>, ApiError> {
     Ok(Json(
         s.webhooks.deliveries(user_id(&p.user_id)?, &id).await?,
@@ -374,7 +374,7 @@ async fn webhook_deliveries(
 async fn test_webhook(
     State(s): State<NotificationsState>,
     Auth(p): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<(StatusCode, Json<TestDelivery>), ApiError> {
     let sent = s.webhooks.test(user_id(&p.user_id)?, &id).await?;
     Ok((StatusCode::ACCEPTED, Json(sent)))

@@ -35,14 +35,16 @@ pub use error::PricingError;
 pub use service::PricingService;
 
 use alert::AlertBody;
-use axum::extract::{FromRef, Path, State};
+use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use dto::*;
 use spontra_http::openapi::BearerScheme;
 use spontra_http::vocabulary::CabinName;
-use spontra_http::{ApiError, ApiJson, ApiQuery, Auth, Authenticator, Price, ProblemDetails};
+use spontra_http::{
+    ApiError, ApiJson, ApiPath, ApiQuery, Auth, Authenticator, Price, ProblemDetails,
+};
 use std::sync::Arc;
 use utoipa::OpenApi;
 use watchlist::{user_id, AlertService};
@@ -146,7 +148,7 @@ async fn create_alert(
 async fn get_alert(
     State(s): State<AlertsState>,
     Auth(p): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<AlertView>, ApiError> {
     Ok(Json(s.service.get(user_id(&p.user_id)?, &id).await?))
 }
@@ -161,7 +163,7 @@ async fn get_alert(
 async fn replace_alert(
     State(s): State<AlertsState>,
     Auth(p): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<AlertBody>,
 ) -> Result<Json<AlertView>, ApiError> {
     Ok(Json(
@@ -178,7 +180,7 @@ async fn replace_alert(
 async fn patch_alert(
     State(s): State<AlertsState>,
     Auth(p): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<AlertPatch>,
 ) -> Result<Json<AlertView>, ApiError> {
     let view = s
@@ -196,7 +198,7 @@ async fn patch_alert(
 async fn delete_alert(
     State(s): State<AlertsState>,
     Auth(p): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     s.service.delete(user_id(&p.user_id)?, &id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -211,11 +211,22 @@ impl Index {
         if q.is_empty() || limit == 0 {
             return vec![];
         }
+        // Umlauts fold both ways: "München" folds to "munchen", and "muenchen" (how German is
+        // typed without them) is also read as "munchen".
+        let digraphs = q.replace("ae", "a").replace("oe", "o").replace("ue", "u");
+        let variants: Vec<&str> = if digraphs != q {
+            vec![&q, &digraphs]
+        } else {
+            vec![&q]
+        };
         let mut hits: Vec<(u8, u32, usize)> = self
             .entries
             .iter()
             .enumerate()
-            .filter_map(|(i, e)| Self::tier(e, &q).map(|t| (t, e.weight, i)))
+            .filter_map(|(i, e)| {
+                let tier = variants.iter().filter_map(|v| Self::tier(e, v)).min()?;
+                Some((tier, e.weight, i))
+            })
             .collect();
         hits.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
         let unambiguous = hits.first().is_some_and(|&(tier, weight, top)| {
@@ -342,6 +353,38 @@ mod tests {
         assert_eq!(codes("København")[0], "CPH");
         // The lookalike still matches, after.
         assert!(codes("Manchester")[0] == "MAN");
+    }
+
+    /// Umlauts typed as digraphs, local names, and a city's main airports before small
+    /// airports with a like name (issue #25: "muenchen" found nothing, "Roma" put Ciampino
+    /// first, "Wien" put Ralph Wien Memorial in Alaska above Vienna).
+    #[test]
+    fn local_names_and_digraphs_find_the_city() {
+        assert_eq!(codes("muenchen")[0], "MUC");
+        assert_eq!(codes("Zuerich")[0], "ZRH");
+        assert_eq!(codes("Koeln")[0], "CGN");
+        let rome = codes("Roma");
+        assert_eq!(&rome[..2], ["ROM", "FCO"], "{rome:?}");
+        assert!(rome.contains(&"CIA".to_string()));
+        assert_eq!(codes("Wien")[0], "VIE");
+        assert_eq!(codes("Praha")[0], "PRG");
+        // Words with those letters that are no umlaut still match as typed.
+        assert_eq!(codes("Queenstown")[0], "ZQN");
+    }
+
+    #[test]
+    fn local_names_are_of_known_airports() {
+        let r = RefData::load().unwrap();
+        for line in include_str!("../../../data/local_names.csv")
+            .lines()
+            .skip(1)
+        {
+            let code = &line[..3];
+            assert!(
+                r.airport(code.parse().unwrap()).is_some(),
+                "local_names.csv: {code} is not an airport"
+            );
+        }
     }
 
     #[test]

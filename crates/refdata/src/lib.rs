@@ -16,6 +16,8 @@ const AIRPORTS_CSV: &str = include_str!("../../../data/airports.csv");
 const CITY_CODES_CSV: &str = include_str!("../../../data/city_codes.csv");
 const ECB_RATES_CSV: &str = include_str!("../../../data/ecb_rates.csv");
 const AIRPORT_KEYWORDS_CSV: &str = include_str!("../../../data/airport_keywords.csv");
+/// Hand-written local names travellers type (Roma, Wien), added to the keywords.
+const LOCAL_NAMES_CSV: &str = include_str!("../../../data/local_names.csv");
 /// Corrections to the registry's metropolitan-area table, each with its reason (see
 /// `data/LICENSE.md`): airports it leaves out of their city, and a wrong country.
 const CITY_CODE_OVERRIDES_CSV: &str = include_str!("../../../data/city_code_overrides.csv");
@@ -392,6 +394,15 @@ fn parse_airports() -> Result<Vec<Airport>, RefDataError> {
             .map_err(|e| bad("airport_keywords.csv", &rec, e.to_string()))?;
         let names = rec[1].split(';').map(str::trim).filter(|n| !n.is_empty());
         other_names.insert(code, names.map(str::to_string).collect());
+    }
+    for rec in records("local_names.csv", LOCAL_NAMES_CSV)? {
+        let code =
+            AirportCode::parse(&rec[0]).map_err(|e| bad("local_names.csv", &rec, e.to_string()))?;
+        let names = rec[1].split(';').map(str::trim).filter(|n| !n.is_empty());
+        other_names
+            .entry(code)
+            .or_default()
+            .extend(names.map(str::to_string));
     }
     let mut out = Vec::new();
     for rec in records(F, AIRPORTS_CSV)? {

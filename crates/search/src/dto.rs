@@ -267,9 +267,14 @@ pub struct FacetValue {
     /// `layovers`).
     pub value: String,
     pub label: String,
-    /// Itineraries having it (for stops: exactly this many stops on the busiest slice).
+    /// What choosing this value alone in its filter shows, every other filter as it is: for
+    /// stops, the itineraries with at most this many stops on each slice; for an airline,
+    /// those with a flight by it; for a connection airport, those connecting there; for an
+    /// alliance, those flown wholly within it. A chosen value is listed even when nothing has
+    /// it (count 0).
     pub count: usize,
-    pub min_price: Price,
+    /// The cheapest of those itineraries; none when there are none.
+    pub min_price: Option<Price>,
 }
 
 /// Filter counts, over this search without its narrowing filters.

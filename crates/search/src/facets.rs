@@ -5,13 +5,16 @@
 //! That holds by construction: the engine runs once without the facet filters (stops,
 //! airlines, alliances, connection airports, price, journey time; the party, cabin, time
 //! windows and longest connection stay), and both the results and the counts are that set
-//! filtered here. The results pass every filter; a dimension's counts pass every filter but
-//! that dimension's own choice, and count the itineraries that adding the value to that
-//! choice would keep. "Up to N stops" counts what `max_stops = N` keeps; an airline counts
-//! the itineraries flown only by it and the airlines already chosen (the airline filter keeps
-//! itineraries every flight of which is by a chosen airline); alliances and connection
-//! airports likewise. The price range is taken without the price cap, the journey-time range
-//! without the journey-time cap (and, as that cap, per slice).
+//! filtered here. The results pass every filter. Each value's count (and "from" price) is what
+//! choosing that value alone in its dimension shows with every other filter as it is: "up to N
+//! stops" counts what `max_stops = N` keeps; an airline counts the itineraries with a flight
+//! by it (the airline filter keeps itineraries with a flight by any chosen airline, as
+//! Google Flights' does); a connection airport counts the itineraries connecting there (the
+//! filter keeps itineraries connecting in any chosen airport, so nonstops never); an alliance
+//! counts the itineraries flown wholly within it (the filter keeps itineraries whose every
+//! flight is by a member of a chosen alliance). Chosen values stay listed, with a zero count
+//! when nothing has them, so they can be unchosen. The price range is taken without the price
+//! cap, the journey-time range without the journey-time cap (and, as that cap, per slice).
 
 use crate::dto::{FacetValue, Facets, Price};
 use spontra_domain::Alliance;
@@ -96,6 +99,8 @@ struct Choice<'a> {
     f: &'a Filters,
     carriers: BTreeSet<String>,
     carriers_excluded: BTreeSet<String>,
+    alliances: BTreeSet<Alliance>,
+    layovers: BTreeSet<AirportId>,
 }
 
 impl<'a> Choice<'a> {
@@ -105,6 +110,8 @@ impl<'a> Choice<'a> {
             f,
             carriers: f.carriers_include.iter().map(code).collect(),
             carriers_excluded: f.carriers_exclude.iter().map(code).collect(),
+            alliances: f.alliances_include.iter().copied().collect(),
+            layovers: f.layovers_include.iter().copied().collect(),
         }
     }
 
@@ -115,72 +122,74 @@ impl<'a> Choice<'a> {
         (!on(Dim::Stops) || t.stops <= f.max_stops as u32)
             && (!on(Dim::Carriers)
                 || self.carriers.is_empty()
-                || t.carriers.is_subset(&self.carriers))
+                || carrier_matches(t, &self.carriers))
             && t.carriers.is_disjoint(&self.carriers_excluded)
             && (!on(Dim::Alliances)
-                || f.alliances_include.is_empty()
-                || (!t.unallied && t.alliances.iter().all(|x| f.alliances_include.contains(x))))
+                || self.alliances.is_empty()
+                || alliance_matches(t, &self.alliances))
             && !t.alliances.iter().any(|x| f.alliances_exclude.contains(x))
             && (!on(Dim::Layovers)
-                || f.layovers_include.is_empty()
-                || t.layovers.iter().all(|a| f.layovers_include.contains(a)))
+                || self.layovers.is_empty()
+                || layover_matches(t, &self.layovers))
             && !t.layovers.iter().any(|a| f.layovers_exclude.contains(a))
             && (!on(Dim::Price) || f.max_price.is_none_or(|m| t.price <= m))
             && (!on(Dim::Duration) || f.max_duration_minutes.is_none_or(|m| t.longest <= m))
     }
 }
 
+/// A flight of the itinerary is by one of `chosen`.
+fn carrier_matches(t: &Traits, chosen: &BTreeSet<String>) -> bool {
+    !t.carriers.is_disjoint(chosen)
+}
+
+/// Every flight of the itinerary is by a member of one of `chosen`.
+fn alliance_matches(t: &Traits, chosen: &BTreeSet<Alliance>) -> bool {
+    !t.unallied && t.alliances.is_subset(chosen)
+}
+
+/// The itinerary connects in one of `chosen`.
+fn layover_matches(t: &Traits, chosen: &BTreeSet<AirportId>) -> bool {
+    !t.layovers.is_disjoint(chosen)
+}
+
 #[derive(Default)]
 struct Tally {
     count: usize,
-    min_price: u64,
+    min_price: Option<u64>,
 }
 
 impl Tally {
     fn add(&mut self, price: u64) {
-        self.min_price = if self.count == 0 {
-            price
-        } else {
-            self.min_price.min(price)
-        };
+        self.min_price = Some(self.min_price.map_or(price, |m| m.min(price)));
         self.count += 1;
     }
 }
 
-/// Tally `t` under each value `v` for which `t`'s values outside the current choice are at
-/// most `v` itself: what adding `v` to the choice would keep. `values` is every value seen.
-fn tally_choice<K: Ord + Clone>(
-    tallies: &mut BTreeMap<K, Tally>,
-    own: &BTreeSet<K>,
-    chosen: &BTreeSet<K>,
-    values: &BTreeSet<K>,
-    price: u64,
-) {
-    let outside: Vec<&K> = own.iter().filter(|k| !chosen.contains(k)).collect();
-    match outside.as_slice() {
-        [] => {
-            for v in values {
-                tallies.entry(v.clone()).or_default().add(price);
-            }
-        }
-        [one] => tallies.entry((*one).clone()).or_default().add(price),
-        _ => {}
-    }
-}
-
-/// One list dimension's tallies: every value any itinerary has, and for each, what adding it
-/// to `chosen` keeps among `kept` (see [`tally_choice`]).
+/// One list dimension's tallies: for each value any itinerary has (and each chosen one), what
+/// choosing that value alone keeps among `kept` (the itineraries passing every other filter).
 fn tally_dimension<'a, K: Ord + Clone + 'a>(
     kept: impl Iterator<Item = &'a Traits>,
     own: impl Fn(&'a Traits) -> &'a BTreeSet<K>,
+    matches: impl Fn(&'a Traits, &BTreeSet<K>) -> bool,
     chosen: &BTreeSet<K>,
     all: impl Iterator<Item = &'a Traits>,
 ) -> BTreeMap<K, Tally> {
-    let values: BTreeSet<K> = all.flat_map(|t| own(t).iter().cloned()).collect();
-    let mut tallies = BTreeMap::new();
+    let mut tallies: BTreeMap<K, Tally> = all
+        .flat_map(|t| own(t).iter().cloned())
+        .chain(chosen.iter().cloned())
+        .map(|k| (k, Tally::default()))
+        .collect();
     for t in kept {
-        tally_choice(&mut tallies, own(t), chosen, &values, t.price);
+        for v in own(t) {
+            let alone = BTreeSet::from([v.clone()]);
+            if matches(t, &alone) {
+                if let Some(tally) = tallies.get_mut(v) {
+                    tally.add(t.price);
+                }
+            }
+        }
     }
+    tallies.retain(|k, t| t.count > 0 || chosen.contains(k));
     tallies
 }
 
@@ -213,21 +222,22 @@ pub fn results_and_facets(
     let carriers = tally_dimension(
         without(Dim::Carriers),
         |t| &t.carriers,
+        carrier_matches,
         &choice.carriers,
         all.iter(),
     );
-    let chosen_alliances: BTreeSet<Alliance> = f.alliances_include.iter().copied().collect();
     let alliances = tally_dimension(
-        without(Dim::Alliances).filter(|t| !t.unallied),
+        without(Dim::Alliances),
         |t| &t.alliances,
-        &chosen_alliances,
+        alliance_matches,
+        &choice.alliances,
         all.iter(),
     );
-    let chosen_layovers: BTreeSet<AirportId> = f.layovers_include.iter().copied().collect();
     let layovers = tally_dimension(
         without(Dim::Layovers),
         |t| &t.layovers,
-        &chosen_layovers,
+        layover_matches,
+        &choice.layovers,
         all.iter(),
     );
 
@@ -235,7 +245,7 @@ pub fn results_and_facets(
         value,
         label,
         count: t.count,
-        min_price: money(t.min_price),
+        min_price: t.min_price.map(&money),
     };
     let by_count = |mut v: Vec<FacetValue>| {
         v.sort_by(|a, b| b.count.cmp(&a.count).then(a.value.cmp(&b.value)));

@@ -28,7 +28,7 @@ pub mod snapshot;
 pub use error::SearchError;
 pub use service::SearchService;
 
-use axum::extract::{FromRef, Path, RawQuery, State};
+use axum::extract::{FromRef, RawQuery, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use dto::*;
@@ -38,7 +38,7 @@ use spontra_engine::budget::{self, Budget, Stopped};
 use spontra_http::vocabulary::{
     AllianceName, CabinName, CarrierCodeDoc, ExploreGrouping, ExploreSort, PlaceCodeDoc, SearchSort,
 };
-use spontra_http::{ApiError, ApiJson, PoolSize, ProblemDetails, WorkPool};
+use spontra_http::{ApiError, ApiJson, ApiPath, PoolSize, ProblemDetails, WorkPool};
 use std::sync::Arc;
 use std::time::Duration;
 use utoipa::OpenApi;
@@ -302,7 +302,7 @@ async fn airports(
     responses((status = 200, body = AirportDto), (status = 404, body = ProblemDetails, content_type = "application/problem+json")))]
 async fn airport(
     State(svc): State<Arc<SearchService>>,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
 ) -> Result<Json<AirportDto>, ApiError> {
     Ok(Json(svc.reference().place_dto(&code)?))
 }
@@ -331,7 +331,7 @@ async fn airlines(
     responses((status = 200, body = AirlineDto), (status = 404, body = ProblemDetails, content_type = "application/problem+json")))]
 async fn airline(
     State(svc): State<Arc<SearchService>>,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
 ) -> Result<Json<AirlineDto>, ApiError> {
     Ok(Json(svc.reference().airline(&code)?))
 }

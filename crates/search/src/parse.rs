@@ -168,7 +168,16 @@ pub fn airports(
 ) -> Result<Vec<AirportId>, Invalid> {
     let mut out = vec![];
     for v in values {
-        out.extend(place(refdata, index, field, v)?.airports);
+        // A code that is an airport names that airport (SHA is Hongqiao, as the connection
+        // facet lists it), a city code every airport of the city (LON).
+        let airport = AirportCode::parse(v)
+            .ok()
+            .filter(|c| refdata.airport(*c).is_some())
+            .and_then(|c| index.airport_id(c));
+        match airport {
+            Some(id) => out.push(id),
+            None => out.extend(place(refdata, index, field, v)?.airports),
+        }
     }
     Ok(out)
 }
@@ -361,9 +370,22 @@ impl Params {
         self.number(key, errors, "a whole number")
     }
 
+    /// A finite number: `NaN`, `inf` and `-inf` (which Rust's parser takes) are refused as
+    /// the field's error, never dropped as if the field were absent.
     pub fn f64(&self, key: &str, errors: &mut Invalid) -> Option<f64> {
-        self.number::<f64>(key, errors, "a number")
-            .filter(|v| v.is_finite())
+        let v = self.number::<f64>(key, errors, "a number")?;
+        if v.is_finite() {
+            return Some(v);
+        }
+        errors.push(
+            ErrorCode::InvalidField,
+            key,
+            format!(
+                "{:?} is not a finite number",
+                self.str(key).unwrap_or_default()
+            ),
+        );
+        None
     }
 }
 

@@ -880,6 +880,65 @@ async fn only_json_media_types_are_accepted() {
     }
 }
 
+/// A body is one JSON object and nothing after it; numbers are finite (issue #25: `{…} garbage`
+/// and `{…}{"x":1}` were accepted, `max_price=NaN` dropped the filter silently).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trailing_content_and_non_finite_numbers_are_refused() {
+    let app = Instance::start(Backend::Sqlite).await.unwrap();
+    let login = json!({"email": "trail@example.com", "password": PASSWORD}).to_string();
+    let search = json!({"slices": [{"origin": "LHR", "destination": "CDG", "date": "2026-12-10"}]})
+        .to_string();
+    for (path, body) in [
+        ("/auth/login", format!("{login} garbage")),
+        ("/auth/login", format!("{login}{{\"x\":1}}")),
+        ("/search", format!("{search} ]")),
+        ("/search", format!("{search}{search}")),
+    ] {
+        let req = app
+            .request(Method::POST, path)
+            .header("content-type", "application/json")
+            .body(body.clone());
+        let r = app.send(req, path).await;
+        assert_eq!(r.status.as_u16(), 400, "{path} {body}: {}", r.body);
+        assert_eq!(r.code(), "malformed_json", "{path} {body}");
+    }
+    // A path segment that is not UTF-8 is problem+json too (axum's own answer was text/plain).
+    for path in ["/airports/%ff", "/airlines/%c3%28", "/live-searches/%ff"] {
+        let r = app.send(app.request(Method::GET, path), path).await;
+        assert_eq!(r.status.as_u16(), 400, "{path}: {}", r.body);
+        assert_eq!(r.code(), "malformed_path", "{path}");
+    }
+    // Whitespace after the object is fine.
+    let req = app
+        .request(Method::POST, "/search")
+        .header("content-type", "application/json")
+        .body(format!("{search} \n"));
+    let r = app.send(req, "/search").await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    for value in ["NaN", "inf", "-inf", "infinity", "-Infinity"] {
+        for path in [
+            format!("/search?origin=LHR&destination=CDG&depart=2026-12-10&max_price={value}"),
+            format!(
+                "/explore?origin=LHR&depart_from=2026-12-10&depart_to=2026-12-10&max_price={value}"
+            ),
+            format!(
+                "/search?origin=LHR&destination=CDG&depart=2026-12-10&max_duration_hours={value}"
+            ),
+        ] {
+            let r = app.send(app.request(Method::GET, &path), &path).await;
+            assert_eq!(r.status.as_u16(), 400, "{path}: {}", r.body);
+            let field = path.rsplit('&').next().unwrap().split('=').next().unwrap();
+            assert!(
+                r.body["errors"]
+                    .as_array()
+                    .is_some_and(|e| e.iter().any(|x| x["field"] == field)),
+                "{path}: names its field: {}",
+                r.body
+            );
+        }
+    }
+}
+
 /// Personal and authentication answers are never cached; an https deployment gets HSTS.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn personal_answers_are_not_cached_and_https_gets_hsts() {

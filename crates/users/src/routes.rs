@@ -6,14 +6,14 @@ use crate::cookies::{self, CookiePolicy};
 use crate::preferences::Preferences;
 use crate::privacy::{self, Export, CONSENT_KINDS};
 use crate::service::{Registration, SignIn, TokenPair, UsersService};
-use axum::extract::{FromRef, Path, State};
+use axum::extract::{FromRef, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use spontra_http::{
-    AdminAuth, ApiError, ApiJson, ApiQuery, Auth, Authenticator, ClientInfo, ErrorCode,
+    AdminAuth, ApiError, ApiJson, ApiPath, ApiQuery, Auth, Authenticator, ClientInfo, ErrorCode,
 };
 use spontra_store::{Consent, Role, Session, User};
 use std::sync::Arc;
@@ -426,7 +426,7 @@ pub async fn sessions(
 pub async fn revoke_session(
     State(s): State<UsersState>,
     Auth(p): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     s.service.revoke_session(&p, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -754,7 +754,7 @@ pub async fn admin_list_users(
 pub async fn admin_get_user(
     State(s): State<UsersState>,
     AdminAuth(_admin): AdminAuth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<AdminUserDto>, ApiError> {
     let user = s.service.user(parse_user_id(&id)?).await?;
     Ok(Json(admin_user_dto(&user)))
@@ -768,7 +768,7 @@ pub async fn admin_get_user(
 pub async fn admin_update_user(
     State(s): State<UsersState>,
     AdminAuth(admin): AdminAuth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(b): ApiJson<AdminUpdateBody>,
 ) -> Result<Json<AdminUserDto>, ApiError> {
     let role = match b.role.as_deref() {

@@ -1443,10 +1443,16 @@ export interface components {
         };
         /** @description One choice of a filter and what it would give. */
         FacetValue: {
-            /** @description Itineraries having it (for stops: exactly this many stops on the busiest slice). */
+            /**
+             * @description What choosing this value alone in its filter shows, every other filter as it is: for
+             *     stops, the itineraries with at most this many stops on each slice; for an airline,
+             *     those with a flight by it; for a connection airport, those connecting there; for an
+             *     alliance, those flown wholly within it. A chosen value is listed even when nothing has
+             *     it (count 0).
+             */
             count: number;
             label: string;
-            min_price: components["schemas"]["Price"];
+            min_price?: null | components["schemas"]["Price"];
             /**
              * @description The value to send in the filter parameter (`max_stops`, `carriers`, `alliances`,
              *     `layovers`).

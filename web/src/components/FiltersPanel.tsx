@@ -3,13 +3,18 @@
 // Filters with counts. Every change rewrites the URL (the search's single source of truth).
 
 import { useEffect, useRef, useState } from "react";
-import type { Facets } from "@/api/types";
+import type { FacetValue, Facets } from "@/api/types";
 import type { FilterKey, Filters } from "@/lib/searchUrl";
 import { formatDuration, formatMoney, minutesToClock } from "@/lib/format";
 import { currencyDigits } from "@/lib/format";
 
 function listOf(v?: string): string[] {
   return v ? v.split(",").filter(Boolean) : [];
+}
+
+/** The first `n` values, and every chosen one beyond them (a choice can always be undone). */
+function shown<T extends { value: string }>(values: T[], chosen: string[], n: number): T[] {
+  return values.filter((v, i) => i < n || chosen.includes(v.value));
 }
 
 function parseRange(v: string | undefined): [number, number] {
@@ -158,43 +163,48 @@ export function FiltersPanel({ facets, filters, onChange }: { facets: Facets; fi
       {facets.alliances.length ? (
         <fieldset>
           <legend className="mb-1 font-semibold">Alliances</legend>
+          <p className="mb-1 text-xs text-slate-600">Every flight within the alliance</p>
           {facets.alliances.map((a) => (
-            <label key={a.value} className="flex items-center gap-2 py-0.5">
-              <input type="checkbox" className={box} checked={listOf(filters.alliances).includes(a.value)} onChange={() => toggle("alliances", a.value)} />
-              <span className="flex-1">{a.label}</span>
-              <span className="text-slate-600">{a.count}</span>
-            </label>
+            <FacetRow key={a.value} value={a} currency={currency} checked={listOf(filters.alliances).includes(a.value)} onToggle={() => toggle("alliances", a.value)} />
           ))}
         </fieldset>
       ) : null}
-      <fieldset>
-        <legend className="mb-1 font-semibold">Airlines</legend>
-        {facets.carriers.slice(0, 15).map((c) => (
-          <label key={c.value} className="flex items-center gap-2 py-0.5">
-            <input type="checkbox" className={box} checked={listOf(filters.carriers).includes(c.value)} onChange={() => toggle("carriers", c.value)} />
-            <span className="min-w-0 flex-1 truncate" title={c.label}>
-              {c.label}
-            </span>
-            <span className="shrink-0 whitespace-nowrap tabular-nums text-slate-600">
-              {c.count} · {formatMoney(c.min_price.minor, currency, { whole: true })}
-            </span>
-          </label>
-        ))}
-      </fieldset>
+      {facets.carriers.length ? (
+        <fieldset>
+          <legend className="mb-1 font-semibold">Airlines</legend>
+          <p className="mb-1 text-xs text-slate-600">Trips with a flight by any airline ticked</p>
+          {shown(facets.carriers, listOf(filters.carriers), 15).map((c) => (
+            <FacetRow key={c.value} value={c} currency={currency} checked={listOf(filters.carriers).includes(c.value)} onToggle={() => toggle("carriers", c.value)} />
+          ))}
+        </fieldset>
+      ) : null}
       {facets.layovers.length ? (
         <fieldset>
           <legend className="mb-1 font-semibold">Connect in</legend>
-          {facets.layovers.slice(0, 12).map((l) => (
-            <label key={l.value} className="flex items-center gap-2 py-0.5">
-              <input type="checkbox" className={box} checked={listOf(filters.layovers).includes(l.value)} onChange={() => toggle("layovers", l.value)} />
-              <span className="min-w-0 flex-1 truncate" title={l.label}>
-                {l.label}
-              </span>
-              <span className="text-slate-600">{l.count}</span>
-            </label>
+          <p className="mb-1 text-xs text-slate-600">Trips connecting in any airport ticked</p>
+          {shown(facets.layovers, listOf(filters.layovers), 12).map((l) => (
+            <FacetRow key={l.value} value={l} currency={currency} checked={listOf(filters.layovers).includes(l.value)} onToggle={() => toggle("layovers", l.value)} />
           ))}
         </fieldset>
       ) : null}
     </aside>
+  );
+}
+
+/** One choice of a list filter: its name, and beneath it how many trips it shows and from what price. */
+function FacetRow({ value, currency, checked, onToggle }: { value: FacetValue; currency: string; checked: boolean; onToggle: () => void }) {
+  return (
+    <label className="flex items-start gap-2 py-0.5">
+      <input type="checkbox" className="mt-0.5 h-4 w-4 shrink-0 accent-sky-700" checked={checked} onChange={onToggle} />
+      <span className="min-w-0 flex-1">
+        <span className="block truncate" title={value.label}>
+          {value.label}
+        </span>
+        <span className="block text-xs tabular-nums text-slate-600">
+          {value.count} {value.count === 1 ? "trip" : "trips"}
+          {value.min_price ? ` · from ${formatMoney(value.min_price.minor, currency, { whole: true })}` : ""}
+        </span>
+      </span>
+    </label>
   );
 }

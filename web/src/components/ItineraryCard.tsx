@@ -97,8 +97,9 @@ function SliceDetails({ s }: { s: Slice }) {
 
 /** A result; with the price history of its route and date (`history`), its price's label
  *  (one-way fares only: the range is a one-way fare's) and, in its details, the graph. With
- *  `live` (the same flights priced by providers just now), the providers' prices replace the
- *  indicative one as the headline, each with a link to book. */
+ *  `live` (the same flights priced by providers just now), the providers' prices beneath the
+ *  headline, each with a link to book. The headline is always Spontra's price: the one the
+ *  tabs, the sort, the details' total, the calendar and alerts use, so every view agrees. */
 export function ItineraryCard({ it, history, oneWay = false, live }: { it: Itinerary; history?: PriceHistory; oneWay?: boolean; live?: LiveItinerary }) {
   const [open, setOpen] = useState(false);
   const detailsId = useId();
@@ -118,20 +119,9 @@ export function ItineraryCard({ it, history, oneWay = false, live }: { it: Itine
         </div>
         <div className="flex flex-row items-center justify-between gap-4 md:w-52 md:flex-col md:items-end">
           <div className="text-right">
-            {live ? (
-              <>
-                <div className="text-2xl font-bold" data-testid="live-price">
-                  {formatMoney(live.price.minor, live.price.currency)}
-                </div>
-                <div className="text-xs text-slate-600">
-                  live price · indicative was <span data-testid="price">{formatMoney(it.price.minor, currency)}</span>
-                </div>
-              </>
-            ) : (
-              <div className="text-2xl font-bold" data-testid="price">
-                {formatMoney(it.price.minor, currency)}
-              </div>
-            )}
+            <div className="text-2xl font-bold" data-testid="price">
+              {formatMoney(it.price.minor, currency)}
+            </div>
             {label ? <LabelBadge label={label} /> : null}
             <div className="text-xs text-slate-600">total, all passengers</div>
             <div className="text-xs text-slate-600" data-testid="freshness">
@@ -141,7 +131,10 @@ export function ItineraryCard({ it, history, oneWay = false, live }: { it: Itine
               {Math.round(it.co2_kg)} kg CO2 per passenger · {co2.text}
             </div>
             {live ? (
-              <div className="mt-2">
+              <div className="mt-2 rounded-md bg-sky-50 p-2 text-left">
+                <div className="text-xs font-semibold text-sky-900">
+                  Providers now from <span data-testid="live-price">{formatMoney(live.price.minor, live.price.currency)}</span>
+                </div>
                 <ProviderPrices prices={live.prices} />
               </div>
             ) : null}
@@ -191,7 +184,9 @@ export function ItineraryCard({ it, history, oneWay = false, live }: { it: Itine
               <th scope="row" className="pr-4 text-left">
                 Total
               </th>
-              <td className="text-right tabular-nums">{formatMoney(it.price.minor, currency)}</td>
+              <td className="text-right tabular-nums" data-testid="details-total">
+                {formatMoney(it.price.minor, currency)}
+              </td>
             </tr>
           </tbody>
         </table>

@@ -3,7 +3,7 @@
 import { useEffect, useState } from "react";
 import type { LiveItinerary, LivePrice } from "@/api/types";
 import { formatDay, formatDuration, formatMoney, localTime, stopsText } from "@/lib/format";
-import { progress, providerText, sortedLive, type LiveResults } from "@/lib/live";
+import { liveSummary, progress, providerText, sortedLive, tone, type LiveResults } from "@/lib/live";
 
 /** Milliseconds since `since` changed, ticking while `running`. */
 function useElapsed(running: boolean, since: string | undefined): number {
@@ -86,13 +86,12 @@ export function LivePrices({ live }: { live: LiveResults }) {
   const elapsed = useElapsed(running, live.id);
   const [all, setAll] = useState(false);
   if (live.status === "idle") return null;
-  const answered = live.providers.filter((p) => p.status !== "pending").length;
   const summary =
     live.status === "failed"
       ? `Live prices are unavailable: ${live.error ?? "try again"}`
       : live.status === "starting"
         ? "Asking providers for live prices…"
-        : `${answered} of ${live.providers.length} providers answered · ${live.total} itineraries priced live${live.stale ? " (a few minutes old; fresher prices are on their way)" : ""}`;
+        : `${liveSummary(live.providers, live.total)}${live.stale ? " (a few minutes old; fresher prices are on their way)" : ""}`;
   return (
     <section aria-labelledby="live-heading" className="rounded-xl bg-white p-4 ring-1 ring-slate-200" data-testid="live-prices" data-status={live.status}>
       <h2 id="live-heading" className="mb-2 text-lg font-semibold">
@@ -104,7 +103,7 @@ export function LivePrices({ live }: { live: LiveResults }) {
       <ul className="space-y-2">
         {live.providers.map((p) => {
           const value = progress(p, elapsed);
-          const tone = p.status === "complete" ? "bg-emerald-600" : p.status === "pending" ? "bg-sky-600" : "bg-amber-500";
+          const colour = { offers: "bg-emerald-600", empty: "bg-slate-400", pending: "bg-sky-600", problem: "bg-amber-500" }[tone(p)];
           return (
             <li key={p.name} className="grid grid-cols-[7rem_1fr] items-center gap-x-3 gap-y-1 text-sm" data-testid="live-provider" data-status={p.status}>
               <span className="font-medium">{p.name}</span>
@@ -116,7 +115,7 @@ export function LivePrices({ live }: { live: LiveResults }) {
                 aria-valuenow={value}
                 className="h-2 overflow-hidden rounded bg-slate-200"
               >
-                <div className={`h-full ${tone} transition-[width] duration-200`} style={{ width: `${value}%` }} />
+                <div className={`h-full ${colour} transition-[width] duration-200`} style={{ width: `${value}%` }} />
               </div>
               <span className="col-start-2 text-xs text-slate-700">{providerText(p)}</span>
             </li>

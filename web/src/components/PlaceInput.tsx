@@ -1,7 +1,7 @@
 "use client";
 
 // Airport and city autocomplete: an ARIA 1.2 combobox. Arrow keys move through suggestions,
-// Enter picks, Escape closes; each suggestion shows the city, the country and the code, and
+// Enter and Tab pick (the highlighted suggestion, else the best), Escape closes; each suggestion shows the city, the country and the code, and
 // city codes (LON, NYC) are offered for "all airports".
 
 import { useEffect, useId, useRef, useState } from "react";
@@ -66,9 +66,15 @@ export function PlaceInput({
     } else if (e.key === "ArrowUp") {
       e.preventDefault();
       setActive((a) => Math.max(a - 1, 0));
-    } else if (e.key === "Enter" && open && active >= 0 && options[active]) {
+    } else if (e.key === "Enter" && expanded) {
+      // Enter with the list open picks (the highlighted suggestion, else the best one); it
+      // never submits a half-typed place.
       e.preventDefault();
-      pick(options[active]);
+      pick(options[active >= 0 ? active : 0]);
+    } else if (e.key === "Tab" && expanded) {
+      // Leaving the field takes the highlighted or best suggestion ("Barcelna" → Barcelona)
+      // and closes the list; focus moves on as usual.
+      pick(options[active >= 0 ? active : 0]);
     } else if (e.key === "Escape") {
       setOpen(false);
     }
@@ -101,6 +107,7 @@ export function PlaceInput({
           setActive(-1);
         }}
         onFocus={() => setOpen(true)}
+        onBlur={() => setOpen(false)}
         onKeyDown={onKeyDown}
       />
       <ul

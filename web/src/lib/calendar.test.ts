@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { emptyDayLabel, monthOffers, parseNights } from "./calendar";
+import { emptyDayLabel, monthOffers, monthsBetween, parseNights } from "./calendar";
 import type { CalendarResponse } from "@/api/types";
 
 const price = (minor: number) => ({ amount: (minor / 100).toFixed(2), currency: "EUR", minor });
@@ -42,5 +42,16 @@ describe("days without a price", () => {
     expect(emptyDayLabel("2026-11-30", "2026-12-01", "2027-01-04")).toBe("past");
     expect(emptyDayLabel("2027-01-05", "2026-12-01", "2027-01-04")).toBe("not on sale yet");
     expect(emptyDayLabel("2026-12-10", "2026-12-01", "2027-01-04")).toBe("no flights");
+  });
+});
+
+describe("the month picker", () => {
+  it("offers every month on sale, not only the first and the last", () => {
+    const months = monthsBetween("2026-12-08", "2027-11-04");
+    expect(months).toHaveLength(12);
+    expect(months[0]).toBe("2026-12");
+    expect(months[1]).toBe("2027-01");
+    expect(months.at(-1)).toBe("2027-11");
+    expect(monthsBetween("2026-12-08", "2026-12-30")).toEqual(["2026-12"]);
   });
 });

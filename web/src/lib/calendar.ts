@@ -39,3 +39,18 @@ export function emptyDayLabel(date: string, bookableFrom: string, bookableTo: st
   if (date > bookableTo) return "not on sale yet";
   return "no flights";
 }
+
+/** Every month (`YYYY-MM`) from the one holding `from` to the one holding `to`, in order. */
+export function monthsBetween(from: string, to: string): string[] {
+  const out: string[] = [];
+  let [y, m] = from.slice(0, 7).split("-").map(Number);
+  const last = to.slice(0, 7);
+  for (let guard = 0; guard < 240; guard++) {
+    const month = `${y}-${String(m).padStart(2, "0")}`;
+    if (month > last) break;
+    out.push(month);
+    m += 1;
+    if (m > 12) [y, m] = [y + 1, 1];
+  }
+  return out;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyAnswer, browseKey, byFlights, liveKey, NO_RESULTS, progress, providerText, sortedLive } from "./live";
+import { applyAnswer, browseKey, byFlights, liveKey, liveSummary, NO_RESULTS, progress, providerText, sortedLive, tone } from "./live";
 import type { Itinerary, LiveItinerary, LiveProvider, LiveSearchResponse } from "@/api/types";
 
 const provider = (name: string, status: string, extra: Partial<LiveProvider> = {}): LiveProvider => ({
@@ -77,5 +77,20 @@ describe("live results", () => {
     expect(progress(provider("A", "pending"), 10_000)).toBe(50);
     expect(progress(provider("A", "pending"), 60_000)).toBe(95);
     expect(progress(provider("A", "failed"), 1_000)).toBe(100);
+  });
+});
+
+describe("the live summary", () => {
+  it("counts answers with offers, empty answers, failures and timeouts apart", () => {
+    const both = [provider("SkyHub", "timed_out", { elapsed_ms: 20_000 }), provider("FareFinder", "timed_out", { elapsed_ms: 20_000 })];
+    expect(liveSummary(both, 0)).toBe("0 of 2 providers offered flights, 2 timed out · 0 itineraries priced live");
+    const mixed = [provider("SkyHub", "complete", { offers: 0 }), provider("FareFinder", "complete", { offers: 12 }), provider("X", "failed")];
+    expect(liveSummary(mixed, 9)).toBe("1 of 3 providers offered flights, 1 had none, 1 failed · 9 itineraries priced live");
+  });
+
+  it("draws an empty answer apart from one with offers", () => {
+    expect(tone(provider("SkyHub", "complete", { offers: 0 }))).toBe("empty");
+    expect(tone(provider("SkyHub", "complete", { offers: 3 }))).toBe("offers");
+    expect(tone(provider("SkyHub", "timed_out"))).toBe("problem");
   });
 });

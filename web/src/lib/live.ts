@@ -92,6 +92,30 @@ export function providerText(p: LiveProvider): string {
   }
 }
 
+/** The run's providers in words: answers (with offers), empty answers, failures, timeouts and
+ *  those skipped, each counted on its own, and what was priced. */
+export function liveSummary(providers: LiveProvider[], total: number): string {
+  const n = (status: string) => providers.filter((p) => p.status === status).length;
+  const offered = providers.filter((p) => p.status === "complete" && p.offers > 0).length;
+  const empty = n("complete") - offered;
+  const parts = [
+    `${offered} of ${providers.length} ${providers.length === 1 ? "provider" : "providers"} offered flights`,
+    empty ? `${empty} had none` : "",
+    n("failed") ? `${n("failed")} failed` : "",
+    n("timed_out") ? `${n("timed_out")} timed out` : "",
+    n("skipped") ? `${n("skipped")} skipped` : "",
+    n("pending") ? `${n("pending")} still searching` : "",
+  ].filter(Boolean);
+  return `${parts.join(", ")} · ${total} ${total === 1 ? "itinerary" : "itineraries"} priced live`;
+}
+
+/** How a provider's bar is drawn: green only for an answer with offers. */
+export function tone(p: LiveProvider): "offers" | "empty" | "pending" | "problem" {
+  if (p.status === "pending") return "pending";
+  if (p.status === "complete") return p.offers > 0 ? "offers" : "empty";
+  return "problem";
+}
+
 /** How far a provider's bar goes: done is full; a pending one fills towards `expectMs`
  *  (never quite full until it answers). */
 export function progress(p: LiveProvider, elapsedMs: number, expectMs = 20_000): number {

@@ -9,7 +9,7 @@ use super::{offer_query, LiveSearches, Session, View};
 use crate::dto::SearchBody;
 use crate::error::SearchError;
 use crate::SearchService;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use spontra_domain::{ErrorCode, Invalid};
 use spontra_http::vocabulary::CabinName;
 use spontra_http::Price;
-use spontra_http::{ApiError, ApiJson, Display, ProblemDetails};
+use spontra_http::{ApiError, ApiJson, ApiPath, Display, ProblemDetails};
 use spontra_providers::merge::{Fare, Itinerary, ItineraryKey};
 use spontra_refdata::RefData;
 use std::convert::Infallible;
@@ -286,7 +286,7 @@ fn after_of(raw: Option<&str>) -> Result<u64, Invalid> {
         (status = 404, body = ProblemDetails, content_type = "application/problem+json", description = "`live_search_not_found`: no such live search, or it has expired")))]
 async fn poll(
     State(st): State<LiveState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<LiveSearchResponse>, ApiError> {
     let after = after_of(q.as_deref())?;
@@ -304,7 +304,7 @@ async fn poll(
         (status = 404, body = ProblemDetails, content_type = "application/problem+json", description = "`live_search_not_found`")))]
 async fn events(
     State(st): State<LiveState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {

@@ -13,7 +13,7 @@ import { LABEL_CLASS, LABEL_TEXT } from "@/lib/insight";
 import { useCurrency } from "@/api/currency";
 import { formatDay, formatMoney } from "@/lib/format";
 import { TrackPrices } from "@/components/TrackPrices";
-import { emptyDayLabel, monthOffers, parseNights, type DayOffer } from "@/lib/calendar";
+import { emptyDayLabel, monthOffers, monthsBetween, parseNights, type DayOffer } from "@/lib/calendar";
 import { priceColour, PRICE_SCALE } from "@/lib/colour";
 import { placeCode } from "@/lib/validation";
 import { toQuery, emptyForm } from "@/lib/searchUrl";
@@ -84,7 +84,7 @@ function Calendar() {
   const labels = usePriceLabels(toLabel, q.data?.currency ?? currency, airports).data ?? {};
   const lowest = [...offers.entries()].reduce<[string, DayOffer] | null>((best, e) => (!best || e[1].price.minor < best[1].price.minor ? e : best), null);
   const lead = days.length ? (new Date(`${days[0]}T00:00:00Z`).getUTCDay() + 6) % 7 : 0;
-  const months = bookable.data ? [bookable.data.bookable_from.slice(0, 7), bookable.data.bookable_to.slice(0, 7)].filter((v, i, a) => a.indexOf(v) === i) : [];
+  const months = bookable.data ? monthsBetween(bookable.data.bookable_from, bookable.data.bookable_to) : [];
 
   const submit = (e: React.FormEvent) => {
     e.preventDefault();
@@ -239,7 +239,7 @@ function useOverflows<T extends HTMLElement>() {
 
 /** Return prices by departure day (rows: they can be many) and trip length (columns: few). */
 function TripLengthGrid({ data, origin, destination }: { data: CalendarResponse; origin: string; destination: string }) {
-  const departs = [...new Set(data.grid.map((c) => c.depart))].slice(0, 14);
+  const departs = [...new Set(data.grid.map((c) => c.depart))];
   const nights = [...new Set(data.grid.map((c) => c.nights))].sort((a, b) => a - b);
   const cells = new Map(data.grid.map((c) => [`${c.depart}/${c.nights}`, c]));
   const prices = data.grid.flatMap((c) => (c.price ? [c.price.minor] : []));
