@@ -7,16 +7,23 @@ pub enum EmailError {
     Malformed,
     #[error("an email address has at most 254 characters")]
     TooLong,
+    /// Letters of several scripts in one part ("frаnk" with a Cyrillic "а"): a look-alike of
+    /// another address.
+    #[error("an email address mixes letters of different scripts (such as Latin and Cyrillic) in one part")]
+    MixedScripts,
 }
 
-/// A syntactically valid email address, trimmed and lowercased (addresses are compared
-/// case-insensitively everywhere in Spontra, so one person cannot register twice by case).
+/// A syntactically valid email address, trimmed, NFKC-normalised (full-width "ａ" is "a") and
+/// lowercased: addresses are compared case-insensitively everywhere in Spontra, so one person
+/// cannot register twice by case or width. A part mixing scripts (a Cyrillic "а" among Latin
+/// letters) is refused: it could only be a look-alike.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Email(String);
 
 impl Email {
     pub fn parse(input: &str) -> Result<Email, EmailError> {
-        let s = input.trim().to_lowercase();
+        use unicode_normalization::UnicodeNormalization;
+        let s: String = input.trim().nfkc().collect::<String>().to_lowercase();
         if s.len() > 254 {
             return Err(EmailError::TooLong);
         }
@@ -41,12 +48,33 @@ impl Email {
         if !local_ok || !domain_ok {
             return Err(EmailError::Malformed);
         }
+        if !single_script(local) || labels.iter().any(|l| !single_script(l)) {
+            return Err(EmailError::MixedScripts);
+        }
         Ok(Email(s))
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Whether the letters of `part` are all of one script (digits and punctuation are of none).
+fn single_script(part: &str) -> bool {
+    use unicode_script::{Script, UnicodeScript};
+    let mut seen: Option<Script> = None;
+    for c in part.chars() {
+        let script = c.script();
+        if matches!(script, Script::Common | Script::Inherited | Script::Unknown) {
+            continue;
+        }
+        match seen {
+            None => seen = Some(script),
+            Some(s) if s != script => return false,
+            Some(_) => {}
+        }
+    }
+    true
 }
 
 impl fmt::Display for Email {
@@ -88,5 +116,28 @@ mod tests {
             Email::parse(&format!("{}@example.com", "a".repeat(250))),
             Err(EmailError::TooLong)
         );
+    }
+
+    /// Look-alikes are one address or none (issue #25: "frаnk@…" with a Cyrillic "а" and
+    /// full-width letters were accounts of their own).
+    #[test]
+    fn look_alikes_are_the_same_address_or_refused() {
+        assert_eq!(
+            Email::parse("ｆｒａｎｋ@ｅｘａｍｐｌｅ.ｃｏｍ")
+                .unwrap()
+                .as_str(),
+            "frank@example.com"
+        );
+        assert_eq!(
+            Email::parse("fr\u{0430}nk@example.com"),
+            Err(EmailError::MixedScripts)
+        );
+        assert_eq!(
+            Email::parse("frank@ex\u{0430}mple.com"),
+            Err(EmailError::MixedScripts)
+        );
+        // One script, whatever it is, is an address.
+        assert!(Email::parse("müller@example.de").is_ok());
+        assert!(Email::parse("\u{0438}\u{0432}\u{0430}\u{043d}@example.ru").is_ok());
     }
 }

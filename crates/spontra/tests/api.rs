@@ -1072,7 +1072,7 @@ async fn services_decide_what_a_process_runs() {
     );
     let (s, _, _) = send(http.get(format!("{}/api/v1/airports?q=london", users.base))).await;
     assert_eq!(s, 404, "no search routes");
-    assert_eq!(users.register("solo@example.com", "Solo").await.status, 201);
+    assert_eq!(users.register("solo@example.com", "Solo").await.status, 202);
     let (_, _, doc) = send(http.get(format!("{}/api/v1/openapi.json", users.base))).await;
     assert!(doc["paths"]["/api/v1/auth/register"].is_object());
     assert!(doc["paths"]["/api/v1/search"].is_null());

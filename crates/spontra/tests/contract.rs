@@ -48,7 +48,7 @@ async fn fuzz(backend: Backend, role: Role) {
             let reply = instance
                 .register("traveller@example.com", "Traveller")
                 .await;
-            assert_eq!(reply.status, 201, "{}", reply.body);
+            assert_eq!(reply.status, 202, "{}", reply.body);
             env.push(("SPONTRA_CONTRACT_EMAIL", "traveller@example.com".into()));
             env.push(("SPONTRA_CONTRACT_REGISTER", "1".into()));
         }

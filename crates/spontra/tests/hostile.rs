@@ -71,7 +71,7 @@ async fn register_many(app: &Instance, prefix: &str, n: usize) -> Vec<String> {
     for i in 0..n {
         let email = format!("{prefix}{i}@example.com");
         let r = app.register(&email, "Crowd").await;
-        assert_eq!(r.status, 201, "{}", r.body);
+        assert_eq!(r.status, 202, "{}", r.body);
         emails.push(email);
     }
     emails
@@ -116,7 +116,7 @@ async fn a_burst_of_guesses_gets_no_more_checks_than_the_free_failures(backend: 
     };
     assert_eq!(
         app.register("victim@example.com", "Victim").await.status,
-        201
+        202
     );
     let guesses = |n: usize| {
         (0..n)
@@ -265,7 +265,7 @@ async fn a_crowd_of_registrations_and_logins_all_succeed(backend: Backend) {
         }
     })
     .await;
-    assert!(existing.iter().all(|s| *s == 201), "{existing:?}");
+    assert!(existing.iter().all(|s| *s == 202), "{existing:?}");
     let answers = burst(80, |i| {
         let app = app.clone();
         async move {
@@ -284,7 +284,7 @@ async fn a_crowd_of_registrations_and_logins_all_succeed(backend: Backend) {
     for (i, s) in answers.iter().enumerate() {
         assert_eq!(
             *s,
-            if i % 2 == 0 { 201 } else { 200 },
+            if i % 2 == 0 { 202 } else { 200 },
             "client {i}: {answers:?}"
         );
     }
@@ -356,7 +356,7 @@ async fn mail_cannot_be_used_to_spam(backend: Backend) {
         let r = app
             .register("spammed@example.com", "Eve the registrant")
             .await;
-        assert_eq!(r.status, 201, "round {round}: {}", r.body);
+        assert_eq!(r.status, 202, "round {round}: {}", r.body);
         let t = app.sign_in("spammed@example.com", PASSWORD).await;
         let gone = app
             .call(
@@ -389,7 +389,7 @@ async fn mail_cannot_be_used_to_spam(backend: Backend) {
             app.register(&format!("other{i}@example.com"), "Other")
                 .await
                 .status,
-            201
+            202
         );
     }
     let ninth = app.register("ninth@example.com", "Ninth").await;
@@ -467,6 +467,27 @@ async fn two_factor_sign_in(backend: Backend) {
     assert_eq!(next.status, 200, "{}", next.body);
     let signed = tokens(&next);
     assert_eq!(app.get("/me", &signed.access).await.status, 200);
+    // A challenge signs in once (issue #25: it could be used again with the next code), and
+    // trying one that was used costs no recovery code.
+    assert_eq!(
+        second(codes[3].clone()).await.problem(),
+        (401, "invalid_token"),
+        "a used challenge"
+    );
+    let again = app.login("mfa@example.com", PASSWORD).await;
+    let challenge = again.body["challenge"].as_str().unwrap().to_string();
+    let second = |code: String| {
+        let challenge = challenge.clone();
+        let app = &app;
+        async move {
+            app.post(
+                "/auth/login/2fa",
+                json!({"challenge": challenge, "code": code}),
+            )
+            .await
+        }
+    };
+    // A code signs in once, even with a new challenge.
     assert_eq!(
         second(step(1)).await.problem(),
         (401, "invalid_code"),
@@ -474,10 +495,43 @@ async fn two_factor_sign_in(backend: Backend) {
     );
     let recovered = second(codes[3].to_uppercase()).await;
     assert_eq!(recovered.status, 200, "{}", recovered.body);
+    let again = app.login("mfa@example.com", PASSWORD).await;
+    let challenge = again.body["challenge"].as_str().unwrap().to_string();
     assert_eq!(
-        second(codes[3].clone()).await.problem(),
+        app.post(
+            "/auth/login/2fa",
+            json!({"challenge": challenge, "code": codes[3].clone()})
+        )
+        .await
+        .problem(),
         (401, "invalid_code"),
         "spent"
+    );
+    // Signing out everywhere voids a sign-in waiting for its second step.
+    let pending = app.login("mfa@example.com", PASSWORD).await;
+    let pending = pending.body["challenge"].as_str().unwrap().to_string();
+    let out = app
+        .call(Method::POST, "/auth/logout-all", None, Some(&signed.access))
+        .await;
+    assert_eq!(out.status, 204, "{}", out.body);
+    assert_eq!(
+        app.post(
+            "/auth/login/2fa",
+            json!({"challenge": pending, "code": codes[5].clone()})
+        )
+        .await
+        .problem(),
+        (401, "invalid_token"),
+        "void after signing out everywhere"
+    );
+    let fresh = app.login("mfa@example.com", PASSWORD).await;
+    let fresh = fresh.body["challenge"].as_str().unwrap().to_string();
+    let signed = tokens(
+        &app.post(
+            "/auth/login/2fa",
+            json!({"challenge": fresh, "code": codes[6].clone()}),
+        )
+        .await,
     );
     // An access token is not a challenge, and a forged challenge is refused.
     let forged = app
@@ -866,7 +920,7 @@ async fn only_json_media_types_are_accepted() {
             "application/x-www-form-urlencoded; +json",
             415,
         ),
-        ("/auth/register", "application/json; charset=utf-8", 201),
+        ("/auth/register", "application/json; charset=utf-8", 202),
     ] {
         let req = app
             .request(Method::POST, path)
@@ -1020,8 +1074,15 @@ impl std::io::Write for SharedWriter {
 async fn security_events_are_logged() {
     let logs = captured_logs();
     let app = Instance::start(Backend::Sqlite).await.unwrap();
-    let user = app.register("audited@example.com", "Audited").await;
-    let id = user.body["id"].as_str().unwrap().to_string();
+    app.given_account("audited@example.com", "Audited", PASSWORD)
+        .await;
+    let me = app
+        .get(
+            "/me",
+            &app.sign_in("audited@example.com", PASSWORD).await.access,
+        )
+        .await;
+    let id = me.body["id"].as_str().unwrap().to_string();
     for _ in 0..7 {
         app.login("audited@example.com", "secret guess 123").await;
     }

@@ -477,6 +477,15 @@ macro_rules! impl_user_store {
                 .execute(&mut *tx)
                 .await
                 .map_err($crate::translate)?;
+                $crate::sqlx::query(
+                    "UPDATE one_time_tokens SET used_at = $3 WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL",
+                )
+                .bind(user.0)
+                .bind(spontra_store::TokenPurpose::SecondFactor.as_str())
+                .bind(at)
+                .execute(&mut *tx)
+                .await
+                .map_err($crate::translate)?;
                 tx.commit().await.map_err($crate::translate)?;
                 Ok(done.rows_affected())
             }
@@ -525,6 +534,26 @@ macro_rules! impl_user_store {
                 .await
                 .map_err($crate::translate)?;
                 tx.commit().await.map_err($crate::translate)?;
+                Ok(spontra_store::UserId(user))
+            }
+
+            async fn live_token(
+                &self,
+                hash: &str,
+                purpose: spontra_store::TokenPurpose,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> spontra_store::StoreResult<spontra_store::UserId> {
+                use $crate::sqlx::Row;
+                let row = $crate::sqlx::query(
+                    "SELECT user_id FROM one_time_tokens WHERE hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3",
+                )
+                .bind(hash)
+                .bind(purpose.as_str())
+                .bind(now)
+                .fetch_one(&self.reader)
+                .await
+                .map_err($crate::translate)?;
+                let user: uuid::Uuid = row.try_get("user_id").map_err($crate::translate)?;
                 Ok(spontra_store::UserId(user))
             }
 

@@ -294,6 +294,52 @@ pub async fn one_time_tokens_work_once(store: &dyn UserStore) {
             .unwrap(),
         u.id
     );
+    // Revoking the account's sessions voids the sign-ins waiting for their second step, and
+    // nothing else.
+    store
+        .create_token(&token("s1", TokenPurpose::SecondFactor, 30))
+        .await
+        .unwrap();
+    store
+        .create_token(&token("r4", TokenPurpose::ResetPassword, 30))
+        .await
+        .unwrap();
+    // Looking at a live token does not use it.
+    for _ in 0..2 {
+        assert_eq!(
+            store
+                .live_token("s1", TokenPurpose::SecondFactor, t(3))
+                .await
+                .unwrap(),
+            u.id
+        );
+    }
+    assert!(matches!(
+        store
+            .live_token("s1", TokenPurpose::ResetPassword, t(3))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    store.revoke_sessions(u.id, None, t(4)).await.unwrap();
+    assert!(matches!(
+        store
+            .live_token("s1", TokenPurpose::SecondFactor, t(5))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store
+            .consume_token("s1", TokenPurpose::SecondFactor, t(5))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store
+            .consume_token("r4", TokenPurpose::ResetPassword, t(5))
+            .await
+            .unwrap(),
+        u.id
+    );
 }
 
 pub async fn preferences_and_consents_are_kept(store: &dyn UserStore) {

@@ -128,6 +128,8 @@ pub enum Rotation {
 pub enum TokenPurpose {
     VerifyEmail,
     ResetPassword,
+    /// A sign-in's pending second step (the password was right; the code is due).
+    SecondFactor,
 }
 
 impl TokenPurpose {
@@ -135,6 +137,7 @@ impl TokenPurpose {
         match self {
             TokenPurpose::VerifyEmail => "verify_email",
             TokenPurpose::ResetPassword => "reset_password",
+            TokenPurpose::SecondFactor => "second_factor",
         }
     }
 }
@@ -203,7 +206,8 @@ pub trait UserStore: Send + Sync + 'static {
     /// Record that the session proved a second factor.
     async fn mark_session_mfa(&self, id: SessionId) -> StoreResult<()>;
     async fn revoke_session(&self, id: SessionId, at: DateTime<Utc>) -> StoreResult<()>;
-    /// Revoke every live session of a user but `keep`; returns how many.
+    /// Revoke every live session of a user but `keep`; returns how many. Sign-ins waiting for
+    /// their second step ([`TokenPurpose::SecondFactor`]) are void from then on too.
     async fn revoke_sessions(
         &self,
         user: UserId,
@@ -216,6 +220,15 @@ pub trait UserStore: Send + Sync + 'static {
     /// Using one also spends the account's other unused tokens of that purpose, so an older
     /// link cannot be used after a newer one did its job.
     async fn consume_token(
+        &self,
+        hash: &str,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> StoreResult<UserId>;
+
+    /// The account of a token that could still be used (known, of `purpose`, not expired, not
+    /// used), without using it: `NotFound` otherwise.
+    async fn live_token(
         &self,
         hash: &str,
         purpose: TokenPurpose,

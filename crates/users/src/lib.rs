@@ -33,7 +33,7 @@ use utoipa::OpenApi;
         routes::export, routes::delete_account, routes::consents, routes::set_consents,
         routes::admin_list_users, routes::admin_get_user, routes::admin_update_user,
         routes::two_factor_status, routes::two_factor_setup, routes::two_factor_enable, routes::two_factor_disable),
-    components(schemas(routes::RegisterBody, routes::LoginBody, routes::RefreshBody, routes::TokenResponse, routes::ProfileDto, routes::SessionDto, routes::PasswordChangeBody, routes::ProfileUpdateBody, preferences::Preferences, preferences::TripHours, preferences::Notifications,
+    components(schemas(routes::RegisterBody, routes::LoginBody, routes::RefreshBody, routes::TokenResponse, routes::ProfileDto, routes::RegistrationAccepted, routes::SessionDto, routes::PasswordChangeBody, routes::ProfileUpdateBody, preferences::Preferences, preferences::TripHours, preferences::Notifications,
         routes::TokenBody, routes::ForgotPasswordBody, routes::ResetPasswordBody, routes::DeleteAccountBody, routes::ConsentDto, routes::ConsentsDto, routes::ConsentsBody, routes::ExportDto,
         routes::AdminUserDto, routes::AdminUserList, routes::AdminUpdateBody,
         routes::SecondFactorBody, routes::SecondFactorChallenge, routes::TwoFactorStatusDto, routes::PasswordBody, routes::TwoFactorSetupDto,

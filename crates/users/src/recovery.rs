@@ -118,6 +118,8 @@ impl UsersService {
             )
             .await?;
         let link = self.link("verify-email", &token);
+        // No greeting by name: the address is not confirmed yet, and a name chosen by whoever
+        // registered it would put their words into a stranger's inbox.
         self.spawn_mail(Mail {
             to: email.to_string(),
             subject: "Confirm your email address for Spontra".into(),
@@ -130,6 +132,26 @@ impl UsersService {
             ..Default::default()
         });
         Ok(())
+    }
+
+    /// Tell the owner of `email` that someone tried to register it (within the address's quota
+    /// of such mails).
+    pub(crate) fn send_already_registered(&self, email: &Email) {
+        if self.take_recipient_quota("registered", email).is_err() {
+            return;
+        }
+        let base = self.outgoing.public_url.trim_end_matches('/');
+        self.spawn_mail(Mail {
+            to: email.to_string(),
+            subject: "Someone tried to create a Spontra account with your address".into(),
+            text: format!(
+                "Hello,\n\nSomeone, perhaps you, tried to create a Spontra account with this email \
+                 address. You already have one, so nothing was changed.\n\nSign in: {base}/login\n\
+                 Forgot your password? {base}/forgot-password\n\nIf it was not you, you can ignore \
+                 this message: your account is as it was.\n\n— Spontra\n"
+            ),
+            ..Default::default()
+        });
     }
 
     /// Send a fresh verification link to the signed-in account (within the address's

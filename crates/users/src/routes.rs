@@ -118,6 +118,14 @@ pub struct TokenResponse {
     pub session_id: String,
 }
 
+/// A registration was taken: the mail tells the rest (see `/auth/register`).
+#[derive(Serialize, ToSchema)]
+pub struct RegistrationAccepted {
+    /// The address as it was read.
+    pub email: String,
+    pub message: String,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct ProfileDto {
     pub id: String,
@@ -233,20 +241,29 @@ pub fn router(state: UsersState) -> Router {
         .with_state(state)
 }
 
-/// Create an account.
+/// Create an account. The answer is the same whether or not the address has an account
+/// already (it tells no one which addresses are registered): a new account gets a mail with a
+/// link to confirm the address; the owner of an existing one gets a mail saying someone tried.
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "accounts", request_body = RegisterBody,
-    responses((status = 422, body = spontra_http::ProblemDetails, content_type = "application/problem+json", description = "`weak_password`, `invalid_email`, `invalid_text`: a rule beyond the document"), (status = 201, body = ProfileDto,
+    responses((status = 422, body = spontra_http::ProblemDetails, content_type = "application/problem+json", description = "`weak_password`, `invalid_email`, `invalid_text`: a rule beyond the document"), (status = 202, body = RegistrationAccepted,
         links(("SignIn" = (operation_id = "login", description = "Sign in to the new account",
             request_body = json!({"email": "$request.body#/email", "password": "$request.body#/password"}))))),
-        (status = 400, body = spontra_http::ProblemDetails), (status = 409, body = spontra_http::ProblemDetails)))]
+        (status = 400, body = spontra_http::ProblemDetails)))]
 pub async fn register(
     State(s): State<UsersState>,
     client: ClientInfo,
     ApiJson(b): ApiJson<RegisterBody>,
-) -> Result<(StatusCode, Json<ProfileDto>), ApiError> {
+) -> Result<(StatusCode, Json<RegistrationAccepted>), ApiError> {
     let reg = Registration::parse(&b.email, &b.password, &b.display_name)?;
-    let user = s.service.register(reg, &client).await?;
-    Ok((StatusCode::CREATED, Json(profile(&user))))
+    let email = reg.email.to_string();
+    s.service.register(reg, &client).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(RegistrationAccepted {
+            email,
+            message: "Check your inbox: a mail is on its way to this address.".into(),
+        }),
+    ))
 }
 
 /// Sign in: an access token and a refresh token (in the answer, or with `session_cookie` in an

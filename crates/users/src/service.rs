@@ -21,8 +21,8 @@ use spontra_http::{ApiError, Authenticator, ClientInfo, Principal, WorkPool};
 use spontra_mail::Mailer;
 use spontra_refdata::RefData;
 use spontra_store::{
-    NewSession, NewUser, Role, Rotation, Session, SessionId, StoreError, User, UserId, UserStore,
-    UserUpdate,
+    NewOneTimeToken, NewSession, NewUser, Role, Rotation, Session, SessionId, StoreError,
+    TokenPurpose, User, UserId, UserStore, UserUpdate,
 };
 use std::sync::Arc;
 
@@ -235,13 +235,16 @@ impl UsersService {
         &self.store
     }
 
-    /// Create an account and mail it a verification link. Registrations and mail-sending
-    /// requests are counted per client address.
+    /// Create an account and mail it a verification link; for an address that has an account
+    /// already, change nothing and mail its owner that someone tried (so the answer, the same
+    /// either way, tells no one whether an address is registered). Registrations and
+    /// mail-sending requests are counted per client address. Returns the new account, if one
+    /// was made.
     pub async fn register(
         &self,
         r: Registration,
         client: &ClientInfo,
-    ) -> Result<User, AccountError> {
+    ) -> Result<Option<User>, AccountError> {
         let now = std::time::Instant::now();
         if !client.ip.is_empty() {
             if let Err(wait) = self.registrations.take(&client.ip, now) {
@@ -259,10 +262,25 @@ impl UsersService {
             }
             self.take_mail_request(&client.ip)?;
         }
-        let user = self.create_account(r, Role::User).await?;
-        audit::info("register", Some(user.id), &client.ip);
-        self.send_verification(&user).await?;
-        Ok(user)
+        let email = r.email.clone();
+        match self.new_account(r, Role::User).await? {
+            Some(user) => {
+                audit::info("register", Some(user.id), &client.ip);
+                self.send_verification(&user).await?;
+                Ok(Some(user))
+            }
+            None => {
+                audit::alert(
+                    "register.existing_address",
+                    None,
+                    email.as_str(),
+                    &client.ip,
+                    "",
+                );
+                self.send_already_registered(&email);
+                Ok(None)
+            }
+        }
     }
 
     /// Count one mail-sending request from `ip`, or refuse it.
@@ -283,6 +301,18 @@ impl UsersService {
 
     /// Create an account without mail (the command-line admin bootstrap marks it verified).
     pub async fn create_account(&self, r: Registration, role: Role) -> Result<User, AccountError> {
+        self.new_account(r, role).await?.ok_or_else(|| {
+            AccountError::field(
+                ErrorCode::EmailTaken,
+                "email",
+                "an account with this email already exists; sign in or reset the password",
+            )
+        })
+    }
+
+    /// The new account, or none when the address has one already. The password is hashed
+    /// either way, so both take about the same time.
+    async fn new_account(&self, r: Registration, role: Role) -> Result<Option<User>, AccountError> {
         let hash = self.hash_password(r.password.expose()).await?;
         let new = NewUser {
             id: UserId::new(),
@@ -292,14 +322,11 @@ impl UsersService {
             role,
             created_at: self.clock.now(),
         };
-        self.store.create_user(&new).await.map_err(|e| match e {
-            StoreError::Conflict(_) => AccountError::field(
-                ErrorCode::EmailTaken,
-                "email",
-                "an account with this email already exists; sign in or reset the password",
-            ),
-            other => AccountError::from(other),
-        })
+        match self.store.create_user(&new).await {
+            Ok(user) => Ok(Some(user)),
+            Err(StoreError::Conflict(_)) => Ok(None),
+            Err(other) => Err(AccountError::from(other)),
+        }
     }
 
     /// Reserve a password or second-factor check for `key` from the client, or answer 429
@@ -382,12 +409,20 @@ impl UsersService {
             ));
         }
         if user.totp_enabled() {
-            let challenge = tokens::issue_challenge(
-                &self.keys,
-                &user.id.to_string(),
-                self.clock.now().timestamp(),
-            )
-            .map_err(AccountError::internal)?;
+            let now = self.clock.now();
+            let jti = tokens::opaque();
+            self.store
+                .create_token(&NewOneTimeToken {
+                    hash: tokens::digest(&jti),
+                    user_id: user.id,
+                    purpose: TokenPurpose::SecondFactor,
+                    created_at: now,
+                    expires_at: now + Duration::seconds(tokens::CHALLENGE_TTL_SECONDS),
+                })
+                .await?;
+            let challenge =
+                tokens::issue_challenge(&self.keys, &user.id.to_string(), &jti, now.timestamp())
+                    .map_err(AccountError::internal)?;
             audit::info(
                 "login.password_ok_second_factor_due",
                 Some(user.id),

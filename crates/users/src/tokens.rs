@@ -152,6 +152,10 @@ fn verify<C: serde::de::DeserializeOwned>(
 pub struct ChallengeClaims {
     /// User id.
     pub sub: String,
+    /// The challenge's own id: its digest is kept as a single-use token, spent by the second
+    /// step that succeeds (and by revoking the account's sessions).
+    #[serde(default)]
+    pub jti: String,
     pub iat: i64,
     pub exp: i64,
     pub iss: String,
@@ -161,9 +165,11 @@ const CHALLENGE_ISSUER: &str = "spontra-second-factor";
 /// The second step must follow within 5 minutes.
 pub const CHALLENGE_TTL_SECONDS: i64 = 5 * 60;
 
-pub fn issue_challenge(keys: &KeyRing, user: &str, now: i64) -> Result<String, String> {
+/// A challenge for `user` with the id `jti` (see [`ChallengeClaims::jti`]).
+pub fn issue_challenge(keys: &KeyRing, user: &str, jti: &str, now: i64) -> Result<String, String> {
     let claims = ChallengeClaims {
         sub: user.to_string(),
+        jti: jti.to_string(),
         iat: now,
         exp: now + CHALLENGE_TTL_SECONDS,
         iss: CHALLENGE_ISSUER.to_string(),
@@ -247,12 +253,12 @@ mod tests {
     fn challenges_and_access_tokens_are_not_interchangeable() {
         let keys = ring("k1");
         let now = chrono::Utc::now().timestamp();
-        let challenge = issue_challenge(&keys, "u1", now).unwrap();
+        let challenge = issue_challenge(&keys, "u1", "j1", now).unwrap();
         assert_eq!(verify_challenge(&keys, &challenge).unwrap().sub, "u1");
         assert_eq!(verify_access(&keys, &challenge), Err(TokenError::Invalid));
         let access = issue_access(&keys, "u1", "s1", "user", now).unwrap();
         assert_eq!(verify_challenge(&keys, &access), Err(TokenError::Invalid));
-        let old = issue_challenge(&keys, "u1", now - 600).unwrap();
+        let old = issue_challenge(&keys, "u1", "j1", now - 600).unwrap();
         assert_eq!(verify_challenge(&keys, &old), Err(TokenError::Invalid));
     }
 

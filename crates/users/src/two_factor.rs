@@ -18,7 +18,7 @@ use crate::tokens;
 use rand::Rng;
 use spontra_domain::ErrorCode;
 use spontra_http::{ClientInfo, Principal};
-use spontra_store::{Role, StoreError, User, UserId};
+use spontra_store::{Role, StoreError, TokenPurpose, User, UserId};
 use totp_rs::{Algorithm, Secret, Totp};
 
 /// How many recovery codes an account gets.
@@ -272,7 +272,7 @@ impl UsersService {
     }
 
     /// The second step of a sign-in: the challenge from the password step and a code (or a
-    /// recovery code). The session proves the second factor.
+    /// recovery code). The session proves the second factor. A challenge signs in once.
     pub async fn login_second_factor(
         &self,
         challenge: &str,
@@ -289,12 +289,29 @@ impl UsersService {
             StoreError::NotFound => expired(),
             other => AccountError::from(other),
         })?;
-        if user.disabled || !user.totp_enabled() {
+        if user.disabled || !user.totp_enabled() || claims.jti.is_empty() {
             return Err(expired());
         }
+        // Once: a challenge that was used, or voided by revoking the account's sessions (or
+        // changing its password) since it was issued, is refused before the code is looked
+        // at (so it costs no recovery code), and spent once the code is right.
+        let jti = tokens::digest(&claims.jti);
+        let spent = |e| match e {
+            StoreError::NotFound => expired(),
+            other => AccountError::from(other),
+        };
+        let now = self.clock.now();
+        self.store
+            .live_token(&jti, TokenPurpose::SecondFactor, now)
+            .await
+            .map_err(spent)?;
         if !self.second_factor_ok(&user, code, &client).await? {
             return Err(AccountError::InvalidCode);
         }
+        self.store
+            .consume_token(&jti, TokenPurpose::SecondFactor, self.clock.now())
+            .await
+            .map_err(spent)?;
         let ip = client.ip.clone();
         let pair = self.start_session(&user, client, true).await?;
         audit::info("login.succeeded_with_second_factor", Some(user.id), &ip);

@@ -315,7 +315,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create an account. */
+        /**
+         * Create an account. The answer is the same whether or not the address has an account
+         *     already (it tells no one which addresses are registered): a new account gets a mail with a
+         *     link to confirm the address; the owner of an existing one gets a mail saying someone tried.
+         */
         post: operations["register"];
         delete?: never;
         options?: never;
@@ -2253,6 +2257,12 @@ export interface components {
             /** @description 12–128 characters, not a common password (`weak_password`, 422, otherwise). */
             password: string;
         };
+        /** @description A registration was taken: the mail tells the rest (see `/auth/register`). */
+        RegistrationAccepted: {
+            /** @description The address as it was read. */
+            email: string;
+            message: string;
+        };
         /**
          * @description Which dead letters to send back to the raw topic: `{"all": true}` (every one not replayed
          *     before), or `{"partition": P, "offset": O}` (one, as the status lists it).
@@ -4099,12 +4109,12 @@ export interface operations {
             };
         };
         responses: {
-            201: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ProfileDto"];
+                    "application/json": components["schemas"]["RegistrationAccepted"];
                 };
             };
             400: {
@@ -4117,14 +4127,6 @@ export interface operations {
             };
             /** @description `request_timeout`: the body did not arrive in time */
             408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -315,7 +315,7 @@ impl Instance {
     /// An account a scenario starts from (registered, not yet verified).
     pub async fn given_account(&self, email: &str, name: &str, password: &str) {
         let r = self.register_with(email, name, password).await;
-        assert_eq!(r.status, 201, "{email}: {}", r.body);
+        assert_eq!(r.status, 202, "{email}: {}", r.body);
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Reply {

@@ -31,9 +31,13 @@ export default function RegisterPage() {
       <div className="mx-auto max-w-md space-y-4">
         <h1 className="text-2xl font-bold">Check your inbox</h1>
         <Alert tone="success">
-          We sent a link to <strong>{done}</strong>. Open it to confirm your address, then{" "}
+          We sent a mail to <strong>{done}</strong>. Open its link to confirm your address, then{" "}
           <Link href="/login/" className="underline">
             sign in
+          </Link>
+          . If the address has an account already, the mail says so instead: sign in, or{" "}
+          <Link href="/forgot-password/" className="underline">
+            reset your password
           </Link>
           .
         </Alert>
