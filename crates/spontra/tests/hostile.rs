@@ -542,6 +542,28 @@ async fn two_factor_sign_in(backend: Backend) {
         .await;
     assert_eq!(forged.problem(), (401, "invalid_token"));
 
+    // Deleting the account asks for the second factor too (issue #25).
+    let delete = |body: Value| {
+        let app = &app;
+        let access = signed.access.clone();
+        async move {
+            app.call(Method::DELETE, "/me", Some(body), Some(&access))
+                .await
+        }
+    };
+    let no_code = delete(json!({"password": PASSWORD})).await;
+    assert_eq!(
+        (no_code.problem(), no_code.field()),
+        ((400, "missing_field"), "code")
+    );
+    let wrong = delete(json!({"password": PASSWORD, "code": "000000"})).await;
+    assert_eq!(wrong.field(), "code", "{}", wrong.body);
+    assert_eq!(wrong.code(), "wrong_code");
+    assert_eq!(
+        app.get("/me", &signed.access).await.status,
+        200,
+        "still there"
+    );
     let off = app
         .call(
             Method::POST,

@@ -34,17 +34,19 @@ impl UsersService {
         })
     }
 
-    /// Delete the caller's account; the password is asked again (and throttled) so a stolen
-    /// access token alone cannot do it.
+    /// Delete the caller's account; the password is asked again (and throttled), and with
+    /// two-factor authentication on a code too, so a stolen access token alone cannot do it.
     pub async fn delete_account(
         &self,
         p: &Principal,
         password: &str,
+        code: Option<&str>,
         client: &ClientInfo,
     ) -> Result<(), AccountError> {
         let user = self.me(p).await?;
         self.recheck_password(p, &user, password, "password", client)
             .await?;
+        self.recheck_second_factor(&user, code, client).await?;
         self.store.anonymise_user(user.id, self.clock.now()).await?;
         audit::info("account.deleted", Some(user.id), &client.ip);
         Ok(())

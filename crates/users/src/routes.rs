@@ -479,6 +479,10 @@ pub struct DeleteAccountBody {
     /// The current password, asked again.
     #[schema(min_length = 1, max_length = 1024)]
     pub password: String,
+    /// With two-factor authentication on: a code from the app, or a recovery code.
+    #[schema(max_length = 64)]
+    #[serde(default)]
+    pub code: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -682,7 +686,9 @@ pub async fn export(
     ))
 }
 
-/// Delete this account: personal data is erased, the record is anonymised. Needs the password.
+/// Delete this account: personal data is erased, the record is anonymised. Needs the password,
+/// and with two-factor authentication on a code (`code`: `missing_field` without one,
+/// `wrong_code` for a wrong one).
 #[utoipa::path(delete, path = "/api/v1/me", tag = "privacy", security(("bearer" = [])), request_body = DeleteAccountBody,
     responses((status = 204), (status = 400, body = spontra_http::ProblemDetails),
         (status = 403, body = spontra_http::ProblemDetails, description = "`wrong_password`")))]
@@ -692,7 +698,9 @@ pub async fn delete_account(
     client: ClientInfo,
     ApiJson(b): ApiJson<DeleteAccountBody>,
 ) -> Result<Response, ApiError> {
-    s.service.delete_account(&p, &b.password, &client).await?;
+    s.service
+        .delete_account(&p, &b.password, b.code.as_deref(), &client)
+        .await?;
     Ok(cleared_cookies(&s.cookies))
 }
 

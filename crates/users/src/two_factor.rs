@@ -201,18 +201,41 @@ impl UsersService {
         }
         self.recheck_password(p, &user, password, "password", client)
             .await?;
-        if !self.second_factor_ok(&user, code, client).await? {
+        self.recheck_second_factor(&user, Some(code), client)
+            .await?;
+        self.store
+            .set_totp_secret(user.id, None, self.clock.now())
+            .await?;
+        audit::alert("two_factor.disabled", Some(user.id), "", &client.ip, "");
+        self.notify_two_factor_change(&user, false);
+        Ok(())
+    }
+
+    /// With two-factor authentication on, `code` must be a right code (a field error `code`
+    /// otherwise); with it off, nothing is asked.
+    pub(crate) async fn recheck_second_factor(
+        &self,
+        user: &User,
+        code: Option<&str>,
+        client: &ClientInfo,
+    ) -> Result<(), AccountError> {
+        if !user.totp_enabled() {
+            return Ok(());
+        }
+        let Some(code) = code.filter(|c| !c.trim().is_empty()) else {
+            return Err(AccountError::field(
+                ErrorCode::MissingField,
+                "code",
+                "two-factor authentication is on: enter a code from your app or a recovery code",
+            ));
+        };
+        if !self.second_factor_ok(user, code, client).await? {
             return Err(AccountError::field(
                 ErrorCode::WrongCode,
                 "code",
                 "the code is wrong or already used",
             ));
         }
-        self.store
-            .set_totp_secret(user.id, None, self.clock.now())
-            .await?;
-        audit::alert("two_factor.disabled", Some(user.id), "", &client.ip, "");
-        self.notify_two_factor_change(&user, false);
         Ok(())
     }
 

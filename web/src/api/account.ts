@@ -9,7 +9,7 @@ import { useSession } from "@/lib/session";
 
 export const fetchMe = () => unwrap(userApi.GET("/api/v1/me"));
 export const renameMe = (display_name: string) => unwrap(userApi.PATCH("/api/v1/me", { body: { display_name } }));
-export const deleteMe = (password: string) => unwrap(userApi.DELETE("/api/v1/me", { body: { password } }));
+export const deleteMe = (password: string, code?: string) => unwrap(userApi.DELETE("/api/v1/me", { body: { password, code: code || undefined } }));
 export const exportMe = () => unwrap(userApi.GET("/api/v1/me/export"));
 
 export const fetchPreferences = () => unwrap(userApi.GET("/api/v1/me/preferences"));

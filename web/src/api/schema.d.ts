@@ -510,7 +510,11 @@ export interface paths {
         get: operations["me"];
         put?: never;
         post?: never;
-        /** Delete this account: personal data is erased, the record is anonymised. Needs the password. */
+        /**
+         * Delete this account: personal data is erased, the record is anonymised. Needs the password,
+         *     and with two-factor authentication on a code (`code`: `missing_field` without one,
+         *     `wrong_code` for a wrong one).
+         */
         delete: operations["delete_account"];
         options?: never;
         head?: never;
@@ -1367,6 +1371,8 @@ export interface components {
             source?: string | null;
         };
         DeleteAccountBody: {
+            /** @description With two-factor authentication on: a code from the app, or a recovery code. */
+            code?: string | null;
             /** @description The current password, asked again. */
             password: string;
         };

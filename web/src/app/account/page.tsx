@@ -377,8 +377,13 @@ function ConsentToggles() {
 function PrivacyCard() {
   const router = useRouter();
   const clear = useSession((s) => s.clear);
+  const profile = useSession((s) => s.profile);
+  const twoFactor = useQuery({ queryKey: ["2fa", profile?.id], queryFn: fetchTwoFactor, enabled: !!profile });
+  const needsCode = twoFactor.data?.enabled ?? false;
   const [password, setPassword] = useState("");
+  const [code, setCode] = useState("");
   const [error, setError] = useState("");
+  const [codeError, setCodeError] = useState("");
   const download = async () => {
     const data = await exportMe();
     const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: "application/json" }));
@@ -391,12 +396,15 @@ function PrivacyCard() {
   const remove = async (e: React.FormEvent) => {
     e.preventDefault();
     if (!window.confirm("Delete your account and everything we keep about you? This cannot be undone.")) return;
+    setError("");
+    setCodeError("");
     try {
-      await deleteMe(password);
+      await deleteMe(password, needsCode ? code : undefined);
       clear();
       router.push("/?deleted=1");
     } catch (err) {
-      setError(err instanceof ApiProblem ? (err.fieldMessage("password") ?? err.message) : "Not deleted.");
+      if (err instanceof ApiProblem && err.fieldMessage("code")) setCodeError(err.fieldMessage("code") ?? "");
+      else setError(err instanceof ApiProblem ? (err.fieldMessage("password") ?? err.message) : "Not deleted.");
     }
   };
   const logoutAll = async () => {
@@ -423,6 +431,15 @@ function PrivacyCard() {
           <input id="delete-password" type="password" autoComplete="current-password" className={inputClass} value={password} onChange={(e) => setPassword(e.target.value)} aria-describedby={error ? "delete-password-error" : undefined} />
           <FieldError id="delete-password-error" message={error} />
         </div>
+        {needsCode ? (
+          <div>
+            <label htmlFor="delete-code" className="block text-sm font-medium text-slate-700">
+              Code from your app (or a recovery code)
+            </label>
+            <input id="delete-code" inputMode="numeric" autoComplete="one-time-code" className={inputClass} value={code} onChange={(e) => setCode(e.target.value)} aria-describedby={codeError ? "delete-code-error" : undefined} />
+            <FieldError id="delete-code-error" message={codeError} />
+          </div>
+        ) : null}
         <button type="submit" className="rounded-md bg-red-700 px-4 py-2 font-semibold text-white hover:bg-red-800">
           Delete account
         </button>
