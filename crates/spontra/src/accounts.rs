@@ -124,6 +124,7 @@ pub fn users_service(
     refdata: Arc<spontra_refdata::RefData>,
     public_url: &str,
     clock: SharedClock,
+    personal_data: Vec<Arc<dyn spontra_users::privacy::PersonalData>>,
 ) -> anyhow::Result<Arc<UsersService>> {
     let outgoing = Outgoing {
         mailer: mailer(settings)?,
@@ -133,14 +134,17 @@ pub fn users_service(
             .clone()
             .unwrap_or_else(|| public_url.to_string()),
     };
-    Ok(Arc::new(UsersService::new(
-        store,
-        keys(settings)?,
-        refdata,
-        outgoing,
-        settings.accounts.clone(),
-        clock,
-    )))
+    Ok(Arc::new(
+        UsersService::new(
+            store,
+            keys(settings)?,
+            refdata,
+            outgoing,
+            settings.accounts.clone(),
+            clock,
+        )
+        .with_personal_data(personal_data),
+    ))
 }
 
 /// Whether the public address is https (cookies `Secure`, HSTS on).
@@ -158,8 +162,9 @@ pub fn users_state(
     refdata: Arc<spontra_refdata::RefData>,
     public_url: &str,
     clock: SharedClock,
+    personal_data: Vec<Arc<dyn spontra_users::privacy::PersonalData>>,
 ) -> anyhow::Result<UsersState> {
-    let service = users_service(settings, store, refdata, public_url, clock)?;
+    let service = users_service(settings, store, refdata, public_url, clock, personal_data)?;
     Ok(UsersState {
         service: service.clone(),
         auth: service,
@@ -180,7 +185,7 @@ pub async fn create_user(
 ) -> anyhow::Result<std::process::ExitCode> {
     let refdata = crate::world::refdata()?;
     let store = open_stores(settings).await?.users;
-    let service = users_service(settings, store, refdata, "", Arc::new(SystemClock))?;
+    let service = users_service(settings, store, refdata, "", Arc::new(SystemClock), vec![])?;
     let role = if admin { Role::Admin } else { Role::User };
     let created = match Registration::parse(email, password, name) {
         Ok(reg) => service.create_account(reg, role).await,

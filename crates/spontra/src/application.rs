@@ -168,6 +168,12 @@ impl Parts {
                     world::refdata()?,
                     public_url,
                     clock.clone(),
+                    crate::personal_data::parts(
+                        settings,
+                        stores,
+                        market_clock.clone(),
+                        clock.clone(),
+                    )?,
                 )?)
             }
             _ => None,
@@ -204,6 +210,7 @@ impl Parts {
                     world::refdata()?,
                     public_url,
                     clock.clone(),
+                    vec![],
                 )?)
             }
             _ => None,

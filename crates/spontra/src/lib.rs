@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod live;
 pub mod market;
+pub mod personal_data;
 pub mod roll;
 pub mod sim_providers;
 pub mod store;

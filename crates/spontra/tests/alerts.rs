@@ -838,6 +838,30 @@ async fn webhooks_tell_what_mail_tells(backend: Backend) {
         assert_eq!(body["data"]["reason"], "below");
     }
 
+    // "Everything stored about me" holds the alerts, webhooks and notifications too (issue
+    // #25), as their own routes show them, and nothing of another account's.
+    let export = app.get("/me/export", &ada.access).await;
+    assert_eq!(export.status, 200, "{}", export.body);
+    let body = &export.body;
+    assert_eq!(body["alerts"].as_array().unwrap().len(), 1, "{body}");
+    assert_eq!(body["alerts"][0]["id"], alert.body["id"]);
+    assert_eq!(body["webhooks"][0]["id"], hook.as_str());
+    assert!(
+        !body.to_string().contains(&secret),
+        "no webhook secret in the export"
+    );
+    let sent = body["notifications"].as_array().unwrap();
+    assert!(
+        sent.iter()
+            .any(|n| n["subject"] == "LHR → JFK 390.00 EUR" && n["channel"] == "email"),
+        "{sent:?}"
+    );
+    assert!(sent.iter().any(|n| n["id"] == test_id.as_str()), "{sent:?}");
+    let bobs = app.get("/me/export", &bob.access).await;
+    assert_eq!(bobs.body["alerts"], json!([]));
+    assert_eq!(bobs.body["webhooks"], json!([]));
+    assert_eq!(bobs.body["notifications"], json!([]));
+
     webhook_routes_are_private_and_guarded(app, &ada, &bob, &hook).await;
 
     // Deleted: gone from the list, its deliveries with it; the next firing goes by mail only.

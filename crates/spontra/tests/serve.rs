@@ -202,7 +202,7 @@ async fn serve_answers_search_and_accounts() {
         .send()
         .await
         .unwrap();
-    assert_eq!(reg.status().as_u16(), 201);
+    assert_eq!(reg.status().as_u16(), 202);
     let tokens = json_of(
         http.post(format!("{base}/api/v1/auth/login"))
             .json(&json!({"email": "ada@example.com", "password": "correct horse battery"})),

@@ -11,10 +11,21 @@ use crate::preferences::Preferences;
 use crate::service::{audit, user_id, UsersService};
 use spontra_domain::ErrorCode;
 use spontra_http::{ClientInfo, Principal};
-use spontra_store::{Consent, Session, User};
+use spontra_store::{Consent, Session, User, UserId};
 
 /// The kinds of consent the product asks for.
 pub const CONSENT_KINDS: [&str; 2] = ["marketing", "analytics"];
+
+/// What another service keeps about an account (price alerts, webhooks, notifications sent),
+/// as a section of the account's export. The composition root hands the users service one per
+/// such service, so "everything stored about me" is everything, whichever process serves it.
+#[async_trait::async_trait]
+pub trait PersonalData: Send + Sync + 'static {
+    /// The section's name in the export.
+    fn section(&self) -> &'static str;
+    /// The section for `user`, as the service's own API shows it.
+    async fn export(&self, user: UserId) -> Result<serde_json::Value, String>;
+}
 
 /// Everything stored about one account.
 pub struct Export {
@@ -22,15 +33,24 @@ pub struct Export {
     pub preferences: Preferences,
     pub consents: Vec<Consent>,
     pub sessions: Vec<Session>,
+    /// Each other service's section, by name.
+    pub sections: Vec<(&'static str, serde_json::Value)>,
 }
 
 impl UsersService {
     pub async fn export(&self, p: &Principal) -> Result<Export, AccountError> {
+        let id = user_id(p)?;
+        let mut sections = Vec::new();
+        for part in &self.personal_data {
+            let section = part.export(id).await.map_err(AccountError::internal)?;
+            sections.push((part.section(), section));
+        }
         Ok(Export {
             user: self.me(p).await?,
             preferences: self.preferences(p).await?,
             consents: self.consents(p).await?,
             sessions: self.sessions(p).await?,
+            sections,
         })
     }
 

@@ -515,6 +515,12 @@ pub struct ExportDto {
     pub preferences: Preferences,
     pub consents: Vec<ConsentDto>,
     pub sessions: Vec<SessionDto>,
+    /// What the other services keep about the account, each as its own API shows it:
+    /// `alerts` (price alerts), `webhooks`, `notifications` (what was sent, and how delivery
+    /// went).
+    #[serde(flatten)]
+    #[schema(value_type = std::collections::BTreeMap<String, Object>)]
+    pub services: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -666,6 +672,7 @@ pub async fn export(
         preferences,
         consents,
         sessions,
+        sections,
     } = s.service.export(&p).await?;
     let body = ExportDto {
         exported_at: s.service.clock().now().to_rfc3339(),
@@ -675,6 +682,10 @@ pub async fn export(
         sessions: sessions
             .iter()
             .map(|x| session_dto(x, &p.session_id))
+            .collect(),
+        services: sections
+            .into_iter()
+            .map(|(name, v)| (name.to_string(), v))
             .collect(),
     };
     Ok((

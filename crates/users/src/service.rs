@@ -41,6 +41,8 @@ pub struct UsersService {
     registrations: Quota,
     /// Where "now" comes from (expiries, audit times, TOTP steps).
     pub(crate) clock: SharedClock,
+    /// Other services' sections of an account's export.
+    pub(crate) personal_data: Vec<Arc<dyn crate::privacy::PersonalData>>,
 }
 
 /// How the service reaches people: the mailer, and the web app's address for links in mails
@@ -176,7 +178,15 @@ impl UsersService {
             mail_requests: Quota::hourly(policy.mail_requests_per_hour_per_address),
             registrations: Quota::hourly(policy.registrations_per_hour_per_address),
             policy,
+            personal_data: Vec::new(),
         }
+    }
+
+    /// Export these other services' sections with an account's data (see
+    /// [`crate::privacy::PersonalData`]).
+    pub fn with_personal_data(mut self, parts: Vec<Arc<dyn crate::privacy::PersonalData>>) -> Self {
+        self.personal_data = parts;
+        self
     }
 
     pub fn policy(&self) -> &AccountPolicy {

@@ -1450,6 +1450,8 @@ export interface components {
             preferences: components["schemas"]["Preferences"];
             profile: components["schemas"]["ProfileDto"];
             sessions: components["schemas"]["SessionDto"][];
+        } & {
+            [key: string]: Record<string, never>;
         };
         /** @description One choice of a filter and what it would give. */
         FacetValue: {
