@@ -620,20 +620,23 @@ flow("track prices from results; pause, edit and delete the alert; a webhook get
   const alerts = page.locator('[data-testid="alert"]');
   await alerts.first().waitFor();
   assert((await alerts.count()) === 3, "three alerts");
+  // Places by name, months and amounts in words (issue #25: "LHR → CDG", "107.99 EUR").
+  await alerts.filter({ hasText: "(JFK)" }).waitFor();
+  await page.waitForFunction(() => ![...document.querySelectorAll('[data-testid="alert"] p')].some((p) => /^[A-Z]{3} →/.test(p.textContent ?? "")));
   const all = (await alerts.allInnerTexts()).join("\n");
-  assert(/LHR → BCN · any day in 2026-12/.test(all), `the month alert: ${all}`);
-  assert(/LHR → anywhere 120–240 min away · any day Fri 11 Dec – Sat 12 Dec/.test(all), `the anywhere alert: ${all}`);
-  const alert = alerts.filter({ hasText: "LHR → JFK" });
+  assert(/London Heathrow \(LHR\) → [^·]*\(BCN\) · any day in December 2026/.test(all), `the month alert: ${all}`);
+  assert(/London Heathrow \(LHR\) → anywhere 2h–4h of flying · any day Fri 11 Dec – Sat 12 Dec/.test(all), `the anywhere alert: ${all}`);
+  const alert = alerts.filter({ hasText: "(JFK)" });
   const text = await alert.innerText();
-  assert(text.includes("LHR → JFK") && text.includes("one way") && /new low 5 %/.test(text), `the alert as tracked: ${text}`);
-  await page.getByRole("button", { name: /^Pause LHR → JFK/ }).click();
+  assert(text.includes("(JFK)") && text.includes("one way") && /new low 5 %/.test(text), `the alert as tracked: ${text}`);
+  await page.getByRole("button", { name: /^Pause .*\(JFK\)/ }).click();
   await alert.getByText("Paused ·").waitFor();
-  await page.getByRole("button", { name: /^Edit LHR → JFK/ }).click();
+  await page.getByRole("button", { name: /^Edit .*\(JFK\)/ }).click();
   await page.getByLabel(/Tell me when it is below/).fill("250");
   await page.getByRole("button", { name: "Save", exact: true }).click();
-  await alert.getByText(/below 250(\.00)? EUR/).waitFor();
-  await page.getByRole("button", { name: /^Resume LHR → JFK/ }).click();
-  await page.getByRole("button", { name: /^Pause LHR → JFK/ }).waitFor();
+  await alert.getByText(/below €250\.00/).waitFor();
+  await page.getByRole("button", { name: /^Resume .*\(JFK\)/ }).click();
+  await page.getByRole("button", { name: /^Pause .*\(JFK\)/ }).waitFor();
 
   // A receiver of our own on loopback (the test configuration allows loopback).
   const got = [];
@@ -668,7 +671,7 @@ flow("track prices from results; pause, edit and delete the alert; a webhook get
   } finally {
     receiver.close();
   }
-  await page.getByRole("button", { name: /^Delete LHR → JFK/ }).click();
+  await page.getByRole("button", { name: /^Delete .*\(JFK\)/ }).click();
   await alert.waitFor({ state: "detached" });
   assert((await alerts.count()) === 2, "the others stay");
 });

@@ -54,6 +54,18 @@ export function currencyDigits(currency: string): number {
 }
 
 /** "Wed 10 Dec" for a YYYY-MM-DD date (no time-zone shift: the date is taken as written). */
+/** "2027-02" as "February 2027". */
+export function formatMonth(month: string, locale = "en-GB"): string {
+  const [y, m] = month.split("-").map(Number);
+  return new Intl.DateTimeFormat(locale, { month: "long", year: "numeric", timeZone: "UTC" }).format(new Date(Date.UTC(y, m - 1, 1)));
+}
+
+/** "2027-11-04" as "4 November 2027". */
+export function formatDate(date: string, locale = "en-GB"): string {
+  const [y, m, d] = date.split("-").map(Number);
+  return new Intl.DateTimeFormat(locale, { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" }).format(new Date(Date.UTC(y, m - 1, d)));
+}
+
 export function formatDay(date: string, locale = "en-GB"): string {
   const [y, m, d] = date.split("-").map(Number);
   return new Intl.DateTimeFormat(locale, { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" }).format(

@@ -3,6 +3,7 @@
 // problem+json errors are shown at the same fields when they come back.
 
 import { z } from "zod";
+import { formatDate } from "./format";
 
 export const CABINS = ["economy", "premium_economy", "business", "first"] as const;
 export type Cabin = (typeof CABINS)[number];
@@ -49,8 +50,8 @@ export function validateSearch(f: SearchForm, window: BookableWindow | null): Re
       errors[field] = "Choose a date";
       return;
     }
-    if (window && v < window.from) errors[field] = `Choose ${window.from} or later`;
-    else if (window && v > window.to) errors[field] = `Flights are on sale until ${window.to}`;
+    if (window && v < window.from) errors[field] = `Choose ${formatDate(window.from)} or later`;
+    else if (window && v > window.to) errors[field] = `Flights are on sale until ${formatDate(window.to)}`;
     else if (after && v < after) errors[field] = "This must not be before the previous flight";
   };
   if (f.trip === "multi") {

@@ -147,7 +147,7 @@ function PreferencesCard() {
       {message ? <Alert tone={message.tone}>{message.text}</Alert> : null}
       <form onSubmit={handleSubmit(submit)} noValidate className="grid gap-3 md:grid-cols-3">
         {small("home_airport", "Home airport or city (e.g. LHR, LON)", "text")}
-        {small("currency", "Currency (ISO 4217)", "text")}
+        {small("currency", "Currency (e.g. EUR, GBP, USD)", "text")}
         <div>
           <label htmlFor="p-cabin" className="block text-sm font-medium text-slate-700">
             Cabin

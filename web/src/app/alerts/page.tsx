@@ -19,16 +19,23 @@ import {
   type WebhookView,
 } from "@/api/prices";
 import { useSession } from "@/lib/session";
-import { formatDay } from "@/lib/format";
+import { currencyDigits, formatDay, formatDuration, formatMoney, formatMonth } from "@/lib/format";
+import { usePlaceName } from "@/api/places";
 import { Alert, Card, FieldError, buttonClass, inputClass, secondaryButtonClass } from "@/components/Field";
 
 function message(e: unknown, fallback: string): string {
   return e instanceof ApiProblem ? e.message : fallback;
 }
 
-/** What an alert watches, in words. */
-function describeAlert(a: AlertView): string {
-  const where = a.destination ? `${a.origin} → ${a.destination}` : `${a.origin} → anywhere ${a.flight_minutes?.min ?? 0}–${a.flight_minutes?.max ?? 0} min away`;
+/** An amount given as a decimal string ("107.99"), written for people ("€107.99"). */
+function money(amount: string, currency: string): string {
+  return formatMoney(Math.round(Number(amount) * 10 ** currencyDigits(currency)), currency);
+}
+
+/** What an alert watches, in words: places by name, dates as days, amounts as money. */
+function describeAlert(a: AlertView, from: string, to: string): string {
+  const hours = (m: number) => formatDuration(m);
+  const where = a.destination ? `${from} → ${to}` : `${from} → anywhere ${hours(a.flight_minutes?.min ?? 0)}–${hours(a.flight_minutes?.max ?? 0)} of flying`;
   const d = a.dates;
   const when =
     d.type === "fixed"
@@ -37,9 +44,10 @@ function describeAlert(a: AlertView): string {
         ? `${formatDay(d.departure)} ±${d.days} days${d.return ? ` – ${formatDay(d.return)}` : ""}`
         : d.type === "range"
           ? `any day ${formatDay(d.from)} – ${formatDay(d.to)}${d.nights ? `, ${d.nights.min}–${d.nights.max} nights` : ""}`
-          : `any day in ${d.month}${d.nights ? `, ${d.nights.min}–${d.nights.max} nights` : ""}`;
+          : `any day in ${formatMonth(d.month)}${d.nights ? `, ${d.nights.min}–${d.nights.max} nights` : ""}`;
   const n = a.notify;
-  const rule = n.when === "below" ? `below ${n.amount} ${a.currency}` : `each new low ${n.percent ? `${n.percent} %` : `${n.amount} ${a.currency}`} under the last`;
+  const currency = a.currency ?? "EUR";
+  const rule = n.when === "below" ? `below ${money(n.amount, currency)}` : `each new low ${n.percent ? `${n.percent} %` : money(n.amount ?? "0", currency)} under the last`;
   return `${where} · ${when} · ${rule}`;
 }
 
@@ -65,7 +73,9 @@ function AlertRow({ a }: { a: AlertView }) {
       setEditing(false);
     });
   };
-  const title = describeAlert(a);
+  const from = usePlaceName(a.origin).label;
+  const to = usePlaceName(a.destination ?? "").label;
+  const title = describeAlert(a, from, to);
   const last = a.last_notification;
   return (
     <li className="space-y-2 border-b border-slate-200 py-3 last:border-0" data-testid="alert">
@@ -74,8 +84,8 @@ function AlertRow({ a }: { a: AlertView }) {
           <p className="font-medium">{title}</p>
           <p className="text-sm text-slate-700">
             {a.paused ? <span className="font-semibold text-amber-800">Paused · </span> : a.expired ? "Over · " : null}
-            {a.price_now ? `Lowest now ${a.price_now.amount} ${a.price_now.currency}` : "Nothing on sale seen yet"}
-            {last ? ` · last told ${last.price ?? ""} (${last.status})` : " · nothing told yet"}
+            {a.price_now ? `Lowest now ${money(a.price_now.amount, a.price_now.currency)}` : "Nothing on sale seen yet"}
+            {last ? ` · last told ${last.price ? money(last.price, a.currency ?? "EUR") : ""} (${last.status})` : " · nothing told yet"}
           </p>
         </div>
         <div className="flex flex-wrap gap-2">
