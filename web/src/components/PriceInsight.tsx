@@ -15,14 +15,19 @@ export function LabelBadge({ label }: { label: keyof typeof LABEL_TEXT }) {
 }
 
 /** Above the results: whether prices are low, typical or high for the trip, how they moved,
- *  whether to buy now or wait, and "track prices". */
-export function PriceInsightPanel({ departure, returnDate }: { departure: Partial<Departure>; returnDate?: string }) {
+ *  whether to buy now or wait, and "track prices". Price history is kept per airport pair and
+ *  one way, so on a return trip or a city search the panel says plainly that it speaks of the
+ *  outbound flight between those two airports alone. */
+export function PriceInsightPanel({ departure, returnDate, searched }: { departure: Partial<Departure>; returnDate?: string; searched?: string }) {
   const history = usePriceHistory(departure);
   const advice = useAdvice(departure);
   if (!priced(departure)) return null;
   const h: PriceHistory | null | undefined = history.data;
   const a = advice.data;
   const route = `${departure.origin} → ${departure.destination}`;
+  const oneWayOfReturn = !!returnDate;
+  const pairOfCity = !!searched && searched !== route;
+  const scope = oneWayOfReturn || pairOfCity ? "One-way prices" : "Prices";
   const body = {
     origin: departure.origin,
     destination: departure.destination,
@@ -35,7 +40,7 @@ export function PriceInsightPanel({ departure, returnDate }: { departure: Partia
     <section aria-labelledby="price-insight" className="space-y-3 rounded-xl bg-white p-4 ring-1 ring-slate-200">
       <div className="flex flex-wrap items-center justify-between gap-2">
         <h2 id="price-insight" className="text-base font-semibold">
-          Prices for {route}
+          {scope} for {route}
         </h2>
         <TrackPrices body={body} what={`${route} on this date`} />
       </div>
@@ -43,9 +48,11 @@ export function PriceInsightPanel({ departure, returnDate }: { departure: Partia
         <div className="skeleton h-10" aria-hidden="true" />
       ) : h?.insight && h.current ? (
         <p className="text-sm" data-testid="price-insight">
-          <LabelBadge label={h.insight.label} /> The lowest price now, {formatMoney(h.current.minor, h.current.currency, { whole: true })}, is{" "}
-          {h.insight.label === "typical" ? "typical" : h.insight.label} for this trip: it usually costs{" "}
+          <LabelBadge label={h.insight.label} /> The lowest {oneWayOfReturn || pairOfCity ? "one-way " : ""}price {oneWayOfReturn || pairOfCity ? `for ${route} ` : ""}now,{" "}
+          {formatMoney(h.current.minor, h.current.currency, { whole: true })}, is {h.insight.label === "typical" ? "typical" : h.insight.label}: it usually costs{" "}
           {formatMoney(h.insight.typical_low.minor, h.currency, { whole: true })}–{formatMoney(h.insight.typical_high.minor, h.currency, { whole: true })}.
+          {oneWayOfReturn ? " This is the outbound flight alone; the return trips' prices are in the results." : ""}
+          {pairOfCity && !oneWayOfReturn ? ` Your search covers more airports (${searched}); this is the first result's pair.` : ""}
         </p>
       ) : (
         <p className="text-sm text-slate-700">Not enough price history for this trip yet to say whether it is a good price.</p>

@@ -283,7 +283,7 @@ function Results() {
                     </span>
                   ) : null}
                 </p>
-                {departure.origin ? <PriceInsightPanel departure={departure} returnDate={state.form.trip === "return" ? state.form.return : undefined} /> : null}
+                {departure.origin ? <PriceInsightPanel departure={departure} returnDate={state.form.trip === "return" ? state.form.return : undefined} searched={`${state.form.origin} → ${state.form.destination}`} /> : null}
                 {itineraries.map((it) => (
                   <ItineraryCard
                     key={it.id}
