@@ -1,6 +1,6 @@
 "use client";
 
-import { useEffect } from "react";
+import { useEffect, useRef } from "react";
 import { Controller, useFieldArray, useForm, type Resolver } from "react-hook-form";
 import { useRouter } from "next/navigation";
 import { PlaceInput } from "./PlaceInput";
@@ -91,6 +91,25 @@ export function SearchForm({
       if (getValues(field) === initial[field] && named !== initial[field]) setValue(field, named);
     }
   }, [originName.label, destinationName.label, initial, getValues, setValue]);
+
+  // Switching between one way / return and multi-city keeps what was entered: the first
+  // flight of a multi-city trip is the one-way trip's, and back.
+  const previousTrip = useRef(trip);
+  useEffect(() => {
+    const before = previousTrip.current;
+    previousTrip.current = trip;
+    if (before === trip) return;
+    if (trip === "multi" && !getValues("slices.0.origin")) {
+      setValue("slices.0.origin", getValues("origin"));
+      setValue("slices.0.destination", getValues("destination"));
+      setValue("slices.0.date", getValues("depart"));
+      if (getValues("slices.1.origin") === "") setValue("slices.1.origin", getValues("destination"));
+    } else if (before === "multi" && trip !== "multi" && !getValues("origin")) {
+      setValue("origin", getValues("slices.0.origin"));
+      setValue("destination", getValues("slices.0.destination"));
+      setValue("depart", getValues("slices.0.date"));
+    }
+  }, [trip, getValues, setValue]);
 
   useEffect(() => {
     if (!problem) return;

@@ -134,14 +134,16 @@ function Results() {
   const live = useLiveSearch(liveBody);
   const liveByFlights = useMemo(() => byFlights(live), [live]);
   const title =
-    state.form.trip === "multi"
-      ? state.form.slices.map((s) => s.origin).concat(state.form.slices.at(-1)?.destination ?? "").join(" → ")
-      : `${from} → ${to}`;
+    state.form.trip === "multi" ? (
+      <MultiCityTitle codes={state.form.slices.map((s) => s.origin).concat(state.form.slices.at(-1)?.destination ?? "")} />
+    ) : (
+      `${from} → ${to}`
+    );
 
   return (
     <div className="space-y-4">
       <SearchForm key={params.toString()} initial={state.form} filters={state.filters} sort={state.sort} problem={problem} />
-      <h1 className="text-xl font-bold">{ready ? `Flights ${title}` : "Search flights"}</h1>
+      <h1 className="text-xl font-bold">{ready ? <>Flights {title}</> : "Search flights"}</h1>
       {problem && problem.status < 500 ? (
         <Alert>{problem.errors.length ? "Please correct the highlighted fields." : problem.message}</Alert>
       ) : stale ? (
@@ -313,5 +315,23 @@ export default function SearchPage() {
     <Suspense fallback={<div className="skeleton h-40" />}>
       <Results />
     </Suspense>
+  );
+}
+
+/** A city's name for its code, as a multi-city title reads ("Paris → Rome → Berlin"). */
+function CityName({ code }: { code: string }) {
+  return <>{usePlaceName(code).city}</>;
+}
+
+function MultiCityTitle({ codes }: { codes: string[] }) {
+  return (
+    <>
+      {codes.map((c, i) => (
+        <span key={i}>
+          {i > 0 ? " → " : ""}
+          <CityName code={c} />
+        </span>
+      ))}
+    </>
   );
 }
