@@ -62,7 +62,7 @@ function LiveCard({ it }: { it: LiveItinerary }) {
               <div className="text-slate-700">
                 {formatDay(s.departing_at.slice(0, 10))}
                 {s.duration_minutes != null ? ` · ${formatDuration(s.duration_minutes)}` : ""} · {s.stops === 0 ? "Nonstop" : stopsText(s.stops)} ·{" "}
-                {s.segments.map((g) => g.flight).join(", ")}
+                {s.segments.map((g) => (g.operating_carrier_name ? `${g.operating_carrier_name} ${g.flight}` : g.flight)).join(", ")}
               </div>
             </div>
           ))}

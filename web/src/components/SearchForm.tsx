@@ -8,15 +8,9 @@ import { FieldError, buttonClass, inputClass, secondaryButtonClass } from "./Fie
 import { useBookable } from "@/api/operations";
 import { ApiProblem } from "@/api/client";
 import { resolvePlace, usePlaceName } from "@/api/places";
-import { CABINS, formField, nestErrors, placeCode, validateSearch, type SearchForm as Form } from "@/lib/validation";
+import { CABINS, CABIN_LABEL, formField, nestErrors, placeCode, validateSearch, type SearchForm as Form } from "@/lib/validation";
 import { toQuery, type Filters, type Sort } from "@/lib/searchUrl";
 
-const CABIN_LABEL: Record<string, string> = {
-  economy: "Economy",
-  premium_economy: "Premium economy",
-  business: "Business",
-  first: "First",
-};
 
 /** Places typed without choosing from the list, taken when the text names one place. */
 async function resolveFreeText(f: Form): Promise<Form> {

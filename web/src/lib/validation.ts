@@ -7,6 +7,13 @@ import { formatDate } from "./format";
 
 export const CABINS = ["economy", "premium_economy", "business", "first"] as const;
 export type Cabin = (typeof CABINS)[number];
+/** Each cabin as people read it. */
+export const CABIN_LABEL: Record<string, string> = {
+  economy: "Economy",
+  premium_economy: "Premium economy",
+  business: "Business",
+  first: "First",
+};
 export const TRIP_TYPES = ["oneway", "return", "multi"] as const;
 export type TripType = (typeof TRIP_TYPES)[number];
 

@@ -25,7 +25,7 @@ import {
 } from "@/api/account";
 import { applyProblem } from "@/lib/forms";
 import { useSession } from "@/lib/session";
-import { CABINS, placeCode, preferencesSchema } from "@/lib/validation";
+import { CABINS, CABIN_LABEL, placeCode, preferencesSchema } from "@/lib/validation";
 import type { Preferences, Profile, TwoFactorSetup } from "@/api/types";
 import QRCode from "qrcode";
 import { describeDevice } from "@/lib/format";
@@ -155,7 +155,7 @@ function PreferencesCard() {
           <select id="p-cabin" className={inputClass} {...register("cabin")}>
             {CABINS.map((c) => (
               <option key={c} value={c}>
-                {c.replace("_", " ")}
+                {CABIN_LABEL[c]}
               </option>
             ))}
           </select>

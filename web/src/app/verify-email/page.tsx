@@ -20,7 +20,7 @@ function Verify() {
       .then(() => setState("done"))
       .catch((e) => {
         setState("failed");
-        setMessage(e instanceof ApiProblem ? e.message : "Something went wrong.");
+        setMessage(e instanceof ApiProblem ? (e.fieldMessage("token") ?? e.message) : "Something went wrong.");
       });
   }, [token]);
   return (
