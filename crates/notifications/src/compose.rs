@@ -60,10 +60,12 @@ fn change(m: &PriceAlertMessage) -> String {
     }
 }
 
-/// The mail for `m` to `to`.
+/// The mail for `m` to `to`; `seen_at` is when the alert found the price, in real time (the
+/// message's `observed_at` is the market's clock, which a simulated market runs fast).
 pub fn price_alert_mail(
     to: &str,
     m: &PriceAlertMessage,
+    seen_at: chrono::DateTime<chrono::Utc>,
     public_url: &str,
     unsubscribe_url: &str,
 ) -> Mail {
@@ -80,7 +82,7 @@ pub fn price_alert_mail(
     let price = format!("{} {}", m.price, m.currency);
     let search = search_url(public_url, m);
     let alerts = format!("{}/alerts", public_url.trim_end_matches('/'));
-    let seen = m.observed_at.format("%-d %b %Y %H:%M UTC");
+    let seen = seen_at.format("%-d %b %Y %H:%M UTC");
     let change = change(m);
     // ASCII, so every client shows it as written (the body has the arrow).
     let subject = format!("Price alert: {} to {} now {price}", m.origin, m.destination);
@@ -149,6 +151,7 @@ mod tests {
         let mail = price_alert_mail(
             "ada@example.com",
             &message(),
+            "2026-12-08T09:30:00Z".parse().unwrap(),
             "https://spontra.example/",
             "https://spontra.example/api/v1/notifications/unsubscribe?alert=a&sig=s",
         );
@@ -158,6 +161,8 @@ mod tests {
             assert!(part.contains("under your limit of 450.00 GBP"), "{part}");
             assert!(part.contains("Fri 15 Jan 2027"), "{part}");
             assert!(part.contains("premium economy"), "{part}");
+            // When the alert found it, not the market's clock (issue #25).
+            assert!(part.contains("Seen 8 Dec 2026 09:30 UTC"), "{part}");
         }
         assert!(mail.text.contains(
             "https://spontra.example/search?trip=return&origin=LHR&destination=JFK&depart=2027-01-15&return=2027-01-22&cabin=premium_economy"
@@ -181,7 +186,7 @@ mod tests {
         m.limit = None;
         m.previous = Some("480.00".into());
         m.return_date = None;
-        let mail = price_alert_mail("a@b.c", &m, "http://127.0.0.1:8080", "u");
+        let mail = price_alert_mail("a@b.c", &m, m.observed_at, "http://127.0.0.1:8080", "u");
         assert!(
             mail.text.contains("a new low, down from 480.00 GBP"),
             "{}",

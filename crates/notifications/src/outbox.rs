@@ -204,7 +204,13 @@ impl Outbox {
             ));
         }
         let unsubscribe = self.signer.url(&self.public_url, message.alert_id);
-        let mut mail = price_alert_mail(email.as_str(), &message, &self.public_url, &unsubscribe);
+        let mut mail = price_alert_mail(
+            email.as_str(),
+            &message,
+            n.created_at,
+            &self.public_url,
+            &unsubscribe,
+        );
         mail.message_id = Some(format!("<{}@notifications.spontra>", n.id));
         self.mailer.send(&mail).await.map_err(|e| match e {
             spontra_mail::MailError::Address(..) | spontra_mail::MailError::Build(_) => {
