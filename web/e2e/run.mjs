@@ -799,8 +799,16 @@ flow("phone layout: no sideways scrolling, everything reachable", async (page) =
   // filters in a drawer that shows what they give before closing.
   await page.goto(`${base}/search/?trip=oneway&origin=LHR&destination=JFK&depart=2026-12-10&adults=1&cabin=economy`);
   await settled(page);
+  // The search folds into one line on a phone (issue #25: the form filled the first screen).
+  const summary = page.getByTestId("search-summary");
+  assert(/London Heathrow|LHR/.test(await summary.innerText()) && /1 adult · Economy/.test(await summary.innerText()), `the search in one line: ${await summary.innerText()}`);
+  assert(!(await page.locator("#origin").isVisible()), "the form is folded");
   const top = (await page.locator('[data-testid="itinerary"]').first().boundingBox()).y;
-  assert(top < 2 * 844, `the first result is reachable at once (${Math.round(top)}px down)`);
+  assert(top < 844, `the first result is on the first screen (${Math.round(top)}px down)`);
+  await summary.click();
+  await page.locator("#origin").waitFor({ state: "visible" });
+  await page.goto(`${base}/search/?trip=oneway&origin=LHR&destination=JFK&depart=2026-12-10&adults=1&cabin=economy`);
+  await settled(page);
   await page.getByRole("button", { name: /^Filters/ }).click();
   const drawer = page.getByRole("dialog", { name: "Filters" });
   await drawer.waitFor();

@@ -10,6 +10,7 @@ import { useCurrency } from "@/api/currency";
 import { apiRequest, fromQuery, toQuery, type Filters, type SearchState, type Sort } from "@/lib/searchUrl";
 import { addDays, formatDay, formatDuration, formatMoney } from "@/lib/format";
 import { SearchForm } from "@/components/SearchForm";
+import { CABIN_LABEL } from "@/lib/validation";
 import { FiltersPanel } from "@/components/FiltersPanel";
 import { ItineraryCard } from "@/components/ItineraryCard";
 import { Alert, buttonClass, secondaryButtonClass } from "@/components/Field";
@@ -88,6 +89,8 @@ function Results() {
   const ready = state.form.trip === "multi" ? state.form.slices.length > 0 : !!(state.form.origin && state.form.destination && state.form.depart);
   const wide = useWide();
   const [drawer, setDrawer] = useState(false);
+  // The search form, folded on a phone once there are results to see.
+  const [editing, setEditing] = useState(false);
   const activeFilters = Object.values(state.filters).filter(Boolean).length;
   const currency = useCurrency();
   const query = useSearch((cursor) => apiRequest(state, cursor, 20, currency), ready);
@@ -142,7 +145,25 @@ function Results() {
 
   return (
     <div className="space-y-4">
-      <SearchForm key={params.toString()} initial={state.form} filters={state.filters} sort={state.sort} problem={problem} />
+      {/* On a phone the results come first: the search shows as one line that opens the form. */}
+      {ready && !editing && !problem ? (
+        <button
+          type="button"
+          className="w-full rounded-xl bg-white p-3 text-left text-sm shadow-sm ring-1 ring-slate-200 md:hidden"
+          aria-expanded={false}
+          aria-controls="search-form"
+          onClick={() => setEditing(true)}
+          data-testid="search-summary"
+        >
+          <span className="block font-semibold">{title}</span>
+          <span className="block text-slate-700">
+            {summaryLine(state)} · <span className="font-medium text-sky-800 underline">Change</span>
+          </span>
+        </button>
+      ) : null}
+      <div id="search-form" className={ready && !editing && !problem ? "hidden md:block" : ""}>
+        <SearchForm key={params.toString()} initial={state.form} filters={state.filters} sort={state.sort} problem={problem} />
+      </div>
       <h1 className="text-xl font-bold">{ready ? <>Flights {title}</> : "Search flights"}</h1>
       {problem && problem.status < 500 ? (
         <Alert>{problem.errors.length ? "Please correct the highlighted fields." : problem.message}</Alert>
@@ -334,4 +355,23 @@ function MultiCityTitle({ codes }: { codes: string[] }) {
       ))}
     </>
   );
+}
+
+/** The search in one line: dates, party and cabin ("Tue 15 Dec – Fri 18 Dec · 1 adult · Economy"). */
+function summaryLine(state: SearchState): string {
+  const f = state.form;
+  const dates =
+    f.trip === "multi"
+      ? f.slices.map((s) => formatDay(s.date)).join(", ")
+      : f.trip === "return" && f.return
+        ? `${formatDay(f.depart)} – ${formatDay(f.return)}`
+        : `${formatDay(f.depart)}, one way`;
+  const people = [
+    `${f.adults} ${f.adults === 1 ? "adult" : "adults"}`,
+    f.children ? `${f.children} ${f.children === 1 ? "child" : "children"}` : "",
+    f.infants ? `${f.infants} ${f.infants === 1 ? "infant" : "infants"}` : "",
+  ]
+    .filter(Boolean)
+    .join(", ");
+  return `${dates} · ${people} · ${CABIN_LABEL[f.cabin] ?? f.cabin}`;
 }
