@@ -360,6 +360,32 @@ flow("live prices from every provider stream in beside the results, each with a 
   await page.screenshot({ path: path.join(SHOTS, "live-prices.png"), fullPage: false });
 });
 
+flow("one price everywhere: each tab's figure is its order's first card, the card's price is its details' total, and the cheapest order is in price order", async (page) => {
+  const euros = (t) => Number(t.replace(/[^\d.]/g, ""));
+  for (const q of [
+    "trip=return&origin=LON&destination=BCN&depart=2026-12-15&return=2026-12-18&adults=1&cabin=economy",
+    "trip=oneway&origin=NYC&destination=LAX&depart=2026-12-12&adults=2&cabin=economy",
+    "trip=return&origin=PAR&destination=ROM&depart=2026-12-10&return=2026-12-13&adults=1&cabin=business",
+  ]) {
+    for (const sort of ["best", "cheapest", "fastest"]) {
+      await page.goto(`${base}/search/?${q}&sort=${sort}`);
+      await settled(page);
+      const tab = await page.locator(`#tab-${sort} span`).nth(1).innerText();
+      const cards = page.locator('[data-testid="itinerary"]');
+      const first = await cards.first().getByTestId("price").innerText();
+      // The tab shows whole units, the card cents: the same amount, rounded.
+      assert(Math.abs(euros(tab.split("·")[0]) - euros(first)) < 1, `${q} ${sort}: the tab says ${tab}, the first card ${first}`);
+      await cards.first().getByRole("button", { name: "Details" }).click();
+      const total = await cards.first().getByTestId("details-total").innerText();
+      assert(total === first, `${q} ${sort}: the card says ${first}, its details ${total}`);
+      if (sort === "cheapest") {
+        const prices = (await cards.getByTestId("price").allInnerTexts()).map(euros);
+        assert(prices.every((p, i) => i === 0 || prices[i - 1] <= p), `${q}: the cheapest order is in price order: ${prices.slice(0, 8)}`);
+      }
+    }
+  }
+});
+
 flow("price calendar, and a day opens its results", async (page) => {
   await page.goto(`${base}/calendar/?origin=LHR&destination=BCN&month=2026-12`);
   await page.locator('[data-testid="calendar-day"]').first().waitFor({ timeout: 120_000 });
