@@ -59,22 +59,27 @@ impl Email {
     }
 }
 
-/// Whether the letters of `part` are all of one script (digits and punctuation are of none).
+/// Whether the letters of `part` are of one script, or of scripts written together (UTS #39's
+/// "highly restrictive" level: Latin with Han and kana for Japanese, with Han and Hangul for
+/// Korean, with Han and Bopomofo for Chinese). Digits and punctuation are of none.
 fn single_script(part: &str) -> bool {
     use unicode_script::{Script, UnicodeScript};
-    let mut seen: Option<Script> = None;
+    let mut seen: Vec<Script> = Vec::new();
     for c in part.chars() {
-        let script = c.script();
-        if matches!(script, Script::Common | Script::Inherited | Script::Unknown) {
-            continue;
-        }
-        match seen {
-            None => seen = Some(script),
-            Some(s) if s != script => return false,
-            Some(_) => {}
+        let script = match c.script() {
+            Script::Common | Script::Inherited | Script::Unknown => continue,
+            Script::Hiragana | Script::Katakana | Script::Hangul | Script::Bopomofo => Script::Han,
+            s => s,
+        };
+        if !seen.contains(&script) {
+            seen.push(script);
         }
     }
-    true
+    match seen.as_slice() {
+        [] | [_] => true,
+        [a, b] => [*a, *b].contains(&Script::Han) && [*a, *b].contains(&Script::Latin),
+        _ => false,
+    }
 }
 
 impl fmt::Display for Email {
@@ -139,5 +144,7 @@ mod tests {
         // One script, whatever it is, is an address.
         assert!(Email::parse("müller@example.de").is_ok());
         assert!(Email::parse("\u{0438}\u{0432}\u{0430}\u{043d}@example.ru").is_ok());
+        // Scripts written together are one: Japanese kanji with kana.
+        assert!(Email::parse("\u{5c71}\u{7530}\u{305f}\u{308d}\u{3046}@example.jp").is_ok());
     }
 }

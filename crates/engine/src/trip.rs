@@ -75,8 +75,9 @@ type Layer = (Vec<Candidate>, Vec<(u64, usize)>);
 pub type PairOptions = Vec<((AirportId, AirportId), Vec<Candidate>)>;
 
 /// The cheapest sequence of one option per slice, each at least [`MIN_STOPOVER_MINUTES`]
-/// after the one before, among options with at most `max_stops` stops; ties go to the
-/// earliest by [`Candidate::sort_key`]. Exact: a dynamic programme over the slices, each
+/// after the one before, among options with at most `max_stops` stops; ties go to the last
+/// slice's earliest option by [`Candidate::sort_key`] (and, before it, to the chain that
+/// arrived first). Exact: a dynamic programme over the slices, each
 /// option taking the cheapest chain that has arrived in time for it.
 pub fn cheapest_chain(per_slice: &[Vec<Candidate>], max_stops: u8) -> Option<Vec<Candidate>> {
     // For each slice: its options, and for each the cheapest chain's price and predecessor.
@@ -113,7 +114,13 @@ pub fn cheapest_chain(per_slice: &[Vec<Candidate>], max_stops: u8) -> Option<Vec
                         });
                         match n {
                             0 => (u64::MAX, usize::MAX),
-                            n => (best_so_far[n - 1].0 + c.price, best_so_far[n - 1].1),
+                            n => (
+                                best_so_far[n - 1]
+                                    .0
+                                    .saturating_add(c.price)
+                                    .min(u64::MAX - 1),
+                                best_so_far[n - 1].1,
+                            ),
                         }
                     })
                     .collect()
@@ -139,7 +146,9 @@ fn is_round_trip(slices: &[SliceQuery]) -> bool {
     let same = |a: &[AirportId], b: &[AirportId]| {
         let (mut a, mut b) = (a.to_vec(), b.to_vec());
         a.sort_unstable();
+        a.dedup();
         b.sort_unstable();
+        b.dedup();
         a == b
     };
     matches!(slices, [out, back] if same(&out.origins, &back.destinations) && same(&out.destinations, &back.origins))

@@ -542,7 +542,8 @@ async fn every_view_tells_the_same_truth() {
         cities: 0,
     };
     let mix = popular_mix();
-    let mut rng = Rng(seed);
+    // xorshift never leaves 0: an odd state always works.
+    let mut rng = Rng(seed | 1);
     for n in 0..queries {
         let q = suite.random_query(&mut rng, &mix);
         eprintln!("consistency: query {n}: {}", q.url("search"));

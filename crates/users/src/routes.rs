@@ -515,12 +515,13 @@ pub struct ExportDto {
     pub preferences: Preferences,
     pub consents: Vec<ConsentDto>,
     pub sessions: Vec<SessionDto>,
-    /// What the other services keep about the account, each as its own API shows it:
-    /// `alerts` (price alerts), `webhooks`, `notifications` (what was sent, and how delivery
-    /// went).
-    #[serde(flatten)]
-    #[schema(value_type = std::collections::BTreeMap<String, Object>)]
-    pub services: std::collections::BTreeMap<String, serde_json::Value>,
+    /// Price alerts, as `GET /alerts` shows them.
+    pub alerts: Vec<serde_json::Value>,
+    /// Webhooks, as `GET /webhooks` shows them (never their secrets).
+    pub webhooks: Vec<serde_json::Value>,
+    /// What was sent (mail and webhook deliveries) and how delivery went, as
+    /// `GET /notifications` shows it.
+    pub notifications: Vec<serde_json::Value>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -683,10 +684,9 @@ pub async fn export(
             .iter()
             .map(|x| session_dto(x, &p.session_id))
             .collect(),
-        services: sections
-            .into_iter()
-            .map(|(name, v)| (name.to_string(), v))
-            .collect(),
+        alerts: section(&sections, "alerts"),
+        webhooks: section(&sections, "webhooks"),
+        notifications: section(&sections, "notifications"),
     };
     Ok((
         [(
@@ -695,6 +695,15 @@ pub async fn export(
         )],
         Json(body),
     ))
+}
+
+/// The named section of an export as a list (empty when no service gave it).
+fn section(sections: &[(&'static str, serde_json::Value)], name: &str) -> Vec<serde_json::Value> {
+    sections
+        .iter()
+        .find(|(n, _)| *n == name)
+        .and_then(|(_, v)| v.as_array().cloned())
+        .unwrap_or_default()
 }
 
 /// Delete this account: personal data is erased, the record is anonymised. Needs the password,

@@ -145,9 +145,10 @@ impl Registration {
     }
 }
 
-/// The throttle key of an account: its email as typed, normalised.
+/// The throttle key of an account: its email normalised as accounts are (so "ａda@…" counts
+/// against "ada@…"), or as typed, trimmed and lowercased, when it is no address at all.
 pub(crate) fn email_key(email: &str) -> String {
-    email.trim().to_lowercase()
+    Email::parse(email).map_or_else(|_| email.trim().to_lowercase(), |e| e.as_str().to_string())
 }
 
 /// The throttle key of a stored account (its id once the email is erased).

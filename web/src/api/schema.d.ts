@@ -1445,13 +1445,20 @@ export interface components {
          */
         ExploreSort: "price" | "cheapest" | "duration" | "fastest";
         ExportDto: {
+            /** @description Price alerts, as `GET /alerts` shows them. */
+            alerts: unknown[];
             consents: components["schemas"]["ConsentDto"][];
             exported_at: string;
+            /**
+             * @description What was sent (mail and webhook deliveries) and how delivery went, as
+             *     `GET /notifications` shows it.
+             */
+            notifications: unknown[];
             preferences: components["schemas"]["Preferences"];
             profile: components["schemas"]["ProfileDto"];
             sessions: components["schemas"]["SessionDto"][];
-        } & {
-            [key: string]: Record<string, never>;
+            /** @description Webhooks, as `GET /webhooks` shows them (never their secrets). */
+            webhooks: unknown[];
         };
         /** @description One choice of a filter and what it would give. */
         FacetValue: {

@@ -26,7 +26,7 @@ export function PriceInsightPanel({ departure, returnDate, searched }: { departu
   const a = advice.data;
   const route = `${departure.origin} → ${departure.destination}`;
   const oneWayOfReturn = !!returnDate;
-  const pairOfCity = !!searched && searched !== route;
+  const pairOfCity = !!searched && searched.toUpperCase() !== route.toUpperCase();
   const scope = oneWayOfReturn || pairOfCity ? "One-way prices" : "Prices";
   const body = {
     origin: departure.origin,

@@ -53,7 +53,6 @@ export function currencyDigits(currency: string): number {
   }
 }
 
-/** "Wed 10 Dec" for a YYYY-MM-DD date (no time-zone shift: the date is taken as written). */
 /** "2027-02" as "February 2027". */
 export function formatMonth(month: string, locale = "en-GB"): string {
   const [y, m] = month.split("-").map(Number);
@@ -66,6 +65,7 @@ export function formatDate(date: string, locale = "en-GB"): string {
   return new Intl.DateTimeFormat(locale, { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" }).format(new Date(Date.UTC(y, m - 1, d)));
 }
 
+/** "Wed 10 Dec" for a YYYY-MM-DD date (no time-zone shift: the date is taken as written). */
 export function formatDay(date: string, locale = "en-GB"): string {
   const [y, m, d] = date.split("-").map(Number);
   return new Intl.DateTimeFormat(locale, { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" }).format(

@@ -431,7 +431,7 @@ function PrivacyCard() {
           <input id="delete-password" type="password" autoComplete="current-password" className={inputClass} value={password} onChange={(e) => setPassword(e.target.value)} aria-describedby={error ? "delete-password-error" : undefined} />
           <FieldError id="delete-password-error" message={error} />
         </div>
-        {needsCode ? (
+        {needsCode || codeError ? (
           <div>
             <label htmlFor="delete-code" className="block text-sm font-medium text-slate-700">
               Code from your app (or a recovery code)

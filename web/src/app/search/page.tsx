@@ -91,6 +91,7 @@ function Results() {
   const [drawer, setDrawer] = useState(false);
   // The search form, folded on a phone once there are results to see.
   const [editing, setEditing] = useState(false);
+  useEffect(() => setEditing(false), [params]);
   const activeFilters = Object.values(state.filters).filter(Boolean).length;
   const currency = useCurrency();
   const query = useSearch((cursor) => apiRequest(state, cursor, 20, currency), ready);
