@@ -639,7 +639,7 @@ flow("track prices from results; pause, edit and delete the alert; a webhook get
   await page.goto(`${base}/explore/?origin=LHR&depart_from=2026-12-11&depart_to=2026-12-12&min_hours=2&max_hours=4`);
   await page.locator('[data-testid="explore-destination"]').first().waitFor();
   await page.getByRole("button", { name: "Track prices" }).click();
-  await page.getByText("Tracking anywhere from LHR on these dates.").waitFor();
+  await page.getByText("Tracking anywhere from London Heathrow (LHR) on these dates.").waitFor();
 
   await page.getByRole("link", { name: "Alerts", exact: true }).click();
   await page.waitForURL(/\/alerts\//);

@@ -446,17 +446,7 @@ async fn two_factor_sign_in(backend: Backend) {
     assert_eq!(step_one.status, 202, "{}", step_one.body);
     assert!(step_one.body.get("access_token").is_none());
     let challenge = step_one.body["challenge"].as_str().unwrap().to_string();
-    let second = |code: String| {
-        let challenge = challenge.clone();
-        let app = &app;
-        async move {
-            app.post(
-                "/auth/login/2fa",
-                json!({"challenge": challenge, "code": code}),
-            )
-            .await
-        }
-    };
+    let second = |code: String| second_step(&app, challenge.clone(), code);
     assert_eq!(
         second("000000".into()).await.problem(),
         (401, "invalid_code")
@@ -476,17 +466,7 @@ async fn two_factor_sign_in(backend: Backend) {
     );
     let again = app.login("mfa@example.com", PASSWORD).await;
     let challenge = again.body["challenge"].as_str().unwrap().to_string();
-    let second = |code: String| {
-        let challenge = challenge.clone();
-        let app = &app;
-        async move {
-            app.post(
-                "/auth/login/2fa",
-                json!({"challenge": challenge, "code": code}),
-            )
-            .await
-        }
-    };
+    let second = |code: String| second_step(&app, challenge.clone(), code);
     // A code signs in once, even with a new challenge.
     assert_eq!(
         second(step(1)).await.problem(),
@@ -581,6 +561,15 @@ async fn two_factor_sign_in(backend: Backend) {
     app.smtp()
         .wait_for("mfa@example.com", "was turned off", 1)
         .await;
+}
+
+/// The second step of a sign-in: `challenge` and `code`.
+async fn second_step(app: &Instance, challenge: String, code: String) -> support::Reply {
+    app.post(
+        "/auth/login/2fa",
+        json!({"challenge": challenge, "code": code}),
+    )
+    .await
 }
 
 fn set_cookies(r: &support::Reply) -> Vec<String> {

@@ -8,7 +8,7 @@ import { useExplore } from "@/api/explore";
 import { TrackPrices } from "@/components/TrackPrices";
 import { LabelBadge } from "@/components/PriceInsight";
 import { labelKey, usePriceLabels, type PriceInsight } from "@/api/prices";
-import { useNamedPlaceField, usePlace } from "@/api/places";
+import { useNamedPlaceField, usePlace, usePlaceName } from "@/api/places";
 import { useCurrency } from "@/api/currency";
 import { useBookable } from "@/api/operations";
 import { usePreferences } from "@/api/account";
@@ -158,6 +158,10 @@ function Explore() {
     setForm({ ...form, [k]: e.target.value });
   };
   const data = query.data;
+  // An alert watches one airport: from a city, its largest, said before it is tracked.
+  const fromCity = originPlace.data?.kind === "city" && originPlace.data.airports.length > 0;
+  const watched = fromCity ? (originPlace.data?.airports[0] ?? origin) : (data?.origin ?? origin);
+  const watchedName = usePlaceName(watched).label;
 
   return (
     <div className="space-y-4">
@@ -237,13 +241,13 @@ function Explore() {
                 {params.get("depart_from") ? (
                   <TrackPrices
                     body={{
-                      origin: data.origin,
+                      origin: watched,
                       flight_minutes: { min: Number(params.get("min_hours") || 0) * 60, max: Number(params.get("max_hours") || 24) * 60 },
                       dates: { type: "range", from: params.get("depart_from") ?? "", to: params.get("depart_to") || (params.get("depart_from") ?? "") },
                       currency,
                       notify: params.get("max_price") ? { when: "below", amount: params.get("max_price") ?? "" } : { when: "new_low", percent: 5 },
                     }}
-                    what={`anywhere from ${data.origin} on these dates`}
+                    what={fromCity ? `anywhere from ${watchedName}, ${originPlace.data?.city}'s largest airport, on these dates (an alert watches one airport)` : `anywhere from ${watchedName} on these dates`}
                   />
                 ) : null}
                 <label className="text-sm">
