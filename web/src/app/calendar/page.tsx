@@ -12,6 +12,7 @@ import { labelKey, usePriceLabels } from "@/api/prices";
 import { LABEL_CLASS, LABEL_TEXT } from "@/lib/insight";
 import { useCurrency } from "@/api/currency";
 import { formatDay, formatMoney } from "@/lib/format";
+import { ExchangeRateNote } from "@/components/ExchangeRateNote";
 import { TrackPrices } from "@/components/TrackPrices";
 import { emptyDayLabel, monthOffers, monthsBetween, parseNights, type DayOffer } from "@/lib/calendar";
 import { priceColour, PRICE_SCALE } from "@/lib/colour";
@@ -142,6 +143,7 @@ function Calendar() {
             Cheapest {nights ? `return (${nights.replace("..", "–")} nights)` : "one-way"} fare per departure day, {origin} → {destination}
             {lowest ? ` · lowest ${formatMoney(lowest[1].price.minor, q.data.currency, { whole: true })} on ${formatDay(lowest[0])}` : ""}
           </h2>
+          <ExchangeRateNote rate={q.data.exchange_rate} className="mb-2 block text-xs text-slate-700" />
           <div className="mb-2">
             <TrackPrices
               body={{

@@ -6,6 +6,7 @@ import { useRouter, useSearchParams } from "next/navigation";
 import { ApiProblem } from "@/api/client";
 import { useExplore } from "@/api/explore";
 import { TrackPrices } from "@/components/TrackPrices";
+import { ExchangeRateNote } from "@/components/ExchangeRateNote";
 import { LabelBadge } from "@/components/PriceInsight";
 import { labelKey, usePriceLabels, type PriceInsight } from "@/api/prices";
 import { useNamedPlaceField, usePlace, usePlaceName } from "@/api/places";
@@ -237,6 +238,7 @@ function Explore() {
               <div className="mb-2 flex items-center justify-between gap-2">
                 <h2 id="ex-list" className="font-semibold">
                   {data.total} destinations
+                  <ExchangeRateNote rate={data.exchange_rate} className="block text-xs font-normal text-slate-700" />
                 </h2>
                 {params.get("depart_from") ? (
                   <TrackPrices

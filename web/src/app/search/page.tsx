@@ -10,6 +10,7 @@ import { useCurrency } from "@/api/currency";
 import { apiRequest, fromQuery, toQuery, type Filters, type SearchState, type Sort } from "@/lib/searchUrl";
 import { addDays, formatDay, formatDuration, formatMoney } from "@/lib/format";
 import { SearchForm } from "@/components/SearchForm";
+import { ExchangeRateNote } from "@/components/ExchangeRateNote";
 import { CABIN_LABEL } from "@/lib/validation";
 import { FiltersPanel } from "@/components/FiltersPanel";
 import { ItineraryCard } from "@/components/ItineraryCard";
@@ -299,13 +300,8 @@ function Results() {
               <>
                 <p className="text-sm text-slate-700">
                   {first?.summary.total} itineraries
-                  {first?.exchange_rate ? (
-                    <span data-testid="exchange-rate">
-                      {" "}
-                      · prices in {first.exchange_rate.to} at the ECB reference rate of {formatDay(first.exchange_rate.date)}{" "}
-                      {first.exchange_rate.date.slice(0, 4)} (1 {first.exchange_rate.from} = {first.exchange_rate.rate} {first.exchange_rate.to})
-                    </span>
-                  ) : null}
+                  {first?.exchange_rate ? " · " : null}
+                  <ExchangeRateNote rate={first?.exchange_rate} />
                 </p>
                 {departure.origin ? <PriceInsightPanel departure={departure} returnDate={state.form.trip === "return" ? state.form.return : undefined} searched={`${state.form.origin} → ${state.form.destination}`} /> : null}
                 {itineraries.map((it) => (
