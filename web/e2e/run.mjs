@@ -755,6 +755,9 @@ flow("multi-city: each flight leaves from the last one's destination and shows i
   await settled(page);
   const dates = await page.locator('[data-testid="itinerary"]').first().getByTestId("slice-date").allInnerTexts();
   assert(dates.join("|") === "Thu 10 Dec|Mon 14 Dec", `a date per flight: ${dates}`);
+  // Places by name, in the title and in the form opened from the address (issue #25: "PAR → ROM → BER").
+  await page.getByRole("heading", { name: "Flights London → Paris → Barcelona" }).waitFor();
+  await page.waitForFunction(() => ["#slices-0-origin", "#slices-1-destination"].every((id) => /^[A-Z][a-z].*\([A-Z]{3}\)$/.test(document.querySelector(id)?.value ?? "")));
 });
 
 flow("prices in the traveller's currency, at the ECB rate, kept on reload", async (page) => {

@@ -185,6 +185,8 @@ export function SearchForm({
           {slices.fields.map((s, i) => (
             <fieldset key={s.id} className="grid gap-3 md:grid-cols-2 lg:grid-cols-[3fr_3fr_2fr_auto]">
               <legend className="sr-only">Flight {i + 1}</legend>
+              <NamedField code={initial.slices[i]?.origin ?? ""} value={() => getValues(`slices.${i}.origin`)} set={(v) => setValue(`slices.${i}.origin`, v)} />
+              <NamedField code={initial.slices[i]?.destination ?? ""} value={() => getValues(`slices.${i}.destination`)} set={(v) => setValue(`slices.${i}.destination`, v)} />
               <Controller
                 control={control}
                 name={`slices.${i}.origin`}
@@ -274,4 +276,14 @@ export function SearchForm({
       </div>
     </form>
   );
+}
+
+/** A field opened from the address with a bare code shows its place's name once known,
+ *  unless the traveller has started typing (for the flights of a multi-city trip). */
+function NamedField({ code, value, set }: { code: string; value: () => string; set: (v: string) => void }) {
+  const named = usePlaceName(code).label;
+  useEffect(() => {
+    if (code && named !== code && value() === code) set(named);
+  }, [code, named, value, set]);
+  return null;
 }
