@@ -25,7 +25,7 @@
 //! poorly), and the route's lowest price blurs several flights taking turns being cheapest;
 //! the same flight a few weeks later is priced from the same base with buckets of its own.
 //! On the simulated market it took the backtest's saving from 0.19 % to 0.79 % of the ticket
-//! price (README).
+//! price (docs/prices.md).
 //!
 //! **Training** is fitted policy iteration (Etzioni et al.'s Hamlet learnt a policy with
 //! Q-learning in the same spirit): starting from "buy now" everywhere, it works out on every

@@ -17,7 +17,7 @@
 //!
 //! A block of a week of the full world takes about a fifth of a second to generate and a few
 //! megabytes per day to keep; memory and start-up are those of the hot window whatever the
-//! horizon (README, Performance).
+//! horizon (docs/performance.md).
 
 use crate::live::{LiveIndex, Snapshot};
 use chrono::{Days, NaiveDate};

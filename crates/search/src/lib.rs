@@ -102,7 +102,7 @@ impl Default for SearchLimits {
     }
 }
 
-/// See [`SearchLimits::max_steps`] (calibrated with `spontra bench`, README).
+/// See [`SearchLimits::max_steps`] (calibrated with `spontra bench`, docs/performance.md).
 pub const DEFAULT_MAX_STEPS: u64 = 400_000_000;
 
 /// The search routes' state: the service, its two engine pools and the work budget.

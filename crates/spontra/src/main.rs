@@ -5,7 +5,7 @@ use clap::Parser;
 
 /// mimalloc rather than the system allocator: ingestion and the API allocate many short-lived
 /// strings and buffers from several threads, where glibc's malloc spends its time merging and
-/// splitting free chunks (measured in `README.md`).
+/// splitting free chunks (measured in `docs/events.md`).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
