@@ -141,6 +141,13 @@ pub fn cheapest_chain(per_slice: &[Vec<Candidate>], max_stops: u8) -> Option<Vec
     Some(chain)
 }
 
+/// Every pair's options, in [`Candidate::sort_key`] order.
+fn union(pairs: &PairOptions) -> Vec<Candidate> {
+    let mut all: Vec<Candidate> = pairs.iter().flat_map(|(_, o)| o.iter().copied()).collect();
+    all.sort_unstable_by_key(Candidate::sort_key);
+    all
+}
+
 /// Two slices, the second from the first's destinations back to its origins.
 fn is_round_trip(slices: &[SliceQuery]) -> bool {
     let same = |a: &[AirportId], b: &[AirportId]| {
@@ -163,13 +170,7 @@ impl Index {
     /// airport, what that pair searched alone shows (see [`Index::pair_options`]). So a
     /// city's search holds every one of its airports' own searches, whole.
     pub fn slice_options(&self, slice: &SliceQuery, filters: &Filters) -> Vec<Candidate> {
-        let mut all: Vec<Candidate> = self
-            .pair_options(slice, filters)
-            .into_iter()
-            .flat_map(|(_, options)| options)
-            .collect();
-        all.sort_unstable_by_key(Candidate::sort_key);
-        all
+        union(&self.pair_options(slice, filters))
     }
 
     /// For each (origin airport, destination airport) of `slice` with options, the options
@@ -208,15 +209,7 @@ impl Index {
             .iter()
             .map(|s| self.pair_options(s, filters))
             .collect();
-        let per_slice: Vec<Vec<Candidate>> = by_pair
-            .iter()
-            .map(|pairs| {
-                let mut all: Vec<Candidate> =
-                    pairs.iter().flat_map(|(_, o)| o.iter().copied()).collect();
-                all.sort_unstable_by_key(Candidate::sort_key);
-                all
-            })
-            .collect();
+        let per_slice: Vec<Vec<Candidate>> = by_pair.iter().map(union).collect();
         if per_slice.is_empty() || per_slice.iter().any(|v| v.is_empty()) {
             return vec![];
         }

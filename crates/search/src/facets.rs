@@ -167,10 +167,13 @@ impl Tally {
 
 /// One list dimension's tallies: for each value any itinerary has (and each chosen one), what
 /// choosing that value alone keeps among `kept` (the itineraries passing every other filter).
+/// `alone(t)`: whether choosing one of `t`'s own values alone keeps `t` — always for "any of"
+/// filters (airlines, connection airports), only with a single value for "all within" ones
+/// (alliances).
 fn tally_dimension<'a, K: Ord + Clone + 'a>(
     kept: impl Iterator<Item = &'a Traits>,
     own: impl Fn(&'a Traits) -> &'a BTreeSet<K>,
-    matches: impl Fn(&'a Traits, &BTreeSet<K>) -> bool,
+    alone: impl Fn(&'a Traits) -> bool,
     chosen: &BTreeSet<K>,
     all: impl Iterator<Item = &'a Traits>,
 ) -> BTreeMap<K, Tally> {
@@ -179,13 +182,10 @@ fn tally_dimension<'a, K: Ord + Clone + 'a>(
         .chain(chosen.iter().cloned())
         .map(|k| (k, Tally::default()))
         .collect();
-    for t in kept {
+    for t in kept.filter(|t| alone(t)) {
         for v in own(t) {
-            let alone = BTreeSet::from([v.clone()]);
-            if matches(t, &alone) {
-                if let Some(tally) = tallies.get_mut(v) {
-                    tally.add(t.price);
-                }
+            if let Some(tally) = tallies.get_mut(v) {
+                tally.add(t.price);
             }
         }
     }
@@ -222,21 +222,21 @@ pub fn results_and_facets(
     let carriers = tally_dimension(
         without(Dim::Carriers),
         |t| &t.carriers,
-        carrier_matches,
+        |_| true,
         &choice.carriers,
         all.iter(),
     );
     let alliances = tally_dimension(
         without(Dim::Alliances),
         |t| &t.alliances,
-        alliance_matches,
+        |t| !t.unallied && t.alliances.len() == 1,
         &choice.alliances,
         all.iter(),
     );
     let layovers = tally_dimension(
         without(Dim::Layovers),
         |t| &t.layovers,
-        layover_matches,
+        |_| true,
         &choice.layovers,
         all.iter(),
     );
